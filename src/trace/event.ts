@@ -51,6 +51,9 @@ export const EventKind = {
   pt_sync: 15,
   /** The trace lost events on `cpu` here (ring buffer overrun). a = count (-1 unknown). */
   lost: 16,
+  /** Synthetic traces: the measured thread `tid` finished iteration `a` of its workload
+   *  (replay derives iteration_ns from these marks). */
+  iteration: 17,
 } as const;
 
 export type EventKindName = keyof typeof EventKind;
