@@ -261,7 +261,12 @@ export interface TaskInfo {
   route: TaskRoute;
 }
 
-export type TaskRoute = 'tgid' | 'fork-history' | 'idle' | 'kernel-thread-parent' | 'kernel-thread-name' | 'own-mm-guess' | 'synthetic';
+/** How a task's address space was found: from the tgid column; from fork history (a
+ *  thread / a process, proven by its exit; or assumed a process for lack of evidence);
+ *  from exec; idle (pid 0); a kernel thread by parentage or by name; an unknown task
+ *  guessed to have an mm of its own; or written by a generator. */
+export type TaskRoute = 'tgid' | 'fork-thread' | 'fork-process' | 'fork-guess' | 'exec' | 'idle'
+  | 'kernel-thread-parent' | 'kernel-thread-name' | 'guess-own-mm' | 'synthetic';
 
 /** An address space. */
 export interface MmInfo {

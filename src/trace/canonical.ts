@@ -1,0 +1,145 @@
+// From raw parsed events to the canonical stream every consumer sees:
+//  - provisional mm ids become final ones (tasks.ts), and forks learn thread vs process;
+//  - flush requests are added, from exactly one source per trace:
+//      * a trace that recorded tlb:tlb_flush: the initiator-side records. On 5.13+ kernels
+//        one request prints reason 4 (remote IPI send) and then, on the same CPU, the
+//        initiator's own reason 3 (local MM shootdown) or 2 (local shootdown, reclaim
+//        batch): that pair is one request. A reason 3 or 2 on its own is a local-only
+//        request. These cover COW faults, reclaim and migration, which no syscall shows.
+//      * otherwise: derived from munmap, madvise(DONTNEED/FREE/REMOVE/DONTNEED_LOCKED),
+//        mprotect, and address-space teardown (exit_mmap, or exec / the last thread's exit
+//        when exit_mmap was not recorded).
+//    tlb_flush does not say whether page tables were freed; a request made while its task
+//    is inside munmap, or during teardown, is taken to free them (munmap frees the PTE
+//    pages of ranges no other mapping shares: true for the large, isolated mappings that
+//    dominate flush traffic), anything else not.
+import {
+  EventKind, FLUSH_ALL, FlushOrigin, NO_MM, TlbFlushReason, createBatch, flushFlags, type EventBatch,
+} from './event.ts';
+
+/** madvise behaviors that zap pages (and so flush): DONTNEED, FREE, REMOVE, DONTNEED_LOCKED. */
+const ZAPPING_MADVISE = new Set([4, 8, 9, 24]);
+const PAGE = 4096;
+/** How far apart a reason 4 and its initiator's reason 3/2 may be (they are a few µs apart). */
+const PAIR_WINDOW_NS = 200_000;
+
+export interface CanonicalOptions {
+  remap: Int32Array;
+  /** The trace recorded tlb_flush: requests come from it, none are derived. */
+  traced: boolean;
+  /** The trace recorded exit_mmap: teardown flushes are derived from it. */
+  hasExitMmap: boolean;
+  cpus: number;
+  batchSize?: number;
+}
+
+function pagesOf(len: number): number {
+  return len <= 0 ? 0 : Math.ceil(len / PAGE);
+}
+
+/** Streams canonical batches out of raw ones. One output batch is reused. */
+export function* canonicalize(raw: Iterable<EventBatch>, o: CanonicalOptions): Generator<EventBatch> {
+  const out = createBatch(o.batchSize ?? 1 << 16);
+  const cap = out.kind.length;
+  const remap = o.remap;
+  const mapMm = (id: number) => (id > 0 && id < remap.length ? remap[id] : NO_MM);
+  // Per-CPU: the pending reason-4 request whose local half may follow.
+  const pendTid = new Int32Array(o.cpus).fill(-1);
+  const pendTime = new Float64Array(o.cpus);
+  const pendIdx = new Int32Array(o.cpus).fill(-1);
+  // Per task: the syscall it is in (for freed_tables and the start address).
+  const sysKind = new Map<number, number>();
+  const sysAddr = new Map<number, number>();
+
+  let n = 0;
+  const push = (kind: number, time: number, cpu: number, tid: number, mm: number, a: number, b: number, c: number): number => {
+    const i = n++;
+    out.kind[i] = kind; out.time[i] = time; out.cpu[i] = cpu; out.tid[i] = tid;
+    out.mm[i] = mm; out.a[i] = a; out.b[i] = b; out.c[i] = c;
+    return i;
+  };
+
+  for (const batch of raw) {
+    for (let i = 0; i < batch.length; i++) {
+      // Room for the event and one derived request.
+      if (n + 2 > cap) {
+        out.length = n; yield out; n = 0;
+        pendIdx.fill(-1);
+      }
+      const kind = batch.kind[i], time = batch.time[i], cpu = batch.cpu[i], tid = batch.tid[i];
+      const mm = mapMm(batch.mm[i]);
+      let a = batch.a[i], b = batch.b[i], c = batch.c[i];
+      switch (kind) {
+        case EventKind.switch:
+          b = mapMm(b);
+          if (cpu < o.cpus) pendTid[cpu] = -1;
+          break;
+        case EventKind.fork:
+          b = mapMm(b);
+          c = b !== NO_MM && b === mm ? 1 : 0;
+          break;
+        case EventKind.exec:
+          a = mapMm(a);
+          break;
+      }
+      push(kind, time, cpu, tid, mm, a, b, c);
+
+      if (o.traced) {
+        if (kind === EventKind.munmap || kind === EventKind.madvise || kind === EventKind.mprotect) {
+          sysKind.set(tid, kind); sysAddr.set(tid, a);
+        } else if (kind === EventKind.exit_mmap) {
+          sysKind.set(tid, kind); sysAddr.set(tid, -1);
+        } else if (kind === EventKind.observed_flush && cpu < o.cpus) {
+          const reason = a, pages = b;
+          if (reason === TlbFlushReason.remoteSendIpi) {
+            const freed = sysKind.get(tid) === EventKind.munmap || sysKind.get(tid) === EventKind.exit_mmap;
+            const start = sysKind.has(tid) ? sysAddr.get(tid)! : -1;
+            pendIdx[cpu] = push(EventKind.flush_request, time, cpu, tid, mm, start, pages, flushFlags(FlushOrigin.tracedRemote, freed));
+            pendTid[cpu] = tid; pendTime[cpu] = time;
+          } else if (reason === TlbFlushReason.localMmShootdown || reason === TlbFlushReason.localShootdown) {
+            const paired = pendTid[cpu] === tid && time - pendTime[cpu] <= PAIR_WINDOW_NS;
+            pendTid[cpu] = -1;
+            if (paired) {
+              // The local half of a remote request: a reason 2 reveals it was a batch flush.
+              if (reason === TlbFlushReason.localShootdown && pendIdx[cpu] >= 0) {
+                const j = pendIdx[cpu];
+                out.mm[j] = NO_MM;
+                out.c[j] = flushFlags(FlushOrigin.tracedBatch, false);
+              }
+            } else if (reason === TlbFlushReason.localShootdown) {
+              push(EventKind.flush_request, time, cpu, tid, NO_MM, -1, FLUSH_ALL, flushFlags(FlushOrigin.tracedBatch, false));
+            } else {
+              const freed = sysKind.get(tid) === EventKind.munmap || sysKind.get(tid) === EventKind.exit_mmap;
+              const start = sysKind.has(tid) ? sysAddr.get(tid)! : -1;
+              push(EventKind.flush_request, time, cpu, tid, mm, start, pages, flushFlags(FlushOrigin.tracedLocal, freed));
+            }
+          }
+        }
+        continue;
+      }
+
+      // Derived requests (the trace has no tlb_flush records).
+      switch (kind) {
+        case EventKind.munmap:
+          if (mm !== NO_MM && b > 0) push(EventKind.flush_request, time, cpu, tid, mm, a, pagesOf(b), flushFlags(FlushOrigin.derivedMunmap, true));
+          break;
+        case EventKind.madvise:
+          if (mm !== NO_MM && b > 0 && ZAPPING_MADVISE.has(c)) push(EventKind.flush_request, time, cpu, tid, mm, a, pagesOf(b), flushFlags(FlushOrigin.derivedMadvise, false));
+          break;
+        case EventKind.mprotect:
+          if (mm !== NO_MM && b > 0) push(EventKind.flush_request, time, cpu, tid, mm, a, pagesOf(b), flushFlags(FlushOrigin.derivedMprotect, false));
+          break;
+        case EventKind.exit_mmap:
+          if (mm !== NO_MM) push(EventKind.flush_request, time, cpu, tid, mm, -1, FLUSH_ALL, flushFlags(FlushOrigin.derivedExit, true));
+          break;
+        case EventKind.exit:
+          if (!o.hasExitMmap && a === 1 && mm !== NO_MM) push(EventKind.flush_request, time, cpu, tid, mm, -1, FLUSH_ALL, flushFlags(FlushOrigin.derivedExit, true));
+          break;
+        case EventKind.exec:
+          if (!o.hasExitMmap && a !== NO_MM) push(EventKind.flush_request, time, cpu, tid, a, -1, FLUSH_ALL, flushFlags(FlushOrigin.derivedExit, true));
+          break;
+      }
+    }
+  }
+  if (n > 0) { out.length = n; yield out; }
+}

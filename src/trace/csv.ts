@@ -1,0 +1,154 @@
+// tlbsim's canonical CSV: one row per canonical event, so a parsed trace can be saved,
+// shared, edited by hand, and read back to replay identically.
+//
+//   # tlbsim-trace v1 cpus=2 format=ftrace
+//   time_ns,cpu,kind,tid,mm,a,b,c,name
+//   ,,task,19498,1,19498,3,,record.sh          task rows: a = tgid, b = route, name = comm
+//   ,,mm,19498,1,,,,record.sh                  mm rows: tid = leader
+//   7351769146000,0,observed_flush,19498,1,4,-1,0,
+//
+// Event columns mean what event.ts says for each kind. Task names are untrusted: a name
+// that a spreadsheet would run as a formula (= + - @ tab CR) is written with a leading
+// apostrophe, as is a name that already starts with one, and the reader removes exactly
+// one, so names round-trip unchanged.
+import { createWriteStream } from 'node:fs';
+import { createGzip } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { stringify } from 'csv-stringify';
+import Papa from 'papaparse';
+import {
+  EVENT_KIND_NAMES, EventKind, type EventSource, type MmInfo, type TaskInfo, type TaskRoute, type TraceFormat, pushEvent,
+} from './event.ts';
+import { TraceError } from './input.ts';
+import type { EventStore } from './store.ts';
+
+export const CSV_MAGIC = '# tlbsim-trace v1';
+export const CSV_COLUMNS = ['time_ns', 'cpu', 'kind', 'tid', 'mm', 'a', 'b', 'c', 'name'] as const;
+const ROUTES: TaskRoute[] = ['tgid', 'fork-thread', 'fork-process', 'fork-guess', 'exec', 'idle',
+  'kernel-thread-parent', 'kernel-thread-name', 'guess-own-mm', 'synthetic'];
+
+/** Make a text cell safe for spreadsheets (and reversible by `unneutralise`). */
+export function neutralise(text: string): string {
+  return /^[=+\-@\t\r']/.test(text) ? `'${text}` : text;
+}
+export function unneutralise(text: string): string {
+  return text.startsWith("'") ? text.slice(1) : text;
+}
+
+/** Writes an event source as canonical CSV (gzipped when the path ends in .gz). */
+export async function writeTraceCsv(source: EventSource, path: string): Promise<number> {
+  const info = source.info;
+  const stringifier = stringify({ quoted_match: /[",\n\r]/ });
+  async function* rows(): AsyncGenerator<string[] | string> {
+    for (const t of info.tasks) {
+      yield ['', '', 'task', String(t.tid), String(t.mm), String(t.tgid), String(ROUTES.indexOf(t.route)), '', neutralise(t.comm)];
+    }
+    for (const m of info.mms) yield ['', '', 'mm', String(m.leader), String(m.id), '', '', '', neutralise(m.comm)];
+    for await (const b of source.batches()) {
+      for (let i = 0; i < b.length; i++) {
+        yield [String(b.time[i]), String(b.cpu[i]), EVENT_KIND_NAMES[b.kind[i]], String(b.tid[i]), String(b.mm[i]),
+          String(b.a[i]), String(b.b[i]), String(b.c[i]), ''];
+      }
+    }
+  }
+  let count = 0;
+  const out = createWriteStream(path);
+  out.write(`${CSV_MAGIC} cpus=${info.cpus} format=${info.format}\n`);
+  const header = Readable.from([CSV_COLUMNS.join(',') + '\n']);
+  await pipeline(header, out, { end: false });
+  const body = Readable.from((async function* () { for await (const r of rows()) { count++; yield r; } })());
+  if (path.endsWith('.gz')) {
+    // The magic line and header were written uncompressed above; a .gz file must be gzip
+    // throughout, so start over with one gzip stream.
+    out.destroy();
+    const gz = createGzip();
+    const file = createWriteStream(path);
+    const head = Readable.from([`${CSV_MAGIC} cpus=${info.cpus} format=${info.format}\n${CSV_COLUMNS.join(',')}\n`]);
+    await pipeline(head, gz, file, { end: false }).catch(() => undefined);
+    await pipeline(body, stringifier, gz, file);
+    return count;
+  }
+  await pipeline(body, stringifier, out);
+  return count;
+}
+
+export interface CsvHeader { cpus: number; format: TraceFormat | 'csv' }
+
+export function parseCsvMagic(firstLine: string, file: string): CsvHeader {
+  if (!firstLine.startsWith(CSV_MAGIC)) throw new TraceError(`${file}:1: expected "${CSV_MAGIC} cpus=N", found "${firstLine.slice(0, 60)}"`, file, 1);
+  const m = /cpus=(\d+)/.exec(firstLine);
+  if (!m) throw new TraceError(`${file}:1: the tlbsim-trace header has no cpus=N`, file, 1);
+  const f = /format=([\w-]+)/.exec(firstLine);
+  return { cpus: Number(m[1]), format: (f?.[1] ?? 'csv') as TraceFormat };
+}
+
+export interface CsvReadResult {
+  header: CsvHeader;
+  tasks: TaskInfo[];
+  mms: MmInfo[];
+  lines: number;
+  skipped: { line: number; reason: string; text: string }[];
+  skippedLines: number;
+  maxCpu: number;
+}
+
+const KIND_BY_NAME = new Map<string, number>(Object.entries(EventKind));
+
+/** Reads canonical CSV text chunks into `store` (papaparse, streaming). */
+export async function readTraceCsv(chunks: AsyncIterable<string>, file: string, store: EventStore): Promise<CsvReadResult> {
+  const tasks: TaskInfo[] = [];
+  const mms: MmInfo[] = [];
+  const skipped: CsvReadResult['skipped'] = [];
+  let skippedLines = 0;
+  let header: CsvHeader | null = null;
+  let line = 0;
+  let sawColumns = false;
+  let maxCpu = -1;
+  const bad = (reason: string, row: string[]) => {
+    skippedLines++;
+    if (skipped.length < 1000) skipped.push({ line, reason, text: row.join(',').slice(0, 200) });
+  };
+  await new Promise<void>((resolve, reject) => {
+    Papa.parse<string[]>(Readable.from(chunks), {
+      header: false,
+      skipEmptyLines: true,
+      step: (res: Papa.ParseStepResult<string[]>) => {
+        line++;
+        const row = res.data;
+        if (line === 1 || (row.length === 1 && row[0].startsWith('#'))) {
+          if (line === 1) header = parseCsvMagic(row.join(','), file);
+          return;
+        }
+        if (!sawColumns && row[0] === 'time_ns') {
+          sawColumns = true;
+          if (row.join(',') !== CSV_COLUMNS.join(',')) bad(`expected the columns ${CSV_COLUMNS.join(',')}`, row);
+          return;
+        }
+        if (row.length !== CSV_COLUMNS.length) { bad(`expected ${CSV_COLUMNS.length} columns, found ${row.length}`, row); return; }
+        const kind = row[2];
+        if (kind === 'task') {
+          const route = ROUTES[Number(row[6])] ?? 'guess-own-mm';
+          tasks.push({ tid: Number(row[3]), mm: Number(row[4]), tgid: Number(row[5]), route, comm: unneutralise(row[8]) });
+          return;
+        }
+        if (kind === 'mm') {
+          mms.push({ id: Number(row[4]), leader: Number(row[3]), comm: unneutralise(row[8]) });
+          return;
+        }
+        const code = KIND_BY_NAME.get(kind);
+        if (code === undefined) { bad(`unknown event kind "${kind.slice(0, 40)}"`, row); return; }
+        const t = Number(row[0]), cpu = Number(row[1]), tid = Number(row[3]), mm = Number(row[4]);
+        const a = Number(row[5]), b = Number(row[6]), c = Number(row[7]);
+        if (![t, cpu, tid, mm, a, b, c].every(Number.isFinite) || row[0] === '' || row[1] === '') { bad('a numeric column is empty or not a number', row); return; }
+        if (cpu < 0 || cpu >= (header?.cpus ?? 4096) || !Number.isInteger(cpu)) { bad(`CPU ${cpu} is outside the ${header?.cpus} CPUs of the header`, row); return; }
+        if (cpu > maxCpu) maxCpu = cpu;
+        pushEvent(store.reserve(), code, t, cpu, tid, mm, a, b, c);
+      },
+      complete: () => resolve(),
+      error: (e: Error) => reject(e),
+    });
+  });
+  if (header === null) throw new TraceError(`${file}: empty tlbsim CSV`, file);
+  return { header, tasks, mms, lines: line, skipped, skippedLines, maxCpu };
+}

@@ -1,0 +1,174 @@
+// Tokenizers for the per-line header of the three text formats. Each fills a reusable
+// LineRecord with offsets into the line and returns null, or returns the reason the line
+// is not an event line. Payloads are parsed afterwards by payload.ts, which is shared.
+//
+//   ftrace / trace-cmd:  "       TASK-PID   (  TGID) [CPU] FLAGS  SECS.USECS: event: payload"
+//   perf script:         "            TASK   PID [CPU] SECS.USECS:   subsys:event: payload"
+//
+// The task name (comm) is chosen by whoever ran the task and may contain spaces, dashes,
+// brackets and colons, so nothing is found by scanning the comm: the kernel right-aligns
+// it in 16 columns, which puts the pid's dash (ftrace) at column 16 of an intact line; for
+// a line whose alignment was lost we search for the CPU column instead.
+import { cursor, isDigit, readSecondsAsNs, readUint, skipSpaces } from './scan.ts';
+
+export interface LineRecord {
+  pid: number;
+  /** -1 when the line carries no thread-group id. */
+  tgid: number;
+  cpu: number;
+  ns: number;
+  commStart: number;
+  commEnd: number;
+  /** Event name without subsystem (`sched_switch`, `tlb_flush`, `sys_munmap`). */
+  nameStart: number;
+  nameEnd: number;
+  payloadStart: number;
+  payloadEnd: number;
+}
+
+export function newLineRecord(): LineRecord {
+  return { pid: 0, tgid: -1, cpu: 0, ns: 0, commStart: 0, commEnd: 0, nameStart: 0, nameEnd: 0, payloadStart: 0, payloadEnd: 0 };
+}
+
+const C_SPACE = 32, C_DASH = 45, C_LBRACK = 91, C_RBRACK = 93, C_LPAREN = 40, C_RPAREN = 41, C_COLON = 58, C_SLASH = 47;
+
+/** Parses `[CPU]` at i; returns the index after `]` or -1. CPU in cursor.pos... kept in r. */
+function readCpuColumn(s: string, i: number, end: number, r: LineRecord): number {
+  if (i >= end || s.charCodeAt(i) !== C_LBRACK) return -1;
+  const cpu = readUint(s, i + 1, end);
+  const p = cursor.pos;
+  if (Number.isNaN(cpu) || p >= end || s.charCodeAt(p) !== C_RBRACK) return -1;
+  r.cpu = cpu;
+  return p + 1;
+}
+
+/** After the CPU column: optional flags token, the timestamp, `: `, the event name. */
+function readTail(s: string, i: number, end: number, r: LineRecord, perf: boolean): string | null {
+  i = skipSpaces(s, i, end);
+  if (i >= end) return 'no timestamp after the CPU column';
+  if (!isDigit(s.charCodeAt(i))) {
+    // Flags column (irqs-off, need-resched, hardirq/softirq, preempt depth, migrate
+    // disable): 4 or 5 characters, none of them starts with a digit.
+    let j = i;
+    while (j < end && s.charCodeAt(j) !== C_SPACE) j++;
+    if (j - i > 8) return 'unexpected text where the flags column or timestamp should be';
+    i = skipSpaces(s, j, end);
+  }
+  const ns = readSecondsAsNs(s, i, end);
+  let p = cursor.pos;
+  if (Number.isNaN(ns) || p >= end || s.charCodeAt(p) !== C_COLON) return 'malformed timestamp';
+  r.ns = ns;
+  p = skipSpaces(s, p + 1, end);
+  // Event name: up to ':' or '(' (syscall events print as `sys_munmap(...)`).
+  let nameStart = p;
+  let q = p;
+  while (q < end) {
+    const c = s.charCodeAt(q);
+    if (c === C_LPAREN || c === C_SPACE) break;
+    if (c === C_COLON) {
+      // perf prefixes the subsystem: `tlb:tlb_flush:`; keep the part after it.
+      if (perf && q + 1 < end && s.charCodeAt(q + 1) !== C_SPACE && nameStart === p) { nameStart = q + 1; q++; continue; }
+      break;
+    }
+    q++;
+  }
+  if (q === nameStart) return 'missing event name';
+  r.nameStart = nameStart;
+  r.nameEnd = q;
+  if (q < end && s.charCodeAt(q) === C_LPAREN) {
+    r.payloadStart = q + 1;
+    let e = end;
+    while (e > r.payloadStart && s.charCodeAt(e - 1) === C_SPACE) e--;
+    if (e > r.payloadStart && s.charCodeAt(e - 1) === C_RPAREN) e--;
+    r.payloadEnd = e;
+  } else {
+    r.payloadStart = q < end ? skipSpaces(s, q + 1, end) : end;
+    r.payloadEnd = end;
+  }
+  return null;
+}
+
+/** After the pid digits: optional `(TGID)` / `(-------)`, then the CPU column. */
+function readAfterPid(s: string, i: number, end: number, r: LineRecord): number {
+  i = skipSpaces(s, i, end);
+  r.tgid = -1;
+  if (i < end && s.charCodeAt(i) === C_LPAREN) {
+    const close = s.indexOf(')', i);
+    if (close < 0 || close >= end || close - i > 24) return -1;
+    const t = readUint(s, skipSpaces(s, i + 1, close), close);
+    if (!Number.isNaN(t)) r.tgid = t;
+    i = skipSpaces(s, close + 1, end);
+  }
+  return readCpuColumn(s, i, end, r);
+}
+
+/** ftrace and trace-cmd report lines. */
+export function parseFtraceHeader(s: string, start: number, end: number, r: LineRecord): string | null {
+  const first = skipSpaces(s, start, end);
+  if (first >= end) return 'blank line';
+  // Fast path: an intact line has the pid dash at column 16.
+  const dash = start + 16;
+  if (dash < end && s.charCodeAt(dash) === C_DASH && isDigit(s.charCodeAt(dash + 1)) && first < dash) {
+    const pid = readUint(s, dash + 1, end);
+    const after = readAfterPid(s, cursor.pos, end, r);
+    if (after > 0) {
+      r.pid = pid; r.commStart = first; r.commEnd = dash;
+      return readTail(s, after, end, r, false);
+    }
+  }
+  // Misaligned (copy-pasted, long comm): find a `-PID [(TGID)] [CPU]` group, leftmost first.
+  for (let b = s.indexOf('[', first); b >= 0 && b < end; b = s.indexOf('[', b + 1)) {
+    // Walk back over spaces, an optional (TGID) group, spaces, pid digits, dash.
+    let k = b - 1;
+    while (k > first && s.charCodeAt(k) === C_SPACE) k--;
+    if (s.charCodeAt(k) === C_RPAREN) {
+      const open = s.lastIndexOf('(', k);
+      if (open <= first) continue;
+      k = open - 1;
+      while (k > first && s.charCodeAt(k) === C_SPACE) k--;
+    }
+    const digitsEnd = k + 1;
+    while (k > first && isDigit(s.charCodeAt(k))) k--;
+    if (k === digitsEnd - 1 || s.charCodeAt(k) !== C_DASH || k <= first - 1) continue;
+    const pid = readUint(s, k + 1, digitsEnd);
+    const after = readAfterPid(s, digitsEnd, end, r);
+    if (after < 0) continue;
+    r.pid = pid; r.commStart = first; r.commEnd = k;
+    return readTail(s, after, end, r, false);
+  }
+  return 'not a trace event line (expected "TASK-PID [CPU] ... TIMESTAMP: event: ...")';
+}
+
+/** perf script lines with the default field set (comm, tid, cpu, time, event, trace),
+ *  or with `pid/tid` when both were asked for. */
+export function parsePerfHeader(s: string, start: number, end: number, r: LineRecord): string | null {
+  const first = skipSpaces(s, start, end);
+  if (first >= end) return 'blank line';
+  for (let b = s.indexOf('[', first); b >= 0 && b < end; b = s.indexOf('[', b + 1)) {
+    let k = b - 1;
+    if (k <= first || s.charCodeAt(k) !== C_SPACE) continue;
+    while (k > first && s.charCodeAt(k) === C_SPACE) k--;
+    const digitsEnd = k + 1;
+    while (k > first && isDigit(s.charCodeAt(k))) k--;
+    if (k === digitsEnd - 1) continue;
+    let tid = readUint(s, k + 1, digitsEnd);
+    let tgid = -1;
+    if (s.charCodeAt(k) === C_SLASH) {
+      // `pid/tid`
+      const slash = k;
+      k--;
+      const pEnd = k + 1;
+      while (k > first && isDigit(s.charCodeAt(k))) k--;
+      if (k === pEnd - 1) continue;
+      tgid = readUint(s, k + 1, slash);
+    }
+    if (s.charCodeAt(k) !== C_SPACE) continue;
+    const after = readCpuColumn(s, b, end, r);
+    if (after < 0) continue;
+    let commEnd = k;
+    while (commEnd > first && s.charCodeAt(commEnd - 1) === C_SPACE) commEnd--;
+    r.pid = tid; r.tgid = tgid; r.commStart = first; r.commEnd = commEnd;
+    return readTail(s, after, end, r, true);
+  }
+  return 'not a perf script event line (expected "COMM TID [CPU] TIMESTAMP: subsystem:event: ...")';
+}

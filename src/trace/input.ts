@@ -1,0 +1,123 @@
+// Opening a trace file: plain or gzipped text, or a trace-cmd `trace.dat` converted by
+// running `trace-cmd report`. Produces decoded text chunks; never the whole file at once.
+import { createReadStream, openSync, readSync, closeSync, statSync } from 'node:fs';
+import { createGunzip } from 'node:zlib';
+import { spawn, spawnSync } from 'node:child_process';
+import { StringDecoder } from 'node:string_decoder';
+import type { Readable } from 'node:stream';
+
+/** A user-facing problem with an input: printed as one sentence, never as a stack. */
+export class TraceError extends Error {
+  constructor(message: string, readonly file?: string, readonly line?: number) {
+    super(message);
+    this.name = 'TraceError';
+  }
+}
+
+const GZIP_MAGIC = [0x1f, 0x8b];
+// trace-cmd's trace.dat begins with "\x17\x08\x44tracing".
+const TRACE_DAT_MAGIC = [0x17, 0x08, 0x44, 0x74, 0x72, 0x61, 0x63, 0x69, 0x6e, 0x67];
+
+export type Container = 'text' | 'gzip' | 'trace.dat';
+
+export interface OpenedInput {
+  path: string;
+  container: Container;
+  /** Size on disk (compressed size for gzip). */
+  bytes: number;
+  /** Decoded text chunks in order. */
+  chunks(): AsyncIterable<string>;
+}
+
+function startsWith(buf: Uint8Array, n: number, magic: number[]): boolean {
+  if (n < magic.length) return false;
+  for (let i = 0; i < magic.length; i++) if (buf[i] !== magic[i]) return false;
+  return true;
+}
+
+/** Reads the first bytes of a file to tell its container; throws TraceError for files
+ *  that cannot be a trace (missing, a directory, empty). */
+export function probeInput(path: string): { container: Container; bytes: number } {
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    throw new TraceError(`${path}: no such file`, path);
+  }
+  if (st.isDirectory()) throw new TraceError(`${path}: is a directory, not a trace file`, path);
+  if (st.size === 0) throw new TraceError(`${path}: the file is empty`, path);
+  const head = new Uint8Array(16);
+  const fd = openSync(path, 'r');
+  let n = 0;
+  try { n = readSync(fd, head, 0, head.length, 0); } finally { closeSync(fd); }
+  if (startsWith(head, n, GZIP_MAGIC)) return { container: 'gzip', bytes: st.size };
+  if (startsWith(head, n, TRACE_DAT_MAGIC)) return { container: 'trace.dat', bytes: st.size };
+  return { container: 'text', bytes: st.size };
+}
+
+export function traceCmdAvailable(): boolean {
+  const r = spawnSync('trace-cmd', ['-h'], { stdio: 'ignore' });
+  return !r.error;
+}
+
+const CHUNK_BYTES = 1 << 20;
+
+async function* decode(stream: Readable): AsyncIterable<string> {
+  // StringDecoder keeps a multi-byte UTF-8 sequence split across chunks intact;
+  // invalid bytes become U+FFFD instead of failing the read.
+  const decoder = new StringDecoder('utf8');
+  for await (const buf of stream) {
+    const s = decoder.write(buf as Buffer);
+    if (s.length > 0) yield s;
+  }
+  const tail = decoder.end();
+  if (tail.length > 0) yield tail;
+}
+
+export function openInput(path: string): OpenedInput {
+  const { container, bytes } = probeInput(path);
+  return {
+    path, container, bytes,
+    chunks(): AsyncIterable<string> {
+      if (container === 'text') return decode(createReadStream(path, { highWaterMark: CHUNK_BYTES }));
+      if (container === 'gzip') return gunzipChunks(path);
+      return traceDatChunks(path);
+    },
+  };
+}
+
+async function* gunzipChunks(path: string): AsyncIterable<string> {
+  const gunzip = createGunzip({ chunkSize: CHUNK_BYTES });
+  const file = createReadStream(path, { highWaterMark: CHUNK_BYTES });
+  file.pipe(gunzip);
+  file.on('error', (e) => gunzip.destroy(e));
+  try {
+    yield* decode(gunzip);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'Z_BUF_ERROR' || code === 'Z_DATA_ERROR' || /unexpected end/i.test(String((e as Error).message))) {
+      throw new TraceError(`${path}: the gzip stream is cut short or corrupt (${(e as Error).message}); everything before the damage was read`, path);
+    }
+    throw e;
+  } finally {
+    file.destroy();
+  }
+}
+
+async function* traceDatChunks(path: string): AsyncIterable<string> {
+  if (!traceCmdAvailable()) {
+    throw new TraceError(`${path}: this is a binary trace-cmd trace.dat; tlbsim reads its text form. ` +
+      `Install trace-cmd (apt-get install trace-cmd) or convert it with: trace-cmd report -i ${path} > trace.txt`, path);
+  }
+  // The path is passed as an argument vector, never through a shell.
+  const child = spawn('trace-cmd', ['report', '-i', path], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (d: string) => { if (stderr.length < 4000) stderr += d; });
+  const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 1)));
+  yield* decode(child.stdout);
+  const code = await exited;
+  if (code !== 0) {
+    throw new TraceError(`${path}: trace-cmd report failed (exit ${code}): ${stderr.trim().split('\n')[0] ?? ''}`, path);
+  }
+}

@@ -1,0 +1,123 @@
+// Character-level scanning helpers for the text tokenizers. They read a line in place
+// (a string plus start/end offsets) so that parsing a line allocates nothing; a scanned
+// number's end position is left in `cursor.pos`.
+
+export const cursor = { pos: 0 };
+
+const C_0 = 48, C_9 = 57, C_SPACE = 32, C_TAB = 9, C_DOT = 46, C_MINUS = 45;
+const C_a = 97, C_f = 102, C_A = 65, C_F = 70, C_x = 120, C_X = 88;
+
+export function isDigit(c: number): boolean { return c >= C_0 && c <= C_9; }
+
+export function skipSpaces(s: string, i: number, end: number): number {
+  while (i < end) {
+    const c = s.charCodeAt(i);
+    if (c !== C_SPACE && c !== C_TAB) break;
+    i++;
+  }
+  return i;
+}
+
+/** Unsigned decimal at i; NaN when there is no digit. */
+export function readUint(s: string, i: number, end: number): number {
+  let v = 0, n = 0;
+  while (i < end) {
+    const c = s.charCodeAt(i);
+    if (c < C_0 || c > C_9) break;
+    v = v * 10 + (c - C_0); i++; n++;
+  }
+  cursor.pos = i;
+  return n === 0 ? NaN : v;
+}
+
+/** Signed decimal at i. */
+export function readInt(s: string, i: number, end: number): number {
+  if (i < end && s.charCodeAt(i) === C_MINUS) {
+    const v = readUint(s, i + 1, end);
+    return -v;
+  }
+  return readUint(s, i, end);
+}
+
+function hexDigit(c: number): number {
+  if (c >= C_0 && c <= C_9) return c - C_0;
+  if (c >= C_a && c <= C_f) return c - C_a + 10;
+  if (c >= C_A && c <= C_F) return c - C_A + 10;
+  return -1;
+}
+
+/** Hex digits at i (no prefix). Values above 2^53 lose precision, which is harmless for
+ *  addresses compared by range. */
+export function readHex(s: string, i: number, end: number): number {
+  let v = 0, n = 0;
+  while (i < end) {
+    const d = hexDigit(s.charCodeAt(i));
+    if (d < 0) break;
+    v = v * 16 + d; i++; n++;
+  }
+  cursor.pos = i;
+  return n === 0 ? NaN : v;
+}
+
+/** A number as the kernel prints syscall arguments and symbolic fields: `0x1f` is hex,
+ *  `-1`/`42` decimal, and a bare token with hex letters (older kernels) is hex. */
+export function readNumber(s: string, i: number, end: number): number {
+  if (i + 1 < end && s.charCodeAt(i) === C_0 && (s.charCodeAt(i + 1) === C_x || s.charCodeAt(i + 1) === C_X)) {
+    return readHex(s, i + 2, end);
+  }
+  if (i < end && s.charCodeAt(i) === C_MINUS) return readInt(s, i, end);
+  const dec = readUint(s, i, end);
+  const after = cursor.pos;
+  if (after < end && hexDigit(s.charCodeAt(after)) >= 10) return readHex(s, i, end);
+  return dec;
+}
+
+/** A trace timestamp in seconds (`7253.649616`, 6 or 9 decimals, or none) → nanoseconds,
+ *  computed from integer parts so that no rounding creeps in. NaN when malformed. */
+export function readSecondsAsNs(s: string, i: number, end: number): number {
+  const sec = readUint(s, i, end);
+  if (Number.isNaN(sec)) return NaN;
+  let p = cursor.pos;
+  if (p < end && s.charCodeAt(p) === C_DOT) {
+    p++;
+    let frac = 0, digits = 0;
+    while (p < end) {
+      const c = s.charCodeAt(p);
+      if (c < C_0 || c > C_9) break;
+      if (digits < 9) { frac = frac * 10 + (c - C_0); digits++; }
+      p++;
+    }
+    if (digits === 0) return NaN;
+    cursor.pos = p;
+    let scale = 1;
+    for (let d = digits; d < 9; d++) scale *= 10;
+    return sec * 1e9 + frac * scale;
+  }
+  cursor.pos = p;
+  return sec;
+}
+
+/** Index of `needle` in s within [from, end), or -1. */
+export function indexIn(s: string, needle: string, from: number, end: number): number {
+  const i = s.indexOf(needle, from);
+  return i >= 0 && i + needle.length <= end ? i : -1;
+}
+
+/** Last index of `needle` in s that lies entirely within [from, end), or -1. */
+export function lastIndexIn(s: string, needle: string, from: number, end: number): number {
+  const i = s.lastIndexOf(needle, end - needle.length);
+  return i >= from ? i : -1;
+}
+
+/** True when s[start..end) equals `other` (no allocation). */
+export function equalsAt(s: string, start: number, end: number, other: string): boolean {
+  return end - start === other.length && s.startsWith(other, start);
+}
+
+/** Trim spaces on both sides of [start, end); returns the new start, end in `cursor.pos`. */
+export function trimRange(s: string, start: number, end: number): number {
+  while (start < end && s.charCodeAt(start) === C_SPACE) start++;
+  while (end > start && s.charCodeAt(end - 1) === C_SPACE) end--;
+  cursor.pos = end;
+  return start;
+}
