@@ -1,0 +1,165 @@
+// Reading a trace: `openTrace(path)` sniffs the format, parses the file once into an
+// EventStore, resolves tasks to address spaces, and returns an EventSource whose
+// `batches()` streams canonical events as often as needed.
+import {
+  EVENT_KIND_NAMES, EventKind, FLUSH_ORIGIN_NAMES, IpiKind, emptyTraceInfo, flushOrigin,
+  type EventBatch, type EventSource, type SkippedLine, type TraceFormat, type TraceInfo,
+} from './event.ts';
+import { TraceError, openInput } from './input.ts';
+import { TextIngest, sniffFormat } from './ingest.ts';
+import { EventStore } from './store.ts';
+import { canonicalize } from './canonical.ts';
+import { readTraceCsv } from './csv.ts';
+
+export { TraceError } from './input.ts';
+export { writeTraceCsv, readTraceCsv, neutralise } from './csv.ts';
+export * from './event.ts';
+
+export interface OpenTraceOptions {
+  /** Skip sniffing. */
+  format?: TraceFormat;
+  /** Events kept in memory before spilling to a temporary file. */
+  memoryEvents?: number;
+  batchSize?: number;
+}
+
+export interface OpenedTrace extends EventSource {
+  /** Remove temporary files now (they are also removed at process exit). */
+  close(): void;
+}
+
+const IPI_KIND_NAMES = ['real', 'flushCall', 'flushQueued', 'otherCall'];
+
+/** Read a trace file (ftrace text, trace-cmd report, perf script, tlbsim CSV; plain,
+ *  gzipped or a trace.dat). Throws TraceError when the file cannot be used at all;
+ *  malformed lines are counted in `info.skipped` and the rest is read. */
+export async function openTrace(path: string, options: OpenTraceOptions = {}): Promise<OpenedTrace> {
+  const input = openInput(path);
+  const store = new EventStore({ memoryEvents: options.memoryEvents, batchSize: options.batchSize });
+  const iter = input.chunks()[Symbol.asyncIterator]();
+  const first = await iter.next();
+  if (first.done || first.value.length === 0) throw new TraceError(`${path}: the file is empty`, path);
+  const head = first.value.slice(0, 64 * 1024);
+  if (looksBinary(head)) {
+    throw new TraceError(`${path}: this is a binary file, not a text trace (tlbsim reads ftrace text, trace-cmd report output, perf script output, tlbsim CSV, or a trace-cmd trace.dat)`, path);
+  }
+  const format = options.format ?? (input.container === 'trace.dat' ? 'trace-cmd' : sniffFormat(head));
+  if (format === null) {
+    const firstLine = head.split('\n', 1)[0].slice(0, 80);
+    throw new TraceError(`${path}: not a trace tlbsim knows: the first line is "${firstLine}"; expected ftrace text ("# tracer: ..." or "TASK-PID [CPU] ..."), trace-cmd report, perf script output, or "# tlbsim-trace v1" CSV (or force one with --format)`, path, 1);
+  }
+  const rest = async function* () {
+    yield first.value;
+    for (;;) { const r = await iter.next(); if (r.done) return; yield r.value; }
+  };
+
+  let info: TraceInfo;
+  let batches: () => Iterable<EventBatch>;
+  if (format === 'csv') {
+    const r = await readTraceCsv(rest(), path, store);
+    store.seal();
+    info = emptyTraceInfo(path, 'csv', Math.max(r.header.cpus, r.maxCpu + 1));
+    info.tasks = r.tasks; info.mms = r.mms;
+    info.skippedLines = r.skippedLines;
+    info.skipped = r.skipped.map((s) => ({ file: path, ...s }));
+    batches = () => store.batches();
+  } else {
+    const ingest = new TextIngest(path, format, store);
+    try {
+      for await (const chunk of rest()) ingest.push(chunk);
+    } catch (e) {
+      // A gzip cut short: keep what was read, say so.
+      if (e instanceof TraceError) ingest.warnings.push(e.message); else throw e;
+    }
+    ingest.end();
+    store.seal();
+    const r = ingest.result();
+    if (r.rawCounts.reduce((a, b) => a + b, 0) === 0 && r.skippedLines > 0 && r.skippedLines >= r.lines - r.ignoredLines) {
+      const s = r.skipped[0];
+      throw new TraceError(`${path}: no line could be read as a ${format} event; line ${s.line}: ${s.reason}`, path, s.line);
+    }
+    ingest.tasks.finish();
+    const remap = ingest.tasks.remapTable;
+    const traced = r.rawCounts[EventKind.observed_flush] > 0;
+    const hasExitMmap = r.rawCounts[EventKind.exit_mmap] > 0;
+    const cpus = r.cpus;
+    info = emptyTraceInfo(path, format, cpus);
+    info.tasks = ingest.tasks.tasks();
+    info.mms = ingest.tasks.mms();
+    info.tracedFlushRequests = traced;
+    info.skippedLines = r.skippedLines;
+    info.skipped = r.skipped;
+    info.lostEvents = r.lostEvents;
+    info.lostMarkers = r.lostMarkers;
+    info.ignoredLines = r.ignoredLines;
+    info.unusedEvents = r.unusedEvents;
+    info.warnings = r.warnings;
+    if (!traced) info.warnings.push('the trace has no tlb:tlb_flush records: flush requests are derived from munmap/madvise/mprotect/exit');
+    const batchSize = options.batchSize;
+    batches = () => canonicalize(store.batches(), { remap, traced, hasExitMmap, cpus, batchSize });
+  }
+  summarise(info, batches());
+  return {
+    info,
+    async *batches() { yield* batches(); },
+    close() { store.close(); },
+  };
+}
+
+function looksBinary(head: string): boolean {
+  let bad = 0;
+  const n = Math.min(head.length, 4096);
+  for (let i = 0; i < n; i++) {
+    const c = head.charCodeAt(i);
+    if (c === 0) return true;
+    if ((c < 32 && c !== 9 && c !== 10 && c !== 13) || c === 0xfffd) bad++;
+  }
+  return n > 0 && bad / n > 0.1;
+}
+
+/** Fill the counts of `info` from one pass over the canonical events. */
+export function summarise(info: TraceInfo, batches: Iterable<EventBatch>): void {
+  const kinds = new Float64Array(EVENT_KIND_NAMES.length);
+  const origins = new Float64Array(16);
+  const reasons = new Map<number, { full: number; ranged: number; none: number; pages: number }>();
+  const ipiKinds = new Float64Array(4);
+  let first = Infinity, last = -Infinity, total = 0, sends = 0, targets = 0;
+  for (const b of batches) {
+    for (let i = 0; i < b.length; i++) {
+      const k = b.kind[i];
+      if (k === EventKind.lost) continue;
+      kinds[k]++;
+      total++;
+      const t = b.time[i];
+      if (t < first) first = t;
+      if (t > last) last = t;
+      if (k === EventKind.flush_request) origins[flushOrigin(b.c[i])]++;
+      else if (k === EventKind.observed_flush) {
+        const r = b.a[i], p = b.b[i];
+        let e = reasons.get(r);
+        if (!e) { e = { full: 0, ranged: 0, none: 0, pages: 0 }; reasons.set(r, e); }
+        if (p === -1) e.full++; else if (p === 0) e.none++; else { e.ranged++; e.pages += p; }
+      } else if (k === EventKind.observed_ipi) {
+        targets++; sends += b.b[i]; ipiKinds[b.c[i]]++;
+      }
+    }
+  }
+  info.events = total;
+  info.firstNs = total > 0 ? first : 0;
+  info.lastNs = total > 0 ? last : 0;
+  info.countsByKind = {};
+  EVENT_KIND_NAMES.forEach((name, k) => { if (name !== 'lost') info.countsByKind[name] = kinds[k]; });
+  info.flushRequestsByOrigin = {};
+  origins.forEach((n, o) => { if (n > 0) info.flushRequestsByOrigin[FLUSH_ORIGIN_NAMES[o] ?? `origin${o}`] = n; });
+  info.observedFlushByReason = {};
+  info.observedFlushPages = {};
+  for (const r of [...reasons.keys()].sort((a, b) => a - b)) {
+    const e = reasons.get(r)!;
+    info.observedFlushByReason[String(r)] = e.full + e.ranged + e.none;
+    info.observedFlushPages[String(r)] = e;
+  }
+  info.observedIpis = { sends, targets, byKind: {} };
+  ipiKinds.forEach((n, k) => { if (n > 0) info.observedIpis.byKind[IPI_KIND_NAMES[k]] = n; });
+}
+
+export type { SkippedLine };
