@@ -288,18 +288,27 @@ export class TextIngest {
     let nextCommStart: number, nextCommEnd: number;
     let prevCommStart: number, prevCommEnd: number;
     if (s.startsWith('prev_comm=', ps)) {
-      const np = lastIndexIn(s, ' next_pid=', ps, pe);
+      // The fields after prev_comm are rigid; the first " prev_pid=" they follow is the
+      // real one, whatever the comm contains. The next comm ends at the last " next_pid=".
+      let pp = -1, arrow = -1;
+      state = -1; prevPid = NaN;
+      for (let k = indexIn(s, ' prev_pid=', ps, pe); k >= 0; k = indexIn(s, ' prev_pid=', k + 1, pe)) {
+        const pid = readUint(s, k + 10, pe);
+        let q = cursor.pos;
+        if (Number.isNaN(pid) || !s.startsWith(' prev_prio=', q)) continue;
+        readInt(s, q + 11, pe);
+        q = cursor.pos;
+        if (!s.startsWith(' prev_state=', q)) continue;
+        const a = indexIn(s, ' ==> next_comm=', q, pe);
+        if (a < 0) continue;
+        pp = k; arrow = a; prevPid = pid; state = this.prevState(s, q + 12, a);
+        break;
+      }
+      if (pp < 0) return 'sched_switch without "prev_pid=N prev_prio=N prev_state=S ==> next_comm="';
+      const np = lastIndexIn(s, ' next_pid=', arrow, pe);
       if (np < 0) return 'sched_switch without next_pid';
       nextPid = readUint(s, np + 10, pe);
-      const arrow = lastIndexIn(s, ' ==> next_comm=', ps, np);
-      if (arrow < 0) return 'sched_switch without " ==> next_comm="';
       nextCommStart = arrow + 15; nextCommEnd = np;
-      const st = lastIndexIn(s, ' prev_state=', ps, arrow);
-      if (st < 0) return 'sched_switch without prev_state';
-      state = this.prevState(s, st + 12, arrow);
-      const pp = lastIndexIn(s, ' prev_pid=', ps, st);
-      if (pp < 0) return 'sched_switch without prev_pid';
-      prevPid = readUint(s, pp + 10, st);
       prevCommStart = ps + 10; prevCommEnd = pp;
     } else {
       // Plugin form: PREVCOMM:PREVPID [PRIO] STATE ==> NEXTCOMM:NEXTPID [PRIO]
@@ -525,10 +534,11 @@ export function parseCpuMask(s: string, start: number, end: number): number[] | 
     else if (c === C_DASH) { isBitmap = false; break; }
     else if (!(isDigit(c) || c === C_COMMA)) return null;
   }
-  // 8-digit groups are the bitmap form even when all digits are decimal.
-  const firstComma = s.indexOf(',', start);
-  const groupLen = (firstComma < 0 || firstComma > end ? end : firstComma) - start;
-  if (groupLen === 8 && indexIn(s, '-', start, end) < 0) isBitmap = true;
+  // The bitmap form pads every 32-bit group but the first to 8 hex digits, so a last
+  // group of 8 digits marks it even when all digits are decimal.
+  const lastComma = s.lastIndexOf(',', end - 1);
+  const lastGroupLen = end - (lastComma >= start ? lastComma + 1 : start);
+  if (lastGroupLen === 8 && indexIn(s, '-', start, end) < 0) isBitmap = true;
   const out: number[] = [];
   if (isBitmap) {
     // Groups are most significant first.

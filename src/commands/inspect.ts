@@ -1,0 +1,86 @@
+// `tlbsim inspect <trace>`: what is in a trace, before replaying it.
+import type { Command } from 'commander';
+import { EVENT_KIND_NAMES, TRACE_FORMATS, type TraceFormat, type TraceInfo } from '../trace/event.ts';
+import { openTrace } from '../trace/index.ts';
+import { fail, printSafe } from './util.ts';
+
+const REASON_NAMES: Record<string, string> = {
+  0: 'flush on task switch', 1: 'remote shootdown', 2: 'local shootdown', 3: 'local MM shootdown',
+  4: 'remote IPI send', 5: 'remote wrong CPU',
+};
+
+export function inspectJson(info: TraceInfo): unknown {
+  const events: Record<string, number> = {};
+  for (const k of EVENT_KIND_NAMES) if (k !== 'lost') events[k] = info.countsByKind[k] ?? 0;
+  const routes: Record<string, number> = {};
+  for (const t of info.tasks) routes[t.route] = (routes[t.route] ?? 0) + 1;
+  return {
+    format: info.format, cpus: info.cpus, spanNs: info.lastNs - info.firstNs, tasks: info.tasks.length, mms: info.mms.length,
+    events, observedFlushByReason: info.observedFlushByReason, observedFlushPages: info.observedFlushPages,
+    flushRequestsByOrigin: info.flushRequestsByOrigin, tracedFlushRequests: info.tracedFlushRequests,
+    observedIpis: info.observedIpis, tasksByRoute: routes,
+    skippedLines: info.skippedLines, skipped: info.skipped.slice(0, 20), lostEvents: info.lostEvents, lostMarkers: info.lostMarkers,
+    unusedEvents: info.unusedEvents, warnings: info.warnings,
+  };
+}
+
+function fmtNs(ns: number): string {
+  if (ns >= 1e9) return `${(ns / 1e9).toFixed(3)} s`;
+  if (ns >= 1e6) return `${(ns / 1e6).toFixed(3)} ms`;
+  if (ns >= 1e3) return `${(ns / 1e3).toFixed(1)} µs`;
+  return `${ns} ns`;
+}
+
+export function inspectText(info: TraceInfo, verbose: boolean): string {
+  const L: string[] = [];
+  const routes: Record<string, number> = {};
+  for (const t of info.tasks) routes[t.route] = (routes[t.route] ?? 0) + 1;
+  L.push(`${info.source}`);
+  L.push(`  format        ${info.format}`);
+  L.push(`  CPUs          ${info.cpus}`);
+  L.push(`  time span     ${fmtNs(info.lastNs - info.firstNs)} (${(info.firstNs / 1e9).toFixed(6)} → ${(info.lastNs / 1e9).toFixed(6)} s)`);
+  L.push(`  tasks         ${info.tasks.length}   address spaces ${info.mms.length}`);
+  L.push(`  tasks → mm    ${Object.entries(routes).map(([r, n]) => `${r} ${n}`).join(', ')}`);
+  L.push(`  events        ${info.events}`);
+  for (const k of EVENT_KIND_NAMES) {
+    const n = info.countsByKind[k] ?? 0;
+    if (n > 0) L.push(`    ${k.padEnd(16)}${String(n).padStart(10)}`);
+  }
+  L.push(`  flush requests by origin (${info.tracedFlushRequests ? 'from tlb:tlb_flush initiator records' : 'derived from syscalls and exits'})`);
+  for (const [o, n] of Object.entries(info.flushRequestsByOrigin)) L.push(`    ${o.padEnd(16)}${String(n).padStart(10)}`);
+  if (Object.keys(info.observedFlushByReason).length > 0) {
+    L.push('  observed tlb_flush by reason              total      full    ranged   no-flush  pages');
+    for (const [r, n] of Object.entries(info.observedFlushByReason)) {
+      const p = info.observedFlushPages[r];
+      L.push(`    ${r} ${(REASON_NAMES[r] ?? 'unknown reason').padEnd(24)}${String(n).padStart(10)}${String(p.full).padStart(10)}${String(p.ranged).padStart(10)}${String(p.none).padStart(11)}${String(p.pages).padStart(7)}`);
+    }
+  }
+  const ipi = info.observedIpis;
+  if (ipi.targets > 0) L.push(`  observed IPIs   ${ipi.sends} sends to ${ipi.targets} targets (${Object.entries(ipi.byKind).map(([k, n]) => `${k} ${n}`).join(', ')})`);
+  if (Object.keys(info.unusedEvents).length > 0) L.push(`  other events    ${Object.entries(info.unusedEvents).slice(0, 8).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  L.push(`  lost events     ${info.lostEvents} in ${info.lostMarkers} markers`);
+  L.push(`  skipped lines   ${info.skippedLines}`);
+  const show = verbose ? info.skipped : info.skipped.slice(0, 5);
+  for (const s of show) L.push(`    ${s.file}:${s.line}: ${s.reason}: ${JSON.stringify(s.text.slice(0, 100))}`);
+  if (!verbose && info.skippedLines > show.length) L.push(`    ... ${info.skippedLines - show.length} more (--verbose lists them${info.skippedLines > info.skipped.length ? `; the first ${info.skipped.length} are kept` : ''})`);
+  for (const w of info.warnings) L.push(`  note: ${w}`);
+  return L.join('\n');
+}
+
+export function register(program: Command): void {
+  program.command('inspect')
+    .description('read a trace and summarise it: format, CPUs, tasks, address spaces, events, flushes, skipped lines')
+    .argument('<trace>', 'ftrace text, trace-cmd report, perf script, tlbsim CSV (plain or .gz), or a trace.dat')
+    .option('--json', 'print the summary as JSON')
+    .option('--format <format>', `force the input format (${TRACE_FORMATS.join(', ')})`)
+    .option('-v, --verbose', 'list every skipped line')
+    .addHelpText('after', '\nExample:\n  tlbsim inspect traces/real/pingpong-0/trace.txt.gz\n  tlbsim inspect --json trace.txt | jq .events')
+    .action(async (path: string, opts: { json?: boolean; format?: string; verbose?: boolean }) => {
+      if (opts.format && !TRACE_FORMATS.includes(opts.format as TraceFormat)) fail(`unknown format "${opts.format}" (expected one of ${TRACE_FORMATS.join(', ')})`, 2);
+      const trace = await openTrace(path, { format: opts.format as TraceFormat | undefined });
+      try {
+        if (opts.json) printSafe(JSON.stringify(inspectJson(trace.info), null, 2));
+        else printSafe(inspectText(trace.info, !!opts.verbose));
+      } finally { trace.close(); }
+    });
+}

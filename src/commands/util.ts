@@ -1,0 +1,14 @@
+// Shared helpers for commands: user errors end the process with a message, not a stack.
+export class UsageError extends Error {
+  constructor(message: string, readonly exitCode = 2) { super(message); this.name = 'UsageError'; }
+}
+
+export function fail(message: string, exitCode = 1): never {
+  throw new UsageError(message, exitCode);
+}
+
+/** Print text that may contain trace-chosen names: strip terminal control sequences. */
+export function printSafe(text: string): void {
+  // eslint-disable-next-line no-control-regex
+  process.stdout.write(text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '?') + '\n');
+}
