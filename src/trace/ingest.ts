@@ -17,6 +17,11 @@ export const MAX_SKIPPED_KEPT = 1000;
 /** Lines longer than this are reported, not parsed (a trace line is ~100-300 bytes). */
 export const MAX_LINE = 64 * 1024;
 
+/** A flat copy of a (possibly cons) string. */
+function flat(s: string): string {
+  return Buffer.from(s, 'utf8').toString('utf8');
+}
+
 const C_HASH = 35, C_NL = 10, C_CR = 13, C_LBRACK = 91, C_EQ = 61, C_COLON = 58, C_SPACE = 32, C_COMMA = 44, C_DASH = 45, C_LPAREN = 40, C_RPAREN = 41;
 
 export interface IngestResult {
@@ -81,23 +86,43 @@ export class TextIngest {
     this.perf = format === 'perf';
   }
 
-  /** Feed a decoded chunk. */
+  /** Feed a decoded chunk. The chunk is scanned in place: concatenating it to the
+   *  previous tail would make a V8 cons string, on which charCodeAt is several times
+   *  slower, so only the one line straddling two chunks is joined. */
   push(chunk: string): void {
-    const s = this.carry.length > 0 ? this.carry + chunk : chunk;
     let start = 0;
-    for (;;) {
-      const nl = s.indexOf('\n', start);
-      if (nl < 0) break;
-      this.line(s, start, nl);
+    if (this.carry.length > 0) {
+      const nl = chunk.indexOf('\n');
+      if (nl < 0) {
+        this.carry += chunk;
+        if (this.carry.length > MAX_LINE * 16) {
+          // Megabytes without a newline: report the line and drop what we have of it.
+          this.lineNo++;
+          this.skip(`line longer than ${MAX_LINE} characters`, this.carry, 0);
+          this.carry = '';
+          this.inLongLine = true;
+        }
+        return;
+      }
+      const joined = flat(this.carry + chunk.slice(0, nl));
+      this.carry = '';
+      this.line(joined, 0, joined.length);
       start = nl + 1;
     }
-    this.carry = start < s.length ? s.slice(start) : '';
-    if (this.carry.length > MAX_LINE * 16) {
-      // A line of many megabytes has no newline in sight: report it and drop what we have.
-      this.lineNo++;
-      this.skip(`line longer than ${MAX_LINE} characters`, this.carry, 0);
-      this.carry = '';
-      this.inLongLine = true;
+    for (;;) {
+      const nl = chunk.indexOf('\n', start);
+      if (nl < 0) break;
+      this.line(chunk, start, nl);
+      start = nl + 1;
+    }
+    if (start < chunk.length) {
+      this.carry = chunk.slice(start);
+      if (this.carry.length > MAX_LINE * 16) {
+        this.lineNo++;
+        this.skip(`line longer than ${MAX_LINE} characters`, this.carry, 0);
+        this.carry = '';
+        this.inLongLine = true;
+      }
     }
   }
 
