@@ -1,7 +1,6 @@
 // `tlbsim inspect <trace>`: what is in a trace, before replaying it.
 import type { Command } from 'commander';
 import { EVENT_KIND_NAMES, TRACE_FORMATS, type TraceFormat, type TraceInfo } from '../trace/event.ts';
-import { openTrace } from '../trace/index.ts';
 import { fail, printSafe } from './util.ts';
 
 const REASON_NAMES: Record<string, string> = {
@@ -77,6 +76,7 @@ export function register(program: Command): void {
     .addHelpText('after', '\nExample:\n  tlbsim inspect traces/real/pingpong-0/trace.txt.gz\n  tlbsim inspect --json trace.txt | jq .events')
     .action(async (path: string, opts: { json?: boolean; format?: string; verbose?: boolean }) => {
       if (opts.format && !TRACE_FORMATS.includes(opts.format as TraceFormat)) fail(`unknown format "${opts.format}" (expected one of ${TRACE_FORMATS.join(', ')})`, 2);
+      const { openTrace } = await import('../trace/index.ts');
       const trace = await openTrace(path, { format: opts.format as TraceFormat | undefined });
       try {
         if (opts.json) printSafe(JSON.stringify(inspectJson(trace.info), null, 2));
