@@ -73,6 +73,8 @@ export function* canonicalize(raw: Iterable<EventBatch>, o: CanonicalOptions): G
         case EventKind.switch:
           b = mapMm(b);
           if (cpu < o.cpus) pendTid[cpu] = -1;
+          // A flush after the task ran again is not part of the syscall it was in.
+          sysKind.delete(tid);
           break;
         case EventKind.fork:
           b = mapMm(b);

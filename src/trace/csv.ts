@@ -18,15 +18,14 @@ import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
 import Papa from 'papaparse';
 import {
-  EVENT_KIND_NAMES, EventKind, type EventSource, type MmInfo, type TaskInfo, type TaskRoute, type TraceFormat, pushEvent,
+  EVENT_KIND_NAMES, EventKind, type EventSource, type MmInfo, type TaskInfo, type TaskRoute, type TraceFormat, pushEvent, TASK_ROUTES,
 } from './event.ts';
 import { TraceError } from './input.ts';
 import type { EventStore } from './store.ts';
 
 export const CSV_MAGIC = '# tlbsim-trace v1';
 export const CSV_COLUMNS = ['time_ns', 'cpu', 'kind', 'tid', 'mm', 'a', 'b', 'c', 'name'] as const;
-const ROUTES: TaskRoute[] = ['tgid', 'fork-thread', 'fork-process', 'fork-guess', 'exec', 'idle',
-  'kernel-thread-parent', 'kernel-thread-name', 'guess-own-mm', 'synthetic'];
+const ROUTES = TASK_ROUTES;
 
 /** Make a text cell safe for spreadsheets (and reversible by `unneutralise`). */
 export function neutralise(text: string): string {

@@ -187,17 +187,8 @@ export const DEFAULT_BATCH_SIZE = 1 << 16;
 
 /** Allocate a batch, on a SharedArrayBuffer when it is to be shared with workers. */
 export function createBatch(capacity = DEFAULT_BATCH_SIZE, shared = false): EventBatch {
-  // Float64 columns first so every view is aligned.
   const bytes = capacity * BYTES_PER_EVENT + 16;
-  const buf = shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
-  let off = 0;
-  const f64 = () => { const v = new Float64Array(buf, off, capacity); off += capacity * 8; return v; };
-  const time = f64(), a = f64(), b = f64(), c = f64();
-  const tid = new Int32Array(buf, off, capacity); off += capacity * 4;
-  const mm = new Int32Array(buf, off, capacity); off += capacity * 4;
-  const cpu = new Uint16Array(buf, off, capacity); off += capacity * 2;
-  const kind = new Uint8Array(buf, off, capacity);
-  return { length: 0, kind, cpu, time, tid, mm, a, b, c };
+  return viewsOver(shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes), capacity, 0);
 }
 
 /** The buffer under a batch (all columns are views of it). */
@@ -207,7 +198,11 @@ export function batchBuffer(batch: EventBatch): ArrayBufferLike {
 
 /** Rebuild a batch's views over a buffer made by createBatch (e.g. in a worker). */
 export function batchFromBuffer(buf: ArrayBufferLike, length: number): EventBatch {
-  const capacity = Math.floor((buf.byteLength - 16) / BYTES_PER_EVENT);
+  return viewsOver(buf, Math.floor((buf.byteLength - 16) / BYTES_PER_EVENT), length);
+}
+
+function viewsOver(buf: ArrayBufferLike, capacity: number, length: number): EventBatch {
+  // Float64 columns first so every view is aligned.
   let off = 0;
   const f64 = () => { const v = new Float64Array(buf, off, capacity); off += capacity * 8; return v; };
   const time = f64(), a = f64(), b = f64(), c = f64();
@@ -265,8 +260,9 @@ export interface TaskInfo {
  *  thread / a process, proven by its exit; or assumed a process for lack of evidence);
  *  from exec; idle (pid 0); a kernel thread by parentage or by name; an unknown task
  *  guessed to have an mm of its own; or written by a generator. */
-export type TaskRoute = 'tgid' | 'fork-thread' | 'fork-process' | 'fork-guess' | 'exec' | 'idle'
-  | 'kernel-thread-parent' | 'kernel-thread-name' | 'guess-own-mm' | 'synthetic';
+export const TASK_ROUTES = ['tgid', 'fork-thread', 'fork-process', 'fork-guess', 'exec', 'idle',
+  'kernel-thread-parent', 'kernel-thread-name', 'guess-own-mm', 'synthetic'] as const;
+export type TaskRoute = (typeof TASK_ROUTES)[number];
 
 /** An address space. */
 export interface MmInfo {

@@ -95,13 +95,7 @@ export class TextIngest {
       const nl = chunk.indexOf('\n');
       if (nl < 0) {
         this.carry += chunk;
-        if (this.carry.length > MAX_LINE * 16) {
-          // Megabytes without a newline: report the line and drop what we have of it.
-          this.lineNo++;
-          this.skip(`line longer than ${MAX_LINE} characters`, this.carry, 0);
-          this.carry = '';
-          this.inLongLine = true;
-        }
+        this.dropRunawayLine();
         return;
       }
       const joined = flat(this.carry + chunk.slice(0, nl));
@@ -117,16 +111,20 @@ export class TextIngest {
     }
     if (start < chunk.length) {
       this.carry = chunk.slice(start);
-      if (this.carry.length > MAX_LINE * 16) {
-        this.lineNo++;
-        this.skip(`line longer than ${MAX_LINE} characters`, this.carry, 0);
-        this.carry = '';
-        this.inLongLine = true;
-      }
+      this.dropRunawayLine();
     }
   }
 
   private inLongLine = false;
+
+  /** Megabytes without a newline: report the line and drop what we have of it. */
+  private dropRunawayLine(): void {
+    if (this.carry.length <= MAX_LINE * 16) return;
+    this.lineNo++;
+    this.skip(`line longer than ${MAX_LINE} characters`, this.carry, 0);
+    this.carry = '';
+    this.inLongLine = true;
+  }
 
   /** Call once at the end of input. */
   end(): void {

@@ -39,12 +39,7 @@ export class EventStore {
     this.current = createBatch(this.batchSize);
   }
 
-  /** The batch to append to; call `full()` after writing when it has no room left. */
-  get batch(): EventBatch {
-    return this.current;
-  }
-
-  /** Index the next event will have in the current batch, after making room. */
+  /** The batch to append the next event to (pushEvent), after making room. */
   reserve(): EventBatch {
     if (this.current.length === this.batchSize) this.rotate();
     this.total++;

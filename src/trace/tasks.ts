@@ -12,13 +12,12 @@
 // lines, exit comes last), each task starts on a provisional mm id; evidence merges ids
 // (union-find) and `finish()` maps provisional ids to final ones. Events are stored with
 // provisional ids and remapped when read, so nothing is parsed twice.
-import { NO_MM, type MmInfo, type TaskInfo, type TaskRoute } from './event.ts';
+import { NO_MM, type MmInfo, type TaskInfo, type TaskRoute, TASK_ROUTES } from './event.ts';
 
 /** PID_MAX_LIMIT on 64-bit kernels: larger pids cannot be real. */
 export const PID_LIMIT = 4 * 1024 * 1024;
 
-const ROUTES: TaskRoute[] = ['tgid', 'fork-thread', 'fork-process', 'fork-guess', 'exec', 'idle',
-  'kernel-thread-parent', 'kernel-thread-name', 'guess-own-mm', 'synthetic'];
+const ROUTES = TASK_ROUTES;
 const R = Object.fromEntries(ROUTES.map((r, i) => [r, i])) as Record<TaskRoute, number>;
 
 // Names of kernel threads (prefixes). A user task could pick such a name; traces with a
