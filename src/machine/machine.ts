@@ -30,7 +30,7 @@
 // When a request that freed page tables completes, every CPU still holding M's page
 // tables in CR3 without running M must have flushed for it (speculative walks). When an
 // mm is freed, no CPU may still have its pgd in CR3. Correct strategies report zero.
-import { bitAnyBut, bitClear, bitNext, bitSet, bitTest, wordsFor } from './bitset.ts';
+import { bitAnyBut, bitClear, bitCount, bitNext, bitSet, bitTest, wordsFor } from './bitset.ts';
 import {
   LATENCY_BUCKETS, MAX_VIOLATIONS_KEPT, METRIC_COUNT, METRICS, MI, TIMELINE_BUCKETS, TIMELINE_METRICS, VK,
 } from './metrics.ts';
@@ -473,7 +473,7 @@ export class Machine {
   /** Reclaim batching (arch_tlbbatch_add_pending) bumped tlb_gen of every mm whose pages
    *  the batch unmapped; the trace does not say which, so the mms loaded on some CPU are
    *  taken. Returns the batch cpumask (CPUs with a user mm loaded) in scratch mask 3. */
-  batchAddPending(cpu: number): Uint32Array {
+  batchAddPending(cpu: number, bumpGen = true): Uint32Array {
     const mask = this.scratch[3];
     mask.fill(0);
     for (let c = 0; c < this.nCpu; c++) {
@@ -482,7 +482,7 @@ export class Machine {
         bitSet(mask, 0, c);
         let seen = false;
         for (let d = 0; d < c; d++) if (this._loadedMm[d] === mm) { seen = true; break; }
-        if (!seen) this.incMmGen(cpu, mm);
+        if (!seen && bumpGen) this.incMmGen(cpu, mm);
       }
     }
     return mask;
@@ -532,6 +532,18 @@ export class Machine {
     for (let w = 0; w < this.words; w++) s[w] = this.mmMask[b + w];
     return s;
   }
+
+  /** Operations on a mask returned by maskCopy / scratchMask / batchAddPending. */
+  maskTest(mask: Uint32Array, c: number): boolean { return bitTest(mask, 0, c); }
+  maskSet(mask: Uint32Array, c: number): void { bitSet(mask, 0, c); }
+  maskClear(mask: Uint32Array, c: number): void { bitClear(mask, 0, c); }
+  maskAnyBut(mask: Uint32Array, c: number): boolean { return bitAnyBut(mask, 0, this.words, c); }
+  maskNextIn(mask: Uint32Array, from: number): number { return bitNext(mask, 0, this.words, from); }
+  /** Number of CPUs in mm_cpumask(mm) (cpumask_weight). */
+  maskWeight(mm: number): number { return bitCount(this.mmMask, mm * this.words, this.words); }
+
+  /** The scheduler's current->active_mm (MMU_LAZY_TLB_SHOOTDOWN resets it to init_mm). */
+  setActiveMm(cpu: number, mm: number): void { this.activeMm[cpu] = mm; }
 
   /** An empty scratch mask (k = 0..2; 3 is used by batchAddPending). */
   scratchMask(k: number): Uint32Array {
