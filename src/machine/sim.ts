@@ -32,6 +32,10 @@ export class Simulator {
   private readonly implicit: boolean;
   private readonly ws: number;
   private readonly booted: Uint8Array;
+  /** An mm whose exit_mmap was seen while the current task still ran it (exec of 6.18
+   *  prints exit_mmap of the old mm before sched_process_exec): torn down at the task's
+   *  exec / exit / switch. -1: none. */
+  private readonly pendTd: Int32Array;
   private index = 0;
   // tasks: state 0 unknown, 1 alive (counted in mm_users), 2 dead
   private tidState = new Uint8Array(1024);
@@ -68,6 +72,7 @@ export class Simulator {
     this.traced = info.tracedFlushRequests;
     this.hasExitMmap = (info.countsByKind?.exit_mmap ?? 0) > 0;
     this.booted = new Uint8Array(this.m.nCpu);
+    this.pendTd = new Int32Array(this.m.nCpu).fill(-1);
     if (this.implicit) this.notes.push(`no access events: each switch into a user task touches workingSetPages=${this.ws} pages (assumption)`);
     if (this.traced) this.notes.push('flush requests come from the recorded tlb_flush records; local-only teardown flushes (printed only as reason 0) are supplied at exit_mmap');
   }
@@ -136,6 +141,17 @@ export class Simulator {
 
   /** context_switch(prev = current, next = tid with mm nextMm). */
   private switchTo(cpu: number, tid: number, nextMm: number): void {
+    this.contextSwitch(cpu, tid, nextMm);
+    if (this.pendTd[cpu] >= 0) this.finishPendingTeardown(cpu);
+  }
+
+  private finishPendingTeardown(cpu: number): void {
+    const mm = this.pendTd[cpu];
+    this.pendTd[cpu] = -1;
+    this.teardown(cpu, mm);
+  }
+
+  private contextSwitch(cpu: number, tid: number, nextMm: number): void {
     const m = this.m, s = this.s;
     m.inc(MI.context_switches, cpu);
     const prevUser = m.curTaskMm[cpu] !== 0;
@@ -231,7 +247,10 @@ export class Simulator {
         case EventKind.switch: {
           const prev = tidCol[i];
           this.ensureCurrent(cpu, prev, mmCol[i]);
-          const next = A[i], nextMm = B[i];
+          const next = A[i];
+          // A task that passed exit_mm has no mm any more even if it is scheduled again
+          // to finish do_exit: it runs like a kernel thread (lazy TLB).
+          const nextMm = next > 0 && next < this.tidState.length && this.tidState[next] === 2 ? 0 : B[i];
           this.noteTask(next, nextMm);
           if (nextMm > 0) this.mmEnsure(nextMm);
           this.switchTo(cpu, next, nextMm);
@@ -259,6 +278,7 @@ export class Simulator {
         case EventKind.fork: {
           const child = A[i], childMm = B[i];
           if (childMm > 0) this.mmEnsure(childMm);
+          if (child > 0 && child < this.tidState.length) this.tidState[child] = 0; // pid reuse
           this.noteTask(child, childMm);
           break;
         }
@@ -278,6 +298,12 @@ export class Simulator {
         case EventKind.iteration: this.onIteration(tidCol[i], t); break;
         case EventKind.observed_flush: {
           const r = A[i], p = B[i];
+          // What the kernel did is never replayed. Only the scheduling context of a flush
+          // handled in interrupt context (reasons 1 and 5: `current` is the interrupted
+          // task) is used, as for any event, because the recordings lack most switches out
+          // of idle. Reason 0 is printed inside switch_mm, where current is still the
+          // previous task, so it says nothing reliable.
+          if (r === 1 || r === 5) this.ensureCurrent(cpu, tidCol[i], mmCol[i]);
           if (r >= 0 && r <= 5) {
             this.obsFlush[r * 3 + (p === -1 ? 0 : p === 0 ? 2 : 1)]++;
             if (p > 0) this.obsPages[r] += p;
@@ -318,6 +344,7 @@ export class Simulator {
       this.userRuns(cpu, newMm);
       if (this.implicit) m.access(cpu, newMm, this.ws);
     }
+    if (this.pendTd[cpu] >= 0) this.finishPendingTeardown(cpu);
     // mmput(old_mm): without exit_mmap records, the old mm dies here if exec took its last user.
     if (!this.hasExitMmap && oldMm > 0 && oldMm !== newMm && m.isLive(oldMm) && m.mmUsers[oldMm] <= 0) this.teardown(cpu, oldMm);
   }
@@ -327,6 +354,7 @@ export class Simulator {
     this.ensureCurrent(cpu, tid, mm);
     const own = m.curTid[cpu] === tid ? m.curTaskMm[cpu] : this.taskMm(tid, mm);
     if (m.curTid[cpu] === tid) this.exitMm(cpu);
+    if (this.pendTd[cpu] >= 0) this.finishPendingTeardown(cpu);
     if (tid > 0 && tid < this.tidState.length && this.tidState[tid] === 1) {
       this.tidState[tid] = 2;
       if (own > 0 && m.mmUsers[own] > 0) m.mmUsers[own]--;
@@ -342,9 +370,15 @@ export class Simulator {
     const m = this.m;
     if (mm <= 0 || !m.isLive(mm)) return;
     this.ensureCurrent(cpu, tid, mm);
-    // 6.18 prints sched_process_exit before exit_mm and exit_mmap at the end of teardown;
-    // older kernels (and exec) print them the other way round: the task is done with mm.
-    if (m.curTid[cpu] === tid && m.curTaskMm[cpu] === mm) this.exitMm(cpu);
+    // 6.18 prints sched_process_exit (group_dead) before exit_mm, and exit_mmap at the end
+    // of the teardown. exit_mmap while the task still runs mm without a group exit is the
+    // old mm of an exec (activate_mm already loaded the new one, which the trace names only
+    // at sched_process_exec) or an older kernel's exit order: finish at that event.
+    if (m.curTid[cpu] === tid && m.curTaskMm[cpu] === mm && this.mmTdStart[mm] < 0) {
+      if (this.pendTd[cpu] >= 0 && this.pendTd[cpu] !== mm) this.finishPendingTeardown(cpu);
+      this.pendTd[cpu] = mm;
+      return;
+    }
     if (this.traced) {
       // The recorded kernel's teardown flush prints no request when only the (lazy)
       // exiting CPU was in mm_cpumask: F's lazy branch prints reason 0 only. Supply it.
