@@ -1,0 +1,1028 @@
+// The simulated multi-CPU x86 machine: state, primitives and costs (the mechanism).
+//
+// State kept here, all in typed arrays indexed by CPU, mm id or tid:
+//  - per CPU, the kernel's cpu_tlbstate: loaded_mm (0 = init_mm), loaded_mm_asid, is_lazy,
+//    next_asid, ctxs[TLB_NR_DYN_ASIDS] {ctx_id, tlb_gen}; the scheduler's current task,
+//    its mm, active_mm and the lazy mm_count reference it holds; the lockless-walk slot;
+//  - per CPU, the hardware: what CR3 holds (mm and PCID row) and a TLB model;
+//  - per mm: ctx_id (global counter, never reused), tlb_gen, mm_cpumask (bitset),
+//    mm_users, mm_count, global ASID, asid_transition, next_trim_cpumask;
+//  - cache lines that bounce (mm_cpumask, mm_count, tlb_gen per mm; is_lazy, cpu_tlbstate,
+//    CSD and call_single_queue per CPU), each with its last owner.
+//
+// TLB model (counts, not pages): each CPU has NROWS PCID rows (0..5 = the dynamic ASIDs,
+// 6..7 = the two most recently used global ASIDs). A row belongs to one address space
+// (ctx_id) and caches `pages` translations of it; a CPU caches at most tlbEntries
+// translations (least recently used rows give way). An access of n pages of mm M on a CPU
+// whose CR3 row holds c of them costs max(0, n - c) misses (n if n > capacity): accesses
+// are assumed to re-touch the task's hot set, the cached pages being part of it. INVLPG of
+// k pages drops min(c, k); a full flush drops the row. Real traces carry no accesses: with
+// `implicitAccess`, a user task touches `workingSetPages` pages each time it is switched
+// in, and pages invalidated under a running task are refilled at once.
+//
+// Coherence checker ("truth" generations, independent of any strategy's tlb_gen): every
+// flush request for mm M gets the next truth generation of M; each PCID row records the
+// truth generation its entries are fresh to (a full flush or a CR3 flush makes it current,
+// INVLPG for request g advances it from g-1 to g). When user code of M runs on a CPU
+// (switch into a user task, access, syscall events) the checker requires: CR3 holds M, the
+// row belongs to M, and the row is fresh to the last *completed* request of M (requests
+// complete when the initiator returns; for early-ack strategies, from the target's ack).
+// When a request that freed page tables completes, every CPU still holding M's page
+// tables in CR3 without running M must have flushed for it (speculative walks). When an
+// mm is freed, no CPU may still have its pgd in CR3. Correct strategies report zero.
+import { bitAnyBut, bitClear, bitCount, bitNext, bitSet, bitTest, wordsFor } from './bitset.ts';
+import {
+  LATENCY_BUCKETS, MAX_VIOLATIONS_KEPT, METRIC_COUNT, METRICS, MI, TIMELINE_BUCKETS, TIMELINE_METRICS, VK,
+} from './metrics.ts';
+import type { CostProfile } from './profiles.ts';
+import { FlushReq } from './request.ts';
+import type { Strategy } from './strategy.ts';
+
+export const TLB_NR_DYN_ASIDS = 6;
+/** PCID rows per CPU in the TLB model. */
+export const NROWS = 8;
+export const INIT_MM = 0;
+/** MAX_ASID_AVAILABLE without PTI: (1 << 12) - 2. */
+export const MAX_ASID_AVAILABLE = 4094;
+/** Pending early-acknowledged flushes kept per target CPU. */
+const PEND = 4;
+
+/** Purposes of a cross-call. */
+export const IpiPurpose = { flush: 0, ptSync: 1, mmDrop: 2 } as const;
+/** How a cross-call is acknowledged. */
+export const AckMode = {
+  /** The target unlocks the CSD after running the handler (SCF_WAIT). */
+  sync: 0,
+  /** The target copies the info, unlocks, then runs the handler (Nadav Amit's 2019 RFC). */
+  early: 1,
+} as const;
+
+/** Read-only view of a per-CPU array, for strategies. */
+export interface RO { readonly [i: number]: number; readonly length: number }
+
+const NM = METRIC_COUNT;
+const I_OVH = MI.overhead_ns;
+
+export interface MachineOptions {
+  /** Treat each switch into a user task as touching profile.workingSetPages pages. */
+  implicitAccess?: boolean;
+  /** Trace span for the timeline buckets. */
+  firstNs?: number;
+  lastNs?: number;
+}
+
+export class Machine {
+  readonly nCpu: number;
+  readonly words: number;
+  readonly p: CostProfile;
+  strategy!: Strategy;
+  /** CR4.PCIDE: set by the strategy (nopcid variants clear it). */
+  pcid = true;
+  /** is_lazy lives on its own cache line (5.13+ "Privatize cpu_tlbstate") rather than in
+   *  cpu_tlbstate next to loaded_mm (4.14-5.12). */
+  lazyLinePrivate = false;
+  readonly implicitAccess: boolean;
+  /** Time of the event being replayed (ns, trace clock). */
+  now = 0;
+  /** Index of the event being replayed in the whole stream. */
+  eventIndex = 0;
+
+  // ---------------------------------------------------------------- counters
+  readonly metrics = new Float64Array(NM);
+  /** metric m of CPU c at [m * nCpu + c]. */
+  readonly perCpu: Float64Array;
+  readonly latency = new Float64Array(LATENCY_BUCKETS);
+  readonly timeline: Float64Array;
+  readonly tlFirst: number;
+  readonly tlBucketNs: number;
+  private tlBucket = 0;
+  private readonly tlPos = new Int8Array(NM).fill(-1);
+  /** Predicted tlb:tlb_flush by reason (0..5) x class (0 full, 1 ranged, 2 none). */
+  readonly predFlush = new Float64Array(6 * 3);
+  readonly predFlushPages = new Float64Array(6);
+  /** Predicted ipi_send_cpu / ipi_send_cpumask events (sends with >= 1 real IPI). */
+  predIpiSends = 0;
+  violationCount = 0;
+  readonly vIndex = new Float64Array(MAX_VIOLATIONS_KEPT);
+  readonly vKind = new Uint8Array(MAX_VIOLATIONS_KEPT);
+  readonly vCpu = new Int32Array(MAX_VIOLATIONS_KEPT);
+  readonly vMm = new Int32Array(MAX_VIOLATIONS_KEPT);
+
+  // ---------------------------------------------------------------- per-CPU kernel state
+  private readonly _loadedMm: Int32Array;
+  private readonly _loadedAsid: Int32Array;
+  private readonly _isLazy: Uint8Array;
+  private readonly _nextAsid: Int32Array;
+  private readonly _slotCtx: Float64Array;
+  private readonly _slotGen: Float64Array;
+  /** cpu_tlbstate.loaded_mm (0 = init_mm). */
+  readonly loadedMm: RO;
+  /** cpu_tlbstate.loaded_mm_asid (0..5 dynamic, >= 6 global). */
+  readonly loadedAsid: RO;
+  /** is_lazy (TLBSTATE_LAZY on 4.13). */
+  readonly isLazy: RO;
+  readonly nextAsid: RO;
+  /** ctxs[cpu * 6 + asid].ctx_id / .tlb_gen */
+  readonly slotCtx: RO;
+  readonly slotGen: RO;
+  // scheduler (maintained by the simulator, read by strategies)
+  readonly curTid: Int32Array;
+  /** current->mm (0 for kernel threads, idle, and a task after exit_mm). */
+  readonly curTaskMm: Int32Array;
+  /** current->active_mm. */
+  readonly activeMm: Int32Array;
+  /** The mm whose mm_count this CPU's lazy borrow holds (-1: none). */
+  readonly lazyRef: Int32Array;
+  /** active_lockless_pt_walk_mm (0: not in a lockless walk). */
+  readonly walkMm: Int32Array;
+
+  // ---------------------------------------------------------------- hardware
+  private readonly _cr3Mm: Int32Array;
+  private readonly _cr3Row: Int32Array;
+  readonly cr3Mm: RO;
+  private readonly rowCtx: Float64Array;
+  private readonly rowMm: Int32Array;
+  private readonly rowPcid: Int32Array;
+  private readonly rowPages: Float64Array;
+  private readonly rowFresh: Float64Array;
+  private readonly rowUse: Float64Array;
+  private readonly cpuPages: Float64Array;
+  // cache lines per CPU: 0 is_lazy (5.13+), 1 cpu_tlbstate (loaded_mm; is_lazy before 5.13),
+  // 2 CSD (cfd slot), 3 call_single_queue head, 4 lockless-walk slot
+  private readonly cpuLineOwner: Int32Array;
+  private readonly cpuLineReader: Int32Array;
+  private readonly queueBusyUntil: Float64Array;
+  // early-ack pending flushes
+  private readonly pendN: Int32Array;
+  private readonly pendReq: FlushReq[];
+  private readonly pendAck: Float64Array;
+  private readonly pendDone: Float64Array;
+  nextDue = Infinity;
+  // initiator wait bookkeeping
+  private readonly waitUntil: Float64Array;
+  private readonly waitArmed: Uint8Array;
+
+  // ---------------------------------------------------------------- per mm (grown on demand)
+  private mmCap = 0;
+  /** 0 unseen, 1 live, 2 torn down (exit_mmap done), 3 freed */
+  mmState = new Uint8Array(0);
+  private mmCtx = new Float64Array(0);
+  private mmGen = new Float64Array(0);
+  private mmMask = new Uint32Array(0);
+  mmUsers = new Int32Array(0);
+  mmCount = new Int32Array(0);
+  private mmGlobal = new Int32Array(0);
+  private mmTransition = new Uint8Array(0);
+  private mmNextTrim = new Float64Array(0);
+  private truthGen = new Float64Array(0);
+  private completedGen = new Float64Array(0);
+  // lines per mm: 0 mm_cpumask, 1 mm_count, 2 tlb_gen
+  private mmLineOwner = new Int32Array(0);
+  private mmLineReader = new Int32Array(0);
+  private lastCtxId = 1; // init_mm has ctx_id 1 (last_mm_ctx_id starts at 1)
+
+  // global ASID allocator (arch/x86/mm/tlb.c, 6.15+)
+  private readonly gUsed = new Uint8Array(MAX_ASID_AVAILABLE + 1);
+  private readonly gFreed = new Uint8Array(MAX_ASID_AVAILABLE + 1);
+  private lastGlobal = MAX_ASID_AVAILABLE;
+  private gAvailable = MAX_ASID_AVAILABLE - TLB_NR_DYN_ASIDS - 1;
+
+  // per tid
+  private taskOvh = new Float64Array(1024);
+
+  // scratch masks for strategies
+  private readonly scratch: Uint32Array[];
+
+  constructor(nCpu: number, profile: CostProfile, opts: MachineOptions = {}) {
+    const n = Math.max(1, nCpu | 0);
+    this.nCpu = n;
+    this.words = wordsFor(n);
+    this.p = profile;
+    this.implicitAccess = opts.implicitAccess ?? false;
+    this.perCpu = new Float64Array(NM * n);
+    TIMELINE_METRICS.forEach((name, i) => { this.tlPos[MI[name]] = i; });
+    this.timeline = new Float64Array(TIMELINE_METRICS.length * TIMELINE_BUCKETS);
+    const first = opts.firstNs ?? 0, last = opts.lastNs ?? 0;
+    this.tlFirst = first;
+    this.tlBucketNs = last > first ? (last - first) / TIMELINE_BUCKETS : 0;
+
+    this._loadedMm = new Int32Array(n); this.loadedMm = this._loadedMm;
+    this._loadedAsid = new Int32Array(n); this.loadedAsid = this._loadedAsid;
+    this._isLazy = new Uint8Array(n); this.isLazy = this._isLazy;
+    this._nextAsid = new Int32Array(n).fill(1); this.nextAsid = this._nextAsid;
+    this._slotCtx = new Float64Array(n * TLB_NR_DYN_ASIDS); this.slotCtx = this._slotCtx;
+    this._slotGen = new Float64Array(n * TLB_NR_DYN_ASIDS); this.slotGen = this._slotGen;
+    this.curTid = new Int32Array(n).fill(-1);
+    this.curTaskMm = new Int32Array(n);
+    this.activeMm = new Int32Array(n);
+    this.lazyRef = new Int32Array(n).fill(-1);
+    this.walkMm = new Int32Array(n);
+    this._cr3Mm = new Int32Array(n); this.cr3Mm = this._cr3Mm;
+    this._cr3Row = new Int32Array(n);
+    this.rowCtx = new Float64Array(n * NROWS);
+    this.rowMm = new Int32Array(n * NROWS).fill(-1);
+    this.rowPcid = new Int32Array(n * NROWS).fill(-1);
+    this.rowPages = new Float64Array(n * NROWS);
+    this.rowFresh = new Float64Array(n * NROWS);
+    this.rowUse = new Float64Array(n * NROWS);
+    this.cpuPages = new Float64Array(n);
+    this.cpuLineOwner = new Int32Array(n * 5).fill(-1);
+    this.cpuLineReader = new Int32Array(n * 5).fill(-1);
+    this.queueBusyUntil = new Float64Array(n).fill(-Infinity);
+    this.pendN = new Int32Array(n);
+    this.pendReq = Array.from({ length: n * PEND }, () => new FlushReq());
+    this.pendAck = new Float64Array(n * PEND);
+    this.pendDone = new Float64Array(n * PEND);
+    this.waitUntil = new Float64Array(n);
+    this.waitArmed = new Uint8Array(n);
+    this.scratch = Array.from({ length: 4 }, () => new Uint32Array(this.words));
+    // Every CPU starts on init_mm with ASID 0 holding it (initialize_tlbstate_and_flush).
+    for (let c = 0; c < n; c++) {
+      this._slotCtx[c * TLB_NR_DYN_ASIDS] = 1;
+      this.rowMm[c * NROWS] = 0; this.rowCtx[c * NROWS] = 1; this.rowPcid[c * NROWS] = 0;
+    }
+    this.growMm(64);
+    this.mmState[0] = 1; this.mmCtx[0] = 1; this.mmCount[0] = 1; this.mmUsers[0] = 1;
+  }
+
+  // ======================================================================= accounting
+
+  setTime(t: number, index: number): void {
+    this.now = t;
+    this.eventIndex = index;
+    if (this.tlBucketNs > 0) {
+      let b = Math.floor((t - this.tlFirst) / this.tlBucketNs);
+      if (b < 0) b = 0; else if (b >= TIMELINE_BUCKETS) b = TIMELINE_BUCKETS - 1;
+      this.tlBucket = b;
+    }
+  }
+
+  /** Count `v` of metric `mi` on `cpu`. */
+  inc(mi: number, cpu: number, v = 1): void {
+    this.metrics[mi] += v;
+    this.perCpu[mi * this.nCpu + cpu] += v;
+    const tp = this.tlPos[mi];
+    if (tp >= 0) this.timeline[tp * TIMELINE_BUCKETS + this.tlBucket] += v;
+  }
+
+  /** Charge `ns` of overhead to `cpu` (and to the task running there). */
+  charge(cpu: number, ns: number): void {
+    if (ns <= 0) return;
+    this.inc(I_OVH, cpu, ns);
+    const tid = this.curTid[cpu];
+    if (tid >= 0) {
+      if (tid >= this.taskOvh.length) this.growTasks(tid);
+      this.taskOvh[tid] += ns;
+    }
+  }
+
+  /** Overhead charged so far to `cpu`. */
+  cpuOverhead(cpu: number): number {
+    return this.perCpu[I_OVH * this.nCpu + cpu];
+  }
+
+  taskOverhead(tid: number): number {
+    return tid >= 0 && tid < this.taskOvh.length ? this.taskOvh[tid] : 0;
+  }
+
+  private growTasks(tid: number): void {
+    let cap = this.taskOvh.length;
+    while (cap <= tid) cap *= 2;
+    const t = new Float64Array(cap); t.set(this.taskOvh); this.taskOvh = t;
+  }
+
+  /** A tlb:tlb_flush event the modelled kernel would emit here. */
+  traceFlush(reason: number, pages: number): void {
+    const cls = pages === -1 ? 0 : pages === 0 ? 2 : 1;
+    this.predFlush[reason * 3 + cls]++;
+    if (pages > 0) this.predFlushPages[reason] += pages;
+  }
+
+  recordLatency(ns: number): void {
+    let b = ns < 1 ? 0 : Math.floor(Math.log2(ns)) + 1;
+    if (b >= LATENCY_BUCKETS) b = LATENCY_BUCKETS - 1;
+    this.latency[b]++;
+  }
+
+  violation(kind: number, cpu: number, mm: number): void {
+    const i = this.violationCount++;
+    this.inc(MI.coherence_violations, cpu);
+    if (i < MAX_VIOLATIONS_KEPT) {
+      this.vIndex[i] = this.eventIndex; this.vKind[i] = kind; this.vCpu[i] = cpu; this.vMm[i] = mm;
+    }
+  }
+
+  // ======================================================================= cache lines
+
+  private transferNs(from: number, to: number): number {
+    const p = this.p;
+    const same = Math.floor(from / p.cpusPerSocket) === Math.floor(to / p.cpusPerSocket);
+    return same ? p.lineTransferNs : p.lineTransferNs * p.crossSocketFactor;
+  }
+
+  /** A locked RMW by `cpu` on a line: local if it owns the line, else a transfer. */
+  private lineAtomic(owner: Int32Array, reader: Int32Array, idx: number, cpu: number): void {
+    let ns = this.p.atomicLocalNs;
+    const o = owner[idx], r = reader[idx];
+    if (o >= 0 && o !== cpu) { ns += this.transferNs(o, cpu); this.inc(MI.line_transfers, cpu); }
+    else if (o < 0 && r >= 0 && r !== cpu) { ns += this.transferNs(r, cpu); this.inc(MI.line_transfers, cpu); }
+    owner[idx] = cpu; reader[idx] = -1;
+    this.inc(MI.atomic_ops, cpu);
+    this.charge(cpu, ns);
+  }
+
+  /** A plain store: takes ownership (the transfer is not charged: stores are buffered). */
+  private lineStore(owner: Int32Array, reader: Int32Array, idx: number, cpu: number): void {
+    owner[idx] = cpu; reader[idx] = -1;
+  }
+
+  /** A load: a transfer if another CPU holds the line modified. */
+  private lineRead(owner: Int32Array, reader: Int32Array, idx: number, cpu: number): void {
+    const o = owner[idx];
+    if (o >= 0 && o !== cpu) {
+      this.inc(MI.line_transfers, cpu);
+      this.charge(cpu, this.transferNs(o, cpu));
+      owner[idx] = -1;
+    }
+    reader[idx] = cpu;
+  }
+
+  // ======================================================================= mm bookkeeping
+
+  private growMm(need: number): void {
+    let cap = Math.max(64, this.mmCap);
+    while (cap <= need) cap *= 2;
+    if (cap === this.mmCap) return;
+    const W = this.words;
+    const g8 = (a: Uint8Array) => { const b = new Uint8Array(cap); b.set(a); return b; };
+    const g32 = (a: Int32Array, fill = 0) => { const b = new Int32Array(cap).fill(fill); b.set(a); return b; };
+    const g64 = (a: Float64Array) => { const b = new Float64Array(cap); b.set(a); return b; };
+    this.mmState = g8(this.mmState);
+    this.mmCtx = g64(this.mmCtx);
+    this.mmGen = g64(this.mmGen);
+    const m = new Uint32Array(cap * W); m.set(this.mmMask); this.mmMask = m;
+    this.mmUsers = g32(this.mmUsers);
+    this.mmCount = g32(this.mmCount);
+    this.mmGlobal = g32(this.mmGlobal);
+    this.mmTransition = g8(this.mmTransition);
+    this.mmNextTrim = g64(this.mmNextTrim);
+    this.truthGen = g64(this.truthGen);
+    this.completedGen = g64(this.completedGen);
+    const lo = new Int32Array(cap * 3).fill(-1); lo.set(this.mmLineOwner); this.mmLineOwner = lo;
+    const lr = new Int32Array(cap * 3).fill(-1); lr.set(this.mmLineReader); this.mmLineReader = lr;
+    this.mmCap = cap;
+  }
+
+  /** Make sure mm exists (a new one if never seen or freed before). Returns true if new. */
+  ensureMm(mm: number): boolean {
+    if (mm <= 0) return false;
+    if (mm >= this.mmCap) this.growMm(mm);
+    const s = this.mmState[mm];
+    if (s === 1 || s === 2) return false;
+    // init_new_context: unique ctx_id, tlb_gen 0, empty cpumask, next_trim = jiffies + HZ
+    this.mmState[mm] = 1;
+    this.mmCtx[mm] = ++this.lastCtxId;
+    this.mmGen[mm] = 0;
+    this.mmMask.fill(0, mm * this.words, (mm + 1) * this.words);
+    this.mmUsers[mm] = 0;
+    this.mmCount[mm] = 1;
+    this.mmGlobal[mm] = 0;
+    this.mmTransition[mm] = 0;
+    this.mmNextTrim[mm] = this.jiffies() + this.p.hz;
+    this.truthGen[mm] = 0;
+    this.completedGen[mm] = 0;
+    return true;
+  }
+
+  isLive(mm: number): boolean { return mm > 0 && mm < this.mmCap && this.mmState[mm] === 1; }
+  ctxId(mm: number): number { return this.mmCtx[mm]; }
+  jiffies(): number { return Math.floor(this.now * this.p.hz / 1e9); }
+
+  // ======================================================================= per-CPU state primitives
+
+  /** cpu_tlbstate.loaded_mm / loaded_mm_asid store. */
+  setLoaded(cpu: number, mm: number, asid: number): void {
+    this._loadedMm[cpu] = mm;
+    this._loadedAsid[cpu] = asid;
+    this.lineStore(this.cpuLineOwner, this.cpuLineReader, cpu * 5 + 1, cpu);
+  }
+
+  /** is_lazy store (a plain store; it makes the line dirty for remote readers). */
+  setLazy(cpu: number, lazy: boolean): void {
+    this._isLazy[cpu] = lazy ? 1 : 0;
+    this.lineStore(this.cpuLineOwner, this.cpuLineReader, cpu * 5 + (this.lazyLinePrivate ? 0 : 1), cpu);
+  }
+
+  /** cpu_tlbstate.ctxs[asid] = { ctx_id of mm, tlb_gen } */
+  setSlot(cpu: number, asid: number, mm: number, gen: number): void {
+    const i = cpu * TLB_NR_DYN_ASIDS + asid;
+    this._slotCtx[i] = this.mmCtx[mm];
+    this._slotGen[i] = gen;
+  }
+
+  setSlotGen(cpu: number, asid: number, gen: number): void {
+    this._slotGen[cpu * TLB_NR_DYN_ASIDS + asid] = gen;
+  }
+
+  setNextAsid(cpu: number, v: number): void { this._nextAsid[cpu] = v; }
+
+  /** Another CPU reads `target`'s is_lazy (should_flush_tlb, tlb_is_not_lazy). */
+  readIsLazy(cpu: number, target: number): boolean {
+    this.lineRead(this.cpuLineOwner, this.cpuLineReader, target * 5 + (this.lazyLinePrivate ? 0 : 1), cpu);
+    return this._isLazy[target] !== 0;
+  }
+
+  /** Another CPU reads `target`'s cpu_tlbstate.loaded_mm. */
+  readLoadedMm(cpu: number, target: number): number {
+    this.lineRead(this.cpuLineOwner, this.cpuLineReader, target * 5 + 1, cpu);
+    return this._loadedMm[target];
+  }
+
+  /** Read another CPU's lockless-walk slot (Lance Yang v4). */
+  readWalkMm(cpu: number, target: number): number {
+    this.lineRead(this.cpuLineOwner, this.cpuLineReader, target * 5 + 4, cpu);
+    return this.walkMm[target];
+  }
+
+  /** pt_walk_lockless_start/_end: store + smp_mb on the walker's own slot. */
+  setWalkMm(cpu: number, mm: number, tracked: boolean): void {
+    this.walkMm[cpu] = mm;
+    if (tracked) {
+      this.lineStore(this.cpuLineOwner, this.cpuLineReader, cpu * 5 + 4, cpu);
+      this.charge(cpu, this.p.ptwalkTrackNs);
+    }
+  }
+
+  // ======================================================================= mm primitives
+
+  /** atomic64_inc_return(&mm->context.tlb_gen) */
+  incMmGen(cpu: number, mm: number): number {
+    this.lineAtomic(this.mmLineOwner, this.mmLineReader, mm * 3 + 2, cpu);
+    return ++this.mmGen[mm];
+  }
+
+  /** atomic64_read(&mm->context.tlb_gen) */
+  readMmGen(cpu: number, mm: number): number {
+    this.lineRead(this.mmLineOwner, this.mmLineReader, mm * 3 + 2, cpu);
+    return this.mmGen[mm];
+  }
+
+  /** tlb_gen without a cost (assertions and tests). */
+  peekMmGen(mm: number): number { return this.mmGen[mm]; }
+
+  /** Reclaim batching (arch_tlbbatch_add_pending) bumped tlb_gen of every mm whose pages
+   *  the batch unmapped; the trace does not say which, so the mms loaded on some CPU are
+   *  taken. Returns the batch cpumask (CPUs with a user mm loaded) in scratch mask 3. */
+  batchAddPending(cpu: number, bumpGen = true): Uint32Array {
+    const mask = this.scratch[3];
+    mask.fill(0);
+    for (let c = 0; c < this.nCpu; c++) {
+      const mm = this._loadedMm[c];
+      if (mm !== 0) {
+        bitSet(mask, 0, c);
+        let seen = false;
+        for (let d = 0; d < c; d++) if (this._loadedMm[d] === mm) { seen = true; break; }
+        if (!seen && bumpGen) this.incMmGen(cpu, mm);
+      }
+    }
+    return mask;
+  }
+
+  /** cpumask_test_cpu(bit, mm_cpumask(mm)) by `cpu` (a read of the mask's line). */
+  cpumaskTest(cpu: number, mm: number, bit: number): boolean {
+    this.lineRead(this.mmLineOwner, this.mmLineReader, mm * 3, cpu);
+    return bitTest(this.mmMask, mm * this.words, bit);
+  }
+
+  /** cpumask_any_but(mm_cpumask(mm), cpu) < nr_cpu_ids */
+  cpumaskAnyBut(cpu: number, mm: number): boolean {
+    this.lineRead(this.mmLineOwner, this.mmLineReader, mm * 3, cpu);
+    return bitAnyBut(this.mmMask, mm * this.words, this.words, cpu);
+  }
+
+  /** cpumask_set_cpu(cpu, mm_cpumask(mm)): lock bts by `cpu` on its own bit. */
+  cpumaskSet(cpu: number, mm: number): void {
+    this.lineAtomic(this.mmLineOwner, this.mmLineReader, mm * 3, cpu);
+    this.inc(MI.cpumask_atomics, cpu);
+    bitSet(this.mmMask, mm * this.words, cpu);
+  }
+
+  /** cpumask_clear_cpu(cpu, mm_cpumask(mm)): lock btr by `cpu` on its own bit. */
+  cpumaskClear(cpu: number, mm: number): void {
+    this.lineAtomic(this.mmLineOwner, this.mmLineReader, mm * 3, cpu);
+    this.inc(MI.cpumask_atomics, cpu);
+    bitClear(this.mmMask, mm * this.words, cpu);
+  }
+
+  /** Next CPU >= from in mm_cpumask(mm) (no cost: callers pay one read via cpumaskAnyBut
+   *  or readMask when they start a scan). */
+  maskNext(mm: number, from: number): number {
+    return bitNext(this.mmMask, mm * this.words, this.words, from);
+  }
+
+  /** A read of mm_cpumask's line before scanning it. */
+  readMask(cpu: number, mm: number): void {
+    this.lineRead(this.mmLineOwner, this.mmLineReader, mm * 3, cpu);
+  }
+
+  /** Copy mm_cpumask(mm) into scratch mask k and return it. */
+  maskCopy(mm: number, k: number): Uint32Array {
+    const s = this.scratch[k];
+    const b = mm * this.words;
+    for (let w = 0; w < this.words; w++) s[w] = this.mmMask[b + w];
+    return s;
+  }
+
+  /** Operations on a mask returned by maskCopy / scratchMask / batchAddPending. */
+  maskTest(mask: Uint32Array, c: number): boolean { return bitTest(mask, 0, c); }
+  maskSet(mask: Uint32Array, c: number): void { bitSet(mask, 0, c); }
+  maskClear(mask: Uint32Array, c: number): void { bitClear(mask, 0, c); }
+  maskAnyBut(mask: Uint32Array, c: number): boolean { return bitAnyBut(mask, 0, this.words, c); }
+  maskNextIn(mask: Uint32Array, from: number): number { return bitNext(mask, 0, this.words, from); }
+  /** Number of CPUs in mm_cpumask(mm) (cpumask_weight). */
+  maskWeight(mm: number): number { return bitCount(this.mmMask, mm * this.words, this.words); }
+
+  /** The scheduler's current->active_mm (MMU_LAZY_TLB_SHOOTDOWN resets it to init_mm). */
+  setActiveMm(cpu: number, mm: number): void { this.activeMm[cpu] = mm; }
+
+  /** An empty scratch mask (k = 0..2; 3 is used by batchAddPending). */
+  scratchMask(k: number): Uint32Array {
+    const s = this.scratch[k];
+    s.fill(0);
+    return s;
+  }
+
+  /** mmgrab / mmgrab_lazy_tlb: atomic inc of mm_count. */
+  mmGrab(cpu: number, mm: number): void {
+    this.lineAtomic(this.mmLineOwner, this.mmLineReader, mm * 3 + 1, cpu);
+    this.inc(MI.mm_count_atomics, cpu);
+    this.mmCount[mm]++;
+  }
+
+  /** mmdrop / mmdrop_lazy_tlb: atomic dec of mm_count; at zero, __mmdrop frees the mm. */
+  mmDrop(cpu: number, mm: number): void {
+    this.lineAtomic(this.mmLineOwner, this.mmLineReader, mm * 3 + 1, cpu);
+    this.inc(MI.mm_count_atomics, cpu);
+    if (--this.mmCount[mm] <= 0 && mm !== 0) this.freeMm(cpu, mm);
+  }
+
+  private freeMm(cpu: number, mm: number): void {
+    this.strategy.onMmDrop(cpu, mm);
+    // destroy_context: the global ASID is reusable after the next wrap-around flush.
+    if (this.mmGlobal[mm] !== 0) this.freeGlobalAsid(mm);
+    for (let c = 0; c < this.nCpu; c++) {
+      if (this._cr3Mm[c] === mm) this.violation(VK.freedPgd, c, mm);
+    }
+    this.mmState[mm] = 3;
+    this.inc(MI.mm_frees, cpu);
+  }
+
+  // ---------------------------------------------------------------- global ASIDs (INVLPGB)
+
+  mmGlobalAsid(mm: number): number { return this.mmGlobal[mm]; }
+  inAsidTransition(mm: number): boolean { return this.mmTransition[mm] !== 0; }
+  setAsidTransition(mm: number, v: boolean): void { this.mmTransition[mm] = v ? 1 : 0; }
+
+  /** use_global_asid(): allocate_global_asid() next-fit; reset_global_asid_space() on wrap
+   *  (one invlpgb_flush_all_nonglobals). Returns the asid or 0. */
+  assignGlobalAsid(cpu: number, mm: number): number {
+    if (this.mmGlobal[mm] !== 0) return this.mmGlobal[mm];
+    if (this.gAvailable <= 0) return 0;
+    if (this.lastGlobal >= MAX_ASID_AVAILABLE - 1) {
+      this.invlpgbFlushAllNonglobals(cpu);
+      for (let a = 0; a <= MAX_ASID_AVAILABLE; a++) if (this.gFreed[a]) { this.gUsed[a] = 0; this.gFreed[a] = 0; }
+      this.lastGlobal = TLB_NR_DYN_ASIDS;
+    }
+    let asid = this.lastGlobal;
+    while (asid < MAX_ASID_AVAILABLE && this.gUsed[asid]) asid++;
+    if (asid >= MAX_ASID_AVAILABLE) return 0;
+    this.gUsed[asid] = 1;
+    this.lastGlobal = asid;
+    this.gAvailable--;
+    this.mmGlobal[mm] = asid;
+    this.mmTransition[mm] = 1;
+    this.inc(MI.global_asids, cpu);
+    return asid;
+  }
+
+  private freeGlobalAsid(mm: number): void {
+    this.gFreed[this.mmGlobal[mm]] = 1;
+    this.mmGlobal[mm] = 0;
+    this.gAvailable++;
+  }
+
+  // ---------------------------------------------------------------- trim deadline (6.14+)
+
+  /** should_trim_cpumask(): once per HZ. */
+  shouldTrimCpumask(mm: number): boolean {
+    const j = this.jiffies();
+    if (j > this.mmNextTrim[mm]) { this.mmNextTrim[mm] = j + this.p.hz; return true; }
+    return false;
+  }
+
+  // ======================================================================= TLB + CR3 primitives
+
+  private rowFor(cpu: number, asid: number): number {
+    const base = cpu * NROWS;
+    if (asid < TLB_NR_DYN_ASIDS) {
+      const r = base + asid;
+      if (this.rowPcid[r] !== asid) { this.dropRow(cpu, r); this.rowPcid[r] = asid; this.rowMm[r] = -1; this.rowCtx[r] = 0; }
+      return r;
+    }
+    const r6 = base + 6, r7 = base + 7;
+    if (this.rowPcid[r6] === asid) return r6;
+    if (this.rowPcid[r7] === asid) return r7;
+    const r = this.rowUse[r6] <= this.rowUse[r7] ? r6 : r7;
+    this.dropRow(cpu, r);
+    this.rowPcid[r] = asid; this.rowMm[r] = -1; this.rowCtx[r] = 0;
+    return r;
+  }
+
+  /** Drop a row's translations. Under implicit accesses, pages dropped under a running
+   *  user task of that mm are refilled at once (the task keeps touching them). */
+  private dropRow(cpu: number, r: number): void {
+    const pages = this.rowPages[r];
+    if (pages > 0) {
+      this.rowPages[r] = 0;
+      this.cpuPages[cpu] -= pages;
+      if (this.implicitAccess && this._cr3Row[cpu] === r && this.curTaskMm[cpu] === this.rowMm[r] && this.rowMm[r] > 0) {
+        this.refill(cpu, r, pages);
+      }
+    }
+  }
+
+  private refill(cpu: number, r: number, n: number): void {
+    this.inc(MI.tlb_misses, cpu, n);
+    const ns = n * this.p.tlbMissNs;
+    this.inc(MI.refill_ns, cpu, ns);
+    this.charge(cpu, ns);
+    this.fill(cpu, r, this.rowPages[r] + n);
+  }
+
+  private fill(cpu: number, r: number, target: number): void {
+    const cap = this.p.tlbEntries;
+    if (target > cap) target = cap;
+    const add = target - this.rowPages[r];
+    if (add <= 0) return;
+    let over = this.cpuPages[cpu] + add - cap;
+    const base = cpu * NROWS;
+    while (over > 0) {
+      let victim = -1, use = Infinity;
+      for (let i = base; i < base + NROWS; i++) {
+        if (i !== r && this.rowPages[i] > 0 && this.rowUse[i] < use) { use = this.rowUse[i]; victim = i; }
+      }
+      if (victim < 0) break;
+      const take = Math.min(over, this.rowPages[victim]);
+      this.rowPages[victim] -= take; this.cpuPages[cpu] -= take; over -= take;
+    }
+    this.rowPages[r] += add;
+    this.cpuPages[cpu] += add;
+  }
+
+  /** Write CR3: load mm's page tables with PCID `asid` (asid+1 in hardware), flushing that
+   *  PCID or not (NOFLUSH). Without PCID every write flushes all non-global entries. */
+  cr3Write(cpu: number, mm: number, asid: number, flush: boolean): void {
+    const p = this.p;
+    this.inc(MI.cr3_writes, cpu);
+    if (this._cr3Mm[cpu] !== mm) this.inc(MI.mm_switches, cpu);
+    if (!this.pcid) { asid = 0; flush = true; }
+    const r = this.rowFor(cpu, asid);
+    if (flush) {
+      this.inc(MI.cr3_flushes, cpu);
+      this.charge(cpu, p.cr3WriteNs + p.cr3FlushExtraNs);
+      if (!this.pcid) { for (let i = cpu * NROWS; i < cpu * NROWS + NROWS; i++) this.dropRow(cpu, i); }
+      else this.dropRow(cpu, r);
+      this.rowMm[r] = mm; this.rowCtx[r] = this.mmCtx[mm]; this.rowFresh[r] = this.truthGen[mm];
+    } else {
+      this.charge(cpu, p.cr3WriteNs);
+      if (this.rowCtx[r] !== this.mmCtx[mm]) {
+        if (this.rowMm[r] < 0 && this.rowPages[r] === 0) {
+          // An empty PCID (a global ASID seen for the first time): trivially fresh.
+          this.rowFresh[r] = this.truthGen[mm];
+        } else {
+          this.rowFresh[r] = -1; // entries of another address space now tagged as mm's
+        }
+        this.rowMm[r] = mm; this.rowCtx[r] = this.mmCtx[mm];
+      }
+    }
+    this._cr3Mm[cpu] = mm;
+    this._cr3Row[cpu] = r;
+    this.rowUse[r] = this.now;
+  }
+
+  /** flush_tlb_local(): rewrite CR3 with its own value, flushing the current PCID. */
+  flushLocalFull(cpu: number): void {
+    this.inc(MI.full_flushes, cpu);
+    this.charge(cpu, this.p.flushLocalNs);
+    const r = this._cr3Row[cpu];
+    if (!this.pcid) { for (let i = cpu * NROWS; i < cpu * NROWS + NROWS; i++) this.dropRow(cpu, i); }
+    else this.dropRow(cpu, r);
+    const mm = this._cr3Mm[cpu];
+    this.rowFresh[r] = this.truthGen[mm];
+  }
+
+  /** INVLPG x n in the current PCID, for request `req` (its truth generation advances the
+   *  row only if the row was fresh up to the previous request). */
+  flushPages(cpu: number, n: number, req: FlushReq): void {
+    this.inc(MI.page_flushes, cpu, n);
+    this.charge(cpu, n * this.p.invlpgNs);
+    const r = this._cr3Row[cpu];
+    const drop = Math.min(this.rowPages[r], n * req.stride);
+    if (drop > 0) {
+      this.rowPages[r] -= drop; this.cpuPages[cpu] -= drop;
+      if (this.implicitAccess && this.curTaskMm[cpu] === this.rowMm[r] && this.rowMm[r] > 0) this.refill(cpu, r, drop);
+    }
+    if (req.mm !== 0 && req.mm === this.rowMm[r] && this.rowFresh[r] >= req.truthGen - 1 && this.rowFresh[r] < req.truthGen) {
+      this.rowFresh[r] = req.truthGen;
+    }
+  }
+
+  /** A task touched n pages of mm on cpu (synthetic `access` events, implicit working set). */
+  access(cpu: number, mm: number, n: number): void {
+    if (n <= 0 || this._cr3Mm[cpu] !== mm) return;
+    const r = this._cr3Row[cpu];
+    const c = this.rowPages[r];
+    const cap = this.p.tlbEntries;
+    const miss = n > cap ? n : (n > c ? n - c : 0);
+    this.rowUse[r] = this.now;
+    if (miss > 0) {
+      this.inc(MI.tlb_misses, cpu, miss);
+      const ns = miss * this.p.tlbMissNs;
+      this.inc(MI.refill_ns, cpu, ns);
+      this.charge(cpu, ns);
+      this.fill(cpu, r, n > c ? n : c);
+    }
+  }
+
+  /** Pages of the current CR3 row (tests, assertions). */
+  cachedPages(cpu: number): number { return this.rowPages[this._cr3Row[cpu]]; }
+
+  // ---------------------------------------------------------------- INVLPGB / TLBSYNC
+
+  /** broadcast_tlb_flush(): INVLPGB for PCID of global `asid` over the request's range on
+   *  every CPU (no IPI, no target-side cost). */
+  invlpgb(cpu: number, asid: number, req: FlushReq): void {
+    const ops = req.full ? 1 : Math.max(1, Math.ceil(req.nr / this.p.invlpgbMaxPages));
+    this.inc(MI.broadcast_flushes, cpu, ops);
+    this.charge(cpu, ops * this.p.invlpgbNs);
+    for (let c = 0; c < this.nCpu; c++) {
+      const base = c * NROWS;
+      for (let r = base + 6; r < base + 8; r++) {
+        if (this.rowPcid[r] !== asid) continue;
+        if (req.full) {
+          const pages = this.rowPages[r];
+          if (pages > 0) { this.rowPages[r] = 0; this.cpuPages[c] -= pages; if (this.implicitAccess && this._cr3Row[c] === r && this.curTaskMm[c] === this.rowMm[r]) this.refill(c, r, pages); }
+          this.rowFresh[r] = this.truthGen[req.mm];
+        } else {
+          const drop = Math.min(this.rowPages[r], req.nr * req.stride);
+          if (drop > 0) { this.rowPages[r] -= drop; this.cpuPages[c] -= drop; if (this.implicitAccess && this._cr3Row[c] === r && this.curTaskMm[c] === this.rowMm[r]) this.refill(c, r, drop); }
+          if (this.rowMm[r] === req.mm && this.rowFresh[r] >= req.truthGen - 1 && this.rowFresh[r] < req.truthGen) this.rowFresh[r] = req.truthGen;
+        }
+      }
+    }
+  }
+
+  /** invlpgb_flush_all_nonglobals(): every PCID on every CPU. */
+  invlpgbFlushAllNonglobals(cpu: number): void {
+    this.inc(MI.broadcast_flushes, cpu);
+    this.charge(cpu, this.p.invlpgbNs);
+    for (let c = 0; c < this.nCpu; c++) {
+      for (let r = c * NROWS; r < c * NROWS + NROWS; r++) {
+        this.dropRow(c, r);
+        const mm = this.rowMm[r];
+        if (mm >= 0) this.rowFresh[r] = this.truthGen[mm];
+      }
+    }
+  }
+
+  /** TLBSYNC: the initiator waits until its broadcasts completed everywhere. */
+  tlbsync(cpu: number): void {
+    this.inc(MI.tlbsyncs, cpu);
+    this.inc(MI.initiator_wait_ns, cpu, this.p.tlbsyncNs);
+    this.charge(cpu, this.p.tlbsyncNs);
+  }
+
+  // ======================================================================= cross-calls
+
+  /** Queue a cross-call of `purpose` to every CPU of `mask` except `cpu` and run its handler
+   *  there (smp_call_function_many_cond's remote part). A real IPI goes only to targets
+   *  whose call_single_queue was empty. With AckMode.sync the handler runs now and the
+   *  initiator will wait for it; with AckMode.early the target acknowledges after copying
+   *  the info and runs the flush handler shortly after (deferred). Call ipiWait(cpu) for
+   *  the initiator's wait. Returns the number of targets. */
+  sendIpis(cpu: number, mask: Uint32Array, purpose: number, req: FlushReq | null, mm: number, ack: number = AckMode.sync): number {
+    const p = this.p;
+    const W = this.words;
+    let targets = 0, real = 0, maxLat = 0;
+    const mmOf = req !== null ? req.mm : mm;
+    for (let c = bitNext(mask, 0, W, 0); c >= 0; c = bitNext(mask, 0, W, c + 1)) {
+      if (c === cpu || c >= this.nCpu) continue;
+      targets++;
+      // initiator: fill the CSD, llist_add to the target's queue
+      this.lineStore(this.cpuLineOwner, this.cpuLineReader, c * 5 + 2, cpu);
+      this.lineAtomic(this.cpuLineOwner, this.cpuLineReader, c * 5 + 3, cpu);
+      this.inc(MI.csd_queued, cpu);
+      const busy = this.queueBusyUntil[c] - this.now;
+      const empty = busy <= 0;
+      const idle = this.curTid[c] === 0;
+      if (purpose === IpiPurpose.flush) {
+        if (this._isLazy[c]) this.inc(MI.ipis_to_lazy, cpu);
+        if (mmOf !== 0 && this._loadedMm[c] !== mmOf) this.inc(MI.ipis_to_stale, cpu);
+      } else if (purpose === IpiPurpose.ptSync) {
+        this.inc(MI.pt_sync_ipis, cpu);
+        if (this.walkMm[c] !== mm) this.inc(MI.ipis_to_nonwalkers, cpu);
+      } else if (purpose === IpiPurpose.mmDrop) {
+        this.inc(MI.mmdrop_ipis, cpu);
+      }
+      let lat = p.ipiDeliverNs;
+      if (empty) {
+        real++;
+        this.inc(MI.ipis_sent, cpu);
+        if (idle) { this.inc(MI.ipis_to_idle, cpu); lat += p.ipiIdleWakeNs; }
+      } else {
+        lat = busy; // handled by the interrupt already pending there
+      }
+      // target: (interrupt entry,) llist_del_all, handler, CSD unlock
+      const t0 = this.cpuOverhead(c);
+      this.charge(c, empty ? p.ipiHandlerNs : p.csdHandleNs);
+      this.lineAtomic(this.cpuLineOwner, this.cpuLineReader, c * 5 + 3, c);
+      this.inc(MI.ipis_received, c);
+      if (ack === AckMode.early && req !== null) {
+        this.lineStore(this.cpuLineOwner, this.cpuLineReader, c * 5 + 2, c); // unlock after copy
+        const copied = this.cpuOverhead(c) - t0;
+        const ackAt = this.now + lat + copied;
+        this.defer(c, req, ackAt, ackAt + this.estimateFlushNs(req));
+        lat += copied;
+      } else {
+        if (purpose === IpiPurpose.flush && req !== null) this.strategy.onFlushIpi(c, req);
+        else this.strategy.onIpi(c, purpose, mm);
+        this.lineStore(this.cpuLineOwner, this.cpuLineReader, c * 5 + 2, c);
+        lat += this.cpuOverhead(c) - t0;
+      }
+      this.inc(MI.ipi_handler_ns, c, this.cpuOverhead(c) - t0);
+      this.queueBusyUntil[c] = this.now + lat;
+      if (lat > maxLat) maxLat = lat;
+    }
+    if (real > 0) {
+      this.predIpiSends++;
+      this.charge(cpu, p.ipiSendNs + (real - 1) * p.ipiSendPerTargetNs);
+    }
+    if (targets > 0) {
+      const until = this.cpuOverhead(cpu) + maxLat + p.ipiAckNs;
+      if (!this.waitArmed[cpu] || until > this.waitUntil[cpu]) this.waitUntil[cpu] = until;
+      this.waitArmed[cpu] = 1;
+    }
+    return targets;
+  }
+
+  /** The initiator waits for the acknowledgements of its cross-calls (csd_lock_wait),
+   *  overlapping whatever local work it did since sending. */
+  ipiWait(cpu: number): void {
+    if (!this.waitArmed[cpu]) return;
+    this.waitArmed[cpu] = 0;
+    const w = this.waitUntil[cpu] - this.cpuOverhead(cpu);
+    if (w > 0) {
+      this.inc(MI.initiator_wait_ns, cpu, w);
+      this.charge(cpu, w);
+    }
+  }
+
+  private estimateFlushNs(req: FlushReq): number {
+    return req.full ? this.p.flushLocalNs : req.nr * this.p.invlpgNs;
+  }
+
+  /** Keep an early-acknowledged flush for `cpu` to run at `done`. */
+  private defer(cpu: number, req: FlushReq, ackAt: number, done: number): void {
+    if (this.pendN[cpu] >= PEND) this.runPending(cpu, 0);
+    const i = cpu * PEND + this.pendN[cpu]++;
+    this.pendReq[i].copyFrom(req);
+    this.pendAck[i] = ackAt;
+    this.pendDone[i] = done;
+    if (done < this.nextDue) this.nextDue = done;
+  }
+
+  private runPending(cpu: number, k: number): void {
+    const base = cpu * PEND;
+    const i = base + k;
+    const req = this.pendReq[i];
+    const saved = this.now;
+    if (this.pendDone[i] > this.now) this.now = this.pendDone[i];
+    const t0 = this.cpuOverhead(cpu);
+    this.strategy.onFlushIpi(cpu, req);
+    this.inc(MI.ipi_handler_ns, cpu, this.cpuOverhead(cpu) - t0);
+    this.now = saved;
+    // remove k, keeping order
+    const n = --this.pendN[cpu];
+    for (let j = k; j < n; j++) {
+      this.pendReq[base + j].copyFrom(this.pendReq[base + j + 1]);
+      this.pendAck[base + j] = this.pendAck[base + j + 1];
+      this.pendDone[base + j] = this.pendDone[base + j + 1];
+    }
+  }
+
+  /** Run every deferred flush due at or before t (called before each event). */
+  runDue(t: number): void {
+    while (this.nextDue <= t) {
+      let bc = -1, bk = -1, best = Infinity;
+      for (let c = 0; c < this.nCpu; c++) {
+        for (let k = 0; k < this.pendN[c]; k++) {
+          const d = this.pendDone[c * PEND + k];
+          if (d < best) { best = d; bc = c; bk = k; }
+        }
+      }
+      if (bc < 0) { this.nextDue = Infinity; return; }
+      if (best > t) { this.nextDue = best; return; }
+      this.runPending(bc, bk);
+      this.nextDue = Infinity;
+      for (let c = 0; c < this.nCpu; c++) for (let k = 0; k < this.pendN[c]; k++) {
+        const d = this.pendDone[c * PEND + k]; if (d < this.nextDue) this.nextDue = d;
+      }
+    }
+  }
+
+  // ======================================================================= requests + checker
+
+  private readonly req = new FlushReq();
+
+  /** Start a flush request (the simulator calls this, then the strategy's hook). */
+  beginRequest(cpu: number, mm: number, start: number, pages: number, flags: number, origin: number): FlushReq {
+    const r = this.req;
+    r.mm = mm; r.start = start; r.pages = pages;
+    r.freedTables = (flags & 1) !== 0; r.unsharedTables = (flags & 2) !== 0;
+    r.stride = (flags & 4) !== 0 ? 512 : 1;
+    r.full = true; r.nr = 0; r.gen = 0; r.initiator = cpu; r.trimCpumask = false; r.origin = origin;
+    r.truthGen = mm !== 0 ? ++this.truthGen[mm] : 0;
+    this.inc(MI.flush_requests, cpu);
+    return r;
+  }
+
+  /** The initiator returned from the request: it is complete. */
+  endRequest(cpu: number, req: FlushReq, startOverhead: number): void {
+    this.ipiWait(cpu);
+    this.recordLatency(this.cpuOverhead(cpu) - startOverhead);
+    const mm = req.mm;
+    if (mm === 0) return;
+    if (req.truthGen > this.completedGen[mm]) this.completedGen[mm] = req.truthGen;
+    if (req.freedTables || req.unsharedTables) {
+      // Speculative walks: every CPU with mm's page tables in CR3 that does not run mm's
+      // user code (lazy) must have flushed for this request.
+      for (let c = 0; c < this.nCpu; c++) {
+        if (this._cr3Mm[c] !== mm || this.curTaskMm[c] === mm) continue;
+        const r = this._cr3Row[c];
+        if (this.rowFresh[r] < req.truthGen && !this.pendingCovers(c, mm, req.truthGen)) {
+          this.violation(VK.freedTablesWalk, c, mm);
+        }
+      }
+    }
+  }
+
+  private pendingCovers(cpu: number, mm: number, gen: number): boolean {
+    for (let k = 0; k < this.pendN[cpu]; k++) {
+      const q = this.pendReq[cpu * PEND + k];
+      if (q.mm === mm && q.truthGen >= gen) return true;
+    }
+    return false;
+  }
+
+  /** User code of `mm` runs on `cpu` now. */
+  checkUser(cpu: number, mm: number): void {
+    if (mm <= 0) return;
+    if (this._cr3Mm[cpu] !== mm) { this.violation(VK.wrongMm, cpu, mm); return; }
+    const r = this._cr3Row[cpu];
+    const fresh = this.rowFresh[r];
+    if (fresh < 0) { this.violation(VK.pcidAlias, cpu, mm); return; }
+    let need = this.completedGen[mm];
+    if (fresh >= need) return;
+    // An early-acknowledged flush that this CPU has not acknowledged yet: the request is
+    // not complete from this CPU's point of view.
+    for (let k = 0; k < this.pendN[cpu]; k++) {
+      const i = cpu * PEND + k;
+      const q = this.pendReq[i];
+      if (q.mm === mm && this.pendAck[i] > this.now && q.truthGen - 1 < need) need = q.truthGen - 1;
+    }
+    if (fresh < need) this.violation(VK.staleTlb, cpu, mm);
+  }
+
+  /** Set the hardware + kernel state of a CPU first seen running `mm` (no cost): CR3 holds
+   *  mm in ASID 0, fresh, and the CPU is in mm_cpumask. */
+  bootCpu(cpu: number, mm: number): void {
+    this._loadedMm[cpu] = mm;
+    this._loadedAsid[cpu] = 0;
+    this._slotCtx[cpu * TLB_NR_DYN_ASIDS] = this.mmCtx[mm];
+    this._slotGen[cpu * TLB_NR_DYN_ASIDS] = this.mmGen[mm];
+    this._nextAsid[cpu] = 1;
+    const r = cpu * NROWS;
+    this.rowPcid[r] = 0; this.rowMm[r] = mm; this.rowCtx[r] = this.mmCtx[mm]; this.rowFresh[r] = this.truthGen[mm];
+    this._cr3Mm[cpu] = mm; this._cr3Row[cpu] = r;
+    if (mm !== 0) bitSet(this.mmMask, mm * this.words, cpu);
+  }
+
+  // ======================================================================= results
+
+  /** Metric values, with names (iteration_ns is filled by the simulator). */
+  metricRecord(): Record<string, number> {
+    const out: Record<string, number> = {};
+    METRICS.forEach((m, i) => { out[m.name] = this.metrics[i]; });
+    return out;
+  }
+}

@@ -1,0 +1,262 @@
+// Cost profiles: what each primitive of the machine costs on a class of hardware.
+//
+// Every number carries its source. Confidence tags follow docs/strategies.md §d:
+//   [src]     read in a cited source;
+//   [derived] computed from cited numbers (the computation is given);
+//   [recall]  from memory, not re-verified: a hypothesis to check;
+//   [assume]  a modelling choice with no published number behind it.
+// Profiles are NOT fitted per benchmark (calibration.md): one profile must reproduce every
+// calibration row at once, and a number that would need fitting stays at its anchor.
+
+export interface CostProfile {
+  name: string;
+  description: string;
+  /** Core clock, used only to convert cycle counts quoted in sources. */
+  ghz: number;
+
+  /** CR3 write (serializing), with or without the NOFLUSH bit, excluding refills. */
+  cr3WriteNs: number;
+  /** Extra cost of a CR3 write that flushes (the invalidation itself, not the refills). */
+  cr3FlushExtraNs: number;
+  /** flush_tlb_local(): CR3 rewritten with its own value. */
+  flushLocalNs: number;
+  /** One INVLPG (single-page invalidation). */
+  invlpgNs: number;
+  /** One page walk that refills a translation (warm paging-structure caches). */
+  tlbMissNs: number;
+  /** Translations one CPU can cache (STLB / L2 DTLB entries, 4 KiB pages). */
+  tlbEntries: number;
+  /** Pages a user task touches each time it runs after a switch, when the trace carries no
+   *  `access` events (real traces). An assumption: see machine.ts. 0 disables. */
+  workingSetPages: number;
+
+  /** Locked RMW on a line this CPU already owns. */
+  atomicLocalNs: number;
+  /** Moving a line another CPU modified (HITM) on the same socket; added to atomics,
+   *  remote reads and stores that need the line. */
+  lineTransferNs: number;
+  /** Multiplier of lineTransferNs when the last owner is on another socket. */
+  crossSocketFactor: number;
+  /** CPUs per socket (CPU ids are assumed numbered socket by socket). */
+  cpusPerSocket: number;
+
+  /** Initiator: sending one cross-call IPI (ICR write incl. APIC overhead). */
+  ipiSendNs: number;
+  /** Initiator: each additional target of the same send. */
+  ipiSendPerTargetNs: number;
+  /** Delivery latency to a running target until its handler starts. */
+  ipiDeliverNs: number;
+  /** Target: interrupt entry/exit and the generic cross-call dispatch (per IPI). */
+  ipiHandlerNs: number;
+  /** Target: handling one further queued call inside the same interrupt. */
+  csdHandleNs: number;
+  /** Time for the acknowledgement (CSD unlock) to reach the waiting initiator. */
+  ipiAckNs: number;
+  /** Extra latency when the target is idle (C-state exit) before it handles the IPI. */
+  ipiIdleWakeNs: number;
+
+  /** INVLPGB: one broadcast invalidation instruction (issue cost on the initiator). */
+  invlpgbNs: number;
+  /** Largest page count of one INVLPGB (invlpgb_count_max). */
+  invlpgbMaxPages: number;
+  /** TLBSYNC: wait until every CPU performed this CPU's outstanding broadcasts. */
+  tlbsyncNs: number;
+
+  /** Lockless walker bookkeeping of Lance Yang's targeted sync (store + smp_mb per walk). */
+  ptwalkTrackNs: number;
+  /** Kernel HZ (jiffies per second): used by the once-a-second mm_cpumask trim and the
+   *  `pid & 31 == jiffies & 31` global-ASID check. */
+  hz: number;
+}
+
+export type CostKey = Exclude<keyof CostProfile, 'name' | 'description'>;
+
+const skylakeLaptop: CostProfile = {
+  name: 'skylake-laptop',
+  description: 'Skylake-class Intel laptop (the machine behind the PCID v4 cover-letter numbers), 1 socket',
+  ghz: 3.0, // [assume] a typical Skylake client turbo clock; used only to convert cycles
+  // ~150-300 cycles for a serializing CR3 write [recall, strategies.md §d]: 200 cycles at 3 GHz.
+  cr3WriteNs: 65,
+  // PCID cover letter: ping-pong 1.34 -> 1.22 us per round trip (2 switches) = ~60 ns per
+  // switch saved by CR3(noflush), refills included [derived]. The loop touches a handful of
+  // user pages whose refills the TLB model charges separately (tlbMissNs each); the rest,
+  // ~30 ns, is put on the flushing write itself [derived, low confidence].
+  cr3FlushExtraNs: 30,
+  flushLocalNs: 65, // same instruction as a CR3 write [derived from cr3WriteNs]
+  // tlb.c comment for tlb_single_page_flush_ceiling: "each single flush is about 100 ns" [src]
+  invlpgNs: 100,
+  // ping-pong + 512 pages: (6.1 - 1.8) us / ~1024 misses per round trip = ~4 ns per warm
+  // page walk (10-15 cycles) [derived, strategies.md §d]
+  tlbMissNs: 4,
+  // Skylake STLB: 1536 entries shared 4K/2M (Intel Opt. Manual 248966-045 Table 2-15) [src]
+  tlbEntries: 1536,
+  workingSetPages: 64, // [assume] real traces only; see machine.ts
+  atomicLocalNs: 6, // [recall] ~18-20 cycles for an uncontended lock-prefixed RMW
+  // Broadwell-EP L2->L2 HITM ~40 ns (Intel forum, MLC) [src]; client ring similar [assume]
+  lineTransferNs: 40,
+  crossSocketFactor: 1, // single socket
+  cpusPerSocket: 4096,
+  // IPI round trip 1-3 us rule of thumb [src, weak]; "ACK from remote core >= 1000 cycles"
+  // [src, weak]. Split as send 150 + deliver 600 + handler 300 + ack 100 = ~1.15 us plus the
+  // handler body [derived from the rule of thumb, low confidence].
+  ipiSendNs: 150,
+  ipiSendPerTargetNs: 20, // [assume] x2APIC cluster-mode ICR writes batch targets
+  ipiDeliverNs: 600,
+  ipiHandlerNs: 300,
+  csdHandleNs: 40, // [assume] one more llist entry: a line transfer
+  ipiAckNs: 100,
+  // Andy's MADV_DONTNEED + CPU switch: 21.6 - 13.4 = 8.2 us per iteration when the IPI goes
+  // to the idle previous CPU [src]; minus ~1.2 us IPI round trip and ~1 us of CR3 reloads
+  // and refills = ~6 us idle exit [derived]
+  ipiIdleWakeNs: 6000,
+  // No INVLPGB on Intel: these only matter if linux-6.15-invlpgb is replayed on this
+  // profile (a what-if). Values as zen3-server [assume].
+  invlpgbNs: 250,
+  invlpgbMaxPages: 8, // [assume] CPUID 8000_0008 EDX[15:0]+1 is small on Zen 3
+  tlbsyncNs: 800,
+  // Lance Yang v4 1/3: GUP-fast 1.489 s -> 1.533 s (+3%) on 64 cores [src]; per walk this is
+  // one store + smp_mb, ~30 cycles [derived/recall]
+  ptwalkTrackNs: 10,
+  hz: 1000, // [assume] CONFIG_HZ=1000 (Fedora, Ubuntu >= 24.04)
+};
+
+const haswellServer: CostProfile = {
+  ...skylakeLaptop,
+  name: 'haswell-server',
+  description: '2-socket Haswell-EP server, bare metal (Nadav Amit\'s 2019 numbers were taken on Haswell)',
+  ghz: 2.3, // [assume] typical Haswell-EP base clock
+  cr3WriteNs: 87, // 200 cycles [recall] at 2.3 GHz
+  flushLocalNs: 87,
+  cr3FlushExtraNs: 40, // scaled from skylake-laptop by clock [derived, low confidence]
+  tlbMissNs: 5, // 10-15 cycles at 2.3 GHz [derived from the skylake anchor]
+  tlbEntries: 1024, // Haswell STLB 1024 entries, 8-way [recall]
+  // HITM same socket: Nehalem-era ~75 cycles, Broadwell-EP ~40 ns [src]; Haswell-EP ~60 ns [recall]
+  lineTransferNs: 60,
+  crossSocketFactor: 2.5, // cross-socket typically 2-3x [recall]
+  cpusPerSocket: 18, // [assume] E5-2699 v3: 18 cores per socket, SMT off
+  ipiSendNs: 200, // [assume] scaled from the laptop split (server uncore is slower)
+  ipiDeliverNs: 800,
+  ipiHandlerNs: 350,
+  ipiAckNs: 150,
+  ipiIdleWakeNs: 20000, // server C6 exit tens of us [recall: intel_idle HSX C6 latency 33 us]
+};
+
+const zen3Server: CostProfile = {
+  ...skylakeLaptop,
+  name: 'zen3-server',
+  description: 'AMD Zen 3 (Milan) server with INVLPGB, 1 socket / 64 cores',
+  ghz: 3.0, // [assume]
+  tlbEntries: 2048, // Zen 3 L2 DTLB 2048 entries [recall]
+  // Milan core-to-core: ~20 ns within a CCX, ~80-100 ns across CCXs [recall]; use a mix
+  lineTransferNs: 70,
+  crossSocketFactor: 1,
+  cpusPerSocket: 64,
+  ipiSendNs: 150,
+  ipiDeliverNs: 700,
+  ipiHandlerNs: 300,
+  ipiAckNs: 120,
+  ipiIdleWakeNs: 10000, // [recall] Zen C6 (CC6) exit ~10s of us
+  // INVLPGB cover letter: TLB invalidation 40% -> ~4% of CPU in tlb_flush2_threads on a
+  // 36-core Milan [src]. No per-instruction number is published: [assume] 250 ns to issue
+  // and 800 ns for TLBSYNC to return (the hardware acknowledges from every core).
+  invlpgbNs: 250,
+  invlpgbMaxPages: 8,
+  tlbsyncNs: 800,
+};
+
+const kvmGuest: CostProfile = {
+  ...skylakeLaptop,
+  name: 'kvm-guest',
+  description: 'KVM guest on an x86 host with EPT and no posted-interrupt IPI virtualization; vCPUs mostly running',
+  // CR3 writes do not exit with EPT [recall]; same as the host.
+  tlbMissNs: 10, // 2-D page walk (up to 24 references) ~2-3x a native warm walk [recall]
+  // An IPI send traps to the hypervisor (ICR write VM exit, ~1-2 us) and is injected into
+  // the target vCPU on its next entry [recall]; KVM PV TLB flush (skipping preempted
+  // vCPUs) is not modelled.
+  ipiSendNs: 1500,
+  ipiDeliverNs: 1500,
+  ipiHandlerNs: 600, // interrupt injection + EOI exit [recall]
+  ipiAckNs: 200,
+  ipiIdleWakeNs: 30000, // a halted vCPU is woken through the host scheduler [recall]
+};
+
+export const PROFILES: Readonly<Record<string, CostProfile>> = Object.freeze({
+  'skylake-laptop': skylakeLaptop,
+  'haswell-server': haswellServer,
+  'zen3-server': zen3Server,
+  'kvm-guest': kvmGuest,
+});
+
+export const DEFAULT_PROFILE = 'skylake-laptop';
+
+export const COST_KEYS: readonly CostKey[] = (Object.keys(skylakeLaptop) as (keyof CostProfile)[])
+  .filter((k): k is CostKey => k !== 'name' && k !== 'description');
+
+export class ProfileError extends Error {}
+
+export function getProfile(name: string = DEFAULT_PROFILE): CostProfile {
+  const p = PROFILES[name];
+  if (!p) throw new ProfileError(`unknown cost profile "${name}" (known: ${Object.keys(PROFILES).join(', ')})`);
+  return { ...p };
+}
+
+/** A copy of `base` with `overrides` applied. Unknown keys and non-finite or negative
+ *  numbers are errors (the message names the key). */
+export function applyOverrides(base: CostProfile, overrides: Record<string, unknown>): CostProfile {
+  const out: CostProfile = { ...base };
+  for (const [k, v] of Object.entries(overrides)) {
+    if (k === 'name' || k === 'description') {
+      if (typeof v !== 'string') throw new ProfileError(`cost profile ${k} must be a string`);
+      out[k] = v;
+      continue;
+    }
+    if (k === 'base') continue;
+    if (!(COST_KEYS as readonly string[]).includes(k)) {
+      throw new ProfileError(`unknown cost key "${k}" (known: ${COST_KEYS.join(', ')})`);
+    }
+    const n = typeof v === 'string' ? Number(v) : v;
+    if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) {
+      throw new ProfileError(`cost key "${k}" needs a non-negative number, got ${JSON.stringify(v)}`);
+    }
+    out[k as CostKey] = n;
+  }
+  return out;
+}
+
+/** Parse `key=value` assignments (the CLI's --set-cost). */
+export function parseCostAssignments(assignments: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const s of assignments) {
+    const eq = s.indexOf('=');
+    if (eq <= 0) throw new ProfileError(`--set-cost expects key=value, got "${s}"`);
+    const k = s.slice(0, eq).trim();
+    const v = Number(s.slice(eq + 1).trim());
+    if (!Number.isFinite(v)) throw new ProfileError(`--set-cost ${k}: "${s.slice(eq + 1)}" is not a number`);
+    out[k] = v;
+  }
+  return out;
+}
+
+/** A profile from a JSON text: a partial profile, optionally `"base": "<profile name>"`. */
+export function profileFromJson(text: string, fallbackBase: string = DEFAULT_PROFILE, what = 'profile file'): CostProfile {
+  let obj: unknown;
+  try { obj = JSON.parse(text); } catch (e) {
+    throw new ProfileError(`${what}: not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new ProfileError(`${what}: expected a JSON object`);
+  const rec = obj as Record<string, unknown>;
+  const baseName = typeof rec.base === 'string' ? rec.base : fallbackBase;
+  const base = getProfile(baseName);
+  const out = applyOverrides(base, rec);
+  if (typeof rec.name !== 'string') out.name = `${baseName}+file`;
+  return out;
+}
+
+/** Resolve a profile option: a name, a profile object, plus optional overrides. */
+export function resolveProfile(p: string | CostProfile | undefined, overrides?: Record<string, unknown>): CostProfile {
+  const base = typeof p === 'object' ? { ...p } : getProfile(p ?? DEFAULT_PROFILE);
+  if (!overrides || Object.keys(overrides).length === 0) return base;
+  const out = applyOverrides(base, overrides);
+  if (!('name' in overrides)) out.name = `${base.name}+overrides`;
+  return out;
+}

@@ -1,0 +1,36 @@
+// What one replay of one input under one strategy yields. Plain structured-cloneable data
+// (it comes back from worker threads) and JSON-serialisable.
+import type { StrategyMeta } from './strategy.ts';
+
+export interface FlushClassCounts { full: number; ranged: number; none: number; pages: number }
+
+export interface ViolationRecord {
+  /** Index of the event (0-based, in stream order) at which the checker fired. */
+  eventIndex: number;
+  kind: string;
+  cpu: number;
+  mm: number;
+  what: string;
+}
+
+export interface RunResult {
+  strategy: StrategyMeta;
+  profile: string;
+  input: string;
+  cpus: number;
+  events: number;
+  metrics: Record<string, number>;
+  /** Per metric, one value per CPU. */
+  perCpu: Record<string, number[]>;
+  /** Flush latency on the initiator (local work + wait): counts[i] requests took
+   *  [lowerNs[i], lowerNs[i+1]) ns. */
+  latencyHistogram: { lowerNs: number[]; counts: number[] };
+  timeline: { startNs: number; bucketNs: number; metrics: Record<string, number[]> };
+  violations: { count: number; first: ViolationRecord[] };
+  /** tlb:tlb_flush the modelled kernel would have printed, by reason number. */
+  predicted: { tlbFlush: Record<string, FlushClassCounts>; ipiSends: number; ipiTargets: number; csdQueued: number };
+  /** What the recorded kernel printed (observed_* events; never fed to the strategy). */
+  observed: { tlbFlush: Record<string, FlushClassCounts>; ipiSends: number; ipiTargets: number; ipiByKind: Record<string, number> };
+  /** Modelling notes for this run (assumptions that applied). */
+  notes: string[];
+}

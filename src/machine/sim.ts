@@ -1,0 +1,452 @@
+// The simulator: reads canonical events and drives one Machine + one Strategy. It owns
+// the scheduler-side semantics (kernel/sched/core.c context_switch, exit_mm, exec_mmap,
+// mmput/exit_mmap) that are the same for every strategy, and calls the strategy's hooks
+// where the kernel calls the x86 code. Observed events (what the recorded kernel did) are
+// counted here and never reach the strategy.
+import {
+  EventKind, FlushFlags, IpiKind, flushOrigin, type EventBatch, type TraceInfo,
+} from '../trace/event.ts';
+import { Machine } from './machine.ts';
+import {
+  LATENCY_BUCKETS, METRICS, MI, TIMELINE_BUCKETS, TIMELINE_METRICS, VIOLATION_KINDS, VIOLATION_TEXT,
+} from './metrics.ts';
+import type { CostProfile } from './profiles.ts';
+import type { FlushClassCounts, RunResult } from './result.ts';
+import { metaOf, type Strategy, type StrategyDefinition } from './strategy.ts';
+
+export interface SimOptions {
+  /** Model a working set touched at every switch into a user task (real traces carry no
+   *  `access` events). Default: when the trace has no access events. */
+  implicitAccess?: boolean;
+}
+
+const IPI_KIND_NAMES = ['real', 'flushCall', 'flushQueued', 'otherCall'];
+
+export class Simulator {
+  readonly m: Machine;
+  readonly s: Strategy;
+  readonly info: TraceInfo;
+  private readonly profileName: string;
+  private readonly traced: boolean;
+  private readonly hasExitMmap: boolean;
+  private readonly implicit: boolean;
+  private readonly ws: number;
+  private readonly booted: Uint8Array;
+  /** An mm whose exit_mmap was seen while the current task still ran it (exec of 6.18
+   *  prints exit_mmap of the old mm before sched_process_exec): torn down at the task's
+   *  exec / exit / switch. -1: none. */
+  private readonly pendTd: Int32Array;
+  private index = 0;
+  // tasks: state 0 unknown, 1 alive (counted in mm_users), 2 dead
+  private tidState = new Uint8Array(1024);
+  private tidMm = new Int32Array(1024);
+  // per mm: last user-code event, last flush request, start of teardown (group-dead exit)
+  private mmLastUser = new Float64Array(64).fill(-1);
+  private mmLastFlush = new Float64Array(64).fill(-1);
+  private mmTdStart = new Float64Array(64).fill(-1);
+  // observed
+  private readonly obsFlush = new Float64Array(6 * 3);
+  private readonly obsPages = new Float64Array(6);
+  private obsOther = 0;
+  private obsSends = 0;
+  private obsTargets = 0;
+  private readonly obsKinds = new Float64Array(4);
+  // iteration marks
+  private iterTid = -1;
+  private iterN = 0;
+  private iterT0 = 0;
+  private iterO0 = 0;
+  private iterT1 = 0;
+  private iterO1 = 0;
+  private readonly notes: string[] = [];
+
+  constructor(info: TraceInfo, def: StrategyDefinition, profile: CostProfile, opts: SimOptions = {}) {
+    this.info = info;
+    const accesses = info.countsByKind?.access ?? 0;
+    this.implicit = opts.implicitAccess ?? (accesses === 0 && profile.workingSetPages > 0);
+    this.ws = profile.workingSetPages;
+    this.m = new Machine(info.cpus, profile, { implicitAccess: this.implicit, firstNs: info.firstNs, lastNs: info.lastNs });
+    this.s = def.create(this.m);
+    this.m.strategy = this.s;
+    this.profileName = profile.name;
+    this.traced = info.tracedFlushRequests;
+    this.hasExitMmap = (info.countsByKind?.exit_mmap ?? 0) > 0;
+    this.booted = new Uint8Array(this.m.nCpu);
+    this.pendTd = new Int32Array(this.m.nCpu).fill(-1);
+    if (this.implicit) this.notes.push(`no access events: each switch into a user task touches workingSetPages=${this.ws} pages (assumption)`);
+    if (this.traced) this.notes.push('flush requests come from the recorded tlb_flush records; local-only teardown flushes (printed only as reason 0) are supplied at exit_mmap');
+  }
+
+  // ------------------------------------------------------------------ bookkeeping
+
+  private growTid(tid: number): void {
+    let cap = this.tidState.length;
+    while (cap <= tid) cap *= 2;
+    const s = new Uint8Array(cap); s.set(this.tidState); this.tidState = s;
+    const m = new Int32Array(cap); m.set(this.tidMm); this.tidMm = m;
+  }
+
+  private growMmLocal(mm: number): void {
+    let cap = this.mmLastUser.length;
+    while (cap <= mm) cap *= 2;
+    const g = (a: Float64Array) => { const b = new Float64Array(cap).fill(-1); b.set(a); return b; };
+    this.mmLastUser = g(this.mmLastUser); this.mmLastFlush = g(this.mmLastFlush); this.mmTdStart = g(this.mmTdStart);
+  }
+
+  /** Make sure mm exists; returns true when it was created now. */
+  private mmEnsure(mm: number): boolean {
+    if (mm <= 0) return false;
+    if (mm >= this.mmLastUser.length) this.growMmLocal(mm);
+    const created = this.m.ensureMm(mm);
+    if (created) { this.mmLastUser[mm] = -1; this.mmLastFlush[mm] = -1; this.mmTdStart[mm] = -1; }
+    return created;
+  }
+
+  /** A task seen using mm: count it in mm_users once. */
+  private noteTask(tid: number, mm: number): void {
+    if (tid <= 0) return;
+    if (tid >= this.tidState.length) this.growTid(tid);
+    if (this.tidState[tid] !== 0) return;
+    this.tidState[tid] = 1;
+    this.tidMm[tid] = mm;
+    if (mm > 0) { this.mmEnsure(mm); this.m.mmUsers[mm]++; }
+  }
+
+  private taskMm(tid: number, hint: number): number {
+    if (tid <= 0) return 0;
+    if (tid < this.tidState.length && this.tidState[tid] === 1) return this.tidMm[tid];
+    return hint;
+  }
+
+  /** Make `tid` the current task of `cpu` (first sight of the CPU, or a lost switch). */
+  private ensureCurrent(cpu: number, tid: number, mmHint: number): void {
+    const m = this.m;
+    if (!this.booted[cpu]) {
+      this.booted[cpu] = 1;
+      const mm = this.taskMm(tid, mmHint);
+      this.mmEnsure(mm);
+      this.noteTask(tid, mm);
+      m.bootCpu(cpu, mm);
+      m.curTid[cpu] = tid;
+      m.curTaskMm[cpu] = mm;
+      m.activeMm[cpu] = mm;
+      return;
+    }
+    if (m.curTid[cpu] === tid) return;
+    m.inc(MI.resyncs, cpu);
+    this.switchTo(cpu, tid, this.taskMm(tid, mmHint));
+  }
+
+  // ------------------------------------------------------------------ scheduler semantics
+
+  /** context_switch(prev = current, next = tid with mm nextMm). */
+  private switchTo(cpu: number, tid: number, nextMm: number): void {
+    this.contextSwitch(cpu, tid, nextMm);
+    if (this.pendTd[cpu] >= 0) this.finishPendingTeardown(cpu);
+  }
+
+  private finishPendingTeardown(cpu: number): void {
+    const mm = this.pendTd[cpu];
+    this.pendTd[cpu] = -1;
+    this.teardown(cpu, mm);
+  }
+
+  private contextSwitch(cpu: number, tid: number, nextMm: number): void {
+    const m = this.m, s = this.s;
+    m.inc(MI.context_switches, cpu);
+    const prevUser = m.curTaskMm[cpu] !== 0;
+    m.curTid[cpu] = tid;
+    if (nextMm === 0) {
+      // next is a kernel thread or idle: it borrows prev->active_mm (enter_lazy_tlb)
+      const active = m.activeMm[cpu];
+      s.enterLazy(cpu);
+      if (prevUser) {
+        m.inc(MI.lazy_entries, cpu);
+        if (s.lazyRefcount !== 'none' && active !== 0) { m.mmGrab(cpu, active); m.lazyRef[cpu] = active; }
+      } else if (s.lazyRefcount === 'pre-5.4' && m.lazyRef[cpu] >= 0) {
+        // Before 139d025cda1d (5.4) kthread->kthread did mmgrab(oldmm) for next and
+        // finish_task_switch's mmdrop for prev: two atomics on the same line.
+        const ref = m.lazyRef[cpu];
+        m.mmGrab(cpu, ref);
+        m.mmDrop(cpu, ref);
+      }
+      m.curTaskMm[cpu] = 0;
+      return;
+    }
+    this.mmEnsure(nextMm);
+    s.switchMm(cpu, nextMm);
+    m.activeMm[cpu] = nextMm;
+    m.curTaskMm[cpu] = nextMm;
+    if (!prevUser) {
+      // finish_task_switch: mmdrop_lazy_tlb_sched(rq->prev_mm)
+      const ref = m.lazyRef[cpu];
+      m.lazyRef[cpu] = -1;
+      if (ref >= 0) m.mmDrop(cpu, ref);
+    }
+    this.userRuns(cpu, nextMm);
+    if (this.implicit) m.access(cpu, nextMm, this.ws);
+  }
+
+  /** exit_mm(): the current task drops its mm and continues as a lazy TLB user of it. */
+  private exitMm(cpu: number): void {
+    const m = this.m;
+    const mm = m.curTaskMm[cpu];
+    if (mm === 0) return;
+    if (this.s.lazyRefcount !== 'none') { m.mmGrab(cpu, mm); m.lazyRef[cpu] = mm; }
+    m.curTaskMm[cpu] = 0;
+    m.inc(MI.lazy_entries, cpu);
+    this.s.enterLazy(cpu);
+  }
+
+  /** exit_mmap() finished and mmput() drops the users' reference (mmdrop). */
+  private teardown(cpu: number, mm: number): void {
+    const m = this.m;
+    if (!m.isLive(mm)) return;
+    m.mmState[mm] = 2;
+    m.mmUsers[mm] = 0;
+    m.inc(MI.teardowns, cpu);
+    m.mmDrop(cpu, mm);
+  }
+
+  private userRuns(cpu: number, mm: number): void {
+    if (mm <= 0) return;
+    this.mmLastUser[mm] = this.index;
+    this.m.checkUser(cpu, mm);
+  }
+
+  private flush(cpu: number, mm: number, start: number, pages: number, flags: number): void {
+    const m = this.m;
+    if (mm > 0) {
+      this.mmEnsure(mm);
+      this.mmLastFlush[mm] = this.index;
+      // exit_mmap frees every page table: a request made during teardown frees them.
+      if (this.mmTdStart[mm] >= 0 || m.mmState[mm] === 2) flags |= FlushFlags.FREED_TABLES;
+    }
+    const t0 = m.cpuOverhead(cpu);
+    const req = m.beginRequest(cpu, mm, start, pages, flags, flushOrigin(flags));
+    this.s.onFlushRequest(cpu, req);
+    m.endRequest(cpu, req, t0);
+  }
+
+  // ------------------------------------------------------------------ the event loop
+
+  processBatch(b: EventBatch): void {
+    const m = this.m;
+    const n = b.length;
+    const nCpu = m.nCpu;
+    const kind = b.kind, time = b.time, cpuCol = b.cpu, tidCol = b.tid, mmCol = b.mm;
+    const A = b.a, B = b.b, C = b.c;
+    for (let i = 0; i < n; i++, this.index++) {
+      const t = time[i];
+      if (t >= m.nextDue) m.runDue(t);
+      m.setTime(t, this.index);
+      const k = kind[i];
+      const cpu = cpuCol[i];
+      if (cpu >= nCpu) continue;
+      switch (k) {
+        case EventKind.switch: {
+          const prev = tidCol[i];
+          this.ensureCurrent(cpu, prev, mmCol[i]);
+          const next = A[i];
+          // A task that passed exit_mm has no mm any more even if it is scheduled again
+          // to finish do_exit: it runs like a kernel thread (lazy TLB).
+          const nextMm = next > 0 && next < this.tidState.length && this.tidState[next] === 2 ? 0 : B[i];
+          this.noteTask(next, nextMm);
+          if (nextMm > 0) this.mmEnsure(nextMm);
+          this.switchTo(cpu, next, nextMm);
+          break;
+        }
+        case EventKind.flush_request: {
+          const tid = tidCol[i], mm = mmCol[i];
+          this.ensureCurrent(cpu, tid, mm);
+          this.flush(cpu, mm, A[i], B[i], C[i]);
+          break;
+        }
+        case EventKind.access: {
+          const tid = tidCol[i], mm = mmCol[i];
+          this.ensureCurrent(cpu, tid, mm);
+          const cur = m.curTaskMm[cpu];
+          if (cur > 0) { this.userRuns(cpu, cur); m.access(cpu, cur, B[i]); }
+          break;
+        }
+        case EventKind.mmap: case EventKind.munmap: case EventKind.madvise: case EventKind.mprotect: {
+          this.ensureCurrent(cpu, tidCol[i], mmCol[i]);
+          const cur = m.curTaskMm[cpu];
+          if (cur > 0) this.userRuns(cpu, cur);
+          break;
+        }
+        case EventKind.fork: {
+          const child = A[i], childMm = B[i];
+          if (childMm > 0) this.mmEnsure(childMm);
+          if (child > 0 && child < this.tidState.length) this.tidState[child] = 0; // pid reuse
+          this.noteTask(child, childMm);
+          break;
+        }
+        case EventKind.exec: this.onExec(cpu, tidCol[i], mmCol[i], A[i]); break;
+        case EventKind.exit: this.onExit(cpu, tidCol[i], mmCol[i], A[i] === 1); break;
+        case EventKind.exit_mmap: this.onExitMmap(cpu, tidCol[i], mmCol[i]); break;
+        case EventKind.ptwalk: {
+          this.ensureCurrent(cpu, tidCol[i], mmCol[i]);
+          const begin = A[i] === 1;
+          this.s.onPtWalk(cpu, begin ? mmCol[i] : 0, begin);
+          break;
+        }
+        case EventKind.pt_sync:
+          this.ensureCurrent(cpu, tidCol[i], mmCol[i]);
+          this.s.onPageTableFreeSync(cpu, mmCol[i], C[i]);
+          break;
+        case EventKind.iteration: this.onIteration(tidCol[i], t); break;
+        case EventKind.observed_flush: {
+          const r = A[i], p = B[i];
+          // What the kernel did is never replayed. Only the scheduling context of a flush
+          // handled in interrupt context (reasons 1 and 5: `current` is the interrupted
+          // task) is used, as for any event, because the recordings lack most switches out
+          // of idle. Reason 0 is printed inside switch_mm, where current is still the
+          // previous task, so it says nothing reliable.
+          if (r === 1 || r === 5) this.ensureCurrent(cpu, tidCol[i], mmCol[i]);
+          if (r >= 0 && r <= 5) {
+            this.obsFlush[r * 3 + (p === -1 ? 0 : p === 0 ? 2 : 1)]++;
+            if (p > 0) this.obsPages[r] += p;
+          } else this.obsOther++;
+          break;
+        }
+        case EventKind.observed_ipi: {
+          const kk = C[i];
+          if (kk >= 0 && kk < 4) this.obsKinds[kk]++;
+          if (kk === IpiKind.real) { this.obsTargets++; this.obsSends += B[i]; }
+          break;
+        }
+        default: break; // migrate, lost: nothing to do
+      }
+    }
+  }
+
+  private onExec(cpu: number, tid: number, newMm: number, oldMm: number): void {
+    const m = this.m;
+    this.ensureCurrent(cpu, tid, oldMm);
+    this.mmEnsure(newMm);
+    if (tid >= this.tidState.length) this.growTid(tid);
+    if (this.tidState[tid] === 1) {
+      const old = this.tidMm[tid];
+      if (old > 0 && m.mmUsers[old] > 0) m.mmUsers[old]--;
+    }
+    this.tidState[tid] = 1;
+    this.tidMm[tid] = newMm;
+    if (newMm > 0) m.mmUsers[newMm]++;
+    if (m.curTid[cpu] === tid && newMm > 0) {
+      // exec_mmap(): activate_mm(active_mm, mm) = switch_mm; a task that had no mm drops
+      // its lazy reference (mmdrop_lazy_tlb(active_mm)).
+      const hadMm = m.curTaskMm[cpu] !== 0;
+      this.s.switchMm(cpu, newMm);
+      m.activeMm[cpu] = newMm;
+      m.curTaskMm[cpu] = newMm;
+      if (!hadMm) { const ref = m.lazyRef[cpu]; m.lazyRef[cpu] = -1; if (ref >= 0) m.mmDrop(cpu, ref); }
+      this.userRuns(cpu, newMm);
+      if (this.implicit) m.access(cpu, newMm, this.ws);
+    }
+    if (this.pendTd[cpu] >= 0) this.finishPendingTeardown(cpu);
+    // mmput(old_mm): without exit_mmap records, the old mm dies here if exec took its last user.
+    if (!this.hasExitMmap && oldMm > 0 && oldMm !== newMm && m.isLive(oldMm) && m.mmUsers[oldMm] <= 0) this.teardown(cpu, oldMm);
+  }
+
+  private onExit(cpu: number, tid: number, mm: number, groupDead: boolean): void {
+    const m = this.m;
+    this.ensureCurrent(cpu, tid, mm);
+    const own = m.curTid[cpu] === tid ? m.curTaskMm[cpu] : this.taskMm(tid, mm);
+    if (m.curTid[cpu] === tid) this.exitMm(cpu);
+    if (this.pendTd[cpu] >= 0) this.finishPendingTeardown(cpu);
+    if (tid > 0 && tid < this.tidState.length && this.tidState[tid] === 1) {
+      this.tidState[tid] = 2;
+      if (own > 0 && m.mmUsers[own] > 0) m.mmUsers[own]--;
+    }
+    if (groupDead && own > 0 && m.isLive(own)) {
+      if (own >= this.mmTdStart.length) this.growMmLocal(own);
+      this.mmTdStart[own] = this.index;
+      if (!this.hasExitMmap) this.teardown(cpu, own);
+    }
+  }
+
+  private onExitMmap(cpu: number, tid: number, mm: number): void {
+    const m = this.m;
+    if (mm <= 0 || !m.isLive(mm)) return;
+    this.ensureCurrent(cpu, tid, mm);
+    // 6.18 prints sched_process_exit (group_dead) before exit_mm, and exit_mmap at the end
+    // of the teardown. exit_mmap while the task still runs mm without a group exit is the
+    // old mm of an exec (activate_mm already loaded the new one, which the trace names only
+    // at sched_process_exec) or an older kernel's exit order: finish at that event.
+    if (m.curTid[cpu] === tid && m.curTaskMm[cpu] === mm && this.mmTdStart[mm] < 0) {
+      if (this.pendTd[cpu] >= 0 && this.pendTd[cpu] !== mm) this.finishPendingTeardown(cpu);
+      this.pendTd[cpu] = mm;
+      return;
+    }
+    if (this.traced) {
+      // The recorded kernel's teardown flush prints no request when only the (lazy)
+      // exiting CPU was in mm_cpumask: F's lazy branch prints reason 0 only. Supply it.
+      const since = this.mmTdStart[mm] >= 0 ? this.mmTdStart[mm] : this.mmLastUser[mm];
+      if (this.mmLastFlush[mm] <= since) {
+        m.inc(MI.synthesized_requests, cpu);
+        this.flush(cpu, mm, -1, -1, FlushFlags.FREED_TABLES);
+      }
+    }
+    this.teardown(cpu, mm);
+  }
+
+  private onIteration(tid: number, t: number): void {
+    if (this.iterTid < 0) this.iterTid = tid;
+    if (tid !== this.iterTid) return;
+    const o = this.m.taskOverhead(tid);
+    if (this.iterN === 0) { this.iterT0 = t; this.iterO0 = o; }
+    this.iterT1 = t; this.iterO1 = o;
+    this.iterN++;
+  }
+
+  /** Run the deferred work left at the end of the trace. */
+  drain(): void {
+    this.m.runDue(Infinity);
+  }
+
+  // ------------------------------------------------------------------ results
+
+  result(): RunResult {
+    this.drain();
+    const m = this.m;
+    const metrics = m.metricRecord();
+    metrics.iteration_ns = this.iterN >= 2 ? ((this.iterT1 - this.iterT0) + (this.iterO1 - this.iterO0)) / (this.iterN - 1) : 0;
+    const perCpu: Record<string, number[]> = {};
+    METRICS.forEach((d, i) => { perCpu[d.name] = Array.from(m.perCpu.subarray(i * m.nCpu, (i + 1) * m.nCpu)); });
+    const lowerNs: number[] = [];
+    for (let i = 0; i < LATENCY_BUCKETS; i++) lowerNs.push(i === 0 ? 0 : 2 ** (i - 1));
+    const tl: Record<string, number[]> = {};
+    TIMELINE_METRICS.forEach((name, i) => { tl[name] = Array.from(m.timeline.subarray(i * TIMELINE_BUCKETS, (i + 1) * TIMELINE_BUCKETS)); });
+    const first = [];
+    for (let i = 0; i < Math.min(m.violationCount, m.vIndex.length); i++) {
+      const k = m.vKind[i];
+      first.push({ eventIndex: m.vIndex[i], kind: VIOLATION_KINDS[k], cpu: m.vCpu[i], mm: m.vMm[i], what: VIOLATION_TEXT[k] });
+    }
+    const classes = (arr: Float64Array, pages: Float64Array): Record<string, FlushClassCounts> => {
+      const out: Record<string, FlushClassCounts> = {};
+      for (let r = 0; r < 6; r++) {
+        const full = arr[r * 3], ranged = arr[r * 3 + 1], none = arr[r * 3 + 2];
+        if (full + ranged + none > 0) out[String(r)] = { full, ranged, none, pages: pages[r] };
+      }
+      return out;
+    };
+    const byKind: Record<string, number> = {};
+    this.obsKinds.forEach((v, k) => { if (v > 0) byKind[IPI_KIND_NAMES[k]] = v; });
+    return {
+      strategy: metaOf(this.s.meta),
+      profile: this.profileName,
+      input: this.info.source,
+      cpus: m.nCpu,
+      events: this.index,
+      metrics,
+      perCpu,
+      latencyHistogram: { lowerNs, counts: Array.from(m.latency) },
+      timeline: { startNs: m.tlFirst, bucketNs: m.tlBucketNs, metrics: tl },
+      violations: { count: m.violationCount, first },
+      predicted: { tlbFlush: classes(m.predFlush, m.predFlushPages), ipiSends: m.predIpiSends, ipiTargets: metrics.ipis_sent, csdQueued: metrics.csd_queued },
+      observed: { tlbFlush: classes(this.obsFlush, this.obsPages), ipiSends: this.obsSends, ipiTargets: this.obsTargets, ipiByKind: byKind },
+      notes: [...this.notes],
+    };
+  }
+}

@@ -1,0 +1,63 @@
+// The contract between the machine (mechanism) and a strategy (policy).
+//
+// The machine owns all state and all costs; a strategy owns the decisions. The machine
+// calls the hooks below at the points where the kernel calls the corresponding x86 code;
+// a strategy reads machine state freely and changes it only through machine primitives
+// (cr3Write, flushLocalFull, flushPages, sendIpis, cpumaskSet, ...), each of which counts
+// and charges. See src/strategies/common.ts for the shared kernel helpers.
+import type { Machine } from './machine.ts';
+import type { FlushReq } from './request.ts';
+
+export interface StrategyMeta {
+  /** Registry name (a contract: docs/cli.md). */
+  readonly name: string;
+  readonly title: string;
+  /** Kernel version or patch series modelled, with commit ids / dates. */
+  readonly kernel: string;
+  /** One line. */
+  readonly description: string;
+  /** false when the strategy is known to break TLB coherence in some situation. */
+  readonly safe: boolean;
+  /** When it is unsafe (or conditionally safe). */
+  readonly unsafeWhen?: string;
+}
+
+/** How the scheduler refcounts lazy TLB users (kernel/sched/core.c context_switch):
+ *  'pre-5.4': every switch into a kernel thread grabs active_mm and every switch out of one
+ *             drops it (kthread->kthread = 2 atomics);
+ *  '5.4':     the borrowed reference is transferred between kernel threads (139d025cda1d);
+ *  'none':    no mm_count atomics for lazy users (MMU_LAZY_TLB_REFCOUNT=n). */
+export type LazyRefcount = 'pre-5.4' | '5.4' | 'none';
+
+export interface Strategy {
+  readonly meta: StrategyMeta;
+  readonly lazyRefcount: LazyRefcount;
+  /** enter_lazy_tlb(): a user task is switched out for a kernel thread or idle, or a task
+   *  dropped its mm in exit_mm. The scheduler already keeps active_mm. */
+  enterLazy(cpu: number): void;
+  /** switch_mm_irqs_off(prev->active_mm, next) before a user task with mm `next` runs
+   *  (context_switch, and activate_mm at exec). */
+  switchMm(cpu: number, next: number): void;
+  /** flush_tlb_mm_range() on `cpu` (req.mm != 0) or arch_tlbbatch_flush() (req.mm == 0). */
+  onFlushRequest(cpu: number, req: FlushReq): void;
+  /** The flush cross-call handler running on target `cpu` (flush_tlb_func). */
+  onFlushIpi(cpu: number, req: FlushReq): void;
+  /** A cross-call of another purpose (IpiPurpose.*) this strategy sent, on target `cpu`. */
+  onIpi(cpu: number, purpose: number, mm: number): void;
+  /** __mmdrop(mm) on `cpu`: mm_count reached zero, just before the mm is freed. */
+  onMmDrop(cpu: number, mm: number): void;
+  /** tlb_remove_table_sync_one() for `mm` on `cpu` (flags: FlushFlags bits). */
+  onPageTableFreeSync(cpu: number, mm: number, flags: number): void;
+  /** A lockless page-table walk of `mm` begins (begin) or ends on `cpu`. */
+  onPtWalk(cpu: number, mm: number, begin: boolean): void;
+}
+
+/** A strategy as the registry and the public API know it. */
+export interface StrategyDefinition extends StrategyMeta {
+  create(machine: Machine): Strategy;
+}
+
+export function metaOf(d: StrategyMeta): StrategyMeta {
+  const m: StrategyMeta = { name: d.name, title: d.title, kernel: d.kernel, description: d.description, safe: d.safe };
+  return d.unsafeWhen !== undefined ? { ...m, unsafeWhen: d.unsafeWhen } : m;
+}

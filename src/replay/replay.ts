@@ -1,0 +1,151 @@
+// Replay: parse once, feed every strategy the same events. Strategies named from the
+// registry run in worker threads (one machine per strategy, several strategies per worker
+// when there are more strategies than workers); strategy objects defined in a script run
+// in-process on the main thread next to them. With one worker or one strategy everything
+// runs in-process. The main thread reads the EventSource once, copies each batch into one
+// of a few SharedArrayBuffer batches, and posts it to every worker; at most SLOTS batches
+// are in flight, so memory does not grow with the trace. Results are deterministic: the
+// same input and options give identical results on either path.
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import {
+  DEFAULT_BATCH_SIZE, batchBuffer, createBatch, type EventBatch, type EventSource, type TraceInfo,
+} from '../trace/event.ts';
+import { resolveProfile, type CostProfile } from '../machine/profiles.ts';
+import type { RunResult } from '../machine/result.ts';
+import { Simulator } from '../machine/sim.ts';
+import type { StrategyDefinition } from '../machine/strategy.ts';
+import { STRATEGY_NAMES, resolveStrategy } from '../strategies/index.ts';
+
+export type { RunResult } from '../machine/result.ts';
+
+export interface ReplayProgress {
+  /** Events read so far. */
+  events: number;
+  /** Events in the trace (info.events; 0 when unknown). */
+  total: number;
+}
+
+export interface ReplayOptions {
+  /** Registry names or strategy definitions; default: every registered strategy. */
+  strategies?: (string | StrategyDefinition)[];
+  /** A profile name (default skylake-laptop) or a complete profile. */
+  profile?: string | CostProfile;
+  /** Cost overrides applied on top of the profile (key -> number). */
+  costOverrides?: Record<string, unknown>;
+  /** Worker threads; 'auto' = min(strategies, available CPUs). 1 = in-process. */
+  workers?: number | 'auto';
+  /** See SimOptions.implicitAccess (default: when the trace has no access events). */
+  implicitAccess?: boolean;
+  onProgress?: (p: ReplayProgress) => void;
+}
+
+/** Batches in flight between the reader and the workers. */
+const SLOTS = 4;
+
+export async function replay(source: EventSource, options: ReplayOptions = {}): Promise<RunResult[]> {
+  const defs = (options.strategies ?? [...STRATEGY_NAMES]).map(resolveStrategy);
+  const names = (options.strategies ?? [...STRATEGY_NAMES]).map((s) => (typeof s === 'string' ? s : null));
+  const profile = resolveProfile(options.profile, options.costOverrides);
+  const info = source.info;
+  const simOpts = options.implicitAccess === undefined ? {} : { implicitAccess: options.implicitAccess };
+  const named = names.filter((n): n is string => n !== null);
+  const want = options.workers === 'auto' || options.workers === undefined
+    ? Math.min(named.length, Math.max(1, availableParallelism()))
+    : Math.max(1, Math.floor(options.workers));
+  const nWorkers = Math.min(want, named.length);
+
+  if (nWorkers <= 1 || defs.length <= 1) {
+    const sims = defs.map((d) => new Simulator(info, d, profile, simOpts));
+    let events = 0;
+    for await (const b of source.batches()) {
+      for (const s of sims) s.processBatch(b);
+      events += b.length;
+      options.onProgress?.({ events, total: info.events });
+    }
+    return sims.map((s) => s.result());
+  }
+
+  // ---- worker path
+  const localIdx: number[] = [];
+  defs.forEach((_, i) => { if (names[i] === null) localIdx.push(i); });
+  const localSims = localIdx.map((i) => new Simulator(info, defs[i], profile, simOpts));
+  const groups: string[][] = Array.from({ length: nWorkers }, () => []);
+  named.forEach((n, i) => groups[i % nWorkers].push(n));
+
+  const slots = Array.from({ length: SLOTS }, () => createBatch(DEFAULT_BATCH_SIZE, true));
+  const pending = new Int32Array(SLOTS); // workers still reading each slot
+  const free: number[] = [0, 1, 2, 3];
+  let wake: (() => void) | null = null;
+  let failure: Error | null = null;
+
+  const entry = new URL('./worker-entry.mjs', import.meta.url);
+  const workers = groups.map((g) => new Worker(entry, {
+    workerData: { names: g, profile, info: plainInfo(info), simOpts, slots: slots.map((s) => batchBuffer(s)) },
+  }));
+  const results = new Map<string, RunResult>();
+  const done = workers.map((w) => new Promise<void>((resolve, reject) => {
+    w.on('message', (msg: { t: string; slot?: number; results?: RunResult[]; error?: string }) => {
+      if (msg.t === 'done') {
+        const s = msg.slot!;
+        if (--pending[s] === 0) { free.push(s); const f = wake; wake = null; f?.(); }
+      } else if (msg.t === 'result') {
+        for (const r of msg.results!) results.set(r.strategy.name, r);
+        resolve();
+      } else if (msg.t === 'error') {
+        failure = new Error(msg.error);
+        const f = wake; wake = null; f?.();
+        reject(failure);
+      }
+    });
+    w.on('error', (e) => { failure = e; const f = wake; wake = null; f?.(); reject(e); });
+    w.on('exit', (code) => { if (code !== 0) reject(new Error(`replay worker exited with code ${code}`)); });
+  }));
+  // Keep unhandled rejections quiet until we await them.
+  for (const d of done) d.catch(() => {});
+
+  const send = async (b: EventBatch, from: number, len: number): Promise<void> => {
+    while (free.length === 0) {
+      if (failure) throw failure;
+      await new Promise<void>((r) => { wake = r; });
+    }
+    if (failure) throw failure;
+    const s = free.shift()!;
+    const dst = slots[s];
+    dst.kind.set(b.kind.subarray(from, from + len));
+    dst.cpu.set(b.cpu.subarray(from, from + len));
+    dst.time.set(b.time.subarray(from, from + len));
+    dst.tid.set(b.tid.subarray(from, from + len));
+    dst.mm.set(b.mm.subarray(from, from + len));
+    dst.a.set(b.a.subarray(from, from + len));
+    dst.b.set(b.b.subarray(from, from + len));
+    dst.c.set(b.c.subarray(from, from + len));
+    dst.length = len;
+    pending[s] = workers.length;
+    for (const w of workers) w.postMessage({ t: 'batch', slot: s, length: len });
+    for (const sim of localSims) sim.processBatch(dst);
+  };
+
+  try {
+    let events = 0;
+    for await (const b of source.batches()) {
+      for (let from = 0; from < b.length; from += DEFAULT_BATCH_SIZE) {
+        await send(b, from, Math.min(DEFAULT_BATCH_SIZE, b.length - from));
+      }
+      events += b.length;
+      options.onProgress?.({ events, total: info.events });
+    }
+    for (const w of workers) w.postMessage({ t: 'end' });
+    await Promise.all(done);
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+  const localResults = new Map<number, RunResult>();
+  localIdx.forEach((i, k) => localResults.set(i, localSims[k].result()));
+  return defs.map((d, i) => (names[i] === null ? localResults.get(i)! : results.get(d.name)!));
+}
+
+/** TraceInfo without anything a worker does not need (tasks/mms lists can be large). */
+function plainInfo(info: TraceInfo): TraceInfo {
+  return { ...info, tasks: [], mms: [], skipped: [] };
+}

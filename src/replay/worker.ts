@@ -1,0 +1,32 @@
+// Replay worker: one Simulator per strategy name, fed from the shared batches the main
+// thread posts (see replay.ts). Loaded through worker-entry.mjs (tsx registration).
+import { parentPort, workerData } from 'node:worker_threads';
+import { batchFromBuffer, type TraceInfo } from '../trace/event.ts';
+import type { CostProfile } from '../machine/profiles.ts';
+import { Simulator, type SimOptions } from '../machine/sim.ts';
+import { getStrategy } from '../strategies/index.ts';
+
+interface Init { names: string[]; profile: CostProfile; info: TraceInfo; simOpts: SimOptions; slots: SharedArrayBuffer[] }
+
+const port = parentPort!;
+try {
+  const init = workerData as Init;
+  const sims = init.names.map((n) => new Simulator(init.info, getStrategy(n), init.profile, init.simOpts));
+  const views = init.slots.map((buf) => batchFromBuffer(buf, 0));
+  port.on('message', (msg: { t: string; slot?: number; length?: number }) => {
+    try {
+      if (msg.t === 'batch') {
+        const b = views[msg.slot!];
+        b.length = msg.length!;
+        for (const s of sims) s.processBatch(b);
+        port.postMessage({ t: 'done', slot: msg.slot });
+      } else if (msg.t === 'end') {
+        port.postMessage({ t: 'result', results: sims.map((s) => s.result()) });
+      }
+    } catch (e) {
+      port.postMessage({ t: 'error', error: (e as Error).stack ?? String(e) });
+    }
+  });
+} catch (e) {
+  port.postMessage({ t: 'error', error: (e as Error).stack ?? String(e) });
+}

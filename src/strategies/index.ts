@@ -1,0 +1,68 @@
+// The strategy registry. A new strategy is one file in this directory and one line below.
+import type { StrategyDefinition } from '../machine/strategy.ts';
+import { linux413 } from './linux-4.13.ts';
+import { pcidV4Posted } from './pcid-v4-posted.ts';
+import { linux414 } from './linux-4.14.ts';
+import { linux414NoPcid } from './linux-4.14-nopcid.ts';
+import { linux420 } from './linux-4.20.ts';
+import { linux513 } from './linux-5.13.ts';
+import { asyncRfc2019 } from './async-rfc-2019.ts';
+import { lazyShootdown } from './lazy-shootdown.ts';
+import { ptsyncTargeted } from './ptsync-targeted.ts';
+import { linux615Invlpgb } from './linux-6.15-invlpgb.ts';
+import { linux618 } from './linux-6.18.ts';
+
+export const STRATEGIES: readonly StrategyDefinition[] = [
+  linux413,
+  pcidV4Posted,
+  linux414,
+  linux414NoPcid,
+  linux420,
+  linux513,
+  asyncRfc2019,
+  lazyShootdown,
+  ptsyncTargeted,
+  linux615Invlpgb,
+  linux618,
+];
+
+/** The strategy ratios are taken against (the pre-PCID kernel). */
+export const BASELINE_STRATEGY = 'linux-4.13';
+/** The strategy that models the kernel the real traces were recorded on. */
+export const CURRENT_STRATEGY = 'linux-6.18';
+
+export const STRATEGY_NAMES: readonly string[] = STRATEGIES.map((s) => s.name);
+
+export class UnknownStrategyError extends Error {}
+
+export function getStrategy(name: string): StrategyDefinition {
+  const s = STRATEGIES.find((d) => d.name === name);
+  if (!s) throw new UnknownStrategyError(`unknown strategy "${name}" (known: ${STRATEGY_NAMES.join(', ')})`);
+  return s;
+}
+
+export function resolveStrategy(s: string | StrategyDefinition): StrategyDefinition {
+  return typeof s === 'string' ? getStrategy(s) : s;
+}
+
+/** Define a strategy in a script: metadata plus a factory (usually `new SomeClass(m)`). */
+export function defineStrategy(def: StrategyDefinition): StrategyDefinition {
+  for (const k of ['name', 'title', 'kernel', 'description'] as const) {
+    if (typeof def[k] !== 'string' || def[k].length === 0) throw new TypeError(`defineStrategy: "${k}" is required`);
+  }
+  if (typeof def.create !== 'function') throw new TypeError('defineStrategy: "create(machine)" is required');
+  return { ...def };
+}
+
+export { Linux413 } from './linux-4.13.ts';
+export { PcidV4Posted } from './pcid-v4-posted.ts';
+export { Linux414 } from './linux-4.14.ts';
+export { Linux414NoPcid } from './linux-4.14-nopcid.ts';
+export { Linux420 } from './linux-4.20.ts';
+export { Linux513 } from './linux-5.13.ts';
+export { AsyncRfc2019 } from './async-rfc-2019.ts';
+export { LazyShootdown } from './lazy-shootdown.ts';
+export { PtsyncTargeted } from './ptsync-targeted.ts';
+export { Linux615Invlpgb } from './linux-6.15-invlpgb.ts';
+export { Linux618 } from './linux-6.18.ts';
+export { KernelStrategy, chooseNewAsid, applyCeilingPre420, applyCeilingStride, FLUSH_CEILING } from './common.ts';
