@@ -3,6 +3,7 @@
 // `tlbsim --help` stays fast.
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { register as registerWorkloads } from './commands/workloads.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -12,5 +13,6 @@ export function buildProgram(): Command {
     .version(pkg.version)
     .showHelpAfterError()
     .exitOverride();
+  registerWorkloads(program);
   return program;
 }
