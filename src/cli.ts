@@ -6,12 +6,14 @@ import { readFileSync } from 'node:fs';
 import { TraceError } from './trace/input.ts';
 import { UsageError } from './commands/util.ts';
 import * as inspect from './commands/inspect.ts';
+import * as workloads from './commands/workloads.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
 /** Commands, in the order `--help` lists them. */
 const COMMANDS: { register(program: Command): void }[] = [
   inspect,
+  workloads,
 ];
 
 export function buildProgram(): Command {

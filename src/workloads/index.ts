@@ -1,0 +1,201 @@
+// The workload registry: names, parameter parsing and validation, and generateWorkload(),
+// which turns a spec like `workload:ping-pong:pages=512` into an EventSource.
+import {
+  EVENT_KIND_NAMES, EventKind, FLUSH_ORIGIN_NAMES, emptyTraceInfo, flushOrigin,
+  type EventBatch, type EventSource,
+} from '../trace/event.ts';
+import { BASE_COSTS, resolveCosts, type BaseCosts } from './costs.ts';
+import { forkChurn } from './fork-churn.ts';
+import { madvDontneedSwitch } from './madv-dontneed-switch.ts';
+import { madvThreads } from './madv-threads.ts';
+import { pingPong } from './ping-pong.ts';
+import { pthreadMmap } from './pthread-mmap.ts';
+import { ptwalkSync } from './ptwalk-sync.ts';
+import {
+  WorkloadError, type GeneratedWorkload, type ParamSpec, type ParamValue, type WorkloadDefinition, type WorkloadParams,
+  type WorkloadTables,
+} from './types.ts';
+import { wisContextSwitch1 } from './wis-context-switch1.ts';
+import { wisTlbFlush2 } from './wis-tlb-flush2.ts';
+
+export { WorkloadError } from './types.ts';
+export type { GeneratedWorkload, ParamSpec, WorkloadDefinition, WorkloadParams } from './types.ts';
+export { BASE_COSTS, type BaseCosts } from './costs.ts';
+
+const WORKLOADS: readonly WorkloadDefinition[] = [
+  pingPong, madvDontneedSwitch, pthreadMmap, madvThreads, wisTlbFlush2, wisContextSwitch1, forkChurn, ptwalkSync,
+];
+
+export function listWorkloads(): readonly WorkloadDefinition[] {
+  return WORKLOADS;
+}
+
+export function getWorkload(name: string): WorkloadDefinition {
+  const def = WORKLOADS.find((w) => w.name === name);
+  if (!def) {
+    throw new WorkloadError(`Unknown workload '${name}'; known workloads: ${WORKLOADS.map((w) => w.name).join(', ')}.`);
+  }
+  return def;
+}
+
+/** What `tlbsim workloads --json` prints for one workload. */
+export function describeWorkload(def: WorkloadDefinition): {
+  name: string; description: string; iteration: string; params: ParamSpec[];
+} {
+  return { name: def.name, description: def.description, iteration: def.iteration, params: def.params.map((p) => ({ ...p })) };
+}
+
+export interface WorkloadSpec {
+  name: string;
+  params: Record<string, ParamValue>;
+}
+
+const PREFIX = 'workload:';
+
+/** Parse `NAME` or `NAME:key=value,key=value`, with or without the `workload:` prefix.
+ *  Values stay strings; generateWorkload validates them against the workload. */
+export function parseWorkloadSpec(spec: string): { name: string; params: Record<string, string> } {
+  let s = spec.trim();
+  if (s.startsWith(PREFIX)) s = s.slice(PREFIX.length);
+  const colon = s.indexOf(':');
+  const name = (colon < 0 ? s : s.slice(0, colon)).trim();
+  if (name === '') throw new WorkloadError(`Workload spec '${spec}' names no workload (expected NAME or NAME:key=value,...).`);
+  const params: Record<string, string> = {};
+  if (colon >= 0) {
+    const rest = s.slice(colon + 1);
+    for (const item of rest.split(',')) {
+      if (item.trim() === '') continue;
+      const eq = item.indexOf('=');
+      const key = eq < 0 ? '' : item.slice(0, eq).trim();
+      if (eq < 0 || key === '') {
+        throw new WorkloadError(`Workload parameter '${item.trim()}' in '${spec}' must look like key=value.`);
+      }
+      if (Object.hasOwn(params, key)) throw new WorkloadError(`Workload parameter '${key}' is given twice in '${spec}'.`);
+      params[key] = item.slice(eq + 1).trim();
+    }
+  }
+  return { name, params };
+}
+
+function describeRange(p: ParamSpec): string {
+  switch (p.type) {
+    case 'int': return `an integer from ${p.min ?? '-∞'} to ${p.max ?? '∞'}`;
+    case 'number': return `a number from ${p.min ?? '-∞'} to ${p.max ?? '∞'}`;
+    case 'bool': return 'true or false';
+    case 'enum': return `one of ${(p.values ?? []).join(', ')}`;
+  }
+}
+
+function coerce(def: WorkloadDefinition, p: ParamSpec, raw: ParamValue): ParamValue {
+  const bad = () => new WorkloadError(
+    `Parameter '${p.name}' of workload '${def.name}' must be ${describeRange(p)}, got '${String(raw)}'.`);
+  switch (p.type) {
+    case 'int':
+    case 'number': {
+      const v = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+      if (!Number.isFinite(v) || (p.type === 'int' && !Number.isInteger(v))) throw bad();
+      if ((p.min !== undefined && v < p.min) || (p.max !== undefined && v > p.max)) throw bad();
+      return v;
+    }
+    case 'bool': {
+      if (typeof raw === 'boolean') return raw;
+      const s = String(raw).toLowerCase();
+      if (s === 'true' || s === '1' || s === 'yes') return true;
+      if (s === 'false' || s === '0' || s === 'no') return false;
+      throw bad();
+    }
+    case 'enum': {
+      const s = String(raw);
+      if (!(p.values ?? []).includes(s)) throw bad();
+      return s;
+    }
+  }
+}
+
+/** Defaults merged with the given values, each checked against the workload's parameters. */
+export function resolveParams(def: WorkloadDefinition, given: Record<string, ParamValue>): WorkloadParams {
+  const out: WorkloadParams = {};
+  for (const key of Object.keys(given)) {
+    if (!def.params.some((p) => p.name === key)) {
+      throw new WorkloadError(`Workload '${def.name}' has no parameter '${key}'; its parameters are: ${def.params.map((p) => p.name).join(', ')}.`);
+    }
+  }
+  for (const p of def.params) out[p.name] = Object.hasOwn(given, p.name) ? coerce(def, p, given[p.name]) : p.default;
+  const problem = def.check?.(out);
+  if (problem) throw new WorkloadError(problem);
+  return out;
+}
+
+/** The canonical spec string of resolved parameters: `workload:NAME:k=v,...` (every parameter). */
+export function formatWorkloadSpec(def: WorkloadDefinition, params: WorkloadParams): string {
+  return `${PREFIX}${def.name}:${def.params.map((p) => `${p.name}=${String(params[p.name])}`).join(',')}`;
+}
+
+export interface GenerateOptions {
+  /** Override base costs (sensitivity runs); unknown names are rejected. */
+  costs?: Partial<BaseCosts>;
+  /** Events per batch (default DEFAULT_BATCH_SIZE). */
+  batchSize?: number;
+}
+
+function checkCosts(costs: Partial<BaseCosts> | undefined): void {
+  for (const [k, v] of Object.entries(costs ?? {})) {
+    if (!Object.hasOwn(BASE_COSTS, k)) throw new WorkloadError(`Unknown workload cost '${k}'; see src/workloads/costs.ts.`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+      throw new WorkloadError(`Workload cost '${k}' must be a non-negative number, got '${String(v)}'.`);
+    }
+  }
+}
+
+/** Build a workload from a spec string (`[workload:]NAME[:k=v,...]`) or {name, params}. */
+export function buildWorkload(spec: string | WorkloadSpec, options: GenerateOptions = {}): {
+  def: WorkloadDefinition; params: WorkloadParams; source: string; workload: GeneratedWorkload;
+} {
+  const parsed = typeof spec === 'string' ? parseWorkloadSpec(spec) : { name: spec.name, params: spec.params ?? {} };
+  const def = getWorkload(parsed.name);
+  const params = resolveParams(def, parsed.params);
+  checkCosts(options.costs);
+  const workload = def.generate(params, resolveCosts(options.costs));
+  return { def, params, source: formatWorkloadSpec(def, params), workload };
+}
+
+/** A synthetic trace as an EventSource. Its info is exact: the events are generated once
+ *  here to count them (streaming, nothing kept), and again on every batches() call. */
+export async function generateWorkload(spec: string | WorkloadSpec, options: GenerateOptions = {}): Promise<EventSource> {
+  const { source, workload } = buildWorkload(spec, options);
+  const info = emptyTraceInfo(source, 'workload', workload.cpus);
+  const counts = new Array<number>(EVENT_KIND_NAMES.length).fill(0);
+  const origins = new Map<number, number>();
+  let first = Infinity, last = -Infinity, events = 0;
+  const it = workload.batches(options.batchSize);
+  let r = it.next();
+  for (; !r.done; r = it.next()) {
+    const b: EventBatch = r.value;
+    if (b.length === 0) continue;
+    first = Math.min(first, b.time[0]);
+    last = Math.max(last, b.time[b.length - 1]);
+    events += b.length;
+    for (let i = 0; i < b.length; i++) {
+      const k = b.kind[i];
+      counts[k]++;
+      if (k === EventKind.flush_request) {
+        const o = flushOrigin(b.c[i]);
+        origins.set(o, (origins.get(o) ?? 0) + 1);
+      }
+    }
+  }
+  const tables: WorkloadTables = r.value;
+  info.firstNs = events > 0 ? first : 0;
+  info.lastNs = events > 0 ? last : 0;
+  info.events = events;
+  for (let k = 0; k < counts.length; k++) if (counts[k] > 0) info.countsByKind[EVENT_KIND_NAMES[k]] = counts[k];
+  for (const [o, n] of origins) info.flushRequestsByOrigin[FLUSH_ORIGIN_NAMES[o] ?? String(o)] = n;
+  info.tasks = tables.tasks;
+  info.mms = tables.mms;
+  return {
+    info,
+    async *batches() {
+      yield* workload.batches(options.batchSize);
+    },
+  };
+}
