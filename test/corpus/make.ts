@@ -1,0 +1,154 @@
+// Regenerates the malformed-input corpus in this folder from the real recordings in
+// traces/real (run: node --import tsx test/corpus/make.ts). Every file is small and named
+// for the one thing it tests; test/robustness/corpus.test.ts says what the user gets.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { join } from 'node:path';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const HERE = new URL('./', import.meta.url).pathname;
+const real = (f: string) => gunzipSync(readFileSync(join(ROOT, 'traces/real', f))).toString('utf8').split('\n');
+
+const ftrace = real('madvthreads-2/trace.txt.gz');
+/** 12 header lines, then 77 real event lines (forks, switches, syscalls, flushes, IPIs). */
+export const HEADER = ftrace.slice(0, 12);
+export const EVENTS = [...ftrace.slice(12, 40), ...ftrace.slice(59, 108)];
+const perf = real('perf-pingpong/perf.txt.gz').slice(0, 40);
+const traceCmd = real('trace-cmd-madvthreads/trace-cmd.txt.gz').slice(0, 40);
+
+const write = (name: string, data: string | Buffer) => writeFileSync(join(HERE, name), data);
+const text = (lines: string[]) => lines.join('\n') + '\n';
+/** Insert lines right after `line` (so they share its timestamp and stay in time order). */
+const after = (lines: string[], line: string, ...added: string[]) => { lines.splice(lines.indexOf(line) + 1, 0, ...added); };
+/** A real line with another task name, realigned the way the kernel pads it (%16s). */
+const renamed = (line: string, comm: string, pid: number) => line.replace(/^\s*\S+-\d+ /, `${comm.padStart(16)}-${String(pid).padEnd(5)} `);
+
+write('empty.txt', '');
+write('only-headers.txt', text(HEADER));
+// Bytes of no text encoding, with no NUL in the first kilobytes.
+write('binary-garbage.txt', Buffer.from(Array.from({ length: 3000 }, (_, i) => 0x80 + ((i * 37) % 120))));
+write('truncated-trace.dat', readFileSync(join(ROOT, 'traces/real/trace-cmd-madvthreads/trace.dat')).subarray(0, 4096));
+{
+  const lines = [...HEADER, ...EVENTS];
+  const last = lines[lines.length - 1];
+  write('truncated-last-line.txt', lines.slice(0, -1).join('\n') + '\n' + last.slice(0, last.indexOf(': ') + 8));
+}
+write('crlf-line-ends.txt', [...HEADER, ...EVENTS].join('\r\n') + '\r\n');
+{
+  // Names are at most 15 bytes in the kernel (TASK_COMM_LEN 16), in whatever encoding the
+  // program chose; the kernel pads by bytes, so multi-byte names lose the column alignment.
+  const names = ['héllo wörld', '日本語タスク', 'tâche-🚀-x'];
+  const lines = EVENTS.map((l, i) => (l.includes('madvthreads-7672') ? renamed(l, names[i % names.length], 31000 + (i % names.length)) : l));
+  write('utf8-task-names.txt', text([...HEADER, ...lines]));
+}
+{
+  const lines = [...HEADER, ...EVENTS].map((l) => Buffer.from(l + '\n', 'utf8'));
+  // A comm of raw bytes that are not UTF-8 (0xff 0xfe, a lone continuation byte).
+  const i = lines.findIndex((b) => b.toString().includes('madvthreads-7672'));
+  const bad = Buffer.concat([Buffer.from('     '), Buffer.from([0x6d, 0xff, 0xfe, 0x80, 0x61]), Buffer.from(lines[i].toString().slice(lines[i].toString().indexOf('madvthreads-7672') + 11))]);
+  lines[i] = bad;
+  write('invalid-utf8-task-name.txt', Buffer.concat(lines));
+}
+{
+  const lines = [...HEADER, ...EVENTS];
+  lines.splice(30, 0, EVENTS[10].replace(/\n$/, '') + ' ' + 'x'.repeat(1 << 20));
+  write('one-megabyte-line.txt.gz', gzipSync(text(lines)));
+}
+{
+  // Lines 20/21 swapped (a few µs apart: re-ordered); line 40 is 2 s behind (reported).
+  const lines = [...HEADER, ...EVENTS];
+  [lines[19], lines[20]] = [lines[20], lines[19]];
+  lines[39] = lines[39].replace(/ 9452\./, ' 9450.');
+  write('timestamps-backwards.txt', text(lines));
+}
+{
+  const lines = [...HEADER, ...EVENTS];
+  lines[25] = lines[25].replace('[001]', '[005]');
+  lines[26] = lines[26].replace(/\[00(\d)\]/, '[4096]');
+  write('cpu-beyond-header.txt', text(lines));
+}
+{
+  const flush = EVENTS.find((l) => l.includes('tlb_flush: pages:1 '))!;
+  const munmap = EVENTS.find((l) => l.includes('sys_munmap'))!;
+  const madvise = EVENTS.find((l) => l.includes('sys_madvise'))!;
+  const lines = [...HEADER, ...EVENTS];
+  after(lines, flush,
+    flush.replace('pages:1 ', 'pages:-5 '),
+    flush.replace('pages:1 ', 'pages:99999999999999999999 '),
+    flush.replace('pages:1 ', 'pages:34359738368 '));
+  after(lines, munmap, munmap.replace(/len: 0x[0-9a-f]+/, 'len: 0xffffffffffffffff'));
+  after(lines, madvise, madvise.replace(/len_in: 0x[0-9a-f]+/, 'len_in: -4096'));
+  write('absurd-page-counts.txt', text(lines));
+}
+{
+  const t = EVENTS[5].replace(/: .*$/, '');
+  const lines = [...HEADER, ...EVENTS];
+  after(lines, EVENTS[5],
+    `${t}: irq_handler_entry: irq=11 name=virtio0`,
+    `${t}: sched_wakeup: comm=record.sh pid=7670 prio=120 target_cpu=001`,
+    `${t}: mm_page_alloc: page=0000000011111111 pfn=0x1234 order=0 migratetype=0 gfp_flags=GFP_KERNEL`,
+    `${t}: my_custom_event:`);
+  write('unknown-events.txt', text(lines));
+}
+{
+  const flush = EVENTS.find((l) => l.includes('reason:local MM shootdown (3)'))!;
+  const lines = [...HEADER, ...EVENTS];
+  after(lines, flush, flush.replace(/reason:.*$/, 'reason:0x7'), flush.replace(/reason:.*$/, 'reason:brand new reason (9)'));
+  write('unknown-tlb-flush-reason.txt', text(lines));
+}
+{
+  const lines = [...HEADER, ...EVENTS];
+  lines.splice(30, 0, 'CPU:1 [LOST 1234 EVENTS]');
+  lines.splice(50, 0, '##### CPU 0 buffer started ####', 'CPU:0 [LOST EVENTS]');
+  write('lost-events-ftrace.txt', text(lines));
+  const tc = [...traceCmd];
+  tc.splice(10, 0, 'CPU:1 [204 EVENTS DROPPED]');
+  tc.splice(20, 0, 'CPU:0 [EVENTS DROPPED]');
+  write('lost-events-trace-cmd.txt', text(tc));
+}
+{
+  // `cat a.txt b.txt`: b was recorded earlier (its clock is behind a's end).
+  const second = EVENTS.slice(0, 30).map((l) => l.replace(/ 9452\.92/, ' 9440.92'));
+  write('concatenated-traces.txt', text([...HEADER, ...EVENTS, ...HEADER, ...second]));
+}
+{
+  const gz = gzipSync(text([...HEADER, ...EVENTS, ...EVENTS.map((l) => l.replace(/ 9452\./, ' 9453.'))]));
+  write('cut-short.txt.gz', gz.subarray(0, Math.floor(gz.length * 0.6)));
+}
+{
+  // perf can emit events a little out of order when it flushes its ordering queue.
+  const lines = [...perf];
+  [lines[10], lines[12]] = [lines[12], lines[10]];
+  write('perf-out-of-order.txt', text(lines));
+}
+{
+  const lines = [...HEADER, ...EVENTS];
+  lines.splice(40, 0, 'this line is not a trace line', '', '\t   ', '[001] 12.5: tlb_flush', '💥💥💥');
+  lines.splice(20, 0, 'deadbeef\u0000\u0001\u0002 nul bytes in a line');
+  write('garbage-lines.txt', text(lines));
+}
+{
+  // Names a user can give a process (prctl PR_SET_NAME takes any 15 bytes but NUL).
+  const hostile = ['<script>alert(1)', '=HYPERLINK("x")', '+cmd|\' /C calc', '@SUM(A1)', '-2+3', '"a,b"\'', '\u001b[31mred\u001b[0m'];
+  const lines = EVENTS.map((l, i) => (l.includes('madvthreads-7672') ? renamed(l, hostile[i % hostile.length], 32000 + (i % hostile.length)) : l));
+  write('hostile-task-names.txt', text([...HEADER, ...lines]));
+}
+{
+  const rows = [
+    '# tlbsim-trace v1 cpus=2 format=ftrace',
+    'time_ns,cpu,kind,tid,mm,a,b,c,name',
+    ',,task,100,1,100,0,,ok',
+    ',,mm,100,1,,,,ok',
+    '1000,0,switch,0,0,100,1,0,',
+    '2000,0,flush_request,100,1,4096,1,256,',
+    '3000,7,switch,0,0,100,1,0,',
+    '4000,0,switch,2147483647,1,100,1,0,',
+    '5000,0,flush_request,100,999999999,0,1,256,',
+    '6000,0,access,100,1,0,1e300,0,',
+    '7000,0,nonsense,100,1,0,0,0,',
+    '8000,0,switch,100,1,abc,1,0,',
+    '9000,-1,switch,100,1,0,1,0,',
+    '10000,0,flush_request,100,1,4096,1,256,',
+  ];
+  write('csv-bad-values.csv', rows.join('\n') + '\n');
+}
