@@ -18,6 +18,14 @@ const GZIP_MAGIC = [0x1f, 0x8b];
 // trace-cmd's trace.dat begins with "\x17\x08\x44tracing".
 const TRACE_DAT_MAGIC = [0x17, 0x08, 0x44, 0x74, 0x72, 0x61, 0x63, 0x69, 0x6e, 0x67];
 
+// perf record's perf.data begins with "PERFILE2".
+const PERF_DATA_MAGIC = [0x50, 0x45, 0x52, 0x46, 0x49, 0x4c, 0x45, 0x32];
+
+/** A path as one shell word, for the commands tlbsim suggests the user run. */
+export function shellWord(path: string): string {
+  return /^[\w@%+=:,./-]+$/.test(path) && !path.startsWith('-') ? path : `'${path.replace(/'/g, `'\\''`)}'`;
+}
+
 export type Container = 'text' | 'gzip' | 'trace.dat';
 
 export interface OpenedInput {
@@ -52,6 +60,9 @@ export function probeInput(path: string): { container: Container; bytes: number 
   try { n = readSync(fd, head, 0, head.length, 0); } finally { closeSync(fd); }
   if (startsWith(head, n, GZIP_MAGIC)) return { container: 'gzip', bytes: st.size };
   if (startsWith(head, n, TRACE_DAT_MAGIC)) return { container: 'trace.dat', bytes: st.size };
+  if (startsWith(head, n, PERF_DATA_MAGIC)) {
+    throw new TraceError(`${path}: this is a binary perf.data file; tlbsim reads its text form. Convert it with: perf script -i ${shellWord(path)} > perf.txt`, path);
+  }
   return { container: 'text', bytes: st.size };
 }
 
@@ -107,7 +118,7 @@ async function* gunzipChunks(path: string): AsyncIterable<string> {
 async function* traceDatChunks(path: string): AsyncIterable<string> {
   if (!traceCmdAvailable()) {
     throw new TraceError(`${path}: this is a binary trace-cmd trace.dat; tlbsim reads its text form. ` +
-      `Install trace-cmd (apt-get install trace-cmd) or convert it with: trace-cmd report -i ${path} > trace.txt`, path);
+      `Install trace-cmd (apt-get install trace-cmd) or convert it with: trace-cmd report -i ${shellWord(path)} > trace.txt`, path);
   }
   // The path is passed as an argument vector, never through a shell.
   const child = spawn('trace-cmd', ['report', '-i', path], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -115,9 +126,14 @@ async function* traceDatChunks(path: string): AsyncIterable<string> {
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (d: string) => { if (stderr.length < 4000) stderr += d; });
   const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 1)));
-  yield* decode(child.stdout);
+  let printed = false;
+  for await (const s of decode(child.stdout)) { printed = true; yield s; }
   const code = await exited;
   if (code !== 0) {
     throw new TraceError(`${path}: trace-cmd report failed (exit ${code}): ${stderr.trim().split('\n')[0] ?? ''}`, path);
+  }
+  if (!printed) {
+    // trace-cmd exits 0 and prints nothing for a trace.dat cut inside its headers.
+    throw new TraceError(`${path}: trace-cmd report printed nothing for this trace.dat: it is truncated or corrupt (${stderr.trim().split('\n')[0] || 'no message from trace-cmd'})`, path);
   }
 }
