@@ -78,6 +78,10 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
       const s = r.skipped[0];
       throw new TraceError(`${path}: no line could be read as a ${format} event; line ${s.line}: ${s.reason}`, path, s.line);
     }
+    const unused = Object.values(r.unusedEvents).reduce((a, b) => a + b, 0);
+    if (r.rawCounts.reduce((a, b) => a + b, 0) === 0 && r.skippedLines === 0 && unused === 0) {
+      throw new TraceError(`${path}: the trace holds no events: its ${r.lines} lines are all headers, comments or blank (was tracing on, and were events enabled?)`, path);
+    }
     ingest.tasks.finish();
     const remap = ingest.tasks.remapTable;
     const traced = r.rawCounts[EventKind.observed_flush] > 0;
@@ -111,7 +115,8 @@ function looksBinary(head: string): boolean {
   const n = Math.min(head.length, 4096);
   for (let i = 0; i < n; i++) {
     const c = head.charCodeAt(i);
-    if (c === 0) return true;
+    // A NUL here and there is damage in a text file (a crash leaves blocks of them);
+    // real binary formats are full of NULs and control bytes.
     if ((c < 32 && c !== 9 && c !== 10 && c !== 13) || c === 0xfffd) bad++;
   }
   return n > 0 && bad / n > 0.1;
