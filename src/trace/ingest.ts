@@ -50,7 +50,7 @@ export function sniffFormat(head: string): TraceFormat | null {
     if (line.startsWith('# tracer:')) sawFtraceHeader = true;
     if (/^cpus=\d+/.test(line) || /^version = \d+/.test(line)) return 'trace-cmd';
     if (line.trim() === '' || line.startsWith('#')) continue;
-    if (/^\s*CPU:?\s*\d+ \[LOST/.test(line) || /^#{5} CPU/.test(line)) continue;
+    if (/^\s*CPU:?\s*\d+ \[(LOST|(\d+ )?EVENTS DROPPED)/.test(line) || /^#{5} CPU/.test(line)) continue;
     // perf: "comm tid [cpu] secs: subsys:event:"
     if (/^.*\S\s+\d+(\/\d+)?\s+\[\d+\]\s+\d+\.\d+:\s+[\w-]+:[\w-]+:/.test(line)) return 'perf';
     // ftrace/trace-cmd: "comm-pid [cpu] ..."
@@ -183,15 +183,22 @@ export class TextIngest {
     // "##### CPU 1 buffer started ####" needs nothing: per-CPU order is kept by ftrace.
   }
 
-  /** "CPU:1 [LOST 1234 EVENTS]" (ftrace) / "CPU 1 is empty" etc. */
+  /** "CPU:1 [LOST 1234 EVENTS]" / "CPU:1 [LOST EVENTS]" (ftrace), "CPU:1 [204 EVENTS DROPPED]" /
+   *  "CPU:1 [EVENTS DROPPED]" (trace-cmd report). */
   private lostLine(s: string, first: number, end: number): boolean {
-    const lost = indexIn(s, '[LOST', first, end);
-    if (lost < 0) return false;
+    let count = indexIn(s, '[LOST', first, end);
+    if (count >= 0) count += 5;
+    else {
+      const dropped = indexIn(s, 'EVENTS DROPPED]', first, end);
+      if (dropped < 0) return false;
+      count = s.lastIndexOf('[', dropped) + 1;
+      if (count <= first) return false;
+    }
     let p = first + 3;
     if (p < end && s.charCodeAt(p) === C_COLON) p++;
     p = skipSpaces(s, p, end);
     const cpu = readUint(s, p, end);
-    const n = readUint(s, skipSpaces(s, lost + 5, end), end);
+    const n = readUint(s, skipSpaces(s, count, end), end);
     this.lostMarkers++;
     if (!Number.isNaN(n)) this.lostEvents += n;
     if (!Number.isNaN(cpu) && cpu < MAX_CPUS) {
