@@ -120,10 +120,14 @@ export class TextIngest {
   /** Megabytes without a newline: report the line and drop what we have of it. */
   private dropRunawayLine(): void {
     if (this.carry.length <= MAX_LINE * 16) return;
-    this.lineNo++;
-    this.skip(`line longer than ${MAX_LINE} characters`, this.carry, 0);
+    if (!this.inLongLine) {
+      // Reported now, under the number line() gives it when its end arrives.
+      this.lineNo++;
+      this.skip(`line longer than ${MAX_LINE} characters`, this.carry, 0);
+      this.lineNo--;
+      this.inLongLine = true;
+    }
     this.carry = '';
-    this.inLongLine = true;
   }
 
   /** Call once at the end of input. */

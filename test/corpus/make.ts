@@ -49,10 +49,12 @@ write('crlf-line-ends.txt', [...HEADER, ...EVENTS].join('\r\n') + '\r\n');
   lines[i] = bad;
   write('invalid-utf8-task-name.txt', Buffer.concat(lines));
 }
-{
+for (const [name, bytes] of [['one-megabyte-line.txt.gz', 1 << 20], ['three-megabyte-line.txt.gz', 3 << 20]] as const) {
+  // A real line with a runaway tail, then a garbage line whose number must still be right.
   const lines = [...HEADER, ...EVENTS];
-  lines.splice(30, 0, EVENTS[10].replace(/\n$/, '') + ' ' + 'x'.repeat(1 << 20));
-  write('one-megabyte-line.txt.gz', gzipSync(text(lines)));
+  lines.splice(30, 0, EVENTS[10] + ' ' + 'x'.repeat(bytes));
+  lines.splice(40, 0, 'garbage after the long line');
+  write(name, gzipSync(text(lines)));
 }
 {
   // Lines 20/21 swapped (a few µs apart: re-ordered); line 40 is 2 s behind (reported).
