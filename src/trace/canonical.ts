@@ -33,8 +33,12 @@ export interface CanonicalOptions {
   batchSize?: number;
 }
 
+/** The largest user address space (5-level paging, 2^56 bytes): a longer munmap, madvise
+ *  or mprotect fails with EINVAL in the kernel and flushes nothing. */
+const MAX_USER_BYTES = 2 ** 56;
+
 function pagesOf(len: number): number {
-  return len <= 0 ? 0 : Math.ceil(len / PAGE);
+  return len <= 0 || len > MAX_USER_BYTES ? 0 : Math.ceil(len / PAGE);
 }
 
 /** Streams canonical batches out of raw ones. One output batch is reused. */
@@ -123,13 +127,13 @@ export function* canonicalize(raw: Iterable<EventBatch>, o: CanonicalOptions): G
       // Derived requests (the trace has no tlb_flush records).
       switch (kind) {
         case EventKind.munmap:
-          if (mm !== NO_MM && b > 0) push(EventKind.flush_request, time, cpu, tid, mm, a, pagesOf(b), flushFlags(FlushOrigin.derivedMunmap, true));
+          if (mm !== NO_MM && pagesOf(b) > 0) push(EventKind.flush_request, time, cpu, tid, mm, a, pagesOf(b), flushFlags(FlushOrigin.derivedMunmap, true));
           break;
         case EventKind.madvise:
-          if (mm !== NO_MM && b > 0 && ZAPPING_MADVISE.has(c)) push(EventKind.flush_request, time, cpu, tid, mm, a, pagesOf(b), flushFlags(FlushOrigin.derivedMadvise, false));
+          if (mm !== NO_MM && pagesOf(b) > 0 && ZAPPING_MADVISE.has(c)) push(EventKind.flush_request, time, cpu, tid, mm, a, pagesOf(b), flushFlags(FlushOrigin.derivedMadvise, false));
           break;
         case EventKind.mprotect:
-          if (mm !== NO_MM && b > 0) push(EventKind.flush_request, time, cpu, tid, mm, a, pagesOf(b), flushFlags(FlushOrigin.derivedMprotect, false));
+          if (mm !== NO_MM && pagesOf(b) > 0) push(EventKind.flush_request, time, cpu, tid, mm, a, pagesOf(b), flushFlags(FlushOrigin.derivedMprotect, false));
           break;
         case EventKind.exit_mmap:
           if (mm !== NO_MM) push(EventKind.flush_request, time, cpu, tid, mm, -1, FLUSH_ALL, flushFlags(FlushOrigin.derivedExit, true));

@@ -103,6 +103,10 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
     batches = () => canonicalize(store.batches(), { remap, traced, hasExitMmap, cpus, batchSize });
   }
   summarise(info, batches());
+  const unknownReasons = Object.keys(info.observedFlushByReason).filter((r) => !(Number(r) >= 0 && Number(r) <= 5));
+  if (unknownReasons.length > 0) {
+    info.warnings.push(`tlb_flush reason ${unknownReasons.map((r) => `${r} (${info.observedFlushByReason[r]} records)`).join(', ')} is not one tlbsim knows (0-5, include/trace/events/tlb.h): counted as observed flushes, never used as flush requests`);
+  }
   return {
     info,
     async *batches() { yield* batches(); },

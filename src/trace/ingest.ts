@@ -14,6 +14,9 @@ import { PID_LIMIT, TaskTable } from './tasks.ts';
 export const MAX_CPUS = 4096;
 /** How many skipped lines are kept with their text (all are counted). */
 export const MAX_SKIPPED_KEPT = 1000;
+/** 4 KiB pages in a 57-bit (5-level paging) user address space: any count above it is
+ *  damage, not a flush. */
+export const MAX_FLUSH_PAGES = 2 ** 45;
 /** Lines longer than this are reported, not parsed (a trace line is ~100-300 bytes). */
 export const MAX_LINE = 64 * 1024;
 
@@ -293,7 +296,7 @@ export class TextIngest {
   private tlbFlush(s: string, r: LineRecord, ps: number, pe: number): string | null {
     const pv = this.valueAfter(s, 'pages', ps, pe);
     if (pv < 0) return 'tlb_flush without pages';
-    const pages = readInt(s, pv, pe);
+    let pages = readInt(s, pv, pe);
     if (Number.isNaN(pages)) return 'tlb_flush pages is not a number';
     let e = pe;
     while (e > ps && s.charCodeAt(e - 1) === C_SPACE) e--;
@@ -309,6 +312,11 @@ export class TextIngest {
     }
     if (Number.isNaN(reason) || reason < 0 || reason > 255) return 'tlb_flush reason is not a number';
     if (pages < -1) return `tlb_flush pages ${pages} is negative`;
+    if (pages > MAX_FLUSH_PAGES) {
+      // TLB_FLUSH_ALL printed as unsigned (a tool that ignored the format's %ld).
+      if (pages === 2 ** 64) pages = -1;
+      else return `tlb_flush pages ${s.slice(pv, Math.min(pe, pv + 24)).split(' ')[0]} is more than a 57-bit address space holds`;
+    }
     this.emit(EventKind.observed_flush, r, r.pid, this.currentMm(s, r), reason, pages, 0);
     return null;
   }
