@@ -64,6 +64,11 @@ export function sniffFormat(head: string): TraceFormat | null {
   return sawFtraceHeader ? 'ftrace' : null;
 }
 
+/** Events the payload parsers read (the others are counted as unused). */
+const KNOWN_EVENTS = ['tlb_flush', 'sched_switch', 'sched_migrate_task', 'sched_process_fork', 'sched_process_exec',
+  'sched_process_exit', 'ipi_send_cpu', 'ipi_send_cpumask', 'csd_queue_cpu', 'exit_mmap',
+  ...['munmap', 'madvise', 'mprotect', 'mmap'].flatMap((n) => [`sys_${n}`, `sys_enter_${n}`])];
+
 /** Parses one text trace into `store`. */
 export class TextIngest {
   readonly tasks = new TaskTable();
@@ -133,13 +138,30 @@ export class TextIngest {
     this.carry = '';
   }
 
+  /** True while reading a last line that has no newline. */
+  private unterminated = false;
+
   /** Call once at the end of input. */
   end(): void {
     if (this.carry.length > 0) {
       const s = this.carry;
       this.carry = '';
+      this.unterminated = true;
       this.line(s, 0, s.length);
+      this.unterminated = false;
     }
+  }
+
+  /** The kernel and the tools end every line with a newline, so a last line without one
+   *  may have been cut (recording stopped mid-write, a partial copy). It is read when it
+   *  is complete; a cut that shows (an event name cut short, a `sys_NAME(` without its
+   *  `)`) is reported. A cut inside a number cannot be seen. */
+  private cutShort(s: string, r: LineRecord): string | null {
+    const name = s.slice(r.nameStart, r.nameEnd);
+    const cut = 'the last line is cut short (the file does not end with a newline)';
+    if (!KNOWN_EVENTS.includes(name) && KNOWN_EVENTS.some((k) => k.startsWith(name))) return cut;
+    if (s.charCodeAt(r.nameEnd) === C_LPAREN && s.trimEnd().charCodeAt(s.trimEnd().length - 1) !== C_RPAREN) return cut;
+    return null;
   }
 
   private skip(reason: string, s: string, start: number, end = Math.min(s.length, start + 200)): void {
@@ -171,6 +193,10 @@ export class TextIngest {
     if (r.cpu >= (this.cpusFromHeader ? this.cpus : MAX_CPUS)) {
       this.skip(`CPU ${r.cpu} is beyond the ${this.cpusFromHeader ? `${this.cpus} CPUs the header declares` : `supported ${MAX_CPUS} CPUs`}`, s, start, end);
       return;
+    }
+    if (this.unterminated) {
+      const cut = this.cutShort(s, r);
+      if (cut !== null) { this.skip(cut, s, start, end); return; }
     }
     const problem = this.event(s, r);
     if (problem !== null) { this.skip(problem, s, start, end); return; }
