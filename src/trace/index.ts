@@ -8,6 +8,7 @@ import {
 import { TraceError, openInput } from './input.ts';
 import { TextIngest, sniffFormat } from './ingest.ts';
 import { EventStore } from './store.ts';
+import { reorderStore } from './reorder.ts';
 import { canonicalize } from './canonical.ts';
 import { readTraceCsv } from './csv.ts';
 
@@ -35,7 +36,8 @@ const IPI_KIND_NAMES = ['real', 'flushCall', 'flushQueued', 'otherCall'];
  *  malformed lines are counted in `info.skipped` and the rest is read. */
 export async function openTrace(path: string, options: OpenTraceOptions = {}): Promise<OpenedTrace> {
   const input = openInput(path);
-  const store = new EventStore({ memoryEvents: options.memoryEvents, batchSize: options.batchSize });
+  const storeOptions = { memoryEvents: options.memoryEvents, batchSize: options.batchSize };
+  let store = new EventStore(storeOptions);
   const iter = input.chunks()[Symbol.asyncIterator]();
   const first = await iter.next();
   if (first.done || first.value.length === 0) throw new TraceError(`${path}: the file is empty`, path);
@@ -74,6 +76,14 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
     ingest.end();
     store.seal();
     const r = ingest.result();
+    if (r.outOfOrder > 0) {
+      const sorted = new EventStore(storeOptions);
+      const displaced = reorderStore(store, sorted);
+      sorted.seal();
+      store.close();
+      store = sorted;
+      if (displaced > 0) r.warnings.push(`${displaced} late events fell in a window too dense to hold and were placed a little later than their timestamps`);
+    }
     if (r.rawCounts.reduce((a, b) => a + b, 0) === 0 && r.skippedLines > 0 && r.skippedLines >= r.lines - r.ignoredLines) {
       const s = r.skipped[0];
       throw new TraceError(`${path}: no line could be read as a ${format} event; line ${s.line}: ${s.reason}`, path, s.line);

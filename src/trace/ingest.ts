@@ -8,6 +8,7 @@ import { EventKind, IpiKind, PrevState, type SkippedLine, type TraceFormat, push
 import { parseFtraceHeader, parsePerfHeader, newLineRecord, type LineRecord } from './headers.ts';
 import { cursor, equalsAt, indexIn, isDigit, lastIndexIn, readHex, readInt, readNumber, readUint, skipSpaces } from './scan.ts';
 import { EventStore } from './store.ts';
+import { REORDER_WINDOW_NS } from './reorder.ts';
 import { PID_LIMIT, TaskTable } from './tasks.ts';
 
 /** Highest CPU number accepted when the trace does not say how many it has. */
@@ -19,6 +20,14 @@ export const MAX_SKIPPED_KEPT = 1000;
 export const MAX_FLUSH_PAGES = 2 ** 45;
 /** Lines longer than this are reported, not parsed (a trace line is ~100-300 bytes). */
 export const MAX_LINE = 64 * 1024;
+
+/** A duration for messages: `850 ns`, `12.5 µs`, `3.200 ms`, `2.000 s`. */
+function fmtNs(ns: number): string {
+  if (ns >= 1e9) return `${(ns / 1e9).toFixed(3)} s`;
+  if (ns >= 1e6) return `${(ns / 1e6).toFixed(3)} ms`;
+  if (ns >= 1e3) return `${(ns / 1e3).toFixed(1)} µs`;
+  return `${ns} ns`;
+}
 
 /** A flat copy of a (possibly cons) string. */
 function flat(s: string): string {
@@ -85,8 +94,15 @@ export class TextIngest {
   skipped: SkippedLine[] = [];
   lostEvents = 0;
   lostMarkers = 0;
-  outOfOrder = 0;
-  private lastNs = -Infinity;
+  /** Latest timestamp read. Events up to REORDER_WINDOW_NS behind it are stored as they
+   *  come and counted in `late`; openTrace puts them in order (reorder.ts) when there are any. */
+  private maxNs = -Infinity;
+  late = 0;
+  private maxLagNs = 0;
+  /** A header seen again after events: the next event line starts another trace. */
+  private newSegment = false;
+  /** Added to every timestamp of a concatenated trace whose clock starts earlier. */
+  private timeShift = 0;
   unusedEvents = new Map<string, number>();
   warnings: string[] = [];
 
@@ -182,7 +198,10 @@ export class TextIngest {
     if (c0 === C_HASH) { this.headerLine(s, first, end); return; }
     if (c0 === 67 /* C */ && s.startsWith('CPU', first)) { if (this.lostLine(s, first, end)) return; }
     if (!this.perf && first === start && (s.startsWith('cpus=', start) || s.startsWith('version', start))) {
-      if (s.startsWith('cpus=', start)) this.setCpus(readUint(s, start + 5, end));
+      if (s.startsWith('cpus=', start)) {
+        this.setCpus(readUint(s, start + 5, end));
+        if (this.maxNs !== -Infinity) this.newSegment = true;
+      }
       this.ignoredLines++;
       return;
     }
@@ -198,18 +217,49 @@ export class TextIngest {
       const cut = this.cutShort(s, r);
       if (cut !== null) { this.skip(cut, s, start, end); return; }
     }
+    if (this.newSegment) this.startSegment(r.ns);
+    r.ns += this.timeShift;
+    const ns = r.ns;
+    if (ns < this.maxNs - REORDER_WINDOW_NS) { this.skip(this.lateReason(ns), s, start, end); return; }
     const problem = this.event(s, r);
     if (problem !== null) { this.skip(problem, s, start, end); return; }
     if (r.cpu > this.maxCpu) this.maxCpu = r.cpu;
-    if (r.ns < this.lastNs) this.outOfOrder++; else this.lastNs = r.ns;
+    if (ns >= this.maxNs) this.maxNs = ns;
+    else {
+      this.late++;
+      if (this.maxNs - ns > this.maxLagNs) this.maxLagNs = this.maxNs - ns;
+    }
+  }
+
+  private lateReason(ns: number): string {
+    const sec = (t: number) => (t / 1e9).toFixed(6);
+    return `timestamp ${sec(ns)} s is ${fmtNs(this.maxNs - ns)} earlier than the trace had reached (${sec(this.maxNs)} s); ` +
+      `events up to ${fmtNs(REORDER_WINDOW_NS)} late are put back in order, this one is left out`;
+  }
+
+  /** The first event after a repeated header (`cat a.txt b.txt`). A trace whose clock
+   *  starts before the end of the previous one is shifted to follow it, so that both are
+   *  replayed whole and in order; one that starts later is read as a continuation. */
+  private startSegment(ns: number): void {
+    this.newSegment = false;
+    const end = this.maxNs - this.timeShift;
+    const where = `line ${this.lineNo} begins another trace (its header repeats: concatenated files?)`;
+    if (ns + REORDER_WINDOW_NS < end) {
+      this.timeShift += end - ns + 1000;
+      this.warnings.push(`${where}; its clock starts ${fmtNs(end - ns)} before the end of the previous one, so its events are shifted by +${fmtNs(end - ns + 1000)} to follow them`);
+    } else {
+      this.warnings.push(`${where}; its events follow the previous ones in time and are read as a continuation`);
+    }
   }
 
   private setCpus(n: number): void {
-    if (!Number.isNaN(n) && n > 0 && n <= MAX_CPUS && !this.cpusFromHeader) { this.cpus = n; this.cpusFromHeader = true; }
+    // Concatenated traces may declare different counts: the machine needs the largest.
+    if (!Number.isNaN(n) && n > 0 && n <= MAX_CPUS && (!this.cpusFromHeader || n > this.cpus)) { this.cpus = n; this.cpusFromHeader = true; }
   }
 
   private headerLine(s: string, first: number, end: number): void {
     this.ignoredLines++;
+    if (this.maxNs !== -Infinity && s.startsWith('# tracer:', first)) this.newSegment = true;
     // "# entries-in-buffer/entries-written: 4157/4157   #P:2"
     const p = indexIn(s, '#P:', first + 1, end);
     if (p >= 0) this.setCpus(readUint(s, p + 3, end));
@@ -235,7 +285,7 @@ export class TextIngest {
     this.lostMarkers++;
     if (!Number.isNaN(n)) this.lostEvents += n;
     if (!Number.isNaN(cpu) && cpu < MAX_CPUS) {
-      pushEvent(this.store.reserve(), EventKind.lost, this.lastNs === -Infinity ? 0 : this.lastNs, cpu, 0, 0, Number.isNaN(n) ? -1 : n, 0, 0);
+      pushEvent(this.store.reserve(), EventKind.lost, this.maxNs === -Infinity ? 0 : this.maxNs, cpu, 0, 0, Number.isNaN(n) ? -1 : n, 0, 0);
       this.rawCounts[EventKind.lost]++;
     }
     this.ignoredLines++;
@@ -580,13 +630,14 @@ export class TextIngest {
 
   result(): IngestResult {
     const cpus = this.cpusFromHeader ? this.cpus : this.maxCpu + 1;
-    if (this.outOfOrder > 0) this.warnings.push(`${this.outOfOrder} events have a timestamp earlier than the event before them`);
+    const late = this.late;
+    if (late > 0) this.warnings.push(`${late} event${late === 1 ? '' : 's'} came up to ${fmtNs(this.maxLagNs)} late and ${late === 1 ? 'was' : 'were'} put back in time order (window ${fmtNs(REORDER_WINDOW_NS)})`);
     return {
       format: this.format, cpus: Math.max(cpus, 1), cpusFromHeader: this.cpusFromHeader, lines: this.lineNo,
       ignoredLines: this.ignoredLines, skippedLines: this.skippedLines, skipped: this.skipped,
       lostEvents: this.lostEvents, lostMarkers: this.lostMarkers,
       unusedEvents: Object.fromEntries([...this.unusedEvents].sort((a, b) => b[1] - a[1])),
-      rawCounts: this.rawCounts, outOfOrder: this.outOfOrder, warnings: this.warnings,
+      rawCounts: this.rawCounts, outOfOrder: late, warnings: this.warnings,
     };
   }
 }
