@@ -572,9 +572,10 @@ export class TextIngest {
     const kind = this.ipiKind(s, ps, pe, 'callback');
     const targets = parseCpuMask(s, v, e);
     if (targets === null) return 'ipi_send_cpumask cpumask is neither a CPU list nor a hex bitmap';
+    // Targets are ascending: check the last before emitting any, so a bad line adds nothing.
+    if (targets.length > 0 && targets[targets.length - 1] >= MAX_CPUS) return 'ipi_send_cpumask names a CPU beyond the supported range';
     let first = 1;
     for (const cpu of targets) {
-      if (cpu >= MAX_CPUS) return 'ipi_send_cpumask names a CPU beyond the supported range';
       this.noteCpu(cpu);
       this.emit(EventKind.observed_ipi, r, r.pid, mm, cpu, first, kind);
       first = 0;
