@@ -22,6 +22,17 @@ import {
 } from './event.ts';
 import { TraceError } from './input.ts';
 import type { EventStore } from './store.ts';
+import { REORDER_WINDOW_NS } from './reorder.ts';
+
+// Bounds on the numbers of a CSV row, which may have been edited by hand or made by
+// anyone: ids index the simulator's tables, so an id of 2^31 would allocate gigabytes.
+/** PID_MAX_LIMIT (tasks.ts; repeated here to keep the CSV reader free of the text tokenizers). */
+const MAX_TID = 4 * 1024 * 1024;
+const MAX_CPUS = 4096;
+/** 4 KiB pages in a 57-bit address space (as ingest.ts). */
+const MAX_PAGES = 2 ** 45;
+/** mm ids a CSV may use without declaring them in `mm` rows. */
+const UNDECLARED_MMS = 65535;
 
 export const CSV_MAGIC = '# tlbsim-trace v1';
 export const CSV_COLUMNS = ['time_ns', 'cpu', 'kind', 'tid', 'mm', 'a', 'b', 'c', 'name'] as const;
@@ -78,6 +89,7 @@ export function parseCsvMagic(firstLine: string, file: string): CsvHeader {
   if (!firstLine.startsWith(CSV_MAGIC)) throw new TraceError(`${file}:1: expected "${CSV_MAGIC} cpus=N", found "${firstLine.slice(0, 60)}"`, file, 1);
   const m = /cpus=(\d+)/.exec(firstLine);
   if (!m) throw new TraceError(`${file}:1: the tlbsim-trace header has no cpus=N`, file, 1);
+  if (Number(m[1]) < 1 || Number(m[1]) > MAX_CPUS) throw new TraceError(`${file}:1: cpus=${m[1].slice(0, 12)} is not a CPU count tlbsim simulates (1 to ${MAX_CPUS})`, file, 1);
   const f = /format=([\w-]+)/.exec(firstLine);
   return { cpus: Number(m[1]), format: (f?.[1] ?? 'csv') as TraceFormat };
 }
@@ -90,6 +102,8 @@ export interface CsvReadResult {
   skipped: { line: number; reason: string; text: string }[];
   skippedLines: number;
   maxCpu: number;
+  /** Rows up to REORDER_WINDOW_NS earlier than a row before them (to be put in order). */
+  late: number;
 }
 
 const KIND_BY_NAME = new Map<string, number>(Object.entries(EventKind));
@@ -104,6 +118,7 @@ export async function readTraceCsv(chunks: AsyncIterable<string>, file: string, 
   let line = 0;
   let sawColumns = false;
   let maxCpu = -1;
+  let maxNs = -Infinity, late = 0;
   const bad = (reason: string, row: string[]) => {
     skippedLines++;
     if (skipped.length < 1000) skipped.push({ line, reason, text: row.join(',').slice(0, 200) });
@@ -111,10 +126,12 @@ export async function readTraceCsv(chunks: AsyncIterable<string>, file: string, 
   await new Promise<void>((resolve, reject) => {
     Papa.parse<string[]>(Readable.from(chunks), {
       header: false,
-      skipEmptyLines: true,
+      // Blank lines are kept (and ignored below) so that row numbers are line numbers.
+      skipEmptyLines: false,
       step: (res: Papa.ParseStepResult<string[]>) => {
         line++;
         const row = res.data;
+        if (row.length === 1 && row[0].trim() === '') return;
         if (line === 1 || (row.length === 1 && row[0].startsWith('#'))) {
           if (line === 1) header = parseCsvMagic(row.join(','), file);
           return;
@@ -132,6 +149,7 @@ export async function readTraceCsv(chunks: AsyncIterable<string>, file: string, 
           return;
         }
         if (kind === 'mm') {
+          if (!isId(Number(row[4]), MAX_TID)) { bad('an mm row needs an id from 0 to 4194303', row); return; }
           mms.push({ id: Number(row[4]), leader: Number(row[3]), comm: unneutralise(row[8]) });
           return;
         }
@@ -141,6 +159,13 @@ export async function readTraceCsv(chunks: AsyncIterable<string>, file: string, 
         const a = Number(row[5]), b = Number(row[6]), c = Number(row[7]);
         if (![t, cpu, tid, mm, a, b, c].every(Number.isFinite) || row[0] === '' || row[1] === '') { bad('a numeric column is empty or not a number', row); return; }
         if (cpu < 0 || cpu >= (header?.cpus ?? 4096) || !Number.isInteger(cpu)) { bad(`CPU ${cpu} is outside the ${header?.cpus} CPUs of the header`, row); return; }
+        const mmLimit = Math.max(UNDECLARED_MMS, mms.length);
+        const problem = !isId(tid, MAX_TID) ? `tid ${tid} is not a task id (0 to ${MAX_TID - 1})`
+          : !isId(mm, mmLimit) ? `mm ${mm} is not an address-space id (0 to ${mmLimit})`
+            : checkArgs(code, a, b, mmLimit);
+        if (problem !== null) { bad(problem, row); return; }
+        if (t < maxNs - REORDER_WINDOW_NS) { bad(`time_ns ${t} is more than ${REORDER_WINDOW_NS} ns earlier than a row before it (${maxNs})`, row); return; }
+        if (t < maxNs) late++; else maxNs = t;
         if (cpu > maxCpu) maxCpu = cpu;
         pushEvent(store.reserve(), code, t, cpu, tid, mm, a, b, c);
       },
@@ -149,5 +174,26 @@ export async function readTraceCsv(chunks: AsyncIterable<string>, file: string, 
     });
   });
   if (header === null) throw new TraceError(`${file}: empty tlbsim CSV`, file);
-  return { header, tasks, mms, lines: line, skipped, skippedLines, maxCpu };
+  return { header, tasks, mms, lines: line, skipped, skippedLines, maxCpu, late };
+}
+
+function isId(v: number, limit: number): boolean {
+  return Number.isInteger(v) && v >= 0 && v <= limit;
+}
+
+/** What is wrong with columns a and b for this kind, where they are ids or page counts. */
+function checkArgs(kind: number, a: number, b: number, mmLimit: number): string | null {
+  switch (kind) {
+    case EventKind.switch: case EventKind.fork:
+      if (!isId(a, MAX_TID)) return `${EVENT_KIND_NAMES[kind]} column a (${a}) is not a task id`;
+      if (!isId(b, mmLimit)) return `${EVENT_KIND_NAMES[kind]} column b (${b}) is not an address-space id`;
+      return null;
+    case EventKind.exec:
+      return isId(a, mmLimit) ? null : `exec column a (${a}) is not an address-space id`;
+    case EventKind.flush_request:
+      return b >= -1 && b <= MAX_PAGES ? null : `flush_request pages (${b}) is neither -1 nor a page count of a 57-bit address space`;
+    case EventKind.access:
+      return b >= 0 && b <= MAX_PAGES ? null : `access pages (${b}) is not a page count of a 57-bit address space`;
+  }
+  return null;
 }

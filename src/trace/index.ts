@@ -8,7 +8,7 @@ import {
 import { TraceError, openInput } from './input.ts';
 import { TextIngest, sniffFormat } from './ingest.ts';
 import { EventStore } from './store.ts';
-import { reorderStore } from './reorder.ts';
+import { REORDER_WINDOW_NS, reorderStore } from './reorder.ts';
 import { canonicalize } from './canonical.ts';
 import { readTraceCsv } from './csv.ts';
 
@@ -60,10 +60,18 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
   if (format === 'csv') {
     const r = await readTraceCsv(rest(), path, store);
     store.seal();
+    if (r.late > 0) {
+      const sorted = new EventStore(storeOptions);
+      reorderStore(store, sorted);
+      sorted.seal();
+      store.close();
+      store = sorted;
+    }
     info = emptyTraceInfo(path, 'csv', Math.max(r.header.cpus, r.maxCpu + 1));
     info.tasks = r.tasks; info.mms = r.mms;
     info.skippedLines = r.skippedLines;
     info.skipped = r.skipped.map((s) => ({ file: path, ...s }));
+    if (r.late > 0) info.warnings.push(`${r.late} rows came less than ${REORDER_WINDOW_NS / 1e6} ms late and were put back in time order`);
     batches = () => store.batches();
   } else {
     const ingest = new TextIngest(path, format, store);
