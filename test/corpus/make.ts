@@ -23,6 +23,8 @@ const after = (lines: string[], line: string, ...added: string[]) => { lines.spl
 /** A real line with another task name, realigned the way the kernel pads it (%16s). */
 const renamed = (line: string, comm: string, pid: number) => line.replace(/^\s*\S+-\d+ /, `${comm.padStart(16)}-${String(pid).padEnd(5)} `);
 
+// The undamaged text most files below are made from: what every good line must still give.
+write('clean.txt', text([...HEADER, ...EVENTS]));
 write('empty.txt', '');
 write('only-headers.txt', text(HEADER));
 // Bytes of no text encoding, with no NUL in the first kilobytes.
