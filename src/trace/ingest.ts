@@ -166,6 +166,7 @@ export class TextIngest {
       this.line(s, 0, s.length);
       this.unterminated = false;
     }
+    this.flushHeld();
   }
 
   /** The kernel and the tools end every line with a newline, so a last line without one
@@ -199,6 +200,7 @@ export class TextIngest {
     if (c0 === 67 /* C */ && s.startsWith('CPU', first)) { if (this.lostLine(s, first, end)) return; }
     if (!this.perf && first === start && (s.startsWith('cpus=', start) || s.startsWith('version', start))) {
       if (s.startsWith('cpus=', start)) {
+        this.flushHeld();
         this.setCpus(readUint(s, start + 5, end));
         if (this.maxNs !== -Infinity) this.newSegment = true;
       }
@@ -220,6 +222,16 @@ export class TextIngest {
     if (this.newSegment) this.startSegment(r.ns);
     r.ns += this.timeShift;
     const ns = r.ns;
+    if (this.held !== null && this.resolveHeld(ns)) {
+      // The held line was read first and used the line record: read this one again.
+      this.lineNo--;
+      this.line(s, start, end);
+      return;
+    }
+    if (ns > this.maxNs + REORDER_WINDOW_NS && this.maxNs !== -Infinity && !this.confirming && !this.unterminated) {
+      this.held = { text: s.slice(start, end), lineNo: this.lineNo, ns };
+      return;
+    }
     if (ns < this.maxNs - REORDER_WINDOW_NS) { this.skip(this.lateReason(ns), s, start, end); return; }
     const problem = this.event(s, r);
     if (problem !== null) { this.skip(problem, s, start, end); return; }
@@ -229,6 +241,39 @@ export class TextIngest {
       this.late++;
       if (this.maxNs - ns > this.maxLagNs) this.maxLagNs = this.maxNs - ns;
     }
+  }
+
+  /** A line whose timestamp jumps more than the window past every line before it waits
+   *  for the next event line to show whether the trace went on from there (a gap in
+   *  tracing) or carried on from before (one damaged timestamp): one wrong line must not
+   *  make every line after it look late. */
+  private held: { text: string; lineNo: number; ns: number } | null = null;
+  private confirming = false;
+
+  /** Decide the held line by the next event's time; true when it was read as an event. */
+  private resolveHeld(nextNs: number): boolean {
+    const h = this.held!;
+    if (nextNs >= h.ns - REORDER_WINDOW_NS) { this.flushHeld(); return true; }
+    this.held = null;
+    const lineNo = this.lineNo;
+    this.lineNo = h.lineNo;
+    const sec = (t: number) => (t / 1e9).toFixed(6);
+    this.skip(`timestamp ${sec(h.ns)} s jumps ${fmtNs(h.ns - this.maxNs)} ahead of the lines before it (${sec(this.maxNs)} s) and the next line (${sec(nextNs)} s): a damaged timestamp, left out`, h.text, 0);
+    this.lineNo = lineNo;
+    return false;
+  }
+
+  /** Read the held line as an event (a header or the end of input came next). */
+  private flushHeld(): void {
+    const h = this.held;
+    if (h === null) return;
+    this.held = null;
+    const lineNo = this.lineNo;
+    this.lineNo = h.lineNo - 1;
+    this.confirming = true;
+    this.line(h.text, 0, h.text.length);
+    this.confirming = false;
+    this.lineNo = lineNo;
   }
 
   private lateReason(ns: number): string {
@@ -259,6 +304,7 @@ export class TextIngest {
 
   private headerLine(s: string, first: number, end: number): void {
     this.ignoredLines++;
+    this.flushHeld();
     if (this.maxNs !== -Infinity && s.startsWith('# tracer:', first)) this.newSegment = true;
     // "# entries-in-buffer/entries-written: 4157/4157   #P:2"
     const p = indexIn(s, '#P:', first + 1, end);

@@ -66,6 +66,14 @@ for (const [name, bytes] of [['one-megabyte-line.txt.gz', 1 << 20], ['three-mega
   write('timestamps-backwards.txt', text(lines));
 }
 {
+  // Line 30's timestamp is damaged 400 s ahead; from line 60 on the trace really goes on
+  // 5 s later (tracing paused): the first is reported, the second is read.
+  const lines = [...HEADER, ...EVENTS];
+  lines[29] = lines[29].replace(/ 9452\./, ' 9852.');
+  for (let i = 59; i < lines.length; i++) lines[i] = lines[i].replace(/ 9452\./, ' 9457.');
+  write('timestamp-jumps-ahead.txt', text(lines));
+}
+{
   const lines = [...HEADER, ...EVENTS];
   lines[25] = lines[25].replace('[001]', '[005]');
   lines[26] = lines[26].replace(/\[00(\d)\]/, '[4096]');

@@ -149,6 +149,18 @@ test('timestamps backwards: a few µs late is put back in order; 2 s back is rep
   await replays('timestamps-backwards.txt');
 });
 
+test('one timestamp damaged far ahead is reported alone; a real gap in tracing is read', async () => {
+  const { info, events } = await read('timestamp-jumps-ahead.txt');
+  assert.equal(info.skippedLines, 1);
+  assert.equal(info.skipped[0].line, 30);
+  assert.match(info.skipped[0].reason, /timestamp 9852\.924275 s jumps 400\.000 s ahead of the lines before it .* a damaged timestamp, left out/);
+  const gap = events.filter((e) => e.time >= 9457e9);
+  assert.equal(gap.length, events.filter((e) => e.time > 9452924275000).length, 'the lines after the gap are all read');
+  assert.ok(gap.length > 40);
+  for (let i = 1; i < events.length; i++) assert.ok(events[i].time >= events[i - 1].time);
+  await replays('timestamp-jumps-ahead.txt');
+});
+
 test('perf events out of order within the window are re-ordered, and the user is told', async () => {
   const { info, events } = await read('perf-out-of-order.txt');
   assert.equal(info.skippedLines, 0);
