@@ -18,6 +18,8 @@ export const MAX_SKIPPED_KEPT = 1000;
 /** 4 KiB pages in a 57-bit (5-level paging) user address space: any count above it is
  *  damage, not a flush. */
 export const MAX_FLUSH_PAGES = 2 ** 45;
+/** Stretches without events longer than this are mentioned. */
+const GAP_NOTE_NS = 1e9;
 /** Lines longer than this are reported, not parsed (a trace line is ~100-300 bytes). */
 export const MAX_LINE = 64 * 1024;
 
@@ -99,6 +101,9 @@ export class TextIngest {
   private maxNs = -Infinity;
   late = 0;
   private maxLagNs = 0;
+  /** The longest stretch without events, and the line that ended it. */
+  private gapNs = 0;
+  private gapLine = 0;
   /** A header seen again after events: the next event line starts another trace. */
   private newSegment = false;
   /** Added to every timestamp of a concatenated trace whose clock starts earlier. */
@@ -222,58 +227,83 @@ export class TextIngest {
     if (this.newSegment) this.startSegment(r.ns);
     r.ns += this.timeShift;
     const ns = r.ns;
-    if (this.held !== null && this.resolveHeld(ns)) {
-      // The held line was read first and used the line record: read this one again.
-      this.lineNo--;
-      this.line(s, start, end);
-      return;
-    }
-    if (ns > this.maxNs + REORDER_WINDOW_NS && this.maxNs !== -Infinity && !this.confirming && !this.unterminated) {
-      this.held = { text: s.slice(start, end), lineNo: this.lineNo, ns };
-      return;
+    if (!this.confirming && !this.unterminated) {
+      if (this.held.length > 0 && this.resolveHeld(ns)) {
+        // Held lines were read first and used the line record: read this one again.
+        this.lineNo--;
+        this.line(s, start, end);
+        return;
+      }
+      if (ns > this.maxNs + REORDER_WINDOW_NS || (this.maxNs === -Infinity && this.held.length < 2)) {
+        this.held.push({ text: s.slice(start, end), lineNo: this.lineNo, ns });
+        return;
+      }
     }
     if (ns < this.maxNs - REORDER_WINDOW_NS) { this.skip(this.lateReason(ns), s, start, end); return; }
     const problem = this.event(s, r);
     if (problem !== null) { this.skip(problem, s, start, end); return; }
     if (r.cpu > this.maxCpu) this.maxCpu = r.cpu;
-    if (ns >= this.maxNs) this.maxNs = ns;
-    else {
+    if (ns >= this.maxNs) {
+      if (ns - this.maxNs > this.gapNs && this.maxNs !== -Infinity) { this.gapNs = ns - this.maxNs; this.gapLine = this.lineNo; }
+      this.maxNs = ns;
+    } else {
       this.late++;
       if (this.maxNs - ns > this.maxLagNs) this.maxLagNs = this.maxNs - ns;
     }
   }
 
-  /** A line whose timestamp jumps more than the window past every line before it waits
-   *  for the next event line to show whether the trace went on from there (a gap in
-   *  tracing) or carried on from before (one damaged timestamp): one wrong line must not
-   *  make every line after it look late. */
-  private held: { text: string; lineNo: number; ns: number } | null = null;
+  /** Lines whose timestamp is not yet vouched for. A line that jumps more than the window
+   *  past every line before it waits for the next event line to show whether the trace
+   *  went on from there (a gap in tracing) or carried on from before (one damaged
+   *  timestamp), so that one wrong line cannot make every line after it look late. The
+   *  first event line has nothing before it: it and, if they disagree, the second wait
+   *  for a third to side with one of them. */
+  private held: { text: string; lineNo: number; ns: number }[] = [];
   private confirming = false;
 
-  /** Decide the held line by the next event's time; true when it was read as an event. */
+  /** Decide held lines by the next event's time. True when some were read as events
+   *  (the caller's line record is then stale). */
   private resolveHeld(nextNs: number): boolean {
-    const h = this.held!;
-    if (nextNs >= h.ns - REORDER_WINDOW_NS) { this.flushHeld(); return true; }
-    this.held = null;
-    const lineNo = this.lineNo;
-    this.lineNo = h.lineNo;
-    const sec = (t: number) => (t / 1e9).toFixed(6);
-    this.skip(`timestamp ${sec(h.ns)} s jumps ${fmtNs(h.ns - this.maxNs)} ahead of the lines before it (${sec(this.maxNs)} s) and the next line (${sec(nextNs)} s): a damaged timestamp, left out`, h.text, 0);
-    this.lineNo = lineNo;
+    const h = this.held;
+    const W = REORDER_WINDOW_NS;
+    if (nextNs >= h[0].ns - W) {
+      // The next line goes on from the first held one: it stands, a second one (which
+      // disagreed with it) was the damaged one.
+      this.held = [];
+      this.readHeld(h[0]);
+      if (h.length > 1) this.refute(h[1], nextNs);
+      return true;
+    }
+    if (h.length === 1 && this.maxNs === -Infinity) return false; // the caller holds this one too
+    this.held = [];
+    this.refute(h[0], nextNs);
+    if (h.length > 1) { this.readHeld(h[1]); return true; }
     return false;
   }
 
-  /** Read the held line as an event (a header or the end of input came next). */
-  private flushHeld(): void {
-    const h = this.held;
-    if (h === null) return;
-    this.held = null;
+  private refute(h: { text: string; lineNo: number; ns: number }, nextNs: number): void {
+    const lineNo = this.lineNo;
+    this.lineNo = h.lineNo;
+    const sec = (t: number) => (t / 1e9).toFixed(6);
+    const before = this.maxNs === -Infinity ? '' : ` before it (${sec(this.maxNs)} s) and`;
+    this.skip(`timestamp ${sec(h.ns)} s is out of line with the lines${before} after it (${sec(nextNs)} s): a damaged timestamp, left out`, h.text, 0);
+    this.lineNo = lineNo;
+  }
+
+  private readHeld(h: { text: string; lineNo: number; ns: number }): void {
     const lineNo = this.lineNo;
     this.lineNo = h.lineNo - 1;
     this.confirming = true;
     this.line(h.text, 0, h.text.length);
     this.confirming = false;
     this.lineNo = lineNo;
+  }
+
+  /** Read the held lines as events (a header or the end of input came next). */
+  private flushHeld(): void {
+    const h = this.held;
+    this.held = [];
+    for (const x of h) this.readHeld(x);
   }
 
   private lateReason(ns: number): string {
@@ -677,6 +707,9 @@ export class TextIngest {
 
   result(): IngestResult {
     const cpus = this.cpusFromHeader ? this.cpus : this.maxCpu + 1;
+    // A trace paused for a while is normal; a first line far from the rest may also be a
+    // damaged timestamp that nothing before it can refute: either way the user should know.
+    if (this.gapNs > GAP_NOTE_NS) this.warnings.push(`the longest stretch without events is ${fmtNs(this.gapNs)}, before line ${this.gapLine}`);
     const late = this.late;
     if (late > 0) this.warnings.push(`${late} event${late === 1 ? '' : 's'} came up to ${fmtNs(this.maxLagNs)} late and ${late === 1 ? 'was' : 'were'} put back in time order (window ${fmtNs(REORDER_WINDOW_NS)})`);
     return {

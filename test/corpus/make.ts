@@ -73,6 +73,12 @@ for (const [name, bytes] of [['one-megabyte-line.txt.gz', 1 << 20], ['three-mega
   for (let i = 59; i < lines.length; i++) lines[i] = lines[i].replace(/ 9452\./, ' 9457.');
   write('timestamp-jumps-ahead.txt', text(lines));
 }
+for (const [name, index, to] of [['first-timestamp-ahead.txt', 0, ' 9852.'], ['first-timestamp-behind.txt', 0, ' 9052.'], ['second-timestamp-behind.txt', 1, ' 9052.']] as const) {
+  // The first event lines have no line before them to be judged against.
+  const events = [...EVENTS];
+  events[index] = events[index].replace(/ 9452\./, to);
+  write(name, text([...HEADER, ...events]));
+}
 {
   const lines = [...HEADER, ...EVENTS];
   lines[25] = lines[25].replace('[001]', '[005]');

@@ -153,7 +153,7 @@ test('one timestamp damaged far ahead is reported alone; a real gap in tracing i
   const { info, events } = await read('timestamp-jumps-ahead.txt');
   assert.equal(info.skippedLines, 1);
   assert.equal(info.skipped[0].line, 30);
-  assert.match(info.skipped[0].reason, /timestamp 9852\.924275 s jumps 400\.000 s ahead of the lines before it .* a damaged timestamp, left out/);
+  assert.match(info.skipped[0].reason, /timestamp 9852\.924275 s is out of line with the lines before it \(9452\.924272 s\) and after it \(9452\.924277 s\): a damaged timestamp, left out/);
   // Every line after the gap is read: the same records as the clean text, 5 s later.
   const raw = (evs: TraceEvent[]) => evs.filter((e) => e.kind !== EventKind.flush_request).map((e) => [e.kind, e.cpu, e.tid, e.a, e.b, e.time]);
   const after = raw(events.filter((e) => e.time >= 9457e9)).map((k) => [...k.slice(0, 5), (k[5] as number) - 5e9]);
@@ -161,6 +161,23 @@ test('one timestamp damaged far ahead is reported alone; a real gap in tracing i
   assert.deepEqual(after, raw(clean.events).slice(-after.length));
   for (let i = 1; i < events.length; i++) assert.ok(events[i].time >= events[i - 1].time);
   await replays('timestamp-jumps-ahead.txt');
+});
+
+test('the first event lines with a damaged timestamp: reported alone when the lines after them outvote them', async () => {
+  // A first line far *behind* the rest cannot be told from a pause in tracing: it is kept,
+  // and the gap is pointed out.
+  const behind = await read('first-timestamp-behind.txt');
+  assert.equal(behind.info.skippedLines, 0);
+  assert.ok(behind.info.warnings.includes('the longest stretch without events is 400.000 s, before line 14'), JSON.stringify(behind.info.warnings));
+  for (const [name, skippedLine] of [['first-timestamp-ahead.txt', 13], ['second-timestamp-behind.txt', 14]] as const) {
+    const { info, events } = await read(name);
+    assert.deepEqual(info.skipped.map((s) => s.line), [skippedLine], name);
+    assert.match(info.skipped[0].reason, /out of line with the lines (before it .* and )?after it .* a damaged timestamp, left out/);
+    const cleanLine = readFileSync(file('clean.txt'), 'utf8').split('\n')[skippedLine - 1];
+    const droppedTime = Math.round(Number(/ (\d+\.\d+): /.exec(cleanLine)![1]) * 1e6) * 1000;
+    const raw = (evs: TraceEvent[]) => evs.filter((e) => e.kind !== EventKind.flush_request).map((e) => [e.kind, e.cpu, e.tid, e.a, e.b, e.time]);
+    assert.deepEqual(raw(events), raw(clean.events.filter((e) => e.time !== droppedTime)), name);
+  }
 });
 
 test('perf events out of order within the window are re-ordered, and the user is told', async () => {
