@@ -70,7 +70,7 @@ export function sniffFormat(head: string): TraceFormat | null {
     // ftrace/trace-cmd: "comm-pid [cpu] ..."
     if (/^.*-\d+\s+(\([\s\d-]+\)\s+)?\[\d+\]\s+/.test(line)) return sawFtraceHeader ? 'ftrace' : (/\]\s+\S{4,5}\s+\d+(\.\d+)?:/.test(line) ? 'ftrace' : 'trace-cmd');
     if (sawFtraceHeader) return 'ftrace';
-    return null;
+    // A damaged line: decide by the next ones.
   }
   return sawFtraceHeader ? 'ftrace' : null;
 }
