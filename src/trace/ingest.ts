@@ -75,6 +75,9 @@ export function sniffFormat(head: string): TraceFormat | null {
   return sawFtraceHeader ? 'ftrace' : null;
 }
 
+/** A line waiting for the lines after it to vouch for its timestamp (and its copies). */
+interface Held { text: string; lineNos: number[]; ns: number }
+
 /** Events the payload parsers read (the others are counted as unused). */
 const KNOWN_EVENTS = ['tlb_flush', 'sched_switch', 'sched_migrate_task', 'sched_process_fork', 'sched_process_exec',
   'sched_process_exit', 'ipi_send_cpu', 'ipi_send_cpumask', 'csd_queue_cpu', 'exit_mmap',
@@ -228,6 +231,7 @@ export class TextIngest {
     r.ns += this.timeShift;
     const ns = r.ns;
     if (!this.confirming && !this.unterminated) {
+      if (this.held.length > 0 && this.sameAsHeld(s, start, end)) return;
       if (this.held.length > 0 && this.resolveHeld(ns)) {
         // Held lines were read first and used the line record: read this one again.
         this.lineNo--;
@@ -235,7 +239,7 @@ export class TextIngest {
         return;
       }
       if (ns > this.maxNs + REORDER_WINDOW_NS || (this.maxNs === -Infinity && this.held.length < 2)) {
-        this.held.push({ text: s.slice(start, end), lineNo: this.lineNo, ns });
+        this.held.push({ text: s.slice(start, end), lineNos: [this.lineNo], ns });
         return;
       }
     }
@@ -258,8 +262,17 @@ export class TextIngest {
    *  timestamp), so that one wrong line cannot make every line after it look late. The
    *  first event line has nothing before it: it and, if they disagree, the second wait
    *  for a third to side with one of them. */
-  private held: { text: string; lineNo: number; ns: number }[] = [];
+  private held: Held[] = [];
   private confirming = false;
+
+  /** A copy of the last held line (a duplicated line) is no evidence for it: it shares
+   *  its verdict. */
+  private sameAsHeld(s: string, start: number, end: number): boolean {
+    const h = this.held[this.held.length - 1];
+    if (end - start !== h.text.length || !s.startsWith(h.text, start)) return false;
+    h.lineNos.push(this.lineNo);
+    return true;
+  }
 
   /** Decide held lines by the next event's time. True when some were read as events
    *  (the caller's line record is then stale). */
@@ -281,20 +294,24 @@ export class TextIngest {
     return false;
   }
 
-  private refute(h: { text: string; lineNo: number; ns: number }, nextNs: number): void {
+  private refute(h: Held, nextNs: number): void {
     const lineNo = this.lineNo;
-    this.lineNo = h.lineNo;
     const sec = (t: number) => (t / 1e9).toFixed(6);
     const before = this.maxNs === -Infinity ? '' : ` before it (${sec(this.maxNs)} s) and`;
-    this.skip(`timestamp ${sec(h.ns)} s is out of line with the lines${before} after it (${sec(nextNs)} s): a damaged timestamp, left out`, h.text, 0);
+    for (const n of h.lineNos) {
+      this.lineNo = n;
+      this.skip(`timestamp ${sec(h.ns)} s is out of line with the lines${before} after it (${sec(nextNs)} s): a damaged timestamp, left out`, h.text, 0);
+    }
     this.lineNo = lineNo;
   }
 
-  private readHeld(h: { text: string; lineNo: number; ns: number }): void {
+  private readHeld(h: Held): void {
     const lineNo = this.lineNo;
-    this.lineNo = h.lineNo - 1;
     this.confirming = true;
-    this.line(h.text, 0, h.text.length);
+    for (const n of h.lineNos) {
+      this.lineNo = n - 1;
+      this.line(h.text, 0, h.text.length);
+    }
     this.confirming = false;
     this.lineNo = lineNo;
   }
