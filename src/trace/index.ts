@@ -121,6 +121,15 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
     batches = () => canonicalize(store.batches(), { remap, traced, hasExitMmap, cpus, batchSize });
   }
   summarise(info, batches());
+  if (format === 'csv') {
+    // The CSV keeps the events, not the reader's verdicts: recover what the replay needs.
+    info.tracedFlushRequests = (info.countsByKind.observed_flush ?? 0) > 0;
+    for (const b of batches()) {
+      for (let i = 0; i < b.length; i++) {
+        if (b.kind[i] === EventKind.lost) { info.lostMarkers++; if (b.a[i] > 0) info.lostEvents += b.a[i]; }
+      }
+    }
+  }
   const unknownReasons = Object.keys(info.observedFlushByReason).filter((r) => !(Number(r) >= 0 && Number(r) <= 5));
   if (unknownReasons.length > 0) {
     info.warnings.push(`tlb_flush reason ${unknownReasons.map((r) => `${r} (${info.observedFlushByReason[r]} records)`).join(', ')} is not one tlbsim knows (0-5, include/trace/events/tlb.h): counted as observed flushes, never used as flush requests`);
