@@ -1,0 +1,231 @@
+// Property tests: real trace lines (ftrace with and without TGID, trace-cmd report, perf
+// script) are mutated the ways files get damaged (a line deleted, duplicated, two fields
+// swapped, a byte flipped, a line cut, garbage inserted) with a fixed seed, and for every
+// mutated file:
+//   - nothing but a TraceError escapes openTrace, and a replay completes;
+//   - every line that cannot be read on its own is reported, with its line number;
+//   - no untouched line is reported, and every untouched line gives the events it gives
+//     in the undamaged file (compared on the fields a line states itself: kind, time,
+//     CPU, tid and its own numbers; address-space ids and derived flush requests depend on
+//     the other lines, which the mutations change).
+// The budget is 10 000 mutated files in total, split over the formats and over two test
+// files (mutations-*.test.ts) so that the runner can use two cores.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { gunzipSync } from 'node:zlib';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { openTrace, TraceError, EventKind, type TraceFormat } from '../../src/trace/index.ts';
+import { TextIngest } from '../../src/trace/ingest.ts';
+import { EventStore } from '../../src/trace/store.ts';
+import { replay } from '../../src/replay/replay.ts';
+
+// Thousands of small files: in memory when the machine has a tmpfs.
+const tmp = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'tlbsim-mutations-'));
+process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const SEED = 20261123;
+/** Mutated files in total (the issue's budget; TLBSIM_MUTATION_RUNS overrides it), and
+ *  how often one is also replayed. */
+const RUNS = Number(process.env.TLBSIM_MUTATION_RUNS ?? 10_000);
+const REPLAY_EVERY = 10;
+
+interface Source { name: string; format: TraceFormat; header: string[]; events: string[] }
+
+function source(name: string, format: TraceFormat, file: string): Source {
+  const lines = gunzipSync(readFileSync(join(ROOT, 'traces/real', file))).toString('utf8').split('\n').filter((l) => l !== '');
+  const isHeader = (l: string) => l.startsWith('#') || l.startsWith('cpus=') || l.startsWith('version');
+  return { name, format, header: lines.filter(isHeader), events: lines.filter((l) => !isHeader(l)) };
+}
+
+export const SOURCES: Source[] = [
+  source('ftrace', 'ftrace', 'madvthreads-2/trace.txt.gz'),
+  source('ftrace-tgid', 'ftrace', 'forkchurn-tgid/trace.txt.gz'),
+  source('trace-cmd', 'trace-cmd', 'trace-cmd-madvthreads/trace-cmd.txt.gz'),
+  source('perf', 'perf', 'perf-pingpong/perf.txt.gz'),
+];
+
+// ---- what one line gives on its own
+
+/** Fields of an event that its own line states (not ids resolved from other lines). */
+function key(kind: number, time: number, cpu: number, tid: number, a: number, b: number, c: number): string {
+  switch (kind) {
+    case EventKind.switch: return `${kind} ${time} ${cpu} ${tid} ${a} ${c}`;
+    case EventKind.fork: return `${kind} ${time} ${cpu} ${tid} ${a}`;
+    case EventKind.exec: case EventKind.exit_mmap: return `${kind} ${time} ${cpu} ${tid}`;
+    default: return `${kind} ${time} ${cpu} ${tid} ${a} ${b} ${c}`;
+  }
+}
+
+interface Alone { bad: boolean; keys: string[] }
+const aloneCache = new Map<string, Alone>();
+
+/** Reads one line after the source's header, as the reader would with nothing around it. */
+function alone(src: Source, line: string): Alone {
+  const ck = `${src.name}\n${line}`;
+  const hit = aloneCache.get(ck);
+  if (hit) return hit;
+  const store = new EventStore({ batchSize: 64 });
+  const ingest = new TextIngest('line', src.format, store);
+  ingest.push(src.header.join('\n') + '\n' + line + '\n');
+  ingest.end();
+  store.seal();
+  const keys: string[] = [];
+  for (const b of store.batches()) {
+    for (let i = 0; i < b.length; i++) {
+      if (b.kind[i] === EventKind.lost) continue;
+      keys.push(key(b.kind[i], b.time[i], b.cpu[i], b.tid[i], b.a[i], b.b[i], b.c[i]));
+    }
+  }
+  const r: Alone = { bad: ingest.skippedLines > 0, keys };
+  aloneCache.set(ck, r);
+  return r;
+}
+
+// ---- mutations
+
+type Mutation =
+  | { op: 'delete'; at: number }
+  | { op: 'duplicate'; at: number }
+  | { op: 'swap'; at: number; i: number; j: number }
+  | { op: 'flip'; at: number; pos: number; byte: number }
+  | { op: 'truncate'; at: number; pos: number }
+  | { op: 'garbage'; at: number; bytes: Uint8Array }
+  | { op: 'text'; at: number; text: string };
+
+const mutation: fc.Arbitrary<Mutation> = fc.oneof(
+  fc.record({ op: fc.constant('delete' as const), at: fc.nat() }),
+  fc.record({ op: fc.constant('duplicate' as const), at: fc.nat() }),
+  fc.record({ op: fc.constant('swap' as const), at: fc.nat(), i: fc.nat(), j: fc.nat() }),
+  fc.record({ op: fc.constant('flip' as const), at: fc.nat(), pos: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
+  fc.record({ op: fc.constant('truncate' as const), at: fc.nat(), pos: fc.nat() }),
+  fc.record({ op: fc.constant('garbage' as const), at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 120 }) }),
+  fc.record({ op: fc.constant('text' as const), at: fc.nat(), text: fc.string({ maxLength: 120, unit: fc.oneof(fc.constantFrom(' ', ':', '[', ']', '-', '=', '(', ')', '#', '\r'), fc.string({ minLength: 1, maxLength: 1, unit: 'grapheme' })) }) }),
+);
+
+interface Line { bytes: Buffer; touched: boolean }
+
+function mutate(window: string[], mutations: Mutation[]): Line[] {
+  const lines: Line[] = window.map((l) => ({ bytes: Buffer.from(l, 'utf8'), touched: false }));
+  for (const m of mutations) {
+    if (lines.length === 0) break;
+    const at = m.at % lines.length;
+    const l = lines[at];
+    switch (m.op) {
+      case 'delete': lines.splice(at, 1); break;
+      case 'duplicate': lines.splice(at, 0, { bytes: Buffer.from(l.bytes), touched: l.touched }); break;
+      case 'swap': {
+        const f = l.bytes.toString('latin1').split(' ');
+        const i = m.i % f.length, j = m.j % f.length;
+        if (f[i] === f[j]) break;
+        [f[i], f[j]] = [f[j], f[i]];
+        lines[at] = { bytes: Buffer.from(f.join(' '), 'latin1'), touched: true };
+        break;
+      }
+      case 'flip': {
+        if (l.bytes.length === 0) break;
+        const pos = m.pos % l.bytes.length;
+        if (l.bytes[pos] === m.byte) break;
+        const b = Buffer.from(l.bytes);
+        b[pos] = m.byte;
+        lines[at] = { bytes: b, touched: true };
+        break;
+      }
+      case 'truncate': {
+        const pos = m.pos % (l.bytes.length + 1);
+        if (pos === l.bytes.length) break;
+        lines[at] = { bytes: l.bytes.subarray(0, pos), touched: true };
+        break;
+      }
+      case 'garbage': lines.splice(at, 0, { bytes: Buffer.from(m.bytes), touched: true }); break;
+      case 'text': lines.splice(at, 0, { bytes: Buffer.from(m.text, 'utf8'), touched: true }); break;
+    }
+  }
+  return lines;
+}
+
+/** The file, and for each physical line (1-based, after the header) what it came from. */
+function render(src: Source, lines: Line[]): { file: Buffer; physical: { text: string; touched: boolean }[] } {
+  const body = Buffer.concat(lines.flatMap((l) => [l.bytes, Buffer.from('\n')]));
+  const head = src.header.length > 0 ? src.header.join('\n') + '\n' : '';
+  const physical: { text: string; touched: boolean }[] = src.header.map((h) => ({ text: h, touched: false }));
+  for (const l of lines) {
+    // A flipped byte may be a newline: the line becomes two, both damaged.
+    const parts = l.bytes.toString('utf8').split('\n');
+    for (const p of parts) physical.push({ text: p, touched: l.touched || parts.length > 1 });
+  }
+  return { file: Buffer.concat([Buffer.from(head), body]), physical };
+}
+
+let fileNo = 0;
+
+async function check(src: Source, start: number, count: number, mutations: Mutation[], doReplay: boolean): Promise<void> {
+  const from = start % Math.max(1, src.events.length - count);
+  const lines = mutate(src.events.slice(from, from + count), mutations);
+  const { file, physical } = render(src, lines);
+  const path = join(tmp, `m${fileNo++ % 64}.txt`);
+  writeFileSync(path, file);
+
+  let trace;
+  try {
+    trace = await openTrace(path, { batchSize: 512 });
+  } catch (e) {
+    // Only a file with nothing usable may be refused, and only with a TraceError.
+    assert.ok(e instanceof TraceError, `not a TraceError: ${(e as Error).stack}`);
+    assert.ok(physical.every((p) => p.touched || src.header.includes(p.text) || p.text.trim() === '') ||
+      physical.filter((p) => !p.touched && !src.header.includes(p.text)).every((p) => alone(src, p.text).keys.length === 0),
+    `refused a file with good lines: ${(e as Error).message}`);
+    return;
+  }
+  try {
+    const info = trace.info;
+    const skipped = new Set(info.skipped.map((s) => s.line));
+    assert.equal(info.skippedLines, info.skipped.length, 'every skipped line is listed');
+    const got = new Map<string, number>();
+    for await (const b of trace.batches()) {
+      for (let i = 0; i < b.length; i++) {
+        const k = b.kind[i];
+        if (k === EventKind.lost || k === EventKind.flush_request) continue;
+        const kk = key(k, b.time[i], b.cpu[i], b.tid[i], b.a[i], b.b[i], b.c[i]);
+        got.set(kk, (got.get(kk) ?? 0) + 1);
+      }
+    }
+    const want = new Map<string, number>();
+    physical.forEach((p, idx) => {
+      const lineNo = idx + 1;
+      if (idx < src.header.length) return;
+      const a = alone(src, p.text.replace(/\r$/, ''));
+      if (p.touched) {
+        if (a.bad) assert.ok(skipped.has(lineNo), `line ${lineNo} cannot be read on its own but was not reported: ${JSON.stringify(p.text)}`);
+        return;
+      }
+      assert.ok(!skipped.has(lineNo), `untouched line ${lineNo} was reported: ${JSON.stringify(info.skipped.find((s) => s.line === lineNo))}`);
+      for (const k of a.keys) want.set(k, (want.get(k) ?? 0) + 1);
+    });
+    for (const [k, n] of want) assert.ok((got.get(k) ?? 0) >= n, `an untouched line's event is missing: ${k}`);
+    if (doReplay) {
+      const results = await replay(trace, { strategies: ['linux-4.13', 'linux-6.18'], workers: 1 });
+      for (const r of results) for (const [m, v] of Object.entries(r.metrics)) assert.ok(Number.isFinite(v), `${r.strategy.name} ${m} = ${v}`);
+    }
+  } finally {
+    trace.close();
+  }
+}
+
+/** One property per source: RUNS / SOURCES.length mutated files each, seeded. */
+export function mutationTests(names: string[]): void {
+  for (const [n, src] of SOURCES.entries()) {
+    if (!names.includes(src.name)) continue;
+    test(`mutated ${src.name} files: no crash, bad lines reported by number, good lines read (${RUNS / SOURCES.length} files)`, async () => {
+      let run = 0;
+      await fc.assert(
+        fc.asyncProperty(fc.nat(), fc.integer({ min: 8, max: 30 }), fc.array(mutation, { minLength: 1, maxLength: 6 }),
+          async (start, count, mutations) => check(src, start, count, mutations, run++ % REPLAY_EVERY === 0)),
+        { seed: SEED + n, numRuns: RUNS / SOURCES.length, endOnFailure: true },
+      );
+    });
+  }
+}
