@@ -18,6 +18,8 @@ export const MAX_SKIPPED_KEPT = 1000;
 /** 4 KiB pages in a 57-bit (5-level paging) user address space: any count above it is
  *  damage, not a flush. */
 export const MAX_FLUSH_PAGES = 2 ** 45;
+/** Distinct names of unused events counted one by one (the rest are counted together). */
+const MAX_UNUSED_NAMES = 1000;
 /** Stretches without events longer than this are mentioned. */
 const GAP_NOTE_NS = 1e9;
 /** Lines longer than this are reported, not parsed (a trace line is ~100-300 bytes). */
@@ -433,8 +435,7 @@ export class TextIngest {
     }
     // Keep the task table informed even by events we do not model.
     this.currentMm(s, r);
-    const name = s.slice(ns, ne);
-    this.unusedEvents.set(name, (this.unusedEvents.get(name) ?? 0) + 1);
+    this.countUnused(s, ns, ne);
     return null;
   }
 
@@ -718,7 +719,9 @@ export class TextIngest {
   }
 
   private countUnused(s: string, ns: number, ne: number): void {
-    const name = s.slice(ns, ne);
+    let name = s.slice(ns, ne);
+    // Names come from the file: a damaged or hostile one could make millions of them.
+    if (!this.unusedEvents.has(name) && this.unusedEvents.size >= MAX_UNUSED_NAMES) name = '(other names)';
     this.unusedEvents.set(name, (this.unusedEvents.get(name) ?? 0) + 1);
   }
 

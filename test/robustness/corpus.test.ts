@@ -311,3 +311,17 @@ test('tlbsim CSV with out-of-range ids and values: each row reported, the replay
   assert.equal(info.events, 3);
   await replays('csv-bad-values.csv');
 });
+
+test('thousands of distinct unknown event names are counted, the names kept are bounded', async () => {
+  const { tempFile } = await import('../helpers.ts');
+  const line = readFileSync(file('clean.txt'), 'utf8').split('\n')[12];
+  const head = line.slice(0, line.indexOf(': ') + 2).replace(/ \d+\.\d+: $/, '');
+  let text = readFileSync(file('only-headers.txt'), 'utf8');
+  for (let i = 0; i < 3000; i++) text += `${head} 9452.${String(924171 + i)}: made_up_event_${i}: x=1\n`;
+  const t = await openTrace(tempFile(text));
+  t.close();
+  assert.equal(t.info.skippedLines, 0);
+  assert.equal(Object.keys(t.info.unusedEvents).length, 1001);
+  assert.equal(Object.values(t.info.unusedEvents).reduce((a, b) => a + b, 0), 3000);
+  assert.equal(t.info.unusedEvents['(other names)'], 2000);
+});
