@@ -56,7 +56,7 @@ function readTail(s: string, i: number, end: number, r: LineRecord, perf: boolea
   }
   const ns = readSecondsAsNs(s, i, end);
   let p = cursor.pos;
-  if (Number.isNaN(ns) || p >= end || s.charCodeAt(p) !== C_COLON) return 'malformed timestamp';
+  if (!Number.isFinite(ns) || p >= end || s.charCodeAt(p) !== C_COLON) return 'malformed timestamp';
   r.ns = ns;
   p = skipSpaces(s, p + 1, end);
   // Event name: up to ':' or '(' (syscall events print as `sys_munmap(...)`).
