@@ -42,6 +42,10 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
   const first = await iter.next();
   if (first.done || first.value.length === 0) throw new TraceError(`${path}: the file is empty`, path);
   const head = first.value.slice(0, 64 * 1024);
+  if (input.container === 'gzip' && (head.startsWith('\u0017\u0008Dtracing') || head.startsWith('PERFILE2'))) {
+    const what = head.startsWith('PERFILE2') ? 'perf.data' : 'trace.dat';
+    throw new TraceError(`${path}: this is a gzipped ${what}; gunzip it and give tlbsim the ${what}${what === 'perf.data' ? "'s perf script output" : ''}`, path);
+  }
   if (looksBinary(head)) {
     throw new TraceError(`${path}: this is a binary file, not a text trace (tlbsim reads ftrace text, trace-cmd report output, perf script output, tlbsim CSV, or a trace-cmd trace.dat)`, path);
   }

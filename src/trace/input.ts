@@ -21,6 +21,15 @@ const TRACE_DAT_MAGIC = [0x17, 0x08, 0x44, 0x74, 0x72, 0x61, 0x63, 0x69, 0x6e, 0
 // perf record's perf.data begins with "PERFILE2".
 const PERF_DATA_MAGIC = [0x50, 0x45, 0x52, 0x46, 0x49, 0x4c, 0x45, 0x32];
 
+// Containers tlbsim does not open itself, named so the user knows what to run.
+const OTHER_COMPRESSION = [
+  { name: 'an xz-compressed file', magic: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], command: 'xz -dk' },
+  { name: 'a zstd-compressed file', magic: [0x28, 0xb5, 0x2f, 0xfd], command: 'zstd -d' },
+  { name: 'a bzip2-compressed file', magic: [0x42, 0x5a, 0x68], command: 'bzip2 -dk' },
+  { name: 'an lz4-compressed file', magic: [0x04, 0x22, 0x4d, 0x18], command: 'lz4 -d' },
+  { name: 'a zip archive', magic: [0x50, 0x4b, 0x03, 0x04], command: 'unzip' },
+];
+
 /** A path as one shell word, for the commands tlbsim suggests the user run. */
 export function shellWord(path: string): string {
   return /^[\w@%+=:,./-]+$/.test(path) && !path.startsWith('-') ? path : `'${path.replace(/'/g, `'\\''`)}'`;
@@ -60,6 +69,11 @@ export function probeInput(path: string): { container: Container; bytes: number 
   try { n = readSync(fd, head, 0, head.length, 0); } finally { closeSync(fd); }
   if (startsWith(head, n, GZIP_MAGIC)) return { container: 'gzip', bytes: st.size };
   if (startsWith(head, n, TRACE_DAT_MAGIC)) return { container: 'trace.dat', bytes: st.size };
+  for (const c of OTHER_COMPRESSION) {
+    if (startsWith(head, n, c.magic)) {
+      throw new TraceError(`${path}: this is ${c.name}; tlbsim reads plain or gzipped text. Decompress it first: ${c.command} ${shellWord(path)}`, path);
+    }
+  }
   if (startsWith(head, n, PERF_DATA_MAGIC)) {
     throw new TraceError(`${path}: this is a binary perf.data file; tlbsim reads its text form. Convert it with: perf script -i ${shellWord(path)} > perf.txt`, path);
   }

@@ -29,6 +29,9 @@ write('empty.txt', '');
 write('only-headers.txt', text(HEADER));
 // Bytes of no text encoding, with no NUL in the first kilobytes.
 write('binary-garbage.txt', Buffer.from(Array.from({ length: 3000 }, (_, i) => 0x80 + ((i * 37) % 120))));
+write('trace.dat.gz', gzipSync(readFileSync(join(ROOT, 'traces/real/trace-cmd-madvthreads/trace.dat')).subarray(0, 4096)));
+// Only the magic bytes matter: tlbsim names the compression instead of calling it binary.
+write('xz-compressed.txt.xz', Buffer.concat([Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), Buffer.from(text(HEADER))]));
 write('truncated-trace.dat', readFileSync(join(ROOT, 'traces/real/trace-cmd-madvthreads/trace.dat')).subarray(0, 4096));
 {
   const lines = [...HEADER, ...EVENTS];

@@ -57,6 +57,8 @@ const UNUSABLE: [string, RegExp][] = [
   ['only-headers.txt', /only-headers\.txt: the trace holds no events: its 12 lines are all headers/],
   ['binary-garbage.txt', /binary-garbage\.txt: this is a binary file, not a text trace/],
   // With trace-cmd installed it reports nothing for a cut trace.dat; without, we say how to get it.
+  ['trace.dat.gz', /trace\.dat\.gz: this is a gzipped trace\.dat; gunzip it and give tlbsim the trace\.dat/],
+  ['xz-compressed.txt.xz', /xz-compressed\.txt\.xz: this is an xz-compressed file; tlbsim reads plain or gzipped text\. Decompress it first: xz -dk \S+xz-compressed\.txt\.xz/],
   ['truncated-trace.dat', /truncated-trace\.dat: (trace-cmd report printed nothing for this trace\.dat: it is truncated or corrupt|this is a binary trace-cmd trace\.dat.*Install trace-cmd)/],
 ];
 
