@@ -172,4 +172,8 @@ for (const [name, index, to] of [['first-timestamp-ahead.txt', 0, ' 9852.'], ['f
     '10000,0,flush_request,100,1,4096,1,256,',
   ];
   write('csv-bad-values.csv', rows.join('\n') + '\n');
+  // Rows 5 and 6 swapped (1 µs apart: put back in order); row 8 is 5 s back (reported).
+  write('csv-rows-out-of-order.csv', [rows[0], rows[1], rows[2], rows[3],
+    '2000,0,flush_request,100,1,4096,1,256,', '1000,0,switch,0,0,100,1,0,', '3000,1,switch,0,0,100,1,0,',
+    '-4999997000,0,flush_request,100,1,4096,1,256,', '4000,0,flush_request,100,1,4096,1,256,'].join('\n') + '\n');
 }

@@ -327,3 +327,12 @@ test('thousands of distinct unknown event names are counted, the names kept are 
   assert.equal(Object.values(t.info.unusedEvents).reduce((a, b) => a + b, 0), 3000);
   assert.equal(t.info.unusedEvents['(other names)'], 2000);
 });
+
+test('tlbsim CSV rows out of order: put back in order within the window, reported beyond it', async () => {
+  const { info, events } = await read('csv-rows-out-of-order.csv');
+  assert.deepEqual(info.skipped.map((s) => s.line), [8]);
+  assert.match(info.skipped[0].reason, /time_ns -4999997000 is more than 10000000 ns earlier than a row before it/);
+  assert.deepEqual(events.map((e) => e.time), [1000, 2000, 3000, 4000]);
+  assert.ok(info.warnings.some((w) => /1 row came less than 10 ms late and were put back in time order/.test(w)), JSON.stringify(info.warnings));
+  await replays('csv-rows-out-of-order.csv');
+});
