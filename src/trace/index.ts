@@ -75,7 +75,7 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
     info.tasks = r.tasks; info.mms = r.mms;
     info.skippedLines = r.skippedLines;
     info.skipped = r.skipped.map((s) => ({ file: path, ...s }));
-    if (r.late > 0) info.warnings.push(`${r.late} row${r.late === 1 ? "" : "s"} came less than ${REORDER_WINDOW_NS / 1e6} ms late and were put back in time order`);
+    if (r.late > 0) info.warnings.push(`${r.late} row${r.late === 1 ? '' : 's'} came less than ${REORDER_WINDOW_NS / 1e6} ms late and ${r.late === 1 ? 'was' : 'were'} put back in time order`);
     batches = () => store.batches();
   } else {
     const ingest = new TextIngest(path, format, store);
