@@ -333,6 +333,6 @@ test('tlbsim CSV rows out of order: put back in order within the window, reporte
   assert.deepEqual(info.skipped.map((s) => s.line), [8]);
   assert.match(info.skipped[0].reason, /time_ns -4999997000 is more than 10000000 ns earlier than a row before it/);
   assert.deepEqual(events.map((e) => e.time), [1000, 2000, 3000, 4000]);
-  assert.ok(info.warnings.some((w) => /1 row came less than 10 ms late and were put back in time order/.test(w)), JSON.stringify(info.warnings));
+  assert.ok(info.warnings.some((w) => /1 row came less than 10 ms late and was put back in time order/.test(w)), JSON.stringify(info.warnings));
   await replays('csv-rows-out-of-order.csv');
 });
