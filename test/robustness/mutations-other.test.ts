@@ -1,4 +1,6 @@
-// Mutated trace-cmd report and perf script files: see mutate.ts.
-import { mutationTests } from './mutate.ts';
+// Mutated trace-cmd report, perf script and tlbsim CSV files, and random files: see mutate.ts.
+import { csvMutationTests, mutationTests, randomFileTests } from './mutate.ts';
 
 mutationTests(['trace-cmd', 'perf']);
+csvMutationTests();
+randomFileTests();
