@@ -107,7 +107,12 @@ const skylakeLaptop: CostProfile = {
   ipiAckNs: 100,
   // Andy's MADV_DONTNEED + CPU switch: 21.6 - 13.4 = 8.2 us per iteration when the IPI goes
   // to the idle previous CPU [src]; minus ~1.2 us IPI round trip and ~1 us of CR3 reloads
-  // and refills = ~6 us idle exit [derived]
+  // and refills = ~6 us idle exit [derived]. This is taken from a calibration row, so that
+  // row is not an independent check of it. Independent bounds: intel_idle's skl_cstates
+  // declare exit latencies of 2 us (C1) and 10 us (C1E) (drivers/idle/intel_idle.c) [src];
+  // 6 us lies between them, and the MADV_DONTNEED row stays within ±25% for any value from
+  // ~1.1 to ~8.2 us (tlbsim calibrate with --set-cost style overrides; see the calibration
+  // report).
   ipiIdleWakeNs: 6000,
   // No INVLPGB on Intel: these only matter if linux-6.15-invlpgb is replayed on this
   // profile (a what-if). Values as zen3-server [assume].
