@@ -12,6 +12,7 @@
 import { openInput } from '../inputs.ts';
 import { resolveProfile, type CostProfile } from '../machine/profiles.ts';
 import { replay } from '../replay/replay.ts';
+import type { BaseCosts } from '../workloads/index.ts';
 
 /** A published result to reproduce: one benchmark, one metric, one strategy against the
  *  baseline strategy. */
@@ -129,6 +130,9 @@ export interface CalibrateOptions {
   profile?: string | CostProfile;
   /** Only these targets (default: all). */
   targets?: readonly CalibrationTarget[];
+  /** Workload base-cost overrides (sensitivity runs only; the calibration itself uses the
+   *  measured costs of src/workloads/costs.ts). */
+  costs?: Partial<BaseCosts>;
 }
 
 /** Replay every calibration workload once under all strategies its rows need, with one
@@ -144,7 +148,7 @@ export async function calibrate(options: CalibrateOptions = {}): Promise<Calibra
   }
   const metrics = new Map<string, Record<string, number>>(); // `${workload}\n${strategy}`
   for (const [workload, strategies] of byWorkload) {
-    const input = await openInput(workload);
+    const input = await openInput(workload, options.costs ? { costs: options.costs } : {});
     try {
       const results = await replay(input, { strategies: [...strategies], profile, workers: 1 });
       for (const r of results) metrics.set(`${workload}\n${r.strategy.name}`, r.metrics);

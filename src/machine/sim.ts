@@ -70,7 +70,10 @@ export class Simulator {
   constructor(info: TraceInfo, def: StrategyDefinition, profile: CostProfile, opts: SimOptions = {}) {
     this.info = info;
     const accesses = info.countsByKind?.access ?? 0;
-    this.implicit = opts.implicitAccess ?? (accesses === 0 && profile.workingSetPages > 0);
+    // The implicit working set stands in for the accesses a recorded trace cannot show.
+    // A synthetic workload declares every access it makes (ping-pong with pages=0 touches
+    // none on purpose), so it never gets one.
+    this.implicit = opts.implicitAccess ?? (accesses === 0 && info.format !== 'workload' && profile.workingSetPages > 0);
     this.ws = profile.workingSetPages;
     this.m = new Machine(info.cpus, profile, { implicitAccess: this.implicit, firstNs: info.firstNs, lastNs: info.lastNs });
     this.s = def.create(this.m);

@@ -39,6 +39,18 @@ describe('ping-pong replay', () => {
   });
 });
 
+describe('ping-pong without pages', () => {
+  it('a synthetic trace declares its accesses: no implicit working set, so no refills', async () => {
+    const res = await run('workload:ping-pong:pages=0,iterations=100', ['linux-4.13', 'linux-4.14']);
+    assert.equal(res['linux-4.13'].metrics.tlb_misses, 0);
+    assert.ok(res['linux-4.13'].metrics.cr3_flushes >= 200, 'the switches still flush');
+    assert.ok(!res['linux-4.13'].notes.some((n) => n.includes('workingSetPages')), 'no working-set assumption noted');
+    const p = (await import('../../src/machine/profiles.ts')).getProfile();
+    const delta = res['linux-4.13'].metrics.iteration_ns - res['linux-4.14'].metrics.iteration_ns;
+    assert.ok(Math.abs(delta - 2 * p.cr3FlushExtraNs) < 20, `unpatched pays the flushing CR3 writes only: ${delta}`);
+  });
+});
+
 describe('madv-dontneed-switch replay', () => {
   it('unpatched IPIs the idle previous CPU every iteration; PCID and later kernels do not', async () => {
     const n = 200;
