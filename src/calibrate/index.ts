@@ -247,7 +247,7 @@ export function calibrationText(result: CalibrationResult): string {
   const body = result.rows.map((r) => [
     r.benchmark,
     r.metric,
-    `${label(r.strategy)} ÷ ${label(r.baseline)}`,
+    `${r.strategy} ÷ ${r.baseline}`,
     `${fmtPublished(r.publishedStrategy, r.metric, r.unit)} / ${fmtPublished(r.publishedBaseline, r.metric, r.unit)}`,
     `${fmtAbs(r.simulatedStrategy, r.metric, r.unit)} / ${fmtAbs(r.simulatedBaseline, r.metric, r.unit)}`,
     fmtRatio(r.published),
@@ -259,6 +259,7 @@ export function calibrationText(result: CalibrationResult): string {
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
   const out = [
     `calibration against Lutomirski's PCID v4 cover letter (2017), profile ${result.profile}, tolerance ±${(result.tolerance * 100).toFixed(0)}% on each ratio`,
+    `"${Object.entries(STRATEGY_LABEL).map(([k, v]) => `${v}" = ${k}`).join('; "')}. Published and simulated columns: strategy / baseline.`,
     '',
     line(head),
     line(widths.map((w) => '-'.repeat(w))),
