@@ -782,10 +782,12 @@ export class Machine {
     }
   }
 
-  /** invlpgb_flush_all_nonglobals(): every PCID on every CPU. */
+  /** invlpgb_flush_all_nonglobals(): every PCID on every CPU, then TLBSYNC (the helper in
+   *  arch/x86/include/asm/tlb.h, v6.15+, ends with __tlbsync()). */
   invlpgbFlushAllNonglobals(cpu: number): void {
     this.inc(MI.broadcast_flushes, cpu);
     this.charge(cpu, this.p.invlpgbNs);
+    this.tlbsync(cpu);
     for (let c = 0; c < this.nCpu; c++) {
       for (let r = c * NROWS; r < c * NROWS + NROWS; r++) {
         this.dropRow(c, r);

@@ -149,8 +149,7 @@ export class Linux618 extends Linux513 {
     if (this.invlpgb) {
       // batch->unmapped_pages: invlpgb_flush_all_nonglobals(), no IPIs
       m.batchAddPending(cpu);
-      m.invlpgbFlushAllNonglobals(cpu);
-      m.tlbsync(cpu);
+      m.invlpgbFlushAllNonglobals(cpu); // includes its TLBSYNC
       return;
     }
     super.batchFlush(cpu, req);
