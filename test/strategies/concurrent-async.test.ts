@@ -62,6 +62,15 @@ test('linux-5.13 overlaps the local flush with the remote one: the initiator wai
   // cpu1 was never lazy here, so that read hits a clean line.
   const ovh = (n: string) => res[n].perCpu.overhead_ns[0];
   assert.equal(ovh('linux-4.20') - ovh('linux-5.13'), PAGES * p.invlpgNs + p.lineTransferNs);
+  // One flush request, one latency sample each; the concurrent flush is not slower.
+  const bucket = (n: string) => {
+    const h = res[n].latencyHistogram;
+    assert.equal(h.counts.reduce((a, b) => a + b, 0), 1, n);
+    return h.counts.findIndex((c) => c > 0);
+  };
+  assert.ok(bucket('linux-5.13') <= bucket('linux-4.20'));
+  // The sample's bucket ends above the wait: the latency includes the wait.
+  assert.ok(res['linux-5.13'].latencyHistogram.lowerNs[bucket('linux-5.13') + 1] > res['linux-5.13'].metrics.initiator_wait_ns);
 });
 
 test('async-rfc-2019: user code on a target between its acknowledgement and its flush is reported', async () => {
