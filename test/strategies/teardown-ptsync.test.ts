@@ -12,8 +12,9 @@ import { TB, run } from '../machine/trace-helpers.ts';
 import { STRATEGY_NAMES } from '../../src/strategies/index.ts';
 import { getProfile } from '../../src/machine/profiles.ts';
 
-test('lazy-shootdown: no mm_count atomics for lazy users, one shootdown IPI when the mm is freed', async () => {
-  const tb = new TB(2)
+/** A two-thread process exits while cpu1 is lazy on it; both CPUs then run another one. */
+function processExit(): TB {
+  return new TB(2)
     .sw(0, 0, 0, 10, 1) //          e0  cpu0 runs thread 10 of mm 1
     .sw(1, 0, 0, 11, 1) //          e1  cpu1 runs thread 11 of mm 1
     .sw(1, 11, 1, 0, 0) //          e2  cpu1 idle: lazy borrow of mm 1
@@ -27,7 +28,10 @@ test('lazy-shootdown: no mm_count atomics for lazy users, one shootdown IPI when
     .sw(0, 10, 1, 0, 0, 2) //       e9  cpu0 idle
     .sw(0, 0, 0, 20, 2) //          e10 cpu0 runs process 20 (mm 2): finish_task_switch mmdrops
     .sw(1, 0, 0, 21, 2); //         e11 cpu1 runs thread 21 of mm 2: likewise
-  const res = await run(tb, ['linux-6.18', 'lazy-shootdown']);
+}
+
+test('lazy-shootdown: no mm_count atomics for lazy users, one shootdown IPI when the mm is freed', async () => {
+  const res = await run(processExit(), ['linux-6.18', 'lazy-shootdown']);
   const cur = res['linux-6.18'], ls = res['lazy-shootdown'];
 
   // linux-6.18 (MMU_LAZY_TLB_REFCOUNT=y, 5.4+ scheduler): mmgrab_lazy_tlb at e2, e4, e6
@@ -86,4 +90,35 @@ test('page-table-free sync: every other CPU on 6.15+, only the walkers with ptsy
   // store to its per-CPU slot with a barrier (ptwalkTrackNs). Both designs IPI cpu1.
   const extra = res['ptsync-targeted'].perCpu.overhead_ns[1] - res['linux-6.18'].perCpu.overhead_ns[1];
   assert.equal(extra, 2 * getProfile().ptwalkTrackNs);
+});
+
+test('process exit with a lazy CPU: teardown IPIs, mm_count atomics and the freed-tables walk, per strategy', async () => {
+  const res = await run(processExit(), [...STRATEGY_NAMES]);
+  // [teardown flush IPIs + shootdown IPIs, mm_count atomics]
+  const expect: Record<string, [number, number]> = {
+    // Lazy CPUs stay in mm_cpumask: the exit_mmap flush (e7) IPIs cpu1. Pre-5.4 scheduler:
+    // the 7 atomics of 5.4 (see above) plus mmgrab + mmdrop at each kernel -> kernel switch
+    // (e5: exited thread 11 -> idle; e9: exited thread 10 -> idle): 11.
+    'linux-4.13': [1, 11], 'linux-4.14-nopcid': [1, 11], 'linux-4.20': [1, 11], 'async-rfc-2019': [1, 11],
+    // 4.14 with PCID: both CPUs switched to init_mm when their threads left (e4, e6) and
+    // cleared their bits: the exit flush has nobody to flush, not even locally.
+    'linux-4.14': [0, 11],
+    // Posted v4: cpu1 left the mask at e4 but kept CR3: no IPI (the unsafe case).
+    'pcid-v4-posted': [0, 11],
+    'linux-5.13': [1, 7], 'linux-6.18': [1, 7], 'linux-6.15-invlpgb': [1, 7], 'ptsync-targeted': [1, 7],
+    'lazy-shootdown': [2, 1],
+  };
+  for (const name of STRATEGY_NAMES) {
+    const m = res[name].metrics;
+    assert.deepEqual([m.ipis_sent, m.mm_count_atomics], expect[name], name);
+    assert.equal(m.mm_frees, 1, `${name}: mm 1 is freed once its last lazy user is gone`);
+    assert.equal(m.teardowns, 1, name);
+    if (name === 'pcid-v4-posted') {
+      // The exit flush freed every page table of mm 1 while cpu1 still had them in CR3.
+      assert.deepEqual(res[name].violations.first.map(({ eventIndex, kind, cpu }) => ({ eventIndex, kind, cpu })),
+        [{ eventIndex: 7, kind: 'freed-tables-walk', cpu: 1 }]);
+    } else {
+      assert.equal(res[name].violations.count, 0, name);
+    }
+  }
 });
