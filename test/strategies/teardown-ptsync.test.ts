@@ -20,7 +20,7 @@ function processExit(): TB {
     .sw(1, 11, 1, 0, 0) //          e2  cpu1 idle: lazy borrow of mm 1
     .sw(1, 0, 0, 11, 1) //          e3  back: the borrow is returned
     .exit(1, 11, 1, false) //       e4  thread 11 exits: exit_mm() keeps mm 1 as lazy active_mm
-    .sw(1, 11, 1, 0, 0, 2) //       e5  cpu1 idle (kernel->kernel: the reference moves along)
+    .sw(1, 11, 1, 0, 0, 2) //       e5  cpu1 idle: kernel -> kernel (5.4+ hands the lazy reference over)
     .exit(0, 10, 1, true) //        e6  thread 10 exits, group dead: exit_mm() lazy on cpu0
     .flushAll(0, 10, 1, true) //    e7  exit_mmap's final flush: full, page tables freed
     .wait(100_000)
