@@ -85,3 +85,29 @@ test('linux-6.18: without freed tables a stale CPU is IPI\'d at most once a seco
   assert.deepEqual(reasons(old), { 0: [4, 0, 1], 3: [0, 3, 0] });
   assert.equal(cur.violations.count + old.violations.count, 0);
 });
+
+test('linux-6.18: the initiator itself is stale for the mm it flushes (953753db887f "Also remove local CPU from mm_cpumask if stale")', async () => {
+  // cpu0 ran thread 10 of mm 1, then process 20 (mm 2); cpu1 runs thread 11 of mm 1.
+  // Task 20 on cpu0 then flushes mm 1 (as khugepaged or an exiting mm's teardown on another
+  // mm's CPU would): cpu0 is in mm 1's mask but has mm 2 loaded.
+  const build = (freed: boolean) => new TB(2)
+    .sw(0, 0, 0, 10, 1).sw(1, 0, 0, 11, 1).sw(0, 10, 1, 20, 2)
+    .flush(0, 20, 1, 1, freed);
+  for (const freed of [false, true]) {
+    const res = await run(build(freed), ['linux-6.18', 'linux-5.13']);
+    const cur = res['linux-6.18'];
+    // cpu1 runs mm 1: one IPI, one remote one-page flush (reason 1) either way.
+    assert.equal(cur.metrics.ipis_sent, 1);
+    assert.equal(cur.metrics.ipis_to_stale, 0);
+    assert.deepEqual(reasons(cur)['1'], [0, 1, 0]);
+    // Local part: flush_tlb_multi() includes the initiator; should_flush_tlb() skips it
+    // (mm 2 loaded, no trim) unless page tables are freed, in which case flush_tlb_func()
+    // on cpu0 finds the wrong mm, clears cpu0's bit and prints reason 5 (pages 0).
+    assert.deepEqual(reasons(cur)['5'], freed ? [0, 0, 1] : undefined, `freed=${freed}`);
+    assert.equal(reasons(cur)['3'], undefined, 'mm 1 is not loaded on the initiator: no reason 3');
+    // 5.13 cleared cpu0's bit when it switched to mm 2: the initiator is never a target.
+    assert.equal(reasons(res['linux-5.13'])['5'], undefined);
+    assert.equal(res['linux-5.13'].metrics.ipis_sent, 1);
+    assert.equal(cur.violations.count + res['linux-5.13'].violations.count, 0);
+  }
+});
