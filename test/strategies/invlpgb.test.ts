@@ -95,3 +95,23 @@ test('the global-ASID check only runs when pid & 31 == jiffies & 31', async () =
   assert.equal(res['linux-6.15-invlpgb'].metrics.global_asids, 0);
   assert.equal(res['linux-6.15-invlpgb'].metrics.ipis_sent, 15);
 });
+
+test('with a global ASID a lazy CPU needs no IPI even when page tables are freed, and returns without a CR3 write', async () => {
+  // As above until the transition is over (F4), then thread 13 on cpu3 goes idle (lazy on
+  // mm 1, still on the global ASID) and cpu0 unmaps with freed page tables.
+  const tb = threads(4);
+  tb.sw(3, 13, 1, 0, 0); //                   e: cpu3 lazy
+  tb.at(11.5 * MS).flush(0, 10, 1, 64, true); // F6: broadcast, freed tables
+  tb.sw(3, 0, 0, 13, 1); //                   cpu3 back on mm 1
+  tb.access(3, 13, 1, 4);
+  const base = (await run(threads(4), ['linux-6.15-invlpgb']))['linux-6.15-invlpgb'];
+  const g = (await run(tb, ['linux-6.15-invlpgb', 'linux-6.18']))['linux-6.15-invlpgb'];
+  // F6 is one more INVLPGB (64 pages > 33: a full flush of the PCID) + TLBSYNC, and no IPI:
+  // INVLPGB also drops the lazy CPU's paging-structure caches for that PCID.
+  assert.equal(g.metrics.ipis_sent, base.metrics.ipis_sent);
+  assert.equal(g.metrics.broadcast_flushes, base.metrics.broadcast_flushes + 1);
+  // switch_mm_irqs_off() back to the loaded mm on a global ASID returns at once
+  // ("Broadcast ASIDs are always kept up to date with INVLPGB"): no CR3 write.
+  assert.equal(g.metrics.cr3_writes, base.metrics.cr3_writes);
+  assert.equal(g.violations.count, 0);
+});
