@@ -235,6 +235,7 @@ export class Machine {
     this.pendDone = new Float64Array(n * PEND);
     this.waitUntil = new Float64Array(n);
     this.waitArmed = new Uint8Array(n);
+    this.batchMm = new Int32Array(n);
     this.scratch = Array.from({ length: 4 }, () => new Uint32Array(this.words));
     // Every CPU starts on init_mm with ASID 0 holding it (initialize_tlbstate_and_flush).
     for (let c = 0; c < n; c++) {
@@ -945,8 +946,14 @@ export class Machine {
   // ======================================================================= requests + checker
 
   private readonly req = new FlushReq();
+  /** The mms a reclaim batch request covers (the checker's side of batchAddPending). */
+  private readonly batchMm: Int32Array;
+  private batchN = 0;
 
-  /** Start a flush request (the simulator calls this, then the strategy's hook). */
+  /** Start a flush request (the simulator calls this, then the strategy's hook). A batch
+   *  request (mm 0) covers, for the checker, the same mms batchAddPending() takes: those
+   *  loaded on some CPU now. Each gets its next truth generation here, whatever the
+   *  strategy then does, so a strategy that skips part of a batch flush is caught too. */
   beginRequest(cpu: number, mm: number, start: number, pages: number, flags: number, origin: number): FlushReq {
     const r = this.req;
     r.mm = mm; r.start = start; r.pages = pages;
@@ -954,6 +961,16 @@ export class Machine {
     r.stride = (flags & 4) !== 0 ? 512 : 1;
     r.full = true; r.nr = 0; r.gen = 0; r.initiator = cpu; r.trimCpumask = false; r.origin = origin;
     r.truthGen = mm !== 0 ? ++this.truthGen[mm] : 0;
+    this.batchN = 0;
+    if (mm === 0) {
+      for (let c = 0; c < this.nCpu; c++) {
+        const b = this._loadedMm[c];
+        if (b === 0) continue;
+        let seen = false;
+        for (let k = 0; k < this.batchN; k++) if (this.batchMm[k] === b) { seen = true; break; }
+        if (!seen) { this.batchMm[this.batchN++] = b; this.truthGen[b]++; }
+      }
+    }
     this.inc(MI.flush_requests, cpu);
     return r;
   }
@@ -963,7 +980,13 @@ export class Machine {
     this.ipiWait(cpu);
     this.recordLatency(this.cpuOverhead(cpu) - startOverhead);
     const mm = req.mm;
-    if (mm === 0) return;
+    if (mm === 0) {
+      for (let k = 0; k < this.batchN; k++) {
+        const b = this.batchMm[k];
+        if (this.truthGen[b] > this.completedGen[b]) this.completedGen[b] = this.truthGen[b];
+      }
+      return;
+    }
     if (req.truthGen > this.completedGen[mm]) this.completedGen[mm] = req.truthGen;
     if (req.freedTables || req.unsharedTables) {
       // Speculative walks: every CPU with mm's page tables in CR3 that does not run mm's

@@ -76,3 +76,16 @@ test('returning from lazy mode without the tlb_gen check is caught at the switch
   assert.equal(res['linux-4.20'].metrics.cr3_flushes, 3);
   assert.equal(res['linux-4.20'].violations.count, 0);
 });
+
+test('a reclaim batch flush that skips a remote CPU is caught at that CPU\'s next user access', async () => {
+  const tb = new TB(2)
+    .sw(0, 0, 0, 10, 1) //             e0  cpu0: mm 1
+    .sw(1, 0, 0, 20, 2) //             e1  cpu1: mm 2
+    .flush(0, 10, 0, -1) //            e2  arch_tlbbatch_flush (mm NULL): covers mm 1 and mm 2
+    .access(0, 10, 1, 4) //            e3  cpu0 flushed itself
+    .access(1, 20, 2, 4); //           e4  cpu1 was not flushed
+  const res = await run(tb, [skipsRemote, 'linux-6.18', 'linux-4.13']);
+  assert.deepEqual(located(res['broken-skip-remote']), [{ eventIndex: 4, kind: 'stale-tlb', cpu: 1, mm: 2 }]);
+  assert.equal(res['linux-6.18'].violations.count, 0);
+  assert.equal(res['linux-4.13'].violations.count, 0);
+});

@@ -47,11 +47,14 @@ test('reclaim batch flush (info->mm == NULL): a full flush of every CPU with a u
   const tb = new TB(2)
     .sw(0, 0, 0, 10, 1) //             cpu0: mm 1
     .sw(1, 0, 0, 20, 2) //             cpu1: mm 2
-    .flush(0, 10, 0, FLUSH_ALL); //    kswapd-style batch flush from cpu0
+    .flush(0, 10, 0, FLUSH_ALL) //     kswapd-style batch flush from cpu0
+    .access(0, 10, 1, 4) //            both CPUs run user code afterwards: the checker
+    .access(1, 20, 2, 4); //           requires both mms flushed
   const res = await run(tb, [...STRATEGY_NAMES]);
   const IPI_BATCH = { 0: [2, 0, 0], 1: [1, 0, 0], 2: [1, 0, 0], 4: [1, 0, 0] };
   for (const name of STRATEGY_NAMES) {
     const r = res[name];
+    assert.equal(r.violations.count, 0, name);
     if (name === 'linux-6.15-invlpgb') {
       // 6.15+ with INVLPGB and unmapped pages in the batch: invlpgb_flush_all_nonglobals()
       // (every PCID on every CPU, then TLBSYNC); no IPI, no tlb_flush event.
