@@ -21,7 +21,8 @@
 // in, and pages invalidated under a running task are refilled at once.
 //
 // Coherence checker ("truth" generations, independent of any strategy's tlb_gen): every
-// flush request for mm M gets the next truth generation of M; each PCID row records the
+// flush request for mm M gets the next truth generation of M (a reclaim batch request, mm
+// NULL, gives one to every mm loaded on some CPU); each PCID row records the
 // truth generation its entries are fresh to (a full flush or a CR3 flush makes it current,
 // INVLPG for request g advances it from g-1 to g). When user code of M runs on a CPU
 // (switch into a user task, access, syscall events) the checker requires: CR3 holds M, the
