@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TB, run } from './trace-helpers.ts';
-import { defineStrategy, Linux618, Linux420 } from '../../src/strategies/index.ts';
+import { defineStrategy, LazyShootdown, Linux618, Linux420 } from '../../src/strategies/index.ts';
 import type { RunResult } from '../../src/replay/index.ts';
 
 const located = (r: RunResult) => r.violations.first.map(({ eventIndex, kind, cpu, mm }) => ({ eventIndex, kind, cpu, mm }));
@@ -88,4 +88,36 @@ test('a reclaim batch flush that skips a remote CPU is caught at that CPU\'s nex
   assert.deepEqual(located(res['broken-skip-remote']), [{ eventIndex: 4, kind: 'stale-tlb', cpu: 1, mm: 2 }]);
   assert.equal(res['linux-6.18'].violations.count, 0);
   assert.equal(res['linux-4.13'].violations.count, 0);
+});
+
+test('freeing an mm that a lazy CPU still has in CR3 is caught (lazy-shootdown without cleanup_lazy_tlbs)', async () => {
+  // MMU_LAZY_TLB_SHOOTDOWN drops the lazy refcount, so __mmdrop can run while CPUs are
+  // lazily on the mm: cleanup_lazy_tlbs() must move them to init_mm first. Here nothing
+  // else does (the trace has no exit flush), so a variant without it frees a loaded pgd.
+  class NoCleanup extends LazyShootdown {
+    override onMmDrop(): void { /* forgot cleanup_lazy_tlbs() */ }
+  }
+  const noCleanup = defineStrategy({
+    name: 'broken-no-cleanup', title: 'shoot lazies without the shootdown', kernel: 'test only',
+    description: 'no cleanup_lazy_tlbs', safe: false, create: (m) => new NoCleanup(m),
+  });
+  const tb = new TB(2)
+    .sw(0, 0, 0, 10, 1) //          e0
+    .sw(1, 0, 0, 11, 1) //          e1
+    .exit(1, 11, 1, false) //       e2  thread 11 exits: cpu1 lazy on mm 1
+    .sw(1, 11, 1, 0, 0, 2) //       e3
+    .exit(0, 10, 1, true) //        e4  thread 10 exits: cpu0 lazy on mm 1
+    .exitMmap(0, 10, 1) //          e5  mmput: mm_count 1 -> 0, __mmdrop
+    .sw(0, 10, 1, 0, 0, 2); //      e6
+  const res = await run(tb, [noCleanup, 'lazy-shootdown', 'linux-6.18']);
+  assert.deepEqual(located(res['broken-no-cleanup']), [
+    { eventIndex: 5, kind: 'freed-pgd-loaded', cpu: 0, mm: 1 },
+    { eventIndex: 5, kind: 'freed-pgd-loaded', cpu: 1, mm: 1 },
+  ]);
+  // The real one IPIs cpu1 (and runs the shootdown locally) before freeing.
+  assert.equal(res['lazy-shootdown'].violations.count, 0);
+  assert.equal(res['lazy-shootdown'].metrics.mmdrop_ipis, 1);
+  // 6.18 refcounts lazy users: mm 1 is not freed while they hold it.
+  assert.equal(res['linux-6.18'].metrics.mm_frees, 0);
+  assert.equal(res['linux-6.18'].violations.count, 0);
 });
