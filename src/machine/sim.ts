@@ -12,7 +12,7 @@ import {
 } from './metrics.ts';
 import type { CostProfile } from './profiles.ts';
 import type { FlushClassCounts, RunResult } from './result.ts';
-import { metaOf, type Strategy, type StrategyDefinition } from './strategy.ts';
+import { metaOf, type Strategy, type StrategyDefinition, type StrategyMeta } from './strategy.ts';
 
 export interface SimOptions {
   /** Model a working set touched at every switch into a user task (real traces carry no
@@ -25,6 +25,10 @@ const IPI_KIND_NAMES = ['real', 'flushCall', 'flushQueued', 'otherCall'];
 export class Simulator {
   readonly m: Machine;
   readonly s: Strategy;
+  /** The definition's metadata: a script that defines a strategy by reusing a registered
+   *  class (defineStrategy({ name, ..., create: (m) => new Linux618(m) })) is reported
+   *  under its own name, not the class's. */
+  private readonly meta: StrategyMeta;
   readonly info: TraceInfo;
   private readonly profileName: string;
   private readonly traced: boolean;
@@ -77,6 +81,7 @@ export class Simulator {
     this.ws = profile.workingSetPages;
     this.m = new Machine(info.cpus, profile, { implicitAccess: this.implicit, firstNs: info.firstNs, lastNs: info.lastNs });
     this.s = def.create(this.m);
+    this.meta = metaOf(def);
     this.m.strategy = this.s;
     this.profileName = profile.name;
     this.traced = info.tracedFlushRequests;
@@ -471,7 +476,7 @@ export class Simulator {
     const byKind: Record<string, number> = {};
     this.obsKinds.forEach((v, k) => { if (v > 0) byKind[IPI_KIND_NAMES[k]] = v; });
     return {
-      strategy: metaOf(this.s.meta),
+      strategy: this.meta,
       profile: this.profileName,
       input: this.info.source,
       cpus: m.nCpu,
