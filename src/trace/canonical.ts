@@ -71,6 +71,8 @@ export function* canonicalize(raw: Iterable<EventBatch>, o: CanonicalOptions): G
         pendIdx.fill(-1);
       }
       const kind = batch.kind[i], time = batch.time[i], cpu = batch.cpu[i], tid = batch.tid[i];
+      // Lines on a CPU the trace does not have (a damaged CPU column) were reported.
+      if (cpu >= o.cpus) continue;
       const mm = mapMm(batch.mm[i]);
       let a = batch.a[i], b = batch.b[i], c = batch.c[i];
       switch (kind) {

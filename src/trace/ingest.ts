@@ -20,6 +20,8 @@ export const MAX_SKIPPED_KEPT = 1000;
 export const MAX_FLUSH_PAGES = 2 ** 45;
 /** Distinct names of unused events counted one by one (the rest are counted together). */
 const MAX_UNUSED_NAMES = 1000;
+/** Lines that must name a CPU beyond the header's count for it to be taken as real. */
+const MIN_LINES_OF_UNDECLARED_CPU = 16;
 /** Stretches without events longer than this are mentioned. */
 const GAP_NOTE_NS = 1e9;
 /** Lines longer than this are reported, not parsed (a trace line is ~100-300 bytes). */
@@ -221,10 +223,7 @@ export class TextIngest {
     const err = this.perf ? parsePerfHeader(s, start, end, r) : parseFtraceHeader(s, start, end, r);
     if (err !== null) { this.skip(err, s, start, end); return; }
     if (r.pid >= PID_LIMIT) { this.skip(`pid ${r.pid} is beyond the kernel's PID limit`, s, start, end); return; }
-    if (r.cpu >= (this.cpusFromHeader ? this.cpus : MAX_CPUS)) {
-      this.skip(`CPU ${r.cpu} is beyond the ${this.cpusFromHeader ? `${this.cpus} CPUs the header declares` : `supported ${MAX_CPUS} CPUs`}`, s, start, end);
-      return;
-    }
+    if (r.cpu >= MAX_CPUS) { this.skip(`CPU ${r.cpu} is beyond the supported ${MAX_CPUS} CPUs`, s, start, end); return; }
     if (this.unterminated) {
       const cut = this.cutShort(s, r);
       if (cut !== null) { this.skip(cut, s, start, end); return; }
@@ -249,6 +248,7 @@ export class TextIngest {
     const problem = this.event(s, r);
     if (problem !== null) { this.skip(problem, s, start, end); return; }
     if (r.cpu > this.maxCpu) this.maxCpu = r.cpu;
+    if (this.cpusFromHeader && r.cpu >= this.cpus) this.noteCpuBeyondHeader(r.cpu, s, start, end);
     if (ns >= this.maxNs) {
       if (ns - this.maxNs > this.gapNs && this.maxNs !== -Infinity) { this.gapNs = ns - this.maxNs; this.gapLine = this.lineNo; }
       this.maxNs = ns;
@@ -323,6 +323,41 @@ export class TextIngest {
     const h = this.held;
     this.held = [];
     for (const x of h) this.readHeld(x);
+  }
+
+  /** Lines on CPUs numbered at or beyond the header's count, by CPU. `#P:` is the number
+   *  of *online* CPUs (num_online_cpus()), so with CPUs offline (nosmt, hotplug) real CPU
+   *  numbers exceed it; a damaged CPU column shows on a line or two. Which it is is decided
+   *  at the end by how many lines name the CPU. */
+  private beyondHeader = new Map<number, { lines: number; kept: SkippedLine[] }>();
+
+  private noteCpuBeyondHeader(cpu: number, s: string, start: number, end: number): void {
+    let e = this.beyondHeader.get(cpu);
+    if (e === undefined) { e = { lines: 0, kept: [] }; this.beyondHeader.set(cpu, e); }
+    e.lines++;
+    if (e.kept.length < MAX_SKIPPED_KEPT) e.kept.push({ file: this.file, line: this.lineNo, reason: '', text: s.slice(start, Math.min(end, start + 200)) });
+  }
+
+  /** CPUs beyond the header named on enough lines are real; the others' lines are damage:
+   *  reported, and their events left out (canonical.ts drops events of CPUs >= cpus). */
+  private settleCpusBeyondHeader(): void {
+    if (this.beyondHeader.size === 0) return;
+    const declared = this.cpus;
+    const real = [...this.beyondHeader].filter(([, e]) => e.lines >= MIN_LINES_OF_UNDECLARED_CPU).map(([cpu]) => cpu);
+    if (real.length > 0) {
+      this.cpus = Math.max(...real) + 1;
+      this.warnings.push(`the header declares ${declared} CPUs (#P counts the online ones) but lines name CPU ${real.join(', ')}: simulating ${this.cpus} CPUs`);
+    }
+    for (const [cpu, e] of this.beyondHeader) {
+      if (cpu < this.cpus) continue;
+      this.skippedLines += e.lines;
+      for (const k of e.kept) {
+        k.reason = `CPU ${cpu} is beyond the ${declared} CPUs the header declares (and only ${e.lines} line${e.lines === 1 ? ' names' : 's name'} it)`;
+        this.skipped.push(k);
+      }
+    }
+    this.skipped.sort((a, b) => a.line - b.line);
+    if (this.skipped.length > MAX_SKIPPED_KEPT) this.skipped.length = MAX_SKIPPED_KEPT;
   }
 
   private lateReason(ns: number): string {
@@ -726,6 +761,7 @@ export class TextIngest {
   }
 
   result(): IngestResult {
+    this.settleCpusBeyondHeader();
     const cpus = this.cpusFromHeader ? this.cpus : this.maxCpu + 1;
     // A trace paused for a while is normal; a first line far from the rest may also be a
     // damaged timestamp that nothing before it can refute: either way the user should know.

@@ -87,6 +87,8 @@ for (const [name, index, to] of [['first-timestamp-ahead.txt', 0, ' 9852.'], ['f
   lines[25] = lines[25].replace('[001]', '[005]');
   lines[26] = lines[26].replace(/\[00(\d)\]/, '[4096]');
   write('cpu-beyond-header.txt', text(lines));
+  // CPU 1 offline and CPU 3 online: `#P:2` counts online CPUs, the lines name CPUs 0 and 3.
+  write('cpus-offline.txt', text([...HEADER, ...EVENTS.map((l) => l.replace('[001]', '[003]'))]));
 }
 {
   const flush = EVENTS.find((l) => l.includes('tlb_flush: pages:1 '))!;

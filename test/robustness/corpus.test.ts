@@ -193,11 +193,20 @@ test('perf events out of order within the window are re-ordered, and the user is
 test('CPU numbers beyond the header count are reported per line', async () => {
   const { info } = await read('cpu-beyond-header.txt');
   assert.deepEqual(info.skipped.map((s) => [s.line, s.reason]), [
-    [26, 'CPU 5 is beyond the 2 CPUs the header declares'],
-    [27, 'CPU 4096 is beyond the 2 CPUs the header declares'],
+    [26, 'CPU 5 is beyond the 2 CPUs the header declares (and only 1 line names it)'],
+    [27, 'CPU 4096 is beyond the supported 4096 CPUs'],
   ]);
   assert.equal(info.cpus, 2);
   await replays('cpu-beyond-header.txt');
+});
+
+test('CPUs beyond the header named on many lines are real (#P counts online CPUs): read, and said', async () => {
+  const { info, events } = await read('cpus-offline.txt');
+  assert.equal(info.skippedLines, 0);
+  assert.equal(info.cpus, 4);
+  assert.ok(info.warnings.includes('the header declares 2 CPUs (#P counts the online ones) but lines name CPU 3: simulating 4 CPUs'), JSON.stringify(info.warnings));
+  assert.deepEqual(events.map((e) => [e.kind, e.time, e.cpu === 3 ? 1 : e.cpu]), clean.events.map((e) => [e.kind, e.time, e.cpu]));
+  await replays('cpus-offline.txt');
 });
 
 test('negative or absurd page counts are reported; large but possible ones are kept', async () => {

@@ -80,7 +80,7 @@ function alone(src: Source, line: string): Alone {
       keys.push(key(b.kind[i], b.time[i], b.cpu[i], b.tid[i], b.a[i], b.b[i], b.c[i]));
     }
   }
-  const r: Alone = { bad: ingest.skippedLines > 0, keys };
+  const r: Alone = { bad: ingest.result().skippedLines > 0, keys };
   aloneCache.set(ck, r);
   return r;
 }
