@@ -20,8 +20,9 @@ export const MAX_SKIPPED_KEPT = 1000;
 export const MAX_FLUSH_PAGES = 2 ** 45;
 /** Distinct names of unused events counted one by one (the rest are counted together). */
 const MAX_UNUSED_NAMES = 1000;
-/** Lines that must name a CPU beyond the header's count for it to be taken as real. */
-const MIN_LINES_OF_UNDECLARED_CPU = 16;
+/** Lines that must name a CPU (beyond the header's count, or far beyond the busy CPUs of a
+ *  trace without a count) for it to be taken as real. */
+const MIN_LINES_OF_CPU = 16;
 /** Stretches without events longer than this are mentioned. */
 const GAP_NOTE_NS = 1e9;
 /** Lines longer than this are reported, not parsed (a trace line is ~100-300 bytes). */
@@ -248,7 +249,7 @@ export class TextIngest {
     const problem = this.event(s, r);
     if (problem !== null) { this.skip(problem, s, start, end); return; }
     if (r.cpu > this.maxCpu) this.maxCpu = r.cpu;
-    if (this.cpusFromHeader && r.cpu >= this.cpus) this.noteCpuBeyondHeader(r.cpu, s, start, end);
+    this.noteLineCpu(r.cpu, s, start, end);
     if (ns >= this.maxNs) {
       if (ns - this.maxNs > this.gapNs && this.maxNs !== -Infinity) { this.gapNs = ns - this.maxNs; this.gapLine = this.lineNo; }
       this.maxNs = ns;
@@ -325,39 +326,70 @@ export class TextIngest {
     for (const x of h) this.readHeld(x);
   }
 
-  /** Lines on CPUs numbered at or beyond the header's count, by CPU. `#P:` is the number
-   *  of *online* CPUs (num_online_cpus()), so with CPUs offline (nosmt, hotplug) real CPU
-   *  numbers exceed it; a damaged CPU column shows on a line or two. Which it is is decided
-   *  at the end by how many lines name the CPU. */
-  private beyondHeader = new Map<number, { lines: number; kept: SkippedLine[] }>();
+  /** Event lines per CPU, and the first lines of each CPU named on few of them. `#P:` is
+   *  the number of *online* CPUs (num_online_cpus()), so with CPUs offline (nosmt,
+   *  hotplug) real CPU numbers exceed it, while a damaged CPU column shows on a line or
+   *  two; traces without a CPU count (perf) have only the lines to go by. Which CPUs are
+   *  real is decided at the end, by how many lines name them. */
+  private readonly linesOnCpu = new Int32Array(MAX_CPUS);
+  private readonly fewLines = new Map<number, SkippedLine[]>();
+  /** Highest CPU an IPI was sent to (counted only if it is not a damaged number). */
+  private maxTarget = -1;
 
-  private noteCpuBeyondHeader(cpu: number, s: string, start: number, end: number): void {
-    let e = this.beyondHeader.get(cpu);
-    if (e === undefined) { e = { lines: 0, kept: [] }; this.beyondHeader.set(cpu, e); }
-    e.lines++;
-    if (e.kept.length < MAX_SKIPPED_KEPT) e.kept.push({ file: this.file, line: this.lineNo, reason: '', text: s.slice(start, Math.min(end, start + 200)) });
+  private noteLineCpu(cpu: number, s: string, start: number, end: number): void {
+    const n = ++this.linesOnCpu[cpu];
+    if (n > MIN_LINES_OF_CPU) return;
+    if (n === MIN_LINES_OF_CPU) { this.fewLines.delete(cpu); return; }
+    let kept = this.fewLines.get(cpu);
+    if (kept === undefined) { kept = []; this.fewLines.set(cpu, kept); }
+    kept.push({ file: this.file, line: this.lineNo, reason: '', text: s.slice(start, Math.min(end, start + 200)) });
   }
 
-  /** CPUs beyond the header named on enough lines are real; the others' lines are damage:
-   *  reported, and their events left out (canonical.ts drops events of CPUs >= cpus). */
-  private settleCpusBeyondHeader(): void {
-    if (this.beyondHeader.size === 0) return;
-    const declared = this.cpus;
-    const real = [...this.beyondHeader].filter(([, e]) => e.lines >= MIN_LINES_OF_UNDECLARED_CPU).map(([cpu]) => cpu);
-    if (real.length > 0) {
-      this.cpus = Math.max(...real) + 1;
-      this.warnings.push(`the header declares ${declared} CPUs (#P counts the online ones) but lines name CPU ${real.join(', ')}: simulating ${this.cpus} CPUs`);
+  /** Settle the CPU count. With a header: CPUs beyond it named on MIN_LINES_OF_CPU lines
+   *  or more are real (the machine grows, a note says so), the others' lines are damage.
+   *  Without: a CPU named on few lines and numbered beyond twice the busiest CPUs (and at
+   *  least 8) is damage. Damaged lines are reported and their events left out (canonical.ts
+   *  drops events of CPUs >= cpus). */
+  private settleCpus(): void {
+    let maxBusy = -1, maxLine = -1;
+    for (let c = 0; c <= this.maxCpu && c < MAX_CPUS; c++) {
+      if (this.linesOnCpu[c] >= MIN_LINES_OF_CPU) maxBusy = c;
+      if (this.linesOnCpu[c] > 0) maxLine = c;
     }
-    for (const [cpu, e] of this.beyondHeader) {
-      if (cpu < this.cpus) continue;
-      this.skippedLines += e.lines;
-      for (const k of e.kept) {
-        k.reason = `CPU ${cpu} is beyond the ${declared} CPUs the header declares (and only ${e.lines} line${e.lines === 1 ? ' names' : 's name'} it)`;
+    const declared = this.cpus;
+    let limit: number;
+    if (this.cpusFromHeader) {
+      if (maxBusy >= declared) {
+        this.cpus = maxBusy + 1;
+        const extra = [];
+        for (let c = declared; c <= maxBusy; c++) if (this.linesOnCpu[c] >= MIN_LINES_OF_CPU) extra.push(c);
+        this.warnings.push(`the header declares ${declared} CPUs (#P counts the online ones) but lines name CPU ${extra.join(', ')}: simulating ${this.cpus} CPUs`);
+      }
+      limit = this.cpus;
+    } else {
+      limit = maxBusy < 0 ? Infinity : Math.max(8, 2 * (maxBusy + 1));
+      let keep = -1;
+      for (let c = 0; c <= maxLine; c++) if (this.linesOnCpu[c] > 0 && c < limit) keep = c;
+      if (this.maxTarget < limit && this.maxTarget > keep) keep = this.maxTarget;
+      this.maxCpu = keep;
+    }
+    let damaged = false;
+    for (const [cpu, kept] of this.fewLines) {
+      if (cpu < limit) continue;
+      damaged = true;
+      const n = this.linesOnCpu[cpu];
+      this.skippedLines += n;
+      for (const k of kept) {
+        k.reason = this.cpusFromHeader
+          ? `CPU ${cpu} is beyond the ${declared} CPUs the header declares (and only ${n} line${n === 1 ? ' names' : 's name'} it)`
+          : `CPU ${cpu} is named on only ${n} line${n === 1 ? '' : 's'}, far beyond the CPUs the trace is busy on (up to CPU ${maxBusy}): a damaged CPU number`;
         this.skipped.push(k);
       }
     }
-    this.skipped.sort((a, b) => a.line - b.line);
-    if (this.skipped.length > MAX_SKIPPED_KEPT) this.skipped.length = MAX_SKIPPED_KEPT;
+    if (damaged) {
+      this.skipped.sort((a, b) => a.line - b.line);
+      if (this.skipped.length > MAX_SKIPPED_KEPT) this.skipped.length = MAX_SKIPPED_KEPT;
+    }
   }
 
   private lateReason(ns: number): string {
@@ -728,7 +760,7 @@ export class TextIngest {
   }
 
   private noteCpu(cpu: number): void {
-    if (cpu > this.maxCpu) this.maxCpu = cpu;
+    if (cpu > this.maxTarget) this.maxTarget = cpu;
   }
 
   // sys_munmap(addr: 0x7fed01f99000, len: 0x97e7)               ftrace
@@ -761,7 +793,7 @@ export class TextIngest {
   }
 
   result(): IngestResult {
-    this.settleCpusBeyondHeader();
+    this.settleCpus();
     const cpus = this.cpusFromHeader ? this.cpus : this.maxCpu + 1;
     // A trace paused for a while is normal; a first line far from the rest may also be a
     // damaged timestamp that nothing before it can refute: either way the user should know.

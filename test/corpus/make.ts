@@ -143,6 +143,10 @@ for (const [name, index, to] of [['first-timestamp-ahead.txt', 0, ' 9852.'], ['f
   const lines = [...perf];
   [lines[10], lines[12]] = [lines[12], lines[10]];
   write('perf-out-of-order.txt', text(lines));
+  // perf has no CPU count: one line's CPU damaged to 900 must not make a 901-CPU machine.
+  const damaged = [...perf];
+  damaged[20] = damaged[20].replace(/\[00(\d)\]/, '[900]');
+  write('perf-cpu-damaged.txt', text(damaged));
 }
 {
   const lines = [...HEADER, ...EVENTS];

@@ -200,6 +200,14 @@ test('CPU numbers beyond the header count are reported per line', async () => {
   await replays('cpu-beyond-header.txt');
 });
 
+test('perf (no CPU count): one line with a damaged CPU number is reported, the machine keeps its 2 CPUs', async () => {
+  const { info } = await read('perf-cpu-damaged.txt');
+  assert.deepEqual(info.skipped.map((s) => [s.line, s.reason]), [
+    [21, 'CPU 900 is named on only 1 line, far beyond the CPUs the trace is busy on (up to CPU 0): a damaged CPU number']]);
+  assert.equal(info.cpus, 2);
+  await replays('perf-cpu-damaged.txt');
+});
+
 test('CPUs beyond the header named on many lines are real (#P counts online CPUs): read, and said', async () => {
   const { info, events } = await read('cpus-offline.txt');
   assert.equal(info.skippedLines, 0);
