@@ -39,9 +39,6 @@ export class ReorderBuffer {
   maxNs = -Infinity;
   /** Timestamp of the last event handed to the store: nothing earlier can be placed. */
   releasedNs = -Infinity;
-  /** Events that were put back in order, and the largest lag among them. */
-  reordered = 0;
-  maxLagNs = 0;
 
   constructor(private readonly store: EventStore, private readonly windowNs = REORDER_WINDOW_NS, capacity = REORDER_MAX_EVENTS) {
     let cap = 1;
@@ -63,17 +60,13 @@ export class ReorderBuffer {
     if (this.count === this.cap) this.releaseOne();
     const mask = this.mask;
     let pos = this.count;
-    if (pos > 0 && this.time[(this.head + pos - 1) & mask] > time) {
-      // Late: move the later events up by one (rare, and few of them).
-      while (pos > 0 && this.time[(this.head + pos - 1) & mask] > time) {
-        const from = (this.head + pos - 1) & mask, to = (this.head + pos) & mask;
-        this.kind[to] = this.kind[from]; this.cpu[to] = this.cpu[from]; this.time[to] = this.time[from];
-        this.tid[to] = this.tid[from]; this.mm[to] = this.mm[from];
-        this.a[to] = this.a[from]; this.b[to] = this.b[from]; this.c[to] = this.c[from];
-        pos--;
-      }
-      this.reordered++;
-      if (this.maxNs - time > this.maxLagNs) this.maxLagNs = this.maxNs - time;
+    // A late event moves the later ones up by one (few: the window is short).
+    while (pos > 0 && this.time[(this.head + pos - 1) & mask] > time) {
+      const from = (this.head + pos - 1) & mask, to = (this.head + pos) & mask;
+      this.kind[to] = this.kind[from]; this.cpu[to] = this.cpu[from]; this.time[to] = this.time[from];
+      this.tid[to] = this.tid[from]; this.mm[to] = this.mm[from];
+      this.a[to] = this.a[from]; this.b[to] = this.b[from]; this.c[to] = this.c[from];
+      pos--;
     }
     const i = (this.head + pos) & mask;
     this.kind[i] = kind; this.cpu[i] = cpu; this.time[i] = time; this.tid[i] = tid;
@@ -103,8 +96,8 @@ export class ReorderBuffer {
 /** Copy `from` into `to` in time order (the readers have left out events more than the
  *  window late). Returns how many events had to be moved later in time because the ring
  *  was full (0 unless a window holds more than REORDER_MAX_EVENTS events). */
-export function reorderStore(from: EventStore, to: EventStore, windowNs = REORDER_WINDOW_NS): number {
-  const ring = new ReorderBuffer(to, windowNs);
+export function reorderStore(from: EventStore, to: EventStore, windowNs = REORDER_WINDOW_NS, capacity = REORDER_MAX_EVENTS): number {
+  const ring = new ReorderBuffer(to, windowNs, capacity);
   let displaced = 0;
   for (const b of from.batches()) {
     for (let i = 0; i < b.length; i++) {
