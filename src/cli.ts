@@ -7,6 +7,7 @@ import { TraceError } from './trace/input.ts';
 import { UsageError } from './commands/util.ts';
 import * as inspect from './commands/inspect.ts';
 import * as workloads from './commands/workloads.ts';
+import * as validate from './commands/validate.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -14,6 +15,7 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 const COMMANDS: { register(program: Command): void }[] = [
   inspect,
   workloads,
+  validate,
 ];
 
 export function buildProgram(): Command {

@@ -63,6 +63,15 @@ export interface RO { readonly [i: number]: number; readonly length: number }
 const NM = METRIC_COUNT;
 const I_OVH = MI.overhead_ns;
 
+/** Observes what the modelled kernel would print, as it happens (validate --explain).
+ *  Null on every normal replay: the hot path pays one null check per traced record. */
+export interface MachineTap {
+  /** A tlb:tlb_flush record the modelled kernel prints on `cpu`. */
+  flush(cpu: number, reason: number, pages: number): void;
+  /** A real IPI (ipi_send_cpu) from `from` to `to` for a cross-call of `purpose`. */
+  ipi(from: number, to: number, purpose: number): void;
+}
+
 export interface MachineOptions {
   /** Treat each switch into a user task as touching profile.workingSetPages pages. */
   implicitAccess?: boolean;
@@ -86,6 +95,10 @@ export class Machine {
   now = 0;
   /** Index of the event being replayed in the whole stream. */
   eventIndex = 0;
+  /** The CPU whose code runs now: the event's CPU, or a cross-call target while its
+   *  handler runs. Only the tap reads it. */
+  execCpu = 0;
+  tap: MachineTap | null = null;
 
   // ---------------------------------------------------------------- counters
   readonly metrics = new Float64Array(NM);
@@ -293,6 +306,7 @@ export class Machine {
 
   /** A tlb:tlb_flush event the modelled kernel would emit here. */
   traceFlush(reason: number, pages: number): void {
+    if (this.tap !== null) this.tap.flush(this.execCpu, reason, pages);
     const cls = pages === -1 ? 0 : pages === 0 ? 2 : 1;
     this.predFlush[reason * 3 + cls]++;
     if (pages > 0) this.predFlushPages[reason] += pages;
@@ -837,6 +851,7 @@ export class Machine {
       let lat = p.ipiDeliverNs;
       if (empty) {
         real++;
+        if (this.tap !== null) this.tap.ipi(cpu, c, purpose);
         this.inc(MI.ipis_sent, cpu);
         if (idle) { this.inc(MI.ipis_to_idle, cpu); lat += p.ipiIdleWakeNs; }
       } else {
@@ -854,8 +869,11 @@ export class Machine {
         this.defer(c, req, ackAt, ackAt + this.estimateFlushNs(req));
         lat += copied;
       } else {
+        const exec = this.execCpu;
+        this.execCpu = c;
         if (purpose === IpiPurpose.flush && req !== null) this.strategy.onFlushIpi(c, req);
         else this.strategy.onIpi(c, purpose, mm);
+        this.execCpu = exec;
         this.lineStore(this.cpuLineOwner, this.cpuLineReader, c * 5 + 2, c);
         lat += this.cpuOverhead(c) - t0;
       }
@@ -908,7 +926,10 @@ export class Machine {
     const saved = this.now;
     if (this.pendDone[i] > this.now) this.now = this.pendDone[i];
     const t0 = this.cpuOverhead(cpu);
+    const exec = this.execCpu;
+    this.execCpu = cpu;
     this.strategy.onFlushIpi(cpu, req);
+    this.execCpu = exec;
     this.inc(MI.ipi_handler_ns, cpu, this.cpuOverhead(cpu) - t0);
     this.now = saved;
     // remove k, keeping order

@@ -21,6 +21,9 @@ export interface SimOptions {
 }
 
 const IPI_KIND_NAMES = ['real', 'flushCall', 'flushQueued', 'otherCall'];
+/** csd_queue_cpu and the ipi_send_cpu of the same smp_call_function_many_cond() are
+ *  printed about 1 us apart (traces/real); 20 us leaves room for a slow VM. */
+const CSD_IPI_WINDOW_NS = 20_000;
 
 export class Simulator {
   readonly m: Machine;
@@ -50,6 +53,12 @@ export class Simulator {
   private obsOther = 0;
   private obsSends = 0;
   private obsTargets = 0;
+  /** Real IPIs that carried a TLB flush: an ipi_send_* to a target right after the same
+   *  sender queued flush_tlb_func for it (csd_queue_cpu). Per sender x target, the time of
+   *  the last such csd not yet followed by an IPI (-1: none). */
+  private readonly obsCsdAt: Float64Array;
+  private obsFlushSends = 0;
+  private obsFlushTargets = 0;
   private readonly obsKinds = new Float64Array(4);
   // iteration marks
   private iterTid = -1;
@@ -73,6 +82,7 @@ export class Simulator {
     this.hasExitMmap = (info.countsByKind?.exit_mmap ?? 0) > 0;
     this.booted = new Uint8Array(this.m.nCpu);
     this.pendTd = new Int32Array(this.m.nCpu).fill(-1);
+    this.obsCsdAt = new Float64Array(this.m.nCpu * this.m.nCpu).fill(-1);
     if (this.implicit) this.notes.push(`no access events: each switch into a user task touches workingSetPages=${this.ws} pages (assumption)`);
     if (this.traced) this.notes.push('flush requests come from the recorded tlb_flush records; local-only teardown flushes (printed only as reason 0) are supplied at exit_mmap');
   }
@@ -230,19 +240,21 @@ export class Simulator {
 
   // ------------------------------------------------------------------ the event loop
 
-  processBatch(b: EventBatch): void {
+  /** Replay events [from, to) of a batch (all of it by default). */
+  processBatch(b: EventBatch, from = 0, to = b.length): void {
     const m = this.m;
-    const n = b.length;
+    const n = to;
     const nCpu = m.nCpu;
     const kind = b.kind, time = b.time, cpuCol = b.cpu, tidCol = b.tid, mmCol = b.mm;
     const A = b.a, B = b.b, C = b.c;
-    for (let i = 0; i < n; i++, this.index++) {
+    for (let i = from; i < n; i++, this.index++) {
       const t = time[i];
       if (t >= m.nextDue) m.runDue(t);
       m.setTime(t, this.index);
       const k = kind[i];
       const cpu = cpuCol[i];
       if (cpu >= nCpu) continue;
+      m.execCpu = cpu;
       switch (k) {
         case EventKind.switch: {
           const prev = tidCol[i];
@@ -313,6 +325,16 @@ export class Simulator {
         case EventKind.observed_ipi: {
           const kk = C[i];
           if (kk >= 0 && kk < 4) this.obsKinds[kk]++;
+          const target = A[i];
+          if (target >= 0 && target < nCpu) {
+            const at = cpu * nCpu + target;
+            if (kk === IpiKind.flushQueued) this.obsCsdAt[at] = t;
+            else if (kk === IpiKind.real && this.obsCsdAt[at] >= 0 && t - this.obsCsdAt[at] <= CSD_IPI_WINDOW_NS) {
+              this.obsCsdAt[at] = -1;
+              this.obsFlushTargets++;
+              this.obsFlushSends += B[i];
+            }
+          }
           if (kk === IpiKind.real) { this.obsTargets++; this.obsSends += B[i]; }
           break;
         }
@@ -445,7 +467,10 @@ export class Simulator {
       timeline: { startNs: m.tlFirst, bucketNs: m.tlBucketNs, metrics: tl },
       violations: { count: m.violationCount, first },
       predicted: { tlbFlush: classes(m.predFlush, m.predFlushPages), ipiSends: m.predIpiSends, ipiTargets: metrics.ipis_sent, csdQueued: metrics.csd_queued },
-      observed: { tlbFlush: classes(this.obsFlush, this.obsPages), ipiSends: this.obsSends, ipiTargets: this.obsTargets, ipiByKind: byKind },
+      observed: {
+        tlbFlush: classes(this.obsFlush, this.obsPages), ipiSends: this.obsSends, ipiTargets: this.obsTargets, ipiByKind: byKind,
+        flushIpiSends: this.obsFlushSends, flushIpiTargets: this.obsFlushTargets,
+      },
       notes: [...this.notes],
     };
   }
