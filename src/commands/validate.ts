@@ -15,7 +15,7 @@ export function register(program: Command): void {
     .option('--profile <name>', 'cost profile (does not change the records, only the costs)')
     .option('--json', 'print { strategy, rows: [ { what, observed, predicted, agreement } ], agreement }')
     .option('--explain <N>', 'show the first N disagreements: events around each and the machine state')
-    .option('--window <us>', 'with --explain: how far apart (µs) a predicted and a recorded record may be and still match', '2000')
+    .option('--window <us>', 'with --explain: how far apart (µs) a predicted and a recorded record may be and still match', '200')
     .addHelpText('after', [
       '',
       'Agreement of a row = min(observed, predicted) / max(observed, predicted) (1 when both are 0);',

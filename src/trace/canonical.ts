@@ -14,8 +14,9 @@
 //    pages of ranges no other mapping shares: true for the large, isolated mappings that
 //    dominate flush traffic), anything else not.
 import {
-  EventKind, FLUSH_ALL, FlushOrigin, NO_MM, TlbFlushReason, createBatch, flushFlags, type EventBatch,
+  EventKind, FLUSH_ALL, FlushFlags, FlushOrigin, NO_MM, TlbFlushReason, createBatch, flushFlags, type EventBatch,
 } from './event.ts';
+import type { ExecMove } from './exec-window.ts';
 
 /** madvise behaviors that zap pages (and so flush): DONTNEED, FREE, REMOVE, DONTNEED_LOCKED. */
 const ZAPPING_MADVISE = new Set([4, 8, 9, 24]);
@@ -31,6 +32,8 @@ export interface CanonicalOptions {
   hasExitMmap: boolean;
   cpus: number;
   batchSize?: number;
+  /** Execs to move back to where their task loaded the new mm (exec-window.ts). */
+  execMoves?: Map<number, ExecMove>;
 }
 
 function pagesOf(len: number): number {
@@ -51,6 +54,13 @@ export function* canonicalize(raw: Iterable<EventBatch>, o: CanonicalOptions): G
   const sysKind = new Map<number, number>();
   const sysAddr = new Map<number, number>();
 
+  // Execs moved earlier: per tid, the window until the printed exec (dropped).
+  const moves = o.execMoves ?? new Map<number, ExecMove>();
+  const win = new Map<number, { exec: number; oldMm: number; newMm: number; oldTornDown: boolean; exitSeen: boolean }>();
+  let rawIndex = -1;
+  // Per task: output index of its last flush request while it did nothing else since.
+  const lastReq = new Map<number, number>();
+
   let n = 0;
   const push = (kind: number, time: number, cpu: number, tid: number, mm: number, a: number, b: number, c: number): number => {
     const i = n++;
@@ -61,17 +71,40 @@ export function* canonicalize(raw: Iterable<EventBatch>, o: CanonicalOptions): G
 
   for (const batch of raw) {
     for (let i = 0; i < batch.length; i++) {
-      // Room for the event and one derived request.
-      if (n + 2 > cap) {
+      // Room for the event, a moved exec and one derived request.
+      if (n + 3 > cap) {
         out.length = n; yield out; n = 0;
         pendIdx.fill(-1);
+        lastReq.clear();
       }
+      rawIndex++;
       const kind = batch.kind[i], time = batch.time[i], cpu = batch.cpu[i], tid = batch.tid[i];
-      const mm = mapMm(batch.mm[i]);
+      let mm = mapMm(batch.mm[i]);
       let a = batch.a[i], b = batch.b[i], c = batch.c[i];
+      let nextMmOverride = -1;
+      let teardown = false;
+      if (win.size > 0) {
+        // Inside an exec window the task runs its new mm; the old one's teardown flush
+        // (a remote send before its exit_mmap) and exit_mmap itself stay with the old mm.
+        const w = win.get(tid);
+        if (w !== undefined) {
+          if (rawIndex === w.exec) { win.delete(tid); continue; }
+          if (kind === EventKind.exit) win.delete(tid);
+          else if (kind === EventKind.exit_mmap && mm === w.oldMm) w.exitSeen = true;
+          else if (mm === w.oldMm) {
+            // exit_mmap's flush frees every page table (tlb->freed_tables).
+            teardown = kind === EventKind.observed_flush && a === TlbFlushReason.remoteSendIpi && w.oldTornDown && !w.exitSeen;
+            if (!teardown) mm = w.newMm;
+          }
+        }
+        if (kind === EventKind.switch) {
+          const wn = win.get(a);
+          if (wn !== undefined && mapMm(b) === wn.oldMm) nextMmOverride = wn.newMm;
+        }
+      }
       switch (kind) {
         case EventKind.switch:
-          b = mapMm(b);
+          b = nextMmOverride >= 0 ? nextMmOverride : mapMm(b);
           if (cpu < o.cpus) pendTid[cpu] = -1;
           // A flush after the task ran again is not part of the syscall it was in.
           sysKind.delete(tid);
@@ -84,7 +117,23 @@ export function* canonicalize(raw: Iterable<EventBatch>, o: CanonicalOptions): G
           a = mapMm(a);
           break;
       }
+      if (kind === EventKind.fork && lastReq.size > 0) {
+        // dup_mmap() ends with flush_tlb_mm(oldmm), a full flush with freed_tables set
+        // (flush_tlb_mm_range(mm, 0, TLB_FLUSH_ALL, 0, true)): the parent's full flush
+        // printed right before sched_process_fork reaches lazy CPUs too.
+        const j = lastReq.get(tid);
+        if (j !== undefined && out.kind[j] === EventKind.flush_request && out.b[j] === FLUSH_ALL && out.mm[j] === mm) {
+          out.c[j] = out.c[j] | FlushFlags.FREED_TABLES;
+        }
+      }
+      if (kind !== EventKind.observed_flush && kind !== EventKind.observed_ipi) lastReq.delete(tid);
       push(kind, time, cpu, tid, mm, a, b, c);
+      const mv = moves.size > 0 ? moves.get(rawIndex) : undefined;
+      if (mv !== undefined && mv.tid === tid) {
+        const newMm = mapMm(mv.newMm), oldMm = mapMm(mv.oldMm);
+        push(EventKind.exec, time, cpu, tid, newMm, oldMm, 0, 0);
+        win.set(tid, { exec: mv.exec, oldMm, newMm, oldTornDown: mv.oldTornDown, exitSeen: kind === EventKind.exit_mmap });
+      }
 
       if (o.traced) {
         if (kind === EventKind.munmap || kind === EventKind.madvise || kind === EventKind.mprotect) {
@@ -94,9 +143,10 @@ export function* canonicalize(raw: Iterable<EventBatch>, o: CanonicalOptions): G
         } else if (kind === EventKind.observed_flush && cpu < o.cpus) {
           const reason = a, pages = b;
           if (reason === TlbFlushReason.remoteSendIpi) {
-            const freed = sysKind.get(tid) === EventKind.munmap || sysKind.get(tid) === EventKind.exit_mmap;
+            const freed = teardown || sysKind.get(tid) === EventKind.munmap || sysKind.get(tid) === EventKind.exit_mmap;
             const start = sysKind.has(tid) ? sysAddr.get(tid)! : -1;
             pendIdx[cpu] = push(EventKind.flush_request, time, cpu, tid, mm, start, pages, flushFlags(FlushOrigin.tracedRemote, freed));
+            lastReq.set(tid, pendIdx[cpu]);
             pendTid[cpu] = tid; pendTime[cpu] = time;
           } else if (reason === TlbFlushReason.localMmShootdown || reason === TlbFlushReason.localShootdown) {
             const paired = pendTid[cpu] === tid && time - pendTime[cpu] <= PAIR_WINDOW_NS;
@@ -113,7 +163,7 @@ export function* canonicalize(raw: Iterable<EventBatch>, o: CanonicalOptions): G
             } else {
               const freed = sysKind.get(tid) === EventKind.munmap || sysKind.get(tid) === EventKind.exit_mmap;
               const start = sysKind.has(tid) ? sysAddr.get(tid)! : -1;
-              push(EventKind.flush_request, time, cpu, tid, mm, start, pages, flushFlags(FlushOrigin.tracedLocal, freed));
+              lastReq.set(tid, push(EventKind.flush_request, time, cpu, tid, mm, start, pages, flushFlags(FlushOrigin.tracedLocal, freed)));
             }
           }
         }

@@ -25,6 +25,8 @@ const R_IPI = 6;
 const REASON_TEXT = ['flush on task switch', 'remote shootdown', 'local shootdown', 'local MM shootdown',
   'remote IPI send', 'remote wrong CPU', 'flush IPI'];
 const CSD_IPI_WINDOW_NS = 20_000;
+/** Records this close are the same kernel action even when their pages differ. */
+const NEAR_NS = 20_000;
 
 export interface ExplainOptions {
   strategy?: string;
@@ -86,7 +88,7 @@ export async function explainTrace(source: EventSource, opts: ExplainOptions): P
   const def = resolveStrategy(opts.strategy ?? 'linux-6.18');
   const sim = new Simulator(info, def, resolveProfile(opts.profile));
   const m = sim.m;
-  const W = opts.windowNs ?? 2_000_000;
+  const W = opts.windowNs ?? 200_000;
   const ctxN = opts.context ?? 6;
   const nCpu = m.nCpu;
   const comm = new Map<number, string>();
@@ -103,22 +105,30 @@ export async function explainTrace(source: EventSource, opts: ExplainOptions): P
   let evMm = 0;
   const csdAt = new Float64Array(nCpu * nCpu).fill(-1);
 
+  // Pair a new record with the nearest unmatched one of the same reason on the same CPU:
+  // same pages within the window first, else any pages within NEAR_NS (the same
+  // switch or flush printed differently).
   const push = (list: Rec[][], other: Rec[][], cpu: number, time: number, reason: number, pages: number, isPred: boolean) => {
     const q = other[cpu];
+    let best = -1, bestDt = Infinity, near = -1, nearDt = Infinity;
     for (let k = 0; k < q.length; k++) {
       const r = q[k];
-      if (r.reason !== reason || Math.abs(r.time - time) > W) continue;
-      q.splice(k, 1);
-      matched++;
-      const pp = isPred ? pages : r.pages, op = isPred ? r.pages : pages;
-      if (reason !== R_IPI && pp !== op) {
-        const cause = isPred ? { time, index } : r;
-        report('pages', cpu, cause.time, cause.index, reason,
-          `${REASON_TEXT[reason]} (${reason}): predicted pages ${pp}, recorded pages ${op}`, isPred ? before! : r.snap);
-      }
-      return;
+      if (r.reason !== reason) continue;
+      const dt = Math.abs(r.time - time);
+      if (r.pages === pages && dt <= W && dt < bestDt) { best = k; bestDt = dt; }
+      if (dt <= NEAR_NS && dt < nearDt) { near = k; nearDt = dt; }
     }
-    list[cpu].push({ time, index, reason, pages, snap: before! });
+    const k = best >= 0 ? best : near;
+    if (k < 0) { list[cpu].push({ time, index, reason, pages, snap: before! }); return; }
+    const r = q[k];
+    q.splice(k, 1);
+    matched++;
+    if (r.pages !== pages && reason !== R_IPI) {
+      const pp = isPred ? pages : r.pages, op = isPred ? r.pages : pages;
+      const cause = isPred ? { time, index, snap: before! } : r;
+      report('pages', cpu, cause.time, cause.index, reason,
+        `${REASON_TEXT[reason]} (${reason}): predicted pages ${pp}, recorded pages ${op}`, cause.snap);
+    }
   };
 
   const tap: MachineTap = {
