@@ -14,7 +14,7 @@
 //    pages of ranges no other mapping shares: true for the large, isolated mappings that
 //    dominate flush traffic), anything else not.
 import {
-  EventKind, FLUSH_ALL, FlushFlags, FlushOrigin, NO_MM, TlbFlushReason, createBatch, flushFlags, type EventBatch,
+  EventKind, FLUSH_ALL, FlushOrigin, NO_MM, TlbFlushReason, createBatch, flushFlags, type EventBatch,
 } from './event.ts';
 import type { ExecMove } from './exec-window.ts';
 
@@ -34,6 +34,8 @@ export interface CanonicalOptions {
   batchSize?: number;
   /** Execs to move back to where their task loaded the new mm (exec-window.ts). */
   execMoves?: Map<number, ExecMove>;
+  /** Raw indices of dup_mmap()'s flush_tlb_mm records (freed_tables; exec-window.ts). */
+  forkFlushes?: Set<number>;
 }
 
 function pagesOf(len: number): number {
@@ -58,8 +60,7 @@ export function* canonicalize(raw: Iterable<EventBatch>, o: CanonicalOptions): G
   const moves = o.execMoves ?? new Map<number, ExecMove>();
   const win = new Map<number, { exec: number; oldMm: number; newMm: number; oldTornDown: boolean; exitSeen: boolean }>();
   let rawIndex = -1;
-  // Per task: output index of its last flush request while it did nothing else since.
-  const lastReq = new Map<number, number>();
+  const forkFlushes = o.forkFlushes ?? new Set<number>();
 
   let n = 0;
   const push = (kind: number, time: number, cpu: number, tid: number, mm: number, a: number, b: number, c: number): number => {
@@ -75,7 +76,6 @@ export function* canonicalize(raw: Iterable<EventBatch>, o: CanonicalOptions): G
       if (n + 3 > cap) {
         out.length = n; yield out; n = 0;
         pendIdx.fill(-1);
-        lastReq.clear();
       }
       rawIndex++;
       const kind = batch.kind[i], time = batch.time[i], cpu = batch.cpu[i], tid = batch.tid[i];
@@ -117,16 +117,6 @@ export function* canonicalize(raw: Iterable<EventBatch>, o: CanonicalOptions): G
           a = mapMm(a);
           break;
       }
-      if (kind === EventKind.fork && lastReq.size > 0) {
-        // dup_mmap() ends with flush_tlb_mm(oldmm), a full flush with freed_tables set
-        // (flush_tlb_mm_range(mm, 0, TLB_FLUSH_ALL, 0, true)): the parent's full flush
-        // printed right before sched_process_fork reaches lazy CPUs too.
-        const j = lastReq.get(tid);
-        if (j !== undefined && out.kind[j] === EventKind.flush_request && out.b[j] === FLUSH_ALL && out.mm[j] === mm) {
-          out.c[j] = out.c[j] | FlushFlags.FREED_TABLES;
-        }
-      }
-      if (kind !== EventKind.observed_flush && kind !== EventKind.observed_ipi) lastReq.delete(tid);
       push(kind, time, cpu, tid, mm, a, b, c);
       const mv = moves.size > 0 ? moves.get(rawIndex) : undefined;
       if (mv !== undefined && mv.tid === tid) {
@@ -143,10 +133,10 @@ export function* canonicalize(raw: Iterable<EventBatch>, o: CanonicalOptions): G
         } else if (kind === EventKind.observed_flush && cpu < o.cpus) {
           const reason = a, pages = b;
           if (reason === TlbFlushReason.remoteSendIpi) {
-            const freed = teardown || sysKind.get(tid) === EventKind.munmap || sysKind.get(tid) === EventKind.exit_mmap;
+            const freed = teardown || forkFlushes.has(rawIndex) || sysKind.get(tid) === EventKind.munmap || sysKind.get(tid) === EventKind.exit_mmap;
             const start = sysKind.has(tid) ? sysAddr.get(tid)! : -1;
             pendIdx[cpu] = push(EventKind.flush_request, time, cpu, tid, mm, start, pages, flushFlags(FlushOrigin.tracedRemote, freed));
-            lastReq.set(tid, pendIdx[cpu]);
+
             pendTid[cpu] = tid; pendTime[cpu] = time;
           } else if (reason === TlbFlushReason.localMmShootdown || reason === TlbFlushReason.localShootdown) {
             const paired = pendTid[cpu] === tid && time - pendTime[cpu] <= PAIR_WINDOW_NS;
@@ -161,9 +151,9 @@ export function* canonicalize(raw: Iterable<EventBatch>, o: CanonicalOptions): G
             } else if (reason === TlbFlushReason.localShootdown) {
               push(EventKind.flush_request, time, cpu, tid, NO_MM, -1, FLUSH_ALL, flushFlags(FlushOrigin.tracedBatch, false));
             } else {
-              const freed = sysKind.get(tid) === EventKind.munmap || sysKind.get(tid) === EventKind.exit_mmap;
+              const freed = forkFlushes.has(rawIndex) || sysKind.get(tid) === EventKind.munmap || sysKind.get(tid) === EventKind.exit_mmap;
               const start = sysKind.has(tid) ? sysAddr.get(tid)! : -1;
-              lastReq.set(tid, push(EventKind.flush_request, time, cpu, tid, mm, start, pages, flushFlags(FlushOrigin.tracedLocal, freed)));
+              push(EventKind.flush_request, time, cpu, tid, mm, start, pages, flushFlags(FlushOrigin.tracedLocal, freed));
             }
           }
         }

@@ -34,9 +34,23 @@ export interface ExecMove {
   oldTornDown: boolean;
 }
 
-/** One pass over the raw events: the exec moves, keyed by the raw index to insert after. */
-export function findExecMoves(raw: Iterable<EventBatch>): Map<number, ExecMove> {
+export interface Prescan {
+  /** Exec moves, keyed by the raw index to insert the exec after. */
+  execMoves: Map<number, ExecMove>;
+  /** Raw indices of the tlb_flush records that start dup_mmap()'s flush_tlb_mm(oldmm):
+   *  the parent's last full flush before its sched_process_fork. flush_tlb_mm() passes
+   *  freed_tables = true, so it reaches lazy CPUs too. */
+  forkFlushes: Set<number>;
+}
+
+/** One pass over the raw events (before the canonical pass, so that what it finds does
+ *  not depend on how the stream is cut into batches). */
+export function prescan(raw: Iterable<EventBatch>): Prescan {
   const moves = new Map<number, ExecMove>();
+  const forkFlushes = new Set<number>();
+  // per tid: the record that made its last request (reason 4, or a lone 3), while the
+  // task printed nothing else since
+  const lastReq = new Map<number, { index: number; reason: number; full: boolean }>();
   // per CPU: the previous event was a sched_switch whose prev task is this tid (-1: no)
   const afterSwitchPrev = new Map<number, number>();
   // per tid: last out-of-switch reason-0 record (raw index, time), last exit_mmap
@@ -47,6 +61,18 @@ export function findExecMoves(raw: Iterable<EventBatch>): Map<number, ExecMove> 
   for (const b of raw) {
     for (let i = 0; i < b.length; i++, index++) {
       const kind = b.kind[i], cpu = b.cpu[i], tid = b.tid[i], time = b.time[i];
+      if (kind === EventKind.observed_flush && tid > 0) {
+        const r = b.a[i], full = b.b[i] === -1;
+        const prev = lastReq.get(tid);
+        if (r === TlbFlushReason.remoteSendIpi) lastReq.set(tid, { index, reason: r, full });
+        else if (r === TlbFlushReason.localMmShootdown && !(prev !== undefined && prev.reason === TlbFlushReason.remoteSendIpi)) {
+          lastReq.set(tid, { index, reason: r, full });
+        } else if (r === TlbFlushReason.localMmShootdown && prev !== undefined) prev.reason = -1; // paired
+      } else if (kind !== EventKind.observed_ipi && tid > 0) {
+        const q = lastReq.get(tid);
+        if (kind === EventKind.fork && q !== undefined && q.full) forkFlushes.add(q.index);
+        lastReq.delete(tid);
+      }
       switch (kind) {
         case EventKind.observed_flush:
           if (b.a[i] === TlbFlushReason.taskSwitch && tid > 0 && afterSwitchPrev.get(cpu) !== tid) {
@@ -80,5 +106,5 @@ export function findExecMoves(raw: Iterable<EventBatch>): Map<number, ExecMove> 
       else if (kind !== EventKind.observed_ipi) afterSwitchPrev.delete(cpu);
     }
   }
-  return moves;
+  return { execMoves: moves, forkFlushes };
 }

@@ -9,7 +9,7 @@ import { TraceError, openInput } from './input.ts';
 import { TextIngest, sniffFormat } from './ingest.ts';
 import { EventStore } from './store.ts';
 import { canonicalize } from './canonical.ts';
-import { findExecMoves } from './exec-window.ts';
+import { prescan } from './exec-window.ts';
 import { readTraceCsv } from './csv.ts';
 
 export { TraceError } from './input.ts';
@@ -97,8 +97,8 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
     info.warnings = r.warnings;
     if (!traced) info.warnings.push('the trace has no tlb:tlb_flush records: flush requests are derived from munmap/madvise/mprotect/exit');
     const batchSize = options.batchSize;
-    const execMoves = traced ? findExecMoves(store.batches()) : undefined;
-    batches = () => canonicalize(store.batches(), { remap, traced, hasExitMmap, cpus, batchSize, ...(execMoves ? { execMoves } : {}) });
+    const pre = traced ? prescan(store.batches()) : undefined;
+    batches = () => canonicalize(store.batches(), { remap, traced, hasExitMmap, cpus, batchSize, ...(pre ?? {}) });
   }
   summarise(info, batches());
   return {
