@@ -115,6 +115,10 @@ export class Machine {
   readonly predFlushPages = new Float64Array(6);
   /** Predicted ipi_send_cpu / ipi_send_cpumask events (sends with >= 1 real IPI). */
   predIpiSends = 0;
+  /** While set (the simulator replays a context switch the recording lost), tlb_flush
+   *  records are not predicted: the recording cannot show them either. */
+  traceMuted = false;
+  mutedFlushRecords = 0;
   violationCount = 0;
   readonly vIndex = new Float64Array(MAX_VIOLATIONS_KEPT);
   readonly vKind = new Uint8Array(MAX_VIOLATIONS_KEPT);
@@ -306,6 +310,7 @@ export class Machine {
 
   /** A tlb:tlb_flush event the modelled kernel would emit here. */
   traceFlush(reason: number, pages: number): void {
+    if (this.traceMuted) { this.mutedFlushRecords++; return; }
     if (this.tap !== null) this.tap.flush(this.execCpu, reason, pages);
     const cls = pages === -1 ? 0 : pages === 0 ? 2 : 1;
     this.predFlush[reason * 3 + cls]++;

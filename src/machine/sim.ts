@@ -144,7 +144,11 @@ export class Simulator {
     }
     if (m.curTid[cpu] === tid) return;
     m.inc(MI.resyncs, cpu);
+    // The recording lost this switch (on the recorded VM, switches out of idle are rarely
+    // printed), and with it the tlb_flush record its switch_mm printed: predict none.
+    m.traceMuted = true;
     this.switchTo(cpu, tid, this.taskMm(tid, mmHint));
+    m.traceMuted = false;
   }
 
   // ------------------------------------------------------------------ scheduler semantics
@@ -471,7 +475,9 @@ export class Simulator {
         tlbFlush: classes(this.obsFlush, this.obsPages), ipiSends: this.obsSends, ipiTargets: this.obsTargets, ipiByKind: byKind,
         flushIpiSends: this.obsFlushSends, flushIpiTargets: this.obsFlushTargets,
       },
-      notes: [...this.notes],
+      notes: m.mutedFlushRecords > 0
+        ? [...this.notes, `${m.mutedFlushRecords} tlb_flush records of ${metrics.resyncs} context switches the recording lost (replayed where the next event shows them) are not predicted`]
+        : [...this.notes],
     };
   }
 }
