@@ -16,7 +16,7 @@
 import {
   EventKind, FLUSH_ALL, FlushOrigin, NO_MM, TlbFlushReason, createBatch, flushFlags, type EventBatch,
 } from './event.ts';
-import type { ExecMove } from './exec-window.ts';
+import type { ExecMove, VforkChild } from './exec-window.ts';
 
 /** madvise behaviors that zap pages (and so flush): DONTNEED, FREE, REMOVE, DONTNEED_LOCKED. */
 const ZAPPING_MADVISE = new Set([4, 8, 9, 24]);
@@ -36,6 +36,8 @@ export interface CanonicalOptions {
   execMoves?: Map<number, ExecMove>;
   /** Raw indices of dup_mmap()'s flush_tlb_mm records (freed_tables; exec-window.ts). */
   forkFlushes?: Set<number>;
+  /** vfork children by the raw index of their fork (exec-window.ts). */
+  vforks?: Map<number, VforkChild>;
 }
 
 function pagesOf(len: number): number {
@@ -61,6 +63,9 @@ export function* canonicalize(raw: Iterable<EventBatch>, o: CanonicalOptions): G
   const win = new Map<number, { exec: number; oldMm: number; newMm: number; oldTornDown: boolean; exitSeen: boolean }>();
   let rawIndex = -1;
   const forkFlushes = o.forkFlushes ?? new Set<number>();
+  const vforks = o.vforks ?? new Map<number, VforkChild>();
+  // vfork children running their parent's mm (until exec or exit), by child tid
+  const sharing = new Map<number, VforkChild>();
 
   let n = 0;
   const push = (kind: number, time: number, cpu: number, tid: number, mm: number, a: number, b: number, c: number): number => {
@@ -79,8 +84,28 @@ export function* canonicalize(raw: Iterable<EventBatch>, o: CanonicalOptions): G
       }
       rawIndex++;
       const kind = batch.kind[i], time = batch.time[i], cpu = batch.cpu[i], tid = batch.tid[i];
-      let mm = mapMm(batch.mm[i]);
+      let rawMm = batch.mm[i];
       let a = batch.a[i], b = batch.b[i], c = batch.c[i];
+      if (vforks.size > 0) {
+        // A vfork child shares its parent's mm until it execs (CLONE_VM).
+        if (kind === EventKind.fork) {
+          const v = vforks.get(rawIndex);
+          if (v !== undefined) { sharing.set(v.child, v); b = v.parentMm; }
+        }
+        if (sharing.size > 0) {
+          const v = sharing.get(tid);
+          if (v !== undefined) {
+            if (rawMm === v.childMm) rawMm = v.parentMm;
+            if (kind === EventKind.exec) { if (a === v.childMm) a = v.parentMm; sharing.delete(tid); }
+            else if (kind === EventKind.exit) sharing.delete(tid);
+          }
+          if (kind === EventKind.switch) {
+            const vn = sharing.get(a);
+            if (vn !== undefined && b === vn.childMm) b = vn.parentMm;
+          }
+        }
+      }
+      let mm = mapMm(rawMm);
       let nextMmOverride = -1;
       let teardown = false;
       if (win.size > 0) {

@@ -16,7 +16,7 @@
 // pages. Without such a record (the trace did not record tlb_flush at that moment), the
 // exec moves to just after the exit_mmap of its old mm when that was printed, else it
 // stays where it is.
-import { EventKind, TlbFlushReason, type EventBatch } from './event.ts';
+import { EventKind, PrevState, TlbFlushReason, type EventBatch } from './event.ts';
 
 /** Exec windows hold at most this long (a task that sleeps inside exec is rare). */
 const MAX_WINDOW_NS = 1_000_000_000;
@@ -41,6 +41,16 @@ export interface Prescan {
    *  the parent's last full flush before its sched_process_fork. flush_tlb_mm() passes
    *  freed_tables = true, so it reaches lazy CPUs too. */
   forkFlushes: Set<number>;
+  /** vfork() children (CLONE_VM): until their exec or exit they run their parent's mm,
+   *  not the copy the task resolver gave them. Keyed by the raw index of the fork. */
+  vforks: Map<number, VforkChild>;
+}
+
+export interface VforkChild {
+  child: number;
+  /** Provisional mm ids: the one the resolver gave the child, and the parent's. */
+  childMm: number;
+  parentMm: number;
 }
 
 /** One pass over the raw events (before the canonical pass, so that what it finds does
@@ -48,6 +58,12 @@ export interface Prescan {
 export function prescan(raw: Iterable<EventBatch>): Prescan {
   const moves = new Map<number, ExecMove>();
   const forkFlushes = new Set<number>();
+  // vfork: a parent whose first switch-out after the fork leaves it in D
+  // (wait_for_vfork_done() is a killable, i.e. uninterruptible, wait) and switches to
+  // the child. A fork()ing parent that waits for its child sleeps in S (wait4).
+  const vforks = new Map<number, VforkChild>();
+  const forked = new Map<number, { index: number; child: number; childMm: number; parentMm: number }>();
+  const vforkOf = new Map<number, VforkChild>(); // child tid -> until its exec/exit
   // per tid: the record that made its last request (reason 4, or a lone 3), while the
   // task printed nothing else since
   const lastReq = new Map<number, { index: number; reason: number; full: boolean }>();
@@ -72,6 +88,18 @@ export function prescan(raw: Iterable<EventBatch>): Prescan {
         const q = lastReq.get(tid);
         if (kind === EventKind.fork && q !== undefined && q.full) forkFlushes.add(q.index);
         lastReq.delete(tid);
+        const f = forked.get(tid);
+        if (f !== undefined) {
+          forked.delete(tid);
+          if (kind === EventKind.switch && b.c[i] === PrevState.uninterruptible && b.a[i] === f.child) {
+            const v = { child: f.child, childMm: f.childMm, parentMm: f.parentMm };
+            vforks.set(f.index, v);
+            vforkOf.set(f.child, v);
+          }
+        }
+        if (kind === EventKind.fork && b.b[i] !== b.mm[i] && b.mm[i] > 0) {
+          forked.set(tid, { index, child: b.a[i], childMm: b.b[i], parentMm: b.mm[i] });
+        }
       }
       switch (kind) {
         case EventKind.observed_flush:
@@ -83,7 +111,9 @@ export function prescan(raw: Iterable<EventBatch>): Prescan {
           if (tid > 0) exitMmap.set(tid, { index, time, mm: b.mm[i] });
           break;
         case EventKind.exec: {
-          const oldMm = b.a[i];
+          const v = vforkOf.get(tid);
+          const oldMm = v !== undefined && b.a[i] === v.childMm ? v.parentMm : b.a[i];
+          vforkOf.delete(tid);
           const a = act.get(tid), x = exitMmap.get(tid);
           const ex = x !== undefined && x.mm === oldMm && time - x.time <= MAX_WINDOW_NS ? x : undefined;
           let at = -1;
@@ -99,12 +129,12 @@ export function prescan(raw: Iterable<EventBatch>): Prescan {
           act.delete(b.a[i]); exitMmap.delete(b.a[i]);
           break;
         case EventKind.exit:
-          act.delete(tid); exitMmap.delete(tid);
+          act.delete(tid); exitMmap.delete(tid); vforkOf.delete(tid);
           break;
       }
       if (kind === EventKind.switch) afterSwitchPrev.set(cpu, tid);
       else if (kind !== EventKind.observed_ipi) afterSwitchPrev.delete(cpu);
     }
   }
-  return { execMoves: moves, forkFlushes };
+  return { execMoves: moves, forkFlushes, vforks };
 }
