@@ -99,7 +99,7 @@ export class Linux618 extends Linux513 {
     if (localGen === mmGen) { m.traceFlush(reason, 0); return; }
     if (!req.full && req.gen === localGen + 1 && req.gen === mmGen) {
       m.flushPages(cpu, req.nr, req);
-      m.traceFlush(reason, req.nr);
+      m.traceFlush(reason, req.tracedNr); // nr_invalidate = (end - start) >> stride_shift
     } else {
       m.flushLocalFull(cpu);
       m.traceFlush(reason, -1);

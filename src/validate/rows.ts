@@ -34,7 +34,7 @@ export const ROW = {
   localFull: 'local flush, full (reason 3/2, pages -1)',
   localRanged: 'local flush, ranged (reason 3/2, pages n)',
   localPages: 'local flush, pages invalidated (reason 3/2; pages, not in overall)',
-  localUpToDate: 'local flush, already up to date (reason 3/2, pages 0)',
+  localUpToDate: 'local flush, pages 0 (reason 3/2: up to date, or under one stride)',
   remote: 'remote shootdown (reason 1)',
   sendIpi: 'flush IPI send (reason 4)',
   flushIpis: 'flush IPIs (ipi_send_* after csd_queue_cpu flush_tlb_func)',
