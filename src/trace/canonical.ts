@@ -21,6 +21,9 @@ import type { ExecMove, VforkChild } from './exec-window.ts';
 /** madvise behaviors that zap pages (and so flush): DONTNEED, FREE, REMOVE, DONTNEED_LOCKED. */
 const ZAPPING_MADVISE = new Set([4, 8, 9, 24]);
 const PAGE = 4096;
+const PMD_SIZE = 2 << 20;
+/** sysKind of a task inside a munmap shorter than PMD_SIZE. */
+const SMALL_MUNMAP = -2;
 /** How far apart a reason 4 and its initiator's reason 3/2 may be (they are a few µs apart). */
 const PAIR_WINDOW_NS = 200_000;
 
@@ -66,6 +69,13 @@ export function* canonicalize(raw: Iterable<EventBatch>, o: CanonicalOptions): G
   const vforks = o.vforks ?? new Map<number, VforkChild>();
   // vfork children running their parent's mm (until exec or exit), by child tid
   const sharing = new Map<number, VforkChild>();
+
+  // munmap, madvise and mprotect flush once, from the single mmu_gather of the call
+  // (tlb_finish_mmu): later requests of the task (COW faults, reclaim) are not theirs.
+  const endSyscallFlush = (tid: number): void => {
+    const k = sysKind.get(tid);
+    if (k === EventKind.munmap || k === SMALL_MUNMAP || k === EventKind.madvise || k === EventKind.mprotect) { sysKind.delete(tid); sysAddr.delete(tid); }
+  };
 
   let n = 0;
   const push = (kind: number, time: number, cpu: number, tid: number, mm: number, a: number, b: number, c: number): number => {
@@ -152,7 +162,9 @@ export function* canonicalize(raw: Iterable<EventBatch>, o: CanonicalOptions): G
 
       if (o.traced) {
         if (kind === EventKind.munmap || kind === EventKind.madvise || kind === EventKind.mprotect) {
-          sysKind.set(tid, kind); sysAddr.set(tid, a);
+          // free_pgtables() frees a page-table page only when no mapping is left in the
+          // 2 MiB it covers: a munmap shorter than that (ld.so's small unmaps) frees none.
+          sysKind.set(tid, kind === EventKind.munmap && b < PMD_SIZE ? SMALL_MUNMAP : kind); sysAddr.set(tid, a);
         } else if (kind === EventKind.exit_mmap) {
           sysKind.set(tid, kind); sysAddr.set(tid, -1);
         } else if (kind === EventKind.observed_flush && cpu < o.cpus) {
@@ -161,6 +173,7 @@ export function* canonicalize(raw: Iterable<EventBatch>, o: CanonicalOptions): G
             const freed = teardown || forkFlushes.has(rawIndex) || sysKind.get(tid) === EventKind.munmap || sysKind.get(tid) === EventKind.exit_mmap;
             const start = sysKind.has(tid) ? sysAddr.get(tid)! : -1;
             pendIdx[cpu] = push(EventKind.flush_request, time, cpu, tid, mm, start, pages, flushFlags(FlushOrigin.tracedRemote, freed));
+            endSyscallFlush(tid);
 
             pendTid[cpu] = tid; pendTime[cpu] = time;
           } else if (reason === TlbFlushReason.localMmShootdown || reason === TlbFlushReason.localShootdown) {
@@ -179,6 +192,7 @@ export function* canonicalize(raw: Iterable<EventBatch>, o: CanonicalOptions): G
               const freed = forkFlushes.has(rawIndex) || sysKind.get(tid) === EventKind.munmap || sysKind.get(tid) === EventKind.exit_mmap;
               const start = sysKind.has(tid) ? sysAddr.get(tid)! : -1;
               push(EventKind.flush_request, time, cpu, tid, mm, start, pages, flushFlags(FlushOrigin.tracedLocal, freed));
+              endSyscallFlush(tid);
             }
           }
         }
