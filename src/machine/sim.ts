@@ -58,6 +58,8 @@ export class Simulator {
    *  the last such csd not yet followed by an IPI (-1: none). */
   private readonly obsCsdAt: Float64Array;
   private obsFlushSends = 0;
+  /** The trace recorded csd_queue_cpu for flush_tlb_func (6.5+ with the csd events on). */
+  private readonly csdRecorded: boolean;
   private obsFlushTargets = 0;
   private readonly obsKinds = new Float64Array(4);
   // iteration marks
@@ -83,6 +85,7 @@ export class Simulator {
     this.booted = new Uint8Array(this.m.nCpu);
     this.pendTd = new Int32Array(this.m.nCpu).fill(-1);
     this.obsCsdAt = new Float64Array(this.m.nCpu * this.m.nCpu).fill(-1);
+    this.csdRecorded = (info.observedIpis?.byKind?.flushQueued ?? 0) > 0;
     if (this.implicit) this.notes.push(`no access events: each switch into a user task touches workingSetPages=${this.ws} pages (assumption)`);
     if (this.traced) this.notes.push('flush requests come from the recorded tlb_flush records; local-only teardown flushes (printed only as reason 0) are supplied at exit_mmap');
   }
@@ -320,6 +323,7 @@ export class Simulator {
           // of idle. Reason 0 is printed inside switch_mm, where current is still the
           // previous task, so it says nothing reliable.
           if (r === 1 || r === 5) this.ensureCurrent(cpu, tidCol[i], mmCol[i]);
+          if (r === 4 && !this.csdRecorded) this.obsCsdAt[cpu * nCpu + cpu] = t;
           if (r >= 0 && r <= 5) {
             this.obsFlush[r * 3 + (p === -1 ? 0 : p === 0 ? 2 : 1)]++;
             if (p > 0) this.obsPages[r] += p;
@@ -331,10 +335,13 @@ export class Simulator {
           if (kk >= 0 && kk < 4) this.obsKinds[kk]++;
           const target = A[i];
           if (target >= 0 && target < nCpu) {
-            const at = cpu * nCpu + target;
+            // Without csd_queue_cpu records, the send printed right after the sender's
+            // reason-4 record is the flush's (smp_call_function_many_cond follows
+            // native_flush_tlb_multi's trace at once).
+            const at = this.csdRecorded ? cpu * nCpu + target : cpu * nCpu + cpu;
             if (kk === IpiKind.flushQueued) this.obsCsdAt[at] = t;
             else if (kk === IpiKind.real && this.obsCsdAt[at] >= 0 && t - this.obsCsdAt[at] <= CSD_IPI_WINDOW_NS) {
-              this.obsCsdAt[at] = -1;
+              if (this.csdRecorded || B[i] === 1) this.obsCsdAt[at] = -1;
               this.obsFlushTargets++;
               this.obsFlushSends += B[i];
             }

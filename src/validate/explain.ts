@@ -104,6 +104,7 @@ export async function explainTrace(source: EventSource, opts: ExplainOptions): P
   let before: Snapshot | null = null;
   let evMm = 0;
   const csdAt = new Float64Array(nCpu * nCpu).fill(-1);
+  const csdRecorded = (info.observedIpis?.byKind?.flushQueued ?? 0) > 0;
 
   // Pair a new record with the nearest unmatched one of the same reason on the same CPU:
   // same pages within the window first, else any pages within NEAR_NS (the same
@@ -182,12 +183,14 @@ export async function explainTrace(source: EventSource, opts: ExplainOptions): P
       before = snapshot(m, evMm, e.kind === EventKind.exec ? e.a : NO_MM);
       sim.processBatch(b, i, i + 1);
       if (e.kind === EventKind.observed_flush && e.cpu < nCpu) {
+        if (e.a === 4 && !csdRecorded) csdAt[e.cpu * nCpu + e.cpu] = e.time;
         push(obs, pred, e.cpu, e.time, e.a, e.b, false);
       } else if (e.kind === EventKind.observed_ipi && e.cpu < nCpu && e.a >= 0 && e.a < nCpu) {
-        const at = e.cpu * nCpu + e.a;
+        // the same attribution as the simulator's: after the csd, or after the reason 4
+        const at = csdRecorded ? e.cpu * nCpu + e.a : e.cpu * nCpu + e.cpu;
         if (e.c === IpiKind.flushQueued) csdAt[at] = e.time;
         else if (e.c === IpiKind.real && csdAt[at] >= 0 && e.time - csdAt[at] <= CSD_IPI_WINDOW_NS) {
-          csdAt[at] = -1;
+          if (csdRecorded || e.b === 1) csdAt[at] = -1;
           push(obs, pred, e.cpu, e.time, R_IPI, e.a, false);
         }
       }

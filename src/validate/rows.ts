@@ -37,7 +37,7 @@ export const ROW = {
   localUpToDate: 'local flush, pages 0 (reason 3/2: up to date, or under one stride)',
   remote: 'remote shootdown (reason 1)',
   sendIpi: 'flush IPI send (reason 4)',
-  flushIpis: 'flush IPIs (ipi_send_* after csd_queue_cpu flush_tlb_func)',
+  flushIpis: 'flush IPIs sent (ipi_send_* carrying flush_tlb_func)',
   wrongCpu: 'wrong-CPU flush (reason 5)',
 } as const;
 
