@@ -526,6 +526,11 @@ export class Machine {
     bitSet(this.mmMask, mm * this.words, cpu);
   }
 
+  /** Initial state, no cost: mm_cpumask(mm) holds every CPU. */
+  presetCpumaskAll(mm: number): void {
+    for (let c = 0; c < this.nCpu; c++) bitSet(this.mmMask, mm * this.words, c);
+  }
+
   /** cpumask_clear_cpu(cpu, mm_cpumask(mm)): lock btr by `cpu` on its own bit. */
   cpumaskClear(cpu: number, mm: number): void {
     this.lineAtomic(this.mmLineOwner, this.mmLineReader, mm * 3, cpu);

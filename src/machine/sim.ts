@@ -4,7 +4,7 @@
 // where the kernel calls the x86 code. Observed events (what the recorded kernel did) are
 // counted here and never reach the strategy.
 import {
-  EventKind, FlushFlags, IpiKind, flushOrigin, type EventBatch, type TraceInfo,
+  EventKind, FlushFlags, FlushOrigin, IpiKind, flushOrigin, type EventBatch, type TraceInfo,
 } from '../trace/event.ts';
 import { Machine } from './machine.ts';
 import {
@@ -35,6 +35,9 @@ export class Simulator {
   private readonly implicit: boolean;
   private readonly ws: number;
   private readonly booted: Uint8Array;
+  /** Per mm: it existed before the recording and has not been flushed yet (traced
+   *  requests only). */
+  private preexisting = new Uint8Array(64);
   /** An mm whose exit_mmap was seen while the current task still ran it (exec of 6.18
    *  prints exit_mmap of the old mm before sched_process_exec): torn down at the task's
    *  exec / exit / switch. -1: none. */
@@ -104,14 +107,19 @@ export class Simulator {
     while (cap <= mm) cap *= 2;
     const g = (a: Float64Array) => { const b = new Float64Array(cap).fill(-1); b.set(a); return b; };
     this.mmLastUser = g(this.mmLastUser); this.mmLastFlush = g(this.mmLastFlush); this.mmTdStart = g(this.mmTdStart);
+    const pre = new Uint8Array(cap); pre.set(this.preexisting); this.preexisting = pre;
   }
 
   /** Make sure mm exists; returns true when it was created now. */
-  private mmEnsure(mm: number): boolean {
+  private mmEnsure(mm: number, fresh = false): boolean {
     if (mm <= 0) return false;
     if (mm >= this.mmLastUser.length) this.growMmLocal(mm);
     const created = this.m.ensureMm(mm);
-    if (created) { this.mmLastUser[mm] = -1; this.mmLastFlush[mm] = -1; this.mmTdStart[mm] = -1; }
+    if (created) {
+      this.mmLastUser[mm] = -1; this.mmLastFlush[mm] = -1; this.mmTdStart[mm] = -1;
+      // Not made by a fork or exec the trace shows: it existed before the recording.
+      this.preexisting[mm] = fresh || !this.traced ? 0 : 1;
+    }
     return created;
   }
 
@@ -236,6 +244,12 @@ export class Simulator {
     if (mm > 0) {
       this.mmEnsure(mm);
       this.mmLastFlush[mm] = this.index;
+      if (this.preexisting[mm]) {
+        // What CPUs the mm ran on before the recording is unknown; its first recorded
+        // request says whether the kernel found another CPU in its mm_cpumask then.
+        this.preexisting[mm] = 0;
+        if (flushOrigin(flags) === FlushOrigin.tracedRemote) this.s.adoptMm?.(mm);
+      }
       // exit_mmap frees every page table: a request made during teardown frees them.
       if (this.mmTdStart[mm] >= 0 || m.mmState[mm] === 2) flags |= FlushFlags.FREED_TABLES;
     }
@@ -296,7 +310,7 @@ export class Simulator {
         }
         case EventKind.fork: {
           const child = A[i], childMm = B[i];
-          if (childMm > 0) this.mmEnsure(childMm);
+          if (childMm > 0) this.mmEnsure(childMm, true);
           if (child > 0 && child < this.tidState.length) this.tidState[child] = 0; // pid reuse
           this.noteTask(child, childMm);
           break;
@@ -357,7 +371,7 @@ export class Simulator {
   private onExec(cpu: number, tid: number, newMm: number, oldMm: number): void {
     const m = this.m;
     this.ensureCurrent(cpu, tid, oldMm);
-    this.mmEnsure(newMm);
+    this.mmEnsure(newMm, true);
     if (tid >= this.tidState.length) this.growTid(tid);
     if (this.tidState[tid] === 1) {
       const old = this.tidMm[tid];
