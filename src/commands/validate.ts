@@ -27,6 +27,8 @@ export function register(program: Command): void {
       '  tlbsim validate traces/real/pingpong-0/trace.txt.gz -s linux-4.13 --json',
     ].join('\n'))
     .action(async (path: string, opts: ValidateOpts) => {
+      // `tlbsim validate ... --explain 100 | head`: a closed pipe ends the output quietly.
+      process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); else throw e; });
       const { isWorkloadSpec, openInput } = await import('../inputs.ts');
       const { STRATEGY_NAMES } = await import('../strategies/index.ts');
       if (isWorkloadSpec(path)) fail('validate needs a recorded trace: a generated workload has no kernel records to compare with', 2);
