@@ -244,6 +244,7 @@ function mmName(mm: number, info: TraceInfo): string {
 }
 
 function taskName(tid: number, comm: Map<number, string>): string {
+  if (tid < 0) return '(no event seen on this CPU yet)';
   if (tid === 0) return '<idle>-0';
   return `${comm.get(tid) ?? '?'}-${tid}`;
 }
