@@ -34,7 +34,7 @@ export interface RunResult {
     tlbFlush: Record<string, FlushClassCounts>; ipiSends: number; ipiTargets: number; ipiByKind: Record<string, number>;
     /** Real IPIs that carried a TLB flush (an ipi_send_* following csd_queue_cpu
      *  func=flush_tlb_func from the same sender to the same target). */
-    flushIpiSends: number; flushIpiTargets: number;
+    flushIpiSends?: number; flushIpiTargets?: number;
   };
   /** Modelling notes for this run (assumptions that applied). */
   notes: string[];
