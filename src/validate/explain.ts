@@ -97,8 +97,8 @@ export async function explainTrace(source: EventSource, opts: ExplainOptions): P
   const pred: Rec[][] = Array.from({ length: nCpu }, () => []);
   const obs: Rec[][] = Array.from({ length: nCpu }, () => []);
   const out: Disagreement[] = [];
-  const ring: RingEv[] = [];
-  let ringStart = 0;
+  // the last RING events, circular: ring[k % RING] holds event k
+  const ring: (RingEv | undefined)[] = new Array(RING);
   let index = 0;
   let matched = 0;
   let before: Snapshot | null = null;
@@ -151,8 +151,9 @@ export async function explainTrace(source: EventSource, opts: ExplainOptions): P
 
   const contextOf = (idx: number, time: number): string[] => {
     const lines: string[] = [];
-    for (const e of ring) {
-      if (e.index < idx - ctxN || e.index > idx + ctxN) continue;
+    for (let k = Math.max(0, idx - ctxN); k <= idx + ctxN && k < index + 1; k++) {
+      const e = ring[k % RING];
+      if (e === undefined || e.index !== k) continue;
       if (e.index > idx && e.time > time + W) continue;
       lines.push(`${e.index === idx ? '>' : ' '} #${e.index} ${describe(e, comm)}`);
     }
@@ -177,8 +178,7 @@ export async function explainTrace(source: EventSource, opts: ExplainOptions): P
   for await (const b of source.batches()) {
     for (let i = 0; i < b.length; i++) {
       const e = copyEvent(b, i, index);
-      ring.push(e);
-      if (ring.length > RING) ring.splice(0, ring.length - RING), ringStart++;
+      ring[index % RING] = e;
       evMm = e.kind === EventKind.switch ? e.b : e.mm;
       before = snapshot(m, evMm, e.kind === EventKind.exec ? e.a : NO_MM);
       sim.processBatch(b, i, i + 1);
@@ -202,7 +202,6 @@ export async function explainTrace(source: EventSource, opts: ExplainOptions): P
   }
   if (out.length < opts.limit) expire(Infinity);
   m.tap = null;
-  void ringStart;
   out.sort((x, y) => x.eventIndex - y.eventIndex || x.cpu - y.cpu);
   return { strategy: def.name, disagreements: out, events, matched };
 }
