@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { TraceError } from './trace/input.ts';
 import { UsageError } from './commands/util.ts';
+import * as calibrate from './commands/calibrate.ts';
 import * as inspect from './commands/inspect.ts';
 import * as workloads from './commands/workloads.ts';
 import * as validate from './commands/validate.ts';
@@ -15,6 +16,7 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 const COMMANDS: { register(program: Command): void }[] = [
   inspect,
   workloads,
+  calibrate,
   validate,
 ];
 
