@@ -176,6 +176,11 @@ export function* canonicalize(raw: Iterable<EventBatch>, o: CanonicalOptions): G
             endSyscallFlush(tid);
 
             pendTid[cpu] = tid; pendTime[cpu] = time;
+          } else if ((reason === TlbFlushReason.remoteWrongCpu || reason === TlbFlushReason.taskSwitch) && pendTid[cpu] === tid) {
+            // The initiator's own flush_tlb_func printed "wrong CPU" (it no longer runs the
+            // mm: exec's teardown of the old one) or left lazy mode: that was the local
+            // half, and a reason 3 after it is a request of its own.
+            pendTid[cpu] = -1;
           } else if (reason === TlbFlushReason.localMmShootdown || reason === TlbFlushReason.localShootdown) {
             const paired = pendTid[cpu] === tid && time - pendTime[cpu] <= PAIR_WINDOW_NS;
             pendTid[cpu] = -1;
