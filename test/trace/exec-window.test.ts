@@ -103,3 +103,34 @@ test('the moves do not depend on how the stream is cut into batches', async () =
   const small = await readText(TEXT, { batchSize: 4 });
   assert.deepEqual(small.events, whole.events);
 });
+
+// Lines 401-413: a forked child (dirname-7713) execs; the old mm's teardown flush goes
+// remote, the initiator answers itself "wrong CPU", then shift_arg_pages flushes the new mm.
+const EXEC_TEARDOWN = [
+  '          <idle>-0       [000] d..2.  9453.337663: sched_switch: prev_comm=swapper/0 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=forkchurn.sh next_pid=7713 next_prio=120',
+  '          <idle>-0       [000] d..2.  9453.337664: tlb_flush: pages:-1 reason:flush on task switch (0)',
+  '         dirname-7713    [000] d..1.  9453.337677: tlb_flush: pages:-1 reason:flush on task switch (0)',
+  '         dirname-7713    [000] ...1.  9453.337708: tlb_flush: pages:-1 reason:remote IPI send (4)',
+  '         dirname-7713    [000] ...2.  9453.337708: csd_queue_cpu: cpu=1 callsite=on_each_cpu_cond_mask+0x20/0x60 func=flush_tlb_func csd=0000000009cd95f5',
+  '         dirname-7713    [000] ...2.  9453.337709: ipi_send_cpu: cpu=1 callsite=on_each_cpu_cond_mask+0x20/0x60 callback=generic_smp_call_function_single_interrupt+0x0/0x10',
+  '         dirname-7713    [000] d..2.  9453.337711: tlb_flush: pages:0 reason:remote wrong CPU (5)',
+  '          <idle>-0       [001] d.h1.  9453.337713: tlb_flush: pages:0 reason:flush on task switch (0)',
+  '         dirname-7713    [000] .....  9453.337724: exit_mmap: mt_mod 0000000033403731, DESTROY',
+  '         dirname-7713    [000] d..3.  9453.337732: tlb_flush: pages:1 reason:local MM shootdown (3)',
+  '         dirname-7713    [000] d..1.  9453.337733: tlb_flush: pages:-1 reason:local MM shootdown (3)',
+  '         dirname-7713    [000] .....  9453.337779: sched_process_exec: filename=/usr/bin/dirname pid=7713 old_pid=7713',
+  '         dirname-7713    [000] d..2.  9453.337852: tlb_flush: pages:1 reason:local MM shootdown (3)',
+];
+
+test('an exec\'s teardown: the old mm\'s remote flush frees tables; the initiator\'s reason 5 is its local half, and the flushes after are the new mm\'s', async () => {
+  const { events } = await readText(FTRACE_HEADER + EXEC_TEARDOWN.join('\n') + '\n');
+  const exec = events.find((e) => e.kind === EventKind.exec)!;
+  assert.equal(exec.time, S('9453.337677'), 'at activate_mm');
+  const [teardown] = at(events, EventKind.flush_request, '9453.337708');
+  assert.equal(teardown.mm, exec.a, 'the old mm');
+  assert.equal(flushOrigin(teardown.c), FlushOrigin.tracedRemote);
+  assert.ok((teardown.c & FlushFlags.FREED_TABLES) !== 0, 'exit_mmap frees every page table');
+  // shift_arg_pages: a PTE move (pages 1) and the mmu_gather's full flush, both requests
+  const after = events.filter((e) => e.kind === EventKind.flush_request && e.time > S('9453.337724'));
+  assert.deepEqual(after.map((e) => [e.b, e.mm]), [[1, exec.mm], [-1, exec.mm], [1, exec.mm]]);
+});
