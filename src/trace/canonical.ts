@@ -9,10 +9,14 @@
 //      * otherwise: derived from munmap, madvise(DONTNEED/FREE/REMOVE/DONTNEED_LOCKED),
 //        mprotect, and address-space teardown (exit_mmap, or exec / the last thread's exit
 //        when exit_mmap was not recorded).
-//    tlb_flush does not say whether page tables were freed; a request made while its task
-//    is inside munmap, or during teardown, is taken to free them (munmap frees the PTE
-//    pages of ranges no other mapping shares: true for the large, isolated mappings that
-//    dominate flush traffic), anything else not.
+//    tlb_flush does not say whether page tables were freed. Taken to free them: the first
+//    request after a munmap of 2 MiB or more (free_pgtables frees a PTE page only when
+//    its whole PMD range is gone), a request during teardown, the old mm's teardown in an
+//    exec, and dup_mmap's flush_tlb_mm before sched_process_fork (freed_tables = true);
+//    anything else not. A munmap/madvise/mprotect owns only the first request after it.
+//  - (traced traces, with exec-window.ts's prescan) each exec moves back to where its
+//    task loaded the new mm, the task's events up to the printed exec are the new mm's,
+//    and a vfork child runs its parent's mm until it execs.
 import {
   EventKind, FLUSH_ALL, FlushOrigin, NO_MM, TlbFlushReason, createBatch, flushFlags, type EventBatch,
 } from './event.ts';
