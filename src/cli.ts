@@ -8,6 +8,7 @@ import { UsageError } from './commands/util.ts';
 import * as calibrate from './commands/calibrate.ts';
 import * as inspect from './commands/inspect.ts';
 import * as workloads from './commands/workloads.ts';
+import * as validate from './commands/validate.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -16,6 +17,7 @@ const COMMANDS: { register(program: Command): void }[] = [
   inspect,
   workloads,
   calibrate,
+  validate,
 ];
 
 export function buildProgram(): Command {
