@@ -27,7 +27,7 @@ const tmp = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'tl
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 
 const ROOT = new URL('../../', import.meta.url).pathname;
-const SEED = 20261123;
+const SEED = Number(process.env.TLBSIM_MUTATION_SEED ?? 20261123);
 /** Mutated files in total (the issue's budget; TLBSIM_MUTATION_RUNS overrides it), and
  *  how often one is also replayed. */
 const RUNS = Number(process.env.TLBSIM_MUTATION_RUNS ?? 10_000);
