@@ -65,13 +65,7 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
   if (format === 'csv') {
     const r = await readTraceCsv(rest(), path, store);
     store.seal();
-    if (r.late > 0) {
-      const sorted = new EventStore(storeOptions);
-      reorderStore(store, sorted);
-      sorted.seal();
-      store.close();
-      store = sorted;
-    }
+    if (r.late > 0) store = inTimeOrder(store, storeOptions).store;
     info = emptyTraceInfo(path, 'csv', Math.max(r.header.cpus, r.maxCpu + 1));
     info.tasks = r.tasks; info.mms = r.mms;
     info.skippedLines = r.skippedLines;
@@ -90,12 +84,9 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
     store.seal();
     const r = ingest.result();
     if (r.outOfOrder > 0) {
-      const sorted = new EventStore(storeOptions);
-      const displaced = reorderStore(store, sorted);
-      sorted.seal();
-      store.close();
-      store = sorted;
-      if (displaced > 0) r.warnings.push(`${displaced} late events fell in a window too dense to hold and were placed a little later than their timestamps`);
+      const sorted = inTimeOrder(store, storeOptions);
+      store = sorted.store;
+      if (sorted.displaced > 0) r.warnings.push(`${sorted.displaced} late events fell in a window too dense to hold and were placed a little later than their timestamps`);
     }
     if (r.rawCounts.reduce((a, b) => a + b, 0) === 0 && r.skippedLines > 0 && r.skippedLines >= r.lines - r.ignoredLines) {
       const s = r.skipped[0];
@@ -145,6 +136,15 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
     async *batches() { yield* batches(); },
     close() { store.close(); },
   };
+}
+
+/** The events of `store` in time order, in a new store (the old one is closed). */
+function inTimeOrder(store: EventStore, options: { memoryEvents?: number; batchSize?: number }): { store: EventStore; displaced: number } {
+  const sorted = new EventStore(options);
+  const displaced = reorderStore(store, sorted);
+  sorted.seal();
+  store.close();
+  return { store: sorted, displaced };
 }
 
 function looksBinary(head: string): boolean {
