@@ -4,7 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { TraceError } from './trace/input.ts';
-import { UsageError } from './commands/util.ts';
+import { UsageError, terminalSafe } from './commands/util.ts';
 import * as calibrate from './commands/calibrate.ts';
 import * as inspect from './commands/inspect.ts';
 import * as workloads from './commands/workloads.ts';
@@ -40,8 +40,9 @@ export async function main(argv: string[]): Promise<number> {
       // Help and version exit 0; wrong usage exits 2 (commander printed the message).
       return e.exitCode === 0 ? 0 : 2;
     }
-    if (e instanceof TraceError) { process.stderr.write(`tlbsim: ${e.message}\n`); return 1; }
-    if (e instanceof UsageError) { process.stderr.write(`tlbsim: ${e.message}\n`); return e.exitCode; }
+    // Messages may quote the file (a first line, a path): no escape sequence reaches the terminal.
+    if (e instanceof TraceError) { process.stderr.write(`tlbsim: ${terminalSafe(e.message)}\n`); return 1; }
+    if (e instanceof UsageError) { process.stderr.write(`tlbsim: ${terminalSafe(e.message)}\n`); return e.exitCode; }
     throw e;
   }
 }

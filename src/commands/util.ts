@@ -7,8 +7,14 @@ export function fail(message: string, exitCode = 1): never {
   throw new UsageError(message, exitCode);
 }
 
+/** Text that may contain trace-chosen bytes, made safe for a terminal: control
+ *  characters (escape sequences start with one) become '?'. */
+export function terminalSafe(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '?');
+}
+
 /** Print text that may contain trace-chosen names: strip terminal control sequences. */
 export function printSafe(text: string): void {
-  // eslint-disable-next-line no-control-regex
-  process.stdout.write(text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '?') + '\n');
+  process.stdout.write(terminalSafe(text) + '\n');
 }

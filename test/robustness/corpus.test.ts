@@ -353,3 +353,13 @@ test('tlbsim CSV rows out of order: put back in order within the window, reporte
   assert.ok(info.warnings.some((w) => /1 row came less than 10 ms late and was put back in time order/.test(w)), JSON.stringify(info.warnings));
   await replays('csv-rows-out-of-order.csv');
 });
+
+test('an error quoting the file sends no escape sequence to the terminal', async () => {
+  const { tempFile } = await import('../helpers.ts');
+  const lines = ['\u001b]0;pwned\u0007\u001b[2J\u009b31m a first line long enough not to look like binary data at all'];
+  for (let i = 0; i < 50; i++) lines.push(`just words ${i}`);
+  const r = cli('inspect', tempFile(lines.join('\n') + '\n'));
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /not a trace tlbsim knows: the first line is "\?\]0;pwned\?\?\[2J\?31m a first line/);
+  assert.doesNotMatch(r.stderr, /[\u001b\u0007\u009b]/);
+});
