@@ -23,6 +23,9 @@ const MAX_UNUSED_NAMES = 1000;
 /** Lines that must name a CPU (beyond the header's count, or far beyond the busy CPUs of a
  *  trace without a count) for it to be taken as real. */
 const MIN_LINES_OF_CPU = 16;
+/** Lines in time order, all more than the reorder window behind the trace, that make a
+ *  clock reset (a second recording appended) rather than damage. */
+const CLOCK_RESET_LINES = 16;
 /** Stretches without events longer than this are mentioned. */
 const GAP_NOTE_NS = 1e9;
 /** Lines longer than this are reported, not parsed (a trace line is ~100-300 bytes). */
@@ -180,6 +183,7 @@ export class TextIngest {
       this.unterminated = false;
     }
     this.flushHeld();
+    if (this.lateRun.length > 0) this.reportLateRun();
   }
 
   /** The kernel and the tools end every line with a newline, so a last line without one
@@ -214,6 +218,7 @@ export class TextIngest {
     if (!this.perf && first === start && (s.startsWith('cpus=', start) || s.startsWith('version', start))) {
       if (s.startsWith('cpus=', start)) {
         this.flushHeld();
+    if (this.lateRun.length > 0) this.reportLateRun();
         this.setCpus(readUint(s, start + 5, end));
         if (this.maxNs !== -Infinity) this.newSegment = true;
       }
@@ -245,7 +250,8 @@ export class TextIngest {
         return;
       }
     }
-    if (ns < this.maxNs - REORDER_WINDOW_NS) { this.skip(this.lateReason(ns), s, start, end); return; }
+    if (ns < this.maxNs - REORDER_WINDOW_NS) { this.lateLine(s, start, end, ns); return; }
+    if (this.lateRun.length > 0) this.reportLateRun();
     const problem = this.event(s, r);
     if (problem !== null) { this.skip(problem, s, start, end); return; }
     if (r.cpu > this.maxCpu) this.maxCpu = r.cpu;
@@ -373,10 +379,8 @@ export class TextIngest {
       if (this.maxTarget < limit && this.maxTarget > keep) keep = this.maxTarget;
       this.maxCpu = keep;
     }
-    let damaged = false;
     for (const [cpu, kept] of this.fewLines) {
       if (cpu < limit) continue;
-      damaged = true;
       const n = this.linesOnCpu[cpu];
       this.skippedLines += n;
       for (const k of kept) {
@@ -386,10 +390,39 @@ export class TextIngest {
         this.skipped.push(k);
       }
     }
-    if (damaged) {
-      this.skipped.sort((a, b) => a.line - b.line);
-      if (this.skipped.length > MAX_SKIPPED_KEPT) this.skipped.length = MAX_SKIPPED_KEPT;
+    // Lines judged late (held, outvoted, damaged CPUs) were reported out of line order.
+    this.skipped.sort((a, b) => a.line - b.line);
+    if (this.skipped.length > MAX_SKIPPED_KEPT) this.skipped.length = MAX_SKIPPED_KEPT;
+  }
+
+  /** Lines more than the window behind, in a row. One or a few are damage, reported when
+   *  the trace carries on; a run of CLOCK_RESET_LINES lines in time order is a second
+   *  recording appended without its header (`cat perf1.txt perf2.txt`): it is shifted to
+   *  follow the first, like a concatenated trace with a header. */
+  private lateRun: Held[] = [];
+
+  private lateLine(s: string, start: number, end: number, ns: number): void {
+    const run = this.lateRun;
+    if (run.length > 0 && (ns < run[run.length - 1].ns - REORDER_WINDOW_NS || this.confirming)) this.reportLateRun();
+    if (this.confirming) { this.skip(this.lateReason(ns), s, start, end); return; }
+    run.push({ text: s.slice(start, end), lineNos: [this.lineNo], ns });
+    if (run.length < CLOCK_RESET_LINES) return;
+    this.lateRun = [];
+    const back = this.maxNs - run[0].ns;
+    this.timeShift += back + 1000;
+    this.warnings.push(`line ${run[0].lineNos[0]}: the clock goes back ${fmtNs(back)} and the trace carries on from there: a second recording without its header (concatenated files?); its events are shifted by +${fmtNs(back + 1000)} to follow the first`);
+    for (const h of run) this.readHeld(h);
+  }
+
+  private reportLateRun(): void {
+    const run = this.lateRun;
+    this.lateRun = [];
+    const lineNo = this.lineNo;
+    for (const h of run) {
+      this.lineNo = h.lineNos[0];
+      this.skip(this.lateReason(h.ns), h.text, 0);
     }
+    this.lineNo = lineNo;
   }
 
   private lateReason(ns: number): string {
@@ -421,6 +454,7 @@ export class TextIngest {
   private headerLine(s: string, first: number, end: number): void {
     this.ignoredLines++;
     this.flushHeld();
+    if (this.lateRun.length > 0) this.reportLateRun();
     if (this.maxNs !== -Infinity && s.startsWith('# tracer:', first)) this.newSegment = true;
     // "# entries-in-buffer/entries-written: 4157/4157   #P:2"
     const p = indexIn(s, '#P:', first + 1, end);

@@ -143,6 +143,8 @@ for (const [name, index, to] of [['first-timestamp-ahead.txt', 0, ' 9852.'], ['f
   const lines = [...perf];
   [lines[10], lines[12]] = [lines[12], lines[10]];
   write('perf-out-of-order.txt', text(lines));
+  // `cat perf-b.txt perf-a.txt`: perf script prints no header, and b was recorded 10 s later.
+  write('perf-concatenated.txt', text([...perf, ...perf.map((l) => l.replace(/ 9455\./, ' 9445.'))]));
   // perf has no CPU count: one line's CPU damaged to 900 must not make a 901-CPU machine.
   const damaged = [...perf];
   damaged[20] = damaged[20].replace(/\[00(\d)\]/, '[900]');

@@ -200,6 +200,16 @@ test('CPU numbers beyond the header count are reported per line', async () => {
   await replays('cpu-beyond-header.txt');
 });
 
+test('perf traces concatenated (no header between them): the clock reset is found, the second shifted to follow', async () => {
+  const { info, events } = await read('perf-concatenated.txt');
+  assert.equal(info.skippedLines, 0, JSON.stringify(info.skipped.slice(0, 3)));
+  assert.ok(info.warnings.some((w) => /^line 41: the clock goes back 10\.\d+ s and the trace carries on from there: a second recording without its header/.test(w)), JSON.stringify(info.warnings));
+  const once = (await read('perf-out-of-order.txt')).events.length;
+  assert.ok(events.length >= 2 * once - 4, `${events.length} events, ${once} in one copy`);
+  for (let i = 1; i < events.length; i++) assert.ok(events[i].time >= events[i - 1].time);
+  await replays('perf-concatenated.txt');
+});
+
 test('perf (no CPU count): one line with a damaged CPU number is reported, the machine keeps its 2 CPUs', async () => {
   const { info } = await read('perf-cpu-damaged.txt');
   assert.deepEqual(info.skipped.map((s) => [s.line, s.reason]), [
