@@ -218,7 +218,7 @@ export class TextIngest {
     if (!this.perf && first === start && (s.startsWith('cpus=', start) || s.startsWith('version', start))) {
       if (s.startsWith('cpus=', start)) {
         this.flushHeld();
-    if (this.lateRun.length > 0) this.reportLateRun();
+        if (this.lateRun.length > 0) this.reportLateRun();
         this.setCpus(readUint(s, start + 5, end));
         if (this.maxNs !== -Infinity) this.newSegment = true;
       }
