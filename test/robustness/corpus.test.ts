@@ -373,3 +373,14 @@ test('an error quoting the file sends no escape sequence to the terminal', async
   assert.match(r.stderr, /not a trace tlbsim knows: the first line is "\?\]0;pwned\?\?\[2J\?31m a first line/);
   assert.doesNotMatch(r.stderr, /[\u001b\u0007\u009b]/);
 });
+
+test('a few lines in a row far behind are damage, reported; they do not make a clock reset', async () => {
+  const { tempFile } = await import('../helpers.ts');
+  const lines = readFileSync(file('clean.txt'), 'utf8').split('\n');
+  for (const i of [39, 40, 41]) lines[i] = lines[i].replace(/ 9452\./, ' 9450.');
+  const t = await openTrace(tempFile(lines.join('\n')));
+  t.close();
+  assert.deepEqual(t.info.skipped.map((s) => s.line), [40, 41, 42]);
+  assert.ok(t.info.skipped.every((s) => /earlier than the trace had reached .* this one is left out/.test(s.reason)));
+  assert.ok(!t.info.warnings.some((w) => /clock goes back/.test(w)));
+});
