@@ -23,6 +23,8 @@ const MAX_UNUSED_NAMES = 1000;
 /** Lines that must name a CPU (beyond the header's count, or far beyond the busy CPUs of a
  *  trace without a count) for it to be taken as real. */
 const MIN_LINES_OF_CPU = 16;
+/** ...and at least this fraction of the lines of the busiest CPU (1/64). */
+const BUSY_SHARE = 64;
 /** Lines in time order, all more than the reorder window behind the trace, that make a
  *  clock reset (a second recording appended) rather than damage. */
 const CLOCK_RESET_LINES = 16;
@@ -344,8 +346,7 @@ export class TextIngest {
 
   private noteLineCpu(cpu: number, s: string, start: number, end: number): void {
     const n = ++this.linesOnCpu[cpu];
-    if (n > MIN_LINES_OF_CPU) return;
-    if (n === MIN_LINES_OF_CPU) { this.fewLines.delete(cpu); return; }
+    if (n >= MIN_LINES_OF_CPU) return;
     let kept = this.fewLines.get(cpu);
     if (kept === undefined) { kept = []; this.fewLines.set(cpu, kept); }
     kept.push({ file: this.file, line: this.lineNo, reason: '', text: s.slice(start, Math.min(end, start + 200)) });
@@ -357,9 +358,13 @@ export class TextIngest {
    *  least 8) is damage. Damaged lines are reported and their events left out (canonical.ts
    *  drops events of CPUs >= cpus). */
   private settleCpus(): void {
-    let maxBusy = -1, maxLine = -1;
+    let maxBusy = -1, maxLine = -1, most = 0;
+    for (let c = 0; c <= this.maxCpu && c < MAX_CPUS; c++) most = Math.max(most, this.linesOnCpu[c]);
+    // Busy: named on enough lines, absolutely and next to the busiest CPU (damage that
+    // repeats one wrong number over a long trace still stays far below the real CPUs).
+    const busyLines = Math.max(MIN_LINES_OF_CPU, most / BUSY_SHARE);
     for (let c = 0; c <= this.maxCpu && c < MAX_CPUS; c++) {
-      if (this.linesOnCpu[c] >= MIN_LINES_OF_CPU) maxBusy = c;
+      if (this.linesOnCpu[c] >= busyLines) maxBusy = c;
       if (this.linesOnCpu[c] > 0) maxLine = c;
     }
     const declared = this.cpus;
@@ -368,7 +373,7 @@ export class TextIngest {
       if (maxBusy >= declared) {
         this.cpus = maxBusy + 1;
         const extra = [];
-        for (let c = declared; c <= maxBusy; c++) if (this.linesOnCpu[c] >= MIN_LINES_OF_CPU) extra.push(c);
+        for (let c = declared; c <= maxBusy; c++) if (this.linesOnCpu[c] >= busyLines) extra.push(c);
         this.warnings.push(`the header declares ${declared} CPUs (#P counts the online ones) but lines name CPU ${extra.join(', ')}: simulating ${this.cpus} CPUs`);
       }
       limit = this.cpus;
@@ -380,7 +385,7 @@ export class TextIngest {
       this.maxCpu = keep;
     }
     for (const [cpu, kept] of this.fewLines) {
-      if (cpu < limit) continue;
+      if (cpu < limit || this.linesOnCpu[cpu] >= busyLines) continue;
       const n = this.linesOnCpu[cpu];
       this.skippedLines += n;
       for (const k of kept) {
