@@ -7,13 +7,19 @@ import { TraceError } from './trace/input.ts';
 import { UsageError } from './commands/util.ts';
 import * as inspect from './commands/inspect.ts';
 import * as workloads from './commands/workloads.ts';
+import * as strategies from './commands/strategies.ts';
+import * as generate from './commands/generate.ts';
+import * as record from './commands/record.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
 /** Commands, in the order `--help` lists them. */
 const COMMANDS: { register(program: Command): void }[] = [
   inspect,
+  generate,
+  strategies,
   workloads,
+  record,
 ];
 
 export function buildProgram(): Command {
