@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { TraceError } from './trace/input.ts';
 import { UsageError } from './commands/util.ts';
+import { helpRequest, writeHelpCache } from '../bin/help-cache.mjs';
 import * as inspect from './commands/inspect.ts';
 import * as workloads from './commands/workloads.ts';
 import * as strategies from './commands/strategies.ts';
@@ -32,6 +33,25 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** Every text the bin shim may answer from its memo, rendered by parsing the same argv
+ *  the user would type into a program whose output is captured. */
+export async function renderHelpTexts(): Promise<Record<string, string>> {
+  const capture = async (args: string[]): Promise<string> => {
+    let out = '';
+    const program = buildProgram();
+    const quiet = (c: Command): void => {
+      c.configureOutput({ writeOut: (s) => { out += s; }, writeErr: (s) => { out += s; } });
+      for (const sub of c.commands) quiet(sub);
+    };
+    quiet(program);
+    try { await program.parseAsync(['node', 'tlbsim', ...args]); } catch (e) { if (!(e instanceof CommanderError)) throw e; }
+    return out;
+  };
+  const texts: Record<string, string> = { '': await capture(['--help']), '--version': await capture(['--version']) };
+  for (const c of buildProgram().commands) texts[c.name()] = await capture([c.name(), '--help']);
+  return texts;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
@@ -40,6 +60,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) {
       // Help and version exit 0; wrong usage exits 2 (commander printed the message).
+      if (e.exitCode === 0 && helpRequest(argv.slice(2)) !== null) writeHelpCache(await renderHelpTexts());
       return e.exitCode === 0 ? 0 : 2;
     }
     if (e instanceof TraceError) { process.stderr.write(`tlbsim: ${e.message}\n`); return 1; }
