@@ -74,6 +74,10 @@ class Renderer {
   private readonly finalComm = new Map<number, string>();
   private readonly tgid = new Map<number, number>();
   private readonly cpuMm: number[] = [];
+  /** A sched_process_exec line waiting for the teardown of the old mm (see render). */
+  private readonly heldExec: string[] = [];
+  private heldTid = -1;
+  private heldOldMm = -1;
   constructor(tasks: readonly TaskInfo[], private readonly opts: Required<FtraceWriteOptions>) {
     for (const t of tasks) {
       this.finalComm.set(t.tid, t.comm);
@@ -102,6 +106,14 @@ class Renderer {
   render(kind: number, time: number, cpu: number, tid: number, mm: number, a: number, b: number, c: number,
     out: string[]): [number, number] {
     const line = (flags: string, payload: string) => out.push(this.prefix(tid, cpu, time, flags) + payload);
+    // The kernel tears the old mm down inside exec (exec_mmap -> mmput -> exit_mmap and its
+    // flush) before sched_process_exec fires, so a real trace prints those first; the
+    // generators emit exec first. Hold the exec line until the old mm's teardown is written.
+    if (this.heldExec.length > 0) {
+      const teardown = tid === this.heldTid && mm === this.heldOldMm
+        && (kind === EventKind.exit_mmap || kind === EventKind.flush_request);
+      if (!teardown) this.finish(out);
+    }
     switch (kind) {
       case EventKind.switch: {
         const state = c === PrevState.blocked ? 'S' : c === PrevState.dead ? 'Z' : 'R';
@@ -122,6 +134,9 @@ class Renderer {
         this.comm.set(tid, comm);
         this.cpuMm[cpu] = mm;
         line('.....', `sched_process_exec: filename=/usr/bin/${comm} pid=${tid} old_pid=${tid}`);
+        this.heldExec.push(out.pop()!);
+        this.heldTid = tid;
+        this.heldOldMm = a;
         return [1, 0];
       }
       case EventKind.exit:
@@ -168,6 +183,14 @@ class Renderer {
         out.push(`# tlbsim: ${EVENT_KIND_NAMES[kind] ?? kind} time=${time} cpu=${cpu} tid=${tid} mm=${mm} a=${a} b=${b} c=${c}`);
         return [0, 1];
     }
+  }
+
+  /** Write out a held exec line (at the next unrelated event and at the end). */
+  finish(out: string[]): void {
+    for (const l of this.heldExec) out.push(l);
+    this.heldExec.length = 0;
+    this.heldTid = -1;
+    this.heldOldMm = -1;
   }
 }
 
@@ -221,6 +244,9 @@ export async function writeFtrace(source: EventSource, sink: (chunk: string) => 
       if (buf.length >= CHUNK_CHARS) { await sink(buf); buf = ''; }
     }
   }
+  scratch.length = 0;
+  r.finish(scratch);
+  for (const l of scratch) buf += l + '\n';
   if (buf.length > 0) await sink(buf);
   if (written !== eventLines) throw new Error(`internal: the event source changed between passes (${eventLines} then ${written} lines)`);
   return { eventLines, commentLines };
