@@ -74,16 +74,19 @@ export interface RecordResult {
 
 const DEFAULT_TRACEFS = '/sys/kernel/tracing';
 
-/** Where tracefs is mounted, or null. */
-export function findTracefs(): string | null {
-  const candidates = [DEFAULT_TRACEFS, '/sys/kernel/debug/tracing'];
+/** Mount points of tracefs listed in /proc/mounts (readable or not). */
+function tracefsMounts(): string[] {
   try {
-    for (const line of readFileSync('/proc/mounts', 'utf8').split('\n')) {
-      const f = line.split(' ');
-      if (f[2] === 'tracefs' && f[1]) candidates.unshift(f[1].replace(/\\040/g, ' '));
-    }
-  } catch { /* not Linux: nothing is found below either */ }
-  for (const c of candidates) if (existsSync(join(c, 'events')) && existsSync(join(c, 'instances'))) return c;
+    return readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' '))
+      .filter((f) => f[2] === 'tracefs' && f[1]).map((f) => f[1].replace(/\\040/g, ' '));
+  } catch { return []; }
+}
+
+/** Where a usable (readable) tracefs is mounted, or null. */
+export function findTracefs(): string | null {
+  for (const c of [...tracefsMounts(), DEFAULT_TRACEFS, '/sys/kernel/debug/tracing']) {
+    if (canRead(join(c, 'events')) && existsSync(join(c, 'instances'))) return c;
+  }
   return null;
 }
 
@@ -102,7 +105,9 @@ export function ensureTracefs(explicit?: string): string {
   const found = findTracefs();
   if (found) return found;
   if (!isRoot()) {
-    throw new RecordError(`tracefs is not mounted (or not readable) and mounting it needs root: run tlbsim record with sudo, or as root: mount -t tracefs nodev ${DEFAULT_TRACEFS}`);
+    const mounted = tracefsMounts()[0];
+    if (mounted) throw new RecordError(`record needs root: tracefs at ${mounted} is not readable by this user (run it with sudo)`);
+    throw new RecordError(`tracefs is not mounted and mounting it needs root: run tlbsim record with sudo, or as root: mount -t tracefs nodev ${DEFAULT_TRACEFS}`);
   }
   if (!existsSync(DEFAULT_TRACEFS)) throw new RecordError(`${DEFAULT_TRACEFS} does not exist: this kernel has no tracefs (CONFIG_TRACING), so it cannot be recorded`);
   const r = spawnSync('mount', ['-t', 'tracefs', 'nodev', DEFAULT_TRACEFS], { encoding: 'utf8' });
