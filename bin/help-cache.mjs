@@ -41,7 +41,7 @@ export function helpCacheKey() {
   files.sort();
   const h = createHash('sha256');
   for (const f of files) {
-    try { const st = statSync(f); h.update(`${f}\0${st.size}\0${st.mtimeMs}\n`); } catch { h.update(`${f}\0missing\n`); }
+    try { const st = statSync(f); h.update(`${f}\0${st.size}\0${Math.trunc(st.mtimeMs)}\n`); } catch { h.update(`${f}\0missing\n`); }
   }
   const out = process.stdout;
   h.update(`${process.version}\0${out.isTTY ? `tty${out.columns}` : 'pipe'}\0${process.env.NO_COLOR ?? ''}\0${process.env.FORCE_COLOR ?? ''}`);
