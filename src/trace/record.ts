@@ -140,26 +140,41 @@ function put(path: string, value: string): void {
   }
 }
 
-/** Wait for `child`, forwarding signals sent to tlbsim, and remember that they came. */
-function waitForCommand(child: ChildProcess, what: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; interrupted: NodeJS.Signals | null }> {
-  return new Promise((resolve, reject) => {
-    let interrupted: NodeJS.Signals | null = null;
-    const onSignal = (sig: NodeJS.Signals) => {
-      // A terminal's Ctrl-C reaches the whole process group, the command included; a kill
-      // aimed at tlbsim alone does not, so pass it on. The trace so far is still saved.
-      if (interrupted && sig === interrupted) return;
-      interrupted = sig;
-      if (child.exitCode === null && child.signalCode === null) child.kill(sig);
-    };
-    const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-    for (const s of signals) process.on(s, onSignal);
-    const done = () => { for (const s of signals) process.off(s, onSignal); };
-    child.once('error', (e: NodeJS.ErrnoException) => {
-      done();
-      reject(new RecordError(e.code === 'ENOENT' ? `cannot run "${what}": command not found` : `cannot run "${what}": ${e.message}`));
+/** SIGINT/SIGTERM/SIGHUP while recording: remembered, passed on to the running command,
+ *  and never fatal to tlbsim, so that the trace so far is saved and the instance removed.
+ *  Installed before anything is set up in tracefs and removed when all is cleaned up. */
+class SignalGuard {
+  interrupted: NodeJS.Signals | null = null;
+  private child: ChildProcess | null = null;
+  private static readonly SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  private readonly onSignal = (sig: NodeJS.Signals) => {
+    // A terminal's Ctrl-C reaches the whole process group, the command included; a kill
+    // aimed at tlbsim alone does not, so pass it on once.
+    const again = this.interrupted === sig;
+    this.interrupted ??= sig;
+    const c = this.child;
+    if (!again && c && c.exitCode === null && c.signalCode === null) c.kill(sig);
+  };
+
+  constructor() { for (const s of SignalGuard.SIGNALS) process.on(s, this.onSignal); }
+  release(): void { for (const s of SignalGuard.SIGNALS) process.off(s, this.onSignal); }
+
+  /** Throws if a signal came before the command could start. */
+  check(): void {
+    if (this.interrupted) throw new RecordError(`interrupted (${this.interrupted}) before the command started; nothing recorded`);
+  }
+
+  /** Wait for `child` to end; signals that arrive meanwhile are passed on to it. */
+  wait(child: ChildProcess, what: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; interrupted: NodeJS.Signals | null }> {
+    this.child = child;
+    return new Promise((resolve, reject) => {
+      child.once('error', (e: NodeJS.ErrnoException) => {
+        this.child = null;
+        reject(new RecordError(e.code === 'ENOENT' ? `cannot run "${what}": command not found` : `cannot run "${what}": ${e.message}`));
+      });
+      child.once('exit', (code, signal) => { this.child = null; resolve({ code, signal, interrupted: this.interrupted }); });
     });
-    child.once('exit', (code, signal) => { done(); resolve({ code, signal, interrupted }); });
-  });
+  }
 }
 
 /** Copy `from` (a stream of trace text) to `output` (gzipped if .gz) via a temporary file;
@@ -239,6 +254,24 @@ class Instance {
   }
 }
 
+/** Instances named tlbsim-PID whose process is gone (a tlbsim record killed with SIGKILL,
+ *  which no handler sees): stop and remove them, so they do not trace forever. */
+export function removeOrphanInstances(tracefs: string, note: (line: string) => void): string[] {
+  const removed: string[] = [];
+  let names: string[];
+  try { names = readdirSync(join(tracefs, 'instances')); } catch { return removed; }
+  for (const name of names) {
+    const m = /^tlbsim-(\d+)$/.exec(name);
+    if (!m || Number(m[1]) === process.pid) continue;
+    try { process.kill(Number(m[1]), 0); continue; } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ESRCH') continue; }
+    const dir = join(tracefs, 'instances', name);
+    try { writeFileSync(join(dir, 'tracing_on'), '0'); rmdirSync(dir); } catch { continue; }
+    removed.push(dir);
+    note(`removed ${dir}, left behind by a tlbsim record that was killed`);
+  }
+  return removed;
+}
+
 function lostInBuffer(dir: string): number {
   let lost = 0;
   try {
@@ -260,8 +293,11 @@ async function recordTracefs(options: RecordOptions): Promise<RecordResult> {
   if (essentialMissing.length > 0) throw new RecordError(`this kernel has no ${essentialMissing.join(', ')} tracepoint: tlbsim cannot replay without it`);
   for (const e of missing) note(`event ${e} is not available on this kernel; recording without it`);
 
-  const inst = new Instance(tracefs, `tlbsim-${process.pid}`);
+  removeOrphanInstances(tracefs, note);
+  const guard = new SignalGuard();
+  let inst: Instance | null = null;
   try {
+    inst = new Instance(tracefs, `tlbsim-${process.pid}`);
     const I = inst.dir;
     put(join(I, 'tracing_on'), '0');
     put(join(I, 'buffer_size_kb'), String(options.bufferKb ?? 16384));
@@ -274,9 +310,10 @@ async function recordTracefs(options: RecordOptions): Promise<RecordResult> {
     put(join(I, 'tracing_on'), '1');
 
     const [cmd, ...args] = options.command;
-    let status: Awaited<ReturnType<typeof waitForCommand>>;
+    guard.check();
+    let status: Awaited<ReturnType<SignalGuard['wait']>>;
     try {
-      status = await waitForCommand(spawn(cmd, args, { stdio: 'inherit' }), cmd);
+      status = await guard.wait(spawn(cmd, args, { stdio: 'inherit' }), cmd);
     } finally {
       put(join(I, 'tracing_on'), '0');
     }
@@ -287,7 +324,8 @@ async function recordTracefs(options: RecordOptions): Promise<RecordResult> {
       lines: saved.lines, bytes: saved.bytes, missingEvents: missing, lostEvents,
     };
   } finally {
-    inst.remove();
+    inst?.remove();
+    guard.release();
   }
 }
 
@@ -299,12 +337,13 @@ async function recordPerf(options: RecordOptions): Promise<RecordResult> {
   const { present, missing } = tracefs ? availableEvents(tracefs) : { present: [...TRACE_EVENTS], missing: [] };
   for (const e of missing) options.note?.(`event ${e} is not available on this kernel; recording without it`);
   const data = join(dirname(options.output), `.${basename(options.output)}.${process.pid}.perf.data`);
+  const guard = new SignalGuard();
   try {
     const args = ['record', '-a', '-o', data, ...present.flatMap((e) => ['-e', e.replace('/', ':')]), '--', ...options.command];
     let stderr = '';
     const child = spawn('perf', args, { stdio: ['inherit', 'inherit', 'pipe'] });
     child.stderr!.on('data', (d: Buffer) => { process.stderr.write(d); stderr = (stderr + d.toString()).slice(-4096); });
-    const status = await waitForCommand(child, 'perf');
+    const status = await guard.wait(child, 'perf');
     if (!existsSync(data)) {
       throw new RecordError(`perf record failed (exit ${status.code ?? status.signal}): ${lastLine(stderr) || 'no perf.data written'}`);
     }
@@ -323,6 +362,7 @@ async function recordPerf(options: RecordOptions): Promise<RecordResult> {
   } finally {
     rmSync(data, { force: true });
     rmSync(`${data}.old`, { force: true });
+    guard.release();
   }
 }
 
@@ -341,13 +381,14 @@ async function recordTraceCmd(options: RecordOptions): Promise<RecordResult> {
   const keepDat = options.output.endsWith('.dat');
   const dat = keepDat ? join(dirname(options.output), `.${basename(options.output)}.${process.pid}.tmp`)
     : join(dirname(options.output), `.${basename(options.output)}.${process.pid}.dat`);
+  const guard = new SignalGuard();
   try {
     const args = ['record', '-o', dat, ...(options.bufferKb ? ['-b', String(options.bufferKb)] : []),
       ...(options.clock ? ['-C', options.clock] : []), ...present.flatMap((e) => ['-e', e.replace('/', ':')]), '--', ...options.command];
     let stderr = '';
     const child = spawn('trace-cmd', args, { stdio: ['inherit', 'inherit', 'pipe'] });
     child.stderr!.on('data', (d: Buffer) => { process.stderr.write(d); stderr = (stderr + d.toString()).slice(-4096); });
-    const status = await waitForCommand(child, 'trace-cmd');
+    const status = await guard.wait(child, 'trace-cmd');
     if (!existsSync(dat) || statSync(dat).size === 0) {
       const hint = /enable ftrace|ftrace_enabled/i.test(stderr)
         ? ' (trace-cmd could not write /proc/sys/kernel/ftrace_enabled; plain `tlbsim record` uses tracefs directly and works here)' : '';
@@ -373,5 +414,6 @@ async function recordTraceCmd(options: RecordOptions): Promise<RecordResult> {
     };
   } finally {
     rmSync(dat, { force: true });
+    guard.release();
   }
 }

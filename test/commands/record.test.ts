@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { EventKind, eventsOf, openTrace } from '../../src/trace/index.ts';
@@ -81,8 +81,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     for (let i = 0; i < 600 && sleepPid === 0; i++) {
       await new Promise((r) => setTimeout(r, 50));
       if (!instances().includes(instanceOf(child.pid))) continue;
-      const kids = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim();
-      if (kids) sleepPid = Number(kids.split(' ')[0]);
+      // (tsx's esbuild service is a child too: look for the command by name.)
+      for (const kid of readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(' ')) {
+        if (kid && readFileSync(`/proc/${kid}/comm`, 'utf8').trim() === 'sleep') sleepPid = Number(kid);
+      }
     }
     assert.ok(sleepPid > 0, 'the command started');
     child.kill(signal);
@@ -95,6 +97,37 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     noTemporaries();
   });
 }
+
+test('record cleans up when interrupted while it sets the instance up', { skip: SKIP }, async () => {
+  const path = out('.txt');
+  const child = spawn(process.execPath, [BIN, 'record', '-o', path, '--', 'sleep', '60'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  for (let i = 0; i < 3000 && !instances().includes(instanceOf(child.pid)); i++) await new Promise((r) => setTimeout(r, 2));
+  child.kill('SIGINT');
+  const code = await exited;
+  // Before the command started: nothing recorded (1); after: it was stopped and saved (130).
+  assert.ok(code === 1 || code === 130, `exit ${code}: ${stderr}`);
+  if (code === 1) assert.match(stderr, /interrupted \(SIGINT\) before the command started; nothing recorded/);
+  assert.ok(!instances().includes(instanceOf(child.pid)), 'instance removed');
+  noTemporaries();
+});
+
+test('record removes instances left by a tlbsim record that was killed (SIGKILL cannot be caught)', { skip: SKIP }, () => {
+  // A pid that is certainly gone: a process that has exited and been reaped.
+  const gone = spawnSync('true').pid!;
+  const orphan = join(tracefs!, 'instances', `tlbsim-${gone}`);
+  mkdirSync(orphan);
+  try {
+    const r = recordSync(['-o', out('.txt'), '--', '/bin/true']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, new RegExp(`note: removed ${orphan}, left behind by a tlbsim record that was killed`));
+    assert.ok(!existsSync(orphan));
+  } finally {
+    if (existsSync(orphan)) rmdirSync(orphan);
+  }
+});
 
 test('record: a command that cannot be run exits 1, writes nothing and leaves no instance', { skip: SKIP }, () => {
   const path = out('.txt');
