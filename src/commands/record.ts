@@ -25,8 +25,8 @@ export function register(program: Command): void {
     .description('run a command and record the kernel events tlbsim replays (tracefs instance; or --with trace-cmd|perf)')
     .argument('<command...>', 'the command to run and its arguments, after --')
     .requiredOption('-o, --output <file>', 'trace file to write (.gz to compress; with trace-cmd, .dat keeps the binary trace.dat)')
-    .option('--with <tool>', 'recorder: tracefs (a private instance, the default), trace-cmd, or perf', 'tracefs')
-    .option('--buffer-kb <kb>', 'ring buffer per CPU in KiB (tracefs, trace-cmd)', undefined)
+    .option('--with <tool>', 'tracefs: copy a private instance\'s text (default); trace-cmd: the same instance through trace-cmd extract/report; perf: perf record -a + perf script', 'tracefs')
+    .option('--buffer-kb <kb>', 'ring buffer per CPU in KiB (tracefs, trace-cmd; default 16384)')
     .option('--no-tgid', 'do not turn on record-tgid (tracefs)')
     .option('--clock <clock>', 'trace_clock to use (tracefs, trace-cmd; default: the kernel\'s, local)')
     .option('--tracefs <dir>', 'where tracefs is mounted (default: from /proc/mounts, else mounted at /sys/kernel/tracing)')
@@ -38,6 +38,7 @@ export function register(program: Command): void {
       'Examples:',
       '  sudo tlbsim record -o build.txt.gz -- make -j8',
       '  sudo tlbsim record -o pp.txt -- ./pingpong 2000 0 && tlbsim inspect pp.txt',
+      '  sudo tlbsim record --with trace-cmd -o run.dat -- ./madvthreads 2 3000',
       '  sudo tlbsim record --with perf -o perf.txt -- ./madvthreads 2 3000',
     ].join('\n'))
     .action(async (command: string[], opts: RecordCliOptions) => {

@@ -5,9 +5,10 @@
 // <tracefs>/instances/ (so the top-level buffer and anybody else's tracing are left
 // alone), record-tgid on, the events enabled, the buffer cleared, tracing on only while the
 // command runs, the instance's `trace` file copied to the output, the instance removed, also
-// when the command fails, when tlbsim is interrupted, or when copying fails. `perf` runs
-// `perf record -a` + `perf script`; `trace-cmd` runs `trace-cmd record` + `trace-cmd report`
-// (or keeps the trace.dat when the output ends in .dat).
+// when the command fails, when tlbsim is interrupted, or when copying fails. `trace-cmd`
+// records the same instance and converts it with `trace-cmd extract` + `trace-cmd report`
+// (or keeps the trace.dat when the output ends in .dat). `perf` runs `perf record -a` +
+// `perf script`.
 //
 // The command is started with spawn, never through a shell: its arguments reach it as given.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -285,7 +286,12 @@ function lostInBuffer(dir: string): number {
   return lost;
 }
 
-async function recordTracefs(options: RecordOptions): Promise<RecordResult> {
+/** How the stopped instance becomes the output file: by default its `trace` text is copied. */
+type SaveInstance = (instanceDir: string, instanceName: string) => Promise<{ lines: number; bytes: number }>;
+
+const copyTraceText = (output: string): SaveInstance => (dir) => saveText(createReadStream(join(dir, 'trace')), output);
+
+async function recordTracefs(options: RecordOptions, tool: RecordTool = 'tracefs', save: SaveInstance = copyTraceText(options.output)): Promise<RecordResult> {
   const note = options.note ?? (() => {});
   const tracefs = ensureTracefs(options.tracefs);
   const { present, missing } = availableEvents(tracefs);
@@ -318,9 +324,9 @@ async function recordTracefs(options: RecordOptions): Promise<RecordResult> {
       put(join(I, 'tracing_on'), '0');
     }
     const lostEvents = lostInBuffer(I);
-    const saved = await saveText(createReadStream(join(I, 'trace')), options.output);
+    const saved = await save(I, basename(I));
     return {
-      tool: 'tracefs', output: options.output, exitCode: status.code, signal: status.signal, interrupted: status.interrupted,
+      tool, output: options.output, exitCode: status.code, signal: status.signal, interrupted: status.interrupted,
       lines: saved.lines, bytes: saved.bytes, missingEvents: missing, lostEvents,
     };
   } finally {
@@ -373,47 +379,48 @@ function lastLine(text: string): string {
 
 // ---------------------------------------------------------------- trace-cmd
 
+/** Run a tool to completion, collecting the tail of its stderr; RecordError if it fails. */
+function runTool(tool: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let stderr = '';
+    const child = spawn(tool, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4096); });
+    child.once('error', (e) => reject(new RecordError(`cannot run ${tool}: ${e.message}`)));
+    child.once('close', (code) => (code === 0 ? resolve()
+      : reject(new RecordError(`${tool} ${args[0]} failed (exit ${code}): ${lastLine(stderr) || 'no message'}`))));
+  });
+}
+
+/** trace-cmd: the events are recorded in a private tracefs instance as above, then
+ *  `trace-cmd extract -B` turns the instance into a trace.dat (and removes it), and
+ *  `trace-cmd report` into text unless the output ends in .dat. `trace-cmd record` itself
+ *  is not used: it insists on writing /proc/sys/kernel/ftrace_enabled, which some kernels
+ *  refuse (traces/real/README.md), and extract gives the same file. */
 async function recordTraceCmd(options: RecordOptions): Promise<RecordResult> {
   if (!toolAvailable('trace-cmd')) throw new RecordError('trace-cmd is not installed (Debian/Ubuntu: apt-get install trace-cmd); or record through tracefs (leave out --with)');
-  const tracefs = options.tracefs ?? findTracefs();
-  const { present, missing } = tracefs ? availableEvents(tracefs) : { present: [...TRACE_EVENTS], missing: [] };
-  for (const e of missing) options.note?.(`event ${e} is not available on this kernel; recording without it`);
   const keepDat = options.output.endsWith('.dat');
-  const dat = keepDat ? join(dirname(options.output), `.${basename(options.output)}.${process.pid}.tmp`)
-    : join(dirname(options.output), `.${basename(options.output)}.${process.pid}.dat`);
-  const guard = new SignalGuard();
-  try {
-    const args = ['record', '-o', dat, ...(options.bufferKb ? ['-b', String(options.bufferKb)] : []),
-      ...(options.clock ? ['-C', options.clock] : []), ...present.flatMap((e) => ['-e', e.replace('/', ':')]), '--', ...options.command];
-    let stderr = '';
-    const child = spawn('trace-cmd', args, { stdio: ['inherit', 'inherit', 'pipe'] });
-    child.stderr!.on('data', (d: Buffer) => { process.stderr.write(d); stderr = (stderr + d.toString()).slice(-4096); });
-    const status = await guard.wait(child, 'trace-cmd');
-    if (!existsSync(dat) || statSync(dat).size === 0) {
-      const hint = /enable ftrace|ftrace_enabled/i.test(stderr)
-        ? ' (trace-cmd could not write /proc/sys/kernel/ftrace_enabled; plain `tlbsim record` uses tracefs directly and works here)' : '';
-      throw new RecordError(`trace-cmd record failed (exit ${status.code ?? status.signal}): ${lastLine(stderr) || 'no trace.dat written'}${hint}`);
+  const dat = join(dirname(options.output), `.${basename(options.output)}.${process.pid}.dat`);
+  const save: SaveInstance = async (_dir, name) => {
+    try {
+      await runTool('trace-cmd', ['extract', '-B', name, '-o', dat]);
+      if (keepDat) {
+        renameSync(dat, options.output);
+        return { lines: 0, bytes: statSync(options.output).size };
+      }
+      const report = spawn('trace-cmd', ['report', '-i', dat], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let reportErr = '';
+      report.stderr!.on('data', (d: Buffer) => { reportErr = (reportErr + d.toString()).slice(-4096); });
+      const exited = new Promise<number | null>((r) => report.once('close', (c) => r(c)));
+      const saved = await saveText(report.stdout!, options.output);
+      const code = await exited;
+      if (code !== 0) {
+        rmSync(options.output, { force: true });
+        throw new RecordError(`trace-cmd report failed (exit ${code}): ${lastLine(reportErr)}`);
+      }
+      return saved;
+    } finally {
+      rmSync(dat, { force: true });
     }
-    if (keepDat) {
-      renameSync(dat, options.output);
-      return {
-        tool: 'trace-cmd', output: options.output, exitCode: status.code, signal: status.signal, interrupted: status.interrupted,
-        lines: 0, bytes: statSync(options.output).size, missingEvents: missing, lostEvents: 0,
-      };
-    }
-    const report = spawn('trace-cmd', ['report', '-i', dat], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let reportErr = '';
-    report.stderr!.on('data', (d: Buffer) => { reportErr = (reportErr + d.toString()).slice(-4096); });
-    const exited = new Promise<number | null>((r) => report.once('close', (c) => r(c)));
-    const saved = await saveText(report.stdout!, options.output);
-    const code = await exited;
-    if (code !== 0) throw new RecordError(`trace-cmd report failed (exit ${code}): ${lastLine(reportErr)}`);
-    return {
-      tool: 'trace-cmd', output: options.output, exitCode: status.code, signal: status.signal, interrupted: status.interrupted,
-      lines: saved.lines, bytes: saved.bytes, missingEvents: missing, lostEvents: 0,
-    };
-  } finally {
-    rmSync(dat, { force: true });
-    guard.release();
-  }
+  };
+  return recordTracefs(options, 'trace-cmd', save);
 }
