@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { TraceError } from './trace/input.ts';
 import { UsageError } from './commands/util.ts';
+import { red } from './commands/style.ts';
 import { helpRequest, writeHelpCache } from '../bin/help-cache.mjs';
 import * as inspect from './commands/inspect.ts';
 import * as workloads from './commands/workloads.ts';
@@ -28,7 +29,8 @@ export function buildProgram(): Command {
     .description('Replay kernel traces through a simulated x86 machine under every Linux TLB-flush strategy')
     .version(pkg.version)
     .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(`${red(text.trimEnd(), process.stderr)}\n`) });
   for (const c of COMMANDS) c.register(program);
   return program;
 }
@@ -64,8 +66,8 @@ export async function main(argv: string[]): Promise<number> {
       if (e.exitCode === 0 && helpRequest(argv.slice(2)) !== null) writeHelpCache(await renderHelpTexts());
       return e.exitCode === 0 ? 0 : 2;
     }
-    if (e instanceof TraceError) { process.stderr.write(`tlbsim: ${e.message}\n`); return 1; }
-    if (e instanceof UsageError) { process.stderr.write(`tlbsim: ${e.message}\n`); return e.exitCode; }
+    if (e instanceof TraceError) { process.stderr.write(`${red('tlbsim:', process.stderr)} ${e.message}\n`); return 1; }
+    if (e instanceof UsageError) { process.stderr.write(`${red('tlbsim:', process.stderr)} ${e.message}\n`); return e.exitCode; }
     throw e;
   }
 }

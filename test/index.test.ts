@@ -11,7 +11,7 @@ test('the package name resolves to src/index.ts for scripts', () => {
 });
 
 test('the contract names of cli.md are exported', () => {
-  const metrics = METRICS.map((m) => m.name);
+  const metrics: string[] = METRICS.map((m) => m.name);
   for (const m of ['context_switches', 'cr3_writes', 'cr3_flushes', 'full_flushes', 'page_flushes', 'flush_requests', 'ipis_sent',
     'ipis_to_lazy', 'ipis_to_stale', 'tlb_misses', 'atomic_ops', 'initiator_wait_ns', 'overhead_ns', 'coherence_violations', 'iteration_ns']) {
     assert.ok(metrics.includes(m), m);

@@ -1,5 +1,6 @@
 // `tlbsim strategies [--json]`: the registered TLB-flush strategies, oldest kernel first.
 import type { Command } from 'commander';
+import { bold, red } from './style.ts';
 
 export interface StrategyListing { name: string; title: string; kernel: string; description: string; safe: boolean }
 
@@ -13,7 +14,7 @@ export function strategiesText(list: readonly StrategyListing[], unsafeWhen: Rea
   const width = Math.max(...list.map((s) => s.name.length));
   const lines: string[] = [];
   for (const s of list) {
-    lines.push(`${s.name.padEnd(width)}  ${s.safe ? 'safe  ' : 'UNSAFE'}  ${s.title}`);
+    lines.push(`${bold(s.name.padEnd(width))}  ${s.safe ? 'safe  ' : red('UNSAFE')}  ${s.title}`);
     const indent = ' '.repeat(width + 10);
     lines.push(`${indent}${s.description}`);
     lines.push(`${indent}kernel: ${s.kernel}`);
