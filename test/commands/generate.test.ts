@@ -41,7 +41,8 @@ for (const ext of ['.csv', '.csv.gz']) {
       const path = out(ext);
       const r = tlbsim(['generate', name, ...sets.flatMap((s) => ['--set', s]), '-o', path]);
       assert.equal(r.status, 0, r.stderr);
-      assert.match(r.stderr, new RegExp(`wrote \\d+ events .* to ${path.replace(/[.]/g, '\\.')}`));
+      // One line, no progress bar (stderr is not a terminal).
+      assert.match(r.stderr, new RegExp(`^tlbsim: wrote \\d+ events \\(\\d+ rows of tlbsim CSV(, gzipped)?\\) of workload:${name}:\\S+ to ${path.replace(/[.]/g, '\\.')}\\n$`));
       if (ext.endsWith('.gz')) assert.ok(gunzipSync(readFileSync(path)).toString().startsWith('# tlbsim-trace v1'));
       const want = await generated(`workload:${name}:${sets.join(',')}`);
       const got = await readBack(path);
