@@ -12,7 +12,7 @@
 //
 // The command is started with spawn, never through a shell: its arguments reach it as given.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, createReadStream, createWriteStream, existsSync, readFileSync, readdirSync, rmdirSync, statSync, writeFileSync, mkdirSync, rmSync, renameSync } from 'node:fs';
+import { accessSync, chownSync, constants, createReadStream, createWriteStream, existsSync, readFileSync, readdirSync, rmdirSync, statSync, writeFileSync, mkdirSync, rmSync, renameSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -221,9 +221,18 @@ export async function recordTrace(options: RecordOptions): Promise<RecordResult>
   if (options.command.length === 0) throw new RecordError('no command to record (give it after --, e.g. tlbsim record -o t.txt -- ./workload)');
   checkOutput(options.output);
   const tool = options.tool ?? 'tracefs';
-  if (tool === 'perf') return recordPerf(options);
-  if (tool === 'trace-cmd') return recordTraceCmd(options);
-  return recordTracefs(options);
+  const result = tool === 'perf' ? await recordPerf(options)
+    : tool === 'trace-cmd' ? await recordTraceCmd(options) : await recordTracefs(options);
+  giveToSudoUser(result.output);
+  return result;
+}
+
+/** Under sudo, the trace belongs to the user who asked for it, not to root (so that they
+ *  can overwrite it next time without sudo). */
+function giveToSudoUser(path: string): void {
+  const uid = Number(process.env.SUDO_UID), gid = Number(process.env.SUDO_GID);
+  if (!isRoot() || !Number.isInteger(uid) || !Number.isInteger(gid) || uid <= 0) return;
+  try { chownSync(path, uid, gid); } catch { /* e.g. a filesystem without ownership: leave it */ }
 }
 
 // ---------------------------------------------------------------- tracefs

@@ -23,8 +23,8 @@ const instanceOf = (pid: number | undefined) => `tlbsim-${pid}`;
 const instances = () => (tracefs ? readdirSync(join(tracefs, 'instances')) : []);
 const noTemporaries = () => assert.deepEqual(readdirSync(tmp).filter((f) => f.startsWith('.')), [], 'no temporary files left');
 
-function recordSync(args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, 'record', ...args], { encoding: 'utf8', cwd: ROOT });
+function recordSync(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [BIN, 'record', ...args], { encoding: 'utf8', cwd: ROOT, env: { ...process.env, ...env } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, pid: r.pid };
 }
 
@@ -56,10 +56,12 @@ test('record (tracefs) writes a trace tlbsim reads, exits with the command\'s st
   noTemporaries();
 });
 
-test('record -o x.txt.gz compresses; --no-tgid leaves record-tgid off', { skip: SKIP }, async () => {
+test('record -o x.txt.gz compresses; --no-tgid leaves record-tgid off; under sudo the file is the user\'s', { skip: SKIP }, async () => {
   const path = out('.txt.gz');
-  const r = recordSync(['-o', path, '--no-tgid', '--buffer-kb', '2048', '--', '/bin/true']);
+  const r = recordSync(['-o', path, '--no-tgid', '--buffer-kb', '2048', '--', '/bin/true'], { SUDO_UID: '65534', SUDO_GID: '65533' });
   assert.equal(r.status, 0, r.stderr);
+  assert.equal(statSync(path).uid, 65534);
+  assert.equal(statSync(path).gid, 65533);
   const text = gunzipSync(readFileSync(path)).toString();
   assert.match(text, /^# tracer: nop\n/);
   assert.doesNotMatch(text, /TGID/);
