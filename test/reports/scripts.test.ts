@@ -70,7 +70,7 @@ test('reports/sweep.ts writes the CSV, the Vega-Lite spec and an SVG chart for e
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /wrote .*sweep\.csv/);
   const [header, ...lines] = readFileSync(join(out, 'sweep.csv'), 'utf8').trim().split('\n');
-  assert.equal(header, 'workload,cpus,strategy,iteration_ns,ipis_sent,ipis_per_iteration');
+  assert.equal(header, 'workload,cpus,strategy,iteration_ns,ipis_sent,csd_queued,ipis_per_iteration,cross_calls_per_iteration');
   assert.equal(lines.length, 2 * cpus.length * 2);
   const rows = lines.map((l) => l.split(','));
   for (const row of rows) {
@@ -81,10 +81,11 @@ test('reports/sweep.ts writes the CSV, the Vega-Lite spec and an SVG chart for e
   for (const row of rows.filter((x) => x[0] === 'madv-threads')) {
     const n = Number(row[1]);
     if (n === 1) assert.equal(Number(row[4]), 0, row.join());
-    else assert.ok(Number(row[5]) >= n - 1, row.join());
+    else assert.ok(Number(row[7]) >= n - 1, row.join());
+    assert.ok(Number(row[4]) <= Number(row[5]), `an IPI carries at least one cross-call: ${row.join()}`);
   }
   const spec = JSON.parse(readFileSync(join(out, 'sweep.vl.json'), 'utf8'));
-  assert.equal(spec.data.values.length, 2 * lines.length);
+  assert.equal(spec.data.values.length, 3 * lines.length);
   const svg = readFileSync(join(out, 'sweep.svg'), 'utf8');
   assert.match(svg, /^<svg /);
   for (const s of ['linux-4.13', 'linux-6.18', 'madv-threads', 'wis-tlb-flush2']) assert.ok(svg.includes(s), s);
