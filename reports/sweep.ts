@@ -92,8 +92,10 @@ const spec: vl.TopLevelSpec = {
     mark: { type: 'line', point: true },
     encoding: {
       x: { field: 'cpus', type: 'quantitative', scale: { type: 'log', base: 2 }, title: 'CPUs (one thread each)' },
-      y: { field: 'value', type: 'quantitative', title: null },
-      color: { field: 'strategy', type: 'nominal', sort: strategies },
+      // symlog: the values span 0 to millions across machine sizes and strategies.
+      y: { field: 'value', type: 'quantitative', title: null, scale: { type: 'symlog', zero: false } },
+      // 20 colours: eleven strategies must not share one.
+      color: { field: 'strategy', type: 'nominal', sort: strategies, scale: { scheme: 'tableau20' } },
       tooltip: [{ field: 'strategy' }, { field: 'cpus' }, { field: 'value', format: ',.1f' }],
     },
   },
