@@ -315,8 +315,17 @@ async function recordTracefs(options: RecordOptions, tool: RecordTool = 'tracefs
     inst = new Instance(tracefs, `tlbsim-${process.pid}`);
     const I = inst.dir;
     put(join(I, 'tracing_on'), '0');
-    put(join(I, 'buffer_size_kb'), String(options.bufferKb ?? 16384));
-    if (options.clock) put(join(I, 'trace_clock'), options.clock);
+    try {
+      put(join(I, 'buffer_size_kb'), String(options.bufferKb ?? 16384));
+    } catch (e) {
+      if (e instanceof RecordError && /ENOMEM/.test(e.message)) throw new RecordError(`the kernel cannot allocate ${options.bufferKb ?? 16384} KiB of ring buffer per CPU; ask for less with --buffer-kb`);
+      throw e;
+    }
+    if (options.clock) {
+      const clocks = readFileSync(join(I, 'trace_clock'), 'utf8').replace(/[[\]]/g, '').trim().split(/\s+/);
+      if (!clocks.includes(options.clock)) throw new RecordError(`unknown trace clock "${options.clock}" (this kernel has: ${clocks.join(', ')})`);
+      put(join(I, 'trace_clock'), options.clock);
+    }
     const tgidOption = join(I, 'options', 'record-tgid');
     if (existsSync(tgidOption)) put(tgidOption, options.tgid === false ? '0' : '1');
     else if (options.tgid !== false) note('this kernel has no record-tgid option for instances; tlbsim will infer thread groups from forks');

@@ -116,6 +116,18 @@ test('record cleans up when interrupted while it sets the instance up', { skip: 
   noTemporaries();
 });
 
+test('record: an unknown trace clock or an impossible buffer is refused in one line, nothing left behind', { skip: SKIP }, () => {
+  const clock = recordSync(['--clock', 'sundial', '-o', out('.txt'), '--', '/bin/true']);
+  assert.equal(clock.status, 1);
+  assert.match(clock.stderr, /^tlbsim: unknown trace clock "sundial" \(this kernel has: .*\blocal\b.*\)\n$/);
+  assert.ok(!instances().includes(instanceOf(clock.pid)));
+  const buffer = recordSync(['--buffer-kb', '99999999999', '-o', out('.txt'), '--', '/bin/true']);
+  assert.equal(buffer.status, 1);
+  assert.match(buffer.stderr, /^tlbsim: the kernel cannot allocate 99999999999 KiB of ring buffer per CPU; ask for less with --buffer-kb\n$/);
+  assert.ok(!instances().includes(instanceOf(buffer.pid)));
+  noTemporaries();
+});
+
 test('record removes instances left by a tlbsim record that was killed (SIGKILL cannot be caught)', { skip: SKIP }, () => {
   // A pid that is certainly gone: a process that has exited and been reaped.
   const gone = spawnSync('true').pid!;
