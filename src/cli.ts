@@ -7,6 +7,7 @@ import { TraceError } from './trace/input.ts';
 import { UsageError } from './commands/util.ts';
 import { red } from './commands/style.ts';
 import { helpRequest, writeHelpCache } from '../bin/help-cache.mjs';
+import * as calibrate from './commands/calibrate.ts';
 import * as inspect from './commands/inspect.ts';
 import * as workloads from './commands/workloads.ts';
 import * as strategies from './commands/strategies.ts';
@@ -19,6 +20,7 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 const COMMANDS: { register(program: Command): void }[] = [
   inspect,
   generate,
+  calibrate,
   strategies,
   workloads,
   record,

@@ -12,7 +12,7 @@ import {
 } from './metrics.ts';
 import type { CostProfile } from './profiles.ts';
 import type { FlushClassCounts, RunResult } from './result.ts';
-import { metaOf, type Strategy, type StrategyDefinition } from './strategy.ts';
+import { metaOf, type Strategy, type StrategyDefinition, type StrategyMeta } from './strategy.ts';
 
 export interface SimOptions {
   /** Model a working set touched at every switch into a user task (real traces carry no
@@ -25,6 +25,10 @@ const IPI_KIND_NAMES = ['real', 'flushCall', 'flushQueued', 'otherCall'];
 export class Simulator {
   readonly m: Machine;
   readonly s: Strategy;
+  /** The definition's metadata: a script that defines a strategy by reusing a registered
+   *  class (defineStrategy({ name, ..., create: (m) => new Linux618(m) })) is reported
+   *  under its own name, not the class's. */
+  private readonly meta: StrategyMeta;
   readonly info: TraceInfo;
   private readonly profileName: string;
   private readonly traced: boolean;
@@ -40,6 +44,13 @@ export class Simulator {
   // tasks: state 0 unknown, 1 alive (counted in mm_users), 2 dead
   private tidState = new Uint8Array(1024);
   private tidMm = new Int32Array(1024);
+  // Critical path of iteration_ns: delay a task inherited from the CPU it was switched in
+  // on (the task before it finished late by its own delay). A task's delay = overhead
+  // charged to it + inherited delay.
+  private tidInherited = new Float64Array(1024);
+  /** Trace time at which the last non-idle task left each CPU, and that task's delay. */
+  private readonly cpuFreeT: Float64Array;
+  private readonly cpuFreeDelay: Float64Array;
   // per mm: last user-code event, last flush request, start of teardown (group-dead exit)
   private mmLastUser = new Float64Array(64).fill(-1);
   private mmLastFlush = new Float64Array(64).fill(-1);
@@ -63,16 +74,22 @@ export class Simulator {
   constructor(info: TraceInfo, def: StrategyDefinition, profile: CostProfile, opts: SimOptions = {}) {
     this.info = info;
     const accesses = info.countsByKind?.access ?? 0;
-    this.implicit = opts.implicitAccess ?? (accesses === 0 && profile.workingSetPages > 0);
+    // The implicit working set stands in for the accesses a recorded trace cannot show.
+    // A synthetic workload declares every access it makes (ping-pong with pages=0 touches
+    // none on purpose), so it never gets one.
+    this.implicit = opts.implicitAccess ?? (accesses === 0 && info.format !== 'workload' && profile.workingSetPages > 0);
     this.ws = profile.workingSetPages;
     this.m = new Machine(info.cpus, profile, { implicitAccess: this.implicit, firstNs: info.firstNs, lastNs: info.lastNs });
     this.s = def.create(this.m);
+    this.meta = metaOf(def);
     this.m.strategy = this.s;
     this.profileName = profile.name;
     this.traced = info.tracedFlushRequests;
     this.hasExitMmap = (info.countsByKind?.exit_mmap ?? 0) > 0;
     this.booted = new Uint8Array(this.m.nCpu);
     this.pendTd = new Int32Array(this.m.nCpu).fill(-1);
+    this.cpuFreeT = new Float64Array(this.m.nCpu);
+    this.cpuFreeDelay = new Float64Array(this.m.nCpu);
     if (this.implicit) this.notes.push(`no access events: each switch into a user task touches workingSetPages=${this.ws} pages (assumption)`);
     if (this.traced) this.notes.push('flush requests come from the recorded tlb_flush records; local-only teardown flushes (printed only as reason 0) are supplied at exit_mmap');
   }
@@ -84,6 +101,30 @@ export class Simulator {
     while (cap <= tid) cap *= 2;
     const s = new Uint8Array(cap); s.set(this.tidState); this.tidState = s;
     const m = new Int32Array(cap); m.set(this.tidMm); this.tidMm = m;
+    const d = new Float64Array(cap); d.set(this.tidInherited); this.tidInherited = d;
+  }
+
+  /** How late `tid` runs against the trace clock: the overhead charged to it plus the delay
+   *  it inherited by being switched in on a CPU whose previous task finished late. */
+  private taskDelay(tid: number): number {
+    const inherited = tid > 0 && tid < this.tidInherited.length ? this.tidInherited[tid] : 0;
+    return this.m.taskOverhead(tid) + inherited;
+  }
+
+  /** CPU serialisation: a task switched in cannot start before the CPU's previous (non-idle)
+   *  task has finished, and that task finished late by its own delay. The idle gap in
+   *  between absorbs as much of it as it lasts. This is how overhead charged to one side
+   *  of a same-CPU ping-pong lengthens the other side's round trip. */
+  private passDelay(cpu: number, prev: number, next: number): void {
+    const now = this.m.now;
+    if (prev > 0) { this.cpuFreeT[cpu] = now; this.cpuFreeDelay[cpu] = this.taskDelay(prev); }
+    if (next <= 0) return;
+    const late = this.cpuFreeDelay[cpu] - (now - this.cpuFreeT[cpu]);
+    const own = this.taskDelay(next);
+    if (late > own) {
+      if (next >= this.tidInherited.length) this.growTid(next);
+      this.tidInherited[next] += late - own;
+    }
   }
 
   private growMmLocal(mm: number): void {
@@ -155,6 +196,7 @@ export class Simulator {
     const m = this.m, s = this.s;
     m.inc(MI.context_switches, cpu);
     const prevUser = m.curTaskMm[cpu] !== 0;
+    this.passDelay(cpu, m.curTid[cpu], tid);
     m.curTid[cpu] = tid;
     if (nextMm === 0) {
       // next is a kernel thread or idle: it borrows prev->active_mm (enter_lazy_tlb)
@@ -394,7 +436,7 @@ export class Simulator {
   private onIteration(tid: number, t: number): void {
     if (this.iterTid < 0) this.iterTid = tid;
     if (tid !== this.iterTid) return;
-    const o = this.m.taskOverhead(tid);
+    const o = this.taskDelay(tid);
     if (this.iterN === 0) { this.iterT0 = t; this.iterO0 = o; }
     this.iterT1 = t; this.iterO1 = o;
     this.iterN++;
@@ -434,7 +476,7 @@ export class Simulator {
     const byKind: Record<string, number> = {};
     this.obsKinds.forEach((v, k) => { if (v > 0) byKind[IPI_KIND_NAMES[k]] = v; });
     return {
-      strategy: metaOf(this.s.meta),
+      strategy: this.meta,
       profile: this.profileName,
       input: this.info.source,
       cpus: m.nCpu,

@@ -68,7 +68,9 @@ export class Linux618 extends Linux513 {
       if (next !== INIT_MM && !m.cpumaskTest(cpu, next, cpu)) m.cpumaskSet(cpu, next);
       gen = m.readMmGen(cpu, next);
       code = chooseNewAsid(m, cpu, next, gen, this.invlpgb);
-      // NOTE: prev's mm_cpumask bit is not cleared (6.14+).
+      // prev's mm_cpumask bit is left set (209954cbc7d0): clearing it on every switch made
+      // the mask's cache line bounce between CPUs; a stale bit is cleared later by the
+      // reason-5 path, when a freed-tables flush or the once-a-second trim reaches it.
     }
     this.loadMm(cpu, next, code, gen);
   }
@@ -149,8 +151,7 @@ export class Linux618 extends Linux513 {
     if (this.invlpgb) {
       // batch->unmapped_pages: invlpgb_flush_all_nonglobals(), no IPIs
       m.batchAddPending(cpu);
-      m.invlpgbFlushAllNonglobals(cpu);
-      m.tlbsync(cpu);
+      m.invlpgbFlushAllNonglobals(cpu); // includes its TLBSYNC
       return;
     }
     super.batchFlush(cpu, req);

@@ -1,10 +1,8 @@
-// The scripts in reports/ run as a user runs them (npx tsx reports/NAME.ts ...), with small
-// parameters, and their output is checked against the library they are written with.
+// reports/custom-strategy.ts as a user runs it (npx tsx reports/custom-strategy.ts ...), with
+// small inputs; its output is checked against the library it is written with.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openInput, replay } from '../../src/index.ts';
 
@@ -61,39 +59,4 @@ test('reports/custom-strategy.ts replays its two strategies next to the built-in
   const w = tables.get(workload)!;
   assert.ok(w.get('linux-6.18-ipi-lazy')!.ipis_to_lazy > 100, JSON.stringify(w.get('linux-6.18-ipi-lazy')));
   assert.ok(w.get('linux-6.18-never-lazy')!.cr3_writes > w.get('linux-6.18')!.cr3_writes);
-});
-
-test('reports/sweep.ts writes the CSV, the Vega-Lite spec and an SVG chart for each workload and machine size', () => {
-  const out = mkdtempSync(join(tmpdir(), 'tlbsim-sweep-'));
-  const cpus = [1, 2, 4];
-  const r = script('sweep.ts', ['--cpus', cpus.join(','), '--iterations', '20', '--strategies', 'linux-4.13,linux-6.18', '--workers', '1', '--out', out]);
-  assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /wrote .*sweep\.csv/);
-  const [header, ...lines] = readFileSync(join(out, 'sweep.csv'), 'utf8').trim().split('\n');
-  assert.equal(header, 'workload,cpus,strategy,iteration_ns,ipis_sent,csd_queued,ipis_per_iteration,cross_calls_per_iteration');
-  assert.equal(lines.length, 2 * cpus.length * 2);
-  const rows = lines.map((l) => l.split(','));
-  for (const row of rows) {
-    assert.ok(['madv-threads', 'wis-tlb-flush2'].includes(row[0]), row.join());
-    assert.ok(Number(row[3]) > 0, `iteration_ns of ${row.join()}`);
-  }
-  // madv-threads: every iteration's flush reaches each of the cpus-1 spinning threads' CPUs.
-  for (const row of rows.filter((x) => x[0] === 'madv-threads')) {
-    const n = Number(row[1]);
-    if (n === 1) assert.equal(Number(row[4]), 0, row.join());
-    else assert.ok(Number(row[7]) >= n - 1, row.join());
-    assert.ok(Number(row[4]) <= Number(row[5]), `an IPI carries at least one cross-call: ${row.join()}`);
-  }
-  const spec = JSON.parse(readFileSync(join(out, 'sweep.vl.json'), 'utf8'));
-  assert.equal(spec.data.values.length, 3 * lines.length);
-  const svg = readFileSync(join(out, 'sweep.svg'), 'utf8');
-  assert.match(svg, /^<svg /);
-  for (const s of ['linux-4.13', 'linux-6.18', 'madv-threads', 'wis-tlb-flush2']) assert.ok(svg.includes(s), s);
-  assert.ok(existsSync(join(out, 'sweep.csv')));
-});
-
-test('reports/sweep.ts rejects a bad parameter with one line', () => {
-  const r = script('sweep.ts', ['--cpus', 'many']);
-  assert.equal(r.status, 2);
-  assert.equal(r.stderr, 'sweep: --cpus: "many" is not a list of positive integers\n');
 });
