@@ -56,5 +56,8 @@ export { recordTrace, TRACE_EVENTS, RecordError, type RecordOptions, type Record
 // ---- validation against the recorded kernel: added on merge by its owner.
 // export { ... } from './validate/index.ts';   // validation engineer
 
-// ---- calibration against published numbers: added on merge by its owner.
-// export { ... } from './calibrate/index.ts';  // calibration engineer
+// ---- calibration against published numbers (calibration.md; reports/calibration.ts)
+export {
+  calibrate, calibrationJson, calibrationText, calibrationMarkdown, withinTolerance, CALIBRATION_TARGETS, TOLERANCE,
+  type CalibrationTarget, type CalibrationRow, type CalibrationDetail, type CalibrationResult, type CalibrateOptions,
+} from './calibrate/index.ts';

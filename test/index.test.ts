@@ -21,7 +21,7 @@ test('the contract names of cli.md are exported', () => {
   const workloads = listWorkloads().map((w) => w.name);
   for (const w of ['ping-pong', 'madv-dontneed-switch', 'pthread-mmap', 'madv-threads', 'wis-tlb-flush2', 'wis-context-switch1',
     'fork-churn', 'ptwalk-sync']) assert.ok(workloads.includes(w), w);
-  for (const name of ['openTrace', 'generateWorkload', 'getProfile', 'PROFILES', 'KernelStrategy', 'recordTrace', 'writeTraceCsv', 'writeFtraceFile']) {
+  for (const name of ['openTrace', 'generateWorkload', 'getProfile', 'PROFILES', 'KernelStrategy', 'recordTrace', 'writeTraceCsv', 'writeFtraceFile', 'calibrate']) {
     assert.ok(name in tlbsim, name);
   }
 });
