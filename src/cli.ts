@@ -13,12 +13,14 @@ import * as workloads from './commands/workloads.ts';
 import * as strategies from './commands/strategies.ts';
 import * as generate from './commands/generate.ts';
 import * as record from './commands/record.ts';
+import * as validate from './commands/validate.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
 /** Commands, in the order `--help` lists them. */
 const COMMANDS: { register(program: Command): void }[] = [
   inspect,
+  validate,
   generate,
   calibrate,
   strategies,

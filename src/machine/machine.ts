@@ -64,6 +64,15 @@ export interface RO { readonly [i: number]: number; readonly length: number }
 const NM = METRIC_COUNT;
 const I_OVH = MI.overhead_ns;
 
+/** Observes what the modelled kernel would print, as it happens (validate --explain).
+ *  Null on every normal replay: the hot path pays one null check per traced record. */
+export interface MachineTap {
+  /** A tlb:tlb_flush record the modelled kernel prints on `cpu`. */
+  flush(cpu: number, reason: number, pages: number): void;
+  /** A real IPI (ipi_send_cpu) from `from` to `to` for a cross-call of `purpose`. */
+  ipi(from: number, to: number, purpose: number): void;
+}
+
 export interface MachineOptions {
   /** Treat each switch into a user task as touching profile.workingSetPages pages. */
   implicitAccess?: boolean;
@@ -87,6 +96,10 @@ export class Machine {
   now = 0;
   /** Index of the event being replayed in the whole stream. */
   eventIndex = 0;
+  /** The CPU whose code runs now: the event's CPU, or a cross-call target while its
+   *  handler runs. Only the tap reads it. */
+  execCpu = 0;
+  tap: MachineTap | null = null;
 
   // ---------------------------------------------------------------- counters
   readonly metrics = new Float64Array(NM);
@@ -103,6 +116,10 @@ export class Machine {
   readonly predFlushPages = new Float64Array(6);
   /** Predicted ipi_send_cpu / ipi_send_cpumask events (sends with >= 1 real IPI). */
   predIpiSends = 0;
+  /** While set (the simulator replays a context switch the recording lost), tlb_flush
+   *  records are not predicted: the recording cannot show them either. */
+  traceMuted = false;
+  mutedFlushRecords = 0;
   violationCount = 0;
   readonly vIndex = new Float64Array(MAX_VIOLATIONS_KEPT);
   readonly vKind = new Uint8Array(MAX_VIOLATIONS_KEPT);
@@ -295,6 +312,8 @@ export class Machine {
 
   /** A tlb:tlb_flush event the modelled kernel would emit here. */
   traceFlush(reason: number, pages: number): void {
+    if (this.traceMuted) { this.mutedFlushRecords++; return; }
+    if (this.tap !== null) this.tap.flush(this.execCpu, reason, pages);
     const cls = pages === -1 ? 0 : pages === 0 ? 2 : 1;
     this.predFlush[reason * 3 + cls]++;
     if (pages > 0) this.predFlushPages[reason] += pages;
@@ -507,6 +526,11 @@ export class Machine {
     this.lineAtomic(this.mmLineOwner, this.mmLineReader, mm * 3, cpu);
     this.inc(MI.cpumask_atomics, cpu);
     bitSet(this.mmMask, mm * this.words, cpu);
+  }
+
+  /** Initial state, no cost: mm_cpumask(mm) holds every CPU. */
+  presetCpumaskAll(mm: number): void {
+    for (let c = 0; c < this.nCpu; c++) bitSet(this.mmMask, mm * this.words, c);
   }
 
   /** cpumask_clear_cpu(cpu, mm_cpumask(mm)): lock btr by `cpu` on its own bit. */
@@ -841,6 +865,7 @@ export class Machine {
       let lat = p.ipiDeliverNs;
       if (empty) {
         real++;
+        if (this.tap !== null) this.tap.ipi(cpu, c, purpose);
         this.inc(MI.ipis_sent, cpu);
         if (idle) { this.inc(MI.ipis_to_idle, cpu); lat += p.ipiIdleWakeNs; }
       } else {
@@ -858,8 +883,11 @@ export class Machine {
         this.defer(c, req, ackAt, ackAt + this.estimateFlushNs(req));
         lat += copied;
       } else {
+        const exec = this.execCpu;
+        this.execCpu = c;
         if (purpose === IpiPurpose.flush && req !== null) this.strategy.onFlushIpi(c, req);
         else this.strategy.onIpi(c, purpose, mm);
+        this.execCpu = exec;
         this.lineStore(this.cpuLineOwner, this.cpuLineReader, c * 5 + 2, c);
         lat += this.cpuOverhead(c) - t0;
       }
@@ -912,7 +940,10 @@ export class Machine {
     const saved = this.now;
     if (this.pendDone[i] > this.now) this.now = this.pendDone[i];
     const t0 = this.cpuOverhead(cpu);
+    const exec = this.execCpu;
+    this.execCpu = cpu;
     this.strategy.onFlushIpi(cpu, req);
+    this.execCpu = exec;
     this.inc(MI.ipi_handler_ns, cpu, this.cpuOverhead(cpu) - t0);
     this.now = saved;
     // remove k, keeping order

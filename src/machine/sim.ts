@@ -4,7 +4,7 @@
 // where the kernel calls the x86 code. Observed events (what the recorded kernel did) are
 // counted here and never reach the strategy.
 import {
-  EventKind, FlushFlags, IpiKind, flushOrigin, type EventBatch, type TraceInfo,
+  EventKind, FlushFlags, FlushOrigin, IpiKind, flushOrigin, type EventBatch, type TraceInfo,
 } from '../trace/event.ts';
 import { Machine } from './machine.ts';
 import {
@@ -21,6 +21,9 @@ export interface SimOptions {
 }
 
 const IPI_KIND_NAMES = ['real', 'flushCall', 'flushQueued', 'otherCall'];
+/** csd_queue_cpu and the ipi_send_cpu of the same smp_call_function_many_cond() are
+ *  printed about 1 us apart (traces/real); 20 us leaves room for a slow VM. */
+const CSD_IPI_WINDOW_NS = 20_000;
 
 export class Simulator {
   readonly m: Machine;
@@ -36,6 +39,9 @@ export class Simulator {
   private readonly implicit: boolean;
   private readonly ws: number;
   private readonly booted: Uint8Array;
+  /** Per mm: it existed before the recording and has not been flushed yet (traced
+   *  requests only). */
+  private preexisting = new Uint8Array(64);
   /** An mm whose exit_mmap was seen while the current task still ran it (exec of 6.18
    *  prints exit_mmap of the old mm before sched_process_exec): torn down at the task's
    *  exec / exit / switch. -1: none. */
@@ -61,6 +67,14 @@ export class Simulator {
   private obsOther = 0;
   private obsSends = 0;
   private obsTargets = 0;
+  /** Real IPIs that carried a TLB flush: an ipi_send_* to a target right after the same
+   *  sender queued flush_tlb_func for it (csd_queue_cpu). Per sender x target, the time of
+   *  the last such csd not yet followed by an IPI (-1: none). */
+  private readonly obsCsdAt: Float64Array;
+  private obsFlushSends = 0;
+  /** The trace recorded csd_queue_cpu for flush_tlb_func (6.5+ with the csd events on). */
+  private readonly csdRecorded: boolean;
+  private obsFlushTargets = 0;
   private readonly obsKinds = new Float64Array(4);
   // iteration marks
   private iterTid = -1;
@@ -88,6 +102,8 @@ export class Simulator {
     this.hasExitMmap = (info.countsByKind?.exit_mmap ?? 0) > 0;
     this.booted = new Uint8Array(this.m.nCpu);
     this.pendTd = new Int32Array(this.m.nCpu).fill(-1);
+    this.obsCsdAt = new Float64Array(this.m.nCpu * this.m.nCpu).fill(-1);
+    this.csdRecorded = (info.observedIpis?.byKind?.flushQueued ?? 0) > 0;
     this.cpuFreeT = new Float64Array(this.m.nCpu);
     this.cpuFreeDelay = new Float64Array(this.m.nCpu);
     if (this.implicit) this.notes.push(`no access events: each switch into a user task touches workingSetPages=${this.ws} pages (assumption)`);
@@ -132,14 +148,19 @@ export class Simulator {
     while (cap <= mm) cap *= 2;
     const g = (a: Float64Array) => { const b = new Float64Array(cap).fill(-1); b.set(a); return b; };
     this.mmLastUser = g(this.mmLastUser); this.mmLastFlush = g(this.mmLastFlush); this.mmTdStart = g(this.mmTdStart);
+    const pre = new Uint8Array(cap); pre.set(this.preexisting); this.preexisting = pre;
   }
 
   /** Make sure mm exists; returns true when it was created now. */
-  private mmEnsure(mm: number): boolean {
+  private mmEnsure(mm: number, fresh = false): boolean {
     if (mm <= 0) return false;
     if (mm >= this.mmLastUser.length) this.growMmLocal(mm);
     const created = this.m.ensureMm(mm);
-    if (created) { this.mmLastUser[mm] = -1; this.mmLastFlush[mm] = -1; this.mmTdStart[mm] = -1; }
+    if (created) {
+      this.mmLastUser[mm] = -1; this.mmLastFlush[mm] = -1; this.mmTdStart[mm] = -1;
+      // Not made by a fork or exec the trace shows: it existed before the recording.
+      this.preexisting[mm] = fresh || !this.traced ? 0 : 1;
+    }
     return created;
   }
 
@@ -175,7 +196,11 @@ export class Simulator {
     }
     if (m.curTid[cpu] === tid) return;
     m.inc(MI.resyncs, cpu);
+    // The recording lost this switch (on the recorded VM, switches out of idle are rarely
+    // printed), and with it the tlb_flush record its switch_mm printed: predict none.
+    m.traceMuted = true;
     this.switchTo(cpu, tid, this.taskMm(tid, mmHint));
+    m.traceMuted = false;
   }
 
   // ------------------------------------------------------------------ scheduler semantics
@@ -261,6 +286,12 @@ export class Simulator {
     if (mm > 0) {
       this.mmEnsure(mm);
       this.mmLastFlush[mm] = this.index;
+      if (this.preexisting[mm]) {
+        // What CPUs the mm ran on before the recording is unknown; its first recorded
+        // request says whether the kernel found another CPU in its mm_cpumask then.
+        this.preexisting[mm] = 0;
+        if (flushOrigin(flags) === FlushOrigin.tracedRemote) this.s.adoptMm?.(mm);
+      }
       // exit_mmap frees every page table: a request made during teardown frees them.
       if (this.mmTdStart[mm] >= 0 || m.mmState[mm] === 2) flags |= FlushFlags.FREED_TABLES;
     }
@@ -272,19 +303,21 @@ export class Simulator {
 
   // ------------------------------------------------------------------ the event loop
 
-  processBatch(b: EventBatch): void {
+  /** Replay events [from, to) of a batch (all of it by default). */
+  processBatch(b: EventBatch, from = 0, to = b.length): void {
     const m = this.m;
-    const n = b.length;
+    const n = to;
     const nCpu = m.nCpu;
     const kind = b.kind, time = b.time, cpuCol = b.cpu, tidCol = b.tid, mmCol = b.mm;
     const A = b.a, B = b.b, C = b.c;
-    for (let i = 0; i < n; i++, this.index++) {
+    for (let i = from; i < n; i++, this.index++) {
       const t = time[i];
       if (t >= m.nextDue) m.runDue(t);
       m.setTime(t, this.index);
       const k = kind[i];
       const cpu = cpuCol[i];
       if (cpu >= nCpu) continue;
+      m.execCpu = cpu;
       switch (k) {
         case EventKind.switch: {
           const prev = tidCol[i];
@@ -319,7 +352,7 @@ export class Simulator {
         }
         case EventKind.fork: {
           const child = A[i], childMm = B[i];
-          if (childMm > 0) this.mmEnsure(childMm);
+          if (childMm > 0) this.mmEnsure(childMm, true);
           if (child > 0 && child < this.tidState.length) this.tidState[child] = 0; // pid reuse
           this.noteTask(child, childMm);
           break;
@@ -346,6 +379,7 @@ export class Simulator {
           // of idle. Reason 0 is printed inside switch_mm, where current is still the
           // previous task, so it says nothing reliable.
           if (r === 1 || r === 5) this.ensureCurrent(cpu, tidCol[i], mmCol[i]);
+          if (r === 4 && !this.csdRecorded) this.obsCsdAt[cpu * nCpu + cpu] = t;
           if (r >= 0 && r <= 5) {
             this.obsFlush[r * 3 + (p === -1 ? 0 : p === 0 ? 2 : 1)]++;
             if (p > 0) this.obsPages[r] += p;
@@ -355,6 +389,19 @@ export class Simulator {
         case EventKind.observed_ipi: {
           const kk = C[i];
           if (kk >= 0 && kk < 4) this.obsKinds[kk]++;
+          const target = A[i];
+          if (target >= 0 && target < nCpu) {
+            // Without csd_queue_cpu records, the send printed right after the sender's
+            // reason-4 record is the flush's (smp_call_function_many_cond follows
+            // native_flush_tlb_multi's trace at once).
+            const at = this.csdRecorded ? cpu * nCpu + target : cpu * nCpu + cpu;
+            if (kk === IpiKind.flushQueued) this.obsCsdAt[at] = t;
+            else if (kk === IpiKind.real && this.obsCsdAt[at] >= 0 && t - this.obsCsdAt[at] <= CSD_IPI_WINDOW_NS) {
+              if (this.csdRecorded || B[i] === 1) this.obsCsdAt[at] = -1;
+              this.obsFlushTargets++;
+              this.obsFlushSends += B[i];
+            }
+          }
           if (kk === IpiKind.real) { this.obsTargets++; this.obsSends += B[i]; }
           break;
         }
@@ -366,7 +413,7 @@ export class Simulator {
   private onExec(cpu: number, tid: number, newMm: number, oldMm: number): void {
     const m = this.m;
     this.ensureCurrent(cpu, tid, oldMm);
-    this.mmEnsure(newMm);
+    this.mmEnsure(newMm, true);
     if (tid >= this.tidState.length) this.growTid(tid);
     if (this.tidState[tid] === 1) {
       const old = this.tidMm[tid];
@@ -487,8 +534,13 @@ export class Simulator {
       timeline: { startNs: m.tlFirst, bucketNs: m.tlBucketNs, metrics: tl },
       violations: { count: m.violationCount, first },
       predicted: { tlbFlush: classes(m.predFlush, m.predFlushPages), ipiSends: m.predIpiSends, ipiTargets: metrics.ipis_sent, csdQueued: metrics.csd_queued },
-      observed: { tlbFlush: classes(this.obsFlush, this.obsPages), ipiSends: this.obsSends, ipiTargets: this.obsTargets, ipiByKind: byKind },
-      notes: [...this.notes],
+      observed: {
+        tlbFlush: classes(this.obsFlush, this.obsPages), ipiSends: this.obsSends, ipiTargets: this.obsTargets, ipiByKind: byKind,
+        flushIpiSends: this.obsFlushSends, flushIpiTargets: this.obsFlushTargets,
+      },
+      notes: m.mutedFlushRecords > 0
+        ? [...this.notes, `${m.mutedFlushRecords} tlb_flush records of ${metrics.resyncs} context switches the recording lost (replayed where the next event shows them) are not predicted`]
+        : [...this.notes],
     };
   }
 }

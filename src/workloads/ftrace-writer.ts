@@ -116,7 +116,7 @@ class Renderer {
     }
     switch (kind) {
       case EventKind.switch: {
-        const state = c === PrevState.blocked ? 'S' : c === PrevState.dead ? 'Z' : 'R';
+        const state = c === PrevState.blocked ? 'S' : c === PrevState.uninterruptible ? 'D' : c === PrevState.dead ? 'Z' : 'R';
         line('d..2.', `sched_switch: prev_comm=${this.commOf(tid, cpu)} prev_pid=${tid} prev_prio=${PRIO} prev_state=${state}`
           + ` ==> next_comm=${this.commOf(a, cpu)} next_pid=${a} next_prio=${PRIO}`);
         this.cpuMm[cpu] = b;

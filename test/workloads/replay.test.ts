@@ -90,8 +90,13 @@ describe('madv-threads replay', () => {
     const m = r.metrics;
     assert.equal(m.global_asids, 1);
     assert.ok(m.tlbsyncs > m.flush_requests / 2, 'most flushes are broadcasts');
-    // Every flush is either an IPI round to the 3 busy CPUs or a broadcast, never both.
-    assert.ok(m.ipis_sent <= (threads - 1) * (m.flush_requests - m.tlbsyncs) + threads, `${m.ipis_sent} IPIs`);
+    // Every flush is either an IPI round to the 3 busy CPUs or a broadcast, except while
+    // the mm is in ASID transition: v6.15 broadcast_tlb_flush() first calls
+    // finish_asid_transition(), which still IPIs the CPUs not yet on the global ASID, so
+    // those few requests do both (two of them in this run).
+    const transitionRounds = 4;
+    assert.ok(m.ipis_sent <= (threads - 1) * (m.flush_requests - m.broadcast_flushes + transitionRounds), `${m.ipis_sent} IPIs`);
+    assert.ok(m.ipis_sent >= (threads - 1) * (m.flush_requests - m.broadcast_flushes - threads), `${m.ipis_sent} IPIs`);
     const ipis = r.timeline.metrics.ipis_sent;
     const lastQuarter = ipis.slice(Math.floor(ipis.length * 0.75), ipis.length - 2);
     assert.equal(lastQuarter.reduce((a, b) => a + b, 0), 0, 'no IPIs late in the run');
