@@ -103,6 +103,8 @@ export class Machine {
   /** Predicted ipi_send_cpu / ipi_send_cpumask events (sends with >= 1 real IPI). */
   predIpiSends = 0;
   violationCount = 0;
+  /** Real IPIs by sender x target: [sender * nCpu + target]. */
+  readonly ipiMatrix: Float64Array;
   readonly vIndex = new Float64Array(MAX_VIOLATIONS_KEPT);
   readonly vKind = new Uint8Array(MAX_VIOLATIONS_KEPT);
   readonly vCpu = new Int32Array(MAX_VIOLATIONS_KEPT);
@@ -200,6 +202,7 @@ export class Machine {
     this.p = profile;
     this.implicitAccess = opts.implicitAccess ?? false;
     this.perCpu = new Float64Array(NM * n);
+    this.ipiMatrix = new Float64Array(n * n);
     TIMELINE_METRICS.forEach((name, i) => { this.tlPos[MI[name]] = i; });
     this.timeline = new Float64Array(TIMELINE_METRICS.length * TIMELINE_BUCKETS);
     const first = opts.firstNs ?? 0, last = opts.lastNs ?? 0;
@@ -328,6 +331,7 @@ export class Machine {
     else if (o < 0 && r >= 0 && r !== cpu) { ns += this.transferNs(r, cpu); this.inc(MI.line_transfers, cpu); }
     owner[idx] = cpu; reader[idx] = -1;
     this.inc(MI.atomic_ops, cpu);
+    this.inc(MI.atomic_ns, cpu, ns);
     this.charge(cpu, ns);
   }
 
@@ -341,7 +345,9 @@ export class Machine {
     const o = owner[idx];
     if (o >= 0 && o !== cpu) {
       this.inc(MI.line_transfers, cpu);
-      this.charge(cpu, this.transferNs(o, cpu));
+      const ns = this.transferNs(o, cpu);
+      this.inc(MI.atomic_ns, cpu, ns);
+      this.charge(cpu, ns);
       owner[idx] = -1;
     }
     reader[idx] = cpu;
@@ -449,6 +455,7 @@ export class Machine {
     this.walkMm[cpu] = mm;
     if (tracked) {
       this.lineStore(this.cpuLineOwner, this.cpuLineReader, cpu * 5 + 4, cpu);
+      this.inc(MI.ptwalk_track_ns, cpu, this.p.ptwalkTrackNs);
       this.charge(cpu, this.p.ptwalkTrackNs);
     }
   }
@@ -689,11 +696,13 @@ export class Machine {
     const r = this.rowFor(cpu, asid);
     if (flush) {
       this.inc(MI.cr3_flushes, cpu);
+      this.inc(MI.cr3_ns, cpu, p.cr3WriteNs + p.cr3FlushExtraNs);
       this.charge(cpu, p.cr3WriteNs + p.cr3FlushExtraNs);
       if (!this.pcid) { for (let i = cpu * NROWS; i < cpu * NROWS + NROWS; i++) this.dropRow(cpu, i); }
       else this.dropRow(cpu, r);
       this.rowMm[r] = mm; this.rowCtx[r] = this.mmCtx[mm]; this.rowFresh[r] = this.truthGen[mm];
     } else {
+      this.inc(MI.cr3_ns, cpu, p.cr3WriteNs);
       this.charge(cpu, p.cr3WriteNs);
       if (this.rowCtx[r] !== this.mmCtx[mm]) {
         if (this.rowMm[r] < 0 && this.rowPages[r] === 0) {
@@ -713,6 +722,7 @@ export class Machine {
   /** flush_tlb_local(): rewrite CR3 with its own value, flushing the current PCID. */
   flushLocalFull(cpu: number): void {
     this.inc(MI.full_flushes, cpu);
+    this.inc(MI.invalidate_ns, cpu, this.p.flushLocalNs);
     this.charge(cpu, this.p.flushLocalNs);
     const r = this._cr3Row[cpu];
     if (!this.pcid) { for (let i = cpu * NROWS; i < cpu * NROWS + NROWS; i++) this.dropRow(cpu, i); }
@@ -725,6 +735,7 @@ export class Machine {
    *  row only if the row was fresh up to the previous request). */
   flushPages(cpu: number, n: number, req: FlushReq): void {
     this.inc(MI.page_flushes, cpu, n);
+    this.inc(MI.invalidate_ns, cpu, n * this.p.invlpgNs);
     this.charge(cpu, n * this.p.invlpgNs);
     const r = this._cr3Row[cpu];
     const drop = Math.min(this.rowPages[r], n * req.stride);
@@ -764,6 +775,7 @@ export class Machine {
   invlpgb(cpu: number, asid: number, req: FlushReq): void {
     const ops = req.full ? 1 : Math.max(1, Math.ceil(req.nr / this.p.invlpgbMaxPages));
     this.inc(MI.broadcast_flushes, cpu, ops);
+    this.inc(MI.invalidate_ns, cpu, ops * this.p.invlpgbNs);
     this.charge(cpu, ops * this.p.invlpgbNs);
     for (let c = 0; c < this.nCpu; c++) {
       const base = c * NROWS;
@@ -785,6 +797,7 @@ export class Machine {
   /** invlpgb_flush_all_nonglobals(): every PCID on every CPU. */
   invlpgbFlushAllNonglobals(cpu: number): void {
     this.inc(MI.broadcast_flushes, cpu);
+    this.inc(MI.invalidate_ns, cpu, this.p.invlpgbNs);
     this.charge(cpu, this.p.invlpgbNs);
     for (let c = 0; c < this.nCpu; c++) {
       for (let r = c * NROWS; r < c * NROWS + NROWS; r++) {
@@ -838,12 +851,14 @@ export class Machine {
       if (empty) {
         real++;
         this.inc(MI.ipis_sent, cpu);
+        this.ipiMatrix[cpu * this.nCpu + c]++;
         if (idle) { this.inc(MI.ipis_to_idle, cpu); lat += p.ipiIdleWakeNs; }
       } else {
         lat = busy; // handled by the interrupt already pending there
       }
       // target: (interrupt entry,) llist_del_all, handler, CSD unlock
       const t0 = this.cpuOverhead(c);
+      this.inc(MI.ipi_ns, c, empty ? p.ipiHandlerNs : p.csdHandleNs);
       this.charge(c, empty ? p.ipiHandlerNs : p.csdHandleNs);
       this.lineAtomic(this.cpuLineOwner, this.cpuLineReader, c * 5 + 3, c);
       this.inc(MI.ipis_received, c);
@@ -865,6 +880,7 @@ export class Machine {
     }
     if (real > 0) {
       this.predIpiSends++;
+      this.inc(MI.ipi_ns, cpu, p.ipiSendNs + (real - 1) * p.ipiSendPerTargetNs);
       this.charge(cpu, p.ipiSendNs + (real - 1) * p.ipiSendPerTargetNs);
     }
     if (targets > 0) {

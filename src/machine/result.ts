@@ -31,6 +31,9 @@ export interface RunResult {
   predicted: { tlbFlush: Record<string, FlushClassCounts>; ipiSends: number; ipiTargets: number; csdQueued: number };
   /** What the recorded kernel printed (observed_* events; never fed to the strategy). */
   observed: { tlbFlush: Record<string, FlushClassCounts>; ipiSends: number; ipiTargets: number; ipiByKind: Record<string, number> };
+  /** Real IPIs by sender and target CPU, non-zero cells only (sparse: machines may have
+   *  hundreds of CPUs). Optional for results built by hand. */
+  ipiMatrix?: { from: number; to: number; count: number }[];
   /** Modelling notes for this run (assumptions that applied). */
   notes: string[];
 }

@@ -446,7 +446,16 @@ export class Simulator {
       violations: { count: m.violationCount, first },
       predicted: { tlbFlush: classes(m.predFlush, m.predFlushPages), ipiSends: m.predIpiSends, ipiTargets: metrics.ipis_sent, csdQueued: metrics.csd_queued },
       observed: { tlbFlush: classes(this.obsFlush, this.obsPages), ipiSends: this.obsSends, ipiTargets: this.obsTargets, ipiByKind: byKind },
+      ipiMatrix: ipiCells(m.ipiMatrix, m.nCpu),
       notes: [...this.notes],
     };
   }
+}
+
+function ipiCells(matrix: Float64Array, nCpu: number): { from: number; to: number; count: number }[] {
+  const out: { from: number; to: number; count: number }[] = [];
+  for (let i = 0; i < matrix.length; i++) {
+    if (matrix[i] > 0) out.push({ from: Math.floor(i / nCpu), to: i % nCpu, count: matrix[i] });
+  }
+  return out;
 }
