@@ -7,12 +7,14 @@ import { TraceError } from './trace/input.ts';
 import { UsageError } from './commands/util.ts';
 import * as inspect from './commands/inspect.ts';
 import * as workloads from './commands/workloads.ts';
+import * as replay from './commands/replay.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
 /** Commands, in the order `--help` lists them. */
 const COMMANDS: { register(program: Command): void }[] = [
   inspect,
+  replay,
   workloads,
 ];
 

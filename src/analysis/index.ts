@@ -9,3 +9,4 @@ export {
 } from './tables.ts';
 export { writeCsvTables, tableToCsv } from './csv.ts';
 export type { AnalysisData, AnalysisInput, ValidationResult, CalibrationResult, ViolationEvent } from './types.ts';
+export { findViolationEvents } from './events.ts';

@@ -55,7 +55,7 @@ export function metricBars(ratios: readonly RatioRow[], strategies: readonly str
         mark: { type: 'bar', tooltip: true },
         encoding: {
           y: { field: 'strategy', type: 'nominal', sort: [...strategies], title: null, axis: { labelFontSize: 10 } },
-          x: { field: 'value', type: 'quantitative', title: null, axis: { format: '.3~s', tickCount: 4 } },
+          x: { field: 'value', type: 'quantitative', title: null, axis: { tickCount: 4, labelExpr: "abs(datum.value) >= 1000 ? format(datum.value, '.3~s') : format(datum.value, '~g')" } },
           color: { field: 'strategy', type: 'nominal', scale: strategyScale(strategies), legend: null },
           opacity: pickOpacity,
           tooltip: [{ field: 'strategy' }, { field: 'metric' }, { field: 'value', format: ',' }, { field: 'ratio', title: 'vs baseline' }],
