@@ -10,3 +10,4 @@ export {
 export { writeCsvTables, tableToCsv } from './csv.ts';
 export type { AnalysisData, AnalysisInput, ValidationResult, CalibrationResult, ViolationEvent } from './types.ts';
 export { findViolationEvents } from './events.ts';
+export { summaryJson, type ReplaySummary } from './summary.ts';

@@ -141,7 +141,7 @@ export async function runReplay(inputs: string[], opts: ReplayCommandOptions): P
   metricsModule = await import('../machine/metrics.ts');
   const { openInput } = await import('../inputs.ts');
   const { replay } = await import('../replay/replay.ts');
-  const { WorkloadError } = await import('../workloads/index.ts');
+  const { WorkloadError } = await import('../workloads/types.ts');
   const { findViolationEvents } = await import('../analysis/events.ts');
 
   const analysed: AnalysisInput[] = [];
@@ -200,7 +200,7 @@ export async function runReplay(inputs: string[], opts: ReplayCommandOptions): P
     process.stderr.write(`csv: ${written.length} tables in ${opts.csv}\n`);
   }
   if (opts.json) {
-    const { summaryJson } = await import('../report/index.ts');
+    const { summaryJson } = await import('../analysis/summary.ts');
     printSafe(JSON.stringify(summaryJson(data), null, 2));
     if (reportPath) process.stderr.write(`report: ${reportPath}\n`);
   } else {

@@ -15,6 +15,9 @@ import {
 } from './charts.ts';
 import { APP_SCRIPT, CSS, esc, fmtCount, inlineScript, jsonForScript, scriptHash } from './html.ts';
 import { renderChart } from './render.ts';
+import { summaryJson } from '../analysis/summary.ts';
+
+export { summaryJson, type ReplaySummary } from '../analysis/summary.ts';
 
 export type { AnalysisData, AnalysisInput, ValidationResult, CalibrationResult, ViolationEvent } from '../analysis/types.ts';
 
@@ -42,13 +45,6 @@ function vegaMin(): string {
     vegaRuntime = readFileSync(`${dirname(entry)}/vega.min.js`, 'utf8');
   }
   return vegaRuntime;
-}
-
-/** The summary the page embeds, in `tlbsim replay --json`'s shape. */
-export function summaryJson(data: AnalysisData): { runs: { input: string; strategy: string; metrics: Record<string, number> }[] } {
-  return {
-    runs: data.inputs.flatMap((i) => i.results.map((r) => ({ input: i.info.source, strategy: r.strategy.name, metrics: { ...r.metrics } }))),
-  };
 }
 
 function fmtMetric(name: string, v: number): string {

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // The HTML report, opened in real headless Chromium (Debian `chromium` + playwright-core):
 // offline, no page errors, one SVG per chart, the summary table equal to the JSON summary,
 // and a trace with hostile task names that cannot run anything.
