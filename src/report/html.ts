@@ -61,6 +61,7 @@ dl.facts dd { margin: 0; }
 table.data { border-collapse: collapse; font-size: 12.5px; font-variant-numeric: tabular-nums; }
 table.data th, table.data td { border-bottom: 1px solid var(--line); padding: 3px 8px; text-align: right; white-space: nowrap; }
 table.data th { background: #f0f2f6; font-weight: 600; vertical-align: bottom; }
+table.summary th { white-space: normal; min-width: 64px; max-width: 96px; line-height: 1.2; }
 table.data th.l, table.data td.l { text-align: left; }
 table.data td.best { background: var(--best); font-weight: 600; }
 table.data td.bad { background: var(--bad); font-weight: 600; }

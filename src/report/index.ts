@@ -76,13 +76,14 @@ function summaryTable(inp: AnalysisInput, baseline: string): string {
       if (r.strategy.name === baseline) ratio = '<span class="r">baseline</span>';
       else if (b !== undefined && b > 0) ratio = `<span class="r">×${(v / b).toFixed(2)}</span>`;
       else if (b === 0 && v === 0) ratio = '<span class="r">×1.00</span>';
-      const cls = m === 'coherence_violations' ? (v > 0 ? 'bad' : '') : best.get(m) === v ? 'best' : '';
+      const limit = best.get(m);
+      const cls = m === 'coherence_violations' ? (v > 0 ? 'bad' : '') : limit !== undefined && v <= limit ? 'best' : '';
       return `<td${cls ? ` class="${cls}"` : ''} data-metric="${m}" data-value="${v}">${fmtMetric(m, v)}${ratio}</td>`;
     }).join('');
     return `<tr data-strategy="${esc(r.strategy.name)}"${r.strategy.name === baseline ? ' class="baseline"' : ''}><td class="l" title="${esc(`${r.strategy.title} — ${r.strategy.kernel}`)}">${esc(r.strategy.name)}</td><td class="l">${r.strategy.safe ? 'yes' : '<b>no</b>'}</td>${cells}</tr>`;
   }).join('\n');
   return `<div class="scroll"><table class="data summary" data-input="${esc(inp.info.source)}"><thead>${head}</thead><tbody>${body}</tbody></table></div>
-<p class="note">Ratios are to <b>${esc(baseline)}</b> on the same input. Green: lowest of the strategies where they differ. Red: coherence violations. Hover a column title for its meaning.</p>`;
+<p class="note">Ratios are to <b>${esc(baseline)}</b> on the same input. Green: lowest (within 0.5 %) where strategies differ. Red: coherence violations. Hover a column title for its meaning.</p>`;
 }
 
 function factsList(inp: AnalysisInput, profileName: string): string {
