@@ -164,12 +164,14 @@ export function ipiHeatmap(rows: readonly IpiMatrixRow[], strategies: readonly s
         width: side, height: side,
         mark: { type: 'rect', tooltip: true },
         encoding: {
-          x: { field: 'to', type: 'ordinal', title: `target ${label}`, scale: { domain }, axis: { labelAngle: 0 } },
-          y: { field: 'from', type: 'ordinal', title: `sender ${label}`, scale: { domain } },
+          x: { field: 'to', type: 'ordinal', title: `target ${label}`, scale: { domain }, axis: { labelAngle: 0, labelOverlap: 'greedy', labelFontSize: 9 } },
+          y: { field: 'from', type: 'ordinal', title: `sender ${label}`, scale: { domain }, axis: { labelOverlap: 'greedy', labelFontSize: 9 } },
           color: { field: 'ipis', type: 'quantitative', scale: { scheme: 'oranges', type: 'sqrt', domainMin: 0 }, title: 'IPIs', legend: { format: ',d', tickCount: 3 } },
           tooltip: [{ field: 'strategy' }, { field: 'from', title: 'sender' }, { field: 'to', title: 'target' }, { field: 'ipis', title: 'IPIs' }],
         },
       },
+      // Axes on every panel: a shared axis under an empty grid cell reads as a broken chart.
+      resolve: { axis: { x: 'independent', y: 'independent' } },
     },
   };
 }

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { buildTables, bestValue, observedPredictedRows, type Tables } from '../analysis/tables.ts';
 import type { AnalysisData, AnalysisInput } from '../analysis/types.ts';
-import { KEY_METRICS, VIOLATION_TEXT, VIOLATION_KINDS, metricDecl, type MetricName } from '../machine/metrics.ts';
+import { KEY_METRICS, MAX_VIOLATIONS_KEPT, VIOLATION_TEXT, VIOLATION_KINDS, metricDecl, type MetricName } from '../machine/metrics.ts';
 import type { CostProfile } from '../machine/profiles.ts';
 import { BASELINE_STRATEGY, CURRENT_STRATEGY } from '../strategies/index.ts';
 import {
@@ -126,10 +126,15 @@ function violationsSection(inp: AnalysisInput, tables: Tables): string {
   const total = inp.results.reduce((a, r) => a + r.violations.count, 0);
   if (total === 0) return '<h3>Coherence violations</h3><p class="note">None: under every strategy, no CPU ran user code with a stale translation or walked freed page tables.</p>';
   const counts = inp.results.filter((r) => r.violations.count > 0).map((r) => `${esc(r.strategy.name)} ${fmtCount(r.violations.count)}`).join(', ');
-  const rows = tables.violations.rows().filter((v) => v.input === inp.info.source).map((v) => `<tr><td class="l">${esc(v.strategy)}</td><td class="l">${esc(v.kind)}</td><td class="wrap">${esc(v.what)}</td><td>${fmtCount(v.event_index)}</td><td>${v.time_ns === null ? '–' : esc(fmtNs(v.time_ns))}</td><td>${v.cpu}</td><td class="l">${esc(v.event)}</td><td class="l">${v.tid === null ? '' : `${esc(v.task)} (${v.tid})`}</td></tr>`).join('');
+  const list = tables.violations.rows().filter((v) => v.input === inp.info.source);
+  const row = (v: (typeof list)[number]) => `<tr><td class="l">${esc(v.strategy)}</td><td class="l" title="${esc(v.what)}">${esc(v.kind)}</td><td>${fmtCount(v.event_index)}</td><td>${v.time_ns === null ? '–' : esc(fmtNs(v.time_ns))}</td><td>${v.cpu}</td><td>${v.mm}</td><td class="l">${esc(v.event)}</td><td class="l">${v.tid === null ? '' : `${esc(v.task)} (${v.tid})`}</td></tr>`;
+  const head = '<thead><tr><th class="l">strategy</th><th class="l">kind</th><th>event #</th><th>time</th><th>CPU</th><th>mm</th><th class="l">event</th><th class="l">task</th></tr></thead>';
+  const SHOWN = 8;
+  const kinds = [...new Set(list.map((v) => v.kind))].map((k) => `<b>${esc(k)}</b>: ${esc(list.find((v) => v.kind === k)!.what)}`).join('; ');
   return `<h3>Coherence violations</h3>
-<p class="note">By strategy: ${counts}. Each strategy keeps its first findings with the event where the checker fired (time from the first event).</p>
-<div class="scroll"><table class="data violations"><thead><tr><th class="l">strategy</th><th class="l">kind</th><th class="l">what</th><th>event #</th><th>time</th><th>CPU</th><th class="l">event</th><th class="l">task</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+<p class="note">By strategy: ${counts}. Each strategy keeps its first ${MAX_VIOLATIONS_KEPT} findings with the event where the checker fired (time from the first event; CPU and mm are where the stale state was). ${kinds}.</p>
+<div class="scroll"><table class="data violations">${head}<tbody>${list.slice(0, SHOWN).map(row).join('')}</tbody></table></div>
+${list.length > SHOWN ? `<details><summary>${list.length - SHOWN} more</summary><div class="scroll"><table class="data violations">${head}<tbody>${list.slice(SHOWN).map(row).join('')}</tbody></table></div></details>` : ''}`;
 }
 
 function calibrationSection(tables: Tables): string {
