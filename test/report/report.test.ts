@@ -157,3 +157,24 @@ test('hostile task names and file name: shown as text, nothing executes', { skip
     await b.close();
   }
 });
+
+test('validation and calibration results, in the shapes of cli.md, are shown when given', async () => {
+  const [real, workload] = await inputs;
+  const validation = { strategy: 'linux-6.18', agreement: 0.875, rows: [{ what: 'tlb_flush reason 3 ranged', observed: 62, predicted: 60, agreement: 0.9677 }] };
+  const calibration = { rows: [
+    { benchmark: 'pcid-v4 ping-pong 512 pages', metric: 'iteration_ns', strategy: 'linux-4.14', baseline: 'linux-4.13', published: 0.64, simulated: 0.65 },
+    { benchmark: '<b>made up</b>', metric: 'iteration_ns', strategy: 'linux-4.20', baseline: 'linux-4.13', published: 0.5, simulated: 1 },
+  ] };
+  const html = await renderReport({ inputs: [{ ...real, validation }, workload], calibration, profile: 'skylake-laptop' }, { interactive: false });
+  const observed = html.slice(html.indexOf('<h3>Observed vs predicted (linux-6.18)</h3>'));
+  assert.match(observed, /overall it is weighted by row size: <b>87\.5 %<\/b>/);
+  assert.match(observed, /<td class="l">tlb_flush reason 3 ranged<\/td><td>62<\/td><td>60<\/td><td class="">96\.8 %<\/td>/);
+  const cal = html.slice(html.indexOf('<section class="extra" id="calibration">'));
+  assert.ok(cal.length > 0 && html.includes('href="#calibration"'));
+  assert.match(cal, /pcid-v4 ping-pong 512 pages<\/td><td class="l">iteration_ns<\/td><td class="l">linux-4\.14<\/td><td class="l">linux-4\.13<\/td><td>0\.64<\/td><td>0\.65<\/td><td class="">\+2 %<\/td>/);
+  assert.match(cal, /&lt;b&gt;made up&lt;\/b&gt;.*<td class="bad">\+100 %<\/td>/);
+  // Without them, neither section appears for a workload-only report.
+  const plain = await renderReport({ inputs: [workload], profile: 'skylake-laptop' }, { interactive: false });
+  assert.ok(!plain.includes('id="calibration"'));
+  assert.ok(!plain.includes('Observed vs predicted'));
+});
