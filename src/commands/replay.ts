@@ -2,6 +2,7 @@
 // optional CSV tables, a summary table (or cli.md's JSON) on stdout.
 import type { Command } from 'commander';
 import { fail, printSafe } from './util.ts';
+import { DEFAULT_PROFILE, PROFILES } from '../machine/profiles.ts';
 import type { RunResult } from '../machine/result.ts';
 import type { CostProfile } from '../machine/profiles.ts';
 import type { AnalysisInput } from '../analysis/types.ts';
@@ -14,7 +15,7 @@ export interface ReplayCommandOptions {
   strategies?: string;
   profile?: string;
   profileFile?: string;
-  cost: string[];
+  cost?: string[];
   output: string;
   csv?: string;
   json?: boolean;
@@ -23,8 +24,8 @@ export interface ReplayCommandOptions {
   report: boolean;
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 /** Resolve strategies and the profile before any input is read, so a typo fails at once. */
@@ -61,7 +62,7 @@ async function resolveOptions(opts: ReplayCommandOptions): Promise<{ strategies:
     } else {
       profile = resolveProfile(opts.profile);
     }
-    const overrides = parseCostAssignments(opts.cost.map((c) => c.replace(/^--set-cost /, '')));
+    const overrides = parseCostAssignments(opts.cost ?? []);
     profile = resolveProfile(profile, overrides);
   } catch (e) {
     if (e instanceof ProfileError) fail(e.message.replace('--set-cost', '--cost'), 2);
@@ -214,14 +215,14 @@ export function register(program: Command): void {
     .description('replay traces or synthetic workloads under each strategy; write an HTML report, CSV tables and a summary')
     .argument('<input...>', 'trace files (ftrace, trace-cmd, perf, tlbsim CSV; plain or .gz) or workload:NAME[:key=value,...]')
     .option('-s, --strategies <list>', 'comma-separated strategy names (default: all; see `tlbsim strategies`)')
-    .option('--profile <name>', 'cost profile: skylake-laptop (default), haswell-server, zen3-server, kvm-guest')
+    .option('--profile <name>', `cost profile: ${Object.keys(PROFILES).join(', ')} (default ${DEFAULT_PROFILE})`)
     .option('--profile-file <json>', 'cost profile from a JSON file (partial; "base": "<profile>" to start from one)')
-    .option('--cost <key=value>', 'override one cost of the profile (repeatable), e.g. --cost ipiSendNs=400', collect, [])
+    .option('--cost <key=value>', 'override one cost of the profile (repeatable), e.g. --cost ipiSendNs=400', collect)
     .option('-o, --output <file>', 'HTML report to write', DEFAULT_REPORT)
     .option('--no-report', 'do not write the HTML report')
     .option('--csv <dir>', 'also write every analysis table as CSV into DIR')
     .option('--json', 'print { runs: [ { input, strategy, metrics } ] } on stdout and nothing else')
-    .option('--workers <n>', 'worker threads (default: one per strategy up to the CPU count; 1 = in-process)')
+    .option('--workers <n>', 'worker threads (default: one per strategy up to the CPU count, in-process for small inputs; 1 = in-process)')
     .option('--baseline <strategy>', 'strategy the ratios are taken against (default linux-4.13)')
     .addHelpText('after', `
 Examples:

@@ -74,7 +74,7 @@ test('profiles and cost overrides change the numbers', async () => {
   const file = join(tmp, 'profile.json');
   writeFileSync(file, JSON.stringify({ base: 'skylake-laptop', cr3WriteNs: 1000 }));
   const o = (j: { runs: { metrics: Record<string, number> }[] }) => j.runs[0].metrics.overhead_ns;
-  const results = await Promise.all([[], ['--profile', 'kvm-guest'], ['--cost', 'cr3WriteNs=1000'], ['--profile-file', file]].map(async (extra) => {
+  const results = await Promise.all([[], ['--profile', 'kvm-guest'], ['--cost', 'cr3WriteNs=1000', '--cost', 'tlbMissNs=4'], ['--profile-file', file]].map(async (extra) => {
     const r = await runAsync('--json', '--no-report', '-s', 'linux-6.18', ...extra, REAL);
     assert.equal(r.status, 0, r.stderr);
     return JSON.parse(r.stdout);
