@@ -25,15 +25,15 @@ export interface RunResult {
   /** Flush latency on the initiator (local work + wait): counts[i] requests took
    *  [lowerNs[i], lowerNs[i+1]) ns. */
   latencyHistogram: { lowerNs: number[]; counts: number[] };
+  /** Real IPIs by sender and target CPU, non-zero cells only (sparse: machines may have
+   *  hundreds of CPUs). Optional for results built by hand. */
+  ipiMatrix?: { from: number; to: number; count: number }[];
   timeline: { startNs: number; bucketNs: number; metrics: Record<string, number[]> };
   violations: { count: number; first: ViolationRecord[] };
   /** tlb:tlb_flush the modelled kernel would have printed, by reason number. */
   predicted: { tlbFlush: Record<string, FlushClassCounts>; ipiSends: number; ipiTargets: number; csdQueued: number };
   /** What the recorded kernel printed (observed_* events; never fed to the strategy). */
   observed: { tlbFlush: Record<string, FlushClassCounts>; ipiSends: number; ipiTargets: number; ipiByKind: Record<string, number> };
-  /** Real IPIs by sender and target CPU, non-zero cells only (sparse: machines may have
-   *  hundreds of CPUs). Optional for results built by hand. */
-  ipiMatrix?: { from: number; to: number; count: number }[];
   /** Modelling notes for this run (assumptions that applied). */
   notes: string[];
 }

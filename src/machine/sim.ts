@@ -442,11 +442,11 @@ export class Simulator {
       metrics,
       perCpu,
       latencyHistogram: { lowerNs, counts: Array.from(m.latency) },
+      ipiMatrix: ipiCells(m.ipiMatrix, m.nCpu),
       timeline: { startNs: m.tlFirst, bucketNs: m.tlBucketNs, metrics: tl },
       violations: { count: m.violationCount, first },
       predicted: { tlbFlush: classes(m.predFlush, m.predFlushPages), ipiSends: m.predIpiSends, ipiTargets: metrics.ipis_sent, csdQueued: metrics.csd_queued },
       observed: { tlbFlush: classes(this.obsFlush, this.obsPages), ipiSends: this.obsSends, ipiTargets: this.obsTargets, ipiByKind: byKind },
-      ipiMatrix: ipiCells(m.ipiMatrix, m.nCpu),
       notes: [...this.notes],
     };
   }
