@@ -268,7 +268,9 @@ export class Machine {
     if (tp >= 0) this.timeline[tp * TIMELINE_BUCKETS + this.tlBucket] += v;
   }
 
-  /** Charge `ns` of overhead to `cpu` (and to the task running there). */
+  /** Charge `ns` of overhead to `cpu` (and to the task running there). Every caller also
+   *  counts the same ns under its cause (OVERHEAD_CAUSES in metrics.ts), so the report can
+   *  split overhead_ns exactly. */
   charge(cpu: number, ns: number): void {
     if (ns <= 0) return;
     this.inc(I_OVH, cpu, ns);
