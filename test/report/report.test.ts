@@ -114,6 +114,15 @@ test('in Chromium: offline, no page error, one SVG per chart, table numbers equa
     assert.ok(tip.shown, 'tooltip visible');
     assert.match(tip.text, /strategy: linux-/);
 
+    // Legend selection: clicking a cause fades the bars of the other causes.
+    const causes = page.locator('figure[data-chart="causes"]').first();
+    const opacities = () => causes.evaluate((f) => [...f.querySelectorAll('.mark-rect path')].map((e) => Number(e.getAttribute('fill-opacity') ?? e.getAttribute('opacity') ?? 1)));
+    assert.ok((await opacities()).every((o) => o === 1));
+    await causes.locator('.role-legend-symbol path').first().click();
+    await page.waitForFunction(() => [...document.querySelectorAll('figure[data-chart="causes"] .mark-rect path')].some((e) => Number(e.getAttribute('fill-opacity') ?? e.getAttribute('opacity') ?? 1) < 1), null, { timeout: 10_000 });
+    const after = await opacities();
+    assert.ok(after.some((o) => o === 1) && after.some((o) => o < 1), after.join(','));
+
     // With JavaScript off the static charts are there.
     const ctx = await b.newContext({ javaScriptEnabled: false });
     const still = await ctx.newPage();
