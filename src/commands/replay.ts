@@ -230,6 +230,8 @@ Examples:
   tlbsim replay -s linux-4.13,linux-6.18 --profile kvm-guest trace.txt.gz workload:ping-pong:pages=512
   tlbsim replay --json --csv out/ workload:madv-threads:threads=4 | jq '.runs[].metrics.overhead_ns'`)
     .action(async (inputs: string[], opts: ReplayCommandOptions) => {
+      // `tlbsim replay ... | head`: a closed pipe ends the output quietly, like other tools.
+      process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); else throw e; });
       await runReplay(inputs, opts);
     });
 }

@@ -170,9 +170,10 @@ function chartsFor(inp: AnalysisInput, tables: Tables): ChartSpec[] {
     overTime(of(tables.timeline.rows()), strategies),
     ipiHeatmap(of(tables.ipi_matrix.rows()), strategies, inp.info.cpus),
     latencyHeatmap(of(tables.latency.rows()), strategies),
-    perCpuOverhead(of(tables.per_cpu.rows()), strategies, inp.info.cpus),
+    inp.results.some((r) => r.metrics.overhead_ns > 0) ? perCpuOverhead(of(tables.per_cpu.rows()), strategies, inp.info.cpus) : null,
   ];
-  return charts.filter((c): c is ChartSpec => c !== null);
+  // A chart with nothing to draw (an empty trace, no IPI or flush at all) is left out.
+  return charts.filter((c): c is ChartSpec => c !== null && ((c.spec as { data?: { values?: unknown[] } }).data?.values?.length ?? 0) > 0);
 }
 
 async function figure(chart: ChartSpec, idx: string, interactive: boolean): Promise<string> {
@@ -201,7 +202,7 @@ export async function renderReport(data: ReportData, options: ReportOptions = {}
 ${factsList(inp, profileName)}
 <h3>Summary</h3>
 ${summaryTable(inp, baseline)}
-${figs.join('\n')}
+${figs.length > 0 ? figs.join('\n') : '<p class="note">Nothing to chart: the input has no events that cost anything under any strategy.</p>'}
 ${observedSection(inp)}
 ${violationsSection(inp, tables)}
 </section>`);

@@ -11,9 +11,11 @@ import { replay } from '../../src/replay/replay.ts';
 import { findViolationEvents, type AnalysisInput } from '../../src/analysis/index.ts';
 import { renderReport, summaryJson, writeReport } from '../../src/report/index.ts';
 import { KEY_METRICS, metricDecl } from '../../src/machine/metrics.ts';
-import { tmp } from '../helpers.ts';
+import { gunzipSync } from 'node:zlib';
+import { tempFile, tmp } from '../helpers.ts';
 import { hostileTrace, HOSTILE_NAMES } from './hostile.ts';
 
+const ROOT = new URL('../../', import.meta.url).pathname;
 const CHROMIUM = '/usr/bin/chromium';
 const noBrowser = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (apt-get install chromium)`;
 
@@ -186,4 +188,14 @@ test('validation and calibration results, in the shapes of cli.md, are shown whe
   const plain = await renderReport({ inputs: [workload], profile: 'skylake-laptop' }, { interactive: false });
   assert.ok(!plain.includes('id="calibration"'));
   assert.ok(!plain.includes('Observed vs predicted'));
+});
+
+test('a trace with no events gets a report without empty charts', async () => {
+  const header = gunzipSync(readFileSync(join(ROOT, 'traces/real/pingpong-512/trace.txt.gz'))).toString('utf8').split('\n').slice(0, 12).join('\n') + '\n';
+  const inp = await analysed(tempFile(header), ['linux-4.13', 'linux-6.18']);
+  assert.equal(inp.info.events, 0);
+  const html = await renderReport({ inputs: [inp], profile: 'skylake-laptop' }, { interactive: false });
+  assert.equal(figures(html).length, 0);
+  assert.match(html, /Nothing to chart/);
+  assert.match(html, /<dt>events<\/dt><dd>0<\/dd>/);
 });
