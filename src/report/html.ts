@@ -55,6 +55,7 @@ h3 { font-size: 15px; margin: 22px 0 6px; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr max-content 1fr max-content 1fr; gap: 2px 14px; margin: 0; font-size: 13px; }
 dl.facts dt { color: var(--muted); }
 dl.facts dd { margin: 0; }
+.findings { margin: 4px 0 8px; }
 .note { color: var(--muted); font-size: 12.5px; margin: 4px 0; }
 .warn { color: #8a4b00; }
 .scroll { overflow-x: auto; }

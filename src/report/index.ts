@@ -86,6 +86,28 @@ function summaryTable(inp: AnalysisInput, baseline: string): string {
 <p class="note">Ratios are to <b>${esc(baseline)}</b> on the same input. Green: lowest (within 0.5 %) where strategies differ. Red: coherence violations. Hover a column title for its meaning.</p>`;
 }
 
+/** One or two sentences a reader would otherwise work out from the table. */
+function findings(inp: AnalysisInput, baseline: string): string {
+  const rs = inp.results;
+  if (rs.length < 2) return '';
+  const base = rs.find((r) => r.strategy.name === baseline);
+  const out: string[] = [];
+  const metric = rs.some((r) => r.metrics.iteration_ns > 0) ? 'iteration_ns' : 'overhead_ns';
+  const label = metric === 'iteration_ns' ? 'time per iteration' : 'overhead';
+  const clean = rs.filter((r) => r.metrics.coherence_violations === 0 && r.metrics[metric] > 0);
+  if (clean.length > 0) {
+    const lo = Math.min(...clean.map((r) => r.metrics[metric]));
+    const best = clean.filter((r) => r.metrics[metric] <= lo * 1.005).map((r) => r.strategy.name);
+    const ratio = base && base.metrics[metric] > 0 ? ` (×${(lo / base.metrics[metric]).toFixed(2)} of ${esc(baseline)})` : '';
+    const others = rs.filter((r) => !best.includes(r.strategy.name)).map((r) => r.strategy.name);
+    const who = best.length > 3 && others.length < best.length ? `every strategy but ${others.map(esc).join(', ')}` : best.map(esc).join(', ');
+    out.push(`Lowest ${label} without coherence violations: <b>${who}</b>, ${esc(fmtMetric(metric, lo))}${ratio}.`);
+  }
+  const bad = rs.filter((r) => r.violations.count > 0);
+  if (bad.length > 0) out.push(`Coherence violations under ${bad.map((r) => `<b>${esc(r.strategy.name)}</b> (${fmtCount(r.violations.count)})`).join(', ')}: see below.`);
+  return out.length ? `<p class="findings">${out.join(' ')}</p>` : '';
+}
+
 function factsList(inp: AnalysisInput, profileName: string): string {
   const i = inp.info;
   const names = new Map<string, number>();
@@ -201,6 +223,7 @@ export async function renderReport(data: ReportData, options: ReportOptions = {}
 <h2>${esc(inp.info.source)}</h2>
 ${factsList(inp, profileName)}
 <h3>Summary</h3>
+${findings(inp, baseline)}
 ${summaryTable(inp, baseline)}
 ${figs.length > 0 ? figs.join('\n') : '<p class="note">Nothing to chart: the input has no events that cost anything under any strategy.</p>'}
 ${observedSection(inp)}
