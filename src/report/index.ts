@@ -66,7 +66,9 @@ export function summaryOrder(): MetricName[] {
 function summaryTable(inp: AnalysisInput, baseline: string): string {
   const metrics = shownMetrics(inp);
   const base = inp.results.find((r) => r.strategy.name === baseline);
-  const best = new Map<string, number | undefined>(metrics.map((m) => [m, bestValue(inp.results.map((r) => r.metrics[m] ?? 0))]));
+  // A strategy that broke coherence is not "best" at anything: it saved work it needed.
+  const clean = inp.results.filter((r) => r.violations.count === 0);
+  const best = new Map<string, number | undefined>(metrics.map((m) => [m, bestValue(clean.map((r) => r.metrics[m] ?? 0))]));
   const head = `<tr><th class="l">strategy</th><th class="l">safe</th>${metrics.map((m) => `<th title="${esc(metricDecl(m)?.meaning ?? '')}">${esc(m.replace(/_/g, ' '))}</th>`).join('')}</tr>`;
   const body = inp.results.map((r) => {
     const cells = metrics.map((m) => {
@@ -77,13 +79,13 @@ function summaryTable(inp: AnalysisInput, baseline: string): string {
       else if (b !== undefined && b > 0) ratio = `<span class="r">×${(v / b).toFixed(2)}</span>`;
       else if (b === 0 && v === 0) ratio = '<span class="r">×1.00</span>';
       const limit = best.get(m);
-      const cls = m === 'coherence_violations' ? (v > 0 ? 'bad' : '') : limit !== undefined && v <= limit ? 'best' : '';
+      const cls = m === 'coherence_violations' ? (v > 0 ? 'bad' : '') : limit !== undefined && v <= limit && r.violations.count === 0 ? 'best' : '';
       return `<td${cls ? ` class="${cls}"` : ''} data-metric="${m}" data-value="${v}">${fmtMetric(m, v)}${ratio}</td>`;
     }).join('');
     return `<tr data-strategy="${esc(r.strategy.name)}"${r.strategy.name === baseline ? ' class="baseline"' : ''}><td class="l" title="${esc(`${r.strategy.title} — ${r.strategy.kernel}`)}">${esc(r.strategy.name)}</td><td class="l">${r.strategy.safe ? 'yes' : '<b>no</b>'}</td>${cells}</tr>`;
   }).join('\n');
   return `<div class="scroll"><table class="data summary" data-input="${esc(inp.info.source)}"><thead>${head}</thead><tbody>${body}</tbody></table></div>
-<p class="note">Ratios are to <b>${esc(baseline)}</b> on the same input. Green: lowest (within 0.5 %) where strategies differ. Red: coherence violations. Hover a column title for its meaning.</p>`;
+<p class="note">Ratios are to <b>${esc(baseline)}</b> on the same input. Green: lowest (within 0.5 %) among the strategies without coherence violations, where they differ. Red: coherence violations. Hover a column title for its meaning.</p>`;
 }
 
 /** One or two sentences a reader would otherwise work out from the table. */
