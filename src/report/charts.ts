@@ -109,20 +109,22 @@ export function overTime(rows: readonly TimelineRow[], strategies: readonly stri
       }
       const ms = Number(rs[i].start_ns) / 1e6, ms2 = Number(rs[last].end_ns) / 1e6;
       if (ipis > 0) values.push({ strategy: s, ms, ms2, series: 'IPIs sent', n: ipis });
-      if (flushes > 0) values.push({ strategy: s, ms, ms2, series: 'full TLB flushes (CR3 without NOFLUSH, flush_tlb_local)', n: flushes });
+      if (flushes > 0) values.push({ strategy: s, ms, ms2, series: 'full flushes', n: flushes });
     }
   }
   const end = Math.max(0, ...rows.map((r) => Number(r.end_ns) / 1e6));
   return {
     id: 'time',
     title: 'IPIs and flushes over time',
-    caption: 'One strip per strategy: darker is more in that slice of the trace (time from its first event; empty where there were none).',
+    caption: 'One strip per strategy: darker is more in that slice of the trace (time from its first event; empty where there were none). Full flushes are CR3 writes without NOFLUSH plus flush_tlb_local.',
     spec: {
       data: { values },
       facet: { row: { field: 'series', type: 'nominal', title: null, sort: 'ascending', header: { labelAngle: 0, labelAlign: 'left', labelAnchor: 'start', labelOrient: 'top', labelFontWeight: 'bold' } } },
       spec: {
         width: 640, height: { step: 14 },
-        mark: { type: 'rect', tooltip: true },
+        // One mark per slice: per-mark aria-labels would triple the SVG; the table and CSV
+        // carry the numbers.
+        mark: { type: 'rect', tooltip: true, aria: false },
         encoding: {
           x: { field: 'ms', type: 'quantitative', title: 'time (ms)', scale: { domain: [0, end], nice: false } },
           x2: { field: 'ms2' },
@@ -162,7 +164,7 @@ export function ipiHeatmap(rows: readonly IpiMatrixRow[], strategies: readonly s
       columns: 4,
       spec: {
         width: side, height: side,
-        mark: { type: 'rect', tooltip: true },
+        mark: { type: 'rect', tooltip: true, aria: false },
         encoding: {
           x: { field: 'to', type: 'ordinal', title: `target ${label}`, scale: { domain }, axis: { labelAngle: 0, labelOverlap: 'greedy', labelFontSize: 9 } },
           y: { field: 'from', type: 'ordinal', title: `sender ${label}`, scale: { domain }, axis: { labelOverlap: 'greedy', labelFontSize: 9 } },
