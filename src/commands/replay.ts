@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { fail, printSafe } from './util.ts';
 import { DEFAULT_PROFILE, PROFILES } from '../machine/profiles.ts';
+import { KEY_METRICS, metricDecl } from '../machine/metrics.ts';
 import type { RunResult } from '../machine/result.ts';
 import type { CostProfile } from '../machine/profiles.ts';
 import type { AnalysisInput } from '../analysis/types.ts';
@@ -95,7 +96,6 @@ function fmtCount(n: number): string {
 }
 
 function summaryForInput(inp: AnalysisInput, baseline: string): string {
-  const { KEY_METRICS, metricDecl } = metricsModule!;
   const results = inp.results;
   const base = results.find((r) => r.strategy.name === baseline);
   const hasIter = results.some((r) => r.metrics.iteration_ns > 0);
@@ -135,11 +135,8 @@ function summaryForInput(inp: AnalysisInput, baseline: string): string {
   return lines.join('\n');
 }
 
-let metricsModule: typeof import('../machine/metrics.ts') | undefined;
-
 export async function runReplay(inputs: string[], opts: ReplayCommandOptions): Promise<void> {
   const { strategies, profile, workers, baseline } = await resolveOptions(opts);
-  metricsModule = await import('../machine/metrics.ts');
   const { openInput } = await import('../inputs.ts');
   const { replay } = await import('../replay/replay.ts');
   const { WorkloadError } = await import('../workloads/types.ts');
