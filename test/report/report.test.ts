@@ -199,3 +199,10 @@ test('a trace with no events gets a report without empty charts', async () => {
   assert.match(html, /Nothing to chart/);
   assert.match(html, /<dt>events<\/dt><dd>0<\/dd>/);
 });
+
+test('the same results give a byte-identical report (no clock, no random ids)', async () => {
+  const [real] = await inputs;
+  const a = await renderReport({ inputs: [real], profile: 'skylake-laptop' });
+  const b = await renderReport({ inputs: [real], profile: 'skylake-laptop' });
+  assert.ok(a === b);
+});
