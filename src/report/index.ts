@@ -200,8 +200,20 @@ function chartsFor(inp: AnalysisInput, tables: Tables): ChartSpec[] {
   return charts.filter((c): c is ChartSpec => c !== null && ((c.spec as { data?: { values?: unknown[] } }).data?.values?.length ?? 0) > 0);
 }
 
+/** vega numbers gradients and clip paths with a process-wide counter: renumber them per
+ *  chart, so the same results give the same bytes and ids stay unique in the page. */
+function stableIds(svg: string, prefix: string): string {
+  const ids = new Map<string, string>();
+  return svg.replace(/(id="|url\(#)([A-Za-z]+_\d+)(?=[")])/g, (_m, lead: string, id: string) => {
+    let n = ids.get(id);
+    if (n === undefined) { n = `${prefix}-${ids.size}`; ids.set(id, n); }
+    return `${lead}${n}`;
+  });
+}
+
 async function figure(chart: ChartSpec, idx: string, interactive: boolean): Promise<string> {
-  const r = await renderChart(chart.spec);
+  const rendered = await renderChart(chart.spec);
+  const r = { ...rendered, svg: stableIds(rendered.svg, `${idx}-${chart.id}`) };
   const spec = interactive ? `<script type="application/json" class="vega-spec">${jsonForScript(r.vega)}</script>` : '';
   return `<figure class="chart" id="${idx}-${chart.id}" data-chart="${chart.id}"><figcaption><h3>${esc(chart.title)}</h3><p>${esc(chart.caption)}</p></figcaption><div class="chart-body">${r.svg}</div>${spec}</figure>`;
 }
