@@ -77,6 +77,7 @@ figure.chart figcaption p { margin: 2px 0 6px; color: var(--muted); font-size: 1
 details { margin: 6px 0; font-size: 13px; }
 .tip { position: absolute; display: none; background: rgba(255,255,255,.97); border: 1px solid #aab; border-radius: 4px; padding: 4px 8px; font-size: 12px; pointer-events: none; box-shadow: 0 2px 6px rgba(0,0,0,.15); z-index: 10; }
 code { font-size: 12px; }
+.name { font-family: ui-monospace, monospace; font-size: 12px; background: #eef1f5; border-radius: 3px; padding: 0 4px; white-space: pre-wrap; word-break: break-all; }
 `;
 
 /** The page script: replace each static SVG by an interactive Vega view (tooltips, legend

@@ -114,14 +114,16 @@ function factsList(inp: AnalysisInput, profileName: string): string {
   const i = inp.info;
   const names = new Map<string, number>();
   for (const t of i.tasks) if (t.mm !== 0) names.set(t.comm, (names.get(t.comm) ?? 0) + 1);
-  const top = [...names.entries()].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([n, c]) => `${esc(n)}${c > 1 ? ` ×${c}` : ''}`).join(', ');
+  // Names are untrusted and may hold commas or quotes: each in its own box, cut at 48.
+  const shown = (n: string) => `<span class="name">${esc(n.length > 48 ? `${n.slice(0, 47)}…` : n)}</span>`;
+  const top = [...names.entries()].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([n, c]) => `${shown(n)}${c > 1 ? ` ×${c}` : ''}`).join(' ');
   const facts: [string, string][] = [
     ['format', esc(i.format)],
     ['CPUs', String(i.cpus)],
     ['span', esc(fmtNs(i.lastNs - i.firstNs))],
     ['events', fmtCount(i.events)],
     ['context switches', fmtCount(inp.results[0]?.metrics.context_switches ?? i.countsByKind.switch ?? 0)],
-    ['tasks', `${fmtCount(i.tasks.length)}${top ? ` (user: ${top})` : ''}`],
+    ['tasks', `${fmtCount(i.tasks.length)}${top ? `; user: ${top}` : ''}`],
     ['address spaces', fmtCount(i.mms.length)],
     ['flush requests', i.tracedFlushRequests ? 'from tlb:tlb_flush records' : (i.format === 'workload' ? 'written by the generator' : 'derived from syscalls and exits')],
     ['profile', esc(profileName)],
