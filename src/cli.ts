@@ -5,9 +5,11 @@ import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { TraceError } from './trace/input.ts';
 import { UsageError } from './commands/util.ts';
+import * as calibrate from './commands/calibrate.ts';
 import * as inspect from './commands/inspect.ts';
 import * as workloads from './commands/workloads.ts';
 import * as replay from './commands/replay.ts';
+import * as validate from './commands/validate.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -16,6 +18,8 @@ const COMMANDS: { register(program: Command): void }[] = [
   inspect,
   replay,
   workloads,
+  calibrate,
+  validate,
 ];
 
 export function buildProgram(): Command {

@@ -21,7 +21,8 @@
 // in, and pages invalidated under a running task are refilled at once.
 //
 // Coherence checker ("truth" generations, independent of any strategy's tlb_gen): every
-// flush request for mm M gets the next truth generation of M; each PCID row records the
+// flush request for mm M gets the next truth generation of M (a reclaim batch request, mm
+// NULL, gives one to every mm loaded on some CPU); each PCID row records the
 // truth generation its entries are fresh to (a full flush or a CR3 flush makes it current,
 // INVLPG for request g advances it from g-1 to g). When user code of M runs on a CPU
 // (switch into a user task, access, syscall events) the checker requires: CR3 holds M, the
@@ -63,6 +64,15 @@ export interface RO { readonly [i: number]: number; readonly length: number }
 const NM = METRIC_COUNT;
 const I_OVH = MI.overhead_ns;
 
+/** Observes what the modelled kernel would print, as it happens (validate --explain).
+ *  Null on every normal replay: the hot path pays one null check per traced record. */
+export interface MachineTap {
+  /** A tlb:tlb_flush record the modelled kernel prints on `cpu`. */
+  flush(cpu: number, reason: number, pages: number): void;
+  /** A real IPI (ipi_send_cpu) from `from` to `to` for a cross-call of `purpose`. */
+  ipi(from: number, to: number, purpose: number): void;
+}
+
 export interface MachineOptions {
   /** Treat each switch into a user task as touching profile.workingSetPages pages. */
   implicitAccess?: boolean;
@@ -86,6 +96,10 @@ export class Machine {
   now = 0;
   /** Index of the event being replayed in the whole stream. */
   eventIndex = 0;
+  /** The CPU whose code runs now: the event's CPU, or a cross-call target while its
+   *  handler runs. Only the tap reads it. */
+  execCpu = 0;
+  tap: MachineTap | null = null;
 
   // ---------------------------------------------------------------- counters
   readonly metrics = new Float64Array(NM);
@@ -102,6 +116,10 @@ export class Machine {
   readonly predFlushPages = new Float64Array(6);
   /** Predicted ipi_send_cpu / ipi_send_cpumask events (sends with >= 1 real IPI). */
   predIpiSends = 0;
+  /** While set (the simulator replays a context switch the recording lost), tlb_flush
+   *  records are not predicted: the recording cannot show them either. */
+  traceMuted = false;
+  mutedFlushRecords = 0;
   violationCount = 0;
   /** Real IPIs by sender x target: [sender * nCpu + target]. */
   readonly ipiMatrix: Float64Array;
@@ -238,6 +256,7 @@ export class Machine {
     this.pendDone = new Float64Array(n * PEND);
     this.waitUntil = new Float64Array(n);
     this.waitArmed = new Uint8Array(n);
+    this.batchMm = new Int32Array(n);
     this.scratch = Array.from({ length: 4 }, () => new Uint32Array(this.words));
     // Every CPU starts on init_mm with ASID 0 holding it (initialize_tlbstate_and_flush).
     for (let c = 0; c < n; c++) {
@@ -298,6 +317,8 @@ export class Machine {
 
   /** A tlb:tlb_flush event the modelled kernel would emit here. */
   traceFlush(reason: number, pages: number): void {
+    if (this.traceMuted) { this.mutedFlushRecords++; return; }
+    if (this.tap !== null) this.tap.flush(this.execCpu, reason, pages);
     const cls = pages === -1 ? 0 : pages === 0 ? 2 : 1;
     this.predFlush[reason * 3 + cls]++;
     if (pages > 0) this.predFlushPages[reason] += pages;
@@ -514,6 +535,11 @@ export class Machine {
     this.lineAtomic(this.mmLineOwner, this.mmLineReader, mm * 3, cpu);
     this.inc(MI.cpumask_atomics, cpu);
     bitSet(this.mmMask, mm * this.words, cpu);
+  }
+
+  /** Initial state, no cost: mm_cpumask(mm) holds every CPU. */
+  presetCpumaskAll(mm: number): void {
+    for (let c = 0; c < this.nCpu; c++) bitSet(this.mmMask, mm * this.words, c);
   }
 
   /** cpumask_clear_cpu(cpu, mm_cpumask(mm)): lock btr by `cpu` on its own bit. */
@@ -796,11 +822,13 @@ export class Machine {
     }
   }
 
-  /** invlpgb_flush_all_nonglobals(): every PCID on every CPU. */
+  /** invlpgb_flush_all_nonglobals(): every PCID on every CPU, then TLBSYNC (the helper in
+   *  arch/x86/include/asm/tlb.h, v6.15+, ends with __tlbsync()). */
   invlpgbFlushAllNonglobals(cpu: number): void {
     this.inc(MI.broadcast_flushes, cpu);
     this.inc(MI.invalidate_ns, cpu, this.p.invlpgbNs);
     this.charge(cpu, this.p.invlpgbNs);
+    this.tlbsync(cpu);
     for (let c = 0; c < this.nCpu; c++) {
       for (let r = c * NROWS; r < c * NROWS + NROWS; r++) {
         this.dropRow(c, r);
@@ -852,6 +880,7 @@ export class Machine {
       let lat = p.ipiDeliverNs;
       if (empty) {
         real++;
+        if (this.tap !== null) this.tap.ipi(cpu, c, purpose);
         this.inc(MI.ipis_sent, cpu);
         this.ipiMatrix[cpu * this.nCpu + c]++;
         if (idle) { this.inc(MI.ipis_to_idle, cpu); lat += p.ipiIdleWakeNs; }
@@ -871,8 +900,11 @@ export class Machine {
         this.defer(c, req, ackAt, ackAt + this.estimateFlushNs(req));
         lat += copied;
       } else {
+        const exec = this.execCpu;
+        this.execCpu = c;
         if (purpose === IpiPurpose.flush && req !== null) this.strategy.onFlushIpi(c, req);
         else this.strategy.onIpi(c, purpose, mm);
+        this.execCpu = exec;
         this.lineStore(this.cpuLineOwner, this.cpuLineReader, c * 5 + 2, c);
         lat += this.cpuOverhead(c) - t0;
       }
@@ -926,7 +958,10 @@ export class Machine {
     const saved = this.now;
     if (this.pendDone[i] > this.now) this.now = this.pendDone[i];
     const t0 = this.cpuOverhead(cpu);
+    const exec = this.execCpu;
+    this.execCpu = cpu;
     this.strategy.onFlushIpi(cpu, req);
+    this.execCpu = exec;
     this.inc(MI.ipi_handler_ns, cpu, this.cpuOverhead(cpu) - t0);
     this.now = saved;
     // remove k, keeping order
@@ -961,8 +996,14 @@ export class Machine {
   // ======================================================================= requests + checker
 
   private readonly req = new FlushReq();
+  /** The mms a reclaim batch request covers (the checker's side of batchAddPending). */
+  private readonly batchMm: Int32Array;
+  private batchN = 0;
 
-  /** Start a flush request (the simulator calls this, then the strategy's hook). */
+  /** Start a flush request (the simulator calls this, then the strategy's hook). A batch
+   *  request (mm 0) covers, for the checker, the same mms batchAddPending() takes: those
+   *  loaded on some CPU now. Each gets its next truth generation here, whatever the
+   *  strategy then does, so a strategy that skips part of a batch flush is caught too. */
   beginRequest(cpu: number, mm: number, start: number, pages: number, flags: number, origin: number): FlushReq {
     const r = this.req;
     r.mm = mm; r.start = start; r.pages = pages;
@@ -970,6 +1011,16 @@ export class Machine {
     r.stride = (flags & 4) !== 0 ? 512 : 1;
     r.full = true; r.nr = 0; r.gen = 0; r.initiator = cpu; r.trimCpumask = false; r.origin = origin;
     r.truthGen = mm !== 0 ? ++this.truthGen[mm] : 0;
+    this.batchN = 0;
+    if (mm === 0) {
+      for (let c = 0; c < this.nCpu; c++) {
+        const b = this._loadedMm[c];
+        if (b === 0) continue;
+        let seen = false;
+        for (let k = 0; k < this.batchN; k++) if (this.batchMm[k] === b) { seen = true; break; }
+        if (!seen) { this.batchMm[this.batchN++] = b; this.truthGen[b]++; }
+      }
+    }
     this.inc(MI.flush_requests, cpu);
     return r;
   }
@@ -979,27 +1030,26 @@ export class Machine {
     this.ipiWait(cpu);
     this.recordLatency(this.cpuOverhead(cpu) - startOverhead);
     const mm = req.mm;
-    if (mm === 0) return;
+    if (mm === 0) {
+      for (let k = 0; k < this.batchN; k++) {
+        const b = this.batchMm[k];
+        if (this.truthGen[b] > this.completedGen[b]) this.completedGen[b] = this.truthGen[b];
+      }
+      return;
+    }
     if (req.truthGen > this.completedGen[mm]) this.completedGen[mm] = req.truthGen;
     if (req.freedTables || req.unsharedTables) {
       // Speculative walks: every CPU with mm's page tables in CR3 that does not run mm's
-      // user code (lazy) must have flushed for this request.
+      // user code (lazy) must have flushed for this request. A flush that is only
+      // acknowledged (early ack) does not count: the initiator frees the page tables as
+      // soon as it returns, while the target may still walk them until its flush runs —
+      // why Nadav Amit's async RFC (v2 11/12, 2019) kept freed-tables flushes synchronous.
       for (let c = 0; c < this.nCpu; c++) {
         if (this._cr3Mm[c] !== mm || this.curTaskMm[c] === mm) continue;
         const r = this._cr3Row[c];
-        if (this.rowFresh[r] < req.truthGen && !this.pendingCovers(c, mm, req.truthGen)) {
-          this.violation(VK.freedTablesWalk, c, mm);
-        }
+        if (this.rowFresh[r] < req.truthGen) this.violation(VK.freedTablesWalk, c, mm);
       }
     }
-  }
-
-  private pendingCovers(cpu: number, mm: number, gen: number): boolean {
-    for (let k = 0; k < this.pendN[cpu]; k++) {
-      const q = this.pendReq[cpu * PEND + k];
-      if (q.mm === mm && q.truthGen >= gen) return true;
-    }
-    return false;
   }
 
   /** User code of `mm` runs on `cpu` now. */

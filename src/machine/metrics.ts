@@ -53,7 +53,7 @@ export const METRICS = [
   { name: 'atomic_ns', unit: 'ns', meaning: 'overhead of locked RMWs and cache-line transfers (mm_cpumask, mm_count, tlb_gen, CSD queue)' },
   { name: 'ptwalk_track_ns', unit: 'ns', meaning: 'overhead of lockless-walk bookkeeping (targeted page-table sync)' },
   { name: 'coherence_violations', unit: 'count', key: true, meaning: 'coherence checker findings: user code ran with a translation older than the last completed flush, a lazy CPU kept freed page tables loaded, or a freed pgd stayed in CR3' },
-  { name: 'iteration_ns', unit: 'ns', key: true, meaning: 'mean simulated time per iteration on the measured thread: trace time between iteration marks plus overhead charged to that thread (synthetic workloads; 0 when the trace has no marks)' },
+  { name: 'iteration_ns', unit: 'ns', key: true, meaning: 'mean simulated time per iteration on the measured thread: trace time between iteration marks plus the overhead on its critical path: charged to that thread, or to a task that ran before it on the same CPU and so delayed it (synthetic workloads; 0 when the trace has no marks)' },
   { name: 'lazy_entries', unit: 'count', meaning: 'switches into lazy TLB mode (user task to kernel thread or idle, and exit_mm)' },
   { name: 'teardowns', unit: 'count', meaning: 'address spaces torn down (exit_mmap)' },
   { name: 'mm_frees', unit: 'count', meaning: 'address spaces freed (__mmdrop: mm_count reached zero)' },

@@ -94,8 +94,8 @@ const skylakeLaptop: CostProfile = {
   atomicLocalNs: 6, // [recall] ~18-20 cycles for an uncontended lock-prefixed RMW
   // Broadwell-EP L2->L2 HITM ~40 ns (Intel forum, MLC) [src]; client ring similar [assume]
   lineTransferNs: 40,
-  crossSocketFactor: 1, // single socket
-  cpusPerSocket: 4096,
+  crossSocketFactor: 1, // [assume] single socket: no cross-socket transfers
+  cpusPerSocket: 4096, // [assume] one socket holds every CPU
   // IPI round trip 1-3 us rule of thumb [src, weak]; "ACK from remote core >= 1000 cycles"
   // [src, weak]. Split as send 150 + deliver 600 + handler 300 + ack 100 = ~1.15 us plus the
   // handler body [derived from the rule of thumb, low confidence].
@@ -107,13 +107,18 @@ const skylakeLaptop: CostProfile = {
   ipiAckNs: 100,
   // Andy's MADV_DONTNEED + CPU switch: 21.6 - 13.4 = 8.2 us per iteration when the IPI goes
   // to the idle previous CPU [src]; minus ~1.2 us IPI round trip and ~1 us of CR3 reloads
-  // and refills = ~6 us idle exit [derived]
+  // and refills = ~6 us idle exit [derived]. This is taken from a calibration row, so that
+  // row is not an independent check of it. Independent bounds: intel_idle's skl_cstates
+  // declare exit latencies of 2 us (C1) and 10 us (C1E) (drivers/idle/intel_idle.c) [src];
+  // 6 us lies between them, and the MADV_DONTNEED row stays within ±25% for any value from
+  // ~1.1 to ~8.2 us (tlbsim calibrate with --set-cost style overrides; see the calibration
+  // report).
   ipiIdleWakeNs: 6000,
   // No INVLPGB on Intel: these only matter if linux-6.15-invlpgb is replayed on this
   // profile (a what-if). Values as zen3-server [assume].
   invlpgbNs: 250,
   invlpgbMaxPages: 8, // [assume] CPUID 8000_0008 EDX[15:0]+1 is small on Zen 3
-  tlbsyncNs: 800,
+  tlbsyncNs: 800, // [assume] as zen3-server
   // Lance Yang v4 1/3: GUP-fast 1.489 s -> 1.533 s (+3%) on 64 cores [src]; per walk this is
   // one store + smp_mb, ~30 cycles [derived/recall]
   ptwalkTrackNs: 10,
@@ -126,7 +131,7 @@ const haswellServer: CostProfile = {
   description: '2-socket Haswell-EP server, bare metal (Nadav Amit\'s 2019 numbers were taken on Haswell)',
   ghz: 2.3, // [assume] typical Haswell-EP base clock
   cr3WriteNs: 87, // 200 cycles [recall] at 2.3 GHz
-  flushLocalNs: 87,
+  flushLocalNs: 87, // [derived] the same instruction as a CR3 write (cr3WriteNs)
   cr3FlushExtraNs: 40, // scaled from skylake-laptop by clock [derived, low confidence]
   tlbMissNs: 5, // 10-15 cycles at 2.3 GHz [derived from the skylake anchor]
   tlbEntries: 1024, // Haswell STLB 1024 entries, 8-way [recall]
@@ -134,7 +139,9 @@ const haswellServer: CostProfile = {
   lineTransferNs: 60,
   crossSocketFactor: 2.5, // cross-socket typically 2-3x [recall]
   cpusPerSocket: 18, // [assume] E5-2699 v3: 18 cores per socket, SMT off
-  ipiSendNs: 200, // [assume] scaled from the laptop split (server uncore is slower)
+  // [assume] the laptop's split (send 150 / deliver 600 / handler 300 / ack 100) scaled
+  // up for a slower server uncore and APIC: send 200 / deliver 800 / handler 350 / ack 150.
+  ipiSendNs: 200,
   ipiDeliverNs: 800,
   ipiHandlerNs: 350,
   ipiAckNs: 150,
@@ -149,8 +156,10 @@ const zen3Server: CostProfile = {
   tlbEntries: 2048, // Zen 3 L2 DTLB 2048 entries [recall]
   // Milan core-to-core: ~20 ns within a CCX, ~80-100 ns across CCXs [recall]; use a mix
   lineTransferNs: 70,
-  crossSocketFactor: 1,
-  cpusPerSocket: 64,
+  crossSocketFactor: 1, // [assume] single socket
+  cpusPerSocket: 64, // [assume] one 64-core Milan package (EPYC 7763 class)
+  // [assume] no published Milan IPI latency: the laptop's split (send 150 / handler 300)
+  // with deliver 700 and ack 120, a little slower for CCX-to-CCX traffic.
   ipiSendNs: 150,
   ipiDeliverNs: 700,
   ipiHandlerNs: 300,
@@ -160,7 +169,7 @@ const zen3Server: CostProfile = {
   // 36-core Milan [src]. No per-instruction number is published: [assume] 250 ns to issue
   // and 800 ns for TLBSYNC to return (the hardware acknowledges from every core).
   invlpgbNs: 250,
-  invlpgbMaxPages: 8,
+  invlpgbMaxPages: 8, // [assume] invlpgb_count_max = CPUID 8000_0008 EDX[15:0] + 1, small on Zen 3
   tlbsyncNs: 800,
 };
 
@@ -174,9 +183,9 @@ const kvmGuest: CostProfile = {
   // the target vCPU on its next entry [recall]; KVM PV TLB flush (skipping preempted
   // vCPUs) is not modelled.
   ipiSendNs: 1500,
-  ipiDeliverNs: 1500,
+  ipiDeliverNs: 1500, // [recall] injection waits for the target's next VM entry, ~1-2 us
   ipiHandlerNs: 600, // interrupt injection + EOI exit [recall]
-  ipiAckNs: 200,
+  ipiAckNs: 200, // [assume] the CSD unlock is a plain store; the waiting vCPU sees it ~2x native
   ipiIdleWakeNs: 30000, // a halted vCPU is woken through the host scheduler [recall]
 };
 

@@ -41,6 +41,14 @@ export class FlushReq {
     return this;
   }
 
+  /** nr_invalidate printed by flush_tlb_func() for a partial flush: (end - start) >>
+   *  stride_shift, which is 0 for a range shorter than one stride (a request of 0 pages,
+   *  e.g. page tables freed under a PMD-stride mmu_gather) even though the loop still
+   *  invalidates once. */
+  get tracedNr(): number {
+    return this.pages >= 0 && this.pages < this.stride ? 0 : this.nr;
+  }
+
   /** tlb:tlb_flush pages printed by the reason-4 event: (end - start) >> PAGE_SHIFT, always
    *  in 4 KiB units, or -1. */
   get sendPages(): number {

@@ -33,7 +33,12 @@ export interface RunResult {
   /** tlb:tlb_flush the modelled kernel would have printed, by reason number. */
   predicted: { tlbFlush: Record<string, FlushClassCounts>; ipiSends: number; ipiTargets: number; csdQueued: number };
   /** What the recorded kernel printed (observed_* events; never fed to the strategy). */
-  observed: { tlbFlush: Record<string, FlushClassCounts>; ipiSends: number; ipiTargets: number; ipiByKind: Record<string, number> };
+  observed: {
+    tlbFlush: Record<string, FlushClassCounts>; ipiSends: number; ipiTargets: number; ipiByKind: Record<string, number>;
+    /** Real IPIs that carried a TLB flush (an ipi_send_* following csd_queue_cpu
+     *  func=flush_tlb_func from the same sender to the same target). */
+    flushIpiSends?: number; flushIpiTargets?: number;
+  };
   /** Modelling notes for this run (assumptions that applied). */
   notes: string[];
 }

@@ -4,7 +4,7 @@
 // where the kernel calls the x86 code. Observed events (what the recorded kernel did) are
 // counted here and never reach the strategy.
 import {
-  EventKind, FlushFlags, IpiKind, flushOrigin, type EventBatch, type TraceInfo,
+  EventKind, FlushFlags, FlushOrigin, IpiKind, flushOrigin, type EventBatch, type TraceInfo,
 } from '../trace/event.ts';
 import { Machine } from './machine.ts';
 import {
@@ -12,7 +12,7 @@ import {
 } from './metrics.ts';
 import type { CostProfile } from './profiles.ts';
 import type { FlushClassCounts, RunResult } from './result.ts';
-import { metaOf, type Strategy, type StrategyDefinition } from './strategy.ts';
+import { metaOf, type Strategy, type StrategyDefinition, type StrategyMeta } from './strategy.ts';
 
 export interface SimOptions {
   /** Model a working set touched at every switch into a user task (real traces carry no
@@ -21,10 +21,17 @@ export interface SimOptions {
 }
 
 const IPI_KIND_NAMES = ['real', 'flushCall', 'flushQueued', 'otherCall'];
+/** csd_queue_cpu and the ipi_send_cpu of the same smp_call_function_many_cond() are
+ *  printed about 1 us apart (traces/real); 20 us leaves room for a slow VM. */
+const CSD_IPI_WINDOW_NS = 20_000;
 
 export class Simulator {
   readonly m: Machine;
   readonly s: Strategy;
+  /** The definition's metadata: a script that defines a strategy by reusing a registered
+   *  class (defineStrategy({ name, ..., create: (m) => new Linux618(m) })) is reported
+   *  under its own name, not the class's. */
+  private readonly meta: StrategyMeta;
   readonly info: TraceInfo;
   private readonly profileName: string;
   private readonly traced: boolean;
@@ -32,6 +39,9 @@ export class Simulator {
   private readonly implicit: boolean;
   private readonly ws: number;
   private readonly booted: Uint8Array;
+  /** Per mm: it existed before the recording and has not been flushed yet (traced
+   *  requests only). */
+  private preexisting = new Uint8Array(64);
   /** An mm whose exit_mmap was seen while the current task still ran it (exec of 6.18
    *  prints exit_mmap of the old mm before sched_process_exec): torn down at the task's
    *  exec / exit / switch. -1: none. */
@@ -40,6 +50,13 @@ export class Simulator {
   // tasks: state 0 unknown, 1 alive (counted in mm_users), 2 dead
   private tidState = new Uint8Array(1024);
   private tidMm = new Int32Array(1024);
+  // Critical path of iteration_ns: delay a task inherited from the CPU it was switched in
+  // on (the task before it finished late by its own delay). A task's delay = overhead
+  // charged to it + inherited delay.
+  private tidInherited = new Float64Array(1024);
+  /** Trace time at which the last non-idle task left each CPU, and that task's delay. */
+  private readonly cpuFreeT: Float64Array;
+  private readonly cpuFreeDelay: Float64Array;
   // per mm: last user-code event, last flush request, start of teardown (group-dead exit)
   private mmLastUser = new Float64Array(64).fill(-1);
   private mmLastFlush = new Float64Array(64).fill(-1);
@@ -50,6 +67,14 @@ export class Simulator {
   private obsOther = 0;
   private obsSends = 0;
   private obsTargets = 0;
+  /** Real IPIs that carried a TLB flush: an ipi_send_* to a target right after the same
+   *  sender queued flush_tlb_func for it (csd_queue_cpu). Per sender x target, the time of
+   *  the last such csd not yet followed by an IPI (-1: none). */
+  private readonly obsCsdAt: Float64Array;
+  private obsFlushSends = 0;
+  /** The trace recorded csd_queue_cpu for flush_tlb_func (6.5+ with the csd events on). */
+  private readonly csdRecorded: boolean;
+  private obsFlushTargets = 0;
   private readonly obsKinds = new Float64Array(4);
   // iteration marks
   private iterTid = -1;
@@ -63,16 +88,24 @@ export class Simulator {
   constructor(info: TraceInfo, def: StrategyDefinition, profile: CostProfile, opts: SimOptions = {}) {
     this.info = info;
     const accesses = info.countsByKind?.access ?? 0;
-    this.implicit = opts.implicitAccess ?? (accesses === 0 && profile.workingSetPages > 0);
+    // The implicit working set stands in for the accesses a recorded trace cannot show.
+    // A synthetic workload declares every access it makes (ping-pong with pages=0 touches
+    // none on purpose), so it never gets one.
+    this.implicit = opts.implicitAccess ?? (accesses === 0 && info.format !== 'workload' && profile.workingSetPages > 0);
     this.ws = profile.workingSetPages;
     this.m = new Machine(info.cpus, profile, { implicitAccess: this.implicit, firstNs: info.firstNs, lastNs: info.lastNs });
     this.s = def.create(this.m);
+    this.meta = metaOf(def);
     this.m.strategy = this.s;
     this.profileName = profile.name;
     this.traced = info.tracedFlushRequests;
     this.hasExitMmap = (info.countsByKind?.exit_mmap ?? 0) > 0;
     this.booted = new Uint8Array(this.m.nCpu);
     this.pendTd = new Int32Array(this.m.nCpu).fill(-1);
+    this.obsCsdAt = new Float64Array(this.m.nCpu * this.m.nCpu).fill(-1);
+    this.csdRecorded = (info.observedIpis?.byKind?.flushQueued ?? 0) > 0;
+    this.cpuFreeT = new Float64Array(this.m.nCpu);
+    this.cpuFreeDelay = new Float64Array(this.m.nCpu);
     if (this.implicit) this.notes.push(`no access events: each switch into a user task touches workingSetPages=${this.ws} pages (assumption)`);
     if (this.traced) this.notes.push('flush requests come from the recorded tlb_flush records; local-only teardown flushes (printed only as reason 0) are supplied at exit_mmap');
   }
@@ -84,6 +117,30 @@ export class Simulator {
     while (cap <= tid) cap *= 2;
     const s = new Uint8Array(cap); s.set(this.tidState); this.tidState = s;
     const m = new Int32Array(cap); m.set(this.tidMm); this.tidMm = m;
+    const d = new Float64Array(cap); d.set(this.tidInherited); this.tidInherited = d;
+  }
+
+  /** How late `tid` runs against the trace clock: the overhead charged to it plus the delay
+   *  it inherited by being switched in on a CPU whose previous task finished late. */
+  private taskDelay(tid: number): number {
+    const inherited = tid > 0 && tid < this.tidInherited.length ? this.tidInherited[tid] : 0;
+    return this.m.taskOverhead(tid) + inherited;
+  }
+
+  /** CPU serialisation: a task switched in cannot start before the CPU's previous (non-idle)
+   *  task has finished, and that task finished late by its own delay. The idle gap in
+   *  between absorbs as much of it as it lasts. This is how overhead charged to one side
+   *  of a same-CPU ping-pong lengthens the other side's round trip. */
+  private passDelay(cpu: number, prev: number, next: number): void {
+    const now = this.m.now;
+    if (prev > 0) { this.cpuFreeT[cpu] = now; this.cpuFreeDelay[cpu] = this.taskDelay(prev); }
+    if (next <= 0) return;
+    const late = this.cpuFreeDelay[cpu] - (now - this.cpuFreeT[cpu]);
+    const own = this.taskDelay(next);
+    if (late > own) {
+      if (next >= this.tidInherited.length) this.growTid(next);
+      this.tidInherited[next] += late - own;
+    }
   }
 
   private growMmLocal(mm: number): void {
@@ -91,14 +148,19 @@ export class Simulator {
     while (cap <= mm) cap *= 2;
     const g = (a: Float64Array) => { const b = new Float64Array(cap).fill(-1); b.set(a); return b; };
     this.mmLastUser = g(this.mmLastUser); this.mmLastFlush = g(this.mmLastFlush); this.mmTdStart = g(this.mmTdStart);
+    const pre = new Uint8Array(cap); pre.set(this.preexisting); this.preexisting = pre;
   }
 
   /** Make sure mm exists; returns true when it was created now. */
-  private mmEnsure(mm: number): boolean {
+  private mmEnsure(mm: number, fresh = false): boolean {
     if (mm <= 0) return false;
     if (mm >= this.mmLastUser.length) this.growMmLocal(mm);
     const created = this.m.ensureMm(mm);
-    if (created) { this.mmLastUser[mm] = -1; this.mmLastFlush[mm] = -1; this.mmTdStart[mm] = -1; }
+    if (created) {
+      this.mmLastUser[mm] = -1; this.mmLastFlush[mm] = -1; this.mmTdStart[mm] = -1;
+      // Not made by a fork or exec the trace shows: it existed before the recording.
+      this.preexisting[mm] = fresh || !this.traced ? 0 : 1;
+    }
     return created;
   }
 
@@ -134,7 +196,11 @@ export class Simulator {
     }
     if (m.curTid[cpu] === tid) return;
     m.inc(MI.resyncs, cpu);
+    // The recording lost this switch (on the recorded VM, switches out of idle are rarely
+    // printed), and with it the tlb_flush record its switch_mm printed: predict none.
+    m.traceMuted = true;
     this.switchTo(cpu, tid, this.taskMm(tid, mmHint));
+    m.traceMuted = false;
   }
 
   // ------------------------------------------------------------------ scheduler semantics
@@ -155,6 +221,7 @@ export class Simulator {
     const m = this.m, s = this.s;
     m.inc(MI.context_switches, cpu);
     const prevUser = m.curTaskMm[cpu] !== 0;
+    this.passDelay(cpu, m.curTid[cpu], tid);
     m.curTid[cpu] = tid;
     if (nextMm === 0) {
       // next is a kernel thread or idle: it borrows prev->active_mm (enter_lazy_tlb)
@@ -219,6 +286,12 @@ export class Simulator {
     if (mm > 0) {
       this.mmEnsure(mm);
       this.mmLastFlush[mm] = this.index;
+      if (this.preexisting[mm]) {
+        // What CPUs the mm ran on before the recording is unknown; its first recorded
+        // request says whether the kernel found another CPU in its mm_cpumask then.
+        this.preexisting[mm] = 0;
+        if (flushOrigin(flags) === FlushOrigin.tracedRemote) this.s.adoptMm?.(mm);
+      }
       // exit_mmap frees every page table: a request made during teardown frees them.
       if (this.mmTdStart[mm] >= 0 || m.mmState[mm] === 2) flags |= FlushFlags.FREED_TABLES;
     }
@@ -230,19 +303,21 @@ export class Simulator {
 
   // ------------------------------------------------------------------ the event loop
 
-  processBatch(b: EventBatch): void {
+  /** Replay events [from, to) of a batch (all of it by default). */
+  processBatch(b: EventBatch, from = 0, to = b.length): void {
     const m = this.m;
-    const n = b.length;
+    const n = to;
     const nCpu = m.nCpu;
     const kind = b.kind, time = b.time, cpuCol = b.cpu, tidCol = b.tid, mmCol = b.mm;
     const A = b.a, B = b.b, C = b.c;
-    for (let i = 0; i < n; i++, this.index++) {
+    for (let i = from; i < n; i++, this.index++) {
       const t = time[i];
       if (t >= m.nextDue) m.runDue(t);
       m.setTime(t, this.index);
       const k = kind[i];
       const cpu = cpuCol[i];
       if (cpu >= nCpu) continue;
+      m.execCpu = cpu;
       switch (k) {
         case EventKind.switch: {
           const prev = tidCol[i];
@@ -277,7 +352,7 @@ export class Simulator {
         }
         case EventKind.fork: {
           const child = A[i], childMm = B[i];
-          if (childMm > 0) this.mmEnsure(childMm);
+          if (childMm > 0) this.mmEnsure(childMm, true);
           if (child > 0 && child < this.tidState.length) this.tidState[child] = 0; // pid reuse
           this.noteTask(child, childMm);
           break;
@@ -304,6 +379,7 @@ export class Simulator {
           // of idle. Reason 0 is printed inside switch_mm, where current is still the
           // previous task, so it says nothing reliable.
           if (r === 1 || r === 5) this.ensureCurrent(cpu, tidCol[i], mmCol[i]);
+          if (r === 4 && !this.csdRecorded) this.obsCsdAt[cpu * nCpu + cpu] = t;
           if (r >= 0 && r <= 5) {
             this.obsFlush[r * 3 + (p === -1 ? 0 : p === 0 ? 2 : 1)]++;
             if (p > 0) this.obsPages[r] += p;
@@ -313,6 +389,19 @@ export class Simulator {
         case EventKind.observed_ipi: {
           const kk = C[i];
           if (kk >= 0 && kk < 4) this.obsKinds[kk]++;
+          const target = A[i];
+          if (target >= 0 && target < nCpu) {
+            // Without csd_queue_cpu records, the send printed right after the sender's
+            // reason-4 record is the flush's (smp_call_function_many_cond follows
+            // native_flush_tlb_multi's trace at once).
+            const at = this.csdRecorded ? cpu * nCpu + target : cpu * nCpu + cpu;
+            if (kk === IpiKind.flushQueued) this.obsCsdAt[at] = t;
+            else if (kk === IpiKind.real && this.obsCsdAt[at] >= 0 && t - this.obsCsdAt[at] <= CSD_IPI_WINDOW_NS) {
+              if (this.csdRecorded || B[i] === 1) this.obsCsdAt[at] = -1;
+              this.obsFlushTargets++;
+              this.obsFlushSends += B[i];
+            }
+          }
           if (kk === IpiKind.real) { this.obsTargets++; this.obsSends += B[i]; }
           break;
         }
@@ -324,7 +413,7 @@ export class Simulator {
   private onExec(cpu: number, tid: number, newMm: number, oldMm: number): void {
     const m = this.m;
     this.ensureCurrent(cpu, tid, oldMm);
-    this.mmEnsure(newMm);
+    this.mmEnsure(newMm, true);
     if (tid >= this.tidState.length) this.growTid(tid);
     if (this.tidState[tid] === 1) {
       const old = this.tidMm[tid];
@@ -394,7 +483,7 @@ export class Simulator {
   private onIteration(tid: number, t: number): void {
     if (this.iterTid < 0) this.iterTid = tid;
     if (tid !== this.iterTid) return;
-    const o = this.m.taskOverhead(tid);
+    const o = this.taskDelay(tid);
     if (this.iterN === 0) { this.iterT0 = t; this.iterO0 = o; }
     this.iterT1 = t; this.iterO1 = o;
     this.iterN++;
@@ -434,7 +523,7 @@ export class Simulator {
     const byKind: Record<string, number> = {};
     this.obsKinds.forEach((v, k) => { if (v > 0) byKind[IPI_KIND_NAMES[k]] = v; });
     return {
-      strategy: metaOf(this.s.meta),
+      strategy: this.meta,
       profile: this.profileName,
       input: this.info.source,
       cpus: m.nCpu,
@@ -446,8 +535,13 @@ export class Simulator {
       timeline: { startNs: m.tlFirst, bucketNs: m.tlBucketNs, metrics: tl },
       violations: { count: m.violationCount, first },
       predicted: { tlbFlush: classes(m.predFlush, m.predFlushPages), ipiSends: m.predIpiSends, ipiTargets: metrics.ipis_sent, csdQueued: metrics.csd_queued },
-      observed: { tlbFlush: classes(this.obsFlush, this.obsPages), ipiSends: this.obsSends, ipiTargets: this.obsTargets, ipiByKind: byKind },
-      notes: [...this.notes],
+      observed: {
+        tlbFlush: classes(this.obsFlush, this.obsPages), ipiSends: this.obsSends, ipiTargets: this.obsTargets, ipiByKind: byKind,
+        flushIpiSends: this.obsFlushSends, flushIpiTargets: this.obsFlushTargets,
+      },
+      notes: m.mutedFlushRecords > 0
+        ? [...this.notes, `${m.mutedFlushRecords} tlb_flush records of ${metrics.resyncs} context switches the recording lost (replayed where the next event shows them) are not predicted`]
+        : [...this.notes],
     };
   }
 }

@@ -50,6 +50,10 @@ export interface Strategy {
   onPageTableFreeSync(cpu: number, mm: number, flags: number): void;
   /** A lockless page-table walk of `mm` begins (begin) or ends on `cpu`. */
   onPtWalk(cpu: number, mm: number, begin: boolean): void;
+  /** Optional: `mm` existed before the trace began (not made by a fork or exec in it),
+   *  and its first recorded flush request went remote: the recorded kernel had CPUs other
+   *  than the initiator in its mm_cpumask. Set what that unseen history left. */
+  adoptMm?(mm: number): void;
 }
 
 /** A strategy as the registry and the public API know it. */

@@ -69,8 +69,9 @@ export class Linux414 extends KernelStrategy {
     m.setLoaded(cpu, next, asid);
   }
 
-  /** flush_tlb_func_common() v4.14-v5.12 ("F" of strategies.md without the 6.0 early-out). */
-  protected flushFuncCommon(cpu: number, req: FlushReq, local: boolean, reason: number): void {
+  /** flush_tlb_func_common() v4.14-v5.12 ("F" of strategies.md without the 6.0 early-out).
+   *  `local` only selects which vm event counter the kernel bumps; the trace reason says it. */
+  protected flushFuncCommon(cpu: number, req: FlushReq, _local: boolean, reason: number): void {
     const m = this.m;
     const loaded = m.loadedMm[cpu];
     const asid = m.loadedAsid[cpu];
@@ -83,7 +84,11 @@ export class Linux414 extends KernelStrategy {
       this.switchMmIrqsOff(cpu, INIT_MM);
       return;
     }
-    if (localGen === mmGen) { m.traceFlush(reason, 0); return; } // caught up already
+    // An earlier request's flush already brought this CPU up to date ("spurious" flush).
+    if (localGen === mmGen) { m.traceFlush(reason, 0); return; }
+    // INVLPG of just this range is enough only if this request is the one generation the
+    // CPU is missing: with older ones missed too, their ranges are unknown here, so a full
+    // flush catches up every missed generation at once.
     if (!req.full && req.gen === localGen + 1 && req.gen === mmGen) {
       m.flushPages(cpu, req.nr, req);
       m.traceFlush(reason, req.nr);
@@ -92,7 +97,6 @@ export class Linux414 extends KernelStrategy {
       m.traceFlush(reason, -1);
     }
     m.setSlotGen(cpu, asid, mmGen);
-    void local;
   }
 
   /** flush_tlb_func_remote() v4.14-v5.12. */

@@ -44,6 +44,13 @@ export class Linux618 extends Linux513 {
     return g !== 0 && asid !== g;
   }
 
+  /** An mm older than the trace whose first recorded flush went remote: since 6.14 a
+   *  CPU's bit stays in mm_cpumask after it switches away, until a wrong-CPU flush or the
+   *  once-a-second trim clears it, so take every CPU to be in it. */
+  adoptMm(mm: number): void {
+    this.m.presetCpumaskAll(mm);
+  }
+
   /** switch_mm_irqs_off() v6.18. */
   protected override switchMmIrqsOff(cpu: number, next: number): void {
     const m = this.m;
@@ -68,7 +75,9 @@ export class Linux618 extends Linux513 {
       if (next !== INIT_MM && !m.cpumaskTest(cpu, next, cpu)) m.cpumaskSet(cpu, next);
       gen = m.readMmGen(cpu, next);
       code = chooseNewAsid(m, cpu, next, gen, this.invlpgb);
-      // NOTE: prev's mm_cpumask bit is not cleared (6.14+).
+      // prev's mm_cpumask bit is left set (209954cbc7d0): clearing it on every switch made
+      // the mask's cache line bounce between CPUs; a stale bit is cleared later by the
+      // reason-5 path, when a freed-tables flush or the once-a-second trim reaches it.
     }
     this.loadMm(cpu, next, code, gen);
   }
@@ -99,7 +108,7 @@ export class Linux618 extends Linux513 {
     if (localGen === mmGen) { m.traceFlush(reason, 0); return; }
     if (!req.full && req.gen === localGen + 1 && req.gen === mmGen) {
       m.flushPages(cpu, req.nr, req);
-      m.traceFlush(reason, req.nr);
+      m.traceFlush(reason, req.tracedNr); // nr_invalidate = (end - start) >> stride_shift
     } else {
       m.flushLocalFull(cpu);
       m.traceFlush(reason, -1);
@@ -149,8 +158,7 @@ export class Linux618 extends Linux513 {
     if (this.invlpgb) {
       // batch->unmapped_pages: invlpgb_flush_all_nonglobals(), no IPIs
       m.batchAddPending(cpu);
-      m.invlpgbFlushAllNonglobals(cpu);
-      m.tlbsync(cpu);
+      m.invlpgbFlushAllNonglobals(cpu); // includes its TLBSYNC
       return;
     }
     super.batchFlush(cpu, req);

@@ -9,17 +9,25 @@
 //      * otherwise: derived from munmap, madvise(DONTNEED/FREE/REMOVE/DONTNEED_LOCKED),
 //        mprotect, and address-space teardown (exit_mmap, or exec / the last thread's exit
 //        when exit_mmap was not recorded).
-//    tlb_flush does not say whether page tables were freed; a request made while its task
-//    is inside munmap, or during teardown, is taken to free them (munmap frees the PTE
-//    pages of ranges no other mapping shares: true for the large, isolated mappings that
-//    dominate flush traffic), anything else not.
+//    tlb_flush does not say whether page tables were freed. Taken to free them: the first
+//    request after a munmap of 2 MiB or more (free_pgtables frees a PTE page only when
+//    its whole PMD range is gone), a request during teardown, the old mm's teardown in an
+//    exec, and dup_mmap's flush_tlb_mm before sched_process_fork (freed_tables = true);
+//    anything else not. A munmap/madvise/mprotect owns only the first request after it.
+//  - (traced traces, with exec-window.ts's prescan) each exec moves back to where its
+//    task loaded the new mm, the task's events up to the printed exec are the new mm's,
+//    and a vfork child runs its parent's mm until it execs.
 import {
   EventKind, FLUSH_ALL, FlushOrigin, NO_MM, TlbFlushReason, createBatch, flushFlags, type EventBatch,
 } from './event.ts';
+import type { ExecMove, VforkChild } from './exec-window.ts';
 
 /** madvise behaviors that zap pages (and so flush): DONTNEED, FREE, REMOVE, DONTNEED_LOCKED. */
 const ZAPPING_MADVISE = new Set([4, 8, 9, 24]);
 const PAGE = 4096;
+const PMD_SIZE = 2 << 20;
+/** sysKind of a task inside a munmap shorter than PMD_SIZE. */
+const SMALL_MUNMAP = -2;
 /** How far apart a reason 4 and its initiator's reason 3/2 may be (they are a few µs apart). */
 const PAIR_WINDOW_NS = 200_000;
 
@@ -31,6 +39,12 @@ export interface CanonicalOptions {
   hasExitMmap: boolean;
   cpus: number;
   batchSize?: number;
+  /** Execs to move back to where their task loaded the new mm (exec-window.ts). */
+  execMoves?: Map<number, ExecMove>;
+  /** Raw indices of dup_mmap()'s flush_tlb_mm records (freed_tables; exec-window.ts). */
+  forkFlushes?: Set<number>;
+  /** vfork children by the raw index of their fork (exec-window.ts). */
+  vforks?: Map<number, VforkChild>;
 }
 
 function pagesOf(len: number): number {
@@ -51,6 +65,22 @@ export function* canonicalize(raw: Iterable<EventBatch>, o: CanonicalOptions): G
   const sysKind = new Map<number, number>();
   const sysAddr = new Map<number, number>();
 
+  // Execs moved earlier: per tid, the window until the printed exec (dropped).
+  const moves = o.execMoves ?? new Map<number, ExecMove>();
+  const win = new Map<number, { exec: number; oldMm: number; newMm: number; oldTornDown: boolean; exitSeen: boolean }>();
+  let rawIndex = -1;
+  const forkFlushes = o.forkFlushes ?? new Set<number>();
+  const vforks = o.vforks ?? new Map<number, VforkChild>();
+  // vfork children running their parent's mm (until exec or exit), by child tid
+  const sharing = new Map<number, VforkChild>();
+
+  // munmap, madvise and mprotect flush once, from the single mmu_gather of the call
+  // (tlb_finish_mmu): later requests of the task (COW faults, reclaim) are not theirs.
+  const endSyscallFlush = (tid: number): void => {
+    const k = sysKind.get(tid);
+    if (k === EventKind.munmap || k === SMALL_MUNMAP || k === EventKind.madvise || k === EventKind.mprotect) { sysKind.delete(tid); sysAddr.delete(tid); }
+  };
+
   let n = 0;
   const push = (kind: number, time: number, cpu: number, tid: number, mm: number, a: number, b: number, c: number): number => {
     const i = n++;
@@ -61,17 +91,59 @@ export function* canonicalize(raw: Iterable<EventBatch>, o: CanonicalOptions): G
 
   for (const batch of raw) {
     for (let i = 0; i < batch.length; i++) {
-      // Room for the event and one derived request.
-      if (n + 2 > cap) {
+      // Room for the event, a moved exec and one derived request.
+      if (n + 3 > cap) {
         out.length = n; yield out; n = 0;
         pendIdx.fill(-1);
       }
+      rawIndex++;
       const kind = batch.kind[i], time = batch.time[i], cpu = batch.cpu[i], tid = batch.tid[i];
-      const mm = mapMm(batch.mm[i]);
+      let rawMm = batch.mm[i];
       let a = batch.a[i], b = batch.b[i], c = batch.c[i];
+      if (vforks.size > 0) {
+        // A vfork child shares its parent's mm until it execs (CLONE_VM).
+        if (kind === EventKind.fork) {
+          const v = vforks.get(rawIndex);
+          if (v !== undefined) { sharing.set(v.child, v); b = v.parentMm; }
+        }
+        if (sharing.size > 0) {
+          const v = sharing.get(tid);
+          if (v !== undefined) {
+            if (rawMm === v.childMm) rawMm = v.parentMm;
+            if (kind === EventKind.exec) { if (a === v.childMm) a = v.parentMm; sharing.delete(tid); }
+            else if (kind === EventKind.exit) sharing.delete(tid);
+          }
+          if (kind === EventKind.switch) {
+            const vn = sharing.get(a);
+            if (vn !== undefined && b === vn.childMm) b = vn.parentMm;
+          }
+        }
+      }
+      let mm = mapMm(rawMm);
+      let nextMmOverride = -1;
+      let teardown = false;
+      if (win.size > 0) {
+        // Inside an exec window the task runs its new mm; the old one's teardown flush
+        // (a remote send before its exit_mmap) and exit_mmap itself stay with the old mm.
+        const w = win.get(tid);
+        if (w !== undefined) {
+          if (rawIndex === w.exec) { win.delete(tid); continue; }
+          if (kind === EventKind.exit) win.delete(tid);
+          else if (kind === EventKind.exit_mmap && mm === w.oldMm) w.exitSeen = true;
+          else if (mm === w.oldMm) {
+            // exit_mmap's flush frees every page table (tlb->freed_tables).
+            teardown = kind === EventKind.observed_flush && a === TlbFlushReason.remoteSendIpi && w.oldTornDown && !w.exitSeen;
+            if (!teardown) mm = w.newMm;
+          }
+        }
+        if (kind === EventKind.switch) {
+          const wn = win.get(a);
+          if (wn !== undefined && mapMm(b) === wn.oldMm) nextMmOverride = wn.newMm;
+        }
+      }
       switch (kind) {
         case EventKind.switch:
-          b = mapMm(b);
+          b = nextMmOverride >= 0 ? nextMmOverride : mapMm(b);
           if (cpu < o.cpus) pendTid[cpu] = -1;
           // A flush after the task ran again is not part of the syscall it was in.
           sysKind.delete(tid);
@@ -85,19 +157,34 @@ export function* canonicalize(raw: Iterable<EventBatch>, o: CanonicalOptions): G
           break;
       }
       push(kind, time, cpu, tid, mm, a, b, c);
+      const mv = moves.size > 0 ? moves.get(rawIndex) : undefined;
+      if (mv !== undefined && mv.tid === tid) {
+        const newMm = mapMm(mv.newMm), oldMm = mapMm(mv.oldMm);
+        push(EventKind.exec, time, cpu, tid, newMm, oldMm, 0, 0);
+        win.set(tid, { exec: mv.exec, oldMm, newMm, oldTornDown: mv.oldTornDown, exitSeen: kind === EventKind.exit_mmap });
+      }
 
       if (o.traced) {
         if (kind === EventKind.munmap || kind === EventKind.madvise || kind === EventKind.mprotect) {
-          sysKind.set(tid, kind); sysAddr.set(tid, a);
+          // free_pgtables() frees a page-table page only when no mapping is left in the
+          // 2 MiB it covers: a munmap shorter than that (ld.so's small unmaps) frees none.
+          sysKind.set(tid, kind === EventKind.munmap && b < PMD_SIZE ? SMALL_MUNMAP : kind); sysAddr.set(tid, a);
         } else if (kind === EventKind.exit_mmap) {
           sysKind.set(tid, kind); sysAddr.set(tid, -1);
         } else if (kind === EventKind.observed_flush && cpu < o.cpus) {
           const reason = a, pages = b;
           if (reason === TlbFlushReason.remoteSendIpi) {
-            const freed = sysKind.get(tid) === EventKind.munmap || sysKind.get(tid) === EventKind.exit_mmap;
+            const freed = teardown || forkFlushes.has(rawIndex) || sysKind.get(tid) === EventKind.munmap || sysKind.get(tid) === EventKind.exit_mmap;
             const start = sysKind.has(tid) ? sysAddr.get(tid)! : -1;
             pendIdx[cpu] = push(EventKind.flush_request, time, cpu, tid, mm, start, pages, flushFlags(FlushOrigin.tracedRemote, freed));
+            endSyscallFlush(tid);
+
             pendTid[cpu] = tid; pendTime[cpu] = time;
+          } else if ((reason === TlbFlushReason.remoteWrongCpu || reason === TlbFlushReason.taskSwitch) && pendTid[cpu] === tid) {
+            // The initiator's own flush_tlb_func printed "wrong CPU" (it no longer runs the
+            // mm: exec's teardown of the old one) or left lazy mode: that was the local
+            // half, and a reason 3 after it is a request of its own.
+            pendTid[cpu] = -1;
           } else if (reason === TlbFlushReason.localMmShootdown || reason === TlbFlushReason.localShootdown) {
             const paired = pendTid[cpu] === tid && time - pendTime[cpu] <= PAIR_WINDOW_NS;
             pendTid[cpu] = -1;
@@ -111,9 +198,10 @@ export function* canonicalize(raw: Iterable<EventBatch>, o: CanonicalOptions): G
             } else if (reason === TlbFlushReason.localShootdown) {
               push(EventKind.flush_request, time, cpu, tid, NO_MM, -1, FLUSH_ALL, flushFlags(FlushOrigin.tracedBatch, false));
             } else {
-              const freed = sysKind.get(tid) === EventKind.munmap || sysKind.get(tid) === EventKind.exit_mmap;
+              const freed = forkFlushes.has(rawIndex) || sysKind.get(tid) === EventKind.munmap || sysKind.get(tid) === EventKind.exit_mmap;
               const start = sysKind.has(tid) ? sysAddr.get(tid)! : -1;
               push(EventKind.flush_request, time, cpu, tid, mm, start, pages, flushFlags(FlushOrigin.tracedLocal, freed));
+              endSyscallFlush(tid);
             }
           }
         }

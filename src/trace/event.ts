@@ -77,10 +77,12 @@ export const FLUSH_ALL = -1;
 export const PrevState = {
   /** Still runnable: preempted or yielded (R, R+). */
   runnable: 0,
-  /** Blocked: S, D, I, T, t, P ... */
+  /** Blocked: S, I, T, t, P ... */
   blocked: 1,
   /** Dead or zombie (X, Z): the task will not run again. */
   dead: 2,
+  /** Blocked uninterruptibly (D): also how a vfork() parent waits for its child's exec. */
+  uninterruptible: 3,
 } as const;
 
 /** Where a flush request came from, stored in bits 8..15 of an event's `c`. */

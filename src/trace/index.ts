@@ -9,6 +9,7 @@ import { TraceError, openInput } from './input.ts';
 import { TextIngest, sniffFormat } from './ingest.ts';
 import { EventStore } from './store.ts';
 import { canonicalize } from './canonical.ts';
+import { prescan } from './exec-window.ts';
 import { readTraceCsv } from './csv.ts';
 
 export { TraceError } from './input.ts';
@@ -96,7 +97,8 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
     info.warnings = r.warnings;
     if (!traced) info.warnings.push('the trace has no tlb:tlb_flush records: flush requests are derived from munmap/madvise/mprotect/exit');
     const batchSize = options.batchSize;
-    batches = () => canonicalize(store.batches(), { remap, traced, hasExitMmap, cpus, batchSize });
+    const pre = traced ? prescan(store.batches()) : undefined;
+    batches = () => canonicalize(store.batches(), { remap, traced, hasExitMmap, cpus, batchSize, ...(pre ?? {}) });
   }
   summarise(info, batches());
   return {

@@ -366,13 +366,14 @@ export class TextIngest {
     return null;
   }
 
-  /** R / R+ → runnable; X / Z → dead; any other state letters → blocked. -1 if empty. */
+  /** R / R+ → runnable; X / Z → dead; D → uninterruptible; any other state letters → blocked. -1 if empty. */
   private prevState(s: string, i: number, end: number): number {
     i = skipSpaces(s, i, end);
     if (i >= end) return -1;
     const c = s.charCodeAt(i);
     if (c === 82 /* R */) return PrevState.runnable;
     if (c === 88 /* X */ || c === 90 /* Z */) return PrevState.dead;
+    if (c === 68 /* D */) return PrevState.uninterruptible;
     if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) return PrevState.blocked;
     return -1;
   }

@@ -104,7 +104,7 @@ class Renderer {
     const line = (flags: string, payload: string) => out.push(this.prefix(tid, cpu, time, flags) + payload);
     switch (kind) {
       case EventKind.switch: {
-        const state = c === PrevState.blocked ? 'S' : c === PrevState.dead ? 'Z' : 'R';
+        const state = c === PrevState.blocked ? 'S' : c === PrevState.uninterruptible ? 'D' : c === PrevState.dead ? 'Z' : 'R';
         line('d..2.', `sched_switch: prev_comm=${this.commOf(tid, cpu)} prev_pid=${tid} prev_prio=${PRIO} prev_state=${state}`
           + ` ==> next_comm=${this.commOf(a, cpu)} next_pid=${a} next_prio=${PRIO}`);
         this.cpuMm[cpu] = b;

@@ -55,3 +55,29 @@ test('ping-pong among 7 mms on one CPU: round-robin ASID reuse flushes once the 
     assert.equal(res[name].metrics.cr3_flushes, N * R, name);
   }
 });
+
+test('ASID slots are recycled round-robin (choose_new_asid), not least-recently-used', async () => {
+  // One CPU that boots running mm 1 in ASID 0 (next_asid = 1). Mms 2..6 take ASIDs 1..5
+  // (5 flushes). Back to mm 1: its slot is current, no flush. Mm 7: next_asid reached
+  // TLB_NR_DYN_ASIDS, so it wraps to ASID 0 and the cursor to 1 — evicting mm 1, the most
+  // recently used mm (an LRU would have evicted mm 2). Mm 2 still owns ASID 1: no flush.
+  // Mm 1 takes ASID 1 (evicting mm 2), mm 2 then ASID 2 (evicting mm 3): two flushes. Mm 4
+  // still owns ASID 3: no flush. PCID: 5 + 1 + 1 + 1 = 8 flushing CR3 writes, 3 without.
+  // Without PCID every one of the 11 mm changes flushes.
+  const order = [2, 3, 4, 5, 6, 1, 7, 2, 1, 2, 4];
+  const tb = new TB(1);
+  let prev = 1;
+  for (const next of order) { tb.sw(0, prev, prev, next, next); prev = next; }
+  const res = await run(tb, [...STRATEGY_NAMES]);
+  for (const name of STRATEGY_NAMES) {
+    const r = res[name];
+    assert.equal(r.metrics.cr3_writes, order.length, name);
+    if (NO_PCID.has(name)) {
+      assert.deepEqual(r.predicted.tlbFlush['0'], { full: 11, ranged: 0, none: 0, pages: 0 }, name);
+    } else {
+      assert.deepEqual(r.predicted.tlbFlush['0'], { full: 8, ranged: 0, none: 3, pages: 0 }, name);
+    }
+    assert.equal(r.metrics.cr3_flushes, NO_PCID.has(name) ? 11 : 8, name);
+    assert.equal(r.violations.count, 0, name);
+  }
+});

@@ -1,0 +1,69 @@
+// `tlbsim validate <trace>`: replay a real trace under the current-kernel strategy (or
+// the one named) and compare its predicted tlb_flush / IPI records with the recorded
+// ones, row by row; `--explain N` shows the first N disagreements with the events around
+// them and the machine state.
+import type { Command } from 'commander';
+import { fail, printSafe } from './util.ts';
+
+interface ValidateOpts { strategy: string; json?: boolean; explain?: string; profile?: string; window?: string }
+
+export function register(program: Command): void {
+  program.command('validate')
+    .description('replay a recorded trace under the current-kernel strategy and compare its predictions with what the kernel recorded (tlb_flush by reason and pages, flush IPIs)')
+    .argument('<trace>', 'a trace recorded with tlb:tlb_flush (ftrace text, trace-cmd report, perf script, tlbsim CSV; plain or .gz)')
+    .option('-s, --strategy <name>', 'strategy whose predictions are checked', 'linux-6.18')
+    .option('--profile <name>', 'cost profile (does not change the records, only the costs)')
+    .option('--json', 'print { strategy, rows: [ { what, observed, predicted, agreement } ], agreement }')
+    .option('--explain <N>', 'show the first N disagreements: events around each and the machine state')
+    .option('--window <us>', 'with --explain: how far apart (µs) a predicted and a recorded record may be and still match', '200')
+    .addHelpText('after', [
+      '',
+      'Agreement of a row = min(observed, predicted) / max(observed, predicted) (1 when both are 0);',
+      'overall = Σ min / Σ max over the record-count rows (weighted by size; the pages row is not included).',
+      '',
+      'Examples:',
+      '  tlbsim validate traces/real/madvthreads-2/trace.txt.gz',
+      '  tlbsim validate traces/real/forkchurn/trace.txt.gz --explain 3',
+      '  tlbsim validate traces/real/pingpong-0/trace.txt.gz -s linux-4.13 --json',
+    ].join('\n'))
+    .action(async (path: string, opts: ValidateOpts) => {
+      // `tlbsim validate ... --explain 100 | head`: a closed pipe ends the output quietly.
+      process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); else throw e; });
+      const { isWorkloadSpec, openInput } = await import('../inputs.ts');
+      const { STRATEGY_NAMES } = await import('../strategies/index.ts');
+      if (isWorkloadSpec(path)) fail('validate needs a recorded trace: a generated workload has no kernel records to compare with', 2);
+      if (!STRATEGY_NAMES.includes(opts.strategy)) fail(`unknown strategy "${opts.strategy}" (known: ${STRATEGY_NAMES.join(', ')})`, 2);
+      let explainN = 0;
+      if (opts.explain !== undefined) {
+        explainN = Number(opts.explain);
+        if (!Number.isInteger(explainN) || explainN < 1) fail(`--explain expects a positive whole number, found "${opts.explain}"`, 2);
+      }
+      const windowUs = Number(opts.window);
+      if (!Number.isFinite(windowUs) || windowUs <= 0) fail(`--window expects a positive number of µs, found "${opts.window}"`, 2);
+      if (opts.profile !== undefined) {
+        const { PROFILES } = await import('../machine/profiles.ts');
+        const known = Object.keys(PROFILES);
+        if (!known.includes(opts.profile)) fail(`unknown profile "${opts.profile}" (known: ${known.join(', ')})`, 2);
+      }
+      const { replay } = await import('../replay/index.ts');
+      const { validateRun, validationText, hasObservedFlushes, explainTrace, explainText } = await import('../validate/index.ts');
+      const input = await openInput(path);
+      try {
+        if ((input.info.countsByKind.observed_flush ?? 0) === 0) {
+          fail(`${path}: the trace has no tlb:tlb_flush records, so there is nothing to check the model against (record with the tlb:tlb_flush event; see traces/real/record.sh)`, 1);
+        }
+        const [run] = await replay(input, { strategies: [opts.strategy], workers: 1, ...(opts.profile ? { profile: opts.profile } : {}) });
+        if (!hasObservedFlushes(run)) fail(`${path}: no tlb:tlb_flush record could be used`, 1);
+        const v = validateRun(run);
+        const explained = explainN > 0
+          ? await explainTrace(input, { strategy: opts.strategy, limit: explainN, windowNs: windowUs * 1000, ...(opts.profile ? { profile: opts.profile } : {}) })
+          : null;
+        if (opts.json) {
+          printSafe(JSON.stringify(explained ? { ...v, disagreements: explained.disagreements } : v, null, 2));
+        } else {
+          printSafe(validationText(v, path));
+          if (explained) printSafe(explainText(explained));
+        }
+      } finally { input.close(); }
+    });
+}

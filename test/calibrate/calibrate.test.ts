@@ -1,0 +1,96 @@
+// Calibration: the published rows, replayed with one profile. Rows not documented as a
+// known miss must stay within tolerance; the CLI prints the JSON shape cli.md promises.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import {
+  CALIBRATION_TARGETS, TOLERANCE, calibrate, calibrationJson, calibrationMarkdown, calibrationText, withinTolerance,
+} from '../../src/calibrate/index.ts';
+import { openInput } from '../../src/inputs.ts';
+import { replay } from '../../src/replay/replay.ts';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+test('withinTolerance is ±25% of the published ratio', () => {
+  assert.equal(TOLERANCE, 0.25);
+  assert.ok(withinTolerance(0.62, 0.62 * 1.24));
+  assert.ok(!withinTolerance(0.62, 0.62 * 1.26));
+  assert.ok(withinTolerance(0.62, 0.62 * 0.76));
+  assert.ok(!withinTolerance(0.62, 0.62 * 0.74));
+  assert.ok(!withinTolerance(0.62, NaN));
+});
+
+test('calibrate: every row is a ratio of replay metrics; rows not known to miss are within ±25%', async () => {
+  const result = await calibrate();
+  assert.equal(result.profile, 'skylake-laptop');
+  assert.equal(result.rows.length, CALIBRATION_TARGETS.length);
+  for (const [i, r] of result.rows.entries()) {
+    const t = CALIBRATION_TARGETS[i];
+    assert.equal(r.published, t.publishedStrategy / t.publishedBaseline);
+    assert.equal(r.simulated, r.simulatedStrategy / r.simulatedBaseline, `${r.benchmark} ${r.strategy}`);
+    assert.ok(r.simulatedBaseline > 0 && r.simulatedStrategy > 0, `${r.benchmark} ${r.strategy} ran`);
+    if (!t.knownMiss) {
+      assert.ok(r.pass, `${r.benchmark} ${r.metric} ${r.strategy}: simulated ${r.simulated.toFixed(3)} vs published ${r.published.toFixed(3)}`);
+      assert.ok(r.sameOrder, `${r.benchmark} ${r.strategy} keeps the published order`);
+    }
+  }
+  // The mechanism behind the ping-pong rows: without PCID every switch refills the 512
+  // pages of each side; with PCID both mms stay cached.
+  const misses = result.rows.find((r) => r.metric === 'tlb_misses' && r.strategy === 'pcid-v4-posted');
+  assert.ok(misses && misses.simulatedBaseline >= 2000 * 1024, 'unpatched: ~1024 walks per round trip');
+  assert.ok(misses && misses.simulatedStrategy <= 2 * 1024, 'patched: only the first touches walk');
+  // The JSON document has exactly the fields of cli.md.
+  for (const row of calibrationJson(result).rows) {
+    assert.deepEqual(Object.keys(row), ['benchmark', 'metric', 'strategy', 'baseline', 'published', 'simulated']);
+  }
+  const text = calibrationText(result);
+  assert.match(text, /ping-pong \+ 512 pages/);
+  for (const r of result.rows.filter((x) => !x.pass)) assert.ok(text.includes(`${r.benchmark}, ${r.metric}, ${r.strategy}:`), 'each miss is explained');
+  const md = calibrationMarkdown(result);
+  assert.equal(md.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| benchmark')).length, result.rows.length);
+});
+
+test('calibrate uses the profile it is given: a slower idle exit widens the MADV_DONTNEED gap', async () => {
+  const targets = CALIBRATION_TARGETS.filter((t) => t.benchmark === 'MADV_DONTNEED + CPU switch');
+  const { resolveProfile } = await import('../../src/machine/profiles.ts');
+  const fast = await calibrate({ targets, profile: resolveProfile('skylake-laptop', { ipiIdleWakeNs: 1000 }) });
+  const slow = await calibrate({ targets, profile: resolveProfile('skylake-laptop', { ipiIdleWakeNs: 20000 }) });
+  assert.ok(slow.rows[0].simulated < fast.rows[0].simulated, 'the unpatched IPI to the idle CPU costs more');
+  assert.equal(slow.rows[0].simulatedStrategy, fast.rows[0].simulatedStrategy, 'patched sends no IPI');
+});
+
+test('the madv-dontneed-switch row: unpatched sends one IPI per iteration to the idle previous CPU, patched none', async () => {
+  const t = CALIBRATION_TARGETS.find((x) => x.benchmark === 'MADV_DONTNEED + CPU switch')!;
+  const input = await openInput(t.workload);
+  const [unpatched, patched] = await replay(input, { strategies: [t.baseline, t.strategy], workers: 1 });
+  assert.equal(unpatched.metrics.ipis_sent, 2000);
+  assert.equal(unpatched.metrics.ipis_to_idle, 2000);
+  assert.equal(patched.metrics.ipis_sent, 0);
+});
+
+test('tlbsim calibrate --json prints the rows; an unknown profile is a usage error', () => {
+  const run = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin/tlbsim.mjs'), ...args], { encoding: 'utf8', cwd: ROOT });
+  const r = run('calibrate', '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const j = JSON.parse(r.stdout) as { rows: Record<string, unknown>[] };
+  assert.equal(j.rows.length, CALIBRATION_TARGETS.length);
+  for (const row of j.rows) {
+    assert.deepEqual(Object.keys(row).sort(), ['baseline', 'benchmark', 'metric', 'published', 'simulated', 'strategy']);
+    assert.equal(typeof row.simulated, 'number');
+  }
+  const bad = run('calibrate', '--profile', 'no-such-machine');
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /unknown cost profile "no-such-machine"/);
+  assert.doesNotMatch(bad.stderr, /at .*\.ts:\d+/);
+});
+
+test('reports/calibration.ts regenerates the Markdown table', () => {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'reports/calibration.ts')], { encoding: 'utf8', cwd: ROOT });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^# Calibration: published vs simulated \(profile skylake-laptop\)/);
+  const rows = r.stdout.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| benchmark'));
+  assert.equal(rows.length, CALIBRATION_TARGETS.length);
+  assert.ok(rows.some((l) => l.startsWith('| MADV_DONTNEED + CPU switch | iteration_ns |') && l.endsWith('| yes |')));
+  assert.match(r.stdout, /\d of \d rows within tolerance\./);
+});
