@@ -23,6 +23,7 @@ export interface ReplayCommandOptions {
   workers?: string;
   baseline?: string;
   report: boolean;
+  calibration?: boolean;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -141,6 +142,8 @@ export async function runReplay(inputs: string[], opts: ReplayCommandOptions): P
   const { replay } = await import('../replay/replay.ts');
   const { WorkloadError } = await import('../workloads/types.ts');
   const { findViolationEvents } = await import('../analysis/events.ts');
+  const { CURRENT_STRATEGY } = await import('../strategies/index.ts');
+  const { validateRun, hasObservedFlushes, hasObservedIpis } = await import('../validate/index.ts');
 
   const analysed: AnalysisInput[] = [];
   const tty = process.stderr.isTTY === true && !opts.json;
@@ -172,13 +175,24 @@ export async function runReplay(inputs: string[], opts: ReplayCommandOptions): P
         bar?.stop();
       }
       const violationEvents = await findViolationEvents(source, results);
-      analysed.push({ info: source.info, results, violationEvents });
+      // A real trace that recorded what its kernel did: the current-kernel strategy's
+      // predictions next to it (tlbsim validate's rows).
+      const current = results.find((r) => r.strategy.name === CURRENT_STRATEGY);
+      const validation = current && (hasObservedFlushes(current) || hasObservedIpis(current)) ? validateRun(current) : undefined;
+      analysed.push({ info: source.info, results, violationEvents, ...(validation ? { validation } : {}) });
     } finally {
       source.close();
     }
   }
 
-  const data = { inputs: analysed, profile, baseline };
+  // Synthetic workloads are what calibration checks against published numbers: when the
+  // report shows one, it shows how well this profile reproduces them.
+  let calibration: import('../analysis/types.ts').CalibrationResult | undefined;
+  if (opts.calibration !== false && (opts.report || opts.csv !== undefined) && inputs.some((i) => i.startsWith('workload:'))) {
+    const { calibrate, calibrationJson } = await import('../calibrate/index.ts');
+    calibration = calibrationJson(await calibrate({ profile }));
+  }
+  const data = { inputs: analysed, profile, baseline, ...(calibration ? { calibration } : {}) };
   let reportPath: string | undefined;
   if (opts.report) {
     const { writeReport } = await import('../report/index.ts');
@@ -218,6 +232,7 @@ export function register(program: Command): void {
     .option('-o, --output <file>', 'HTML report to write', DEFAULT_REPORT)
     .option('--no-report', 'do not write the HTML report')
     .option('--csv <dir>', 'also write every analysis table as CSV into DIR')
+    .option('--no-calibration', 'do not add the calibration table (run when a workload is among the inputs)')
     .option('--json', 'print { runs: [ { input, strategy, metrics } ] } on stdout and nothing else')
     .option('--workers <n>', 'worker threads (default: one per strategy up to the CPU count, in-process for small inputs; 1 = in-process)')
     .option('--baseline <strategy>', 'strategy the ratios are taken against (default linux-4.13)')

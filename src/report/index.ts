@@ -144,7 +144,7 @@ function observedSection(inp: AnalysisInput): string {
   if (op.rows.length === 0) return '';
   const rows = op.rows.map((r) => `<tr><td class="l">${esc(r.what)}</td><td>${fmtCount(r.observed)}</td><td>${fmtCount(r.predicted)}</td><td class="${(r.agreement ?? 1) < 0.8 ? 'bad' : ''}">${r.agreement === null ? '–' : `${(r.agreement * 100).toFixed(1)} %`}</td></tr>`).join('');
   return `<h3>Observed vs predicted (${esc(op.strategy)})</h3>
-<p class="note">What the recorded kernel printed (tlb:tlb_flush, IPI and cross-call tracepoints) next to what the model of that kernel predicts for the same events. Agreement per row is 1 − |predicted − observed| / max; overall it is weighted by row size${op.agreement === null ? '' : `: <b>${(op.agreement * 100).toFixed(1)} %</b>`}.</p>
+<p class="note">What the recorded kernel printed (tlb:tlb_flush, IPI and cross-call tracepoints) next to what the model of that kernel predicts for the same events. ${inp.validation ? 'Rows and agreement as <code>tlbsim validate</code> computes them' : 'Agreement per row is 1 − |predicted − observed| / max; overall it is weighted by row size'}${op.agreement === null ? '' : `; overall agreement <b>${(op.agreement * 100).toFixed(1)} %</b>`}.</p>
 <div class="scroll"><table class="data observed"><thead><tr><th class="l">what</th><th>observed</th><th>predicted</th><th>agreement</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
@@ -163,9 +163,15 @@ function violationsSection(inp: AnalysisInput, tables: Tables): string {
 ${list.length > SHOWN ? `<details><summary>${list.length - SHOWN} more</summary><div class="scroll"><table class="data violations">${head}<tbody>${list.slice(SHOWN).map(row).join('')}</tbody></table></div></details>` : ''}`;
 }
 
+/** Ratios strategy ÷ baseline: three significant digits (0.0034 is not 0). */
+function fmtRatio(v: number): string {
+  if (!Number.isFinite(v)) return '–';
+  return Math.abs(v) >= 1000 ? fmtCount(v) : String(Number(v.toPrecision(3)));
+}
+
 function calibrationSection(tables: Tables): string {
   if (tables.calibration.numRows === 0) return '';
-  const rows = tables.calibration.rows().map((r) => `<tr><td class="l">${esc(r.benchmark)}</td><td class="l">${esc(r.metric)}</td><td class="l">${esc(r.strategy)}</td><td class="l">${esc(r.baseline)}</td><td>${fmtCount(r.published)}</td><td>${fmtCount(r.simulated)}</td><td class="${r.error !== null && Math.abs(r.error) > 0.25 ? 'bad' : ''}">${r.error === null ? '–' : `${r.error >= 0 ? '+' : ''}${(r.error * 100).toFixed(0)} %`}</td></tr>`).join('');
+  const rows = tables.calibration.rows().map((r) => `<tr><td class="l">${esc(r.benchmark)}</td><td class="l">${esc(r.metric)}</td><td class="l">${esc(r.strategy)}</td><td class="l">${esc(r.baseline)}</td><td>${fmtRatio(r.published)}</td><td>${fmtRatio(r.simulated)}</td><td class="${r.error !== null && Math.abs(r.error) > 0.25 ? 'bad' : ''}">${r.error === null ? '–' : `${r.error >= 0 ? '+' : ''}${(r.error * 100).toFixed(0)} %`}</td></tr>`).join('');
   return `<section class="extra" id="calibration"><h2>Calibration</h2>
 <p class="note">Published ratios (strategy ÷ baseline, from the cover letters and benchmarks) next to what the simulator gives for the synthetic workload with one cost profile for all rows; red rows miss by more than 25 %.</p>
 <div class="scroll"><table class="data calibration"><thead><tr><th class="l">benchmark</th><th class="l">metric</th><th class="l">strategy</th><th class="l">baseline</th><th>published</th><th>simulated</th><th>error</th></tr></thead><tbody>${rows}</tbody></table></div></section>`;

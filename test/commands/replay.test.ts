@@ -49,11 +49,20 @@ test('--json prints exactly { runs: [ { input, strategy, metrics } ] }, and the 
   const html = readFileSync(out, 'utf8');
   const embedded = JSON.parse(html.match(/<script type="application\/json" id="tlbsim-summary">(.*?)<\/script>/s)![1]);
   assert.deepEqual(embedded, j, 'the report embeds the same numbers');
+  // The real trace gets tlbsim validate's rows; a workload among the inputs brings the
+  // calibration table.
+  assert.match(html, /<h3>Observed vs predicted \(linux-6\.18\)<\/h3>\s*<p class="note">[^<]*Rows and agreement as <code>tlbsim validate<\/code>/);
+  assert.match(html, /<section class="extra" id="calibration">/);
+  assert.ok(hasCalibrationRows(csv));
   assert.match(r.stderr, /report: .*r\.html/);
   const files = readdirSync(csv).sort();
   for (const f of ['runs.csv', 'ratios.csv', 'per_cpu.csv', 'latency.csv', 'timeline.csv', 'overhead_causes.csv', 'observed_predicted.csv', 'violations.csv']) assert.ok(files.includes(f), f);
   assert.equal(readFileSync(join(csv, 'runs.csv'), 'utf8').trim().split('\n').length, 1 + 4);
 });
+
+function hasCalibrationRows(dir: string): boolean {
+  return readFileSync(join(dir, 'calibration.csv'), 'utf8').trim().split('\n').length > 1;
+}
 
 test('the text summary: every strategy with its ratio to linux-4.13, then the report path', () => {
   const out = join(tmp, 'replay-text', 'index.html');

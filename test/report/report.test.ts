@@ -178,7 +178,7 @@ test('validation and calibration results, in the shapes of cli.md, are shown whe
   ] };
   const html = await renderReport({ inputs: [{ ...real, validation }, workload], calibration, profile: 'skylake-laptop' }, { interactive: false });
   const observed = html.slice(html.indexOf('<h3>Observed vs predicted (linux-6.18)</h3>'));
-  assert.match(observed, /overall it is weighted by row size: <b>87\.5 %<\/b>/);
+  assert.match(observed, /overall agreement <b>87\.5 %<\/b>/);
   assert.match(observed, /<td class="l">tlb_flush reason 3 ranged<\/td><td>62<\/td><td>60<\/td><td class="">96\.8 %<\/td>/);
   const cal = html.slice(html.indexOf('<section class="extra" id="calibration">'));
   assert.ok(cal.length > 0 && html.includes('href="#calibration"'));
