@@ -13,6 +13,7 @@ import * as workloads from './commands/workloads.ts';
 import * as strategies from './commands/strategies.ts';
 import * as generate from './commands/generate.ts';
 import * as record from './commands/record.ts';
+import * as replay from './commands/replay.ts';
 import * as validate from './commands/validate.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -20,6 +21,7 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 /** Commands, in the order `--help` lists them. */
 const COMMANDS: { register(program: Command): void }[] = [
   inspect,
+  replay,
   validate,
   generate,
   calibrate,

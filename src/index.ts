@@ -49,12 +49,22 @@ export { METRICS, METRIC_NAMES, KEY_METRICS, metricDecl, type MetricDecl, type M
 // ---- recording (tracefs / trace-cmd / perf)
 export { recordTrace, TRACE_EVENTS, RecordError, type RecordOptions, type RecordResult } from './trace/record.ts';
 
-// ---- analysis tables (arquero) and reports: added on merge by their owners.
-// export { ... } from './analysis/index.ts';   // report engineer: arquero tables of RunResult[]
-// export { ... } from './report/index.ts';     // report engineer: writeReport (HTML)
+// ---- analysis tables (arquero), CSV export and the HTML report
+export {
+  buildTables, runsTable, ratiosTable, perCpuTable, latencyTable, timelineTable, overheadCausesTable,
+  ipiMatrixTable, observedPredictedTable, violationsTable, tasksTable, calibrationTable,
+  writeCsvTables, tableToCsv, findViolationEvents, summaryJson, TypedTable,
+  type Tables, type RunRow, type RatioRow, type PerCpuRow, type LatencyRow, type TimelineRow, type OverheadCauseRow,
+  type IpiMatrixRow, type ObservedPredictedRow, type ViolationRow, type TaskRow,
+  type AnalysisData, type AnalysisInput, type ReplaySummary,
+} from './analysis/index.ts';
+export { writeReport, renderReport, type ReportData, type ReportOptions } from './report/index.ts';
 
-// ---- validation against the recorded kernel: added on merge by its owner.
-// export { ... } from './validate/index.ts';   // validation engineer
+// ---- validation against the recorded kernel (tlbsim validate)
+export {
+  validateRun, validationText, explainTrace, explainText,
+  type Validation, type ValidationRow, type ExplainOptions, type ExplainResult,
+} from './validate/index.ts';
 
 // ---- calibration against published numbers (calibration.md; reports/calibration.ts)
 export {
