@@ -1,0 +1,99 @@
+// One bench stage, run in a child process of bench.ts so that each stage's peak RSS is its
+// own (process.resourceUsage().maxRSS) and stages do not warm or pollute each other.
+// Prints one JSON object on stdout.
+//   node --import tsx bench/stage.ts split FILE
+//   node --import tsx bench/stage.ts ingest FILE [--cache]
+//   node --import tsx bench/stage.ts replay WORKLOAD_SPEC [STRATEGY,...]
+//   node --import tsx bench/stage.ts e2e FILE [--cache]
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
+import { openTrace } from '../src/trace/index.ts';
+import { createBatch, memorySource, pushEvent, type EventBatch } from '../src/trace/event.ts';
+import { generateWorkload } from '../src/workloads/index.ts';
+import { replay } from '../src/replay/replay.ts';
+import { STRATEGY_NAMES } from '../src/strategies/index.ts';
+
+const [stage, input, ...rest] = process.argv.slice(2);
+const useCache = rest.includes('--cache');
+const seconds = (t0: number) => (performance.now() - t0) / 1000;
+const peakRssMB = () => Math.round(process.resourceUsage().maxRSS / 1024);
+
+async function bareSplit(path: string): Promise<number> {
+  // The same decoding as tlbsim's reader (1 MiB chunks, UTF-8) and nothing else.
+  let lines = 0, carry = '';
+  for await (const buf of createReadStream(path, { highWaterMark: 1 << 20, encoding: 'utf8' })) {
+    const s = carry.length > 0 ? carry + (buf as string) : (buf as string);
+    let start = 0;
+    for (;;) { const nl = s.indexOf('\n', start); if (nl < 0) break; lines++; start = nl + 1; }
+    carry = s.slice(start);
+  }
+  return lines;
+}
+
+/** A generated workload copied into memory, so generation is not timed with the replay. */
+async function materialise(spec: string) {
+  const src = await generateWorkload(spec);
+  const batches: EventBatch[] = [];
+  for await (const b of src.batches()) {
+    const copy = createBatch(b.length);
+    for (let i = 0; i < b.length; i++) pushEvent(copy, b.kind[i], b.time[i], b.cpu[i], b.tid[i], b.mm[i], b.a[i], b.b[i], b.c[i]);
+    batches.push(copy);
+  }
+  return memorySource(src.info, batches);
+}
+
+let out: Record<string, unknown>;
+if (stage === 'split') {
+  const mb = statSync(input).size / 1e6;
+  const t0 = performance.now();
+  const lines = await bareSplit(input);
+  const s = seconds(t0);
+  out = { mb, lines, seconds: s, mbPerS: mb / s };
+} else if (stage === 'ingest') {
+  const mb = statSync(input).size / 1e6;
+  const t0 = performance.now();
+  const t = await openTrace(input, { cache: useCache });
+  const s = seconds(t0);
+  out = { mb, events: t.info.events, skippedLines: t.info.skippedLines, seconds: s, mbPerS: mb / s, eventsPerS: t.info.events / s };
+  t.close();
+} else if (stage === 'replay') {
+  const src = await materialise(input);
+  const names = rest[0] && !rest[0].startsWith('--') ? rest[0].split(',') : [...STRATEGY_NAMES];
+  const perStrategy: Record<string, { seconds: number; eventsPerS: number }> = {};
+  for (const name of names) {
+    const t0 = performance.now();
+    await replay(src, { strategies: [name], workers: 1 });
+    const s = seconds(t0);
+    perStrategy[name] = { seconds: s, eventsPerS: src.info.events / s };
+  }
+  out = { spec: input, cpus: src.info.cpus, events: src.info.events, perStrategy };
+} else if (stage === 'e2e') {
+  const mb = statSync(input).size / 1e6;
+  const t0 = performance.now();
+  const t = await openTrace(input, { cache: useCache });
+  const parseS = seconds(t0);
+  const results = await replay(t, { workers: 'auto' });
+  const s = seconds(t0);
+  out = { mb, events: t.info.events, strategies: results.length, parseSeconds: parseS, seconds: s };
+  t.close();
+} else if (stage === 'tracecmd') {
+  // tlbsim's own events/s is measured on the large text; here only trace-cmd report.
+  const { spawnSync } = await import('node:child_process');
+  const once = spawnSync('trace-cmd', ['report', '-i', input], { maxBuffer: 1 << 30, encoding: 'utf8' });
+  if (once.error || once.status !== 0) { out = { error: String(once.error ?? once.stderr).split('\n')[0] }; }
+  else {
+    const events = once.stdout.split('\n').filter((l) => /\[\d+\]/.test(l)).length;
+    let runs = 0;
+    const t0 = performance.now();
+    const devnull = openSync('/dev/null', 'w');
+    while (runs === 0 || seconds(t0) < 2) { spawnSync('trace-cmd', ['report', '-i', input], { stdio: ['ignore', devnull, 'ignore'] }); runs++; }
+    closeSync(devnull);
+    const s = seconds(t0) / runs;
+    out = { events, runs, seconds: s, eventsPerS: events / s };
+  }
+} else {
+  console.error(`unknown stage ${stage}`);
+  process.exit(2);
+}
+void readSync;
+console.log(JSON.stringify({ stage, ...out, peakRssMB: peakRssMB() }));
