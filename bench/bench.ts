@@ -13,7 +13,7 @@
 //          --replay-events N (events of the 2-CPU replay workload, default mb*5000),
 //          --stages a,b,... --repeat N (split/ingest, best of N, default 2), --json, --keep.
 import { existsSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { generateFtraceText } from './ftrace-gen.ts';
@@ -37,7 +37,8 @@ function stage(...argv: string[]): Row {
 }
 const best = (rows: Row[]) => rows.reduce((a, b) => (b.seconds < a.seconds ? b : a));
 
-const dir = join(tmpdir(), 'tlbsim-bench');
+// Inputs live in the repository's git-ignored .bench/ (a shared /tmp gets cleaned by others).
+const dir = join(import.meta.dirname, '..', '.bench');
 mkdirSync(dir, { recursive: true });
 const text = join(dir, `ftrace-${MB}MB.txt`);
 const report: Row = { mb: MB, loadAvgBefore: loadavg().map((x) => Number(x.toFixed(2))), node: process.version };

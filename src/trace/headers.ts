@@ -102,9 +102,9 @@ function readAfterPid(s: string, i: number, end: number, r: LineRecord): number 
   return readCpuColumn(s, i, end, r);
 }
 
-/** ftrace and trace-cmd report lines. */
-export function parseFtraceHeader(s: string, start: number, end: number, r: LineRecord): string | null {
-  const first = skipSpaces(s, start, end);
+/** ftrace and trace-cmd report lines. `first` is the first non-blank column when the
+ *  caller has found it already (the comm is right-aligned: up to 15 leading spaces). */
+export function parseFtraceHeader(s: string, start: number, end: number, r: LineRecord, first = skipSpaces(s, start, end)): string | null {
   if (first >= end) return 'blank line';
   // Fast path: an intact line has the pid dash at column 16.
   const dash = start + 16;
@@ -141,8 +141,7 @@ export function parseFtraceHeader(s: string, start: number, end: number, r: Line
 
 /** perf script lines with the default field set (comm, tid, cpu, time, event, trace),
  *  or with `pid/tid` when both were asked for. */
-export function parsePerfHeader(s: string, start: number, end: number, r: LineRecord): string | null {
-  const first = skipSpaces(s, start, end);
+export function parsePerfHeader(s: string, start: number, end: number, r: LineRecord, first = skipSpaces(s, start, end)): string | null {
   if (first >= end) return 'blank line';
   for (let b = s.indexOf('[', first); b >= 0 && b < end; b = s.indexOf('[', b + 1)) {
     let k = b - 1;

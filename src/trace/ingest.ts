@@ -158,7 +158,7 @@ export class TextIngest {
       return;
     }
     const r = this.rec;
-    const err = this.perf ? parsePerfHeader(s, start, end, r) : parseFtraceHeader(s, start, end, r);
+    const err = this.perf ? parsePerfHeader(s, start, end, r, first) : parseFtraceHeader(s, start, end, r, first);
     if (err !== null) { this.skip(err, s, start, end); return; }
     if (r.pid >= PID_LIMIT) { this.skip(`pid ${r.pid} is beyond the kernel's PID limit`, s, start, end); return; }
     if (r.cpu >= (this.cpusFromHeader ? this.cpus : MAX_CPUS)) {
