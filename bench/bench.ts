@@ -11,7 +11,8 @@
 //             (when trace-cmd is installed), against tlbsim's ingest events/s
 // Options: --mb N (ftrace text size, default 1024; 100 gives a run of about a minute),
 //          --replay-events N (events of the 2-CPU replay workload, default mb*5000),
-//          --stages a,b,... --repeat N (split/ingest, best of N, default 2), --json, --keep.
+//          --stages a,b,... --repeat N (split/ingest, best of N, default 2), --json,
+//          --out FILE (also write the JSON there), --keep (keep the generated text).
 import { existsSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -95,6 +96,7 @@ if (STAGES.includes('trace-cmd')) {
 report.loadAvgAfter = loadavg().map((x) => Number(x.toFixed(2)));
 if (!args.includes('--keep')) { unlinkSync(text); if (existsSync(cache)) unlinkSync(cache); }
 
+if (args.includes('--out')) (await import('node:fs')).writeFileSync(argOf('--out', ''), JSON.stringify(report, null, 2));
 if (json) { console.log(JSON.stringify(report, null, 2)); process.exit(0); }
 
 const f = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
