@@ -23,7 +23,8 @@ export interface OpenTraceOptions {
   /** Events kept in memory before spilling to a temporary file. */
   memoryEvents?: number;
   batchSize?: number;
-  /** Use and write the parsed-trace cache `<trace>.tlbcache` (default true; see cache.ts). */
+  /** Use and write the parsed-trace cache `<trace>.tlbcache` (see cache.ts). Default: on,
+   *  unless the environment sets TLBSIM_CACHE=0. */
   cache?: boolean;
 }
 
@@ -42,7 +43,7 @@ const IPI_KIND_NAMES = ['real', 'flushCall', 'flushQueued', 'otherCall'];
  *  malformed lines are counted in `info.skipped` and the rest is read. */
 export async function openTrace(path: string, options: OpenTraceOptions = {}): Promise<OpenedTrace> {
   const input = openInput(path);
-  const useCache = options.cache ?? true;
+  const useCache = options.cache ?? process.env.TLBSIM_CACHE !== '0';
   let key: CacheKey | null = null;
   if (useCache) {
     key = cacheKey(path, options.format, options.batchSize ?? DEFAULT_BATCH_SIZE);
