@@ -21,7 +21,8 @@ function copyOf(fixture: string, gunzip = false): string {
 }
 
 async function read(path: string, opts: OpenTraceOptions = {}) {
-  const t = await openTrace(path, opts);
+  // Explicitly on: the suite may run with TLBSIM_CACHE=0.
+  const t = await openTrace(path, { cache: true, ...opts });
   const events: TraceEvent[] = [];
   for await (const b of t.batches()) for (const e of eventsOf([b])) events.push(e);
   // A second pass must give the same events (the cache is re-read, not consumed).
@@ -102,4 +103,21 @@ test('options that change parsing do not share a cache', async () => {
   assert.equal(small.cache, 'written');
   assert.equal((await read(path, { batchSize: 1000 })).cache, 'hit');
   assert.equal((await read(path)).cache, 'written');
+});
+
+test('TLBSIM_CACHE=0 turns the cache off when the caller does not choose', async () => {
+  const path = copyOf('traces/real/pingpong-0/trace.txt.gz');
+  const saved = process.env.TLBSIM_CACHE;
+  process.env.TLBSIM_CACHE = '0';
+  try {
+    const t = await openTrace(path);
+    t.close();
+    assert.equal(t.cache, 'off');
+    assert.equal(existsSync(cachePathOf(path)), false);
+  } finally {
+    if (saved === undefined) delete process.env.TLBSIM_CACHE; else process.env.TLBSIM_CACHE = saved;
+  }
+  const t = await openTrace(path, { cache: true });
+  t.close();
+  assert.equal(t.cache, 'written');
 });
