@@ -50,6 +50,7 @@ if (!existsSync(text) || statSync(text).size < MB * 1e6 * 0.99) {
 const cache = `${text}.tlbcache`;
 if (existsSync(cache)) unlinkSync(cache);
 
+report.calibrateBefore = stage('calibrate');
 if (STAGES.includes('split') || STAGES.includes('ingest')) {
   const splits: Row[] = [], ingests: Row[] = [];
   for (let i = 0; i < REPEAT; i++) {
@@ -93,6 +94,7 @@ if (STAGES.includes('trace-cmd')) {
     if (report.ingest && report.traceCmd.eventsPerS) report.ingestVsTraceCmd = report.ingest.eventsPerS / report.traceCmd.eventsPerS;
   } else report.traceCmd = null;
 }
+report.calibrateAfter = stage('calibrate');
 report.loadAvgAfter = loadavg().map((x) => Number(x.toFixed(2)));
 if (!args.includes('--keep')) { unlinkSync(text); if (existsSync(cache)) unlinkSync(cache); }
 
@@ -125,5 +127,6 @@ if (report.replay?.length) {
   for (const r of all) console.log(r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  '));
   console.log(`workloads: ${rp.map((r) => r.spec).join('  ')}`);
 }
+console.log(`machine speed: a charCodeAt loop took ${report.calibrateBefore.nsPerChar.toFixed(2)} ns/char before the run, ${report.calibrateAfter.nsPerChar.toFixed(2)} after (lower is a faster machine; compare runs through it)`);
 console.log('Throughput is per CPU second of the stage\'s process (the machine is shared); e2e and trace-cmd are wall time.');
 console.log(`node ${report.node}; load average before ${report.loadAvgBefore.join(' ')}, after ${report.loadAvgAfter.join(' ')}`);
