@@ -51,9 +51,9 @@ async function materialise(spec: string) {
 
 let out: Record<string, unknown>;
 if (stage === 'calibrate') {
-  // The machine's speed right now: a plain charCodeAt loop over a flat ASCII string (on an
-  // loaded machine it grows). Figures of runs made under
-  // different load compare through it.
+  // The machine's speed right now: a plain charCodeAt loop over a flat ASCII string, best
+  // of 5. It grows when the machine is loaded; figures of runs made under different load
+  // compare through it.
   const s = Buffer.alloc(16 << 20, 'sched_switch: prev_comm=a prev_pid=1 ').toString('latin1');
   let best = Infinity, x = 0;
   for (let rep = 0; rep < 5; rep++) {
