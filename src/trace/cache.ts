@@ -21,6 +21,7 @@ import {
   closeSync, fstatSync, openSync, readFileSync, readSync, readdirSync, renameSync, statSync, unlinkSync, writeSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { EventBatch, TraceInfo } from './event.ts';
 
 export const CACHE_SUFFIX = '.tlbcache';
@@ -43,7 +44,7 @@ let fingerprint: { version: string; reader: string } | null = null;
 /** tlbsim's version and a hash of the trace reader's source files. */
 function readerFingerprint(): { version: string; reader: string } {
   if (fingerprint) return fingerprint;
-  const here = dirname(new URL(import.meta.url).pathname);
+  const here = dirname(fileURLToPath(import.meta.url));
   let version = 'unknown';
   try { version = (JSON.parse(readFileSync(join(here, '..', '..', 'package.json'), 'utf8')) as { version: string }).version; } catch { /* keep unknown */ }
   const h = createHash('sha256');
