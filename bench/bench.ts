@@ -113,7 +113,7 @@ if (report.cacheRead) {
   rows.push(['cache read', 'open + one pass', f(s, 2), `${f(c.mb / s)} MB/s`, report.ingest ? `${(report.ingest.seconds / s).toFixed(1)}x ingest` : '', rss(c)]);
 }
 if (report.e2e) rows.push(['e2e (wall)', `${f(report.e2e.mb)} MB, ${report.e2e.strategies} strategies`, f(report.e2e.cpuSeconds, 1), `${f(report.e2e.seconds, 1)} s wall, parse ${f(report.e2e.parseSeconds, 1)} s`, '', rss(report.e2e)]);
-if (report.traceCmd) rows.push(['trace-cmd (wall)', `trace.dat, ${f(report.traceCmd.events)} ev`, f(report.traceCmd.seconds, 3), `${f(report.traceCmd.eventsPerS / 1e6, 2)} M ev/s`, report.ingestVsTraceCmd ? `ingest ${report.ingestVsTraceCmd.toFixed(2)}x` : '', rss(report.traceCmd)]);
+if (report.traceCmd) rows.push(['trace-cmd report', `trace.dat, ${f(report.traceCmd.events)} ev`, f(report.traceCmd.seconds, 3), `${f(report.traceCmd.eventsPerS / 1e6, 2)} M ev/s`, report.ingestVsTraceCmd ? `ingest ${report.ingestVsTraceCmd.toFixed(2)}x` : '', rss(report.traceCmd)]);
 const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
 for (const r of rows) console.log(r.map((c, i) => (i === 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd());
 if (report.replay?.length) {
@@ -128,5 +128,5 @@ if (report.replay?.length) {
   console.log(`workloads: ${rp.map((r) => r.spec).join('  ')}`);
 }
 console.log(`machine speed: a charCodeAt loop took ${report.calibrateBefore.nsPerChar.toFixed(2)} ns/char before the run, ${report.calibrateAfter.nsPerChar.toFixed(2)} after (lower is a faster machine; compare runs through it)`);
-console.log('Throughput is per CPU second of the stage\'s process (the machine is shared); e2e and trace-cmd are wall time.');
+console.log('Throughput is per CPU second of the stage\'s process (the machine is shared); e2e is wall time.');
 console.log(`node ${report.node}; load average before ${report.loadAvgBefore.join(' ')}, after ${report.loadAvgAfter.join(' ')}`);
