@@ -6,7 +6,8 @@
 //   replay    events/s per strategy, in-process, one strategy at a time, on generated
 //             workloads at 2 and 256 CPUs (the 256-CPU threads case sends every flush to
 //             255 CPUs: its cost grows with IPI targets, not events)
-//   e2e       all strategies over the large trace with worker threads, parse included
+//   e2e       all strategies over the large trace with worker threads, parse included;
+//             again reading the cache the cached stage wrote (the second look at a trace)
 //   trace-cmd `trace-cmd report` of traces/real/trace-cmd-madvthreads/trace.dat, events/s
 //             (when trace-cmd is installed), against tlbsim's ingest events/s
 // Options: --mb N (ftrace text size, default 1024; 100 gives a run of about a minute),
@@ -85,6 +86,11 @@ if (STAGES.includes('replay')) {
 if (STAGES.includes('e2e')) {
   log('e2e: every strategy over the large trace, worker threads');
   report.e2e = stage('e2e', text);
+  if (STAGES.includes('cached')) {
+    // The usual second look at a trace: its cache (written by the cached stage) is read.
+    log('e2e again, from the cache');
+    report.e2eCached = stage('e2e', text, '--cache');
+  }
 }
 if (STAGES.includes('trace-cmd')) {
   const dat = join(import.meta.dirname, '..', 'traces/real/trace-cmd-madvthreads/trace.dat');
@@ -113,6 +119,7 @@ if (report.cacheRead) {
   rows.push(['cache read', 'open + one pass', f(s, 2), `${f(c.mb / s)} MB/s`, report.ingest ? `${(report.ingest.seconds / s).toFixed(1)}x ingest` : '', rss(c)]);
 }
 if (report.e2e) rows.push(['e2e (wall)', `${f(report.e2e.mb)} MB, ${report.e2e.strategies} strategies`, f(report.e2e.cpuSeconds, 1), `${f(report.e2e.seconds, 1)} s wall, parse ${f(report.e2e.parseSeconds, 1)} s`, '', rss(report.e2e)]);
+if (report.e2eCached) rows.push(['e2e cached (wall)', `${f(report.e2eCached.mb)} MB, ${report.e2eCached.strategies} strategies`, f(report.e2eCached.cpuSeconds, 1), `${f(report.e2eCached.seconds, 1)} s wall, open ${f(report.e2eCached.parseSeconds, 1)} s`, '', rss(report.e2eCached)]);
 if (report.traceCmd) rows.push(['trace-cmd report', `trace.dat, ${f(report.traceCmd.events)} ev`, f(report.traceCmd.seconds, 3), `${f(report.traceCmd.eventsPerS / 1e6, 2)} M ev/s`, report.ingestVsTraceCmd ? `ingest ${report.ingestVsTraceCmd.toFixed(2)}x` : '', rss(report.traceCmd)]);
 const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
 for (const r of rows) console.log(r.map((c, i) => (i === 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd());
