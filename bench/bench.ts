@@ -8,6 +8,7 @@
 //             255 CPUs: its cost grows with IPI targets, not events)
 //   e2e       all strategies over the large trace with worker threads, parse included;
 //             again reading the cache the cached stage wrote (the second look at a trace)
+//   help      `tlbsim --help` wall time (best of 5)
 //   trace-cmd `trace-cmd report` of traces/real/trace-cmd-madvthreads/trace.dat, events/s
 //             (when trace-cmd is installed), against tlbsim's ingest events/s
 // Options: --mb N (ftrace text size, default 1024; 100 gives a run of about a minute),
@@ -25,7 +26,7 @@ const argOf = (k: string, d: string) => { const i = args.indexOf(k); return i >=
 const MB = Number(argOf('--mb', '1024'));
 const REPLAY_EVENTS = Number(argOf('--replay-events', String(MB * 5000)));
 const REPEAT = Math.max(1, Number(argOf('--repeat', '2')));
-const STAGES = argOf('--stages', 'split,ingest,cached,replay,e2e,trace-cmd').split(',');
+const STAGES = argOf('--stages', 'split,ingest,cached,replay,e2e,trace-cmd,help').split(',');
 const json = args.includes('--json');
 const log = (s: string) => process.stderr.write(s + '\n');
 
@@ -100,6 +101,17 @@ if (STAGES.includes('trace-cmd')) {
     if (report.ingest && report.traceCmd.eventsPerS) report.ingestVsTraceCmd = report.ingest.eventsPerS / report.traceCmd.eventsPerS;
   } else report.traceCmd = null;
 }
+if (STAGES.includes('help')) {
+  // `tlbsim --help` through the bin shim, as a user runs it: wall time, best of 5.
+  const bin = join(import.meta.dirname, '..', 'bin', 'tlbsim.mjs');
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    spawnSync(process.execPath, [bin, '--help'], { stdio: 'ignore' });
+    times.push((performance.now() - t0) / 1000);
+  }
+  report.help = { seconds: Math.min(...times), all: times };
+}
 report.calibrateAfter = stage('calibrate');
 report.loadAvgAfter = loadavg().map((x) => Number(x.toFixed(2)));
 if (!args.includes('--keep')) { unlinkSync(text); if (existsSync(cache)) unlinkSync(cache); }
@@ -121,6 +133,7 @@ if (report.cacheRead) {
 if (report.e2e) rows.push(['e2e (wall)', `${f(report.e2e.mb)} MB, ${report.e2e.strategies} strategies`, f(report.e2e.cpuSeconds, 1), `${f(report.e2e.seconds, 1)} s wall, parse ${f(report.e2e.parseSeconds, 1)} s`, '', rss(report.e2e)]);
 if (report.e2eCached) rows.push(['e2e cached (wall)', `${f(report.e2eCached.mb)} MB, ${report.e2eCached.strategies} strategies`, f(report.e2eCached.cpuSeconds, 1), `${f(report.e2eCached.seconds, 1)} s wall, open ${f(report.e2eCached.parseSeconds, 1)} s`, '', rss(report.e2eCached)]);
 if (report.traceCmd) rows.push(['trace-cmd report', `trace.dat, ${f(report.traceCmd.events)} ev`, f(report.traceCmd.seconds, 3), `${f(report.traceCmd.eventsPerS / 1e6, 2)} M ev/s`, report.ingestVsTraceCmd ? `ingest ${report.ingestVsTraceCmd.toFixed(2)}x` : '', rss(report.traceCmd)]);
+if (report.help) rows.push(['tlbsim --help (wall)', 'bin/tlbsim.mjs', '', `${f(report.help.seconds * 1000)} ms (best of 5)`, '', '']);
 const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
 for (const r of rows) console.log(r.map((c, i) => (i === 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd());
 if (report.replay?.length) {
