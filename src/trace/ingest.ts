@@ -5,7 +5,7 @@
 // by indexOf('\n') and tokenized in place; a line that cannot be read is counted and
 // reported with its number and the reason, and reading goes on.
 import { EventKind, IpiKind, PrevState, type SkippedLine, type TraceFormat, pushEvent } from './event.ts';
-import { parseFtraceHeader, parsePerfHeader, newLineRecord, type LineRecord } from './headers.ts';
+import { parseFtraceHeader, parseIntactFtraceHeader, parsePerfHeader, newLineRecord, type LineRecord } from './headers.ts';
 import { cursor, equalsAt, indexIn, isDigit, lastIndexIn, readHex, readInt, readNumber, readUint, skipSpaces } from './scan.ts';
 import { EventStore } from './store.ts';
 import { PID_LIMIT, TaskTable } from './tasks.ts';
@@ -151,8 +151,7 @@ export class TextIngest {
     // An intact ftrace line (the pid's dash at column 16) is parsed without first skipping
     // the comm's padding: the comm is trimmed only when a task is first seen. Anything
     // else, a malformed intact-looking line included, takes the general path below.
-    if (!this.perf && end - start > 17 && s.charCodeAt(start + 16) === C_DASH && isDigit(s.charCodeAt(start + 17))
-      && s.charCodeAt(start) !== C_HASH && parseFtraceHeader(s, start, end, r, start) === null) {
+    if (!this.perf && s.charCodeAt(start) !== C_HASH && parseIntactFtraceHeader(s, start, end, r)) {
       this.eventLine(s, start, end, r);
       return;
     }
