@@ -58,6 +58,7 @@ export {
   type IpiMatrixRow, type ObservedPredictedRow, type ViolationRow, type TaskRow,
   type AnalysisData, type AnalysisInput, type ReplaySummary,
 } from './analysis/index.ts';
+export { writeRuns, writeRunsParquet, writeRunsArrow, writeRunsCsv, runsCsv } from './analysis/export.ts';
 export { writeReport, renderReport, type ReportData, type ReportOptions } from './report/index.ts';
 
 // ---- validation against the recorded kernel (tlbsim validate)
