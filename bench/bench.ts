@@ -1,100 +1,152 @@
-// `npm run bench`: throughput figures, never asserted in tests.
-//   ingest: MB/s of tlbsim's ftrace parser on a large generated ftrace text file, next to
-//           a bare newline split of the same file measured in the same run, and peak RSS.
-// Options: --mb N (size of the generated file, default 1024), --json, --keep.
-import { createReadStream, createWriteStream, existsSync, statSync, unlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// `npm run bench`: throughput figures, never asserted in tests. Every stage runs in its own
+// child process (bench/stage.ts) so its peak RSS is its own. Stages:
+//   split     a bare newline split of the generated ftrace text (the floor for any reader)
+//   ingest    tlbsim's ftrace reader on the same file (no cache), MB/s and ratio to split
+//   cached    the same file again through the parsed-trace cache (<trace>.tlbcache)
+//   replay    events/s per strategy, in-process, one strategy at a time, on generated
+//             workloads at 2 and 256 CPUs (the 256-CPU threads case sends every flush to
+//             255 CPUs: its cost grows with IPI targets, not events)
+//   e2e       all strategies over the large trace with worker threads, parse included;
+//             again reading the cache the cached stage wrote (the second look at a trace)
+//   help      `tlbsim --help` wall time (best of 5)
+//   trace-cmd `trace-cmd report` of traces/real/trace-cmd-madvthreads/trace.dat, events/s
+//             (when trace-cmd is installed), against tlbsim's ingest events/s
+// Options: --mb N (ftrace text size, default 1024; 100 gives a run of about a minute),
+//          --replay-events N (events of the 2-CPU replay workload, default mb*5000),
+//          --stages a,b,... --repeat N (split/ingest, best of N, default 2), --json,
+//          --out FILE (also write the JSON there), --keep (keep the generated text).
+import { existsSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { once } from 'node:events';
 import { spawnSync } from 'node:child_process';
-import { openTrace } from '../src/trace/index.ts';
+import { generateFtraceText } from './ftrace-gen.ts';
 
 const args = process.argv.slice(2);
 const argOf = (k: string, d: string) => { const i = args.indexOf(k); return i >= 0 ? args[i + 1] : d; };
 const MB = Number(argOf('--mb', '1024'));
+const REPLAY_EVENTS = Number(argOf('--replay-events', String(MB * 5000)));
+const REPEAT = Math.max(1, Number(argOf('--repeat', '2')));
+const STAGES = argOf('--stages', 'split,ingest,cached,replay,e2e,trace-cmd,help').split(',');
 const json = args.includes('--json');
+const log = (s: string) => process.stderr.write(s + '\n');
 
-/** A long ftrace text with the real line shapes of traces/real, in a realistic mix:
- *  context switches among a few processes, flushes of every reason, IPIs, madvise. */
-async function generate(path: string, bytes: number): Promise<void> {
-  const out = createWriteStream(path, { highWaterMark: 1 << 20 });
-  out.write('# tracer: nop\n#\n# entries-in-buffer/entries-written: 0/0   #P:2\n#\n');
-  let t = 1_000_000_000, written = 0, i = 0;
-  const comms = ['hw-madvthreads', 'record.sh', 'kworker/u4:1', 'pingpong', 'make'];
-  let chunk = '';
-  while (written < bytes) {
-    const cpu = i & 1, pid = 1000 + (i % 5), comm = comms[i % 5];
-    const head = `${comm.padStart(16)}-${String(pid).padEnd(7)}(${String(pid).padStart(7)}) [00${cpu}] d..2. ${Math.floor(t / 1e6)}.${String(t % 1e6).padStart(6, '0')}: `;
-    let line: string;
-    switch (i % 8) {
-      case 0: case 4: {
-        const next = 1000 + ((i + 1) % 5);
-        line = `sched_switch: prev_comm=${comm} prev_pid=${pid} prev_prio=120 prev_state=S ==> next_comm=${comms[(i + 1) % 5]} next_pid=${next} next_prio=120`;
-        break;
-      }
-      case 1: line = 'tlb_flush: pages:-1 reason:flush on task switch (0)'; break;
-      case 2: line = 'tlb_flush: pages:1 reason:remote IPI send (4)'; break;
-      case 3: line = 'ipi_send_cpu: cpu=1 callsite=on_each_cpu_cond_mask+0x20/0x60 callback=generic_smp_call_function_single_interrupt+0x0/0x10'; break;
-      case 5: line = 'tlb_flush: pages:1 reason:local MM shootdown (3)'; break;
-      case 6: line = 'sys_madvise(start: 0x7ff31b140000, len_in: 0x1000, behavior: 4)'; break;
-      default: line = 'tlb_flush: pages:1 reason:remote shootdown (1)';
-    }
-    chunk += head + line + '\n';
-    if (chunk.length > 1 << 20) { written += chunk.length; if (!out.write(chunk)) await once(out, 'drain'); chunk = ''; }
-    t += 3; i++;
+type Row = Record<string, any>;
+function stage(...argv: string[]): Row {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'stage.ts'), ...argv],
+    { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  if (r.status !== 0 || !line.startsWith('{')) throw new Error(`stage ${argv.join(' ')} failed (exit ${r.status})`);
+  return JSON.parse(line) as Row;
+}
+const best = (rows: Row[]) => rows.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+
+// Inputs live in the repository's git-ignored .bench/ (a shared /tmp gets cleaned by others).
+const dir = join(import.meta.dirname, '..', '.bench');
+mkdirSync(dir, { recursive: true });
+const text = join(dir, `ftrace-${MB}MB.txt`);
+const report: Row = { mb: MB, loadAvgBefore: loadavg().map((x) => Number(x.toFixed(2))), node: process.version };
+if (!existsSync(text) || statSync(text).size < MB * 1e6 * 0.99) {
+  log(`generating ${MB} MB of ftrace text at ${text} ...`);
+  await generateFtraceText(text, MB * 1e6);
+}
+const cache = `${text}.tlbcache`;
+if (existsSync(cache)) unlinkSync(cache);
+
+report.calibrateBefore = stage('calibrate');
+if (STAGES.includes('split') || STAGES.includes('ingest')) {
+  const splits: Row[] = [], ingests: Row[] = [];
+  for (let i = 0; i < REPEAT; i++) {
+    // Interleaved, so both see the same machine load.
+    if (STAGES.includes('split')) { log(`split ${i + 1}/${REPEAT}`); splits.push(stage('split', text)); }
+    if (STAGES.includes('ingest')) { log(`ingest ${i + 1}/${REPEAT}`); ingests.push(stage('ingest', text)); }
   }
-  out.write(chunk);
-  out.end();
-  await once(out, 'finish');
+  if (splits.length) report.split = best(splits);
+  if (ingests.length) report.ingest = best(ingests);
+  if (splits.length && ingests.length) report.ingestVsSplit = report.split.seconds / report.ingest.seconds;
 }
-
-async function bareSplit(path: string): Promise<number> {
-  let lines = 0, carry = '';
-  for await (const buf of createReadStream(path, { highWaterMark: 1 << 20, encoding: 'utf8' })) {
-    const s = carry + (buf as string);
-    let start = 0;
-    for (;;) { const nl = s.indexOf('\n', start); if (nl < 0) break; lines++; start = nl + 1; }
-    carry = s.slice(start);
+if (STAGES.includes('cached')) {
+  log('cached: first open writes the cache, second reads it');
+  report.cacheWrite = stage('ingest', text, '--cache');
+  report.cacheRead = stage('ingest', text, '--cache');
+}
+if (STAGES.includes('replay')) {
+  // wis-tlb-flush2 makes ~9 events per iteration per task.
+  const it2 = Math.max(1000, Math.round(REPLAY_EVENTS / 9 / 2));
+  const it256p = Math.max(4, Math.round(REPLAY_EVENTS / 9 / 256));
+  const it256t = Math.max(2, Math.round(it256p / 40));
+  report.replay = [];
+  for (const spec of [
+    `workload:wis-tlb-flush2:cpus=2,tasks=2,iterations=${it2}`,
+    `workload:wis-tlb-flush2:mode=processes,cpus=256,tasks=256,iterations=${it256p}`,
+    `workload:wis-tlb-flush2:cpus=256,tasks=256,iterations=${it256t}`,
+  ]) {
+    log(`replay ${spec}`);
+    report.replay.push(stage('replay', spec));
   }
-  return lines;
 }
-
-let peakRss = 0;
-const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage.rss()); }, 50);
-
-const path = join(tmpdir(), `tlbsim-bench-${MB}MB.txt`);
-if (!existsSync(path) || statSync(path).size < MB * 1e6 * 0.99) {
-  process.stderr.write(`generating ${MB} MB of ftrace text at ${path} ...\n`);
-  await generate(path, MB * 1e6);
+if (STAGES.includes('e2e')) {
+  log('e2e: every strategy over the large trace, worker threads');
+  report.e2e = stage('e2e', text);
+  if (STAGES.includes('cached')) {
+    // The usual second look at a trace: its cache (written by the cached stage) is read.
+    log('e2e again, from the cache');
+    report.e2eCached = stage('e2e', text, '--cache');
+  }
 }
-const size = statSync(path).size / 1e6;
-
-let t0 = performance.now();
-const lines = await bareSplit(path);
-const splitS = (performance.now() - t0) / 1000;
-
-peakRss = process.memoryUsage.rss();
-t0 = performance.now();
-const trace = await openTrace(path);
-const ingestS = (performance.now() - t0) / 1000;
-const events = trace.info.events;
-trace.close();
-clearInterval(sampler);
-peakRss = Math.max(peakRss, process.memoryUsage.rss());
-
-let traceCmd: number | null = null;
-if (spawnSync('trace-cmd', ['-h'], { stdio: 'ignore' }).error === undefined) traceCmd = null; // needs a trace.dat: not comparable on generated text
-
-const rows = {
-  fileMB: Math.round(size), lines, events, skippedLines: trace.info.skippedLines,
-  bareSplitMBs: Math.round(size / splitS), ingestMBs: Math.round(size / ingestS),
-  ingestVsSplit: Number((splitS / ingestS).toFixed(2)), ingestSeconds: Number(ingestS.toFixed(2)),
-  eventsPerSecond: Math.round(events / ingestS), peakRssMB: Math.round(peakRss / 1e6), traceCmd,
-};
-if (json) console.log(JSON.stringify({ ingest: rows }, null, 2));
-else {
-  console.log('stage    file MB  lines       MB/s   vs split  events/s     peak RSS');
-  console.log(`split    ${String(rows.fileMB).padStart(7)}  ${String(lines).padStart(10)}  ${String(rows.bareSplitMBs).padStart(5)}   1.00`);
-  console.log(`ingest   ${String(rows.fileMB).padStart(7)}  ${String(lines).padStart(10)}  ${String(rows.ingestMBs).padStart(5)}   ${rows.ingestVsSplit.toFixed(2)}      ${String(rows.eventsPerSecond).padStart(9)}  ${rows.peakRssMB} MB`);
+if (STAGES.includes('trace-cmd')) {
+  const dat = join(import.meta.dirname, '..', 'traces/real/trace-cmd-madvthreads/trace.dat');
+  if (spawnSync('trace-cmd', ['-h'], { stdio: 'ignore' }).error === undefined && existsSync(dat)) {
+    log('trace-cmd report');
+    report.traceCmd = stage('tracecmd', dat);
+    if (report.ingest && report.traceCmd.eventsPerS) report.ingestVsTraceCmd = report.ingest.eventsPerS / report.traceCmd.eventsPerS;
+  } else report.traceCmd = null;
 }
-if (!args.includes('--keep')) unlinkSync(path);
+if (STAGES.includes('help')) {
+  // `tlbsim --help` through the bin shim, as a user runs it: wall time, best of 5.
+  const bin = join(import.meta.dirname, '..', 'bin', 'tlbsim.mjs');
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    spawnSync(process.execPath, [bin, '--help'], { stdio: 'ignore' });
+    times.push((performance.now() - t0) / 1000);
+  }
+  report.help = { seconds: Math.min(...times), all: times };
+}
+report.calibrateAfter = stage('calibrate');
+report.loadAvgAfter = loadavg().map((x) => Number(x.toFixed(2)));
+if (!args.includes('--keep')) { unlinkSync(text); if (existsSync(cache)) unlinkSync(cache); }
+
+if (args.includes('--out')) (await import('node:fs')).writeFileSync(argOf('--out', ''), JSON.stringify(report, null, 2));
+if (json) { console.log(JSON.stringify(report, null, 2)); process.exit(0); }
+
+const f = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+const rows: string[][] = [['stage', 'input', 'CPU s', 'throughput (per CPU second)', 'ratio', 'peak RSS']];
+const rss = (r: Row) => `${r.peakRssMB} MB`;
+if (report.split) rows.push(['split', `${f(report.split.mb)} MB ftrace`, f(report.split.seconds, 2), `${f(report.split.mbPerS)} MB/s`, '1.00', rss(report.split)]);
+if (report.ingest) rows.push(['ingest', `${f(report.ingest.mb)} MB, ${f(report.ingest.events)} ev`, f(report.ingest.seconds, 2), `${f(report.ingest.mbPerS)} MB/s, ${f(report.ingest.eventsPerS / 1e6, 2)} M ev/s`, report.ingestVsSplit ? `${report.ingestVsSplit.toFixed(2)}x split` : '', rss(report.ingest)]);
+if (report.ingest) rows.push(['  one pass', 'canonicalise again', f(report.ingest.passSeconds, 2), `${f(report.ingest.passEvents / report.ingest.passSeconds / 1e6, 2)} M ev/s`, '', '']);
+if (report.cacheWrite) rows.push(['cache write', 'parse + write .tlbcache', f(report.cacheWrite.seconds, 2), `${f(report.cacheWrite.mbPerS)} MB/s`, '', rss(report.cacheWrite)]);
+if (report.cacheRead) {
+  const c = report.cacheRead, s = c.seconds + c.passSeconds;
+  rows.push(['cache read', 'open + one pass', f(s, 2), `${f(c.mb / s)} MB/s`, report.ingest ? `${(report.ingest.seconds / s).toFixed(1)}x ingest` : '', rss(c)]);
+}
+if (report.e2e) rows.push(['e2e (wall)', `${f(report.e2e.mb)} MB, ${report.e2e.strategies} strategies`, f(report.e2e.cpuSeconds, 1), `${f(report.e2e.seconds, 1)} s wall, parse ${f(report.e2e.parseSeconds, 1)} s`, '', rss(report.e2e)]);
+if (report.e2eCached) rows.push(['e2e cached (wall)', `${f(report.e2eCached.mb)} MB, ${report.e2eCached.strategies} strategies`, f(report.e2eCached.cpuSeconds, 1), `${f(report.e2eCached.seconds, 1)} s wall, open ${f(report.e2eCached.parseSeconds, 1)} s`, '', rss(report.e2eCached)]);
+if (report.traceCmd) rows.push(['trace-cmd report', `trace.dat, ${f(report.traceCmd.events)} ev`, f(report.traceCmd.seconds, 3), `${f(report.traceCmd.eventsPerS / 1e6, 2)} M ev/s`, report.ingestVsTraceCmd ? `ingest ${report.ingestVsTraceCmd.toFixed(2)}x` : '', rss(report.traceCmd)]);
+if (report.help) rows.push(['tlbsim --help (wall)', 'bin/tlbsim.mjs', '', `${f(report.help.seconds * 1000)} ms (best of 5)`, '', '']);
+const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+for (const r of rows) console.log(r.map((c, i) => (i === 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd());
+if (report.replay?.length) {
+  // One row per strategy, one column per workload: replay events/s, in-process.
+  const rp = report.replay as Row[];
+  const head = ['replay M events/s', ...rp.map((r) => `${r.cpus} CPUs ${/mode=processes/.test(r.spec) ? 'processes' : 'threads'} (${f(r.events)} ev)`)];
+  const body = Object.keys(rp[0].perStrategy).map((name) => [name, ...rp.map((r) => f(r.perStrategy[name].eventsPerS / 1e6, 2))]);
+  const all = [head, ...body, ['peak RSS', ...rp.map((r) => `${r.peakRssMB} MB`)]];
+  const w = head.map((_, c) => Math.max(...all.map((r) => r[c].length)));
+  console.log('');
+  for (const r of all) console.log(r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  '));
+  console.log(`workloads: ${rp.map((r) => r.spec).join('  ')}`);
+}
+console.log(`machine speed: a charCodeAt loop took ${report.calibrateBefore.nsPerChar.toFixed(2)} ns/char before the run, ${report.calibrateAfter.nsPerChar.toFixed(2)} after (lower is a faster machine; compare runs through it)`);
+console.log('Throughput is per CPU second of the stage\'s process (the machine is shared); e2e is wall time.');
+console.log(`node ${report.node}; load average before ${report.loadAvgBefore.join(' ')}, after ${report.loadAvgAfter.join(' ')}`);

@@ -9,6 +9,12 @@ export function register(program: Command): void {
     .description('replay the calibration workloads and print published vs simulated ratios (±25% tolerance)')
     .option('--json', 'print { rows: [ { benchmark, metric, strategy, baseline, published, simulated } ] }')
     .option('--profile <name>', 'cost profile (default: skylake-laptop)')
+    .addHelpText('after', [
+      '',
+      'Examples:',
+      '  tlbsim calibrate',
+      '  tlbsim calibrate --profile kvm-guest --json | jq \'.rows[] | {benchmark, strategy, published, simulated}\'',
+    ].join('\n'))
     .action(async (opts: { json?: boolean; profile?: string }) => {
       const { getProfile, ProfileError } = await import('../machine/profiles.ts');
       let profile;

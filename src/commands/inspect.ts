@@ -73,11 +73,12 @@ export function register(program: Command): void {
     .option('--json', 'print the summary as JSON')
     .option('--format <format>', `force the input format (${TRACE_FORMATS.join(', ')})`)
     .option('-v, --verbose', 'list every skipped line')
+    .option('--no-cache', 'neither read nor write <trace>.tlbcache (the parsed-trace cache)')
     .addHelpText('after', '\nExample:\n  tlbsim inspect traces/real/pingpong-0/trace.txt.gz\n  tlbsim inspect --json trace.txt | jq .events')
-    .action(async (path: string, opts: { json?: boolean; format?: string; verbose?: boolean }) => {
+    .action(async (path: string, opts: { json?: boolean; format?: string; verbose?: boolean; cache?: boolean }) => {
       if (opts.format && !TRACE_FORMATS.includes(opts.format as TraceFormat)) fail(`unknown format "${opts.format}" (expected one of ${TRACE_FORMATS.join(', ')})`, 2);
       const { openTrace } = await import('../trace/index.ts');
-      const trace = await openTrace(path, { format: opts.format as TraceFormat | undefined });
+      const trace = await openTrace(path, { format: opts.format as TraceFormat | undefined, cache: opts.cache === false ? false : undefined });
       try {
         if (opts.json) printSafe(JSON.stringify(inspectJson(trace.info), null, 2));
         else printSafe(inspectText(trace.info, !!opts.verbose));

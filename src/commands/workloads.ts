@@ -27,6 +27,13 @@ export function register(program: Command): void {
     .command('workloads')
     .description('list the synthetic workload generators and their parameters')
     .option('--json', 'print [{ name, description, iteration, params }] as JSON')
+    .addHelpText('after', [
+      '',
+      'Examples:',
+      '  tlbsim workloads',
+      '  tlbsim workloads --json | jq -r \'.[] | "\\(.name): \\([.params[].name] | join(", "))"\'',
+      '  tlbsim generate ping-pong --set pages=512 -o pingpong.txt',
+    ].join('\n'))
     .action(async (opts: { json?: boolean }) => {
       process.stdout.write(await workloadsListing(opts.json === true));
     });

@@ -121,6 +121,8 @@ export class Machine {
   traceMuted = false;
   mutedFlushRecords = 0;
   violationCount = 0;
+  /** Real IPIs by sender x target: [sender * nCpu + target]. */
+  readonly ipiMatrix: Float64Array;
   readonly vIndex = new Float64Array(MAX_VIOLATIONS_KEPT);
   readonly vKind = new Uint8Array(MAX_VIOLATIONS_KEPT);
   readonly vCpu = new Int32Array(MAX_VIOLATIONS_KEPT);
@@ -218,6 +220,7 @@ export class Machine {
     this.p = profile;
     this.implicitAccess = opts.implicitAccess ?? false;
     this.perCpu = new Float64Array(NM * n);
+    this.ipiMatrix = new Float64Array(n * n);
     TIMELINE_METRICS.forEach((name, i) => { this.tlPos[MI[name]] = i; });
     this.timeline = new Float64Array(TIMELINE_METRICS.length * TIMELINE_BUCKETS);
     const first = opts.firstNs ?? 0, last = opts.lastNs ?? 0;
@@ -284,7 +287,9 @@ export class Machine {
     if (tp >= 0) this.timeline[tp * TIMELINE_BUCKETS + this.tlBucket] += v;
   }
 
-  /** Charge `ns` of overhead to `cpu` (and to the task running there). */
+  /** Charge `ns` of overhead to `cpu` (and to the task running there). Every caller also
+   *  counts the same ns under its cause (OVERHEAD_CAUSES in metrics.ts), so the report can
+   *  split overhead_ns exactly. */
   charge(cpu: number, ns: number): void {
     if (ns <= 0) return;
     this.inc(I_OVH, cpu, ns);
@@ -349,6 +354,7 @@ export class Machine {
     else if (o < 0 && r >= 0 && r !== cpu) { ns += this.transferNs(r, cpu); this.inc(MI.line_transfers, cpu); }
     owner[idx] = cpu; reader[idx] = -1;
     this.inc(MI.atomic_ops, cpu);
+    this.inc(MI.atomic_ns, cpu, ns);
     this.charge(cpu, ns);
   }
 
@@ -362,7 +368,9 @@ export class Machine {
     const o = owner[idx];
     if (o >= 0 && o !== cpu) {
       this.inc(MI.line_transfers, cpu);
-      this.charge(cpu, this.transferNs(o, cpu));
+      const ns = this.transferNs(o, cpu);
+      this.inc(MI.atomic_ns, cpu, ns);
+      this.charge(cpu, ns);
       owner[idx] = -1;
     }
     reader[idx] = cpu;
@@ -470,6 +478,7 @@ export class Machine {
     this.walkMm[cpu] = mm;
     if (tracked) {
       this.lineStore(this.cpuLineOwner, this.cpuLineReader, cpu * 5 + 4, cpu);
+      this.inc(MI.ptwalk_track_ns, cpu, this.p.ptwalkTrackNs);
       this.charge(cpu, this.p.ptwalkTrackNs);
     }
   }
@@ -715,11 +724,13 @@ export class Machine {
     const r = this.rowFor(cpu, asid);
     if (flush) {
       this.inc(MI.cr3_flushes, cpu);
+      this.inc(MI.cr3_ns, cpu, p.cr3WriteNs + p.cr3FlushExtraNs);
       this.charge(cpu, p.cr3WriteNs + p.cr3FlushExtraNs);
       if (!this.pcid) { for (let i = cpu * NROWS; i < cpu * NROWS + NROWS; i++) this.dropRow(cpu, i); }
       else this.dropRow(cpu, r);
       this.rowMm[r] = mm; this.rowCtx[r] = this.mmCtx[mm]; this.rowFresh[r] = this.truthGen[mm];
     } else {
+      this.inc(MI.cr3_ns, cpu, p.cr3WriteNs);
       this.charge(cpu, p.cr3WriteNs);
       if (this.rowCtx[r] !== this.mmCtx[mm]) {
         if (this.rowMm[r] < 0 && this.rowPages[r] === 0) {
@@ -739,6 +750,7 @@ export class Machine {
   /** flush_tlb_local(): rewrite CR3 with its own value, flushing the current PCID. */
   flushLocalFull(cpu: number): void {
     this.inc(MI.full_flushes, cpu);
+    this.inc(MI.invalidate_ns, cpu, this.p.flushLocalNs);
     this.charge(cpu, this.p.flushLocalNs);
     const r = this._cr3Row[cpu];
     if (!this.pcid) { for (let i = cpu * NROWS; i < cpu * NROWS + NROWS; i++) this.dropRow(cpu, i); }
@@ -751,6 +763,7 @@ export class Machine {
    *  row only if the row was fresh up to the previous request). */
   flushPages(cpu: number, n: number, req: FlushReq): void {
     this.inc(MI.page_flushes, cpu, n);
+    this.inc(MI.invalidate_ns, cpu, n * this.p.invlpgNs);
     this.charge(cpu, n * this.p.invlpgNs);
     const r = this._cr3Row[cpu];
     const drop = Math.min(this.rowPages[r], n * req.stride);
@@ -790,6 +803,7 @@ export class Machine {
   invlpgb(cpu: number, asid: number, req: FlushReq): void {
     const ops = req.full ? 1 : Math.max(1, Math.ceil(req.nr / this.p.invlpgbMaxPages));
     this.inc(MI.broadcast_flushes, cpu, ops);
+    this.inc(MI.invalidate_ns, cpu, ops * this.p.invlpgbNs);
     this.charge(cpu, ops * this.p.invlpgbNs);
     for (let c = 0; c < this.nCpu; c++) {
       const base = c * NROWS;
@@ -812,6 +826,7 @@ export class Machine {
    *  arch/x86/include/asm/tlb.h, v6.15+, ends with __tlbsync()). */
   invlpgbFlushAllNonglobals(cpu: number): void {
     this.inc(MI.broadcast_flushes, cpu);
+    this.inc(MI.invalidate_ns, cpu, this.p.invlpgbNs);
     this.charge(cpu, this.p.invlpgbNs);
     this.tlbsync(cpu);
     for (let c = 0; c < this.nCpu; c++) {
@@ -867,12 +882,14 @@ export class Machine {
         real++;
         if (this.tap !== null) this.tap.ipi(cpu, c, purpose);
         this.inc(MI.ipis_sent, cpu);
+        this.ipiMatrix[cpu * this.nCpu + c]++;
         if (idle) { this.inc(MI.ipis_to_idle, cpu); lat += p.ipiIdleWakeNs; }
       } else {
         lat = busy; // handled by the interrupt already pending there
       }
       // target: (interrupt entry,) llist_del_all, handler, CSD unlock
       const t0 = this.cpuOverhead(c);
+      this.inc(MI.ipi_ns, c, empty ? p.ipiHandlerNs : p.csdHandleNs);
       this.charge(c, empty ? p.ipiHandlerNs : p.csdHandleNs);
       this.lineAtomic(this.cpuLineOwner, this.cpuLineReader, c * 5 + 3, c);
       this.inc(MI.ipis_received, c);
@@ -897,6 +914,7 @@ export class Machine {
     }
     if (real > 0) {
       this.predIpiSends++;
+      this.inc(MI.ipi_ns, cpu, p.ipiSendNs + (real - 1) * p.ipiSendPerTargetNs);
       this.charge(cpu, p.ipiSendNs + (real - 1) * p.ipiSendPerTargetNs);
     }
     if (targets > 0) {

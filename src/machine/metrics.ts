@@ -45,6 +45,13 @@ export const METRICS = [
   { name: 'initiator_wait_ns', unit: 'ns', key: true, meaning: 'time an initiator spent waiting for remote flushes (IPI acknowledgement or TLBSYNC) beyond its own local work' },
   { name: 'ipi_handler_ns', unit: 'ns', meaning: 'time target CPUs spent in cross-call handlers (interrupt entry/exit plus the handler body)' },
   { name: 'overhead_ns', unit: 'ns', key: true, timeline: true, meaning: 'all time the machine charged: CR3 writes, flushes, refills, atomics, line transfers, IPI send/handle/wait' },
+  // Overhead by cause: these five plus refill_ns and initiator_wait_ns add up to overhead_ns
+  // (every charge has exactly one cause; see OVERHEAD_CAUSES).
+  { name: 'cr3_ns', unit: 'ns', meaning: 'overhead of CR3 writes (address-space switches and leave_mm), including the extra cost of the ones that flush' },
+  { name: 'invalidate_ns', unit: 'ns', meaning: 'overhead of explicit invalidations: flush_tlb_local, INVLPG, INVLPGB issue' },
+  { name: 'ipi_ns', unit: 'ns', meaning: 'overhead of cross-calls themselves: IPI send on the initiator, interrupt entry/exit or queued-call dispatch on targets (the flush work a handler does is counted under its own cause)' },
+  { name: 'atomic_ns', unit: 'ns', meaning: 'overhead of locked RMWs and cache-line transfers (mm_cpumask, mm_count, tlb_gen, CSD queue)' },
+  { name: 'ptwalk_track_ns', unit: 'ns', meaning: 'overhead of lockless-walk bookkeeping (targeted page-table sync)' },
   { name: 'coherence_violations', unit: 'count', key: true, meaning: 'coherence checker findings: user code ran with a translation older than the last completed flush, a lazy CPU kept freed page tables loaded, or a freed pgd stayed in CR3' },
   { name: 'iteration_ns', unit: 'ns', key: true, meaning: 'mean simulated time per iteration on the measured thread: trace time between iteration marks plus the overhead on its critical path: charged to that thread, or to a task that ran before it on the same CPU and so delayed it (synthetic workloads; 0 when the trace has no marks)' },
   { name: 'lazy_entries', unit: 'count', meaning: 'switches into lazy TLB mode (user task to kernel thread or idle, and exit_mm)' },
@@ -105,3 +112,14 @@ export const VIOLATION_TEXT: readonly string[] = [
 ];
 /** How many violations are kept with their event index (the rest are only counted). */
 export const MAX_VIOLATIONS_KEPT = 20;
+
+/** The causes overhead_ns is made of, with a label for charts; they sum to overhead_ns. */
+export const OVERHEAD_CAUSES: readonly { metric: MetricName; label: string }[] = [
+  { metric: 'cr3_ns', label: 'CR3 writes (switches)' },
+  { metric: 'invalidate_ns', label: 'invalidations' },
+  { metric: 'refill_ns', label: 'TLB refills' },
+  { metric: 'ipi_ns', label: 'IPIs' },
+  { metric: 'initiator_wait_ns', label: 'waiting for remote flushes' },
+  { metric: 'atomic_ns', label: 'atomics and line transfers' },
+  { metric: 'ptwalk_track_ns', label: 'walk tracking' },
+];

@@ -25,6 +25,9 @@ export interface RunResult {
   /** Flush latency on the initiator (local work + wait): counts[i] requests took
    *  [lowerNs[i], lowerNs[i+1]) ns. */
   latencyHistogram: { lowerNs: number[]; counts: number[] };
+  /** Real IPIs by sender and target CPU, non-zero cells only (sparse: machines may have
+   *  hundreds of CPUs). Optional for results built by hand. */
+  ipiMatrix?: { from: number; to: number; count: number }[];
   timeline: { startNs: number; bucketNs: number; metrics: Record<string, number[]> };
   violations: { count: number; first: ViolationRecord[] };
   /** tlb:tlb_flush the modelled kernel would have printed, by reason number. */

@@ -531,6 +531,7 @@ export class Simulator {
       metrics,
       perCpu,
       latencyHistogram: { lowerNs, counts: Array.from(m.latency) },
+      ipiMatrix: ipiCells(m.ipiMatrix, m.nCpu),
       timeline: { startNs: m.tlFirst, bucketNs: m.tlBucketNs, metrics: tl },
       violations: { count: m.violationCount, first },
       predicted: { tlbFlush: classes(m.predFlush, m.predFlushPages), ipiSends: m.predIpiSends, ipiTargets: metrics.ipis_sent, csdQueued: metrics.csd_queued },
@@ -543,4 +544,12 @@ export class Simulator {
         : [...this.notes],
     };
   }
+}
+
+function ipiCells(matrix: Float64Array, nCpu: number): { from: number; to: number; count: number }[] {
+  const out: { from: number; to: number; count: number }[] = [];
+  for (let i = 0; i < matrix.length; i++) {
+    if (matrix[i] > 0) out.push({ from: Math.floor(i / nCpu), to: i % nCpu, count: matrix[i] });
+  }
+  return out;
 }

@@ -63,23 +63,15 @@ export async function writeTraceCsv(source: EventSource, path: string): Promise<
     }
   }
   let count = 0;
-  const out = createWriteStream(path);
-  out.write(`${CSV_MAGIC} cpus=${info.cpus} format=${info.format}\n`);
-  const header = Readable.from([CSV_COLUMNS.join(',') + '\n']);
-  await pipeline(header, out, { end: false });
   const body = Readable.from((async function* () { for await (const r of rows()) { count++; yield r; } })());
-  if (path.endsWith('.gz')) {
-    // The magic line and header were written uncompressed above; a .gz file must be gzip
-    // throughout, so start over with one gzip stream.
-    out.destroy();
-    const gz = createGzip();
-    const file = createWriteStream(path);
-    const head = Readable.from([`${CSV_MAGIC} cpus=${info.cpus} format=${info.format}\n${CSV_COLUMNS.join(',')}\n`]);
-    await pipeline(head, gz, file, { end: false }).catch(() => undefined);
-    await pipeline(body, stringifier, gz, file);
-    return count;
-  }
-  await pipeline(body, stringifier, out);
+  // One stream from the magic line to the last row, so a .gz file is a single gzip member.
+  const text = async function* () {
+    yield `${CSV_MAGIC} cpus=${info.cpus} format=${info.format}\n${CSV_COLUMNS.join(',')}\n`;
+    yield* body.pipe(stringifier);
+  };
+  const out = createWriteStream(path);
+  if (path.endsWith('.gz')) await pipeline(text(), createGzip(), out);
+  else await pipeline(text(), out);
   return count;
 }
 

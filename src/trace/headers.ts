@@ -102,9 +102,9 @@ function readAfterPid(s: string, i: number, end: number, r: LineRecord): number 
   return readCpuColumn(s, i, end, r);
 }
 
-/** ftrace and trace-cmd report lines. */
-export function parseFtraceHeader(s: string, start: number, end: number, r: LineRecord): string | null {
-  const first = skipSpaces(s, start, end);
+/** ftrace and trace-cmd report lines. `first` is the first non-blank column when the
+ *  caller has found it already (the comm is right-aligned: up to 15 leading spaces). */
+export function parseFtraceHeader(s: string, start: number, end: number, r: LineRecord, first = skipSpaces(s, start, end)): string | null {
   if (first >= end) return 'blank line';
   // Fast path: an intact line has the pid dash at column 16.
   const dash = start + 16;
@@ -141,8 +141,7 @@ export function parseFtraceHeader(s: string, start: number, end: number, r: Line
 
 /** perf script lines with the default field set (comm, tid, cpu, time, event, trace),
  *  or with `pid/tid` when both were asked for. */
-export function parsePerfHeader(s: string, start: number, end: number, r: LineRecord): string | null {
-  const first = skipSpaces(s, start, end);
+export function parsePerfHeader(s: string, start: number, end: number, r: LineRecord, first = skipSpaces(s, start, end)): string | null {
   if (first >= end) return 'blank line';
   for (let b = s.indexOf('[', first); b >= 0 && b < end; b = s.indexOf('[', b + 1)) {
     let k = b - 1;
@@ -171,4 +170,82 @@ export function parsePerfHeader(s: string, start: number, end: number, r: LineRe
     return readTail(s, after, end, r, true);
   }
   return 'not a perf script event line (expected "COMM TID [CPU] TIMESTAMP: subsystem:event: ...")';
+}
+
+/** The common shape of an ftrace line, read in one pass with no calls:
+ *  `<comm padded to 16>-PID[ (TGID)] [CPU] FLAGS SECS.FRAC: name[:(]payload`.
+ *  Returns false, with `r` unspecified, for anything else; the caller then uses
+ *  parseFtraceHeader, which reads every shape (and gives the same record for this one).
+ *  r.commStart is `start`: the comm still carries its padding. */
+export function parseIntactFtraceHeader(s: string, start: number, end: number, r: LineRecord): boolean {
+  let i = start + 16;
+  // The comm's last column must be taken (parseFtraceHeader wants a non-blank comm).
+  if (i + 1 >= end || s.charCodeAt(i) !== C_DASH || s.charCodeAt(i - 1) === C_SPACE) return false;
+  let c = s.charCodeAt(++i);
+  if (c < 48 || c > 57) return false;
+  let pid = 0;
+  while (c >= 48 && c <= 57) { pid = pid * 10 + (c - 48); if (++i >= end) return false; c = s.charCodeAt(i); }
+  while (c === C_SPACE) { if (++i >= end) return false; c = s.charCodeAt(i); }
+  let tgid = -1;
+  if (c === C_LPAREN) {
+    const open = i;
+    if (++i >= end) return false;
+    c = s.charCodeAt(i);
+    while (c === C_SPACE) { if (++i >= end) return false; c = s.charCodeAt(i); }
+    if (c >= 48 && c <= 57) {
+      tgid = 0;
+      while (c >= 48 && c <= 57) { tgid = tgid * 10 + (c - 48); if (++i >= end) return false; c = s.charCodeAt(i); }
+    }
+    while (c !== C_RPAREN) { if (++i >= end || i - open > 24) return false; c = s.charCodeAt(i); }
+    if (++i >= end) return false;
+    c = s.charCodeAt(i);
+    while (c === C_SPACE) { if (++i >= end) return false; c = s.charCodeAt(i); }
+  }
+  if (c !== C_LBRACK || ++i >= end) return false;
+  c = s.charCodeAt(i);
+  if (c < 48 || c > 57) return false;
+  let cpu = 0;
+  while (c >= 48 && c <= 57) { cpu = cpu * 10 + (c - 48); if (++i >= end) return false; c = s.charCodeAt(i); }
+  if (c !== C_RBRACK || ++i >= end) return false;
+  c = s.charCodeAt(i);
+  while (c === C_SPACE) { if (++i >= end) return false; c = s.charCodeAt(i); }
+  if (c < 48 || c > 57) {
+    const flags = i;
+    while (c !== C_SPACE) { if (++i >= end) return false; c = s.charCodeAt(i); }
+    if (i - flags > 8) return false;
+    while (c === C_SPACE) { if (++i >= end) return false; c = s.charCodeAt(i); }
+    if (c < 48 || c > 57) return false;
+  }
+  let sec = 0;
+  while (c >= 48 && c <= 57) { sec = sec * 10 + (c - 48); if (++i >= end) return false; c = s.charCodeAt(i); }
+  if (c !== 46 /* . */ || ++i >= end) return false;
+  c = s.charCodeAt(i);
+  let frac = 0, digits = 0;
+  while (c >= 48 && c <= 57) {
+    if (digits < 9) { frac = frac * 10 + (c - 48); digits++; }
+    if (++i >= end) return false;
+    c = s.charCodeAt(i);
+  }
+  if (digits === 0 || c !== C_COLON || ++i >= end) return false;
+  let scale = 1;
+  for (let d = digits; d < 9; d++) scale *= 10;
+  c = s.charCodeAt(i);
+  while (c === C_SPACE) { if (++i >= end) return false; c = s.charCodeAt(i); }
+  const nameStart = i;
+  while (c !== C_LPAREN && c !== C_SPACE && c !== C_COLON) { if (++i >= end) break; c = s.charCodeAt(i); }
+  if (i === nameStart) return false;
+  r.pid = pid; r.tgid = tgid; r.cpu = cpu; r.ns = sec * 1e9 + frac * scale;
+  r.commStart = start; r.commEnd = start + 16;
+  r.nameStart = nameStart; r.nameEnd = i;
+  if (i < end && c === C_LPAREN) {
+    const ps = i + 1;
+    let e = end;
+    while (e > ps && s.charCodeAt(e - 1) === C_SPACE) e--;
+    if (e > ps && s.charCodeAt(e - 1) === C_RPAREN) e--;
+    r.payloadStart = ps; r.payloadEnd = e;
+  } else {
+    r.payloadStart = i < end ? skipSpaces(s, i + 1, end) : end;
+    r.payloadEnd = end;
+  }
+  return true;
 }

@@ -2,7 +2,7 @@
 // EventStore, resolves tasks to address spaces, and returns an EventSource whose
 // `batches()` streams canonical events as often as needed.
 import {
-  EVENT_KIND_NAMES, EventKind, FLUSH_ORIGIN_NAMES, IpiKind, emptyTraceInfo, flushOrigin,
+  DEFAULT_BATCH_SIZE, EVENT_KIND_NAMES, EventKind, FLUSH_ORIGIN_NAMES, IpiKind, emptyTraceInfo, flushOrigin,
   type EventBatch, type EventSource, type SkippedLine, type TraceFormat, type TraceInfo,
 } from './event.ts';
 import { TraceError, openInput } from './input.ts';
@@ -12,9 +12,11 @@ import { REORDER_WINDOW_NS, reorderStore } from './reorder.ts';
 import { canonicalize } from './canonical.ts';
 import { prescan } from './exec-window.ts';
 import { readTraceCsv } from './csv.ts';
+import { CacheWriter, cacheKey, cachePathOf, readCache, type CacheKey } from './cache.ts';
 
 export { TraceError } from './input.ts';
 export { writeTraceCsv, readTraceCsv, neutralise } from './csv.ts';
+export { CACHE_SUFFIX, cachePathOf } from './cache.ts';
 export * from './event.ts';
 
 export interface OpenTraceOptions {
@@ -23,11 +25,17 @@ export interface OpenTraceOptions {
   /** Events kept in memory before spilling to a temporary file. */
   memoryEvents?: number;
   batchSize?: number;
+  /** Use and write the parsed-trace cache `<trace>.tlbcache` (see cache.ts). Default: on,
+   *  unless the environment sets TLBSIM_CACHE=0. */
+  cache?: boolean;
 }
 
 export interface OpenedTrace extends EventSource {
   /** Remove temporary files now (they are also removed at process exit). */
   close(): void;
+  /** 'hit': read from `<trace>.tlbcache`; 'written': parsed and cached; 'off': parsed, not
+   *  cached (disabled, or the cache could not be written). */
+  readonly cache: 'hit' | 'written' | 'off';
 }
 
 const IPI_KIND_NAMES = ['real', 'flushCall', 'flushQueued', 'otherCall'];
@@ -37,6 +45,16 @@ const IPI_KIND_NAMES = ['real', 'flushCall', 'flushQueued', 'otherCall'];
  *  malformed lines are counted in `info.skipped` and the rest is read. */
 export async function openTrace(path: string, options: OpenTraceOptions = {}): Promise<OpenedTrace> {
   const input = openInput(path);
+  const useCache = options.cache ?? process.env.TLBSIM_CACHE !== '0';
+  let key: CacheKey | null = null;
+  if (useCache) {
+    key = cacheKey(path, options.format, options.batchSize ?? DEFAULT_BATCH_SIZE);
+    const hit = readCache(cachePathOf(path), key);
+    if (hit) {
+      const info = { ...hit.info, source: path };
+      return { info, cache: 'hit', async *batches() { yield* hit.batches(); }, close() { hit.close(); } };
+    }
+  }
   const storeOptions = { memoryEvents: options.memoryEvents, batchSize: options.batchSize };
   let store = new EventStore(storeOptions);
   const iter = input.chunks()[Symbol.asyncIterator]();
@@ -117,7 +135,10 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
     const pre = traced ? prescan(store.batches()) : undefined;
     batches = () => canonicalize(store.batches(), { remap, traced, hasExitMmap, cpus, batchSize, ...(pre ?? {}) });
   }
-  summarise(info, batches());
+  // One pass over the canonical events fills the summary and, when caching, writes them to
+  // the cache; later passes then read the cache instead of canonicalising again.
+  const writer = key !== null ? CacheWriter.open(cachePathOf(path), key) : null;
+  summarise(info, writer === null ? batches() : teeInto(batches(), writer));
   if (format === 'csv') {
     // The CSV keeps the events, not the reader's verdicts: recover what the replay needs.
     info.tracedFlushRequests = (info.countsByKind.observed_flush ?? 0) > 0;
@@ -131,11 +152,19 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
   if (unknownReasons.length > 0) {
     info.warnings.push(`tlb_flush reason ${unknownReasons.map((r) => `${r} (${info.observedFlushByReason[r]} records)`).join(', ')} is not one tlbsim knows (0-5, include/trace/events/tlb.h): counted as observed flushes, never used as flush requests`);
   }
-  return {
-    info,
-    async *batches() { yield* batches(); },
-    close() { store.close(); },
-  };
+  if (writer === null) {
+    return { info, cache: 'off', async *batches() { yield* batches(); }, close() { store.close(); } };
+  }
+  const cached = writer.finish(info) ? readCache(cachePathOf(path), key!) : null;
+  if (cached === null) {
+    return { info, cache: 'off', async *batches() { yield* batches(); }, close() { store.close(); } };
+  }
+  store.close();
+  return { info, cache: 'written', async *batches() { yield* cached.batches(); }, close() { cached.close(); } };
+}
+
+function* teeInto(batches: Iterable<EventBatch>, writer: CacheWriter): Generator<EventBatch> {
+  for (const b of batches) { writer.add(b); yield b; }
 }
 
 /** The events of `store` in time order, in a new store (the old one is closed). */

@@ -5,7 +5,7 @@
 // by indexOf('\n') and tokenized in place; a line that cannot be read is counted and
 // reported with its number and the reason, and reading goes on.
 import { EventKind, IpiKind, PrevState, type SkippedLine, type TraceFormat, pushEvent } from './event.ts';
-import { parseFtraceHeader, parsePerfHeader, newLineRecord, type LineRecord } from './headers.ts';
+import { parseFtraceHeader, parseIntactFtraceHeader, parsePerfHeader, newLineRecord, type LineRecord } from './headers.ts';
 import { cursor, equalsAt, indexIn, isDigit, lastIndexIn, readHex, readInt, readNumber, readUint, skipSpaces } from './scan.ts';
 import { EventStore } from './store.ts';
 import { REORDER_WINDOW_NS } from './reorder.ts';
@@ -212,6 +212,14 @@ export class TextIngest {
     if (this.inLongLine) { this.inLongLine = false; return; } // tail of a reported long line
     if (end > start && s.charCodeAt(end - 1) === C_CR) end--;
     if (end - start > MAX_LINE) { this.skip(`line longer than ${MAX_LINE} characters`, s, start, end); return; }
+    const r = this.rec;
+    // An intact ftrace line (the pid's dash at column 16) is parsed without first skipping
+    // the comm's padding: the comm is trimmed only when a task is first seen. Anything
+    // else, a malformed intact-looking line included, takes the general path below.
+    if (!this.perf && s.charCodeAt(start) !== C_HASH && parseIntactFtraceHeader(s, start, end, r)) {
+      this.eventLine(s, start, end, r);
+      return;
+    }
     const first = skipSpaces(s, start, end);
     if (first === end) { this.ignoredLines++; return; }
     const c0 = s.charCodeAt(first);
@@ -227,9 +235,13 @@ export class TextIngest {
       this.ignoredLines++;
       return;
     }
-    const r = this.rec;
-    const err = this.perf ? parsePerfHeader(s, start, end, r) : parseFtraceHeader(s, start, end, r);
+    const err = this.perf ? parsePerfHeader(s, start, end, r, first) : parseFtraceHeader(s, start, end, r, first);
     if (err !== null) { this.skip(err, s, start, end); return; }
+    this.eventLine(s, start, end, r);
+  }
+
+  /** A line whose header parsed: check it, then read the event. */
+  private eventLine(s: string, start: number, end: number, r: LineRecord): void {
     if (r.pid >= PID_LIMIT) { this.skip(`pid ${r.pid} is beyond the kernel's PID limit`, s, start, end); return; }
     if (r.cpu >= MAX_CPUS) { this.skip(`CPU ${r.cpu} is beyond the supported ${MAX_CPUS} CPUs`, s, start, end); return; }
     if (this.unterminated) {
@@ -493,8 +505,9 @@ export class TextIngest {
     return true;
   }
 
+  /** The task name in [start, end), without the right-alignment padding. */
   private comm(s: string, start: number, end: number): string {
-    return s.slice(start, end);
+    return s.slice(skipSpaces(s, start, end), end);
   }
 
   /** The current task's provisional mm, registering it on first sight. */
@@ -720,7 +733,7 @@ export class TextIngest {
     if (Number.isNaN(pid) || pid >= PID_LIMIT) return 'sched_process_exec pid is not valid';
     // The comm after exec is the basename of the file, which the header line shows next time;
     // use the header comm when the exec'ing task is the current one.
-    const newMm = this.tasks.exec(pid, pid === r.pid ? s.slice(r.commStart, r.commEnd) : undefined);
+    const newMm = this.tasks.exec(pid, pid === r.pid ? this.comm(s, r.commStart, r.commEnd) : undefined);
     this.emit(EventKind.exec, r, pid, newMm, oldMm, 0, 0);
     return null;
   }

@@ -12,6 +12,8 @@
 //   (exec filename = /usr/bin/<new comm>).
 // - mmap/munmap/madvise/mprotect → sys_mmap(...) etc. (mmap flags printed as 0x22).
 // - exit_mmap → exit_mmap: mt_mod <pointer derived from the mm id>, DESTROY.
+// - exec → sched_process_exec after the old mm's exit_mmap, as 6.18 prints it; the old
+//   mm's teardown flush is not printed (see Renderer.render).
 // - flush_request → the initiator's tlb_flush records: `reason:local MM shootdown (3)`,
 //   preceded by `reason:remote IPI send (4)` when another CPU's current task uses the same
 //   mm (from the switches seen so far; lazy CPUs are not considered). pages is printed as
@@ -74,6 +76,10 @@ class Renderer {
   private readonly finalComm = new Map<number, string>();
   private readonly tgid = new Map<number, number>();
   private readonly cpuMm: number[] = [];
+  /** A sched_process_exec line waiting for the teardown of the old mm (see render). */
+  private readonly heldExec: string[] = [];
+  private heldTid = -1;
+  private heldOldMm = -1;
   constructor(tasks: readonly TaskInfo[], private readonly opts: Required<FtraceWriteOptions>) {
     for (const t of tasks) {
       this.finalComm.set(t.tid, t.comm);
@@ -102,6 +108,18 @@ class Renderer {
   render(kind: number, time: number, cpu: number, tid: number, mm: number, a: number, b: number, c: number,
     out: string[]): [number, number] {
     const line = (flags: string, payload: string) => out.push(this.prefix(tid, cpu, time, flags) + payload);
+    // The kernel tears the old mm down inside exec (exec_mmap loads the new mm, then mmput
+    // -> exit_mmap) before sched_process_exec fires, so a real trace prints exit_mmap first;
+    // the generators emit exec first. Hold the exec line until the old mm's teardown is
+    // written. The teardown's flush prints nothing in the kernel (the old mm is no longer
+    // loaded on this CPU, so flush_tlb_mm_range has no local flush to trace), and a tlb_flush
+    // there would read back as the new mm's (shift_arg_pages); it is left out, and the
+    // replay supplies it (synthesized_requests), as for a recorded exec.
+    if (this.heldExec.length > 0) {
+      const teardown = tid === this.heldTid && mm === this.heldOldMm;
+      if (teardown && kind === EventKind.flush_request) return [0, 0];
+      if (!(teardown && kind === EventKind.exit_mmap)) this.finish(out);
+    }
     switch (kind) {
       case EventKind.switch: {
         const state = c === PrevState.blocked ? 'S' : c === PrevState.uninterruptible ? 'D' : c === PrevState.dead ? 'Z' : 'R';
@@ -122,6 +140,9 @@ class Renderer {
         this.comm.set(tid, comm);
         this.cpuMm[cpu] = mm;
         line('.....', `sched_process_exec: filename=/usr/bin/${comm} pid=${tid} old_pid=${tid}`);
+        this.heldExec.push(out.pop()!);
+        this.heldTid = tid;
+        this.heldOldMm = a;
         return [1, 0];
       }
       case EventKind.exit:
@@ -169,6 +190,14 @@ class Renderer {
         return [0, 1];
     }
   }
+
+  /** Write out a held exec line (at the next unrelated event and at the end). */
+  finish(out: string[]): void {
+    for (const l of this.heldExec) out.push(l);
+    this.heldExec.length = 0;
+    this.heldTid = -1;
+    this.heldOldMm = -1;
+  }
 }
 
 function resolve(opts: FtraceWriteOptions): Required<FtraceWriteOptions> {
@@ -203,7 +232,8 @@ export async function writeFtrace(source: EventSource, sink: (chunk: string) => 
     opts.comments
       ? '# tlbsim: access, iteration, ptwalk and pt_sync events have no ftrace form and are written as "# tlbsim:" comment lines.'
       : '# tlbsim: access, iteration, ptwalk and pt_sync events have no ftrace form and were skipped.',
-    '# tlbsim: flush requests are written as the initiator\'s tlb_flush records (reason 3, after reason 4 when another CPU runs the mm).',
+    '# tlbsim: flush requests are written as the initiator\'s tlb_flush records (reason 3, after reason 4 when another CPU runs the mm);'
+      + ' an exec\'s teardown of the old mm is not printed, as in the kernel.',
   ];
   let buf = header.join('\n') + '\n';
   let commentLines = 0;
@@ -221,6 +251,9 @@ export async function writeFtrace(source: EventSource, sink: (chunk: string) => 
       if (buf.length >= CHUNK_CHARS) { await sink(buf); buf = ''; }
     }
   }
+  scratch.length = 0;
+  r.finish(scratch);
+  for (const l of scratch) buf += l + '\n';
   if (buf.length > 0) await sink(buf);
   if (written !== eventLines) throw new Error(`internal: the event source changed between passes (${eventLines} then ${written} lines)`);
   return { eventLines, commentLines };

@@ -51,3 +51,20 @@ test('--verbose lists every skipped line with its number', () => {
   const verbose = run('inspect', '--verbose', path);
   for (let line = 3; line <= 10; line++) assert.match(verbose.stdout, new RegExp(`:${line}: not a trace event line`));
 });
+
+test('inspect writes the parsed-trace cache, reads it back identically, and --no-cache leaves none', async () => {
+  const { copyFileSync, existsSync } = await import('node:fs');
+  const trace = tempFile('', '.txt.gz');
+  copyFileSync(join(ROOT, 'traces/real/pingpong-0/trace.txt.gz'), trace);
+  const env = { ...process.env };
+  delete env.TLBSIM_CACHE;
+  const go = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin/tlbsim.mjs'), ...args], { encoding: 'utf8', cwd: ROOT, env });
+  const plain = go('inspect', '--json', '--no-cache', trace);
+  assert.equal(plain.status, 0, plain.stderr);
+  assert.equal(existsSync(`${trace}.tlbcache`), false);
+  const first = go('inspect', '--json', trace);
+  assert.equal(existsSync(`${trace}.tlbcache`), true);
+  const second = go('inspect', '--json', trace);
+  assert.equal(first.stdout, plain.stdout);
+  assert.equal(second.stdout, plain.stdout);
+});

@@ -1,0 +1,45 @@
+// What the analysis and the report are given: per input, what is known about the trace and
+// one RunResult per strategy; optionally the validation and calibration results in the
+// shapes `tlbsim validate --json` and `tlbsim calibrate --json` print (cli.md).
+import type { RunResult } from '../machine/result.ts';
+import type { TraceInfo } from '../trace/event.ts';
+
+/** `tlbsim validate --json`: observed vs predicted for one strategy on a real trace. */
+export interface ValidationResult {
+  strategy: string;
+  rows: { what: string; observed: number; predicted: number; agreement?: number }[];
+  /** Overall agreement in 0..1. */
+  agreement: number;
+}
+
+/** `tlbsim calibrate --json`: published vs simulated ratios strategy ÷ baseline. */
+export interface CalibrationResult {
+  rows: { benchmark: string; metric: string; strategy: string; baseline: string; published: number; simulated: number }[];
+}
+
+/** The event at which a coherence violation fired, looked up after the replay. */
+export interface ViolationEvent {
+  eventIndex: number;
+  timeNs: number;
+  cpu: number;
+  kind: string;
+  tid: number;
+  /** Task name from the trace (untrusted text). */
+  comm: string;
+}
+
+export interface AnalysisInput {
+  info: TraceInfo;
+  /** One result per strategy, in the order they were replayed. */
+  results: RunResult[];
+  validation?: ValidationResult;
+  /** Events behind result.violations.first (any strategy), by event index. */
+  violationEvents?: ViolationEvent[];
+}
+
+export interface AnalysisData {
+  inputs: AnalysisInput[];
+  calibration?: CalibrationResult;
+  /** Strategy the ratios are taken against (default BASELINE_STRATEGY). */
+  baseline?: string;
+}

@@ -1,0 +1,249 @@
+// `tlbsim replay <input>...`: every input under every chosen strategy, one HTML report,
+// optional CSV tables, a summary table (or cli.md's JSON) on stdout.
+import type { Command } from 'commander';
+import { fail, printSafe } from './util.ts';
+import { DEFAULT_PROFILE, PROFILES } from '../machine/profiles.ts';
+import { KEY_METRICS, metricDecl } from '../machine/metrics.ts';
+import type { RunResult } from '../machine/result.ts';
+import type { CostProfile } from '../machine/profiles.ts';
+import type { AnalysisInput } from '../analysis/types.ts';
+
+export const DEFAULT_REPORT = 'reports/out/index.html';
+/** Below this many events x strategies, replay in-process unless --workers says otherwise. */
+const SMALL_REPLAY_EVENTS = 2_000_000;
+
+export interface ReplayCommandOptions {
+  strategies?: string;
+  profile?: string;
+  profileFile?: string;
+  cost?: string[];
+  output: string;
+  csv?: string;
+  json?: boolean;
+  workers?: string;
+  baseline?: string;
+  report: boolean;
+  calibration?: boolean;
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** Resolve strategies and the profile before any input is read, so a typo fails at once. */
+async function resolveOptions(opts: ReplayCommandOptions): Promise<{ strategies: string[]; profile: CostProfile; workers: number | 'auto'; baseline: string }> {
+  const { STRATEGY_NAMES, BASELINE_STRATEGY } = await import('../strategies/index.ts');
+  const { ProfileError, parseCostAssignments, profileFromJson, resolveProfile } = await import('../machine/profiles.ts');
+  const { readFileSync } = await import('node:fs');
+  let strategies = [...STRATEGY_NAMES];
+  if (opts.strategies !== undefined) {
+    strategies = opts.strategies.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+    if (strategies.length === 0) fail('--strategies needs at least one strategy name', 2);
+    for (const s of strategies) {
+      if (!STRATEGY_NAMES.includes(s)) fail(`unknown strategy "${s}" (known: ${STRATEGY_NAMES.join(', ')})`, 2);
+    }
+    strategies = [...new Set(strategies)];
+  }
+  const baseline = opts.baseline ?? BASELINE_STRATEGY;
+  if (!STRATEGY_NAMES.includes(baseline)) fail(`unknown baseline strategy "${baseline}" (known: ${STRATEGY_NAMES.join(', ')})`, 2);
+  let workers: number | 'auto' = 'auto';
+  if (opts.workers !== undefined) {
+    const n = Number(opts.workers);
+    if (!Number.isInteger(n) || n < 1) fail(`--workers expects a positive integer, got "${opts.workers}"`, 2);
+    workers = n;
+  }
+  let profile: CostProfile;
+  try {
+    if (opts.profileFile !== undefined) {
+      if (opts.profile !== undefined) fail('give either --profile or --profile-file, not both', 2);
+      let text: string;
+      try { text = readFileSync(opts.profileFile, 'utf8'); } catch (e) {
+        fail(`${opts.profileFile}: cannot read the profile file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 1);
+      }
+      profile = profileFromJson(text, undefined, opts.profileFile);
+    } else {
+      profile = resolveProfile(opts.profile);
+    }
+    const overrides = parseCostAssignments(opts.cost ?? []);
+    profile = resolveProfile(profile, overrides);
+  } catch (e) {
+    if (e instanceof ProfileError) fail(e.message.replace('--set-cost', '--cost'), 2);
+    throw e;
+  }
+  return { strategies, profile, workers, baseline };
+}
+
+/** The summary as printed: per input, strategies x key metrics, ratios to the baseline. */
+export function summaryText(inputs: readonly AnalysisInput[], baseline: string): string {
+  const L: string[] = [];
+  for (const inp of inputs) {
+    L.push(summaryForInput(inp, baseline));
+    L.push('');
+  }
+  return L.join('\n');
+}
+
+function fmtNs(ns: number): string {
+  const a = Math.abs(ns);
+  if (a >= 1e9) return `${(ns / 1e9).toFixed(2)}s`;
+  if (a >= 1e6) return `${(ns / 1e6).toFixed(2)}ms`;
+  if (a >= 1e3) return `${(ns / 1e3).toFixed(1)}µs`;
+  return `${Math.round(ns)}ns`;
+}
+
+function fmtCount(n: number): string {
+  if (Math.abs(n) >= 1e7) return `${(n / 1e6).toFixed(1)}M`;
+  return Number.isInteger(n) ? String(n) : n.toFixed(1);
+}
+
+function summaryForInput(inp: AnalysisInput, baseline: string): string {
+  const results = inp.results;
+  const base = results.find((r) => r.strategy.name === baseline);
+  const hasIter = results.some((r) => r.metrics.iteration_ns > 0);
+  const metrics = KEY_METRICS.filter((m) => m !== 'context_switches' && (m !== 'iteration_ns' || hasIter));
+  // Ratios for the two numbers a reader compares first: total overhead and, for workloads,
+  // time per iteration.
+  const ratioOf = new Set(['overhead_ns', 'iteration_ns']);
+  const short: Record<string, string> = {
+    overhead_ns: 'overhead', initiator_wait_ns: 'wait', coherence_violations: 'violations', ipis_sent: 'IPIs',
+    ipis_to_lazy: 'IPIs→lazy', cr3_writes: 'CR3 writes', cr3_flushes: 'CR3 flush', full_flushes: 'full flush',
+    page_flushes: 'INVLPG', flush_requests: 'requests', tlb_misses: 'TLB miss', atomic_ops: 'atomics', iteration_ns: 'iteration',
+  };
+  const order = ['overhead_ns', 'iteration_ns', 'initiator_wait_ns', 'coherence_violations', 'ipis_sent', 'ipis_to_lazy'];
+  const cols = [...order.filter((m) => metrics.includes(m as never)), ...metrics.filter((m) => !order.includes(m))];
+  const header = ['strategy'];
+  for (const m of cols) { header.push(short[m] ?? m); if (ratioOf.has(m)) header.push('×base'); }
+  const rows: string[][] = [header];
+  for (const r of results) {
+    const row = [r.strategy.name + (r.strategy.safe ? '' : ' (unsafe)')];
+    for (const m of cols) {
+      const v = r.metrics[m] ?? 0;
+      row.push(metricDecl(m)?.unit === 'ns' ? fmtNs(v) : fmtCount(v));
+      if (ratioOf.has(m)) {
+        const b = base?.metrics[m];
+        row.push(b !== undefined && b > 0 ? (v / b).toFixed(2) : b === 0 && v === 0 ? '1.00' : '–');
+      }
+    }
+    rows.push(row);
+  }
+  const widths = header.map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  const i = inp.info;
+  const lines = [
+    `${i.source}  (${i.format}, ${i.cpus} CPUs, ${fmtNs(i.lastNs - i.firstNs)}, ${i.events} events, ${results[0]?.metrics.context_switches ?? 0} context switches${i.skippedLines ? `, ${i.skippedLines} skipped lines` : ''}${i.lostEvents ? `, ${i.lostEvents} lost events` : ''})`,
+  ];
+  for (const r of rows) lines.push('  ' + r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
+  lines.push(base ? `  ×base: ratio to ${baseline} on this input` : `  (baseline ${baseline} was not replayed: no ratios)`);
+  return lines.join('\n');
+}
+
+export async function runReplay(inputs: string[], opts: ReplayCommandOptions): Promise<void> {
+  const { strategies, profile, workers, baseline } = await resolveOptions(opts);
+  const { openInput } = await import('../inputs.ts');
+  const { replay } = await import('../replay/replay.ts');
+  const { WorkloadError } = await import('../workloads/types.ts');
+  const { findViolationEvents } = await import('../analysis/events.ts');
+  const { CURRENT_STRATEGY } = await import('../strategies/index.ts');
+  const { validateRun, hasObservedFlushes, hasObservedIpis } = await import('../validate/index.ts');
+
+  const analysed: AnalysisInput[] = [];
+  const tty = process.stderr.isTTY === true && !opts.json;
+  for (const spec of inputs) {
+    let source: Awaited<ReturnType<typeof openInput>>;
+    try {
+      source = await openInput(spec);
+    } catch (e) {
+      if (e instanceof WorkloadError) fail(e.message, 2);
+      throw e;
+    }
+    try {
+      let bar: import('cli-progress').SingleBar | undefined;
+      if (tty && source.info.events > 0) {
+        const { SingleBar, Presets } = await import('cli-progress');
+        bar = new SingleBar({ format: `replay ${spec.length > 40 ? `…${spec.slice(-39)}` : spec} [{bar}] {percentage}% {value}/{total} events`, stream: process.stderr, hideCursor: true, clearOnComplete: true }, Presets.shades_classic);
+        bar.start(source.info.events, 0);
+      }
+      let results: RunResult[];
+      try {
+        // Worker threads start tsx and the simulator anew (about a second each on a busy
+        // machine): for small inputs one thread finishes first.
+        const small = source.info.events * strategies.length < SMALL_REPLAY_EVENTS;
+        results = await replay(source, {
+          strategies, profile, workers: workers === 'auto' && small ? 1 : workers,
+          onProgress: bar ? (p) => bar.update(Math.min(p.events, source.info.events)) : undefined,
+        });
+      } finally {
+        bar?.stop();
+      }
+      const violationEvents = await findViolationEvents(source, results);
+      // A real trace that recorded what its kernel did: the current-kernel strategy's
+      // predictions next to it (tlbsim validate's rows).
+      const current = results.find((r) => r.strategy.name === CURRENT_STRATEGY);
+      const validation = current && (hasObservedFlushes(current) || hasObservedIpis(current)) ? validateRun(current) : undefined;
+      analysed.push({ info: source.info, results, violationEvents, ...(validation ? { validation } : {}) });
+    } finally {
+      source.close();
+    }
+  }
+
+  // Synthetic workloads are what calibration checks against published numbers: when the
+  // report shows one, it shows how well this profile reproduces them.
+  let calibration: import('../analysis/types.ts').CalibrationResult | undefined;
+  if (opts.calibration !== false && (opts.report || opts.csv !== undefined) && inputs.some((i) => i.startsWith('workload:'))) {
+    const { calibrate, calibrationJson } = await import('../calibrate/index.ts');
+    calibration = calibrationJson(await calibrate({ profile }));
+  }
+  const data = { inputs: analysed, profile, baseline, ...(calibration ? { calibration } : {}) };
+  let reportPath: string | undefined;
+  if (opts.report) {
+    const { writeReport } = await import('../report/index.ts');
+    const { resolve } = await import('node:path');
+    reportPath = resolve(opts.output);
+    try {
+      await writeReport(data, opts.output);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code) fail(`${opts.output}: cannot write the report (${code})`, 1);
+      throw e;
+    }
+  }
+  if (opts.csv !== undefined) {
+    const { buildTables, writeCsvTables } = await import('../analysis/index.ts');
+    const written = writeCsvTables(buildTables(data), opts.csv);
+    process.stderr.write(`csv: ${written.length} tables in ${opts.csv}\n`);
+  }
+  if (opts.json) {
+    const { summaryJson } = await import('../analysis/summary.ts');
+    printSafe(JSON.stringify(summaryJson(data), null, 2));
+    if (reportPath) process.stderr.write(`report: ${reportPath}\n`);
+  } else {
+    printSafe(summaryText(analysed, baseline).trimEnd());
+    if (reportPath) printSafe(`\nreport: ${reportPath}`);
+  }
+}
+
+export function register(program: Command): void {
+  program.command('replay')
+    .description('replay traces or synthetic workloads under each strategy; write an HTML report, CSV tables and a summary')
+    .argument('<input...>', 'trace files (ftrace, trace-cmd, perf, tlbsim CSV; plain or .gz) or workload:NAME[:key=value,...]')
+    .option('-s, --strategies <list>', 'comma-separated strategy names (default: all; see `tlbsim strategies`)')
+    .option('--profile <name>', `cost profile: ${Object.keys(PROFILES).join(', ')} (default ${DEFAULT_PROFILE})`)
+    .option('--profile-file <json>', 'cost profile from a JSON file (partial; "base": "<profile>" to start from one)')
+    .option('--cost <key=value>', 'override one cost of the profile (repeatable), e.g. --cost ipiSendNs=400', collect)
+    .option('-o, --output <file>', 'HTML report to write', DEFAULT_REPORT)
+    .option('--no-report', 'do not write the HTML report')
+    .option('--csv <dir>', 'also write every analysis table as CSV into DIR')
+    .option('--no-calibration', 'do not add the calibration table (run when a workload is among the inputs)')
+    .option('--json', 'print { runs: [ { input, strategy, metrics } ] } on stdout and nothing else')
+    .option('--workers <n>', 'worker threads (default: one per strategy up to the CPU count, in-process for small inputs; 1 = in-process)')
+    .option('--baseline <strategy>', 'strategy the ratios are taken against (default linux-4.13)')
+    .addHelpText('after', `
+Examples:
+  tlbsim replay traces/real/pingpong-512/trace.txt.gz
+  tlbsim replay -s linux-4.13,linux-6.18 --profile kvm-guest trace.txt.gz workload:ping-pong:pages=512
+  tlbsim replay --json --csv out/ workload:madv-threads:threads=4 | jq '.runs[].metrics.overhead_ns'`)
+    .action(async (inputs: string[], opts: ReplayCommandOptions) => {
+      // `tlbsim replay ... | head`: a closed pipe ends the output quietly, like other tools.
+      process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); else throw e; });
+      await runReplay(inputs, opts);
+    });
+}

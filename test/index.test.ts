@@ -1,0 +1,44 @@
+// The public API a tsx script imports (`from 'tlbsim'`, i.e. src/index.ts): the names of
+// cli.md are there, and a script can define a strategy and replay it next to a built-in.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tlbsim from 'tlbsim';
+import { Linux618, METRICS, STRATEGY_NAMES, defineStrategy, listWorkloads, openInput, replay, type StrategyMeta } from '../src/index.ts';
+
+test('the package name resolves to src/index.ts for scripts', () => {
+  assert.equal(tlbsim.replay, replay);
+  assert.equal(tlbsim.openInput, openInput);
+});
+
+test('the contract names of cli.md are exported', () => {
+  const metrics: string[] = METRICS.map((m) => m.name);
+  for (const m of ['context_switches', 'cr3_writes', 'cr3_flushes', 'full_flushes', 'page_flushes', 'flush_requests', 'ipis_sent',
+    'ipis_to_lazy', 'ipis_to_stale', 'tlb_misses', 'atomic_ops', 'initiator_wait_ns', 'overhead_ns', 'coherence_violations', 'iteration_ns']) {
+    assert.ok(metrics.includes(m), m);
+  }
+  for (const s of ['linux-4.13', 'pcid-v4-posted', 'linux-4.14', 'linux-4.14-nopcid', 'linux-4.20', 'linux-5.13', 'async-rfc-2019',
+    'lazy-shootdown', 'ptsync-targeted', 'linux-6.15-invlpgb', 'linux-6.18']) assert.ok(STRATEGY_NAMES.includes(s), s);
+  const workloads = listWorkloads().map((w) => w.name);
+  for (const w of ['ping-pong', 'madv-dontneed-switch', 'pthread-mmap', 'madv-threads', 'wis-tlb-flush2', 'wis-context-switch1',
+    'fork-churn', 'ptwalk-sync']) assert.ok(workloads.includes(w), w);
+  for (const name of ['openTrace', 'generateWorkload', 'getProfile', 'PROFILES', 'KernelStrategy', 'recordTrace', 'writeTraceCsv', 'writeFtraceFile', 'calibrate']) {
+    assert.ok(name in tlbsim, name);
+  }
+});
+
+test('a strategy defined in a script replays next to a built-in; an unchanged subclass gives identical metrics', async () => {
+  const meta: StrategyMeta = { name: 'my-6.18', title: 'a copy of 6.18', kernel: 'v6.18', description: 'unchanged', safe: true };
+  class Mine extends Linux618 { override readonly meta = meta; }
+  const mine = defineStrategy({ ...meta, create: (m) => new Mine(m) });
+  assert.throws(() => defineStrategy({ ...meta, name: '', create: (m) => new Mine(m) }), /"name" is required/);
+  const input = await openInput(new URL('../traces/real/pingpong-512/trace.txt.gz', import.meta.url).pathname);
+  try {
+    const [builtIn, copy] = await replay(input, { strategies: ['linux-6.18', mine], profile: 'kvm-guest', workers: 1 });
+    assert.equal(builtIn.strategy.name, 'linux-6.18');
+    assert.equal(copy.strategy.name, 'my-6.18');
+    assert.deepEqual(copy.metrics, builtIn.metrics);
+    assert.ok(builtIn.metrics.context_switches > 0);
+  } finally {
+    input.close();
+  }
+});

@@ -1,0 +1,123 @@
+// The parsed-trace cache (<trace>.tlbcache): a second open reads it and sees exactly what
+// parsing gives; a changed trace, a damaged cache or different options are never served
+// from it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFileSync, copyFileSync, existsSync, readFileSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { openTrace, cachePathOf, eventsOf, type TraceEvent, type OpenTraceOptions } from '../../src/trace/index.ts';
+import { tmp } from '../helpers.ts';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+let n = 0;
+
+/** A private copy of a fixture, so caches written by this test are its own. */
+function copyOf(fixture: string, gunzip = false): string {
+  const dst = join(tmp, `cache${n++}-${fixture.split('/').slice(-2).join('-')}${gunzip ? '.txt' : ''}`);
+  if (gunzip) writeFileSync(dst, gunzipSync(readFileSync(join(ROOT, fixture))));
+  else copyFileSync(join(ROOT, fixture), dst);
+  return dst;
+}
+
+async function read(path: string, opts: OpenTraceOptions = {}) {
+  // Explicitly on: the suite may run with TLBSIM_CACHE=0.
+  const t = await openTrace(path, { cache: true, ...opts });
+  const events: TraceEvent[] = [];
+  for await (const b of t.batches()) for (const e of eventsOf([b])) events.push(e);
+  // A second pass must give the same events (the cache is re-read, not consumed).
+  let again = 0;
+  for await (const b of t.batches()) again += b.length;
+  assert.equal(again, events.length);
+  t.close();
+  return { info: t.info, events, cache: t.cache };
+}
+
+for (const fixture of ['traces/real/forkchurn/trace.txt.gz', 'traces/real/perf-pingpong/perf.txt.gz', 'traces/real/trace-cmd-madvthreads/trace-cmd.txt.gz']) {
+  test(`${fixture}: parse, cache, read back: identical events and info`, async () => {
+    const path = copyOf(fixture);
+    const plain = await read(path, { cache: false });
+    assert.equal(plain.cache, 'off');
+    assert.equal(existsSync(cachePathOf(path)), false, 'cache: false writes no cache');
+    const first = await read(path);
+    assert.equal(first.cache, 'written');
+    assert.ok(existsSync(cachePathOf(path)));
+    const second = await read(path);
+    assert.equal(second.cache, 'hit');
+    assert.ok(plain.events.length > 1000);
+    assert.deepEqual(first.events, plain.events);
+    assert.deepEqual(second.events, plain.events);
+    assert.deepEqual(second.info, plain.info);
+    // No temporary file left next to the trace.
+    assert.deepEqual(readdirSync(tmp).filter((f) => f.endsWith('.tmp')), []);
+  });
+}
+
+test('a trace changed after caching is parsed again', async () => {
+  const path = copyOf('traces/real/pingpong-0/trace.txt.gz', true);
+  const before = await read(path);
+  assert.equal((await read(path)).cache, 'hit');
+  // One more context switch at the end, as if the recording went on.
+  const last = readFileSync(path, 'utf8').trimEnd().split('\n').filter((l) => l.includes('sched_switch:')).pop()!;
+  const stamp = /(\d+\.\d+):/.exec(last)![1];
+  appendFileSync(path, last.replace(stamp, (Number(stamp) + 1).toFixed(6)) + '\n');
+  const after = await read(path);
+  assert.equal(after.cache, 'written');
+  assert.equal(after.info.countsByKind.switch, before.info.countsByKind.switch + 1);
+  assert.equal(after.events.length, before.events.length + 1);
+  assert.equal((await read(path)).cache, 'hit');
+});
+
+test('a cache cut short, overwritten with junk, or with a foreign key is ignored and rewritten', async () => {
+  const path = copyOf('traces/real/madvthreads-2/trace.txt.gz');
+  const truth = await read(path, { cache: false });
+  await read(path);
+  const cache = cachePathOf(path);
+  const damage: [string, () => void][] = [
+    ['cut short', () => truncateSync(cache, Math.floor(statSync(cache).size / 2))],
+    ['junk', () => writeFileSync(cache, Buffer.alloc(4096, 0x41))],
+    ['empty', () => writeFileSync(cache, '')],
+    ['foreign key', () => {
+      const b = readFileSync(cache);
+      const s = b.toString('latin1');
+      const at = s.indexOf('"tlbsim":"');
+      assert.ok(at > 0);
+      b.write('X', at + 10, 'latin1'); // same length, different version
+      writeFileSync(cache, b);
+    }],
+  ];
+  for (const [what, hurt] of damage) {
+    hurt();
+    const r = await read(path);
+    assert.equal(r.cache, 'written', what);
+    assert.deepEqual(r.events, truth.events, what);
+    assert.deepEqual(r.info, truth.info, what);
+    assert.equal((await read(path)).cache, 'hit', what);
+  }
+});
+
+test('options that change parsing do not share a cache', async () => {
+  const path = copyOf('traces/real/forkchurn/trace.txt.gz');
+  assert.equal((await read(path)).cache, 'written');
+  const small = await read(path, { batchSize: 1000 });
+  assert.equal(small.cache, 'written');
+  assert.equal((await read(path, { batchSize: 1000 })).cache, 'hit');
+  assert.equal((await read(path)).cache, 'written');
+});
+
+test('TLBSIM_CACHE=0 turns the cache off when the caller does not choose', async () => {
+  const path = copyOf('traces/real/pingpong-0/trace.txt.gz');
+  const saved = process.env.TLBSIM_CACHE;
+  process.env.TLBSIM_CACHE = '0';
+  try {
+    const t = await openTrace(path);
+    t.close();
+    assert.equal(t.cache, 'off');
+    assert.equal(existsSync(cachePathOf(path)), false);
+  } finally {
+    if (saved === undefined) delete process.env.TLBSIM_CACHE; else process.env.TLBSIM_CACHE = saved;
+  }
+  const t = await openTrace(path, { cache: true });
+  t.close();
+  assert.equal(t.cache, 'written');
+});

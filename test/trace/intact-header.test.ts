@@ -1,0 +1,59 @@
+// The one-pass reader of intact ftrace lines must give the record the general header
+// parser gives, on every line of the recorded fixtures and on edge cases; whatever it
+// declines, the general parser reads.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { newLineRecord, parseFtraceHeader, parseIntactFtraceHeader } from '../../src/trace/headers.ts';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+function compare(line: string): boolean {
+  const fast = newLineRecord(), general = newLineRecord();
+  if (!parseIntactFtraceHeader(line, 0, line.length, fast)) return false;
+  assert.equal(parseFtraceHeader(line, 0, line.length, general), null, line);
+  // The one-pass reader leaves the comm's padding in; the comm text is the same trimmed.
+  assert.equal(line.slice(fast.commStart, fast.commEnd).trimStart(), line.slice(general.commStart, general.commEnd), line);
+  fast.commStart = general.commStart;
+  assert.deepEqual(fast, general, line);
+  return true;
+}
+
+test('every line of the ftrace and trace-cmd fixtures: same record, most lines taken', () => {
+  for (const f of ['madvthreads-2/trace.txt.gz', 'forkchurn-tgid/trace.txt.gz', 'forkchurn/trace.txt.gz', 'pingpong-512/trace.txt.gz',
+    'trace-cmd-madvthreads/trace-cmd.txt.gz', 'build/trace.txt.gz']) {
+    const lines = gunzipSync(readFileSync(join(ROOT, 'traces/real', f))).toString('utf8').split('\n');
+    let taken = 0, events = 0;
+    for (const line of lines) {
+      if (compare(line)) taken++;
+      if (/\[\d+\]/.test(line) && !line.startsWith('#')) events++;
+    }
+    // Recorded ftrace and trace-cmd report text are nearly all intact lines.
+    assert.ok(taken > 0.95 * events, `${f}: ${taken} of ${events}`);
+  }
+});
+
+test('edge cases: declined or read the same', () => {
+  const ok = [
+    '          <idle>-0       [001] d.h1. 7253.649616: ipi_entry: vector=251',
+    '       record.sh-19052   (  19052) [000] ..... 7253.649616: sys_munmap(addr: 0x7f, len: 0x1000)',
+    '    kworker/u4:1-12      (-------) [001] ..... 7253.649616: tlb_flush: pages:1 reason:remote shootdown (1)',
+    ' a b c d e f g h-77      [000] ..... 1.000000001: tlb_flush: pages:1 reason:local MM shootdown (3)',
+    '               x-1       [000] 1.5: sched_switch: prev_comm=x',
+    '               x-1 [000] ..... 2.123456789123: exit_mmap',
+  ];
+  for (const l of ok) assert.equal(compare(l), true, l);
+  const declined = [
+    '                -1       [000] ..... 1.0: tlb_flush: pages:1',     // blank comm
+    '               x-1       [000] ..... 1: tlb_flush: pages:1',       // no fraction
+    '               x-1       [000] toolongflags 1.0: tlb_flush:',     // flags column too wide
+    '               x-1       [000] ..... 1.0 tlb_flush:',              // no colon
+    '               x-1       (  1  [000] ..... 1.0: tlb_flush:',       // unclosed tgid
+    '               x-1       [00a] ..... 1.0: tlb_flush:',
+    'averyveryverylongcomm-1  [000] ..... 1.0: tlb_flush: pages:1',     // misaligned
+    '               x-1       [000] ..... 1.0: ',                       // no event name
+  ];
+  for (const l of declined) assert.equal(compare(l), false, l);
+});
