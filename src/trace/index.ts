@@ -112,7 +112,8 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
     }
     const unused = Object.values(r.unusedEvents).reduce((a, b) => a + b, 0);
     if (r.rawCounts.reduce((a, b) => a + b, 0) === 0 && r.skippedLines === 0 && unused === 0) {
-      throw new TraceError(`${path}: the trace holds no events: its ${r.lines} lines are all headers, comments or blank (was tracing on, and were events enabled?)`, path);
+      // Readable, and the report says so (an empty recording is a finding, not a bad file).
+      r.warnings.push(`the trace holds no events: its ${r.lines} lines are all headers, comments or blank (was tracing on, and were events enabled?)`);
     }
     ingest.tasks.finish();
     const remap = ingest.tasks.remapTable;
