@@ -51,13 +51,17 @@ test('the memo is used only for help and version requests, and goes stale when a
   assert.equal(helpRequest([]), null);
 
   const file = join(ROOT, 'src/commands/generate.ts');
-  const { atime, mtime } = statSync(file);
+  // Whole seconds: utimes takes seconds as a double, so restoring a millisecond mtime can
+  // land a nanosecond early and change the key by itself (a flaky test in a fresh clone).
+  const { atime, mtimeMs } = statSync(file);
+  const whole = Math.floor(mtimeMs / 1000);
+  utimesSync(file, atime, whole);
   const before = helpCacheKey();
   try {
-    utimesSync(file, atime, new Date(mtime.getTime() + 1000));
+    utimesSync(file, atime, whole + 1);
     assert.notEqual(helpCacheKey(), before);
   } finally {
-    utimesSync(file, atime, mtime);
+    utimesSync(file, atime, whole);
   }
   assert.equal(helpCacheKey(), before);
 });
