@@ -78,7 +78,12 @@ export function register(program: Command): void {
     .action(async (path: string, opts: { json?: boolean; format?: string; verbose?: boolean; cache?: boolean }) => {
       if (opts.format && !TRACE_FORMATS.includes(opts.format as TraceFormat)) fail(`unknown format "${opts.format}" (expected one of ${TRACE_FORMATS.join(', ')})`, 2);
       const { openTrace } = await import('../trace/index.ts');
-      const trace = await openTrace(path, { format: opts.format as TraceFormat | undefined, cache: opts.cache === false ? false : undefined });
+      const { progress } = await import('./progress.ts');
+      const reading = progress(`read ${path.length > 40 ? `…${path.slice(-39)}` : path}`);
+      const trace = await openTrace(path, {
+        format: opts.format as TraceFormat | undefined, cache: opts.cache === false ? false : undefined,
+        onProgress: (done, total) => reading.update(done, total),
+      }).finally(() => reading.stop());
       try {
         if (opts.json) printSafe(JSON.stringify(inspectJson(trace.info), null, 2));
         else printSafe(inspectText(trace.info, !!opts.verbose));

@@ -30,6 +30,7 @@ export function progress(label: string, stream: NodeJS.WriteStream = process.std
   };
   return {
     update(done, total) {
+      if (total <= 0) return; // nothing to measure against (a trace.dat read through trace-cmd)
       last = { done, total };
       if (bar) { if (total > 0) bar.setTotal(total); bar.update(done); return; }
       if (!loading && !stopped && Date.now() - started >= DELAY_MS) void show();

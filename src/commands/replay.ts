@@ -2,6 +2,7 @@
 // optional CSV tables, a summary table (or cli.md's JSON) on stdout.
 import type { Command } from 'commander';
 import { fail, printSafe } from './util.ts';
+import { progress } from './progress.ts';
 import { DEFAULT_PROFILE, PROFILES } from '../machine/profiles.ts';
 import { KEY_METRICS, metricDecl } from '../machine/metrics.ts';
 import type { RunResult } from '../machine/result.ts';
@@ -149,11 +150,14 @@ export async function runReplay(inputs: string[], opts: ReplayCommandOptions): P
   const tty = process.stderr.isTTY === true && !opts.json;
   for (const spec of inputs) {
     let source: Awaited<ReturnType<typeof openInput>>;
+    const reading = tty ? progress(`read ${spec.length > 40 ? `…${spec.slice(-39)}` : spec}`) : null;
     try {
-      source = await openInput(spec);
+      source = await openInput(spec, reading ? { onProgress: (done, total) => reading.update(done, total) } : {});
     } catch (e) {
       if (e instanceof WorkloadError) fail(e.message, 2);
       throw e;
+    } finally {
+      reading?.stop();
     }
     try {
       let bar: import('cli-progress').SingleBar | undefined;

@@ -28,6 +28,9 @@ export interface OpenTraceOptions {
   /** Use and write the parsed-trace cache `<trace>.tlbcache` (see cache.ts). Default: on,
    *  unless the environment sets TLBSIM_CACHE=0. */
   cache?: boolean;
+  /** Called after each chunk is parsed: bytes of the file read so far and its size
+   *  (compressed for gzip; both 0 for a trace.dat, read through trace-cmd). */
+  onProgress?: (bytesRead: number, totalBytes: number) => void;
 }
 
 export interface OpenedTrace extends EventSource {
@@ -93,7 +96,11 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
   } else {
     const ingest = new TextIngest(path, format, store);
     try {
-      for await (const chunk of rest()) ingest.push(chunk);
+      const onProgress = options.onProgress;
+      for await (const chunk of rest()) {
+        ingest.push(chunk);
+        if (onProgress) onProgress(input.bytesRead(), input.container === 'trace.dat' ? 0 : input.bytes);
+      }
     } catch (e) {
       // A gzip cut short: keep what was read, say so.
       if (e instanceof TraceError) ingest.warnings.push(e.message); else throw e;

@@ -1,6 +1,6 @@
 // Opening a trace file: plain or gzipped text, or a trace-cmd `trace.dat` converted by
 // running `trace-cmd report`. Produces decoded text chunks; never the whole file at once.
-import { createReadStream, openSync, readSync, closeSync, statSync } from 'node:fs';
+import { createReadStream, openSync, readSync, closeSync, statSync, type ReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { spawn, spawnSync } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
@@ -45,6 +45,9 @@ export interface OpenedInput {
   bytes: number;
   /** Decoded text chunks in order. */
   chunks(): AsyncIterable<string>;
+  /** Bytes of the file read so far by chunks() (compressed bytes for gzip; 0 for a
+   *  trace.dat, which is read by trace-cmd): with `bytes`, what a progress bar shows. */
+  bytesRead(): number;
 }
 
 function startsWith(buf: Uint8Array, n: number, magic: number[]): boolean {
@@ -109,19 +112,20 @@ async function* decode(stream: Readable): AsyncIterable<string> {
 
 export function openInput(path: string): OpenedInput {
   const { container, bytes } = probeInput(path);
+  let file: ReadStream | null = null;
   return {
     path, container, bytes,
     chunks(): AsyncIterable<string> {
-      if (container === 'text') return decode(createReadStream(path, { highWaterMark: CHUNK_BYTES }));
-      if (container === 'gzip') return gunzipChunks(path);
-      return traceDatChunks(path);
+      if (container === 'trace.dat') return traceDatChunks(path);
+      file = createReadStream(path, { highWaterMark: CHUNK_BYTES });
+      return container === 'text' ? decode(file) : gunzipChunks(path, file);
     },
+    bytesRead: () => file?.bytesRead ?? 0,
   };
 }
 
-async function* gunzipChunks(path: string): AsyncIterable<string> {
+async function* gunzipChunks(path: string, file: ReadStream): AsyncIterable<string> {
   const gunzip = createGunzip({ chunkSize: CHUNK_BYTES });
-  const file = createReadStream(path, { highWaterMark: CHUNK_BYTES });
   file.pipe(gunzip);
   file.on('error', (e) => gunzip.destroy(e));
   try {
