@@ -11,7 +11,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CALIBRATION_TARGETS, calibrate, calibrationMarkdown, type CalibrationDetail } from '../src/calibrate/index.ts';
+import { CALIBRATION_TARGETS, PRE_PTI_SYSCALL_NS, calibrate, calibrationMarkdown, type CalibrationDetail } from '../src/calibrate/index.ts';
 import { applyOverrides, getProfile } from '../src/machine/profiles.ts';
 import { BASE_COSTS } from '../src/workloads/index.ts';
 
@@ -49,7 +49,16 @@ if (!values['no-sensitivity']) {
     lines.push(`- MADV_DONTNEED + CPU switch with ipiIdleWakeNs at intel_idle's Skylake ${label}: ratio ${pct(r.rows[0])} `
       + `against ${r.rows[0].published.toFixed(3)} published.`);
   }
-  // 2. The ping-pong rows with the workload's handoff costs (syscalls, wakeup, schedule)
+  // 2. The ping-pong rows with the null syscall at its published pre-KPTI cost (costs.ts,
+  //    Garloff Jan 2018): the one independent pre-Meltdown figure for the handoff's parts.
+  {
+    const costs = { SYSCALL_NS: PRE_PTI_SYSCALL_NS };
+    const r = await calibrate({ profile, costs, targets: CALIBRATION_TARGETS.filter((t) => t.benchmark.startsWith('ping-pong') && t.metric === 'iteration_ns') });
+    lines.push(`- ping-pong rows with SYSCALL_NS at the published pre-KPTI null syscall (${PRE_PTI_SYSCALL_NS.toFixed(0)} ns instead of `
+      + `${BASE_COSTS.SYSCALL_NS} ns; wakeup and schedule unchanged, no pre-Meltdown source found for them):`);
+    for (const row of r.rows) lines.push(`  - ${row.benchmark}, ${row.strategy}: ratio ${pct(row)} against ${row.published.toFixed(3)} published.`);
+  }
+  // 3. The ping-pong rows with the workload's handoff costs (syscalls, wakeup, schedule)
   //    scaled so that the 0-page patched round trip takes Lutomirski's 1.22 us: how much of
   //    the 512-page miss is the base cost measured on a different machine.
   const pp0 = result.rows.find((r) => r.benchmark === 'ping-pong' && r.strategy === 'pcid-v4-posted');

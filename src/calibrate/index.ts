@@ -12,7 +12,7 @@
 import { openInput } from '../inputs.ts';
 import { DEFAULT_PROFILE, resolveProfile, type CostProfile } from '../machine/profiles.ts';
 import { replay } from '../replay/replay.ts';
-import { BASE_COSTS, type BaseCosts } from '../workloads/index.ts';
+import { BASE_COSTS, PRE_PTI_SYSCALL_CYCLES, PTI_SYSCALL_CYCLES, REF_GHZ, type BaseCosts } from '../workloads/index.ts';
 
 /** A published result to reproduce: one benchmark, one metric, one strategy against the
  *  baseline strategy. */
@@ -41,18 +41,33 @@ const PING_PONG_512 = 'workload:ping-pong:pages=512,iterations=2000,cpus=2';
 const MADV_SWITCH = 'workload:madv-dontneed-switch:iterations=2000,cpus=2';
 const PTHREAD_MMAP = 'workload:pthread-mmap:threads=8,cpus=4,rounds=100,mb=256';
 
+/** ns a null syscall costs before KPTI at the reference clock (costs.ts: Garloff, Jan 2018). */
+export const PRE_PTI_SYSCALL_NS = PRE_PTI_SYSCALL_CYCLES / REF_GHZ;
+
 function baseCostMiss(row: CalibrationDetail): string {
   const c = BASE_COSTS;
   const handoffs = 2 * (2 * c.SYSCALL_NS + c.WAKEUP_NS + c.SCHEDULE_NS);
   const tlbGap = (row.simulatedBaseline - row.simulatedStrategy) / 1000;
   const published = row.publishedBaseline - row.publishedStrategy;
+  // How much of every round trip would have to go for the ratio to reach the edge of the
+  // tolerance: (strategy - x) / (baseline - x) = published ratio × (1 + TOLERANCE).
+  const edge = row.published * (1 + TOLERANCE);
+  const excess = (row.simulatedStrategy - edge * row.simulatedBaseline) / (1 - edge);
+  // The one independent pre-Meltdown figure found: 4 syscalls per round trip (write + read
+  // on each side), each PRE_PTI_SYSCALL_NS instead of SYSCALL_NS. The model is linear in it.
+  const prePti = 4 * (c.SYSCALL_NS - PRE_PTI_SYSCALL_NS);
+  const prePtiRatio = (row.simulatedStrategy - prePti) / (row.simulatedBaseline - prePti);
   return `the workload's own work per round trip (two eventfd handoffs: syscalls, wakeup, schedule = `
     + `${(handoffs / 1000).toFixed(1)} us, measured in a 2026 KVM guest with mitigations and scaled to bare metal by one `
     + `factor, src/workloads/costs.ts) is about twice what Lutomirski's 2017 pre-Meltdown laptop needed (1.22 us per `
     + `round trip including the switches, the 0-page row). The TLB part agrees: simulated unpatched - patched is `
-    + `${tlbGap.toFixed(1)} us per round trip against ${published.toFixed(1)} us published. With the larger denominator the `
-    + 'ratio cannot reach the published one unless the base costs are fitted to this benchmark, which calibration forbids '
-    + '(reports/calibration.ts shows that what-if).';
+    + `${tlbGap.toFixed(1)} us per round trip against ${published.toFixed(1)} us published. Reaching the tolerance needs `
+    + `${(excess / 1000).toFixed(1)} us less base work per round trip. The only independent pre-Meltdown figure found for `
+    + `these parts, a null syscall of ${PRE_PTI_SYSCALL_CYCLES} cycles without KPTI (Garloff, Open Telekom Cloud, Jan 2018; `
+    + `${PTI_SYSCALL_CYCLES} with it), removes ${(prePti / 1000).toFixed(1)} us (4 syscalls) and moves the ratio only to `
+    + `${prePtiRatio.toFixed(3)}; no published pre-Meltdown number for the wakeup and schedule parts was found, and `
+    + 'deriving them from this benchmark\'s own 0-page row is fitting, which calibration forbids '
+    + '(reports/calibration.ts shows both what-ifs).';
 }
 
 export const CALIBRATION_TARGETS: readonly CalibrationTarget[] = [
@@ -72,8 +87,11 @@ export const CALIBRATION_TARGETS: readonly CalibrationTarget[] = [
         + `(1024 fit in the STLB): ${row.simulatedStrategy} walks in the whole run (the first touches), `
         + `${(row.simulatedStrategy / roundTrips).toFixed(1)} per round trip. `
         + 'The hardware counted ~60 per round trip (11 M over a run of ~185 k round trips) from accesses the model does not '
-        + 'represent (user stack and code, libc, vmalloc\'ed kernel stacks, STLB set conflicts). No published number says '
-        + 'how many, so the model does not invent them.';
+        + 'represent (user stack and code, libc, vmalloc\'ed kernel stacks, other tasks). Modelling the STLB\'s sets would not '
+        + 'produce them from the benchmark\'s own pages: two mms\' 512 contiguous pages put 8 in each of Skylake\'s 128 sets '
+        + 'against 12 ways (Intel optimization manual 248966-045 Table 2-15: 1536 entries, 12-way; CPUID reports 6-way, '
+        + 'i.e. 4 per set of 256), so conflicts need accesses the model does not represent. No published number says how '
+        + 'many, so the model does not invent them.';
     } },
   { benchmark: 'ping-pong + 512 pages', metric: 'tlb_misses', workload: PING_PONG_512, baseline: 'linux-4.13', strategy: 'linux-4.14-nopcid',
     publishedBaseline: 190e6, publishedStrategy: 207e6, unit: 'dTLB misses (walks) over the run' },
@@ -81,12 +99,17 @@ export const CALIBRATION_TARGETS: readonly CalibrationTarget[] = [
     publishedBaseline: 21.6, publishedStrategy: 13.4, unit: 'us per iteration' },
   { benchmark: 'pthread_mmap', metric: 'iteration_ns', workload: PTHREAD_MMAP, baseline: 'linux-4.13', strategy: 'pcid-v4-posted',
     publishedBaseline: 1.9, publishedStrategy: 1.1, unit: 's per run',
-    knownMiss: (row) => `the benchmark's source was never published; the workload is a reconstruction from its four `
+    knownMiss: (row) => `the benchmark's source was never published (searched again in Nov 2026: the cover letter names it `
+      + `only as "Vitaly's pthread_mmap microbenchmark", and no stored lkml thread or public repository searched holds `
+      + `it); the workload is a reconstruction from its four `
       + `parameters (one 256 MiB mmap/touch/munmap per round). A simulated round is ${(row.simulatedBaseline / 1e6).toFixed(1)} ms `
       + 'of page faults and zapping with one full flush, so no flush strategy can move it much '
       + `(unpatched - patched = ${((row.simulatedBaseline - row.simulatedStrategy) / 1000).toFixed(1)} us per round). The published `
       + `saving (~${((row.publishedBaseline - row.publishedStrategy) / 100 * 1000).toFixed(0)} ms per round) implies thousands of `
-      + 'flushes per round reaching idle CPUs, i.e. a different program than the reconstruction.' },
+      + 'flushes per round reaching idle CPUs, i.e. a different program than the reconstruction. The published patched '
+      + `run is ${(row.publishedStrategy / 100 * 1000).toFixed(0)} ms per round, less than the reconstruction's own fault and `
+      + 'zap work, so its shape (how much is touched, where the munmaps and flushes fall) is not known well enough to '
+      + 'rebuild without the source.' },
 ];
 
 /** Relative tolerance of a simulated ratio against the published one (calibration.md). */

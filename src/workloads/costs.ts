@@ -39,6 +39,15 @@ export const REF_GHZ = 3.0;
  *  1405–1453 ns measured here (results.txt) → 0.50. */
 export const VM_TO_BARE_METAL = 0.5;
 
+/** A null syscall (getppid) before and after KPTI on bare metal, in cycles: 140 with pti=off,
+ *  580 with pti=auto (PCID), kernel 4.4, Xeon E5-2667 v4 (Broadwell) bare-metal server.
+ *  Source: Kurt Garloff, "KPTI/IBRS/Retpoline Microbenchmarks", Open Telekom Cloud, Jan 2018
+ *  (imagefactory.otc.t-systems.com/Blog-Review/SpecExLeak/Benchmarks). NOT used by BASE_COSTS:
+ *  it is the only independent pre-Meltdown figure found for the eventfd handoff's parts, and
+ *  the calibration report uses it as a what-if for Lutomirski's pre-Meltdown laptop. */
+export const PRE_PTI_SYSCALL_CYCLES = 140;
+export const PTI_SYSCALL_CYCLES = 580;
+
 export const BASE_COSTS = {
   /** Syscall entry + exit with a trivial body. Measured 196–200 ns (getppid) × 0.5.
    *  Cross-check: 101 ns published (KPTI on, i7-12650H). */
