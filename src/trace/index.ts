@@ -57,10 +57,10 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
   }
   const storeOptions = { memoryEvents: options.memoryEvents, batchSize: options.batchSize };
   let store = new EventStore(storeOptions);
-  const iter = input.chunks()[Symbol.asyncIterator]();
+  const iter = input.textChunks()[Symbol.asyncIterator]();
   const first = await iter.next();
-  if (first.done || first.value.length === 0) throw new TraceError(`${path}: the file is empty`, path);
-  const head = first.value.slice(0, 64 * 1024);
+  if (first.done || first.value.text.length === 0) throw new TraceError(`${path}: the file is empty`, path);
+  const head = first.value.text.slice(0, 64 * 1024);
   if (input.container === 'gzip' && (head.startsWith('\u0017\u0008Dtracing') || head.startsWith('PERFILE2'))) {
     const what = head.startsWith('PERFILE2') ? 'perf.data' : 'trace.dat';
     throw new TraceError(`${path}: this is a gzipped ${what}; gunzip it and give tlbsim the ${what}${what === 'perf.data' ? "'s perf script output" : ''}`, path);
@@ -73,10 +73,11 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
     const firstLine = head.split('\n', 1)[0].slice(0, 80);
     throw new TraceError(`${path}: not a trace tlbsim knows: the first line is "${firstLine}"; expected ftrace text ("# tracer: ..." or "TASK-PID [CPU] ..."), trace-cmd report, perf script output, or "# tlbsim-trace v1" CSV (or force one with --format)`, path, 1);
   }
-  const rest = async function* () {
+  const restChunks = async function* () {
     yield first.value;
     for (;;) { const r = await iter.next(); if (r.done) return; yield r.value; }
   };
+  const rest = async function* () { for await (const c of restChunks()) yield c.text; };
 
   let info: TraceInfo;
   let batches: () => Iterable<EventBatch>;
@@ -93,7 +94,7 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
   } else {
     const ingest = new TextIngest(path, format, store);
     try {
-      for await (const chunk of rest()) ingest.push(chunk);
+      for await (const chunk of restChunks()) ingest.push(chunk.text, chunk.bytes);
     } catch (e) {
       // A gzip cut short: keep what was read, say so.
       if (e instanceof TraceError) ingest.warnings.push(e.message); else throw e;

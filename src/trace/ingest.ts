@@ -5,7 +5,7 @@
 // by indexOf('\n') and tokenized in place; a line that cannot be read is counted and
 // reported with its number and the reason, and reading goes on.
 import { EventKind, IpiKind, PrevState, type SkippedLine, type TraceFormat, pushEvent } from './event.ts';
-import { parseFtraceHeader, parseIntactFtraceHeader, parsePerfHeader, newLineRecord, type LineRecord } from './headers.ts';
+import { parseFtraceHeader, parseIntactFtraceHeader, parseIntactFtraceHeaderBytes, parsePerfHeader, newLineRecord, type LineRecord } from './headers.ts';
 import { cursor, equalsAt, indexIn, isDigit, lastIndexIn, readHex, readInt, readNumber, readUint, skipSpaces } from './scan.ts';
 import { EventStore } from './store.ts';
 import { REORDER_WINDOW_NS } from './reorder.ts';
@@ -130,8 +130,10 @@ export class TextIngest {
 
   /** Feed a decoded chunk. The chunk is scanned in place: concatenating it to the
    *  previous tail would make a V8 cons string, on which charCodeAt is several times
-   *  slower, so only the one line straddling two chunks is joined. */
-  push(chunk: string): void {
+   *  slower, so only the one line straddling two chunks is joined. `bytes`, when given,
+   *  holds the chunk one byte per character (an ASCII chunk): line headers are then read
+   *  from it. */
+  push(chunk: string, bytes: Uint8Array | null = null): void {
     let start = 0;
     if (this.carry.length > 0) {
       const nl = chunk.indexOf('\n');
@@ -148,7 +150,7 @@ export class TextIngest {
     for (;;) {
       const nl = chunk.indexOf('\n', start);
       if (nl < 0) break;
-      this.line(chunk, start, nl);
+      this.line(chunk, start, nl, bytes);
       start = nl + 1;
     }
     if (start < chunk.length) {
@@ -207,7 +209,8 @@ export class TextIngest {
     }
   }
 
-  private line(s: string, start: number, end: number): void {
+  /** One line, s[start, end); `b` is s as bytes when the chunk was ASCII. */
+  private line(s: string, start: number, end: number, b: Uint8Array | null = null): void {
     this.lineNo++;
     if (this.inLongLine) { this.inLongLine = false; return; } // tail of a reported long line
     if (end > start && s.charCodeAt(end - 1) === C_CR) end--;
@@ -216,7 +219,8 @@ export class TextIngest {
     // An intact ftrace line (the pid's dash at column 16) is parsed without first skipping
     // the comm's padding: the comm is trimmed only when a task is first seen. Anything
     // else, a malformed intact-looking line included, takes the general path below.
-    if (!this.perf && s.charCodeAt(start) !== C_HASH && parseIntactFtraceHeader(s, start, end, r)) {
+    if (!this.perf && s.charCodeAt(start) !== C_HASH &&
+      (b !== null ? parseIntactFtraceHeaderBytes(b, start, end, r) : parseIntactFtraceHeader(s, start, end, r))) {
       this.eventLine(s, start, end, r);
       return;
     }

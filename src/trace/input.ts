@@ -45,6 +45,15 @@ export interface OpenedInput {
   bytes: number;
   /** Decoded text chunks in order. */
   chunks(): AsyncIterable<string>;
+  /** The same chunks, each with its bytes when it is ASCII (one byte per character, so
+   *  offsets agree): tokenizers read those as a typed array, much faster than charCodeAt. */
+  textChunks(): AsyncIterable<TextChunk>;
+}
+
+export interface TextChunk {
+  text: string;
+  /** `text` as bytes (bytes[i] === text.charCodeAt(i)), or null when it was not ASCII. */
+  bytes: Uint8Array | null;
 }
 
 function startsWith(buf: Uint8Array, n: number, magic: number[]): boolean {
@@ -88,7 +97,7 @@ export function traceCmdAvailable(): boolean {
 
 const CHUNK_BYTES = 1 << 20;
 
-async function* decode(stream: Readable): AsyncIterable<string> {
+async function* decode(stream: Readable): AsyncIterable<TextChunk> {
   // StringDecoder keeps a multi-byte UTF-8 sequence split across chunks intact;
   // invalid bytes become U+FFFD instead of failing the read. Traces are nearly always
   // ASCII: such a chunk, when the decoder holds no partial sequence, is copied as latin1
@@ -100,26 +109,35 @@ async function* decode(stream: Readable): AsyncIterable<string> {
   };
   for await (const chunk of stream) {
     const buf = chunk as Buffer;
-    const s = !pending() && isAscii(buf) ? buf.toString('latin1') : decoder.write(buf);
-    if (s.length > 0) yield s;
+    if (!pending() && isAscii(buf)) {
+      if (buf.length > 0) yield { text: buf.toString('latin1'), bytes: buf };
+      continue;
+    }
+    const s = decoder.write(buf);
+    if (s.length > 0) yield { text: s, bytes: null };
   }
   const tail = decoder.end();
-  if (tail.length > 0) yield tail;
+  if (tail.length > 0) yield { text: tail, bytes: null };
+}
+
+async function* textOnly(chunks: AsyncIterable<TextChunk>): AsyncIterable<string> {
+  for await (const c of chunks) yield c.text;
 }
 
 export function openInput(path: string): OpenedInput {
   const { container, bytes } = probeInput(path);
   return {
     path, container, bytes,
-    chunks(): AsyncIterable<string> {
+    textChunks(): AsyncIterable<TextChunk> {
       if (container === 'text') return decode(createReadStream(path, { highWaterMark: CHUNK_BYTES }));
       if (container === 'gzip') return gunzipChunks(path);
       return traceDatChunks(path);
     },
+    chunks(): AsyncIterable<string> { return textOnly(this.textChunks()); },
   };
 }
 
-async function* gunzipChunks(path: string): AsyncIterable<string> {
+async function* gunzipChunks(path: string): AsyncIterable<TextChunk> {
   const gunzip = createGunzip({ chunkSize: CHUNK_BYTES });
   const file = createReadStream(path, { highWaterMark: CHUNK_BYTES });
   file.pipe(gunzip);
@@ -137,7 +155,7 @@ async function* gunzipChunks(path: string): AsyncIterable<string> {
   }
 }
 
-async function* traceDatChunks(path: string): AsyncIterable<string> {
+async function* traceDatChunks(path: string): AsyncIterable<TextChunk> {
   if (!traceCmdAvailable()) {
     throw new TraceError(`${path}: this is a binary trace-cmd trace.dat; tlbsim reads its text form. ` +
       `Install trace-cmd (apt-get install trace-cmd) or convert it with: trace-cmd report -i ${shellWord(path)} > trace.txt`, path);
