@@ -134,7 +134,10 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
     info.warnings = r.warnings;
     if (!traced) info.warnings.push('the trace has no tlb:tlb_flush records: flush requests are derived from munmap/madvise/mprotect/exit');
     const batchSize = options.batchSize;
-    const pre = traced ? prescan(store.batches()) : undefined;
+    // Every finding of the prescan (exec moves, dup_mmap flushes, vfork children) starts
+    // at a fork or an exec: without either it would read every event to find nothing.
+    const forksOrExecs = r.rawCounts[EventKind.fork] + r.rawCounts[EventKind.exec] > 0;
+    const pre = traced && forksOrExecs ? prescan(store.batches()) : undefined;
     batches = () => canonicalize(store.batches(), { remap, traced, hasExitMmap, cpus, batchSize, ...(pre ?? {}) });
   }
   // One pass over the canonical events fills the summary and, when caching, writes them to
