@@ -60,10 +60,10 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
   }
   const storeOptions = { memoryEvents: options.memoryEvents, batchSize: options.batchSize };
   let store = new EventStore(storeOptions);
-  const iter = input.chunks()[Symbol.asyncIterator]();
+  const iter = input.textChunks()[Symbol.asyncIterator]();
   const first = await iter.next();
-  if (first.done || first.value.length === 0) throw new TraceError(`${path}: the file is empty`, path);
-  const head = first.value.slice(0, 64 * 1024);
+  if (first.done || first.value.text.length === 0) throw new TraceError(`${path}: the file is empty`, path);
+  const head = first.value.text.slice(0, 64 * 1024);
   if (input.container === 'gzip' && (head.startsWith('\u0017\u0008Dtracing') || head.startsWith('PERFILE2'))) {
     const what = head.startsWith('PERFILE2') ? 'perf.data' : 'trace.dat';
     throw new TraceError(`${path}: this is a gzipped ${what}; gunzip it and give tlbsim the ${what}${what === 'perf.data' ? "'s perf script output" : ''}`, path);
@@ -76,10 +76,11 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
     const firstLine = head.split('\n', 1)[0].slice(0, 80);
     throw new TraceError(`${path}: not a trace tlbsim knows: the first line is "${firstLine}"; expected ftrace text ("# tracer: ..." or "TASK-PID [CPU] ..."), trace-cmd report, perf script output, or "# tlbsim-trace v1" CSV (or force one with --format)`, path, 1);
   }
-  const rest = async function* () {
+  const restChunks = async function* () {
     yield first.value;
     for (;;) { const r = await iter.next(); if (r.done) return; yield r.value; }
   };
+  const rest = async function* () { for await (const c of restChunks()) yield c.text; };
 
   let info: TraceInfo;
   let batches: () => Iterable<EventBatch>;
@@ -97,8 +98,8 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
     const ingest = new TextIngest(path, format, store);
     try {
       const onProgress = options.onProgress;
-      for await (const chunk of rest()) {
-        ingest.push(chunk);
+      for await (const chunk of restChunks()) {
+        ingest.push(chunk.text, chunk.bytes);
         if (onProgress) onProgress(input.bytesRead(), input.container === 'trace.dat' ? 0 : input.bytes);
       }
     } catch (e) {
@@ -140,7 +141,10 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
     info.warnings = r.warnings;
     if (!traced) info.warnings.push('the trace has no tlb:tlb_flush records: flush requests are derived from munmap/madvise/mprotect/exit');
     const batchSize = options.batchSize;
-    const pre = traced ? prescan(store.batches()) : undefined;
+    // Every finding of the prescan (exec moves, dup_mmap flushes, vfork children) starts
+    // at a fork or an exec: without either it would read every event to find nothing.
+    const forksOrExecs = r.rawCounts[EventKind.fork] + r.rawCounts[EventKind.exec] > 0;
+    const pre = traced && forksOrExecs ? prescan(store.batches()) : undefined;
     batches = () => canonicalize(store.batches(), { remap, traced, hasExitMmap, cpus, batchSize, ...(pre ?? {}) });
   }
   // One pass over the canonical events fills the summary and, when caching, writes them to

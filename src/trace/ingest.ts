@@ -5,7 +5,7 @@
 // by indexOf('\n') and tokenized in place; a line that cannot be read is counted and
 // reported with its number and the reason, and reading goes on.
 import { EventKind, IpiKind, PrevState, type SkippedLine, type TraceFormat, pushEvent } from './event.ts';
-import { parseFtraceHeader, parseIntactFtraceHeader, parsePerfHeader, newLineRecord, type LineRecord } from './headers.ts';
+import { parseFtraceHeader, parseIntactFtraceHeader, parseIntactFtraceHeaderBytes, parsePerfHeader, newLineRecord, type LineRecord } from './headers.ts';
 import { cursor, equalsAt, indexIn, isDigit, lastIndexIn, readHex, readInt, readNumber, readUint, skipSpaces } from './scan.ts';
 import { EventStore } from './store.ts';
 import { REORDER_WINDOW_NS } from './reorder.ts';
@@ -130,8 +130,10 @@ export class TextIngest {
 
   /** Feed a decoded chunk. The chunk is scanned in place: concatenating it to the
    *  previous tail would make a V8 cons string, on which charCodeAt is several times
-   *  slower, so only the one line straddling two chunks is joined. */
-  push(chunk: string): void {
+   *  slower, so only the one line straddling two chunks is joined. `bytes`, when given,
+   *  holds the chunk one byte per character (an ASCII chunk): line headers are then read
+   *  from it. */
+  push(chunk: string, bytes: Uint8Array | null = null): void {
     let start = 0;
     if (this.carry.length > 0) {
       const nl = chunk.indexOf('\n');
@@ -148,7 +150,7 @@ export class TextIngest {
     for (;;) {
       const nl = chunk.indexOf('\n', start);
       if (nl < 0) break;
-      this.line(chunk, start, nl);
+      this.line(chunk, start, nl, bytes);
       start = nl + 1;
     }
     if (start < chunk.length) {
@@ -207,7 +209,8 @@ export class TextIngest {
     }
   }
 
-  private line(s: string, start: number, end: number): void {
+  /** One line, s[start, end); `b` is s as bytes when the chunk was ASCII. */
+  private line(s: string, start: number, end: number, b: Uint8Array | null = null): void {
     this.lineNo++;
     if (this.inLongLine) { this.inLongLine = false; return; } // tail of a reported long line
     if (end > start && s.charCodeAt(end - 1) === C_CR) end--;
@@ -216,8 +219,9 @@ export class TextIngest {
     // An intact ftrace line (the pid's dash at column 16) is parsed without first skipping
     // the comm's padding: the comm is trimmed only when a task is first seen. Anything
     // else, a malformed intact-looking line included, takes the general path below.
-    if (!this.perf && s.charCodeAt(start) !== C_HASH && parseIntactFtraceHeader(s, start, end, r)) {
-      this.eventLine(s, start, end, r);
+    if (!this.perf && s.charCodeAt(start) !== C_HASH &&
+      (b !== null ? parseIntactFtraceHeaderBytes(b, start, end, r) : parseIntactFtraceHeader(s, start, end, r))) {
+      this.eventLine(s, start, end, r, b);
       return;
     }
     const first = skipSpaces(s, start, end);
@@ -237,11 +241,11 @@ export class TextIngest {
     }
     const err = this.perf ? parsePerfHeader(s, start, end, r, first) : parseFtraceHeader(s, start, end, r, first);
     if (err !== null) { this.skip(err, s, start, end); return; }
-    this.eventLine(s, start, end, r);
+    this.eventLine(s, start, end, r, b);
   }
 
   /** A line whose header parsed: check it, then read the event. */
-  private eventLine(s: string, start: number, end: number, r: LineRecord): void {
+  private eventLine(s: string, start: number, end: number, r: LineRecord, b: Uint8Array | null): void {
     if (r.pid >= PID_LIMIT) { this.skip(`pid ${r.pid} is beyond the kernel's PID limit`, s, start, end); return; }
     if (r.cpu >= MAX_CPUS) { this.skip(`CPU ${r.cpu} is beyond the supported ${MAX_CPUS} CPUs`, s, start, end); return; }
     if (this.unterminated) {
@@ -266,7 +270,7 @@ export class TextIngest {
     }
     if (ns < this.maxNs - REORDER_WINDOW_NS) { this.lateLine(s, start, end, ns); return; }
     if (this.lateRun.length > 0) this.reportLateRun();
-    const problem = this.event(s, r);
+    const problem = this.event(s, r, b);
     if (problem !== null) { this.skip(problem, s, start, end); return; }
     if (r.cpu > this.maxCpu) this.maxCpu = r.cpu;
     this.noteLineCpu(r.cpu, s, start, end);
@@ -523,12 +527,15 @@ export class TextIngest {
   }
 
   /** Dispatch on the event name. Returns null or why the payload is malformed. */
-  private event(s: string, r: LineRecord): string | null {
+  private event(s: string, r: LineRecord, b: Uint8Array | null): string | null {
     const ns = r.nameStart, ne = r.nameEnd, ps = r.payloadStart, pe = r.payloadEnd;
     const len = ne - ns;
     switch (s.charCodeAt(ns)) {
       case 116: // t
-        if (len === 9 && s.startsWith('tlb_flush', ns)) return this.tlbFlush(s, r, ps, pe);
+        if (len === 9 && s.startsWith('tlb_flush', ns)) {
+          if (b !== null && this.tlbFlushBytes(s, b, r, ps, pe)) return null;
+          return this.tlbFlush(s, r, ps, pe);
+        }
         break;
       case 115: // s
         if (len === 12 && s.startsWith('sched_switch', ns)) return this.schedSwitch(s, r, ps, pe);
@@ -608,6 +615,34 @@ export class TextIngest {
     }
     this.emit(EventKind.observed_flush, r, r.pid, this.currentMm(s, r), reason, pages, 0);
     return null;
+  }
+
+  /** tlbFlush for the common form on the bytes of an ASCII chunk: `pages:N` (or `=`)
+   *  first, a decimal reason in parentheses last, both in range. Anything else returns
+   *  false having emitted nothing, and tlbFlush reads the line (and reports it if bad). */
+  private tlbFlushBytes(s: string, b: Uint8Array, r: LineRecord, ps: number, pe: number): boolean {
+    // "pages" at the payload start, then ':' or '=' and spaces: what valueAfter finds first.
+    if (pe - ps < 8 || b[ps] !== 112 || b[ps + 1] !== 97 || b[ps + 2] !== 103 || b[ps + 3] !== 101 || b[ps + 4] !== 115) return false;
+    const sep = b[ps + 5];
+    if (sep !== C_COLON && sep !== C_EQ) return false;
+    let i = ps + 6;
+    while (i < pe && (b[i] === C_SPACE || b[i] === 9)) i++;
+    const negative = i < pe && b[i] === C_DASH;
+    if (negative) i++;
+    let pages = 0, digits = 0;
+    while (i < pe && b[i] >= 48 && b[i] <= 57) { pages = pages * 10 + (b[i] - 48); i++; digits++; }
+    if (digits === 0) return false;
+    if (negative) pages = -pages;
+    if (pages < -1 || pages > MAX_FLUSH_PAGES) return false;
+    // "(N)" at the end, N decimal: the reason number.
+    let e = pe;
+    while (e > ps && b[e - 1] === C_SPACE) e--;
+    if (e <= ps || b[e - 1] !== C_RPAREN) return false;
+    let reason = 0, place = 1, k = e - 2;
+    while (k >= ps && b[k] >= 48 && b[k] <= 57) { reason += (b[k] - 48) * place; place *= 10; k--; }
+    if (place === 1 || place > 1000 || k < ps || b[k] !== C_LPAREN || reason > 255) return false;
+    this.emit(EventKind.observed_flush, r, r.pid, this.currentMm(s, r), reason, pages, 0);
+    return true;
   }
 
   // raw:       prev_comm=a b prev_pid=1 prev_prio=120 prev_state=S ==> next_comm=c next_pid=2 next_prio=120

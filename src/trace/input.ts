@@ -45,9 +45,18 @@ export interface OpenedInput {
   bytes: number;
   /** Decoded text chunks in order. */
   chunks(): AsyncIterable<string>;
-  /** Bytes of the file read so far by chunks() (compressed bytes for gzip; 0 for a
-   *  trace.dat, which is read by trace-cmd): with `bytes`, what a progress bar shows. */
+  /** Bytes of the file read so far (compressed bytes for gzip; 0 for a trace.dat, which
+   *  is read by trace-cmd): with `bytes`, what a progress bar shows. */
   bytesRead(): number;
+  /** The same chunks, each with its bytes when it is ASCII (one byte per character, so
+   *  offsets agree): tokenizers read those as a typed array, much faster than charCodeAt. */
+  textChunks(): AsyncIterable<TextChunk>;
+}
+
+export interface TextChunk {
+  text: string;
+  /** `text` as bytes (bytes[i] === text.charCodeAt(i)), or null when it was not ASCII. */
+  bytes: Uint8Array | null;
 }
 
 function startsWith(buf: Uint8Array, n: number, magic: number[]): boolean {
@@ -91,7 +100,7 @@ export function traceCmdAvailable(): boolean {
 
 const CHUNK_BYTES = 1 << 20;
 
-async function* decode(stream: Readable): AsyncIterable<string> {
+async function* decode(stream: Readable): AsyncIterable<TextChunk> {
   // StringDecoder keeps a multi-byte UTF-8 sequence split across chunks intact;
   // invalid bytes become U+FFFD instead of failing the read. Traces are nearly always
   // ASCII: such a chunk, when the decoder holds no partial sequence, is copied as latin1
@@ -103,11 +112,19 @@ async function* decode(stream: Readable): AsyncIterable<string> {
   };
   for await (const chunk of stream) {
     const buf = chunk as Buffer;
-    const s = !pending() && isAscii(buf) ? buf.toString('latin1') : decoder.write(buf);
-    if (s.length > 0) yield s;
+    if (!pending() && isAscii(buf)) {
+      if (buf.length > 0) yield { text: buf.toString('latin1'), bytes: buf };
+      continue;
+    }
+    const s = decoder.write(buf);
+    if (s.length > 0) yield { text: s, bytes: null };
   }
   const tail = decoder.end();
-  if (tail.length > 0) yield tail;
+  if (tail.length > 0) yield { text: tail, bytes: null };
+}
+
+async function* textOnly(chunks: AsyncIterable<TextChunk>): AsyncIterable<string> {
+  for await (const c of chunks) yield c.text;
 }
 
 export function openInput(path: string): OpenedInput {
@@ -115,16 +132,17 @@ export function openInput(path: string): OpenedInput {
   let file: ReadStream | null = null;
   return {
     path, container, bytes,
-    chunks(): AsyncIterable<string> {
+    textChunks(): AsyncIterable<TextChunk> {
       if (container === 'trace.dat') return traceDatChunks(path);
       file = createReadStream(path, { highWaterMark: CHUNK_BYTES });
       return container === 'text' ? decode(file) : gunzipChunks(path, file);
     },
+    chunks(): AsyncIterable<string> { return textOnly(this.textChunks()); },
     bytesRead: () => file?.bytesRead ?? 0,
   };
 }
 
-async function* gunzipChunks(path: string, file: ReadStream): AsyncIterable<string> {
+async function* gunzipChunks(path: string, file: ReadStream): AsyncIterable<TextChunk> {
   const gunzip = createGunzip({ chunkSize: CHUNK_BYTES });
   file.pipe(gunzip);
   file.on('error', (e) => gunzip.destroy(e));
@@ -141,7 +159,7 @@ async function* gunzipChunks(path: string, file: ReadStream): AsyncIterable<stri
   }
 }
 
-async function* traceDatChunks(path: string): AsyncIterable<string> {
+async function* traceDatChunks(path: string): AsyncIterable<TextChunk> {
   if (!traceCmdAvailable()) {
     throw new TraceError(`${path}: this is a binary trace-cmd trace.dat; tlbsim reads its text form. ` +
       `Install trace-cmd (apt-get install trace-cmd) or convert it with: trace-cmd report -i ${shellWord(path)} > trace.txt`, path);

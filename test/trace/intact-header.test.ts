@@ -6,13 +6,27 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { newLineRecord, parseFtraceHeader, parseIntactFtraceHeader } from '../../src/trace/headers.ts';
+import { newLineRecord, parseFtraceHeader, parseIntactFtraceHeader, parseIntactFtraceHeaderBytes } from '../../src/trace/headers.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
 function compare(line: string): boolean {
   const fast = newLineRecord(), general = newLineRecord();
-  if (!parseIntactFtraceHeader(line, 0, line.length, fast)) return false;
+  const taken = parseIntactFtraceHeader(line, 0, line.length, fast);
+  // The byte reader (ASCII chunks) takes and declines the same lines with the same record,
+  // here at an offset inside a larger buffer as in a read chunk.
+  if (/^[\x00-\x7f]*$/.test(line)) {
+    const bytes = Buffer.from(`xyz\n${line}\n`, 'latin1'), fromBytes = newLineRecord();
+    const takenBytes = parseIntactFtraceHeaderBytes(bytes, 4, 4 + line.length, fromBytes);
+    assert.equal(takenBytes, taken, line);
+    if (taken) {
+      for (const k of Object.keys(fast) as (keyof typeof fast)[]) {
+        const shift = k === 'pid' || k === 'tgid' || k === 'cpu' || k === 'ns' ? 0 : 4;
+        assert.equal(fromBytes[k] - shift, fast[k], `${k}: ${line}`);
+      }
+    }
+  }
+  if (!taken) return false;
   assert.equal(parseFtraceHeader(line, 0, line.length, general), null, line);
   // The one-pass reader leaves the comm's padding in; the comm text is the same trimmed.
   assert.equal(line.slice(fast.commStart, fast.commEnd).trimStart(), line.slice(general.commStart, general.commEnd), line);
@@ -43,12 +57,15 @@ test('edge cases: declined or read the same', () => {
     ' a b c d e f g h-77      [000] ..... 1.000000001: tlb_flush: pages:1 reason:local MM shootdown (3)',
     '               x-1       [000] 1.5: sched_switch: prev_comm=x',
     '               x-1 [000] ..... 2.123456789123: exit_mmap',
+    '               x-1 [000] d..2.abc 2.5: exit_mmap',                  // the widest flags column
+    '               x-1 [000] ..... 2.5: exit_mmap:\t\tpayload',
   ];
   for (const l of ok) assert.equal(compare(l), true, l);
   const declined = [
     '                -1       [000] ..... 1.0: tlb_flush: pages:1',     // blank comm
     '               x-1       [000] ..... 1: tlb_flush: pages:1',       // no fraction
     '               x-1       [000] toolongflags 1.0: tlb_flush:',     // flags column too wide
+    '               x-1       [000] d..2.abcd 1.0: tlb_flush:',        // 9 columns: one too wide
     '               x-1       [000] ..... 1.0 tlb_flush:',              // no colon
     '               x-1       (  1  [000] ..... 1.0: tlb_flush:',       // unclosed tgid
     '               x-1       [00a] ..... 1.0: tlb_flush:',
@@ -56,4 +73,21 @@ test('edge cases: declined or read the same', () => {
     '               x-1       [000] ..... 1.0: ',                       // no event name
   ];
   for (const l of declined) assert.equal(compare(l), false, l);
+});
+
+test('the byte reader agrees with the string reader on every cut and one-byte change of real lines', () => {
+  const lines = gunzipSync(readFileSync(join(ROOT, 'traces/real/madvthreads-2/trace.txt.gz'))).toString('utf8').split('\n')
+    .filter((l) => !l.startsWith('#')).slice(0, 40);
+  let checked = 0;
+  for (const line of lines) {
+    for (let cut = 0; cut <= line.length; cut++) { compare(line.slice(0, cut)); checked++; }
+    for (let at = 0; at < line.length; at += 3) {
+      for (const ch of [' ', '-', '(', ')', '[', ']', '.', ':', '9', 'x']) {
+        compare(line.slice(0, at) + ch + line.slice(at + 1));
+        compare(line.slice(0, at) + ch + line.slice(at));
+        checked += 2;
+      }
+    }
+  }
+  assert.ok(checked > 10_000, `${checked} variants`);
 });
