@@ -110,6 +110,9 @@ export class Machine {
   readonly tlFirst: number;
   readonly tlBucketNs: number;
   private tlBucket = 0;
+  /** Times known to be in bucket tlBucket (empty until the first event). */
+  private tlBucketLo = Infinity;
+  private tlBucketHi = -Infinity;
   private readonly tlPos = new Int8Array(NM).fill(-1);
   /** Predicted tlb:tlb_flush by reason (0..5) x class (0 full, 1 ranged, 2 none). */
   readonly predFlush = new Float64Array(6 * 3);
@@ -272,11 +275,28 @@ export class Machine {
   setTime(t: number, index: number): void {
     this.now = t;
     this.eventIndex = index;
-    if (this.tlBucketNs > 0) {
-      let b = Math.floor((t - this.tlFirst) / this.tlBucketNs);
-      if (b < 0) b = 0; else if (b >= TIMELINE_BUCKETS) b = TIMELINE_BUCKETS - 1;
-      this.tlBucket = b;
-    }
+    // Most events fall in the bucket of the previous one: skip the division then.
+    if (t >= this.tlBucketLo && t <= this.tlBucketHi) return;
+    if (this.tlBucketNs > 0) this.enterBucket(t);
+  }
+
+  /** The timeline bucket of t, and an interval [t, hi] that is certainly in the same
+   *  bucket. The bucket floor((t - first) / bucketNs) never decreases as t grows (IEEE
+   *  subtraction and division round monotonically), so every time between two times of
+   *  bucket b is in bucket b: hi is a time just below the next boundary whose bucket is
+   *  checked with the same formula. */
+  private enterBucket(t: number): void {
+    const b = this.bucketOf(t);
+    this.tlBucket = b;
+    this.tlBucketLo = t;
+    if (b === TIMELINE_BUCKETS - 1) { this.tlBucketHi = Infinity; return; }
+    const hi = this.tlFirst + (b + 1 - 1e-6) * this.tlBucketNs;
+    this.tlBucketHi = hi >= t && this.bucketOf(hi) === b ? hi : t;
+  }
+
+  private bucketOf(t: number): number {
+    const b = Math.floor((t - this.tlFirst) / this.tlBucketNs);
+    return b < 0 ? 0 : b >= TIMELINE_BUCKETS ? TIMELINE_BUCKETS - 1 : b;
   }
 
   /** Count `v` of metric `mi` on `cpu`. */
