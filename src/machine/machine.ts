@@ -92,6 +92,8 @@ export class Machine {
    *  cpu_tlbstate next to loaded_mm (4.14-5.12). */
   lazyLinePrivate = false;
   readonly implicitAccess: boolean;
+  /** Every CPU is on socket 0: a line transfer never crosses sockets. */
+  private readonly oneSocket: boolean;
   /** Time of the event being replayed (ns, trace clock). */
   now = 0;
   /** Index of the event being replayed in the whole stream. */
@@ -222,6 +224,7 @@ export class Machine {
     this.words = wordsFor(n);
     this.p = profile;
     this.implicitAccess = opts.implicitAccess ?? false;
+    this.oneSocket = Math.floor((n - 1) / profile.cpusPerSocket) === 0;
     this.perCpu = new Float64Array(NM * n);
     this.ipiMatrix = new Float64Array(n * n);
     TIMELINE_METRICS.forEach((name, i) => { this.tlPos[MI[name]] = i; });
@@ -345,7 +348,8 @@ export class Machine {
   }
 
   recordLatency(ns: number): void {
-    let b = ns < 1 ? 0 : Math.floor(Math.log2(ns)) + 1;
+    // floor(log2(ns)) of an integer below 2^31 is the index of its top bit.
+    let b = ns < 1 ? 0 : (ns | 0) === ns ? 32 - Math.clz32(ns) : Math.floor(Math.log2(ns)) + 1;
     if (b >= LATENCY_BUCKETS) b = LATENCY_BUCKETS - 1;
     this.latency[b]++;
   }
@@ -362,6 +366,7 @@ export class Machine {
 
   private transferNs(from: number, to: number): number {
     const p = this.p;
+    if (this.oneSocket) return p.lineTransferNs;
     const same = Math.floor(from / p.cpusPerSocket) === Math.floor(to / p.cpusPerSocket);
     return same ? p.lineTransferNs : p.lineTransferNs * p.crossSocketFactor;
   }
