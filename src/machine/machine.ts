@@ -63,6 +63,11 @@ export interface RO { readonly [i: number]: number; readonly length: number }
 
 const NM = METRIC_COUNT;
 const I_OVH = MI.overhead_ns;
+const I_LT = MI.line_transfers, I_AOPS = MI.atomic_ops, I_ANS = MI.atomic_ns;
+// The hot paths that add to these directly skip the timeline.
+for (const name of ['line_transfers', 'atomic_ops', 'atomic_ns'] as const) {
+  if (TIMELINE_METRICS.includes(name)) throw new Error(`machine.ts: ${name} is on the timeline; lineAtomic must use inc()`);
+}
 
 /** Observes what the modelled kernel would print, as it happens (validate --explain).
  *  Null on every normal replay: the hot path pays one null check per traced record. */
@@ -374,12 +379,14 @@ export class Machine {
   /** A locked RMW by `cpu` on a line: local if it owns the line, else a transfer. */
   private lineAtomic(owner: Int32Array, reader: Int32Array, idx: number, cpu: number): void {
     let ns = this.p.atomicLocalNs;
-    const o = owner[idx], r = reader[idx];
-    if (o >= 0 && o !== cpu) { ns += this.transferNs(o, cpu); this.inc(MI.line_transfers, cpu); }
-    else if (o < 0 && r >= 0 && r !== cpu) { ns += this.transferNs(r, cpu); this.inc(MI.line_transfers, cpu); }
+    const o = owner[idx];
+    const from = o >= 0 ? (o !== cpu ? o : -1) : reader[idx] !== cpu ? reader[idx] : -1;
+    const n = this.nCpu, total = this.metrics, per = this.perCpu;
+    // None of these three is on the timeline (checked at load below): plain adds.
+    if (from >= 0) { ns += this.transferNs(from, cpu); total[I_LT]++; per[I_LT * n + cpu]++; }
     owner[idx] = cpu; reader[idx] = -1;
-    this.inc(MI.atomic_ops, cpu);
-    this.inc(MI.atomic_ns, cpu, ns);
+    total[I_AOPS]++; per[I_AOPS * n + cpu]++;
+    total[I_ANS] += ns; per[I_ANS * n + cpu] += ns;
     this.charge(cpu, ns);
   }
 
@@ -882,33 +889,32 @@ export class Machine {
     const p = this.p;
     const W = this.words;
     let targets = 0, real = 0, maxLat = 0;
+    // The initiator's per-target counts are whole numbers, so adding them once per call
+    // gives the same totals as adding them per target.
+    let toLazy = 0, toStale = 0, toNonWalkers = 0, toIdle = 0;
     const mmOf = req !== null ? req.mm : mm;
+    const owner = this.cpuLineOwner, reader = this.cpuLineReader;
+    const nCpu = this.nCpu;
     for (let c = bitNext(mask, 0, W, 0); c >= 0; c = bitNext(mask, 0, W, c + 1)) {
-      if (c === cpu || c >= this.nCpu) continue;
+      if (c === cpu || c >= nCpu) continue;
       targets++;
       // initiator: fill the CSD, llist_add to the target's queue
-      this.lineStore(this.cpuLineOwner, this.cpuLineReader, c * 5 + 2, cpu);
-      this.lineAtomic(this.cpuLineOwner, this.cpuLineReader, c * 5 + 3, cpu);
-      this.inc(MI.csd_queued, cpu);
+      owner[c * 5 + 2] = cpu; reader[c * 5 + 2] = -1; // lineStore
+      this.lineAtomic(owner, reader, c * 5 + 3, cpu);
       const busy = this.queueBusyUntil[c] - this.now;
       const empty = busy <= 0;
-      const idle = this.curTid[c] === 0;
       if (purpose === IpiPurpose.flush) {
-        if (this._isLazy[c]) this.inc(MI.ipis_to_lazy, cpu);
-        if (mmOf !== 0 && this._loadedMm[c] !== mmOf) this.inc(MI.ipis_to_stale, cpu);
+        if (this._isLazy[c]) toLazy++;
+        if (mmOf !== 0 && this._loadedMm[c] !== mmOf) toStale++;
       } else if (purpose === IpiPurpose.ptSync) {
-        this.inc(MI.pt_sync_ipis, cpu);
-        if (this.walkMm[c] !== mm) this.inc(MI.ipis_to_nonwalkers, cpu);
-      } else if (purpose === IpiPurpose.mmDrop) {
-        this.inc(MI.mmdrop_ipis, cpu);
+        if (this.walkMm[c] !== mm) toNonWalkers++;
       }
       let lat = p.ipiDeliverNs;
       if (empty) {
         real++;
         if (this.tap !== null) this.tap.ipi(cpu, c, purpose);
-        this.inc(MI.ipis_sent, cpu);
-        this.ipiMatrix[cpu * this.nCpu + c]++;
-        if (idle) { this.inc(MI.ipis_to_idle, cpu); lat += p.ipiIdleWakeNs; }
+        this.ipiMatrix[cpu * nCpu + c]++;
+        if (this.curTid[c] === 0) { toIdle++; lat += p.ipiIdleWakeNs; }
       } else {
         lat = busy; // handled by the interrupt already pending there
       }
@@ -936,6 +942,16 @@ export class Machine {
       this.inc(MI.ipi_handler_ns, c, this.cpuOverhead(c) - t0);
       this.queueBusyUntil[c] = this.now + lat;
       if (lat > maxLat) maxLat = lat;
+    }
+    if (targets > 0) {
+      this.inc(MI.csd_queued, cpu, targets);
+      if (purpose === IpiPurpose.ptSync) this.inc(MI.pt_sync_ipis, cpu, targets);
+      else if (purpose === IpiPurpose.mmDrop) this.inc(MI.mmdrop_ipis, cpu, targets);
+      if (toLazy > 0) this.inc(MI.ipis_to_lazy, cpu, toLazy);
+      if (toStale > 0) this.inc(MI.ipis_to_stale, cpu, toStale);
+      if (toNonWalkers > 0) this.inc(MI.ipis_to_nonwalkers, cpu, toNonWalkers);
+      if (real > 0) this.inc(MI.ipis_sent, cpu, real);
+      if (toIdle > 0) this.inc(MI.ipis_to_idle, cpu, toIdle);
     }
     if (real > 0) {
       this.predIpiSends++;
