@@ -64,6 +64,9 @@ export interface RO { readonly [i: number]: number; readonly length: number }
 const NM = METRIC_COUNT;
 const I_OVH = MI.overhead_ns;
 const I_LT = MI.line_transfers, I_AOPS = MI.atomic_ops, I_ANS = MI.atomic_ns;
+/** Offset of overhead_ns's row in the timeline. */
+const TL_OVH = TIMELINE_METRICS.indexOf('overhead_ns') * TIMELINE_BUCKETS;
+if (TL_OVH < 0) throw new Error('machine.ts: overhead_ns is not on the timeline; charge() must use inc()');
 // The hot paths that add to these directly skip the timeline.
 for (const name of ['line_transfers', 'atomic_ops', 'atomic_ns'] as const) {
   if (TIMELINE_METRICS.includes(name)) throw new Error(`machine.ts: ${name} is on the timeline; lineAtomic must use inc()`);
@@ -121,7 +124,8 @@ export class Machine {
   /** Times known to be in bucket tlBucket (empty until the first event). */
   private tlBucketLo = Infinity;
   private tlBucketHi = -Infinity;
-  private readonly tlPos = new Int8Array(NM).fill(-1);
+  /** Per metric: offset of its row in `timeline` (-1: not on the timeline). */
+  private readonly tlRow = new Int32Array(NM).fill(-1);
   /** Predicted tlb:tlb_flush by reason (0..5) x class (0 full, 1 ranged, 2 none). */
   readonly predFlush = new Float64Array(6 * 3);
   readonly predFlushPages = new Float64Array(6);
@@ -233,7 +237,7 @@ export class Machine {
     this.oneSocket = Math.floor((n - 1) / profile.cpusPerSocket) === 0;
     this.perCpu = new Float64Array(NM * n);
     this.ipiMatrix = new Float64Array(n * n);
-    TIMELINE_METRICS.forEach((name, i) => { this.tlPos[MI[name]] = i; });
+    TIMELINE_METRICS.forEach((name, i) => { this.tlRow[MI[name]] = i * TIMELINE_BUCKETS; });
     this.timeline = new Float64Array(TIMELINE_METRICS.length * TIMELINE_BUCKETS);
     const first = opts.firstNs ?? 0, last = opts.lastNs ?? 0;
     this.tlFirst = first;
@@ -312,8 +316,8 @@ export class Machine {
   inc(mi: number, cpu: number, v = 1): void {
     this.metrics[mi] += v;
     this.perCpu[cpu * NM + mi] += v;
-    const tp = this.tlPos[mi];
-    if (tp >= 0) this.timeline[tp * TIMELINE_BUCKETS + this.tlBucket] += v;
+    const row = this.tlRow[mi];
+    if (row >= 0) this.timeline[row + this.tlBucket] += v;
   }
 
   /** Charge `ns` of overhead to `cpu` (and to the task running there). Every caller also
@@ -321,7 +325,10 @@ export class Machine {
    *  split overhead_ns exactly. */
   charge(cpu: number, ns: number): void {
     if (ns <= 0) return;
-    this.inc(I_OVH, cpu, ns);
+    // inc(I_OVH, cpu, ns) written out: overhead_ns is on the timeline (checked at load).
+    this.metrics[I_OVH] += ns;
+    this.perCpu[cpu * NM + I_OVH] += ns;
+    this.timeline[TL_OVH + this.tlBucket] += ns;
     const tid = this.curTid[cpu];
     if (tid >= 0) {
       if (tid >= this.taskOvh.length) this.growTasks(tid);
