@@ -63,6 +63,14 @@ export interface RO { readonly [i: number]: number; readonly length: number }
 
 const NM = METRIC_COUNT;
 const I_OVH = MI.overhead_ns;
+const I_LT = MI.line_transfers, I_AOPS = MI.atomic_ops, I_ANS = MI.atomic_ns;
+/** Offset of overhead_ns's row in the timeline. */
+const TL_OVH = TIMELINE_METRICS.indexOf('overhead_ns') * TIMELINE_BUCKETS;
+if (TL_OVH < 0) throw new Error('machine.ts: overhead_ns is not on the timeline; charge() must use inc()');
+// The hot paths that add to these directly skip the timeline.
+for (const name of ['line_transfers', 'atomic_ops', 'atomic_ns'] as const) {
+  if (TIMELINE_METRICS.includes(name)) throw new Error(`machine.ts: ${name} is on the timeline; lineAtomic must use inc()`);
+}
 
 /** Observes what the modelled kernel would print, as it happens (validate --explain).
  *  Null on every normal replay: the hot path pays one null check per traced record. */
@@ -92,6 +100,8 @@ export class Machine {
    *  cpu_tlbstate next to loaded_mm (4.14-5.12). */
   lazyLinePrivate = false;
   readonly implicitAccess: boolean;
+  /** Every CPU is on socket 0: a line transfer never crosses sockets. */
+  private readonly oneSocket: boolean;
   /** Time of the event being replayed (ns, trace clock). */
   now = 0;
   /** Index of the event being replayed in the whole stream. */
@@ -103,14 +113,19 @@ export class Machine {
 
   // ---------------------------------------------------------------- counters
   readonly metrics = new Float64Array(NM);
-  /** metric m of CPU c at [m * nCpu + c]. */
+  /** metric m of CPU c at [c * METRIC_COUNT + m]: a target CPU's counters share a few
+   *  cache lines, which matters when one request reaches hundreds of CPUs. */
   readonly perCpu: Float64Array;
   readonly latency = new Float64Array(LATENCY_BUCKETS);
   readonly timeline: Float64Array;
   readonly tlFirst: number;
   readonly tlBucketNs: number;
   private tlBucket = 0;
-  private readonly tlPos = new Int8Array(NM).fill(-1);
+  /** Times known to be in bucket tlBucket (empty until the first event). */
+  private tlBucketLo = Infinity;
+  private tlBucketHi = -Infinity;
+  /** Per metric: offset of its row in `timeline` (-1: not on the timeline). */
+  private readonly tlRow = new Int32Array(NM).fill(-1);
   /** Predicted tlb:tlb_flush by reason (0..5) x class (0 full, 1 ranged, 2 none). */
   readonly predFlush = new Float64Array(6 * 3);
   readonly predFlushPages = new Float64Array(6);
@@ -219,9 +234,10 @@ export class Machine {
     this.words = wordsFor(n);
     this.p = profile;
     this.implicitAccess = opts.implicitAccess ?? false;
+    this.oneSocket = Math.floor((n - 1) / profile.cpusPerSocket) === 0;
     this.perCpu = new Float64Array(NM * n);
     this.ipiMatrix = new Float64Array(n * n);
-    TIMELINE_METRICS.forEach((name, i) => { this.tlPos[MI[name]] = i; });
+    TIMELINE_METRICS.forEach((name, i) => { this.tlRow[MI[name]] = i * TIMELINE_BUCKETS; });
     this.timeline = new Float64Array(TIMELINE_METRICS.length * TIMELINE_BUCKETS);
     const first = opts.firstNs ?? 0, last = opts.lastNs ?? 0;
     this.tlFirst = first;
@@ -272,19 +288,36 @@ export class Machine {
   setTime(t: number, index: number): void {
     this.now = t;
     this.eventIndex = index;
-    if (this.tlBucketNs > 0) {
-      let b = Math.floor((t - this.tlFirst) / this.tlBucketNs);
-      if (b < 0) b = 0; else if (b >= TIMELINE_BUCKETS) b = TIMELINE_BUCKETS - 1;
-      this.tlBucket = b;
-    }
+    // Most events fall in the bucket of the previous one: skip the division then.
+    if (t >= this.tlBucketLo && t <= this.tlBucketHi) return;
+    if (this.tlBucketNs > 0) this.enterBucket(t);
+  }
+
+  /** The timeline bucket of t, and an interval [t, hi] that is certainly in the same
+   *  bucket. The bucket floor((t - first) / bucketNs) never decreases as t grows (IEEE
+   *  subtraction and division round monotonically), so every time between two times of
+   *  bucket b is in bucket b: hi is a time just below the next boundary whose bucket is
+   *  checked with the same formula. */
+  private enterBucket(t: number): void {
+    const b = this.bucketOf(t);
+    this.tlBucket = b;
+    this.tlBucketLo = t;
+    if (b === TIMELINE_BUCKETS - 1) { this.tlBucketHi = Infinity; return; }
+    const hi = this.tlFirst + (b + 1 - 1e-6) * this.tlBucketNs;
+    this.tlBucketHi = hi >= t && this.bucketOf(hi) === b ? hi : t;
+  }
+
+  private bucketOf(t: number): number {
+    const b = Math.floor((t - this.tlFirst) / this.tlBucketNs);
+    return b < 0 ? 0 : b >= TIMELINE_BUCKETS ? TIMELINE_BUCKETS - 1 : b;
   }
 
   /** Count `v` of metric `mi` on `cpu`. */
   inc(mi: number, cpu: number, v = 1): void {
     this.metrics[mi] += v;
-    this.perCpu[mi * this.nCpu + cpu] += v;
-    const tp = this.tlPos[mi];
-    if (tp >= 0) this.timeline[tp * TIMELINE_BUCKETS + this.tlBucket] += v;
+    this.perCpu[cpu * NM + mi] += v;
+    const row = this.tlRow[mi];
+    if (row >= 0) this.timeline[row + this.tlBucket] += v;
   }
 
   /** Charge `ns` of overhead to `cpu` (and to the task running there). Every caller also
@@ -292,7 +325,10 @@ export class Machine {
    *  split overhead_ns exactly. */
   charge(cpu: number, ns: number): void {
     if (ns <= 0) return;
-    this.inc(I_OVH, cpu, ns);
+    // inc(I_OVH, cpu, ns) written out: overhead_ns is on the timeline (checked at load).
+    this.metrics[I_OVH] += ns;
+    this.perCpu[cpu * NM + I_OVH] += ns;
+    this.timeline[TL_OVH + this.tlBucket] += ns;
     const tid = this.curTid[cpu];
     if (tid >= 0) {
       if (tid >= this.taskOvh.length) this.growTasks(tid);
@@ -302,7 +338,7 @@ export class Machine {
 
   /** Overhead charged so far to `cpu`. */
   cpuOverhead(cpu: number): number {
-    return this.perCpu[I_OVH * this.nCpu + cpu];
+    return this.perCpu[cpu * NM + I_OVH];
   }
 
   taskOverhead(tid: number): number {
@@ -325,7 +361,8 @@ export class Machine {
   }
 
   recordLatency(ns: number): void {
-    let b = ns < 1 ? 0 : Math.floor(Math.log2(ns)) + 1;
+    // floor(log2(ns)) of an integer below 2^31 is the index of its top bit.
+    let b = ns < 1 ? 0 : (ns | 0) === ns ? 32 - Math.clz32(ns) : Math.floor(Math.log2(ns)) + 1;
     if (b >= LATENCY_BUCKETS) b = LATENCY_BUCKETS - 1;
     this.latency[b]++;
   }
@@ -342,6 +379,7 @@ export class Machine {
 
   private transferNs(from: number, to: number): number {
     const p = this.p;
+    if (this.oneSocket) return p.lineTransferNs;
     const same = Math.floor(from / p.cpusPerSocket) === Math.floor(to / p.cpusPerSocket);
     return same ? p.lineTransferNs : p.lineTransferNs * p.crossSocketFactor;
   }
@@ -349,12 +387,14 @@ export class Machine {
   /** A locked RMW by `cpu` on a line: local if it owns the line, else a transfer. */
   private lineAtomic(owner: Int32Array, reader: Int32Array, idx: number, cpu: number): void {
     let ns = this.p.atomicLocalNs;
-    const o = owner[idx], r = reader[idx];
-    if (o >= 0 && o !== cpu) { ns += this.transferNs(o, cpu); this.inc(MI.line_transfers, cpu); }
-    else if (o < 0 && r >= 0 && r !== cpu) { ns += this.transferNs(r, cpu); this.inc(MI.line_transfers, cpu); }
+    const o = owner[idx];
+    const from = o >= 0 ? (o !== cpu ? o : -1) : reader[idx] !== cpu ? reader[idx] : -1;
+    const total = this.metrics, per = this.perCpu, at = cpu * NM;
+    // None of these three is on the timeline (checked at load below): plain adds.
+    if (from >= 0) { ns += this.transferNs(from, cpu); total[I_LT]++; per[at + I_LT]++; }
     owner[idx] = cpu; reader[idx] = -1;
-    this.inc(MI.atomic_ops, cpu);
-    this.inc(MI.atomic_ns, cpu, ns);
+    total[I_AOPS]++; per[at + I_AOPS]++;
+    total[I_ANS] += ns; per[at + I_ANS] += ns;
     this.charge(cpu, ns);
   }
 
@@ -505,7 +545,7 @@ export class Machine {
    *  taken. Returns the batch cpumask (CPUs with a user mm loaded) in scratch mask 3. */
   batchAddPending(cpu: number, bumpGen = true): Uint32Array {
     const mask = this.scratch[3];
-    mask.fill(0);
+    for (let w = 0; w < this.words; w++) mask[w] = 0;
     for (let c = 0; c < this.nCpu; c++) {
       const mm = this._loadedMm[c];
       if (mm !== 0) {
@@ -583,7 +623,8 @@ export class Machine {
   /** An empty scratch mask (k = 0..2; 3 is used by batchAddPending). */
   scratchMask(k: number): Uint32Array {
     const s = this.scratch[k];
-    s.fill(0);
+    // A loop, not fill(): a mask is a few words and the builtin call costs more than them.
+    for (let w = 0; w < this.words; w++) s[w] = 0;
     return s;
   }
 
@@ -857,33 +898,32 @@ export class Machine {
     const p = this.p;
     const W = this.words;
     let targets = 0, real = 0, maxLat = 0;
+    // The initiator's per-target counts are whole numbers, so adding them once per call
+    // gives the same totals as adding them per target.
+    let toLazy = 0, toStale = 0, toNonWalkers = 0, toIdle = 0;
     const mmOf = req !== null ? req.mm : mm;
+    const owner = this.cpuLineOwner, reader = this.cpuLineReader;
+    const nCpu = this.nCpu;
     for (let c = bitNext(mask, 0, W, 0); c >= 0; c = bitNext(mask, 0, W, c + 1)) {
-      if (c === cpu || c >= this.nCpu) continue;
+      if (c === cpu || c >= nCpu) continue;
       targets++;
       // initiator: fill the CSD, llist_add to the target's queue
-      this.lineStore(this.cpuLineOwner, this.cpuLineReader, c * 5 + 2, cpu);
-      this.lineAtomic(this.cpuLineOwner, this.cpuLineReader, c * 5 + 3, cpu);
-      this.inc(MI.csd_queued, cpu);
+      owner[c * 5 + 2] = cpu; reader[c * 5 + 2] = -1; // lineStore
+      this.lineAtomic(owner, reader, c * 5 + 3, cpu);
       const busy = this.queueBusyUntil[c] - this.now;
       const empty = busy <= 0;
-      const idle = this.curTid[c] === 0;
       if (purpose === IpiPurpose.flush) {
-        if (this._isLazy[c]) this.inc(MI.ipis_to_lazy, cpu);
-        if (mmOf !== 0 && this._loadedMm[c] !== mmOf) this.inc(MI.ipis_to_stale, cpu);
+        if (this._isLazy[c]) toLazy++;
+        if (mmOf !== 0 && this._loadedMm[c] !== mmOf) toStale++;
       } else if (purpose === IpiPurpose.ptSync) {
-        this.inc(MI.pt_sync_ipis, cpu);
-        if (this.walkMm[c] !== mm) this.inc(MI.ipis_to_nonwalkers, cpu);
-      } else if (purpose === IpiPurpose.mmDrop) {
-        this.inc(MI.mmdrop_ipis, cpu);
+        if (this.walkMm[c] !== mm) toNonWalkers++;
       }
       let lat = p.ipiDeliverNs;
       if (empty) {
         real++;
         if (this.tap !== null) this.tap.ipi(cpu, c, purpose);
-        this.inc(MI.ipis_sent, cpu);
-        this.ipiMatrix[cpu * this.nCpu + c]++;
-        if (idle) { this.inc(MI.ipis_to_idle, cpu); lat += p.ipiIdleWakeNs; }
+        this.ipiMatrix[cpu * nCpu + c]++;
+        if (this.curTid[c] === 0) { toIdle++; lat += p.ipiIdleWakeNs; }
       } else {
         lat = busy; // handled by the interrupt already pending there
       }
@@ -911,6 +951,16 @@ export class Machine {
       this.inc(MI.ipi_handler_ns, c, this.cpuOverhead(c) - t0);
       this.queueBusyUntil[c] = this.now + lat;
       if (lat > maxLat) maxLat = lat;
+    }
+    if (targets > 0) {
+      this.inc(MI.csd_queued, cpu, targets);
+      if (purpose === IpiPurpose.ptSync) this.inc(MI.pt_sync_ipis, cpu, targets);
+      else if (purpose === IpiPurpose.mmDrop) this.inc(MI.mmdrop_ipis, cpu, targets);
+      if (toLazy > 0) this.inc(MI.ipis_to_lazy, cpu, toLazy);
+      if (toStale > 0) this.inc(MI.ipis_to_stale, cpu, toStale);
+      if (toNonWalkers > 0) this.inc(MI.ipis_to_nonwalkers, cpu, toNonWalkers);
+      if (real > 0) this.inc(MI.ipis_sent, cpu, real);
+      if (toIdle > 0) this.inc(MI.ipis_to_idle, cpu, toIdle);
     }
     if (real > 0) {
       this.predIpiSends++;

@@ -502,7 +502,11 @@ export class Simulator {
     const metrics = m.metricRecord();
     metrics.iteration_ns = this.iterN >= 2 ? ((this.iterT1 - this.iterT0) + (this.iterO1 - this.iterO0)) / (this.iterN - 1) : 0;
     const perCpu: Record<string, number[]> = {};
-    METRICS.forEach((d, i) => { perCpu[d.name] = Array.from(m.perCpu.subarray(i * m.nCpu, (i + 1) * m.nCpu)); });
+    METRICS.forEach((d, i) => {
+      const row = new Array<number>(m.nCpu);
+      for (let c = 0; c < m.nCpu; c++) row[c] = m.perCpu[c * METRICS.length + i];
+      perCpu[d.name] = row;
+    });
     const lowerNs: number[] = [];
     for (let i = 0; i < LATENCY_BUCKETS; i++) lowerNs.push(i === 0 ? 0 : 2 ** (i - 1));
     const tl: Record<string, number[]> = {};
