@@ -75,6 +75,28 @@ export abstract class KernelStrategy implements Strategy {
   abstract onFlushRequest(cpu: number, req: FlushReq): void;
   abstract onFlushIpi(cpu: number, req: FlushReq): void;
 
+  /** The tail of flush_tlb_func() from v4.14 on (PCID series, "x86/mm: Track the TLB's
+   *  tlb_gen and update the flushing algorithm"), unchanged through v6.18: bring the CPU's
+   *  ASID slot from localGen up to the mm's mmGen. `tracedPages` is what tlb_flush prints
+   *  for a ranged flush (6.18 prints (end - start) >> stride_shift). */
+  protected flushToGen(cpu: number, asid: number, req: FlushReq, localGen: number, mmGen: number, reason: number,
+    tracedPages: number = req.nr): void {
+    const m = this.m;
+    // An earlier request's flush already brought this CPU up to date ("spurious" flush).
+    if (localGen === mmGen) { m.traceFlush(reason, 0); return; }
+    // INVLPG of just this range is enough only if this request is the one generation the
+    // CPU is missing: with older ones missed too, their ranges are unknown here, so a full
+    // flush catches up every missed generation at once.
+    if (!req.full && req.gen === localGen + 1 && req.gen === mmGen) {
+      m.flushPages(cpu, req.nr, req);
+      m.traceFlush(reason, tracedPages);
+    } else {
+      m.flushLocalFull(cpu);
+      m.traceFlush(reason, -1);
+    }
+    m.setSlotGen(cpu, asid, mmGen);
+  }
+
   onIpi(_cpu: number, _purpose: number, _mm: number): void { /* empty handler */ }
   onMmDrop(_cpu: number, _mm: number): void { /* x86 refcounts lazy users: nothing to do */ }
 

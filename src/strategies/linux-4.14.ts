@@ -84,19 +84,7 @@ export class Linux414 extends KernelStrategy {
       this.switchMmIrqsOff(cpu, INIT_MM);
       return;
     }
-    // An earlier request's flush already brought this CPU up to date ("spurious" flush).
-    if (localGen === mmGen) { m.traceFlush(reason, 0); return; }
-    // INVLPG of just this range is enough only if this request is the one generation the
-    // CPU is missing: with older ones missed too, their ranges are unknown here, so a full
-    // flush catches up every missed generation at once.
-    if (!req.full && req.gen === localGen + 1 && req.gen === mmGen) {
-      m.flushPages(cpu, req.nr, req);
-      m.traceFlush(reason, req.nr);
-    } else {
-      m.flushLocalFull(cpu);
-      m.traceFlush(reason, -1);
-    }
-    m.setSlotGen(cpu, asid, mmGen);
+    this.flushToGen(cpu, asid, req, localGen, mmGen, reason);
   }
 
   /** flush_tlb_func_remote() v4.14-v5.12. */

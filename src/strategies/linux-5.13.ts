@@ -50,15 +50,7 @@ export class Linux513 extends Linux420 {
     const localGen = m.slotGen[cpu * 6 + asid];
     if (m.isLazy[cpu]) { this.switchMmIrqsOff(cpu, INIT_MM); return; }
     const reason = !local ? 1 : req.mm === 0 ? 2 : 3;
-    if (localGen === mmGen) { m.traceFlush(reason, 0); return; }
-    if (!req.full && req.gen === localGen + 1 && req.gen === mmGen) {
-      m.flushPages(cpu, req.nr, req);
-      m.traceFlush(reason, req.nr);
-    } else {
-      m.flushLocalFull(cpu);
-      m.traceFlush(reason, -1);
-    }
-    m.setSlotGen(cpu, asid, mmGen);
+    this.flushToGen(cpu, asid, req, localGen, mmGen, reason);
   }
 
   override onFlushIpi(cpu: number, req: FlushReq): void {

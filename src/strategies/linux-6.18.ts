@@ -105,15 +105,7 @@ export class Linux618 extends Linux513 {
     if (req.gen !== 0 && req.gen <= localGen) return; // 6.0: already up to date, no trace
     const mmGen = m.readMmGen(cpu, loaded);
     const reason = !local ? 1 : req.mm === 0 ? 2 : 3;
-    if (localGen === mmGen) { m.traceFlush(reason, 0); return; }
-    if (!req.full && req.gen === localGen + 1 && req.gen === mmGen) {
-      m.flushPages(cpu, req.nr, req);
-      m.traceFlush(reason, req.tracedNr); // nr_invalidate = (end - start) >> stride_shift
-    } else {
-      m.flushLocalFull(cpu);
-      m.traceFlush(reason, -1);
-    }
-    m.setSlotGen(cpu, asid, mmGen);
+    this.flushToGen(cpu, asid, req, localGen, mmGen, reason, req.tracedNr);
   }
 
   /** should_flush_tlb(): reads the target's is_lazy and loaded_mm lines. */
