@@ -237,6 +237,11 @@ export class Sim {
   private switchTo(cpu: Cpu, prev: SimTask | null, next: SimTask | null, prevState: number): void {
     this.push(EventKind.switch, cpu.id, prev ? prev.tid : 0, prev ? prev.mm : NO_MM,
       next ? next.tid : 0, next ? next.mm : NO_MM, prevState);
+    this.occupy(cpu, next);
+  }
+
+  /** After a switch record: `next` runs on `cpu` from now, or the CPU idles (null). */
+  private occupy(cpu: Cpu, next: SimTask | null): void {
     cpu.current = next;
     if (next) {
       next.state = 'running';
@@ -322,15 +327,7 @@ export class Sim {
     t.cpu = migrateTo;
     cpu.current = null;
     this.makeRunnable(t, cpu.id);
-    if (next) {
-      cpu.current = next;
-      next.state = 'running';
-      cpu.sliceStart = this.now;
-      this.resume(cpu, next);
-    } else {
-      cpu.runUntil = Infinity;
-      cpu.version++;
-    }
+    this.occupy(cpu, next);
   }
 
   private makeRunnable(t: SimTask, fromCpu: number): void {
