@@ -46,6 +46,19 @@ function flat(s: string): string {
   return Buffer.from(s, 'utf8').toString('utf8');
 }
 
+/** ASCII bytes of a literal, for matching on the bytes of an ASCII chunk. */
+function ascii(lit: string): Uint8Array { return Uint8Array.from(lit, (ch) => ch.charCodeAt(0)); }
+/** b[i, i + lit.length) equals lit, within [i, end). */
+function bytesAt(b: Uint8Array, i: number, end: number, lit: Uint8Array): boolean {
+  const n = lit.length;
+  if (i + n > end) return false;
+  for (let k = 0; k < n; k++) if (b[i + k] !== lit[k]) return false;
+  return true;
+}
+const B_PREV_COMM = ascii('prev_comm='), B_PREV_PID = ascii(' prev_pid='), B_PREV_PRIO = ascii(' prev_prio='),
+  B_PREV_STATE = ascii(' prev_state='), B_ARROW_NEXT = ascii(' ==> next_comm='), B_NEXT_PID = ascii(' next_pid='),
+  B_CALLBACK = ascii('callback'), B_GENERIC_SMP = ascii('generic_smp_call_function'), B_FLUSH_TLB_FUNC = ascii('flush_tlb_func');
+
 const C_HASH = 35, C_NL = 10, C_CR = 13, C_LBRACK = 91, C_EQ = 61, C_COLON = 58, C_SPACE = 32, C_COMMA = 44, C_DASH = 45, C_LPAREN = 40, C_RPAREN = 41;
 
 export interface IngestResult {
@@ -538,7 +551,10 @@ export class TextIngest {
         }
         break;
       case 115: // s
-        if (len === 12 && s.startsWith('sched_switch', ns)) return this.schedSwitch(s, r, ps, pe);
+        if (len === 12 && s.startsWith('sched_switch', ns)) {
+          if (b !== null && this.schedSwitchBytes(s, b, r, ps, pe)) return null;
+          return this.schedSwitch(s, r, ps, pe);
+        }
         if (s.startsWith('sys_', ns)) return this.syscall(s, r, ns, ne, ps, pe);
         if (len === 18 && s.startsWith('sched_migrate_task', ns)) return this.migrate(s, r, ps, pe);
         if (len === 18 && s.startsWith('sched_process_fork', ns)) return this.fork(s, r, ps, pe);
@@ -707,6 +723,56 @@ export class TextIngest {
     const nextMm = t.isNew(nextPid) ? t.mmOfTask(nextPid, -1, s.slice(nextCommStart, nextCommEnd)) : t.mmOfTask(nextPid, -1);
     this.emit(EventKind.switch, r, prevPid, mm, nextPid, nextMm, state);
     return null;
+  }
+
+  /** schedSwitch for the raw form on the bytes of an ASCII chunk, when every anchor is
+   *  where the general path's search would first find it: `prev_comm=` at the start, the
+   *  first ` prev_pid=` followed by digits, ` prev_prio=`, ` prev_state=` and a state
+   *  letter, ` ==> next_comm=` at the first space after the state, and the last
+   *  ` next_pid=` followed by digits. Anything else returns false with no side effect
+   *  (nothing emitted, no task registered) and schedSwitch reads the line. */
+  private schedSwitchBytes(s: string, b: Uint8Array, r: LineRecord, ps: number, pe: number): boolean {
+    if (!bytesAt(b, ps, pe, B_PREV_COMM)) return false;
+    let k = ps + 10;
+    for (;; k++) {
+      if (k + 10 > pe) return false;
+      if (b[k] === C_SPACE && b[k + 1] === 112 /* p */ && bytesAt(b, k, pe, B_PREV_PID)) break;
+    }
+    let i = k + 10, prevPid = 0, c = b[i];
+    if (i >= pe || c < 48 || c > 57) return false;
+    while (i < pe && c >= 48 && c <= 57) { prevPid = prevPid * 10 + (c - 48); c = b[++i]; }
+    if (!bytesAt(b, i, pe, B_PREV_PRIO)) return false;
+    i += 11;
+    if (i < pe && b[i] === C_DASH) i++;
+    while (i < pe && b[i] >= 48 && b[i] <= 57) i++;
+    if (!bytesAt(b, i, pe, B_PREV_STATE)) return false;
+    i += 12;
+    c = b[i];
+    if (i >= pe || !((c >= 65 && c <= 90) || (c >= 97 && c <= 122))) return false;
+    const state = c === 82 /* R */ ? PrevState.runnable : c === 88 /* X */ || c === 90 /* Z */ ? PrevState.dead
+      : c === 68 /* D */ ? PrevState.uninterruptible : PrevState.blocked;
+    while (i < pe && b[i] !== C_SPACE) i++;
+    if (!bytesAt(b, i, pe, B_ARROW_NEXT)) return false;
+    const arrow = i;
+    let np = pe - 10;
+    for (;; np--) {
+      if (np <= arrow) return false;
+      if (b[np] === C_SPACE && b[np + 1] === 110 /* n */ && bytesAt(b, np, pe, B_NEXT_PID)) break;
+    }
+    i = np + 10;
+    c = b[i];
+    if (i >= pe || c < 48 || c > 57) return false;
+    let nextPid = 0;
+    while (i < pe && c >= 48 && c <= 57) { nextPid = nextPid * 10 + (c - 48); c = b[++i]; }
+    if (prevPid >= PID_LIMIT || nextPid >= PID_LIMIT) return false;
+    // The same task-table calls, in the same order, as schedSwitch.
+    const prevMm = this.currentMm(s, r);
+    const t = this.tasks;
+    let mm = prevMm;
+    if (prevPid !== r.pid) mm = t.isNew(prevPid) ? t.mmOfTask(prevPid, -1, s.slice(ps + 10, k)) : t.mmOfTask(prevPid, -1);
+    const nextMm = t.isNew(nextPid) ? t.mmOfTask(nextPid, -1, s.slice(arrow + 15, np)) : t.mmOfTask(nextPid, -1);
+    this.emit(EventKind.switch, r, prevPid, mm, nextPid, nextMm, state);
+    return true;
   }
 
   /** R / R+ → runnable; X / Z → dead; D → uninterruptible; any other state letters → blocked. -1 if empty. */
