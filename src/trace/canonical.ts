@@ -55,6 +55,45 @@ function pagesOf(len: number): number {
   return len <= 0 || len > MAX_USER_BYTES ? 0 : Math.ceil(len / PAGE);
 }
 
+/** sysKind value of a task in no syscall. */
+const NO_SYSCALL = -100;
+
+/** The syscall each task is in, and its start address: arrays indexed by tid (grown to
+ *  the largest tid seen), since a Map lookup on every switch and flush dominated this
+ *  pass. Negative tids (never from a text trace) go to a Map. */
+class SyscallOfTask {
+  private kinds = new Int8Array(1024).fill(NO_SYSCALL);
+  private addrs = new Float64Array(1024);
+  private readonly other = new Map<number, { kind: number; addr: number }>();
+
+  kind(tid: number): number {
+    if (tid >= 0) return tid < this.kinds.length ? this.kinds[tid] : NO_SYSCALL;
+    return this.other.get(tid)?.kind ?? NO_SYSCALL;
+  }
+
+  addr(tid: number): number {
+    return tid >= 0 ? this.addrs[tid] : this.other.get(tid)!.addr;
+  }
+
+  set(tid: number, kind: number, addr: number): void {
+    if (tid < 0) { this.other.set(tid, { kind, addr }); return; }
+    if (tid >= this.kinds.length) this.grow(tid);
+    this.kinds[tid] = kind;
+    this.addrs[tid] = addr;
+  }
+
+  clear(tid: number): void {
+    if (tid >= 0) { if (tid < this.kinds.length) this.kinds[tid] = NO_SYSCALL; } else this.other.delete(tid);
+  }
+
+  private grow(tid: number): void {
+    let n = this.kinds.length;
+    while (n <= tid) n *= 2;
+    const k = new Int8Array(n).fill(NO_SYSCALL); k.set(this.kinds); this.kinds = k;
+    const a = new Float64Array(n); a.set(this.addrs); this.addrs = a;
+  }
+}
+
 /** Streams canonical batches out of raw ones. One output batch is reused. */
 export function* canonicalize(raw: Iterable<EventBatch>, o: CanonicalOptions): Generator<EventBatch> {
   const out = createBatch(o.batchSize ?? 1 << 16);
@@ -66,8 +105,7 @@ export function* canonicalize(raw: Iterable<EventBatch>, o: CanonicalOptions): G
   const pendTime = new Float64Array(o.cpus);
   const pendIdx = new Int32Array(o.cpus).fill(-1);
   // Per task: the syscall it is in (for freed_tables and the start address).
-  const sysKind = new Map<number, number>();
-  const sysAddr = new Map<number, number>();
+  const sys = new SyscallOfTask();
 
   // Execs moved earlier: per tid, the window until the printed exec (dropped).
   const moves = o.execMoves ?? new Map<number, ExecMove>();
@@ -81,8 +119,8 @@ export function* canonicalize(raw: Iterable<EventBatch>, o: CanonicalOptions): G
   // munmap, madvise and mprotect flush once, from the single mmu_gather of the call
   // (tlb_finish_mmu): later requests of the task (COW faults, reclaim) are not theirs.
   const endSyscallFlush = (tid: number): void => {
-    const k = sysKind.get(tid);
-    if (k === EventKind.munmap || k === SMALL_MUNMAP || k === EventKind.madvise || k === EventKind.mprotect) { sysKind.delete(tid); sysAddr.delete(tid); }
+    const k = sys.kind(tid);
+    if (k === EventKind.munmap || k === SMALL_MUNMAP || k === EventKind.madvise || k === EventKind.mprotect) sys.clear(tid);
   };
 
   let n = 0;
@@ -93,19 +131,22 @@ export function* canonicalize(raw: Iterable<EventBatch>, o: CanonicalOptions): G
     return i;
   };
 
+  const nCpus = o.cpus, traced = o.traced;
   for (const batch of raw) {
-    for (let i = 0; i < batch.length; i++) {
+    const bKind = batch.kind, bTime = batch.time, bCpu = batch.cpu, bTid = batch.tid, bMm = batch.mm, bA = batch.a, bB = batch.b, bC = batch.c;
+    const len = batch.length;
+    for (let i = 0; i < len; i++) {
       // Room for the event, a moved exec and one derived request.
       if (n + 3 > cap) {
         out.length = n; yield out; n = 0;
         pendIdx.fill(-1);
       }
       rawIndex++;
-      const kind = batch.kind[i], time = batch.time[i], cpu = batch.cpu[i], tid = batch.tid[i];
+      const kind = bKind[i], time = bTime[i], cpu = bCpu[i], tid = bTid[i];
       // Lines on a CPU the trace does not have (a damaged CPU column) were reported.
-      if (cpu >= o.cpus) continue;
-      let rawMm = batch.mm[i];
-      let a = batch.a[i], b = batch.b[i], c = batch.c[i];
+      if (cpu >= nCpus) continue;
+      let rawMm = bMm[i];
+      let a = bA[i], b = bB[i], c = bC[i];
       if (vforks.size > 0) {
         // A vfork child shares its parent's mm until it execs (CLONE_VM).
         if (kind === EventKind.fork) {
@@ -150,9 +191,9 @@ export function* canonicalize(raw: Iterable<EventBatch>, o: CanonicalOptions): G
       switch (kind) {
         case EventKind.switch:
           b = nextMmOverride >= 0 ? nextMmOverride : mapMm(b);
-          if (cpu < o.cpus) pendTid[cpu] = -1;
+          if (cpu < nCpus) pendTid[cpu] = -1;
           // A flush after the task ran again is not part of the syscall it was in.
-          sysKind.delete(tid);
+          sys.clear(tid);
           break;
         case EventKind.fork:
           b = mapMm(b);
@@ -170,18 +211,19 @@ export function* canonicalize(raw: Iterable<EventBatch>, o: CanonicalOptions): G
         win.set(tid, { exec: mv.exec, oldMm, newMm, oldTornDown: mv.oldTornDown, exitSeen: kind === EventKind.exit_mmap });
       }
 
-      if (o.traced) {
+      if (traced) {
         if (kind === EventKind.munmap || kind === EventKind.madvise || kind === EventKind.mprotect) {
           // free_pgtables() frees a page-table page only when no mapping is left in the
           // 2 MiB it covers: a munmap shorter than that (ld.so's small unmaps) frees none.
-          sysKind.set(tid, kind === EventKind.munmap && b < PMD_SIZE ? SMALL_MUNMAP : kind); sysAddr.set(tid, a);
+          sys.set(tid, kind === EventKind.munmap && b < PMD_SIZE ? SMALL_MUNMAP : kind, a);
         } else if (kind === EventKind.exit_mmap) {
-          sysKind.set(tid, kind); sysAddr.set(tid, -1);
-        } else if (kind === EventKind.observed_flush && cpu < o.cpus) {
+          sys.set(tid, kind, -1);
+        } else if (kind === EventKind.observed_flush && cpu < nCpus) {
           const reason = a, pages = b;
           if (reason === TlbFlushReason.remoteSendIpi) {
-            const freed = teardown || forkFlushes.has(rawIndex) || sysKind.get(tid) === EventKind.munmap || sysKind.get(tid) === EventKind.exit_mmap;
-            const start = sysKind.has(tid) ? sysAddr.get(tid)! : -1;
+            const sk = sys.kind(tid);
+            const freed = teardown || (forkFlushes.size > 0 && forkFlushes.has(rawIndex)) || sk === EventKind.munmap || sk === EventKind.exit_mmap;
+            const start = sk !== NO_SYSCALL ? sys.addr(tid) : -1;
             pendIdx[cpu] = push(EventKind.flush_request, time, cpu, tid, mm, start, pages, flushFlags(FlushOrigin.tracedRemote, freed));
             endSyscallFlush(tid);
 
@@ -204,8 +246,9 @@ export function* canonicalize(raw: Iterable<EventBatch>, o: CanonicalOptions): G
             } else if (reason === TlbFlushReason.localShootdown) {
               push(EventKind.flush_request, time, cpu, tid, NO_MM, -1, FLUSH_ALL, flushFlags(FlushOrigin.tracedBatch, false));
             } else {
-              const freed = forkFlushes.has(rawIndex) || sysKind.get(tid) === EventKind.munmap || sysKind.get(tid) === EventKind.exit_mmap;
-              const start = sysKind.has(tid) ? sysAddr.get(tid)! : -1;
+              const sk = sys.kind(tid);
+              const freed = (forkFlushes.size > 0 && forkFlushes.has(rawIndex)) || sk === EventKind.munmap || sk === EventKind.exit_mmap;
+              const start = sk !== NO_SYSCALL ? sys.addr(tid) : -1;
               push(EventKind.flush_request, time, cpu, tid, mm, start, pages, flushFlags(FlushOrigin.tracedLocal, freed));
               endSyscallFlush(tid);
             }

@@ -204,26 +204,35 @@ function looksBinary(head: string): boolean {
 export function summarise(info: TraceInfo, batches: Iterable<EventBatch>): void {
   const kinds = new Float64Array(EVENT_KIND_NAMES.length);
   const origins = new Float64Array(16);
+  // Per reason (0..255, what the text readers accept): full, ranged, none, pages. Other
+  // values (a CSV may carry any) go to the Map.
+  const byReason = new Float64Array(256 * 4);
   const reasons = new Map<number, { full: number; ranged: number; none: number; pages: number }>();
   const ipiKinds = new Float64Array(4);
   let first = Infinity, last = -Infinity, total = 0, sends = 0, targets = 0;
-  for (const b of batches) {
-    for (let i = 0; i < b.length; i++) {
-      const k = b.kind[i];
+  for (const batch of batches) {
+    const kind = batch.kind, time = batch.time, a = batch.a, b = batch.b, c = batch.c, n = batch.length;
+    for (let i = 0; i < n; i++) {
+      const k = kind[i];
       if (k === EventKind.lost) continue;
       kinds[k]++;
       total++;
-      const t = b.time[i];
+      const t = time[i];
       if (t < first) first = t;
       if (t > last) last = t;
-      if (k === EventKind.flush_request) origins[flushOrigin(b.c[i])]++;
+      if (k === EventKind.flush_request) origins[flushOrigin(c[i])]++;
       else if (k === EventKind.observed_flush) {
-        const r = b.a[i], p = b.b[i];
+        const r = a[i], p = b[i];
+        if (r >= 0 && r < 256 && (r | 0) === r) {
+          const j = r * 4;
+          if (p === -1) byReason[j]++; else if (p === 0) byReason[j + 2]++; else { byReason[j + 1]++; byReason[j + 3] += p; }
+          continue;
+        }
         let e = reasons.get(r);
         if (!e) { e = { full: 0, ranged: 0, none: 0, pages: 0 }; reasons.set(r, e); }
         if (p === -1) e.full++; else if (p === 0) e.none++; else { e.ranged++; e.pages += p; }
       } else if (k === EventKind.observed_ipi) {
-        targets++; sends += b.b[i]; ipiKinds[b.c[i]]++;
+        targets++; sends += b[i]; ipiKinds[c[i]]++;
       }
     }
   }
@@ -234,6 +243,12 @@ export function summarise(info: TraceInfo, batches: Iterable<EventBatch>): void 
   EVENT_KIND_NAMES.forEach((name, k) => { if (name !== 'lost') info.countsByKind[name] = kinds[k]; });
   info.flushRequestsByOrigin = {};
   origins.forEach((n, o) => { if (n > 0) info.flushRequestsByOrigin[FLUSH_ORIGIN_NAMES[o] ?? `origin${o}`] = n; });
+  for (let r = 0; r < 256; r++) {
+    const j = r * 4;
+    if (byReason[j] + byReason[j + 1] + byReason[j + 2] > 0) {
+      reasons.set(r, { full: byReason[j], ranged: byReason[j + 1], none: byReason[j + 2], pages: byReason[j + 3] });
+    }
+  }
   info.observedFlushByReason = {};
   info.observedFlushPages = {};
   for (const r of [...reasons.keys()].sort((a, b) => a - b)) {

@@ -57,7 +57,17 @@ function bytesAt(b: Uint8Array, i: number, end: number, lit: Uint8Array): boolea
 }
 const B_PREV_COMM = ascii('prev_comm='), B_PREV_PID = ascii(' prev_pid='), B_PREV_PRIO = ascii(' prev_prio='),
   B_PREV_STATE = ascii(' prev_state='), B_ARROW_NEXT = ascii(' ==> next_comm='), B_NEXT_PID = ascii(' next_pid='),
+  B_MUNMAP = ascii('munmap'), B_MADVISE = ascii('madvise'), B_MPROTECT = ascii('mprotect'), B_MMAP = ascii('mmap'),
+  B_START = ascii('start'), B_LEN_IN = ascii('len_in'), B_BEHAVIOR = ascii('behavior'), B_PROT = ascii('prot'),
   B_CALLBACK = ascii('callback'), B_GENERIC_SMP = ascii('generic_smp_call_function'), B_FLUSH_TLB_FUNC = ascii('flush_tlb_func');
+
+/** Value of a hex digit byte, -1 for anything else (undefined past the end included). */
+function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
 
 const C_HASH = 35, C_NL = 10, C_CR = 13, C_LBRACK = 91, C_EQ = 61, C_COLON = 58, C_SPACE = 32, C_COMMA = 44, C_DASH = 45, C_LPAREN = 40, C_RPAREN = 41;
 
@@ -555,14 +565,20 @@ export class TextIngest {
           if (b !== null && this.schedSwitchBytes(s, b, r, ps, pe)) return null;
           return this.schedSwitch(s, r, ps, pe);
         }
-        if (s.startsWith('sys_', ns)) return this.syscall(s, r, ns, ne, ps, pe);
+        if (s.startsWith('sys_', ns)) {
+          if (b !== null && this.syscallBytes(s, b, r, ns, ne, ps, pe)) return null;
+          return this.syscall(s, r, ns, ne, ps, pe);
+        }
         if (len === 18 && s.startsWith('sched_migrate_task', ns)) return this.migrate(s, r, ps, pe);
         if (len === 18 && s.startsWith('sched_process_fork', ns)) return this.fork(s, r, ps, pe);
         if (len === 18 && s.startsWith('sched_process_exec', ns)) return this.exec(s, r, ps, pe);
         if (len === 18 && s.startsWith('sched_process_exit', ns)) return this.exit(s, r, ps, pe);
         break;
       case 105: // i
-        if (len === 12 && s.startsWith('ipi_send_cpu', ns)) return this.ipiSendCpu(s, r, ps, pe);
+        if (len === 12 && s.startsWith('ipi_send_cpu', ns)) {
+          if (b !== null && this.ipiSendCpuBytes(s, b, r, ps, pe)) return null;
+          return this.ipiSendCpu(s, r, ps, pe);
+        }
         if (len === 16 && s.startsWith('ipi_send_cpumask', ns)) return this.ipiSendMask(s, r, ps, pe);
         break;
       case 99: // c
@@ -877,6 +893,38 @@ export class TextIngest {
     return null;
   }
 
+  /** ipiSendCpu on the bytes of an ASCII chunk for the common form: `cpu=N` (or `cpu:`)
+   *  first with a decimal N, and the first `callback` in the payload being the field (a
+   *  delimiter before it, `=` or `:` after). Otherwise false, nothing done. */
+  private ipiSendCpuBytes(s: string, b: Uint8Array, r: LineRecord, ps: number, pe: number): boolean {
+    if (pe - ps < 5 || b[ps] !== 99 /* c */ || b[ps + 1] !== 112 /* p */ || b[ps + 2] !== 117 /* u */) return false;
+    let i = ps + 3;
+    if (b[i] !== C_EQ && b[i] !== C_COLON) return false;
+    i++;
+    while (i < pe && (b[i] === C_SPACE || b[i] === 9)) i++;
+    let target = 0, c = b[i];
+    if (i >= pe || c < 48 || c > 57 || (c === 48 && (b[i + 1] === 120 || b[i + 1] === 88))) return false;
+    while (i < pe && c >= 48 && c <= 57) { target = target * 10 + (c - 48); c = b[++i]; }
+    // readNumber would read a decimal run followed by a hex letter as hex.
+    if (i < pe && c !== C_SPACE) return false;
+    if (target >= MAX_CPUS) return false;
+    let kind: number = IpiKind.real;
+    for (let k = i; k + 8 <= pe; k++) {
+      if (b[k] !== 99 /* c */ || !bytesAt(b, k, pe, B_CALLBACK)) continue;
+      const before = b[k - 1], after = b[k + 8];
+      if (!(before === C_SPACE || before === C_COMMA || before === C_LPAREN) || !(after === C_COLON || after === C_EQ)) return false;
+      let v = k + 9;
+      while (v < pe && (b[v] === C_SPACE || b[v] === 9)) v++;
+      // startsWith in ipiKind is not bounded by the payload end: neither is this.
+      kind = bytesAt(b, v, b.length, B_GENERIC_SMP) ? IpiKind.real : bytesAt(b, v, b.length, B_FLUSH_TLB_FUNC) ? IpiKind.flushCall : IpiKind.otherCall;
+      break;
+    }
+    const mm = this.currentMm(s, r);
+    this.noteCpu(target);
+    this.emit(EventKind.observed_ipi, r, r.pid, mm, target, 1, kind);
+    return true;
+  }
+
   // cpumask=0-1 ... | cpumask=00000000,00000003 ...
   private ipiSendMask(s: string, r: LineRecord, ps: number, pe: number): string | null {
     const mm = this.currentMm(s, r);
@@ -937,6 +985,67 @@ export class TextIngest {
     if (Number.isNaN(addr) || Number.isNaN(len) || Number.isNaN(extra)) return `${s.slice(ns, ne)} arguments are incomplete`;
     this.emit(kind, r, r.pid, mm, addr, len, extra);
     return null;
+  }
+
+  /** syscall on the bytes of an ASCII chunk, for munmap / madvise / mprotect / mmap whose
+   *  payload is a plain list `key: number, key: number, ...` (`=` also; numbers as
+   *  readNumber reads them, each ending at a comma or the payload end). The first field
+   *  of each name is the one valueAfter finds, since every key then starts a field.
+   *  Anything else returns false having done nothing, and syscall reads the line. */
+  private syscallBytes(s: string, b: Uint8Array, r: LineRecord, ns: number, ne: number, ps: number, pe: number): boolean {
+    let n = ns + 4;
+    if (ne - n > 6 && b[n] === 101 /* e */ && b[n + 1] === 110 && b[n + 2] === 116 && b[n + 3] === 101 && b[n + 4] === 114 && b[n + 5] === 95) n += 6;
+    const nameLen = ne - n;
+    let kind: number;
+    if (nameLen === 6 && bytesAt(b, n, ne, B_MUNMAP)) kind = EventKind.munmap;
+    else if (nameLen === 7 && bytesAt(b, n, ne, B_MADVISE)) kind = EventKind.madvise;
+    else if (nameLen === 8 && bytesAt(b, n, ne, B_MPROTECT)) kind = EventKind.mprotect;
+    else if (nameLen === 4 && bytesAt(b, n, ne, B_MMAP)) kind = EventKind.mmap;
+    else return false;
+    // First value of each key the syscall needs (NaN: not seen).
+    let addr = NaN, start = NaN, len = NaN, lenIn = NaN, behavior = NaN, prot = NaN;
+    let i = ps;
+    while (i < pe) {
+      while (i < pe && b[i] === C_SPACE) i++;
+      const ks = i;
+      let c = b[i];
+      while (i < pe && ((c >= 97 && c <= 122) || c === 95 || (c >= 48 && c <= 57) || (c >= 65 && c <= 90))) c = b[++i];
+      const ke = i;
+      if (ke === ks || i >= pe || (c !== C_COLON && c !== C_EQ)) return false;
+      i++;
+      while (i < pe && (b[i] === C_SPACE || b[i] === 9)) i++;
+      // readNumber: 0x hex, -decimal, decimal, or a decimal run followed by a hex letter read as hex.
+      let v = 0, digits = 0;
+      c = b[i];
+      if (c === 48 && i + 1 < pe && (b[i + 1] === 120 || b[i + 1] === 88)) {
+        i += 2;
+        for (let d = hexValue(b[i]); i < pe && d >= 0; d = hexValue(b[++i])) { v = v * 16 + d; digits++; }
+      } else {
+        const negative = c === C_DASH;
+        if (negative) i++;
+        for (c = b[i]; i < pe && c >= 48 && c <= 57; c = b[++i]) { v = v * 10 + (c - 48); digits++; }
+        if (i < pe && hexValue(c) >= 10) return false;
+        if (negative) v = -v;
+      }
+      if (digits === 0) return false;
+      while (i < pe && b[i] === C_SPACE) i++;
+      if (i < pe) { if (b[i] !== C_COMMA) return false; i++; }
+      const kl = ke - ks;
+      if (kl === 3 && b[ks] === 108 && b[ks + 1] === 101 && b[ks + 2] === 110) { if (len !== len) len = v; }
+      else if (kl === 4 && b[ks] === 97 && b[ks + 1] === 100 && b[ks + 2] === 100 && b[ks + 3] === 114) { if (addr !== addr) addr = v; }
+      else if (kl === 5 && bytesAt(b, ks, ke, B_START)) { if (start !== start) start = v; }
+      else if (kl === 6 && bytesAt(b, ks, ke, B_LEN_IN)) { if (lenIn !== lenIn) lenIn = v; }
+      else if (kl === 8 && bytesAt(b, ks, ke, B_BEHAVIOR)) { if (behavior !== behavior) behavior = v; }
+      else if (kl === 4 && bytesAt(b, ks, ke, B_PROT)) { if (prot !== prot) prot = v; }
+    }
+    let a: number, l: number, extra: number;
+    if (kind === EventKind.munmap) { a = addr; l = len; extra = 0; }
+    else if (kind === EventKind.madvise) { a = start; l = lenIn === lenIn ? lenIn : len; extra = behavior; }
+    else if (kind === EventKind.mprotect) { a = start; l = len; extra = prot; }
+    else { a = addr; l = len; extra = prot; }
+    if (a !== a || l !== l || extra !== extra) return false;
+    this.emit(kind, r, r.pid, this.currentMm(s, r), a, l, extra);
+    return true;
   }
 
   private countUnused(s: string, ns: number, ne: number): void {

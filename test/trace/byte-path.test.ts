@@ -25,7 +25,8 @@ function read(text: string, withBytes: boolean, chunk = 4096) {
   const events: number[][] = [];
   for (const b of store.batches()) for (let i = 0; i < b.length; i++) events.push([b.kind[i], b.time[i], b.cpu[i], b.tid[i], b.mm[i], b.a[i], b.b[i], b.c[i]]);
   const { rawCounts, ...result } = ingest.result();
-  return { events, result: { ...result, rawCounts: [...rawCounts] } };
+  ingest.tasks.finish();
+  return { events, result: { ...result, rawCounts: [...rawCounts] }, tasks: ingest.tasks.tasks(), mms: ingest.tasks.mms() };
 }
 
 function same(text: string, what: string): number {
@@ -52,8 +53,82 @@ test('tlb_flush in every form and damage: the same events and the same reports',
     'pages:- reason:x (2)', 'pages:1', 'pages:', '', 'pagesX:1 reason:x (1)', ' pages:1 reason:x (1)', 'npages:3 pages:1 reason:x (1)',
     'pages:12abc reason:x (1)', 'pages:1 reason:x (1)(2)', 'pages:-0 reason:x (1)', 'pages:1 reason:x (a)',
   ];
-  const text = FTRACE_HEADER + payloads.map((p) => head + p + '\n').join('');
-  same(text, 'tlb_flush payloads');
   // Each line alone too (a bad line between good ones is reported under its own number).
-  for (const p of payloads) same(FTRACE_HEADER + head + 'pages:1 reason:x (1)\n' + head + p + '\n', p);
+  samePayloads(head, 'pages:1 reason:x (1)', payloads, 'tlb_flush');
+});
+
+/** Every payload after `head`, all in one trace and each alone after good lines. The
+ *  first event lines of a trace wait for a later one to vouch for their timestamps and
+ *  are then read from the string (as is that later line): three distinct lines go first
+ *  so that every payload is read the way the body of a trace is. */
+function samePayloads(head: string, good: string, payloads: string[], what: string): void {
+  const lead = FTRACE_HEADER + [0, 1, 2].map((k) => `     hw-madvthre-4242    [001] d..2.  7253.64961${k}: tlb_flush: pages:${k + 1} reason:remote shootdown (1)\n`).join('');
+  same(lead + payloads.map((p) => head + p + '\n').join(''), what);
+  for (const p of payloads) same(lead + head + p + '\n' + head + good + '\n', `${what}: ${p}`);
+}
+
+test('sched_switch in every form and damage: the same events, tasks and reports', () => {
+  const head = '     hw-madvthre-4242    [001] d..2.  7253.649616: sched_switch: ';
+  const good = 'prev_comm=a prev_pid=4242 prev_prio=120 prev_state=S ==> next_comm=b next_pid=7 next_prio=120';
+  samePayloads(head, good, [
+    good, 'prev_comm=a b prev_pid=11 prev_prio=120 prev_state=R+ ==> next_comm=c d next_pid=12 next_prio=120',
+    'prev_comm=x prev_pid=zz prev_pid=13 prev_prio=120 prev_state=R ==> next_comm=y next_pid=14 next_prio=120',
+    'prev_comm=x prev_pid=15 prev_prio=120 prev_state=D ==> next_comm=y next_pid=9 next_pid=16 next_prio=120',
+    'prev_comm=x prev_pid=17 prev_prio=-51 prev_state=X ==> next_comm=y next_pid=18 next_prio=-1',
+    'prev_comm=x prev_pid=19 prev_prio= prev_state=Z ==> next_comm=y next_pid=20 next_prio=120',
+    'prev_comm=x prev_pid=21 prev_prio=120 prev_state=D|K ==> next_comm=y next_pid=22 next_prio=120',
+    'prev_comm=x prev_pid=23 prev_prio=120 prev_state=I ==> next_comm=y next_pid=24',
+    'prev_comm=x prev_pid=25 prev_prio=120 prev_state= ==> next_comm=y next_pid=26 next_prio=120',
+    'prev_comm=x prev_pid=27 prev_prio=120 prev_state= S ==> next_comm=y next_pid=28 next_prio=120',
+    'prev_comm=x prev_pid=29 prev_prio=120 prev_state=\tS ==> next_comm=y next_pid=30 next_prio=120',
+    'prev_comm=x prev_pid=31 prev_prio=120 prev_state=S  ==> next_comm=y next_pid=32 next_prio=120',
+    'prev_comm=x prev_pid=33 prev_prio=120 prev_state=S x ==> next_comm=y next_pid=34 next_prio=120',
+    'prev_comm=x prev_pid=35 prev_prio=120 prev_state=S ==> next_comm=y next_pid= next_prio=120',
+    'prev_comm=x prev_pid=36 prev_prio=120 prev_state=S ==> next_comm=y next_prio=120',
+    'prev_comm=x prev_pid=abc prev_prio=120 prev_state=S ==> next_comm=y next_pid=37 next_prio=120',
+    'prev_comm=x prev_pid=4194304 prev_prio=120 prev_state=S ==> next_comm=y next_pid=38 next_prio=120',
+    'prev_comm=x prev_pid=39 prev_prio=120 prev_state=S ==> next_comm=y next_pid=4194304 next_prio=120',
+    'prev_comm=x prev_pid=40 prev_prio=120 prev_state=S ==> next_comm=y next_pid=41x next_prio=120',
+    'prev_comm=x prev_pid=42prev_prio=120 prev_state=S ==> next_comm=y next_pid=43 next_prio=120',
+    'prev_comm= prev_pid=44 prev_prio=120 prev_state=S ==> next_comm= next_pid=45 next_prio=120',
+    'prev_comm=x prev_pid=4242 prev_prio=120 prev_state=S ==> next_comm=y next_pid=0 next_prio=120',
+    'x:46 [120] S ==> y:47 [120]', 'prev_comm=x', '', 'prev_comm=x prev_pid=48 prev_prio=120 prev_state=S ==>',
+  ], 'sched_switch');
+});
+
+test('ipi_send_cpu in every form and damage: the same events and reports', () => {
+  const head = '     hw-madvthre-4242    [001] d..2.  7253.649616: ipi_send_cpu: ';
+  const good = 'cpu=1 callsite=on_each_cpu_cond_mask+0x20/0x60 callback=generic_smp_call_function_single_interrupt+0x0/0x10';
+  samePayloads(head, good, [
+    good, 'cpu=0 callsite=smp_call_function_many_cond+0x1/0x2 callback=flush_tlb_func+0x0/0x100',
+    'cpu=1 callsite=x callback=do_nothing+0x0/0x10', 'cpu=1 callsite=x', 'cpu=1', 'cpu:1 callsite=x callback:flush_tlb_func',
+    'cpu=0x1 callsite=x callback=flush_tlb_func', 'cpu=12a callsite=x callback=flush_tlb_func', 'cpu=-1 callsite=x',
+    'cpu= 1 callsite=x callback=flush_tlb_func', 'cpu=\t1 callsite=x callback=flush_tlb_func', 'cpu=4096 callsite=x',
+    'cpus=1 cpu=1 callsite=x', 'cpu=1,callback=flush_tlb_func', 'cpu=1 callsite=x xcallback=flush_tlb_func callback=generic_smp_x',
+    'cpu=1 callsite=x callback =flush_tlb_func', 'cpu=1 callsite=(callback:flush_tlb_func) callback=generic_smp_call_function',
+    'cpu=1 callsite=x callback=  flush_tlb_func', 'cpu=1 callsite=x callback=', 'cpu=', '', 'cpu=1 callsite=x callbacks=flush_tlb_func',
+  ], 'ipi_send_cpu');
+});
+
+test('munmap, madvise, mprotect and mmap in every form and damage: the same events and reports', () => {
+  const at = '     hw-madvthre-4242    [001] d..2.  7253.649616: ';
+  const lines = [
+    'sys_munmap(addr: 0x7fed01f99000, len: 0x97e7)', 'sys_madvise(start: 0x7ff31b140000, len_in: 0x1000, behavior: 4)',
+    'sys_madvise(start: 0x1000, len: 0x1000, behavior: 4)', 'sys_madvise(start: 0x1000, len_in: 0x1000, behavior: 0x8)',
+    'sys_madvise(start: 0x1000, len_in: 0x1000, behavior: -1)', 'sys_madvise(start: 0x1000, len_in: 0x1000, behavior: 4a)',
+    'sys_madvise(start: 0x1000, len_in: 0x, behavior: 4)', 'sys_madvise(start: 0x1000, len_in: 0x1000)',
+    'sys_madvise(start:0x1000,len_in:0x1000,behavior:4)', 'sys_madvise(start: 0x1000, start: 0x2000, len_in: 0x1000, behavior: 4)',
+    'sys_madvise(start: 0x1000, len: 0x3000, len_in: 0x1000, behavior: 4)', 'sys_madvise(start= 0x1000, len_in= 0x1000, behavior= 4)',
+    'sys_mprotect(start: 0x1000, len: 0x2000, prot: 0x1)', 'sys_mprotect(start: 0x1000, len: 0x2000)',
+    'sys_mmap(addr: 0x0, len: 0x1000, prot: 0x3, flags: 0x22, fd: 0xffffffffffffffff, off: 0x0)',
+    'sys_munmap(addr: 0x1000, len: 0x2000 junk)', 'sys_munmap(len: 0x2000, addr: 0x1000)', 'sys_munmap(addr : 0x1000, len: 0x2000)',
+    'sys_munmap(addr: 0x1000, len: 99999999999999999999999)', 'sys_munmap(addr: 0x1000, len: 0xFFFFFFFFFFFFFFFFFF)',
+    'sys_munmap(addr: 7fed01f99000, len: 97e7)', 'sys_munmap(addr: 0x1000, len: 0x2000, )', 'sys_munmap(addr: 0x1000,, len: 0x2000)',
+    'sys_munmap(addr: 0x1000, xlen: 0x5, len: 0x2000)', 'sys_munmap(addr: 0x1000, len: -0)', 'sys_munmap(addr: 0x1000 len: 0x2000)',
+    'sys_munmap(addr: 0x1000, len:\t0x2000)', 'sys_munmap()', 'sys_munmap', 'sys_munmap(addr: 0x1000, len: 0x2000', 'sys_munmap(addr: 0X1000, len: 0X2a)',
+    'sys_enter_munmap: addr: 0x1000, len: 0x2000', 'sys_enter_madvise: start: 0x1000, len_in: 0x1000, behavior: 4',
+    'sys_enter_: addr: 0x1000', 'sys_exit_munmap(0x0)', 'sys_enter_mmap: addr: 0x0, len: 0x1000, prot: 0x3',
+    'sys_mremap(addr: 0x1000, old_len: 0x1000)', 'sys_munmap(addr: 0x1000, len: 0x2000, len: 0x3000, addr: 0x5000)',
+  ];
+  samePayloads(at, lines[0], lines, 'syscalls');
 });
