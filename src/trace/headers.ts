@@ -255,6 +255,83 @@ export function parseIntactFtraceHeader(s: string, start: number, end: number, r
  *  string-representation dispatch; it must accept and decline exactly what the string
  *  version does (test/trace/intact-header.test.ts compares them on every fixture line). */
 export function parseIntactFtraceHeaderBytes(b: Uint8Array, start: number, end: number, r: LineRecord): boolean {
+  // Lines split out of a chunk end before their newline (or carriage return): a byte below
+  // 32 at b[end] stops every digit and space loop by itself, so the per-byte end checks of
+  // the checked version are needed only where a loop could run on past it.
+  if (end >= b.length || b[end] >= 32) return parseIntactFtraceHeaderBytesChecked(b, start, end, r);
+  let i = start + 16;
+  if (i + 1 >= end || b[i] !== C_DASH || b[i - 1] === C_SPACE) return false;
+  let c = b[++i];
+  if (c < 48 || c > 57) return false;
+  let pid = 0;
+  do { pid = pid * 10 + (c - 48); c = b[++i]; } while (c >= 48 && c <= 57);
+  while (c === C_SPACE) c = b[++i];
+  let tgid = -1;
+  if (c === C_LPAREN) {
+    const open = i;
+    c = b[++i];
+    while (c === C_SPACE) c = b[++i];
+    if (c >= 48 && c <= 57) {
+      tgid = 0;
+      do { tgid = tgid * 10 + (c - 48); c = b[++i]; } while (c >= 48 && c <= 57);
+    }
+    while (c !== C_RPAREN) { c = b[++i]; if (i >= end || i - open > 24) return false; }
+    c = b[++i];
+    while (c === C_SPACE) c = b[++i];
+  }
+  if (c !== C_LBRACK) return false;
+  c = b[++i];
+  if (c < 48 || c > 57) return false;
+  let cpu = 0;
+  do { cpu = cpu * 10 + (c - 48); c = b[++i]; } while (c >= 48 && c <= 57);
+  if (c !== C_RBRACK) return false;
+  c = b[++i];
+  while (c === C_SPACE) c = b[++i];
+  if (c < 48 || c > 57) {
+    const flags = i;
+    while (c !== C_SPACE) { c = b[++i]; if (i >= end) return false; }
+    if (i - flags > 8) return false;
+    while (c === C_SPACE) c = b[++i];
+    if (c < 48 || c > 57) return false;
+  }
+  let sec = 0;
+  do { sec = sec * 10 + (c - 48); c = b[++i]; } while (c >= 48 && c <= 57);
+  if (c !== 46 /* . */) return false;
+  c = b[++i];
+  let frac = 0, digits = 0;
+  while (c >= 48 && c <= 57) {
+    if (digits < 9) { frac = frac * 10 + (c - 48); digits++; }
+    c = b[++i];
+  }
+  if (digits === 0 || c !== C_COLON) return false;
+  let scale = 1;
+  for (let d = digits; d < 9; d++) scale *= 10;
+  c = b[++i];
+  while (c === C_SPACE) c = b[++i];
+  if (i >= end) return false;
+  const nameStart = i;
+  while (c !== C_LPAREN && c !== C_SPACE && c !== C_COLON && i < end) c = b[++i];
+  if (i === nameStart) return false;
+  r.pid = pid; r.tgid = tgid; r.cpu = cpu; r.ns = sec * 1e9 + frac * scale;
+  r.commStart = start; r.commEnd = start + 16;
+  r.nameStart = nameStart; r.nameEnd = i;
+  if (i < end && c === C_LPAREN) {
+    const ps = i + 1;
+    let e = end;
+    while (e > ps && b[e - 1] === C_SPACE) e--;
+    if (e > ps && b[e - 1] === C_RPAREN) e--;
+    r.payloadStart = ps; r.payloadEnd = e;
+  } else {
+    let p = i < end ? i + 1 : end;
+    while (p < end && (b[p] === C_SPACE || b[p] === 9 /* tab, as skipSpaces */)) p++;
+    r.payloadStart = p;
+    r.payloadEnd = end;
+  }
+  return true;
+}
+
+/** The same with a check of the end at every byte (a line not followed by a control byte). */
+function parseIntactFtraceHeaderBytesChecked(b: Uint8Array, start: number, end: number, r: LineRecord): boolean {
   let i = start + 16;
   if (i + 1 >= end || b[i] !== C_DASH || b[i - 1] === C_SPACE) return false;
   let c = b[++i];

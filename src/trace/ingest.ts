@@ -59,6 +59,7 @@ const B_PREV_COMM = ascii('prev_comm='), B_PREV_PID = ascii(' prev_pid='), B_PRE
   B_PREV_STATE = ascii(' prev_state='), B_ARROW_NEXT = ascii(' ==> next_comm='), B_NEXT_PID = ascii(' next_pid='),
   B_MUNMAP = ascii('munmap'), B_MADVISE = ascii('madvise'), B_MPROTECT = ascii('mprotect'), B_MMAP = ascii('mmap'),
   B_START = ascii('start'), B_LEN_IN = ascii('len_in'), B_BEHAVIOR = ascii('behavior'), B_PROT = ascii('prot'),
+  B_TLB_FLUSH = ascii('tlb_flush'), B_SCHED_SWITCH = ascii('sched_switch'), B_IPI_SEND_CPU = ascii('ipi_send_cpu'),
   B_CALLBACK = ascii('callback'), B_GENERIC_SMP = ascii('generic_smp_call_function'), B_FLUSH_TLB_FUNC = ascii('flush_tlb_func');
 
 /** Value of a hex digit byte, -1 for anything else (undefined past the end included). */
@@ -553,6 +554,23 @@ export class TextIngest {
   private event(s: string, r: LineRecord, b: Uint8Array | null): string | null {
     const ns = r.nameStart, ne = r.nameEnd, ps = r.payloadStart, pe = r.payloadEnd;
     const len = ne - ns;
+    if (b !== null) {
+      // The three most common events, recognised from the bytes.
+      if (len === 9 && b[ns] === 116 /* t */ && bytesAt(b, ns, ne, B_TLB_FLUSH)) {
+        if (this.tlbFlushBytes(s, b, r, ps, pe)) return null;
+        return this.tlbFlush(s, r, ps, pe);
+      }
+      if (len === 12 && b[ns + 4] === 95 /* _ */) {
+        if (b[ns] === 115 /* s */ && bytesAt(b, ns, ne, B_SCHED_SWITCH)) {
+          if (this.schedSwitchBytes(s, b, r, ps, pe)) return null;
+          return this.schedSwitch(s, r, ps, pe);
+        }
+        if (b[ns] === 105 /* i */ && bytesAt(b, ns, ne, B_IPI_SEND_CPU)) {
+          if (this.ipiSendCpuBytes(s, b, r, ps, pe)) return null;
+          return this.ipiSendCpu(s, r, ps, pe);
+        }
+      }
+    }
     switch (s.charCodeAt(ns)) {
       case 116: // t
         if (len === 9 && s.startsWith('tlb_flush', ns)) {

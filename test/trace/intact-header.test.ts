@@ -10,13 +10,14 @@ import { newLineRecord, parseFtraceHeader, parseIntactFtraceHeader, parseIntactF
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
-function compare(line: string): boolean {
+function compare(line: string, rest = ''): boolean {
   const fast = newLineRecord(), general = newLineRecord();
   const taken = parseIntactFtraceHeader(line, 0, line.length, fast);
   // The byte reader (ASCII chunks) takes and declines the same lines with the same record,
-  // here at an offset inside a larger buffer as in a read chunk.
-  if (/^[\x00-\x7f]*$/.test(line)) {
-    const bytes = Buffer.from(`xyz\n${line}\n`, 'latin1'), fromBytes = newLineRecord();
+  // here at an offset inside a larger buffer as in a read chunk, whatever follows the line
+  // (a newline or carriage return as in a chunk; other text or nothing take its checked path).
+  if (/^[\x00-\x7f]*$/.test(line)) for (const after of ['\n', '\r', 'X', ' ', '', '\n)', '\r )', rest]) {
+    const bytes = Buffer.from(`xyz\n${line}${after}`, 'latin1'), fromBytes = newLineRecord();
     const takenBytes = parseIntactFtraceHeaderBytes(bytes, 4, 4 + line.length, fromBytes);
     assert.equal(takenBytes, taken, line);
     if (taken) {
@@ -80,7 +81,8 @@ test('the byte reader agrees with the string reader on every cut and one-byte ch
     .filter((l) => !l.startsWith('#')).slice(0, 40);
   let checked = 0;
   for (const line of lines) {
-    for (let cut = 0; cut <= line.length; cut++) { compare(line.slice(0, cut)); checked++; }
+    // A line cut short, with and without the rest of it after the end it is given.
+    for (let cut = 0; cut <= line.length; cut++) { compare(line.slice(0, cut), line.slice(cut)); checked++; }
     for (let at = 0; at < line.length; at += 3) {
       for (const ch of [' ', '-', '(', ')', '[', ']', '.', ':', '9', 'x']) {
         compare(line.slice(0, at) + ch + line.slice(at + 1));
