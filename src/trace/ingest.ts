@@ -560,7 +560,7 @@ export class TextIngest {
         if (this.tlbFlushBytes(s, b, r, ps, pe)) return null;
         return this.tlbFlush(s, r, ps, pe);
       }
-      if (len === 12 && b[ns + 4] === 95 /* _ */) {
+      if (len === 12) {
         if (b[ns] === 115 /* s */ && bytesAt(b, ns, ne, B_SCHED_SWITCH)) {
           if (this.schedSwitchBytes(s, b, r, ps, pe)) return null;
           return this.schedSwitch(s, r, ps, pe);
