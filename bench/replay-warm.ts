@@ -6,12 +6,14 @@ import { openInput } from '../src/inputs.ts';
 import { Simulator } from '../src/machine/sim.ts';
 import { resolveProfile } from '../src/machine/profiles.ts';
 import { getStrategy, STRATEGY_NAMES } from '../src/strategies/index.ts';
-import type { EventBatch } from '../src/trace/event.ts';
+import { createBatch, type EventBatch } from '../src/trace/event.ts';
 const spec = process.argv[2] ?? 'workload:wis-tlb-flush2:cpus=2,tasks=2,iterations=100000';
 const names = process.argv[3] ? process.argv[3].split(',') : [...STRATEGY_NAMES];
 const src = await openInput(spec);
 const batches: EventBatch[] = [];
-for await (const b of src.batches()) batches.push(b);
+// A trace reader reuses its batch buffers (a yielded batch is valid until the next one is
+// requested): keep copies, or the replay reads whatever the reader wrote there later.
+for await (const b of src.batches()) batches.push(copyBatch(b));
 const n = batches.reduce((a, b) => a + b.length, 0);
 const prof = resolveProfile(undefined);
 for (let rep = 0; rep < 2; rep++) for (const name of names) {
@@ -21,4 +23,14 @@ for (let rep = 0; rep < 2; rep++) for (const name of names) {
   sim.result();
   const dt = performance.now() - t0;
   if (rep === 1) console.log(name.padEnd(20), (n / dt / 1000).toFixed(2), 'M ev/s', n, 'events');
+}
+
+function copyBatch(b: EventBatch): EventBatch {
+  const c = createBatch(Math.max(1, b.length));
+  c.length = b.length;
+  c.kind.set(b.kind.subarray(0, b.length)); c.cpu.set(b.cpu.subarray(0, b.length));
+  c.time.set(b.time.subarray(0, b.length)); c.tid.set(b.tid.subarray(0, b.length));
+  c.mm.set(b.mm.subarray(0, b.length));
+  c.a.set(b.a.subarray(0, b.length)); c.b.set(b.b.subarray(0, b.length)); c.c.set(b.c.subarray(0, b.length));
+  return c;
 }
