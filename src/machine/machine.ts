@@ -927,14 +927,26 @@ export class Machine {
     const flushCall = purpose === IpiPurpose.flush && req !== null;
     const deferred = ack === AckMode.early && req !== null;
     const deliverNs = p.ipiDeliverNs, idleWakeNs = p.ipiIdleWakeNs, handlerNs = p.ipiHandlerNs, csdNs = p.csdHandleNs;
+    const atomicNs = p.atomicLocalNs, cpuAt = cpu * NM;
     const I_IPI = MI.ipi_ns, I_RECV = MI.ipis_received, I_HANDLER = MI.ipi_handler_ns;
+    // Whole-number counters (atomics, line transfers, handlers run) are exact in any order:
+    // the ones the loop would add per target are summed here and added once after it.
+    let atomics = 0, transfers = 0, initiatorAtomics = 0, initiatorTransfers = 0;
     for (let c = bitNext(mask, 0, W, 0); c >= 0; c = bitNext(mask, 0, W, c + 1)) {
       if (c === cpu || c >= nCpu) continue;
       targets++;
       const line = c * 5, at = c * NM;
       // initiator: fill the CSD, llist_add to the target's queue
       owner[line + 2] = cpu; reader[line + 2] = -1; // lineStore
-      this.lineAtomic(owner, reader, line + 3, cpu);
+      // lineAtomic(owner, reader, line + 3, cpu), its counts deferred
+      let ns = atomicNs;
+      let o = owner[line + 3];
+      let from = o >= 0 ? (o !== cpu ? o : -1) : reader[line + 3] !== cpu ? reader[line + 3] : -1;
+      if (from >= 0) { ns += this.transferNs(from, cpu); initiatorTransfers++; }
+      owner[line + 3] = cpu; reader[line + 3] = -1;
+      initiatorAtomics++;
+      tot[I_ANS] += ns; per[cpuAt + I_ANS] += ns;
+      this.charge(cpu, ns);
       const busy = busyUntil[c] - this.now;
       const empty = busy <= 0;
       if (purpose === IpiPurpose.flush) {
@@ -955,8 +967,16 @@ export class Machine {
       // target: (interrupt entry,) llist_del_all, handler, CSD unlock
       const t0 = per[at + I_OVH];
       this.cost(I_IPI, c, empty ? handlerNs : csdNs);
-      this.lineAtomic(owner, reader, line + 3, c);
-      tot[I_RECV]++; per[at + I_RECV]++;
+      // lineAtomic(owner, reader, line + 3, c): the target takes the queue (llist_del_all)
+      ns = atomicNs;
+      o = owner[line + 3];
+      from = o >= 0 ? (o !== c ? o : -1) : reader[line + 3] !== c ? reader[line + 3] : -1;
+      if (from >= 0) { ns += this.transferNs(from, c); transfers++; per[at + I_LT]++; }
+      owner[line + 3] = c; reader[line + 3] = -1;
+      atomics++; per[at + I_AOPS]++;
+      tot[I_ANS] += ns; per[at + I_ANS] += ns;
+      this.charge(c, ns);
+      per[at + I_RECV]++;
       if (deferred) {
         owner[line + 2] = c; reader[line + 2] = -1; // unlock after copy (lineStore)
         const copied = per[at + I_OVH] - t0;
@@ -978,6 +998,9 @@ export class Machine {
       if (lat > maxLat) maxLat = lat;
     }
     if (targets > 0) {
+      tot[I_LT] += initiatorTransfers + transfers; per[cpuAt + I_LT] += initiatorTransfers;
+      tot[I_AOPS] += initiatorAtomics + atomics; per[cpuAt + I_AOPS] += initiatorAtomics;
+      tot[I_RECV] += targets;
       this.add(MI.csd_queued, cpu, targets);
       if (purpose === IpiPurpose.ptSync) this.add(MI.pt_sync_ipis, cpu, targets);
       else if (purpose === IpiPurpose.mmDrop) this.add(MI.mmdrop_ipis, cpu, targets);
