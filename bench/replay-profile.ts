@@ -57,7 +57,7 @@ cpu.samples!.forEach((id, i) => {
   const dt = cpu.timeDeltas![i] ?? 0;
   total += dt;
   const f = nodes.get(id)!.callFrame;
-  const key = `${f.functionName || '(anonymous)'}  ${f.url.split('/').slice(-2).join('/')}`;
+  const key = `${f.functionName || '(anonymous)'}  ${f.url.split('?')[0].split('/').slice(-2).join('/')}`;
   self.set(key, (self.get(key) ?? 0) + dt);
 });
 console.log(`${name} on ${spec}: ${events} events x ${reps}, ${(events * reps / ms / 1000).toFixed(3)} M ev/s while profiled`);
