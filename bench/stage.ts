@@ -4,7 +4,7 @@
 //   node --import tsx bench/stage.ts split FILE
 //   node --import tsx bench/stage.ts ingest FILE [--cache]
 //   node --import tsx bench/stage.ts replay WORKLOAD_SPEC [STRATEGY,...]
-//   node --import tsx bench/stage.ts e2e FILE [--cache]
+//   node --import tsx bench/stage.ts e2e FILE [--cache] [--isolate | --shared]
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { createReadStream } from 'node:fs';
 import { openTrace } from '../src/trace/index.ts';
@@ -99,7 +99,9 @@ if (stage === 'calibrate') {
   const c0 = start();
   const t = await openTrace(input, { cache: useCache });
   const parseS = wall();
-  const results = await replay(t, { workers: 'auto' });
+  // --isolate / --shared force per-strategy engine copies on or off (default: by size).
+  const isolate = rest.includes('--isolate') ? true : rest.includes('--shared') ? false : undefined;
+  const results = await replay(t, { workers: 'auto', ...(isolate === undefined ? {} : { isolate }) });
   out = { mb, events: t.info.events, strategies: results.length, parseSeconds: parseS, seconds: wall(), cpuSeconds: seconds(c0) };
   t.close();
 } else if (stage === 'tracecmd') {

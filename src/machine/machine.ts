@@ -67,9 +67,14 @@ const I_LT = MI.line_transfers, I_AOPS = MI.atomic_ops, I_ANS = MI.atomic_ns;
 /** Offset of overhead_ns's row in the timeline. */
 const TL_OVH = TIMELINE_METRICS.indexOf('overhead_ns') * TIMELINE_BUCKETS;
 if (TL_OVH < 0) throw new Error('machine.ts: overhead_ns is not on the timeline; charge() must use inc()');
-// The hot paths that add to these directly skip the timeline.
-for (const name of ['line_transfers', 'atomic_ops', 'atomic_ns'] as const) {
-  if (TIMELINE_METRICS.includes(name)) throw new Error(`machine.ts: ${name} is on the timeline; lineAtomic must use inc()`);
+// The hot paths count these with add() / cost() or plain adds, which skip the timeline.
+for (const name of [
+  'line_transfers', 'atomic_ops', 'atomic_ns', 'ipi_ns', 'ipis_received', 'ipi_handler_ns', 'csd_queued',
+  'pt_sync_ipis', 'mmdrop_ipis', 'ipis_to_lazy', 'ipis_to_stale', 'ipis_to_nonwalkers', 'ipis_to_idle',
+  'initiator_wait_ns', 'tlb_misses', 'refill_ns', 'cr3_writes', 'mm_switches', 'cr3_ns', 'invalidate_ns',
+  'page_flushes', 'flush_requests', 'cpumask_atomics', 'mm_count_atomics', 'ptwalk_track_ns',
+] as const) {
+  if (TIMELINE_METRICS.includes(name)) throw new Error(`machine.ts: ${name} is on the timeline; count it with inc()`);
 }
 
 /** Observes what the modelled kernel would print, as it happens (validate --explain).
@@ -320,6 +325,29 @@ export class Machine {
     if (row >= 0) this.timeline[row + this.tlBucket] += v;
   }
 
+  /** inc() of a metric that is not on the timeline (checked at load). */
+  private add(mi: number, cpu: number, v: number): void {
+    this.metrics[mi] += v;
+    this.perCpu[cpu * NM + mi] += v;
+  }
+
+  /** add(cause, cpu, ns) then charge(cpu, ns), for a cause that is not on the timeline:
+   *  the same additions in the same order, in one call. */
+  private cost(cause: number, cpu: number, ns: number): void {
+    const tot = this.metrics, per = this.perCpu, at = cpu * NM;
+    tot[cause] += ns;
+    per[at + cause] += ns;
+    if (ns <= 0) return;
+    tot[I_OVH] += ns;
+    per[at + I_OVH] += ns;
+    this.timeline[TL_OVH + this.tlBucket] += ns;
+    const tid = this.curTid[cpu];
+    if (tid >= 0) {
+      if (tid >= this.taskOvh.length) this.growTasks(tid);
+      this.taskOvh[tid] += ns;
+    }
+  }
+
   /** Charge `ns` of overhead to `cpu` (and to the task running there). Every caller also
    *  counts the same ns under its cause (OVERHEAD_CAUSES in metrics.ts), so the report can
    *  split overhead_ns exactly. */
@@ -407,10 +435,8 @@ export class Machine {
   private lineRead(owner: Int32Array, reader: Int32Array, idx: number, cpu: number): void {
     const o = owner[idx];
     if (o >= 0 && o !== cpu) {
-      this.inc(MI.line_transfers, cpu);
-      const ns = this.transferNs(o, cpu);
-      this.inc(MI.atomic_ns, cpu, ns);
-      this.charge(cpu, ns);
+      this.add(I_LT, cpu, 1);
+      this.cost(I_ANS, cpu, this.transferNs(o, cpu));
       owner[idx] = -1;
     }
     reader[idx] = cpu;
@@ -518,8 +544,7 @@ export class Machine {
     this.walkMm[cpu] = mm;
     if (tracked) {
       this.lineStore(this.cpuLineOwner, this.cpuLineReader, cpu * 5 + 4, cpu);
-      this.inc(MI.ptwalk_track_ns, cpu, this.p.ptwalkTrackNs);
-      this.charge(cpu, this.p.ptwalkTrackNs);
+      this.cost(MI.ptwalk_track_ns, cpu, this.p.ptwalkTrackNs);
     }
   }
 
@@ -573,7 +598,7 @@ export class Machine {
   /** cpumask_set_cpu(cpu, mm_cpumask(mm)): lock bts by `cpu` on its own bit. */
   cpumaskSet(cpu: number, mm: number): void {
     this.lineAtomic(this.mmLineOwner, this.mmLineReader, mm * 3, cpu);
-    this.inc(MI.cpumask_atomics, cpu);
+    this.add(MI.cpumask_atomics, cpu, 1);
     bitSet(this.mmMask, mm * this.words, cpu);
   }
 
@@ -585,7 +610,7 @@ export class Machine {
   /** cpumask_clear_cpu(cpu, mm_cpumask(mm)): lock btr by `cpu` on its own bit. */
   cpumaskClear(cpu: number, mm: number): void {
     this.lineAtomic(this.mmLineOwner, this.mmLineReader, mm * 3, cpu);
-    this.inc(MI.cpumask_atomics, cpu);
+    this.add(MI.cpumask_atomics, cpu, 1);
     bitClear(this.mmMask, mm * this.words, cpu);
   }
 
@@ -631,14 +656,14 @@ export class Machine {
   /** mmgrab / mmgrab_lazy_tlb: atomic inc of mm_count. */
   mmGrab(cpu: number, mm: number): void {
     this.lineAtomic(this.mmLineOwner, this.mmLineReader, mm * 3 + 1, cpu);
-    this.inc(MI.mm_count_atomics, cpu);
+    this.add(MI.mm_count_atomics, cpu, 1);
     this.mmCount[mm]++;
   }
 
   /** mmdrop / mmdrop_lazy_tlb: atomic dec of mm_count; at zero, __mmdrop frees the mm. */
   mmDrop(cpu: number, mm: number): void {
     this.lineAtomic(this.mmLineOwner, this.mmLineReader, mm * 3 + 1, cpu);
-    this.inc(MI.mm_count_atomics, cpu);
+    this.add(MI.mm_count_atomics, cpu, 1);
     if (--this.mmCount[mm] <= 0 && mm !== 0) this.freeMm(cpu, mm);
   }
 
@@ -728,10 +753,8 @@ export class Machine {
   }
 
   private refill(cpu: number, r: number, n: number): void {
-    this.inc(MI.tlb_misses, cpu, n);
-    const ns = n * this.p.tlbMissNs;
-    this.inc(MI.refill_ns, cpu, ns);
-    this.charge(cpu, ns);
+    this.add(MI.tlb_misses, cpu, n);
+    this.cost(MI.refill_ns, cpu, n * this.p.tlbMissNs);
     this.fill(cpu, r, this.rowPages[r] + n);
   }
 
@@ -759,20 +782,18 @@ export class Machine {
    *  PCID or not (NOFLUSH). Without PCID every write flushes all non-global entries. */
   cr3Write(cpu: number, mm: number, asid: number, flush: boolean): void {
     const p = this.p;
-    this.inc(MI.cr3_writes, cpu);
-    if (this._cr3Mm[cpu] !== mm) this.inc(MI.mm_switches, cpu);
+    this.add(MI.cr3_writes, cpu, 1);
+    if (this._cr3Mm[cpu] !== mm) this.add(MI.mm_switches, cpu, 1);
     if (!this.pcid) { asid = 0; flush = true; }
     const r = this.rowFor(cpu, asid);
     if (flush) {
       this.inc(MI.cr3_flushes, cpu);
-      this.inc(MI.cr3_ns, cpu, p.cr3WriteNs + p.cr3FlushExtraNs);
-      this.charge(cpu, p.cr3WriteNs + p.cr3FlushExtraNs);
+      this.cost(MI.cr3_ns, cpu, p.cr3WriteNs + p.cr3FlushExtraNs);
       if (!this.pcid) { for (let i = cpu * NROWS; i < cpu * NROWS + NROWS; i++) this.dropRow(cpu, i); }
       else this.dropRow(cpu, r);
       this.rowMm[r] = mm; this.rowCtx[r] = this.mmCtx[mm]; this.rowFresh[r] = this.truthGen[mm];
     } else {
-      this.inc(MI.cr3_ns, cpu, p.cr3WriteNs);
-      this.charge(cpu, p.cr3WriteNs);
+      this.cost(MI.cr3_ns, cpu, p.cr3WriteNs);
       if (this.rowCtx[r] !== this.mmCtx[mm]) {
         if (this.rowMm[r] < 0 && this.rowPages[r] === 0) {
           // An empty PCID (a global ASID seen for the first time): trivially fresh.
@@ -791,8 +812,7 @@ export class Machine {
   /** flush_tlb_local(): rewrite CR3 with its own value, flushing the current PCID. */
   flushLocalFull(cpu: number): void {
     this.inc(MI.full_flushes, cpu);
-    this.inc(MI.invalidate_ns, cpu, this.p.flushLocalNs);
-    this.charge(cpu, this.p.flushLocalNs);
+    this.cost(MI.invalidate_ns, cpu, this.p.flushLocalNs);
     const r = this._cr3Row[cpu];
     if (!this.pcid) { for (let i = cpu * NROWS; i < cpu * NROWS + NROWS; i++) this.dropRow(cpu, i); }
     else this.dropRow(cpu, r);
@@ -803,9 +823,8 @@ export class Machine {
   /** INVLPG x n in the current PCID, for request `req` (its truth generation advances the
    *  row only if the row was fresh up to the previous request). */
   flushPages(cpu: number, n: number, req: FlushReq): void {
-    this.inc(MI.page_flushes, cpu, n);
-    this.inc(MI.invalidate_ns, cpu, n * this.p.invlpgNs);
-    this.charge(cpu, n * this.p.invlpgNs);
+    this.add(MI.page_flushes, cpu, n);
+    this.cost(MI.invalidate_ns, cpu, n * this.p.invlpgNs);
     const r = this._cr3Row[cpu];
     const drop = Math.min(this.rowPages[r], n * req.stride);
     if (drop > 0) {
@@ -826,10 +845,8 @@ export class Machine {
     const miss = n > cap ? n : (n > c ? n - c : 0);
     this.rowUse[r] = this.now;
     if (miss > 0) {
-      this.inc(MI.tlb_misses, cpu, miss);
-      const ns = miss * this.p.tlbMissNs;
-      this.inc(MI.refill_ns, cpu, ns);
-      this.charge(cpu, ns);
+      this.add(MI.tlb_misses, cpu, miss);
+      this.cost(MI.refill_ns, cpu, miss * this.p.tlbMissNs);
       this.fill(cpu, r, n > c ? n : c);
     }
   }
@@ -904,13 +921,33 @@ export class Machine {
     const mmOf = req !== null ? req.mm : mm;
     const owner = this.cpuLineOwner, reader = this.cpuLineReader;
     const nCpu = this.nCpu;
+    // Read once per call, not per target: each target's loop body below does the same
+    // counting and charging as inc()/charge()/cpuOverhead() would, in the same order.
+    const per = this.perCpu, tot = this.metrics, busyUntil = this.queueBusyUntil, strategy = this.strategy;
+    const flushCall = purpose === IpiPurpose.flush && req !== null;
+    const deferred = ack === AckMode.early && req !== null;
+    const deliverNs = p.ipiDeliverNs, idleWakeNs = p.ipiIdleWakeNs, handlerNs = p.ipiHandlerNs, csdNs = p.csdHandleNs;
+    const atomicNs = p.atomicLocalNs, cpuAt = cpu * NM;
+    const I_IPI = MI.ipi_ns, I_RECV = MI.ipis_received, I_HANDLER = MI.ipi_handler_ns;
+    // Whole-number counters (atomics, line transfers, handlers run) are exact in any order:
+    // the ones the loop would add per target are summed here and added once after it.
+    let atomics = 0, transfers = 0, initiatorAtomics = 0, initiatorTransfers = 0;
     for (let c = bitNext(mask, 0, W, 0); c >= 0; c = bitNext(mask, 0, W, c + 1)) {
       if (c === cpu || c >= nCpu) continue;
       targets++;
+      const line = c * 5, at = c * NM;
       // initiator: fill the CSD, llist_add to the target's queue
-      owner[c * 5 + 2] = cpu; reader[c * 5 + 2] = -1; // lineStore
-      this.lineAtomic(owner, reader, c * 5 + 3, cpu);
-      const busy = this.queueBusyUntil[c] - this.now;
+      owner[line + 2] = cpu; reader[line + 2] = -1; // lineStore
+      // lineAtomic(owner, reader, line + 3, cpu), its counts deferred
+      let ns = atomicNs;
+      let o = owner[line + 3];
+      let from = o >= 0 ? (o !== cpu ? o : -1) : reader[line + 3] !== cpu ? reader[line + 3] : -1;
+      if (from >= 0) { ns += this.transferNs(from, cpu); initiatorTransfers++; }
+      owner[line + 3] = cpu; reader[line + 3] = -1;
+      initiatorAtomics++;
+      tot[I_ANS] += ns; per[cpuAt + I_ANS] += ns;
+      this.charge(cpu, ns);
+      const busy = busyUntil[c] - this.now;
       const empty = busy <= 0;
       if (purpose === IpiPurpose.flush) {
         if (this._isLazy[c]) toLazy++;
@@ -918,54 +955,64 @@ export class Machine {
       } else if (purpose === IpiPurpose.ptSync) {
         if (this.walkMm[c] !== mm) toNonWalkers++;
       }
-      let lat = p.ipiDeliverNs;
+      let lat = deliverNs;
       if (empty) {
         real++;
         if (this.tap !== null) this.tap.ipi(cpu, c, purpose);
         this.ipiMatrix[cpu * nCpu + c]++;
-        if (this.curTid[c] === 0) { toIdle++; lat += p.ipiIdleWakeNs; }
+        if (this.curTid[c] === 0) { toIdle++; lat += idleWakeNs; }
       } else {
         lat = busy; // handled by the interrupt already pending there
       }
       // target: (interrupt entry,) llist_del_all, handler, CSD unlock
-      const t0 = this.cpuOverhead(c);
-      this.inc(MI.ipi_ns, c, empty ? p.ipiHandlerNs : p.csdHandleNs);
-      this.charge(c, empty ? p.ipiHandlerNs : p.csdHandleNs);
-      this.lineAtomic(this.cpuLineOwner, this.cpuLineReader, c * 5 + 3, c);
-      this.inc(MI.ipis_received, c);
-      if (ack === AckMode.early && req !== null) {
-        this.lineStore(this.cpuLineOwner, this.cpuLineReader, c * 5 + 2, c); // unlock after copy
-        const copied = this.cpuOverhead(c) - t0;
+      const t0 = per[at + I_OVH];
+      this.cost(I_IPI, c, empty ? handlerNs : csdNs);
+      // lineAtomic(owner, reader, line + 3, c): the target takes the queue (llist_del_all)
+      ns = atomicNs;
+      o = owner[line + 3];
+      from = o >= 0 ? (o !== c ? o : -1) : reader[line + 3] !== c ? reader[line + 3] : -1;
+      if (from >= 0) { ns += this.transferNs(from, c); transfers++; per[at + I_LT]++; }
+      owner[line + 3] = c; reader[line + 3] = -1;
+      atomics++; per[at + I_AOPS]++;
+      tot[I_ANS] += ns; per[at + I_ANS] += ns;
+      this.charge(c, ns);
+      per[at + I_RECV]++;
+      if (deferred) {
+        owner[line + 2] = c; reader[line + 2] = -1; // unlock after copy (lineStore)
+        const copied = per[at + I_OVH] - t0;
         const ackAt = this.now + lat + copied;
         this.defer(c, req, ackAt, ackAt + this.estimateFlushNs(req));
         lat += copied;
       } else {
         const exec = this.execCpu;
         this.execCpu = c;
-        if (purpose === IpiPurpose.flush && req !== null) this.strategy.onFlushIpi(c, req);
-        else this.strategy.onIpi(c, purpose, mm);
+        if (flushCall) strategy.onFlushIpi(c, req);
+        else strategy.onIpi(c, purpose, mm);
         this.execCpu = exec;
-        this.lineStore(this.cpuLineOwner, this.cpuLineReader, c * 5 + 2, c);
-        lat += this.cpuOverhead(c) - t0;
+        owner[line + 2] = c; reader[line + 2] = -1; // lineStore
+        lat += per[at + I_OVH] - t0;
       }
-      this.inc(MI.ipi_handler_ns, c, this.cpuOverhead(c) - t0);
-      this.queueBusyUntil[c] = this.now + lat;
+      const handled = per[at + I_OVH] - t0;
+      tot[I_HANDLER] += handled; per[at + I_HANDLER] += handled;
+      busyUntil[c] = this.now + lat;
       if (lat > maxLat) maxLat = lat;
     }
     if (targets > 0) {
-      this.inc(MI.csd_queued, cpu, targets);
-      if (purpose === IpiPurpose.ptSync) this.inc(MI.pt_sync_ipis, cpu, targets);
-      else if (purpose === IpiPurpose.mmDrop) this.inc(MI.mmdrop_ipis, cpu, targets);
-      if (toLazy > 0) this.inc(MI.ipis_to_lazy, cpu, toLazy);
-      if (toStale > 0) this.inc(MI.ipis_to_stale, cpu, toStale);
-      if (toNonWalkers > 0) this.inc(MI.ipis_to_nonwalkers, cpu, toNonWalkers);
+      tot[I_LT] += initiatorTransfers + transfers; per[cpuAt + I_LT] += initiatorTransfers;
+      tot[I_AOPS] += initiatorAtomics + atomics; per[cpuAt + I_AOPS] += initiatorAtomics;
+      tot[I_RECV] += targets;
+      this.add(MI.csd_queued, cpu, targets);
+      if (purpose === IpiPurpose.ptSync) this.add(MI.pt_sync_ipis, cpu, targets);
+      else if (purpose === IpiPurpose.mmDrop) this.add(MI.mmdrop_ipis, cpu, targets);
+      if (toLazy > 0) this.add(MI.ipis_to_lazy, cpu, toLazy);
+      if (toStale > 0) this.add(MI.ipis_to_stale, cpu, toStale);
+      if (toNonWalkers > 0) this.add(MI.ipis_to_nonwalkers, cpu, toNonWalkers);
       if (real > 0) this.inc(MI.ipis_sent, cpu, real);
-      if (toIdle > 0) this.inc(MI.ipis_to_idle, cpu, toIdle);
+      if (toIdle > 0) this.add(MI.ipis_to_idle, cpu, toIdle);
     }
     if (real > 0) {
       this.predIpiSends++;
-      this.inc(MI.ipi_ns, cpu, p.ipiSendNs + (real - 1) * p.ipiSendPerTargetNs);
-      this.charge(cpu, p.ipiSendNs + (real - 1) * p.ipiSendPerTargetNs);
+      this.cost(I_IPI, cpu, p.ipiSendNs + (real - 1) * p.ipiSendPerTargetNs);
     }
     if (targets > 0) {
       const until = this.cpuOverhead(cpu) + maxLat + p.ipiAckNs;
@@ -982,8 +1029,7 @@ export class Machine {
     this.waitArmed[cpu] = 0;
     const w = this.waitUntil[cpu] - this.cpuOverhead(cpu);
     if (w > 0) {
-      this.inc(MI.initiator_wait_ns, cpu, w);
-      this.charge(cpu, w);
+      this.cost(MI.initiator_wait_ns, cpu, w);
     }
   }
 
@@ -1071,7 +1117,7 @@ export class Machine {
         if (!seen) { this.batchMm[this.batchN++] = b; this.truthGen[b]++; }
       }
     }
-    this.inc(MI.flush_requests, cpu);
+    this.add(MI.flush_requests, cpu, 1);
     return r;
   }
 

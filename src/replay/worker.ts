@@ -3,15 +3,16 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { batchFromBuffer, type TraceInfo } from '../trace/event.ts';
 import type { CostProfile } from '../machine/profiles.ts';
-import { Simulator, type SimOptions } from '../machine/sim.ts';
+import type { SimOptions } from '../machine/sim.ts';
 import { getStrategy } from '../strategies/index.ts';
+import { createSimulator } from './isolate.ts';
 
-interface Init { names: string[]; profile: CostProfile; info: TraceInfo; simOpts: SimOptions; slots: SharedArrayBuffer[] }
+interface Init { names: string[]; profile: CostProfile; info: TraceInfo; simOpts: SimOptions; isolate: boolean; slots: SharedArrayBuffer[] }
 
 const port = parentPort!;
 try {
   const init = workerData as Init;
-  const sims = init.names.map((n) => new Simulator(init.info, getStrategy(n), init.profile, init.simOpts));
+  const sims = await Promise.all(init.names.map((n) => createSimulator(init.info, getStrategy(n), n, init.profile, init.simOpts, init.isolate)));
   const views = init.slots.map((buf) => batchFromBuffer(buf, 0));
   port.on('message', (msg: { t: string; slot?: number; length?: number }) => {
     try {

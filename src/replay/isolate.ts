@@ -1,0 +1,61 @@
+// One copy of the machine's code per registered strategy, for long replays.
+//
+// V8 keeps type feedback per function, not per caller. When several strategies replay in
+// one thread (in-process, or 5-6 per worker), every strategy hook the machine calls
+// (switchMm, onFlushRequest, onFlushIpi, ...) and every base-class method the strategies
+// share (flushTlbMulti, flushToGen, `this.m`) sees 6-11 receiver classes: the calls go
+// through megamorphic inline caches and nothing is inlined across them (perf: ~6% of the
+// replay in LoadIC_Megamorphic and the generic Call builtins). Loading the engine once per
+// strategy, each copy in its own tsx module namespace, gives every strategy its own
+// functions and monomorphic feedback. The code is the same; the results are identical.
+//
+// A copy costs ~50 ms wall (~70 ms CPU) to load, and each copy warms the JIT up on its own:
+// on the bench's 1.8 M-event ftrace trace copies were no faster end to end; on the 9 M-event
+// (1 GB) one they took the 11-strategy replay from 18.7 to 17.4 s wall (5-18% less CPU over
+// several measurements; warm, 10-25% more events/s per strategy: bench/RESULTS.md).
+// replay() uses them from ISOLATE_MIN_EVENTS on. Without the tsx loader (a bundled build)
+// there is one copy.
+import type { TraceInfo } from '../trace/event.ts';
+import type { CostProfile } from '../machine/profiles.ts';
+import { Simulator, type SimOptions } from '../machine/sim.ts';
+import type { StrategyDefinition } from '../machine/strategy.ts';
+import type * as EngineModule from './engine.ts';
+
+export type Engine = typeof EngineModule;
+
+/** Events from which replay() gives each registered strategy its own engine copy. */
+export const ISOLATE_MIN_EVENTS = 3_000_000;
+
+const copies = new Map<string, Promise<Engine | null>>();
+
+/** The engine copy for strategy `name` (one per name and thread, loaded on first use), or
+ *  null when this runtime cannot load isolated copies. */
+export function isolatedEngine(name: string): Promise<Engine | null> {
+  let p = copies.get(name);
+  if (p === undefined) {
+    p = load(name);
+    copies.set(name, p);
+  }
+  return p;
+}
+
+async function load(name: string): Promise<Engine | null> {
+  try {
+    const { register } = await import('tsx/esm/api');
+    // The namespace becomes part of every module URL of the copy: a registry name is a
+    // plain [a-z0-9.-] word, but keep only safe characters all the same.
+    const api = register({ namespace: `tlbsim-engine-${name.replace(/[^A-Za-z0-9.-]/g, '_')}` });
+    return (await api.import('./engine.ts', import.meta.url)) as Engine;
+  } catch {
+    return null;
+  }
+}
+
+/** A simulator for strategy `def`; a registered one (`name` not null) runs on its own
+ *  engine copy when `isolate` is set and the runtime can load one. */
+export async function createSimulator(info: TraceInfo, def: StrategyDefinition, name: string | null,
+  profile: CostProfile, simOpts: SimOptions, isolate: boolean): Promise<Simulator> {
+  const engine = isolate && name !== null ? await isolatedEngine(name) : null;
+  if (engine === null) return new Simulator(info, def, profile, simOpts);
+  return new engine.Simulator(info, engine.getStrategy(name!), profile, simOpts);
+}

@@ -1,0 +1,47 @@
+// Per-strategy engine copies (src/replay/isolate.ts): each registered strategy gets code of
+// its own, and a replay on copies gives exactly the results of a replay on the shared code,
+// in-process and in workers, for a recorded trace and for a generated workload.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { openInput } from '../../src/inputs.ts';
+import { replay } from '../../src/replay/index.ts';
+import { isolatedEngine } from '../../src/replay/isolate.ts';
+import { Simulator } from '../../src/machine/sim.ts';
+import { Linux618, defineStrategy } from '../../src/strategies/index.ts';
+
+test('each strategy name gets its own copy of the engine, loaded once', async () => {
+  const a = await isolatedEngine('linux-6.18');
+  const b = await isolatedEngine('linux-4.13');
+  assert.ok(a !== null && b !== null, 'tsx can load isolated copies under the test runner');
+  assert.notEqual(a.Simulator, Simulator);
+  assert.notEqual(a.Simulator, b.Simulator);
+  assert.equal(await isolatedEngine('linux-6.18'), a);
+  // The copy's registry builds the copy's classes.
+  assert.notEqual(a.getStrategy('linux-6.18').create, (await import('../../src/strategies/index.ts')).getStrategy('linux-6.18').create);
+});
+
+for (const spec of ['traces/real/madvthreads-2/trace.txt.gz', 'workload:fork-churn:iterations=25']) {
+  test(`${spec}: engine copies give the shared engine's results (in-process and workers)`, async () => {
+    const run = async (isolate: boolean, workers: number) => {
+      const input = await openInput(spec);
+      try { return await replay(input, { isolate, workers }); } finally { input.close(); }
+    };
+    const shared = await run(false, 1);
+    assert.equal(shared.length, 11);
+    assert.deepEqual(await run(true, 1), shared);
+    assert.deepEqual(await run(true, 2), shared);
+  });
+}
+
+test('a script-defined strategy replays next to isolated registered ones', async () => {
+  const custom = defineStrategy({
+    name: 'my-6.18', title: 'copy', kernel: 'v6.18', description: 'Linux618 under another name', safe: true,
+    create: (m) => new Linux618(m),
+  });
+  const input = await openInput('workload:wis-tlb-flush2:tasks=4,cpus=4,iterations=50');
+  try {
+    const [mine, registered] = await replay(input, { strategies: [custom, 'linux-6.18'], isolate: true, workers: 1 });
+    assert.equal(mine.strategy.name, 'my-6.18');
+    assert.deepEqual({ ...mine, strategy: registered.strategy }, registered);
+  } finally { input.close(); }
+});
