@@ -254,6 +254,9 @@ export function parseIntactFtraceHeader(s: string, start: number, end: number, r
  *  The same steps with typed-array loads, which cost a fraction of charCodeAt's
  *  string-representation dispatch; it must accept and decline exactly what the string
  *  version does (test/trace/intact-header.test.ts compares them on every fixture line). */
+/** 10^(9 - digits): nanoseconds per unit of a fraction of `digits` digits (1 to 9). */
+const FRACTION_SCALE = [0, 1e8, 1e7, 1e6, 1e5, 1e4, 1e3, 1e2, 1e1, 1];
+
 export function parseIntactFtraceHeaderBytes(b: Uint8Array, start: number, end: number, r: LineRecord): boolean {
   // Lines split out of a chunk end before their newline (or carriage return): a byte below
   // 32 at b[end] stops every digit and space loop by itself, so the per-byte end checks of
@@ -304,13 +307,13 @@ export function parseIntactFtraceHeaderBytes(b: Uint8Array, start: number, end: 
     c = b[++i];
   }
   if (digits === 0 || c !== C_COLON) return false;
-  let scale = 1;
-  for (let d = digits; d < 9; d++) scale *= 10;
+  const scale = FRACTION_SCALE[digits];
   c = b[++i];
   while (c === C_SPACE) c = b[++i];
   if (i >= end) return false;
   const nameStart = i;
-  while (c !== C_LPAREN && c !== C_SPACE && c !== C_COLON && i < end) c = b[++i];
+  // Letters and '_' (above ':') are most of a name: one comparison for them.
+  while (c > C_COLON || (c !== C_LPAREN && c !== C_SPACE && c !== C_COLON && i < end)) c = b[++i];
   if (i === nameStart) return false;
   r.pid = pid; r.tgid = tgid; r.cpu = cpu; r.ns = sec * 1e9 + frac * scale;
   r.commStart = start; r.commEnd = start + 16;

@@ -46,21 +46,30 @@ function flat(s: string): string {
   return Buffer.from(s, 'utf8').toString('utf8');
 }
 
-/** ASCII bytes of a literal, for matching on the bytes of an ASCII chunk. */
-function ascii(lit: string): Uint8Array { return Uint8Array.from(lit, (ch) => ch.charCodeAt(0)); }
-/** b[i, i + lit.length) equals lit, within [i, end). */
-function bytesAt(b: Uint8Array, i: number, end: number, lit: Uint8Array): boolean {
-  const n = lit.length;
-  if (i + n > end) return false;
-  for (let k = 0; k < n; k++) if (b[i + k] !== lit[k]) return false;
-  return true;
+/** A test of b[i, i + lit.length) against `lit` within [i, end), compiled to one chain of
+ *  byte comparisons against constants: on the anchors every line is checked against, a
+ *  loop over the literal's bytes cost about twice as much. */
+type LiteralTest = (b: Uint8Array, i: number, end: number) => boolean;
+function literalTest(lit: string): LiteralTest {
+  const bytes = [...lit].map((ch, k) => `b[i + ${k}] === ${ch.charCodeAt(0)}`).join(' && ');
+  return new Function('b', 'i', 'end', `return i + ${lit.length} <= end && ${bytes};`) as LiteralTest;
 }
-const B_PREV_COMM = ascii('prev_comm='), B_PREV_PID = ascii(' prev_pid='), B_PREV_PRIO = ascii(' prev_prio='),
-  B_PREV_STATE = ascii(' prev_state='), B_ARROW_NEXT = ascii(' ==> next_comm='), B_NEXT_PID = ascii(' next_pid='),
-  B_MUNMAP = ascii('munmap'), B_MADVISE = ascii('madvise'), B_MPROTECT = ascii('mprotect'), B_MMAP = ascii('mmap'),
-  B_START = ascii('start'), B_LEN_IN = ascii('len_in'), B_BEHAVIOR = ascii('behavior'), B_PROT = ascii('prot'),
-  B_TLB_FLUSH = ascii('tlb_flush'), B_SCHED_SWITCH = ascii('sched_switch'), B_IPI_SEND_CPU = ascii('ipi_send_cpu'),
-  B_CALLBACK = ascii('callback'), B_GENERIC_SMP = ascii('generic_smp_call_function'), B_FLUSH_TLB_FUNC = ascii('flush_tlb_func');
+const isPrevComm = literalTest('prev_comm='), isPrevPid = literalTest(' prev_pid='), isPrevPrio = literalTest(' prev_prio='),
+  isPrevState = literalTest(' prev_state='), isArrowNext = literalTest(' ==> next_comm='), isNextPid = literalTest(' next_pid=');
+const isTlbFlush = literalTest('tlb_flush'),
+  isSchedSwitch = literalTest('sched_switch'),
+  isIpiSendCpu = literalTest('ipi_send_cpu'),
+  isCallback = literalTest('callback'),
+  isGenericSmpCallFunction = literalTest('generic_smp_call_function'),
+  isFlushTlbFunc = literalTest('flush_tlb_func'),
+  isMunmap = literalTest('munmap'),
+  isMadvise = literalTest('madvise'),
+  isMprotect = literalTest('mprotect'),
+  isMmap = literalTest('mmap'),
+  isStart = literalTest('start'),
+  isLenIn = literalTest('len_in'),
+  isBehavior = literalTest('behavior'),
+  isProt = literalTest('prot');
 
 /** Value of a hex digit byte, -1 for anything else (undefined past the end included). */
 function hexValue(c: number): number {
@@ -556,16 +565,16 @@ export class TextIngest {
     const len = ne - ns;
     if (b !== null) {
       // The three most common events, recognised from the bytes.
-      if (len === 9 && b[ns] === 116 /* t */ && bytesAt(b, ns, ne, B_TLB_FLUSH)) {
+      if (len === 9 && b[ns] === 116 /* t */ && isTlbFlush(b, ns, ne)) {
         if (this.tlbFlushBytes(s, b, r, ps, pe)) return null;
         return this.tlbFlush(s, r, ps, pe);
       }
       if (len === 12) {
-        if (b[ns] === 115 /* s */ && bytesAt(b, ns, ne, B_SCHED_SWITCH)) {
+        if (b[ns] === 115 /* s */ && isSchedSwitch(b, ns, ne)) {
           if (this.schedSwitchBytes(s, b, r, ps, pe)) return null;
           return this.schedSwitch(s, r, ps, pe);
         }
-        if (b[ns] === 105 /* i */ && bytesAt(b, ns, ne, B_IPI_SEND_CPU)) {
+        if (b[ns] === 105 /* i */ && isIpiSendCpu(b, ns, ne)) {
           if (this.ipiSendCpuBytes(s, b, r, ps, pe)) return null;
           return this.ipiSendCpu(s, r, ps, pe);
         }
@@ -766,32 +775,32 @@ export class TextIngest {
    *  ` next_pid=` followed by digits. Anything else returns false with no side effect
    *  (nothing emitted, no task registered) and schedSwitch reads the line. */
   private schedSwitchBytes(s: string, b: Uint8Array, r: LineRecord, ps: number, pe: number): boolean {
-    if (!bytesAt(b, ps, pe, B_PREV_COMM)) return false;
+    if (!isPrevComm(b, ps, pe)) return false;
     let k = ps + 10;
     for (;; k++) {
       if (k + 10 > pe) return false;
-      if (b[k] === C_SPACE && b[k + 1] === 112 /* p */ && bytesAt(b, k, pe, B_PREV_PID)) break;
+      if (b[k] === C_SPACE && b[k + 1] === 112 /* p */ && isPrevPid(b, k, pe)) break;
     }
     let i = k + 10, prevPid = 0, c = b[i];
     if (i >= pe || c < 48 || c > 57) return false;
     while (i < pe && c >= 48 && c <= 57) { prevPid = prevPid * 10 + (c - 48); c = b[++i]; }
-    if (!bytesAt(b, i, pe, B_PREV_PRIO)) return false;
+    if (!isPrevPrio(b, i, pe)) return false;
     i += 11;
     if (i < pe && b[i] === C_DASH) i++;
     while (i < pe && b[i] >= 48 && b[i] <= 57) i++;
-    if (!bytesAt(b, i, pe, B_PREV_STATE)) return false;
+    if (!isPrevState(b, i, pe)) return false;
     i += 12;
     c = b[i];
     if (i >= pe || !((c >= 65 && c <= 90) || (c >= 97 && c <= 122))) return false;
     const state = c === 82 /* R */ ? PrevState.runnable : c === 88 /* X */ || c === 90 /* Z */ ? PrevState.dead
       : c === 68 /* D */ ? PrevState.uninterruptible : PrevState.blocked;
     while (i < pe && b[i] !== C_SPACE) i++;
-    if (!bytesAt(b, i, pe, B_ARROW_NEXT)) return false;
+    if (!isArrowNext(b, i, pe)) return false;
     const arrow = i;
     let np = pe - 10;
     for (;; np--) {
       if (np <= arrow) return false;
-      if (b[np] === C_SPACE && b[np + 1] === 110 /* n */ && bytesAt(b, np, pe, B_NEXT_PID)) break;
+      if (b[np] === C_SPACE && b[np + 1] === 110 /* n */ && isNextPid(b, np, pe)) break;
     }
     i = np + 10;
     c = b[i];
@@ -928,13 +937,13 @@ export class TextIngest {
     if (target >= MAX_CPUS) return false;
     let kind: number = IpiKind.real;
     for (let k = i; k + 8 <= pe; k++) {
-      if (b[k] !== 99 /* c */ || !bytesAt(b, k, pe, B_CALLBACK)) continue;
+      if (b[k] !== 99 /* c */ || !isCallback(b, k, pe)) continue;
       const before = b[k - 1], after = b[k + 8];
       if (!(before === C_SPACE || before === C_COMMA || before === C_LPAREN) || !(after === C_COLON || after === C_EQ)) return false;
       let v = k + 9;
       while (v < pe && (b[v] === C_SPACE || b[v] === 9)) v++;
       // startsWith in ipiKind is not bounded by the payload end: neither is this.
-      kind = bytesAt(b, v, b.length, B_GENERIC_SMP) ? IpiKind.real : bytesAt(b, v, b.length, B_FLUSH_TLB_FUNC) ? IpiKind.flushCall : IpiKind.otherCall;
+      kind = isGenericSmpCallFunction(b, v, b.length) ? IpiKind.real : isFlushTlbFunc(b, v, b.length) ? IpiKind.flushCall : IpiKind.otherCall;
       break;
     }
     const mm = this.currentMm(s, r);
@@ -1015,10 +1024,10 @@ export class TextIngest {
     if (ne - n > 6 && b[n] === 101 /* e */ && b[n + 1] === 110 && b[n + 2] === 116 && b[n + 3] === 101 && b[n + 4] === 114 && b[n + 5] === 95) n += 6;
     const nameLen = ne - n;
     let kind: number;
-    if (nameLen === 6 && bytesAt(b, n, ne, B_MUNMAP)) kind = EventKind.munmap;
-    else if (nameLen === 7 && bytesAt(b, n, ne, B_MADVISE)) kind = EventKind.madvise;
-    else if (nameLen === 8 && bytesAt(b, n, ne, B_MPROTECT)) kind = EventKind.mprotect;
-    else if (nameLen === 4 && bytesAt(b, n, ne, B_MMAP)) kind = EventKind.mmap;
+    if (nameLen === 6 && isMunmap(b, n, ne)) kind = EventKind.munmap;
+    else if (nameLen === 7 && isMadvise(b, n, ne)) kind = EventKind.madvise;
+    else if (nameLen === 8 && isMprotect(b, n, ne)) kind = EventKind.mprotect;
+    else if (nameLen === 4 && isMmap(b, n, ne)) kind = EventKind.mmap;
     else return false;
     // First value of each key the syscall needs (NaN: not seen).
     let addr = NaN, start = NaN, len = NaN, lenIn = NaN, behavior = NaN, prot = NaN;
@@ -1051,10 +1060,10 @@ export class TextIngest {
       const kl = ke - ks;
       if (kl === 3 && b[ks] === 108 && b[ks + 1] === 101 && b[ks + 2] === 110) { if (len !== len) len = v; }
       else if (kl === 4 && b[ks] === 97 && b[ks + 1] === 100 && b[ks + 2] === 100 && b[ks + 3] === 114) { if (addr !== addr) addr = v; }
-      else if (kl === 5 && bytesAt(b, ks, ke, B_START)) { if (start !== start) start = v; }
-      else if (kl === 6 && bytesAt(b, ks, ke, B_LEN_IN)) { if (lenIn !== lenIn) lenIn = v; }
-      else if (kl === 8 && bytesAt(b, ks, ke, B_BEHAVIOR)) { if (behavior !== behavior) behavior = v; }
-      else if (kl === 4 && bytesAt(b, ks, ke, B_PROT)) { if (prot !== prot) prot = v; }
+      else if (kl === 5 && isStart(b, ks, ke)) { if (start !== start) start = v; }
+      else if (kl === 6 && isLenIn(b, ks, ke)) { if (lenIn !== lenIn) lenIn = v; }
+      else if (kl === 8 && isBehavior(b, ks, ke)) { if (behavior !== behavior) behavior = v; }
+      else if (kl === 4 && isProt(b, ks, ke)) { if (prot !== prot) prot = v; }
     }
     let a: number, l: number, extra: number;
     if (kind === EventKind.munmap) { a = addr; l = len; extra = 0; }
