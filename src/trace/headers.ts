@@ -9,7 +9,7 @@
 // brackets and colons, so nothing is found by scanning the comm: the kernel right-aligns
 // it in 16 columns, which puts the pid's dash (ftrace) at column 16 of an intact line; for
 // a line whose alignment was lost we search for the CPU column instead.
-import { cursor, isDigit, readSecondsAsNs, readUint, skipSpaces } from './scan.ts';
+import { cursor, isDigit, literalTest, readSecondsAsNs, readUint, skipSpaces } from './scan.ts';
 
 export interface LineRecord {
   pid: number;
@@ -24,10 +24,28 @@ export interface LineRecord {
   nameEnd: number;
   payloadStart: number;
   payloadEnd: number;
+  /** The commonest events, as the byte reader of intact lines recognised their name
+   *  (EventName); EventName.other from every other reader. */
+  nameId: number;
 }
 
+/** Names the byte reader of intact lines tells apart while reading the header. */
+export const EventName = { other: 0, tlbFlush: 1, schedSwitch: 2, ipiSendCpu: 3 } as const;
+const isTlbFlushColon = literalTest('tlb_flush:'), isSchedSwitchColon = literalTest('sched_switch:'),
+  isIpiSendCpuColon = literalTest('ipi_send_cpu:');
+
+/** The commonest event name at b[i], followed by its ':' before end; EventName.other if not. */
+function knownName(b: Uint8Array, i: number, end: number): number {
+  const c = b[i];
+  if (c === 116 /* t */) return isTlbFlushColon(b, i, end) ? EventName.tlbFlush : EventName.other;
+  if (c === 115 /* s */) return isSchedSwitchColon(b, i, end) ? EventName.schedSwitch : EventName.other;
+  if (c === 105 /* i */) return isIpiSendCpuColon(b, i, end) ? EventName.ipiSendCpu : EventName.other;
+  return EventName.other;
+}
+const NAME_LENGTH = [0, 'tlb_flush'.length, 'sched_switch'.length, 'ipi_send_cpu'.length];
+
 export function newLineRecord(): LineRecord {
-  return { pid: 0, tgid: -1, cpu: 0, ns: 0, commStart: 0, commEnd: 0, nameStart: 0, nameEnd: 0, payloadStart: 0, payloadEnd: 0 };
+  return { pid: 0, tgid: -1, cpu: 0, ns: 0, commStart: 0, commEnd: 0, nameStart: 0, nameEnd: 0, payloadStart: 0, payloadEnd: 0, nameId: 0 };
 }
 
 const C_SPACE = 32, C_DASH = 45, C_LBRACK = 91, C_RBRACK = 93, C_LPAREN = 40, C_RPAREN = 41, C_COLON = 58, C_SLASH = 47;
@@ -73,7 +91,7 @@ function readTail(s: string, i: number, end: number, r: LineRecord, perf: boolea
     q++;
   }
   if (q === nameStart) return 'missing event name';
-  r.nameStart = nameStart;
+  r.nameStart = nameStart; r.nameId = EventName.other;
   r.nameEnd = q;
   if (q < end && s.charCodeAt(q) === C_LPAREN) {
     r.payloadStart = q + 1;
@@ -236,7 +254,7 @@ export function parseIntactFtraceHeader(s: string, start: number, end: number, r
   if (i === nameStart) return false;
   r.pid = pid; r.tgid = tgid; r.cpu = cpu; r.ns = sec * 1e9 + frac * scale;
   r.commStart = start; r.commEnd = start + 16;
-  r.nameStart = nameStart; r.nameEnd = i;
+  r.nameStart = nameStart; r.nameEnd = i; r.nameId = EventName.other;
   if (i < end && c === C_LPAREN) {
     const ps = i + 1;
     let e = end;
@@ -312,12 +330,17 @@ export function parseIntactFtraceHeaderBytes(b: Uint8Array, start: number, end: 
   while (c === C_SPACE) c = b[++i];
   if (i >= end) return false;
   const nameStart = i;
-  // Letters and '_' (above ':') are most of a name: one comparison for them.
-  while (c > C_COLON || (c !== C_LPAREN && c !== C_SPACE && c !== C_COLON && i < end)) c = b[++i];
-  if (i === nameStart) return false;
+  // The commonest names are recognised whole (with the ':' that ends them); others are
+  // scanned, letters and '_' (above ':') with one comparison.
+  const nameId = knownName(b, i, end);
+  if (nameId !== EventName.other) { i += NAME_LENGTH[nameId]; c = C_COLON; }
+  else {
+    while (c > C_COLON || (c !== C_LPAREN && c !== C_SPACE && c !== C_COLON && i < end)) c = b[++i];
+    if (i === nameStart) return false;
+  }
   r.pid = pid; r.tgid = tgid; r.cpu = cpu; r.ns = sec * 1e9 + frac * scale;
   r.commStart = start; r.commEnd = start + 16;
-  r.nameStart = nameStart; r.nameEnd = i;
+  r.nameStart = nameStart; r.nameEnd = i; r.nameId = nameId;
   if (i < end && c === C_LPAREN) {
     const ps = i + 1;
     let e = end;
@@ -388,11 +411,15 @@ function parseIntactFtraceHeaderBytesChecked(b: Uint8Array, start: number, end: 
   c = b[i];
   while (c === C_SPACE) { if (++i >= end) return false; c = b[i]; }
   const nameStart = i;
-  while (c !== C_LPAREN && c !== C_SPACE && c !== C_COLON) { if (++i >= end) break; c = b[i]; }
-  if (i === nameStart) return false;
+  const nameId = knownName(b, i, end);
+  if (nameId !== EventName.other) { i += NAME_LENGTH[nameId]; c = C_COLON; }
+  else {
+    while (c !== C_LPAREN && c !== C_SPACE && c !== C_COLON) { if (++i >= end) break; c = b[i]; }
+    if (i === nameStart) return false;
+  }
   r.pid = pid; r.tgid = tgid; r.cpu = cpu; r.ns = sec * 1e9 + frac * scale;
   r.commStart = start; r.commEnd = start + 16;
-  r.nameStart = nameStart; r.nameEnd = i;
+  r.nameStart = nameStart; r.nameEnd = i; r.nameId = nameId;
   if (i < end && c === C_LPAREN) {
     const ps = i + 1;
     let e = end;

@@ -5,8 +5,8 @@
 // by indexOf('\n') and tokenized in place; a line that cannot be read is counted and
 // reported with its number and the reason, and reading goes on.
 import { EventKind, IpiKind, PrevState, type SkippedLine, type TraceFormat, pushEvent } from './event.ts';
-import { parseFtraceHeader, parseIntactFtraceHeader, parseIntactFtraceHeaderBytes, parsePerfHeader, newLineRecord, type LineRecord } from './headers.ts';
-import { cursor, equalsAt, indexIn, isDigit, lastIndexIn, readHex, readInt, readNumber, readUint, skipSpaces } from './scan.ts';
+import { EventName, parseFtraceHeader, parseIntactFtraceHeader, parseIntactFtraceHeaderBytes, parsePerfHeader, newLineRecord, type LineRecord } from './headers.ts';
+import { cursor, equalsAt, indexIn, isDigit, lastIndexIn, literalTest, readHex, readInt, readNumber, readUint, skipSpaces } from './scan.ts';
 import { EventStore } from './store.ts';
 import { REORDER_WINDOW_NS } from './reorder.ts';
 import { PID_LIMIT, TaskTable } from './tasks.ts';
@@ -46,20 +46,9 @@ function flat(s: string): string {
   return Buffer.from(s, 'utf8').toString('utf8');
 }
 
-/** A test of b[i, i + lit.length) against `lit` within [i, end), compiled to one chain of
- *  byte comparisons against constants: on the anchors every line is checked against, a
- *  loop over the literal's bytes cost about twice as much. */
-type LiteralTest = (b: Uint8Array, i: number, end: number) => boolean;
-function literalTest(lit: string): LiteralTest {
-  const bytes = [...lit].map((ch, k) => `b[i + ${k}] === ${ch.charCodeAt(0)}`).join(' && ');
-  return new Function('b', 'i', 'end', `return i + ${lit.length} <= end && ${bytes};`) as LiteralTest;
-}
 const isPrevComm = literalTest('prev_comm='), isPrevPid = literalTest(' prev_pid='), isPrevPrio = literalTest(' prev_prio='),
   isPrevState = literalTest(' prev_state='), isArrowNext = literalTest(' ==> next_comm='), isNextPid = literalTest(' next_pid=');
-const isTlbFlush = literalTest('tlb_flush'),
-  isSchedSwitch = literalTest('sched_switch'),
-  isIpiSendCpu = literalTest('ipi_send_cpu'),
-  isCallback = literalTest('callback'),
+const isCallback = literalTest('callback'),
   isGenericSmpCallFunction = literalTest('generic_smp_call_function'),
   isFlushTlbFunc = literalTest('flush_tlb_func'),
   isMunmap = literalTest('munmap'),
@@ -564,20 +553,17 @@ export class TextIngest {
     const ns = r.nameStart, ne = r.nameEnd, ps = r.payloadStart, pe = r.payloadEnd;
     const len = ne - ns;
     if (b !== null) {
-      // The three most common events, recognised from the bytes.
-      if (len === 9 && b[ns] === 116 /* t */ && isTlbFlush(b, ns, ne)) {
-        if (this.tlbFlushBytes(s, b, r, ps, pe)) return null;
-        return this.tlbFlush(s, r, ps, pe);
-      }
-      if (len === 12) {
-        if (b[ns] === 115 /* s */ && isSchedSwitch(b, ns, ne)) {
+      // The three most common events, recognised by the byte header reader.
+      switch (r.nameId) {
+        case EventName.tlbFlush:
+          if (this.tlbFlushBytes(s, b, r, ps, pe)) return null;
+          return this.tlbFlush(s, r, ps, pe);
+        case EventName.schedSwitch:
           if (this.schedSwitchBytes(s, b, r, ps, pe)) return null;
           return this.schedSwitch(s, r, ps, pe);
-        }
-        if (b[ns] === 105 /* i */ && isIpiSendCpu(b, ns, ne)) {
+        case EventName.ipiSendCpu:
           if (this.ipiSendCpuBytes(s, b, r, ps, pe)) return null;
           return this.ipiSendCpu(s, r, ps, pe);
-        }
       }
     }
     switch (s.charCodeAt(ns)) {

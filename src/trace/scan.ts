@@ -121,3 +121,14 @@ export function trimRange(s: string, start: number, end: number): number {
   cursor.pos = end;
   return start;
 }
+
+/** A test of b[i, i + lit.length) against `lit` within [i, end), compiled to one chain of
+ *  byte comparisons against constants (built once per literal, from constants in the
+ *  source, never from trace text): on the anchors every line of a trace is checked
+ *  against, a loop over the literal's bytes cost about twice as much. */
+export type LiteralTest = (b: Uint8Array, i: number, end: number) => boolean;
+export function literalTest(lit: string): LiteralTest {
+  if (!/^[\x20-\x7e]+$/.test(lit)) throw new Error(`literalTest: ${JSON.stringify(lit)} is not printable ASCII`);
+  const bytes = [...lit].map((ch, k) => `b[i + ${k}] === ${ch.charCodeAt(0)}`).join(' && ');
+  return new Function('b', 'i', 'end', `return i + ${lit.length} <= end && ${bytes};`) as LiteralTest;
+}

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { newLineRecord, parseFtraceHeader, parseIntactFtraceHeader, parseIntactFtraceHeaderBytes } from '../../src/trace/headers.ts';
+import { EventName, newLineRecord, parseFtraceHeader, parseIntactFtraceHeader, parseIntactFtraceHeaderBytes } from '../../src/trace/headers.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -22,9 +22,15 @@ function compare(line: string, rest = ''): boolean {
     assert.equal(takenBytes, taken, line);
     if (taken) {
       for (const k of Object.keys(fast) as (keyof typeof fast)[]) {
+        if (k === 'nameId') continue;
         const shift = k === 'pid' || k === 'tgid' || k === 'cpu' || k === 'ns' ? 0 : 4;
         assert.equal(fromBytes[k] - shift, fast[k], `${k}: ${line}`);
       }
+      // The byte reader names the commonest events (followed by their ':'); the others read 0.
+      const known: Record<string, number> = { tlb_flush: EventName.tlbFlush, sched_switch: EventName.schedSwitch, ipi_send_cpu: EventName.ipiSendCpu };
+      const name = line.slice(fast.nameStart, fast.nameEnd);
+      assert.equal(fromBytes.nameId, line[fast.nameEnd] === ':' ? known[name] ?? EventName.other : EventName.other, `nameId: ${line}`);
+      assert.equal(fast.nameId, EventName.other);
     }
   }
   if (!taken) return false;
