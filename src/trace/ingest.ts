@@ -235,13 +235,13 @@ export class TextIngest {
   private line(s: string, start: number, end: number, b: Uint8Array | null = null): void {
     this.lineNo++;
     if (this.inLongLine) { this.inLongLine = false; return; } // tail of a reported long line
-    if (end > start && s.charCodeAt(end - 1) === C_CR) end--;
+    if (end > start && (b !== null ? b[end - 1] : s.charCodeAt(end - 1)) === C_CR) end--;
     if (end - start > MAX_LINE) { this.skip(`line longer than ${MAX_LINE} characters`, s, start, end); return; }
     const r = this.rec;
     // An intact ftrace line (the pid's dash at column 16) is parsed without first skipping
     // the comm's padding: the comm is trimmed only when a task is first seen. Anything
     // else, a malformed intact-looking line included, takes the general path below.
-    if (!this.perf && s.charCodeAt(start) !== C_HASH &&
+    if (!this.perf && (b !== null ? b[start] : s.charCodeAt(start)) !== C_HASH &&
       (b !== null ? parseIntactFtraceHeaderBytes(b, start, end, r) : parseIntactFtraceHeader(s, start, end, r))) {
       this.eventLine(s, start, end, r, b);
       return;
@@ -564,6 +564,10 @@ export class TextIngest {
         case EventName.ipiSendCpu:
           if (this.ipiSendCpuBytes(s, b, r, ps, pe)) return null;
           return this.ipiSendCpu(s, r, ps, pe);
+      }
+      if (b[ns] === 115 /* s */ && b[ns + 1] === 121 /* y */ && b[ns + 2] === 115 /* s */ && b[ns + 3] === 95 /* _ */ && len > 4) {
+        if (this.syscallBytes(s, b, r, ns, ne, ps, pe)) return null;
+        return this.syscall(s, r, ns, ne, ps, pe);
       }
     }
     switch (s.charCodeAt(ns)) {
