@@ -32,7 +32,9 @@ const log = (s: string) => process.stderr.write(s + '\n');
 
 type Row = Record<string, any>;
 function stage(...argv: string[]): Row {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'stage.ts'), ...argv],
+  // tsx/esm, as bin/tlbsim.mjs and the replay workers register it: the whole of tsx (which
+  // also hooks require) made the same ingest ~12% slower per CPU second (bench/RESULTS.md).
+  const r = spawnSync(process.execPath, ['--import', 'tsx/esm', join(import.meta.dirname, 'stage.ts'), ...argv],
     { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'inherit'] });
   const line = r.stdout.trim().split('\n').pop() ?? '';
   if (r.status !== 0 || !line.startsWith('{')) throw new Error(`stage ${argv.join(' ')} failed (exit ${r.status})`);

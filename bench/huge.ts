@@ -101,7 +101,7 @@ for (const gb of SIZES_GB) {
   };
 
   process.stderr.write(`  openTrace + replay (${STRATEGIES}) ...\n`);
-  const c = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/huge-child.ts'), path, STRATEGIES], { encoding: 'utf8', cwd: ROOT, maxBuffer: 1 << 26 });
+  const c = spawnSync(process.execPath, ['--import', 'tsx/esm', join(ROOT, 'bench/huge-child.ts'), path, STRATEGIES], { encoding: 'utf8', cwd: ROOT, maxBuffer: 1 << 26 });
   if (c.status !== 0) throw new Error(`replay failed: ${c.stderr}`);
   const replay = JSON.parse(c.stdout) as Row['replay'];
   rows.push({ gb, fileMB: g.bytes / 1e6, lines: g.lines, badWritten: g.bad, inspect, replay });
