@@ -10,7 +10,7 @@ import { openInput } from '../src/inputs.ts';
 import { resolveProfile } from '../src/machine/profiles.ts';
 import { createSimulator } from '../src/replay/isolate.ts';
 import { getStrategy } from '../src/strategies/index.ts';
-import { createBatch, type EventBatch } from '../src/trace/event.ts';
+import { copyBatch, type EventBatch } from '../src/trace/event.ts';
 
 const [spec, name, out] = process.argv.slice(2);
 if (!spec || !name) {
@@ -20,16 +20,8 @@ if (!spec || !name) {
 const reps = Number(process.env.REPS ?? 3), warm = Number(process.env.WARM ?? 5);
 const src = await openInput(spec);
 const batches: EventBatch[] = [];
-for await (const b of src.batches()) {
-  // The reader reuses its buffers: keep copies.
-  const c = createBatch(Math.max(1, b.length));
-  c.length = b.length;
-  c.kind.set(b.kind.subarray(0, b.length)); c.cpu.set(b.cpu.subarray(0, b.length));
-  c.time.set(b.time.subarray(0, b.length)); c.tid.set(b.tid.subarray(0, b.length));
-  c.mm.set(b.mm.subarray(0, b.length));
-  c.a.set(b.a.subarray(0, b.length)); c.b.set(b.b.subarray(0, b.length)); c.c.set(b.c.subarray(0, b.length));
-  batches.push(c);
-}
+// The reader reuses its buffers: keep copies.
+for await (const b of src.batches()) batches.push(copyBatch(b));
 const events = batches.reduce((a, b) => a + b.length, 0);
 const profile = resolveProfile(undefined);
 const run = async () => {

@@ -9,7 +9,7 @@ import { openInput } from '../src/inputs.ts';
 import { createSimulator } from '../src/replay/isolate.ts';
 import { resolveProfile } from '../src/machine/profiles.ts';
 import { getStrategy, STRATEGY_NAMES } from '../src/strategies/index.ts';
-import { createBatch, type EventBatch } from '../src/trace/event.ts';
+import { copyBatch, type EventBatch } from '../src/trace/event.ts';
 const spec = process.argv[2] ?? 'workload:wis-tlb-flush2:cpus=2,tasks=2,iterations=100000';
 const names = process.argv[3] ? process.argv[3].split(',') : [...STRATEGY_NAMES];
 const src = await openInput(spec);
@@ -39,13 +39,3 @@ names.forEach((name, k) => {
   const rate = n / best[k] / 1000;
   console.log(name.padEnd(20), rate.toFixed(rate < 1 ? 3 : 2), 'M ev/s', n, 'events');
 });
-
-function copyBatch(b: EventBatch): EventBatch {
-  const c = createBatch(Math.max(1, b.length));
-  c.length = b.length;
-  c.kind.set(b.kind.subarray(0, b.length)); c.cpu.set(b.cpu.subarray(0, b.length));
-  c.time.set(b.time.subarray(0, b.length)); c.tid.set(b.tid.subarray(0, b.length));
-  c.mm.set(b.mm.subarray(0, b.length));
-  c.a.set(b.a.subarray(0, b.length)); c.b.set(b.b.subarray(0, b.length)); c.c.set(b.c.subarray(0, b.length));
-  return c;
-}

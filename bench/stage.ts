@@ -8,7 +8,7 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { createReadStream } from 'node:fs';
 import { openTrace } from '../src/trace/index.ts';
-import { createBatch, memorySource, pushEvent, type EventBatch } from '../src/trace/event.ts';
+import { copyBatch, memorySource, type EventBatch } from '../src/trace/event.ts';
 import { generateWorkload } from '../src/workloads/index.ts';
 import { replay } from '../src/replay/replay.ts';
 import { STRATEGY_NAMES } from '../src/strategies/index.ts';
@@ -41,11 +41,7 @@ async function bareSplit(path: string): Promise<number> {
 async function materialise(spec: string) {
   const src = await generateWorkload(spec);
   const batches: EventBatch[] = [];
-  for await (const b of src.batches()) {
-    const copy = createBatch(b.length);
-    for (let i = 0; i < b.length; i++) pushEvent(copy, b.kind[i], b.time[i], b.cpu[i], b.tid[i], b.mm[i], b.a[i], b.b[i], b.c[i]);
-    batches.push(copy);
-  }
+  for await (const b of src.batches()) batches.push(copyBatch(b));
   return memorySource(src.info, batches);
 }
 

@@ -9,7 +9,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import {
-  DEFAULT_BATCH_SIZE, batchBuffer, createBatch, type EventBatch, type EventSource, type TraceInfo,
+  DEFAULT_BATCH_SIZE, batchBuffer, copyEvents, createBatch, type EventBatch, type EventSource, type TraceInfo,
 } from '../trace/event.ts';
 import { resolveProfile, type CostProfile } from '../machine/profiles.ts';
 import type { RunResult } from '../machine/result.ts';
@@ -119,15 +119,7 @@ export async function replay(source: EventSource, options: ReplayOptions = {}): 
     if (failure) throw failure;
     const s = free.shift()!;
     const dst = slots[s];
-    dst.kind.set(b.kind.subarray(from, from + len));
-    dst.cpu.set(b.cpu.subarray(from, from + len));
-    dst.time.set(b.time.subarray(from, from + len));
-    dst.tid.set(b.tid.subarray(from, from + len));
-    dst.mm.set(b.mm.subarray(from, from + len));
-    dst.a.set(b.a.subarray(from, from + len));
-    dst.b.set(b.b.subarray(from, from + len));
-    dst.c.set(b.c.subarray(from, from + len));
-    dst.length = len;
+    copyEvents(b, from, len, dst);
     pending[s] = workers.length;
     for (const w of workers) w.postMessage({ t: 'batch', slot: s, length: len });
     for (const sim of localSims) sim.processBatch(dst);

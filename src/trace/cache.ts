@@ -22,7 +22,7 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { EventBatch, TraceInfo } from './event.ts';
+import { copyEvents, type EventBatch, type TraceInfo } from './event.ts';
 
 export const CACHE_SUFFIX = '.tlbcache';
 const MAGIC = 'TLBCACH1';
@@ -107,10 +107,7 @@ export class CacheWriter {
     const n = batch.length;
     const bytes = align8(n * PER_EVENT);
     if (this.buf.byteLength < bytes) this.buf = new ArrayBuffer(bytes);
-    const v = viewsAt(this.buf, 0, n);
-    v.time.set(batch.time.subarray(0, n)); v.a.set(batch.a.subarray(0, n)); v.b.set(batch.b.subarray(0, n));
-    v.c.set(batch.c.subarray(0, n)); v.tid.set(batch.tid.subarray(0, n)); v.mm.set(batch.mm.subarray(0, n));
-    v.cpu.set(batch.cpu.subarray(0, n)); v.kind.set(batch.kind.subarray(0, n));
+    copyEvents(batch, 0, n, viewsAt(this.buf, 0, n));
     try {
       writeSync(this.fd, new Uint8Array(this.buf, 0, bytes), 0, bytes, this.pos);
     } catch { this.abort(); return; }

@@ -222,6 +222,24 @@ export function pushEvent(batch: EventBatch, kind: number, time: number, cpu: nu
   batch.mm[i] = mm; batch.a[i] = a; batch.b[i] = b; batch.c[i] = c;
 }
 
+/** Copy events [from, from + n) of `src` to the start of `dst`, whose columns hold at least
+ *  n events, and set dst.length to n. */
+export function copyEvents(src: EventBatch, from: number, n: number, dst: EventBatch): void {
+  const to = from + n;
+  dst.kind.set(src.kind.subarray(from, to)); dst.cpu.set(src.cpu.subarray(from, to));
+  dst.time.set(src.time.subarray(from, to)); dst.tid.set(src.tid.subarray(from, to));
+  dst.mm.set(src.mm.subarray(from, to));
+  dst.a.set(src.a.subarray(from, to)); dst.b.set(src.b.subarray(from, to)); dst.c.set(src.c.subarray(from, to));
+  dst.length = n;
+}
+
+/** A batch of its own holding the events of `src` (readers reuse the batches they yield). */
+export function copyBatch(src: EventBatch): EventBatch {
+  const copy = createBatch(Math.max(1, src.length));
+  copyEvents(src, 0, src.length, copy);
+  return copy;
+}
+
 export function eventAt(batch: EventBatch, i: number): TraceEvent {
   return {
     kind: batch.kind[i] as EventKindCode, time: batch.time[i], cpu: batch.cpu[i],

@@ -341,6 +341,13 @@ export function parseIntactFtraceHeaderBytes(b: Uint8Array, start: number, end: 
   r.pid = pid; r.tgid = tgid; r.cpu = cpu; r.ns = sec * 1e9 + frac * scale;
   r.commStart = start; r.commEnd = start + 16;
   r.nameStart = nameStart; r.nameEnd = i; r.nameId = nameId;
+  payloadBytes(b, i, c, end, r);
+  return true;
+}
+
+/** The payload's bounds after an event name ending at b[i] === c: inside `name(...)`
+ *  without the closing parenthesis and trailing spaces, or after `name:` and its spaces. */
+function payloadBytes(b: Uint8Array, i: number, c: number, end: number, r: LineRecord): void {
   if (i < end && c === C_LPAREN) {
     const ps = i + 1;
     let e = end;
@@ -353,7 +360,6 @@ export function parseIntactFtraceHeaderBytes(b: Uint8Array, start: number, end: 
     r.payloadStart = p;
     r.payloadEnd = end;
   }
-  return true;
 }
 
 /** The same with a check of the end at every byte (a line not followed by a control byte). */
@@ -420,17 +426,6 @@ function parseIntactFtraceHeaderBytesChecked(b: Uint8Array, start: number, end: 
   r.pid = pid; r.tgid = tgid; r.cpu = cpu; r.ns = sec * 1e9 + frac * scale;
   r.commStart = start; r.commEnd = start + 16;
   r.nameStart = nameStart; r.nameEnd = i; r.nameId = nameId;
-  if (i < end && c === C_LPAREN) {
-    const ps = i + 1;
-    let e = end;
-    while (e > ps && b[e - 1] === C_SPACE) e--;
-    if (e > ps && b[e - 1] === C_RPAREN) e--;
-    r.payloadStart = ps; r.payloadEnd = e;
-  } else {
-    let p = i < end ? i + 1 : end;
-    while (p < end && (b[p] === C_SPACE || b[p] === 9 /* tab, as skipSpaces */)) p++;
-    r.payloadStart = p;
-    r.payloadEnd = end;
-  }
+  payloadBytes(b, i, c, end, r);
   return true;
 }
