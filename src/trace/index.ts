@@ -62,8 +62,9 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
   let store = new EventStore(storeOptions);
   const iter = input.textChunks()[Symbol.asyncIterator]();
   const first = await iter.next();
-  if (first.done || first.value.text.length === 0) throw new TraceError(`${path}: the file is empty`, path);
-  const head = first.value.text.slice(0, 64 * 1024);
+  const firstBytes = first.done ? null : first.value.bytes;
+  if (first.done || (firstBytes !== null ? firstBytes.length : first.value.text.length) === 0) throw new TraceError(`${path}: the file is empty`, path);
+  const head = firstBytes !== null ? firstBytes.toString('latin1', 0, 64 * 1024) : first.value.text.slice(0, 64 * 1024);
   if (input.container === 'gzip' && (head.startsWith('\u0017\u0008Dtracing') || head.startsWith('PERFILE2'))) {
     const what = head.startsWith('PERFILE2') ? 'perf.data' : 'trace.dat';
     throw new TraceError(`${path}: this is a gzipped ${what}; gunzip it and give tlbsim the ${what}${what === 'perf.data' ? "'s perf script output" : ''}`, path);
@@ -99,7 +100,7 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
     try {
       const onProgress = options.onProgress;
       for await (const chunk of restChunks()) {
-        ingest.push(chunk.text, chunk.bytes);
+        ingest.pushChunk(chunk);
         if (onProgress) onProgress(input.bytesRead(), input.container === 'trace.dat' ? 0 : input.bytes);
       }
     } catch (e) {

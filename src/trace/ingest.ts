@@ -1,12 +1,14 @@
 // Text traces (ftrace, trace-cmd report, perf script) → raw events in an EventStore.
 //
 // Raw events are the canonical kinds except flush_request, whose derivation needs to know
-// what the whole trace contains (see canonical.ts). Lines are split out of decoded chunks
-// by indexOf('\n') and tokenized in place; a line that cannot be read is counted and
-// reported with its number and the reason, and reading goes on.
+// what the whole trace contains (see canonical.ts). Lines are split out of each chunk by
+// indexOf('\n') (on its bytes when it is ASCII, else on its decoded string) and tokenized
+// in place; a line that cannot be read is counted and reported with its number and the
+// reason, and reading goes on.
 import { EventKind, IpiKind, PrevState, type SkippedLine, type TraceFormat, pushEvent } from './event.ts';
 import { EventName, parseFtraceHeader, parseIntactFtraceHeader, parseIntactFtraceHeaderBytes, parsePerfHeader, newLineRecord, type LineRecord } from './headers.ts';
 import { cursor, equalsAt, indexIn, isDigit, lastIndexIn, literalTest, readHex, readInt, readNumber, readUint, skipSpaces } from './scan.ts';
+import type { TextChunk } from './input.ts';
 import { EventStore } from './store.ts';
 import { REORDER_WINDOW_NS } from './reorder.ts';
 import { PID_LIMIT, TaskTable } from './tasks.ts';
@@ -150,12 +152,59 @@ export class TextIngest {
     this.perf = format === 'perf';
   }
 
-  /** Feed a decoded chunk. The chunk is scanned in place: concatenating it to the
-   *  previous tail would make a V8 cons string, on which charCodeAt is several times
-   *  slower, so only the one line straddling two chunks is joined. `bytes`, when given,
-   *  holds the chunk one byte per character (an ASCII chunk): line headers are then read
-   *  from it. */
-  push(chunk: string, bytes: Uint8Array | null = null): void {
+  /** Feed a decoded chunk; `bytes`, when given, holds it one byte per character (an
+   *  ASCII chunk). */
+  push(chunk: string, bytes: Buffer | null = null): void {
+    this.pushChunk({ text: chunk, bytes });
+  }
+
+  /** The ASCII chunk being read from its bytes (its text is decoded only if a line needs
+   *  the string readers). */
+  private chunk: TextChunk | null = null;
+
+  /** The text of the chunk being read from its bytes. */
+  private chunkText(): string {
+    return this.chunk!.text;
+  }
+
+  /** Feed a chunk. It is scanned in place: concatenating it to the previous tail would
+   *  make a V8 cons string, on which charCodeAt is several times slower, so only the one
+   *  line straddling two chunks is joined. An ASCII chunk is split and read from its
+   *  bytes; its text, which most lines never need, is left to the chunk to decode when a
+   *  line is read by the string readers (a fallback, a report, a new task's name...). */
+  pushChunk(c: TextChunk): void {
+    const b = c.bytes;
+    if (b === null) { this.pushText(c.text); return; }
+    let start = 0;
+    if (this.carry.length > 0) {
+      const nl = b.indexOf(C_NL);
+      if (nl < 0) {
+        this.carry += b.toString('latin1');
+        this.dropRunawayLine();
+        return;
+      }
+      const joined = flat(this.carry + b.toString('latin1', 0, nl));
+      this.carry = '';
+      this.line(joined, 0, joined.length);
+      start = nl + 1;
+    }
+    this.chunk = c;
+    for (;;) {
+      // Buffer#indexOf is a memchr: several times faster than decoding the chunk to split
+      // its string.
+      const nl = b.indexOf(C_NL, start);
+      if (nl < 0) break;
+      this.line(null, start, nl, b);
+      start = nl + 1;
+    }
+    this.chunk = null;
+    if (start < b.length) {
+      this.carry = b.toString('latin1', start);
+      this.dropRunawayLine();
+    }
+  }
+
+  private pushText(chunk: string): void {
     let start = 0;
     if (this.carry.length > 0) {
       const nl = chunk.indexOf('\n');
@@ -172,7 +221,7 @@ export class TextIngest {
     for (;;) {
       const nl = chunk.indexOf('\n', start);
       if (nl < 0) break;
-      this.line(chunk, start, nl, bytes);
+      this.line(chunk, start, nl);
       start = nl + 1;
     }
     if (start < chunk.length) {
@@ -231,21 +280,28 @@ export class TextIngest {
     }
   }
 
-  /** One line, s[start, end); `b` is s as bytes when the chunk was ASCII. */
-  private line(s: string, start: number, end: number, b: Uint8Array | null = null): void {
+  /** One line, [start, end) of the string s, or of the bytes b of the current chunk (s
+   *  null: the string readers take chunkText()). */
+  private line(s: string | null, start: number, end: number, b: Buffer | null = null): void {
     this.lineNo++;
     if (this.inLongLine) { this.inLongLine = false; return; } // tail of a reported long line
-    if (end > start && (b !== null ? b[end - 1] : s.charCodeAt(end - 1)) === C_CR) end--;
-    if (end - start > MAX_LINE) { this.skip(`line longer than ${MAX_LINE} characters`, s, start, end); return; }
+    if (end > start && (b !== null ? b[end - 1] : s!.charCodeAt(end - 1)) === C_CR) end--;
+    if (end - start > MAX_LINE) { this.skip(`line longer than ${MAX_LINE} characters`, s ?? this.chunkText(), start, end); return; }
     const r = this.rec;
     // An intact ftrace line (the pid's dash at column 16) is parsed without first skipping
     // the comm's padding: the comm is trimmed only when a task is first seen. Anything
     // else, a malformed intact-looking line included, takes the general path below.
-    if (!this.perf && (b !== null ? b[start] : s.charCodeAt(start)) !== C_HASH &&
-      (b !== null ? parseIntactFtraceHeaderBytes(b, start, end, r) : parseIntactFtraceHeader(s, start, end, r))) {
+    if (!this.perf && (b !== null ? b[start] : s!.charCodeAt(start)) !== C_HASH &&
+      (b !== null ? parseIntactFtraceHeaderBytes(b, start, end, r) : parseIntactFtraceHeader(s!, start, end, r))) {
       this.eventLine(s, start, end, r, b);
       return;
     }
+    this.otherLine(s ?? this.chunkText(), start, end, r, b);
+  }
+
+  /** A line that is not an intact ftrace event line: a header, a marker, another format,
+   *  or damage. */
+  private otherLine(s: string, start: number, end: number, r: LineRecord, b: Buffer | null): void {
     const first = skipSpaces(s, start, end);
     if (first === end) { this.ignoredLines++; return; }
     const c0 = s.charCodeAt(first);
@@ -267,33 +323,34 @@ export class TextIngest {
   }
 
   /** A line whose header parsed: check it, then read the event. */
-  private eventLine(s: string, start: number, end: number, r: LineRecord, b: Uint8Array | null): void {
-    if (r.pid >= PID_LIMIT) { this.skip(`pid ${r.pid} is beyond the kernel's PID limit`, s, start, end); return; }
-    if (r.cpu >= MAX_CPUS) { this.skip(`CPU ${r.cpu} is beyond the supported ${MAX_CPUS} CPUs`, s, start, end); return; }
+  private eventLine(s: string | null, start: number, end: number, r: LineRecord, b: Buffer | null): void {
+    if (r.pid >= PID_LIMIT) { this.skip(`pid ${r.pid} is beyond the kernel's PID limit`, s ?? this.chunkText(), start, end); return; }
+    if (r.cpu >= MAX_CPUS) { this.skip(`CPU ${r.cpu} is beyond the supported ${MAX_CPUS} CPUs`, s ?? this.chunkText(), start, end); return; }
     if (this.unterminated) {
-      const cut = this.cutShort(s, r);
-      if (cut !== null) { this.skip(cut, s, start, end); return; }
+      // Only the last line, always a string.
+      const cut = this.cutShort(s!, r);
+      if (cut !== null) { this.skip(cut, s!, start, end); return; }
     }
     if (this.newSegment) this.startSegment(r.ns);
     r.ns += this.timeShift;
     const ns = r.ns;
     if (!this.confirming && !this.unterminated) {
-      if (this.held.length > 0 && this.sameAsHeld(s, start, end)) return;
+      if (this.held.length > 0 && this.sameAsHeld(s ?? this.chunkText(), start, end)) return;
       if (this.held.length > 0 && this.resolveHeld(ns)) {
         // Held lines were read first and used the line record: read this one again.
         this.lineNo--;
-        this.line(s, start, end);
+        this.line(s ?? this.chunkText(), start, end);
         return;
       }
       if (ns > this.maxNs + REORDER_WINDOW_NS || (this.maxNs === -Infinity && this.held.length < 2)) {
-        this.held.push({ text: s.slice(start, end), lineNos: [this.lineNo], ns });
+        this.held.push({ text: (s ?? this.chunkText()).slice(start, end), lineNos: [this.lineNo], ns });
         return;
       }
     }
-    if (ns < this.maxNs - REORDER_WINDOW_NS) { this.lateLine(s, start, end, ns); return; }
+    if (ns < this.maxNs - REORDER_WINDOW_NS) { this.lateLine(s ?? this.chunkText(), start, end, ns); return; }
     if (this.lateRun.length > 0) this.reportLateRun();
     const problem = this.event(s, r, b);
-    if (problem !== null) { this.skip(problem, s, start, end); return; }
+    if (problem !== null) { this.skip(problem, s ?? this.chunkText(), start, end); return; }
     if (r.cpu > this.maxCpu) this.maxCpu = r.cpu;
     this.noteLineCpu(r.cpu, s, start, end);
     if (ns >= this.maxNs) {
@@ -382,12 +439,12 @@ export class TextIngest {
   /** Highest CPU an IPI was sent to (counted only if it is not a damaged number). */
   private maxTarget = -1;
 
-  private noteLineCpu(cpu: number, s: string, start: number, end: number): void {
+  private noteLineCpu(cpu: number, s: string | null, start: number, end: number): void {
     const n = ++this.linesOnCpu[cpu];
     if (n >= MIN_LINES_OF_CPU) return;
     let kept = this.fewLines.get(cpu);
     if (kept === undefined) { kept = []; this.fewLines.set(cpu, kept); }
-    kept.push({ file: this.file, line: this.lineNo, reason: '', text: s.slice(start, Math.min(end, start + 200)) });
+    kept.push({ file: this.file, line: this.lineNo, reason: '', text: (s ?? this.chunkText()).slice(start, Math.min(end, start + 200)) });
   }
 
   /** Settle the CPU count. With a header: CPUs beyond it named on MIN_LINES_OF_CPU lines
@@ -543,47 +600,57 @@ export class TextIngest {
     return t.mmOfTask(r.pid, r.tgid);
   }
 
+  /** currentMm for a line read from the bytes of an ASCII chunk. */
+  private currentMmBytes(b: Buffer, r: LineRecord): number {
+    const t = this.tasks;
+    if (!t.isNew(r.pid)) return t.mmOfTask(r.pid, r.tgid);
+    let i = r.commStart;
+    while (i < r.commEnd && (b[i] === C_SPACE || b[i] === 9)) i++;
+    return t.mmOfTask(r.pid, r.tgid, b.toString('latin1', i, r.commEnd));
+  }
+
   private emit(kind: number, r: LineRecord, tid: number, mm: number, a: number, b: number, c: number): void {
     pushEvent(this.store.reserve(), kind, r.ns, r.cpu, tid, mm, a, b, c);
     this.rawCounts[kind]++;
   }
 
   /** Dispatch on the event name. Returns null or why the payload is malformed. */
-  private event(s: string, r: LineRecord, b: Uint8Array | null): string | null {
+  private event(str: string | null, r: LineRecord, b: Buffer | null): string | null {
     const ns = r.nameStart, ne = r.nameEnd, ps = r.payloadStart, pe = r.payloadEnd;
     const len = ne - ns;
     if (b !== null) {
       // The three most common events, recognised by the byte header reader.
       switch (r.nameId) {
         case EventName.tlbFlush:
-          if (this.tlbFlushBytes(s, b, r, ps, pe)) return null;
-          return this.tlbFlush(s, r, ps, pe);
+          if (this.tlbFlushBytes(b, r, ps, pe)) return null;
+          return this.tlbFlush(str ?? this.chunkText(), r, ps, pe);
         case EventName.schedSwitch:
-          if (this.schedSwitchBytes(s, b, r, ps, pe)) return null;
-          return this.schedSwitch(s, r, ps, pe);
+          if (this.schedSwitchBytes(b, r, ps, pe)) return null;
+          return this.schedSwitch(str ?? this.chunkText(), r, ps, pe);
         case EventName.ipiSendCpu:
-          if (this.ipiSendCpuBytes(s, b, r, ps, pe)) return null;
-          return this.ipiSendCpu(s, r, ps, pe);
+          if (this.ipiSendCpuBytes(b, r, ps, pe)) return null;
+          return this.ipiSendCpu(str ?? this.chunkText(), r, ps, pe);
       }
       if (b[ns] === 115 /* s */ && b[ns + 1] === 121 /* y */ && b[ns + 2] === 115 /* s */ && b[ns + 3] === 95 /* _ */ && len > 4) {
-        if (this.syscallBytes(s, b, r, ns, ne, ps, pe)) return null;
-        return this.syscall(s, r, ns, ne, ps, pe);
+        if (this.syscallBytes(b, r, ns, ne, ps, pe)) return null;
+        return this.syscall(str ?? this.chunkText(), r, ns, ne, ps, pe);
       }
     }
+    const s = str ?? this.chunkText();
     switch (s.charCodeAt(ns)) {
       case 116: // t
         if (len === 9 && s.startsWith('tlb_flush', ns)) {
-          if (b !== null && this.tlbFlushBytes(s, b, r, ps, pe)) return null;
+          if (b !== null && this.tlbFlushBytes(b, r, ps, pe)) return null;
           return this.tlbFlush(s, r, ps, pe);
         }
         break;
       case 115: // s
         if (len === 12 && s.startsWith('sched_switch', ns)) {
-          if (b !== null && this.schedSwitchBytes(s, b, r, ps, pe)) return null;
+          if (b !== null && this.schedSwitchBytes(b, r, ps, pe)) return null;
           return this.schedSwitch(s, r, ps, pe);
         }
         if (s.startsWith('sys_', ns)) {
-          if (b !== null && this.syscallBytes(s, b, r, ns, ne, ps, pe)) return null;
+          if (b !== null && this.syscallBytes(b, r, ns, ne, ps, pe)) return null;
           return this.syscall(s, r, ns, ne, ps, pe);
         }
         if (len === 18 && s.startsWith('sched_migrate_task', ns)) return this.migrate(s, r, ps, pe);
@@ -593,7 +660,7 @@ export class TextIngest {
         break;
       case 105: // i
         if (len === 12 && s.startsWith('ipi_send_cpu', ns)) {
-          if (b !== null && this.ipiSendCpuBytes(s, b, r, ps, pe)) return null;
+          if (b !== null && this.ipiSendCpuBytes(b, r, ps, pe)) return null;
           return this.ipiSendCpu(s, r, ps, pe);
         }
         if (len === 16 && s.startsWith('ipi_send_cpumask', ns)) return this.ipiSendMask(s, r, ps, pe);
@@ -669,7 +736,7 @@ export class TextIngest {
   /** tlbFlush for the common form on the bytes of an ASCII chunk: `pages:N` (or `=`)
    *  first, a decimal reason in parentheses last, both in range. Anything else returns
    *  false having emitted nothing, and tlbFlush reads the line (and reports it if bad). */
-  private tlbFlushBytes(s: string, b: Uint8Array, r: LineRecord, ps: number, pe: number): boolean {
+  private tlbFlushBytes(b: Buffer, r: LineRecord, ps: number, pe: number): boolean {
     // "pages" at the payload start, then ':' or '=' and spaces: what valueAfter finds first.
     if (pe - ps < 8 || b[ps] !== 112 || b[ps + 1] !== 97 || b[ps + 2] !== 103 || b[ps + 3] !== 101 || b[ps + 4] !== 115) return false;
     const sep = b[ps + 5];
@@ -690,7 +757,7 @@ export class TextIngest {
     let reason = 0, place = 1, k = e - 2;
     while (k >= ps && b[k] >= 48 && b[k] <= 57) { reason += (b[k] - 48) * place; place *= 10; k--; }
     if (place === 1 || place > 1000 || k < ps || b[k] !== C_LPAREN || reason > 255) return false;
-    this.emit(EventKind.observed_flush, r, r.pid, this.currentMm(s, r), reason, pages, 0);
+    this.emit(EventKind.observed_flush, r, r.pid, this.currentMmBytes(b, r), reason, pages, 0);
     return true;
   }
 
@@ -764,7 +831,7 @@ export class TextIngest {
    *  letter, ` ==> next_comm=` at the first space after the state, and the last
    *  ` next_pid=` followed by digits. Anything else returns false with no side effect
    *  (nothing emitted, no task registered) and schedSwitch reads the line. */
-  private schedSwitchBytes(s: string, b: Uint8Array, r: LineRecord, ps: number, pe: number): boolean {
+  private schedSwitchBytes(b: Buffer, r: LineRecord, ps: number, pe: number): boolean {
     if (!isPrevComm(b, ps, pe)) return false;
     let k = ps + 10;
     for (;; k++) {
@@ -799,11 +866,11 @@ export class TextIngest {
     while (i < pe && c >= 48 && c <= 57) { nextPid = nextPid * 10 + (c - 48); c = b[++i]; }
     if (prevPid >= PID_LIMIT || nextPid >= PID_LIMIT) return false;
     // The same task-table calls, in the same order, as schedSwitch.
-    const prevMm = this.currentMm(s, r);
+    const prevMm = this.currentMmBytes(b, r);
     const t = this.tasks;
     let mm = prevMm;
-    if (prevPid !== r.pid) mm = t.isNew(prevPid) ? t.mmOfTask(prevPid, -1, s.slice(ps + 10, k)) : t.mmOfTask(prevPid, -1);
-    const nextMm = t.isNew(nextPid) ? t.mmOfTask(nextPid, -1, s.slice(arrow + 15, np)) : t.mmOfTask(nextPid, -1);
+    if (prevPid !== r.pid) mm = t.isNew(prevPid) ? t.mmOfTask(prevPid, -1, b.toString('latin1', ps + 10, k)) : t.mmOfTask(prevPid, -1);
+    const nextMm = t.isNew(nextPid) ? t.mmOfTask(nextPid, -1, b.toString('latin1', arrow + 15, np)) : t.mmOfTask(nextPid, -1);
     this.emit(EventKind.switch, r, prevPid, mm, nextPid, nextMm, state);
     return true;
   }
@@ -913,7 +980,7 @@ export class TextIngest {
   /** ipiSendCpu on the bytes of an ASCII chunk for the common form: `cpu=N` (or `cpu:`)
    *  first with a decimal N, and the first `callback` in the payload being the field (a
    *  delimiter before it, `=` or `:` after). Otherwise false, nothing done. */
-  private ipiSendCpuBytes(s: string, b: Uint8Array, r: LineRecord, ps: number, pe: number): boolean {
+  private ipiSendCpuBytes(b: Buffer, r: LineRecord, ps: number, pe: number): boolean {
     if (pe - ps < 5 || b[ps] !== 99 /* c */ || b[ps + 1] !== 112 /* p */ || b[ps + 2] !== 117 /* u */) return false;
     let i = ps + 3;
     if (b[i] !== C_EQ && b[i] !== C_COLON) return false;
@@ -936,7 +1003,7 @@ export class TextIngest {
       kind = isGenericSmpCallFunction(b, v, b.length) ? IpiKind.real : isFlushTlbFunc(b, v, b.length) ? IpiKind.flushCall : IpiKind.otherCall;
       break;
     }
-    const mm = this.currentMm(s, r);
+    const mm = this.currentMmBytes(b, r);
     this.noteCpu(target);
     this.emit(EventKind.observed_ipi, r, r.pid, mm, target, 1, kind);
     return true;
@@ -1009,7 +1076,7 @@ export class TextIngest {
    *  readNumber reads them, each ending at a comma or the payload end). The first field
    *  of each name is the one valueAfter finds, since every key then starts a field.
    *  Anything else returns false having done nothing, and syscall reads the line. */
-  private syscallBytes(s: string, b: Uint8Array, r: LineRecord, ns: number, ne: number, ps: number, pe: number): boolean {
+  private syscallBytes(b: Buffer, r: LineRecord, ns: number, ne: number, ps: number, pe: number): boolean {
     let n = ns + 4;
     if (ne - n > 6 && b[n] === 101 /* e */ && b[n + 1] === 110 && b[n + 2] === 116 && b[n + 3] === 101 && b[n + 4] === 114 && b[n + 5] === 95) n += 6;
     const nameLen = ne - n;
@@ -1061,7 +1128,7 @@ export class TextIngest {
     else if (kind === EventKind.mprotect) { a = start; l = len; extra = prot; }
     else { a = addr; l = len; extra = prot; }
     if (a !== a || l !== l || extra !== extra) return false;
-    this.emit(kind, r, r.pid, this.currentMm(s, r), a, l, extra);
+    this.emit(kind, r, r.pid, this.currentMmBytes(b, r), a, l, extra);
     return true;
   }
 

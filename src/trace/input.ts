@@ -54,9 +54,20 @@ export interface OpenedInput {
 }
 
 export interface TextChunk {
-  text: string;
+  readonly text: string;
   /** `text` as bytes (bytes[i] === text.charCodeAt(i)), or null when it was not ASCII. */
-  bytes: Uint8Array | null;
+  readonly bytes: Buffer | null;
+}
+
+/** An ASCII chunk: its bytes, and its text decoded (as latin1, the same string) only when
+ *  something asks for it. The ftrace reader splits and reads most lines from the bytes. */
+class AsciiChunk implements TextChunk {
+  private decoded: string | null = null;
+  constructor(readonly bytes: Buffer) {}
+  get text(): string {
+    if (this.decoded === null) this.decoded = this.bytes.toString('latin1');
+    return this.decoded;
+  }
 }
 
 function startsWith(buf: Uint8Array, n: number, magic: number[]): boolean {
@@ -113,7 +124,7 @@ async function* decode(stream: Readable): AsyncIterable<TextChunk> {
   for await (const chunk of stream) {
     const buf = chunk as Buffer;
     if (!pending() && isAscii(buf)) {
-      if (buf.length > 0) yield { text: buf.toString('latin1'), bytes: buf };
+      if (buf.length > 0) yield new AsciiChunk(buf);
       continue;
     }
     const s = decoder.write(buf);
