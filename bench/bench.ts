@@ -1,6 +1,8 @@
 // `npm run bench`: throughput figures, never asserted in tests. Every stage runs in its own
 // child process (bench/stage.ts) so its peak RSS is its own. Stages:
-//   split     a bare newline split of the generated ftrace text (the floor for any reader)
+//   split     a bare line split of the generated ftrace text: read as UTF-8 text, split at each
+//             newline (the least a line-by-line JS reader does; the ingest target's reference),
+//             and the newlines of its raw bytes alone (the floor under any reader)
 //   ingest    tlbsim's ftrace reader on the same file (no cache), MB/s and ratio to split
 //   cached    the same file again through the parsed-trace cache (<trace>.tlbcache)
 //   replay    events/s per strategy, in-process, one strategy at a time, on generated
@@ -56,13 +58,17 @@ if (existsSync(cache)) unlinkSync(cache);
 
 report.calibrateBefore = stage('calibrate');
 if (STAGES.includes('split') || STAGES.includes('ingest')) {
-  const splits: Row[] = [], ingests: Row[] = [];
+  const splits: Row[] = [], byteSplits: Row[] = [], ingests: Row[] = [];
   for (let i = 0; i < REPEAT; i++) {
     // Interleaved, so both see the same machine load.
-    if (STAGES.includes('split')) { log(`split ${i + 1}/${REPEAT}`); splits.push(stage('split', text)); }
+    if (STAGES.includes('split')) {
+      log(`split ${i + 1}/${REPEAT}`);
+      splits.push(stage('split', text));
+      byteSplits.push(stage('bytesplit', text));
+    }
     if (STAGES.includes('ingest')) { log(`ingest ${i + 1}/${REPEAT}`); ingests.push(stage('ingest', text)); }
   }
-  if (splits.length) report.split = best(splits);
+  if (splits.length) { report.split = best(splits); report.byteSplit = best(byteSplits); }
   if (ingests.length) report.ingest = best(ingests);
   if (splits.length && ingests.length) report.ingestVsSplit = report.split.seconds / report.ingest.seconds;
 }
@@ -125,6 +131,7 @@ const f = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigit
 const rows: string[][] = [['stage', 'input', 'CPU s', 'throughput (per CPU second)', 'ratio', 'peak RSS']];
 const rss = (r: Row) => `${r.peakRssMB} MB`;
 if (report.split) rows.push(['split', `${f(report.split.mb)} MB ftrace`, f(report.split.seconds, 2), `${f(report.split.mbPerS)} MB/s`, '1.00', rss(report.split)]);
+if (report.byteSplit) rows.push(['  newlines of the bytes', 'no decoding', f(report.byteSplit.seconds, 2), `${f(report.byteSplit.mbPerS)} MB/s`, report.ingest ? `ingest ${(report.byteSplit.seconds / report.ingest.seconds).toFixed(2)}x` : '', rss(report.byteSplit)]);
 if (report.ingest) rows.push(['ingest', `${f(report.ingest.mb)} MB, ${f(report.ingest.events)} ev`, f(report.ingest.seconds, 2), `${f(report.ingest.mbPerS)} MB/s, ${f(report.ingest.eventsPerS / 1e6, 2)} M ev/s`, report.ingestVsSplit ? `${report.ingestVsSplit.toFixed(2)}x split` : '', rss(report.ingest)]);
 if (report.ingest) rows.push(['  one pass', 'canonicalise again', f(report.ingest.passSeconds, 2), `${f(report.ingest.passEvents / report.ingest.passSeconds / 1e6, 2)} M ev/s`, '', '']);
 if (report.cacheWrite) rows.push(['cache write', 'parse + write .tlbcache', f(report.cacheWrite.seconds, 2), `${f(report.cacheWrite.mbPerS)} MB/s`, '', rss(report.cacheWrite)]);

@@ -2,6 +2,7 @@
 // own (process.resourceUsage().maxRSS) and stages do not warm or pollute each other.
 // Prints one JSON object on stdout.
 //   node --import tsx bench/stage.ts split FILE
+//   node --import tsx bench/stage.ts bytesplit FILE
 //   node --import tsx bench/stage.ts ingest FILE [--cache]
 //   node --import tsx bench/stage.ts replay WORKLOAD_SPEC [STRATEGY,...]
 //   node --import tsx bench/stage.ts e2e FILE [--cache] [--isolate | --shared]
@@ -25,14 +26,27 @@ const seconds = (c0: number) => cpuNow() - c0;
 const wall = () => (performance.now() - wall0) / 1000;
 const peakRssMB = () => Math.round(process.resourceUsage().maxRSS / 1024);
 
+/** The target's reference: the file read as text (1 MiB chunks, UTF-8) and split at each
+ *  newline with String#indexOf, the least a line-by-line JavaScript reader does (readline
+ *  does more: it makes a string of every line). */
 async function bareSplit(path: string): Promise<number> {
-  // The same decoding as tlbsim's reader (1 MiB chunks, UTF-8) and nothing else.
   let lines = 0, carry = '';
   for await (const buf of createReadStream(path, { highWaterMark: 1 << 20, encoding: 'utf8' })) {
     const s = carry.length > 0 ? carry + (buf as string) : (buf as string);
     let start = 0;
     for (;;) { const nl = s.indexOf('\n', start); if (nl < 0) break; lines++; start = nl + 1; }
     carry = s.slice(start);
+  }
+  return lines;
+}
+
+/** The newlines of the raw bytes (Buffer#indexOf), no decoding: the floor under any reader,
+ *  tlbsim's included (it splits ASCII chunks this way, then tokenizes each line). */
+async function byteSplit(path: string): Promise<number> {
+  let lines = 0;
+  for await (const buf of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    const b = buf as Buffer;
+    for (let nl = b.indexOf(10); nl >= 0; nl = b.indexOf(10, nl + 1)) lines++;
   }
   return lines;
 }
@@ -58,10 +72,10 @@ if (stage === 'calibrate') {
     best = Math.min(best, seconds(t0));
   }
   out = { nsPerChar: (best * 1e9) / s.length, wallSeconds: wall(), checksum: x & 1 };
-} else if (stage === 'split') {
+} else if (stage === 'split' || stage === 'bytesplit') {
   const mb = statSync(input).size / 1e6;
   const t0 = start();
-  const lines = await bareSplit(input);
+  const lines = stage === 'split' ? await bareSplit(input) : await byteSplit(input);
   const s = seconds(t0);
   out = { mb, lines, seconds: s, wallSeconds: wall(), mbPerS: mb / s };
 } else if (stage === 'ingest') {
