@@ -14,7 +14,8 @@
 //   trace-cmd `trace-cmd report` of traces/real/trace-cmd-madvthreads/trace.dat, events/s
 //             (when trace-cmd is installed), against tlbsim's ingest events/s
 // Options: --mb N (ftrace text size, default 1024; 100 gives a run of about a minute),
-//          --replay-events N (events of the 2-CPU replay workload, default mb*5000),
+//          --replay-events N (events of the 2-CPU and 256-CPU processes replay workloads,
+//          default mb*5000; the 256-CPU threads one gets 1/40 of them),
 //          --stages a,b,... --repeat N (split/ingest, best of N, default 2), --json,
 //          --out FILE (also write the JSON there), --keep (keep the generated text).
 import { existsSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
@@ -22,6 +23,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { generateFtraceText } from './ftrace-gen.ts';
+import { generateWorkload } from '../src/workloads/index.ts';
 
 const args = process.argv.slice(2);
 const argOf = (k: string, d: string) => { const i = args.indexOf(k); return i >= 0 ? args[i + 1] : d; };
@@ -43,6 +45,21 @@ function stage(...argv: string[]): Row {
   return JSON.parse(line) as Row;
 }
 const best = (rows: Row[]) => rows.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+
+/** Iterations of workload `base` (a spec without iterations=) that make about `events`
+ *  events: the line through two short generated runs. */
+async function iterationsFor(base: string, events: number): Promise<number> {
+  const count = async (iterations: number) => {
+    const src = await generateWorkload(`${base},iterations=${iterations}`);
+    let n = 0;
+    for await (const b of src.batches()) n += b.length;
+    return n;
+  };
+  const lo = 20, hi = 40;
+  const nLo = await count(lo), nHi = await count(hi);
+  const perIteration = (nHi - nLo) / (hi - lo);
+  return Math.max(2, Math.round(lo + (events - nLo) / perIteration));
+}
 
 // Inputs live in the repository's git-ignored .bench/ (a shared /tmp gets cleaned by others).
 const dir = join(import.meta.dirname, '..', '.bench');
@@ -78,16 +95,19 @@ if (STAGES.includes('cached')) {
   report.cacheRead = stage('ingest', text, '--cache');
 }
 if (STAGES.includes('replay')) {
-  // wis-tlb-flush2 makes ~9 events per iteration per task.
-  const it2 = Math.max(1000, Math.round(REPLAY_EVENTS / 9 / 2));
-  const it256p = Math.max(4, Math.round(REPLAY_EVENTS / 9 / 256));
-  const it256t = Math.max(2, Math.round(it256p / 40));
+  // Each workload is sized from two short generated runs: events grow linearly with
+  // iterations (per task-iteration wis-tlb-flush2 makes ~4.5 events at 2 CPUs and ~4.1 at
+  // 256 in processes mode, plus a start-up part), so a constant guessed per iteration left
+  // the 2-CPU trace at half its intended length. The 256-CPU threads case costs per IPI
+  // target, not per event: it gets 1/40 of the events.
+  const workloads: [string, number][] = [
+    ['workload:wis-tlb-flush2:cpus=2,tasks=2', REPLAY_EVENTS],
+    ['workload:wis-tlb-flush2:mode=processes,cpus=256,tasks=256', REPLAY_EVENTS],
+    ['workload:wis-tlb-flush2:cpus=256,tasks=256', REPLAY_EVENTS / 40],
+  ];
   report.replay = [];
-  for (const spec of [
-    `workload:wis-tlb-flush2:cpus=2,tasks=2,iterations=${it2}`,
-    `workload:wis-tlb-flush2:mode=processes,cpus=256,tasks=256,iterations=${it256p}`,
-    `workload:wis-tlb-flush2:cpus=256,tasks=256,iterations=${it256t}`,
-  ]) {
+  for (const [base, events] of workloads) {
+    const spec = `${base},iterations=${await iterationsFor(base, events)}`;
     log(`replay ${spec}`);
     report.replay.push(stage('replay', spec));
   }

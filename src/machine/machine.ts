@@ -1071,7 +1071,10 @@ export class Machine {
 
   /** Run every deferred flush due at or before t (called before each event). */
   runDue(t: number): void {
-    while (this.nextDue <= t) {
+    if (this.nextDue > t) return;
+    // One scan per flush run: it finds the earliest pending flush, and when that one is
+    // not due, it is the next due time.
+    for (;;) {
       let bc = -1, bk = -1, best = Infinity;
       for (let c = 0; c < this.nCpu; c++) {
         for (let k = 0; k < this.pendN[c]; k++) {
@@ -1082,10 +1085,6 @@ export class Machine {
       if (bc < 0) { this.nextDue = Infinity; return; }
       if (best > t) { this.nextDue = best; return; }
       this.runPending(bc, bk);
-      this.nextDue = Infinity;
-      for (let c = 0; c < this.nCpu; c++) for (let k = 0; k < this.pendN[c]; k++) {
-        const d = this.pendDone[c * PEND + k]; if (d < this.nextDue) this.nextDue = d;
-      }
     }
   }
 

@@ -7,7 +7,7 @@ import { openInput } from '../../src/inputs.ts';
 import { replay } from '../../src/replay/index.ts';
 import { isolatedEngine } from '../../src/replay/isolate.ts';
 import { Simulator } from '../../src/machine/sim.ts';
-import { Linux618, defineStrategy } from '../../src/strategies/index.ts';
+import { Linux618, STRATEGY_NAMES, defineStrategy, getStrategy } from '../../src/strategies/index.ts';
 
 test('each strategy name gets its own copy of the engine, loaded once', async () => {
   const a = await isolatedEngine('linux-6.18');
@@ -16,8 +16,21 @@ test('each strategy name gets its own copy of the engine, loaded once', async ()
   assert.notEqual(a.Simulator, Simulator);
   assert.notEqual(a.Simulator, b.Simulator);
   assert.equal(await isolatedEngine('linux-6.18'), a);
-  // The copy's registry builds the copy's classes.
-  assert.notEqual(a.getStrategy('linux-6.18').create, (await import('../../src/strategies/index.ts')).getStrategy('linux-6.18').create);
+  // The copy's definition builds the copy's classes.
+  const main = getStrategy('linux-6.18');
+  assert.equal(a.strategy.name, 'linux-6.18');
+  assert.notEqual(a.strategy.create, main.create);
+  assert.deepEqual({ ...a.strategy, create: null }, { ...main, create: null });
+});
+
+test('every registered strategy is defined in src/strategies/<name>.ts (what a copy loads)', async () => {
+  for (const name of STRATEGY_NAMES) {
+    const mod = await import(`../../src/strategies/${name}.ts`) as Record<string, unknown>;
+    const defs = Object.values(mod).filter((v) => typeof v === 'object' && v !== null && (v as { name?: unknown }).name === name
+      && typeof (v as { create?: unknown }).create === 'function');
+    assert.equal(defs.length, 1, `${name}: one definition exported by its own file`);
+    assert.equal(defs[0], getStrategy(name), `${name}: the registry's definition`);
+  }
 });
 
 for (const spec of ['traces/real/madvthreads-2/trace.txt.gz', 'workload:fork-churn:iterations=25']) {
