@@ -9,7 +9,7 @@
 // strategy, each copy in its own tsx module namespace, gives every strategy its own
 // functions and monomorphic feedback. The code is the same; the results are identical.
 //
-// A copy costs ~50 ms wall (~70 ms CPU) to load, and each copy warms the JIT up on its own:
+// A copy costs 30-45 ms of CPU to load (see below), and each copy warms the JIT up on its own:
 // on the bench's 1.8 M-event ftrace trace copies were no faster end to end; on the 9 M-event
 // (1 GB) one they took the 11-strategy replay from 18.7 to 17.4 s wall (5-18% less CPU over
 // several measurements; warm, 10-25% more events/s per strategy: bench/RESULTS.md).

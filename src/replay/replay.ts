@@ -40,7 +40,7 @@ export interface ReplayOptions {
   implicitAccess?: boolean;
   onProgress?: (p: ReplayProgress) => void;
   /** Give each registered strategy its own copy of the engine's code (isolate.ts): same
-   *  results, faster on long traces, ~50 ms more per strategy to start. Default: when the
+   *  results, faster on long traces, 30-45 ms more per strategy to start. Default: when the
    *  trace has at least ISOLATE_MIN_EVENTS events. */
   isolate?: boolean;
 }
