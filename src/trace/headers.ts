@@ -245,8 +245,7 @@ export function parseIntactFtraceHeader(s: string, start: number, end: number, r
     c = s.charCodeAt(i);
   }
   if (digits === 0 || c !== C_COLON || ++i >= end) return false;
-  let scale = 1;
-  for (let d = digits; d < 9; d++) scale *= 10;
+  const scale = FRACTION_SCALE[digits];
   c = s.charCodeAt(i);
   while (c === C_SPACE) { if (++i >= end) return false; c = s.charCodeAt(i); }
   const nameStart = i;
@@ -412,8 +411,7 @@ function parseIntactFtraceHeaderBytesChecked(b: Uint8Array, start: number, end: 
     c = b[i];
   }
   if (digits === 0 || c !== C_COLON || ++i >= end) return false;
-  let scale = 1;
-  for (let d = digits; d < 9; d++) scale *= 10;
+  const scale = FRACTION_SCALE[digits];
   c = b[i];
   while (c === C_SPACE) { if (++i >= end) return false; c = b[i]; }
   const nameStart = i;

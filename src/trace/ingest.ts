@@ -162,9 +162,10 @@ export class TextIngest {
    *  the string readers). */
   private chunk: TextChunk | null = null;
 
-  /** The text of the chunk being read from its bytes. */
-  private chunkText(): string {
-    return this.chunk!.text;
+  /** The line's string: `s`, or (s null: a line read from the bytes of an ASCII chunk) the
+   *  chunk's text, at the same offsets. */
+  private text(s: string | null): string {
+    return s !== null ? s : this.chunk!.text;
   }
 
   /** Feed a chunk. It is scanned in place: concatenating it to the previous tail would
@@ -281,12 +282,12 @@ export class TextIngest {
   }
 
   /** One line, [start, end) of the string s, or of the bytes b of the current chunk (s
-   *  null: the string readers take chunkText()). */
+   *  null: the string readers take text(s)). */
   private line(s: string | null, start: number, end: number, b: Buffer | null = null): void {
     this.lineNo++;
     if (this.inLongLine) { this.inLongLine = false; return; } // tail of a reported long line
     if (end > start && (b !== null ? b[end - 1] : s!.charCodeAt(end - 1)) === C_CR) end--;
-    if (end - start > MAX_LINE) { this.skip(`line longer than ${MAX_LINE} characters`, s ?? this.chunkText(), start, end); return; }
+    if (end - start > MAX_LINE) { this.skip(`line longer than ${MAX_LINE} characters`, this.text(s), start, end); return; }
     const r = this.rec;
     // An intact ftrace line (the pid's dash at column 16) is parsed without first skipping
     // the comm's padding: the comm is trimmed only when a task is first seen. Anything
@@ -296,7 +297,7 @@ export class TextIngest {
       this.eventLine(s, start, end, r, b);
       return;
     }
-    this.otherLine(s ?? this.chunkText(), start, end, r, b);
+    this.otherLine(this.text(s), start, end, r, b);
   }
 
   /** A line that is not an intact ftrace event line: a header, a marker, another format,
@@ -324,8 +325,8 @@ export class TextIngest {
 
   /** A line whose header parsed: check it, then read the event. */
   private eventLine(s: string | null, start: number, end: number, r: LineRecord, b: Buffer | null): void {
-    if (r.pid >= PID_LIMIT) { this.skip(`pid ${r.pid} is beyond the kernel's PID limit`, s ?? this.chunkText(), start, end); return; }
-    if (r.cpu >= MAX_CPUS) { this.skip(`CPU ${r.cpu} is beyond the supported ${MAX_CPUS} CPUs`, s ?? this.chunkText(), start, end); return; }
+    if (r.pid >= PID_LIMIT) { this.skip(`pid ${r.pid} is beyond the kernel's PID limit`, this.text(s), start, end); return; }
+    if (r.cpu >= MAX_CPUS) { this.skip(`CPU ${r.cpu} is beyond the supported ${MAX_CPUS} CPUs`, this.text(s), start, end); return; }
     if (this.unterminated) {
       // Only the last line, always a string.
       const cut = this.cutShort(s!, r);
@@ -335,22 +336,22 @@ export class TextIngest {
     r.ns += this.timeShift;
     const ns = r.ns;
     if (!this.confirming && !this.unterminated) {
-      if (this.held.length > 0 && this.sameAsHeld(s ?? this.chunkText(), start, end)) return;
+      if (this.held.length > 0 && this.sameAsHeld(this.text(s), start, end)) return;
       if (this.held.length > 0 && this.resolveHeld(ns)) {
         // Held lines were read first and used the line record: read this one again.
         this.lineNo--;
-        this.line(s ?? this.chunkText(), start, end);
+        this.line(this.text(s), start, end);
         return;
       }
       if (ns > this.maxNs + REORDER_WINDOW_NS || (this.maxNs === -Infinity && this.held.length < 2)) {
-        this.held.push({ text: (s ?? this.chunkText()).slice(start, end), lineNos: [this.lineNo], ns });
+        this.held.push({ text: this.text(s).slice(start, end), lineNos: [this.lineNo], ns });
         return;
       }
     }
-    if (ns < this.maxNs - REORDER_WINDOW_NS) { this.lateLine(s ?? this.chunkText(), start, end, ns); return; }
+    if (ns < this.maxNs - REORDER_WINDOW_NS) { this.lateLine(this.text(s), start, end, ns); return; }
     if (this.lateRun.length > 0) this.reportLateRun();
     const problem = this.event(s, r, b);
-    if (problem !== null) { this.skip(problem, s ?? this.chunkText(), start, end); return; }
+    if (problem !== null) { this.skip(problem, this.text(s), start, end); return; }
     if (r.cpu > this.maxCpu) this.maxCpu = r.cpu;
     this.noteLineCpu(r.cpu, s, start, end);
     if (ns >= this.maxNs) {
@@ -444,7 +445,7 @@ export class TextIngest {
     if (n >= MIN_LINES_OF_CPU) return;
     let kept = this.fewLines.get(cpu);
     if (kept === undefined) { kept = []; this.fewLines.set(cpu, kept); }
-    kept.push({ file: this.file, line: this.lineNo, reason: '', text: (s ?? this.chunkText()).slice(start, Math.min(end, start + 200)) });
+    kept.push({ file: this.file, line: this.lineNo, reason: '', text: this.text(s).slice(start, Math.min(end, start + 200)) });
   }
 
   /** Settle the CPU count. With a header: CPUs beyond it named on MIN_LINES_OF_CPU lines
@@ -623,20 +624,20 @@ export class TextIngest {
       switch (r.nameId) {
         case EventName.tlbFlush:
           if (this.tlbFlushBytes(b, r, ps, pe)) return null;
-          return this.tlbFlush(str ?? this.chunkText(), r, ps, pe);
+          return this.tlbFlush(this.text(str), r, ps, pe);
         case EventName.schedSwitch:
           if (this.schedSwitchBytes(b, r, ps, pe)) return null;
-          return this.schedSwitch(str ?? this.chunkText(), r, ps, pe);
+          return this.schedSwitch(this.text(str), r, ps, pe);
         case EventName.ipiSendCpu:
           if (this.ipiSendCpuBytes(b, r, ps, pe)) return null;
-          return this.ipiSendCpu(str ?? this.chunkText(), r, ps, pe);
+          return this.ipiSendCpu(this.text(str), r, ps, pe);
       }
       if (b[ns] === 115 /* s */ && b[ns + 1] === 121 /* y */ && b[ns + 2] === 115 /* s */ && b[ns + 3] === 95 /* _ */ && len > 4) {
         if (this.syscallBytes(b, r, ns, ne, ps, pe)) return null;
-        return this.syscall(str ?? this.chunkText(), r, ns, ne, ps, pe);
+        return this.syscall(this.text(str), r, ns, ne, ps, pe);
       }
     }
-    const s = str ?? this.chunkText();
+    const s = this.text(str);
     switch (s.charCodeAt(ns)) {
       case 116: // t
         if (len === 9 && s.startsWith('tlb_flush', ns)) {
