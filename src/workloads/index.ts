@@ -20,7 +20,9 @@ import { wisTlbFlush2 } from './wis-tlb-flush2.ts';
 
 export { WorkloadError } from './types.ts';
 export type { GeneratedWorkload, ParamSpec, WorkloadDefinition, WorkloadParams } from './types.ts';
-export { BASE_COSTS, PRE_PTI_SYSCALL_CYCLES, PTI_SYSCALL_CYCLES, REF_GHZ, type BaseCosts } from './costs.ts';
+export {
+  BASE_COSTS, MEASURED_NULL_SYSCALL_NS, PRE_PTI_SYSCALL_CYCLES, PTI_SYSCALL_CYCLES, REF_GHZ, VM_TO_BARE_METAL, type BaseCosts,
+} from './costs.ts';
 
 const WORKLOADS: readonly WorkloadDefinition[] = [
   pingPong, madvDontneedSwitch, pthreadMmap, madvThreads, wisTlbFlush2, wisContextSwitch1, forkChurn, ptwalkSync,
