@@ -12,7 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  CALIBRATION_TARGETS, PRE_PTI_SYSCALL_NS, calibrate, calibrationMarkdown, nullSyscallScaledHandoff, type CalibrationDetail,
+  CALIBRATION_TARGETS, PRE_PTI_SYSCALL_NS, calibrate, calibrationMarkdown, handoffNs, nullSyscallScaledHandoff, type CalibrationDetail,
 } from '../src/calibrate/index.ts';
 import { applyOverrides, getProfile } from '../src/machine/profiles.ts';
 import { BASE_COSTS } from '../src/workloads/index.ts';
@@ -75,7 +75,7 @@ if (!values['no-sensitivity']) {
   //    the 512-page miss is the base cost measured on a different machine.
   const pp0 = result.rows.find((r) => r.benchmark === 'ping-pong' && r.strategy === 'pcid-v4-posted');
   if (pp0) {
-    const handoff = 2 * (2 * BASE_COSTS.SYSCALL_NS + BASE_COSTS.WAKEUP_NS + BASE_COSTS.SCHEDULE_NS);
+    const handoff = handoffNs(BASE_COSTS);
     const machineNs = pp0.simulatedStrategy - handoff;
     const k = (pp0.publishedStrategy * 1000 - machineNs) / handoff;
     const costs = {

@@ -41,15 +41,24 @@ export interface CalibrationTarget {
 const PING_PONG = 'workload:ping-pong:pages=0,iterations=2000,cpus=2';
 const PING_PONG_512 = 'workload:ping-pong:pages=512,iterations=2000,cpus=2';
 const MADV_SWITCH = 'workload:madv-dontneed-switch:iterations=2000,cpus=2';
-const PTHREAD_MMAP = 'workload:pthread-mmap:threads=8,cpus=4,rounds=100,mb=256';
+/** The cover letter's pthread_mmap parameters; the row's explanation reasons from them too. */
+const PTHREAD_MMAP_SHAPE = { threads: 8, cpus: 4, rounds: 100, mb: 256 };
+const PTHREAD_MMAP = `workload:pthread-mmap:threads=${PTHREAD_MMAP_SHAPE.threads},cpus=${PTHREAD_MMAP_SHAPE.cpus},`
+  + `rounds=${PTHREAD_MMAP_SHAPE.rounds},mb=${PTHREAD_MMAP_SHAPE.mb}`;
 
 /** ns a null syscall costs before KPTI at the reference clock (costs.ts: Garloff, Jan 2018). */
 export const PRE_PTI_SYSCALL_NS = PRE_PTI_SYSCALL_CYCLES / REF_GHZ;
 
+type HandoffCosts = Pick<BaseCosts, 'SYSCALL_NS' | 'WAKEUP_NS' | 'SCHEDULE_NS'>;
+
+/** The workload's own work in one ping-pong round trip: two eventfd handoffs, each a write
+ *  and a read syscall, a wakeup and a schedule. */
+export const handoffNs = (h: HandoffCosts): number => 2 * (2 * h.SYSCALL_NS + h.WAKEUP_NS + h.SCHEDULE_NS);
+
 /** The eventfd handoff's costs (syscall, wakeup, schedule) carried to bare metal by the null
  *  syscall's own factor (published pre-KPTI cost ÷ the cost measured on the reference VM)
  *  instead of madvise's VM_TO_BARE_METAL: the what-if of the ping-pong + 512 pages miss. */
-export function nullSyscallScaledHandoff(): Pick<BaseCosts, 'SYSCALL_NS' | 'WAKEUP_NS' | 'SCHEDULE_NS'> {
+export function nullSyscallScaledHandoff(): HandoffCosts {
   const rescale = PRE_PTI_SYSCALL_NS / MEASURED_NULL_SYSCALL_NS / VM_TO_BARE_METAL;
   return {
     SYSCALL_NS: BASE_COSTS.SYSCALL_NS * rescale,
@@ -60,8 +69,7 @@ export function nullSyscallScaledHandoff(): Pick<BaseCosts, 'SYSCALL_NS' | 'WAKE
 
 function baseCostMiss(row: CalibrationDetail, rows: readonly CalibrationDetail[]): string {
   const c = BASE_COSTS;
-  const handoff = (h: Pick<BaseCosts, 'SYSCALL_NS' | 'WAKEUP_NS' | 'SCHEDULE_NS'>) => 2 * (2 * h.SYSCALL_NS + h.WAKEUP_NS + h.SCHEDULE_NS);
-  const handoffs = handoff(c);
+  const handoffs = handoffNs(c);
   const tlbGap = (row.simulatedBaseline - row.simulatedStrategy) / 1000;
   const published = row.publishedBaseline - row.publishedStrategy;
   // How much of every round trip would have to go for the ratio to reach the edge of the
@@ -74,7 +82,7 @@ function baseCostMiss(row: CalibrationDetail, rows: readonly CalibrationDetail[]
   const prePtiRatio = (row.simulatedStrategy - prePti) / (row.simulatedBaseline - prePti);
   // The whole handoff scaled by the null syscall's factor; linear in the same way.
   const syscallFactor = PRE_PTI_SYSCALL_NS / MEASURED_NULL_SYSCALL_NS;
-  const saved = handoffs - handoff(nullSyscallScaledHandoff());
+  const saved = handoffs - handoffNs(nullSyscallScaledHandoff());
   const scaledRatio = (row.simulatedStrategy - saved) / (row.simulatedBaseline - saved);
   const zeroPage = rows.find((r) => r.benchmark === 'ping-pong' && r.metric === 'iteration_ns' && r.baseline === row.baseline);
   const zeroPageScaled = zeroPage ? `the 0-page unpatched round trip at ${((zeroPage.simulatedBaseline - saved) / 1000).toFixed(2)} us `
@@ -100,9 +108,8 @@ function baseCostMiss(row: CalibrationDetail, rows: readonly CalibrationDetail[]
 /** Why the pthread_mmap row misses. The bound on what per-thread munmaps could save uses the
  *  profile's own IPI and idle-exit costs, so it stays true under --profile. */
 function pthreadMmapMiss(row: CalibrationDetail, _rows: readonly CalibrationDetail[], p: CostProfile): string {
-  const rounds = 100;
-  const threads = 8;
-  const otherCpus = 3;
+  const { rounds, threads } = PTHREAD_MMAP_SHAPE;
+  const otherCpus = PTHREAD_MMAP_SHAPE.cpus - 1;
   const publishedSavingMs = (row.publishedBaseline - row.publishedStrategy) / rounds * 1000;
   // Upper bound: every thread's munmap flushes once, and every flush wakes all other CPUs
   // from idle, paying a whole IPI round trip each (the initiator really waits for the
