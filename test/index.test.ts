@@ -17,7 +17,7 @@ test('the contract names of cli.md are exported', () => {
     assert.ok(metrics.includes(m), m);
   }
   for (const s of ['linux-4.13', 'pcid-v4-posted', 'linux-4.14', 'linux-4.14-nopcid', 'linux-4.20', 'linux-5.13', 'async-rfc-2019',
-    'lazy-shootdown', 'ptsync-targeted', 'linux-6.15-invlpgb', 'linux-6.18']) assert.ok(STRATEGY_NAMES.includes(s), s);
+    'lazy-shootdown', 'ptsync-targeted', 'linux-6.15-invlpgb', 'linux-6.18', 'linux-6.1', 'linux-6.12', 'linux-7.3']) assert.ok(STRATEGY_NAMES.includes(s), s);
   const workloads = listWorkloads().map((w) => w.name);
   for (const w of ['ping-pong', 'madv-dontneed-switch', 'pthread-mmap', 'madv-threads', 'wis-tlb-flush2', 'wis-context-switch1',
     'fork-churn', 'ptwalk-sync']) assert.ok(workloads.includes(w), w);

@@ -25,6 +25,8 @@ export interface ReplayCommandOptions {
   baseline?: string;
   report: boolean;
   calibration?: boolean;
+  /** false with --no-pcid (commander's default true means "as the trace says"). */
+  pcid: boolean;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -173,6 +175,7 @@ export async function runReplay(inputs: string[], opts: ReplayCommandOptions): P
         const small = source.info.events * strategies.length < SMALL_REPLAY_EVENTS;
         results = await replay(source, {
           strategies, profile, workers: workers === 'auto' && small ? 1 : workers,
+          ...(opts.pcid === false ? { pcid: false } : {}),
           onProgress: bar ? (p) => bar.update(Math.min(p.events, source.info.events)) : undefined,
         });
       } finally {
@@ -240,6 +243,7 @@ export function register(program: Command): void {
     .option('--json', 'print { runs: [ { input, strategy, metrics } ] } on stdout and nothing else')
     .option('--workers <n>', 'worker threads (default: one per strategy up to the CPU count, in-process for small inputs; 1 = in-process)')
     .option('--baseline <strategy>', 'strategy the ratios are taken against (default linux-4.13)')
+    .option('--no-pcid', 'simulate CPUs without PCID, under every strategy (default: as the trace header of `record --vm` says, else with PCID)')
     .addHelpText('after', `
 Examples:
   tlbsim replay traces/real/pingpong-512/trace.txt.gz

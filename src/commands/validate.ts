@@ -5,14 +5,15 @@
 import type { Command } from 'commander';
 import { fail, printSafe } from './util.ts';
 
-interface ValidateOpts { strategy: string; json?: boolean; explain?: string; profile?: string; window?: string }
+interface ValidateOpts { strategy?: string; json?: boolean; explain?: string; profile?: string; window?: string; pcid: boolean }
 
 export function register(program: Command): void {
   program.command('validate')
     .description('replay a recorded trace under the current-kernel strategy and compare its predictions with what the kernel recorded (tlb_flush by reason and pages, flush IPIs)')
     .argument('<trace>', 'a trace recorded with tlb:tlb_flush (ftrace text, trace-cmd report, perf script, tlbsim CSV; plain or .gz)')
-    .option('-s, --strategy <name>', 'strategy whose predictions are checked', 'linux-6.18')
+    .option('-s, --strategy <name>', 'strategy whose predictions are checked (default: the one for the recorded kernel when the trace names it, else linux-7.3)')
     .option('--profile <name>', 'cost profile (does not change the records, only the costs)')
+    .option('--no-pcid', 'simulate CPUs without PCID (default: as the trace header of `record --vm` says, else with PCID)')
     .option('--json', 'print { strategy, rows: [ { what, observed, predicted, agreement } ], agreement }')
     .option('--explain <N>', 'show the first N disagreements: events around each and the machine state')
     .option('--window <us>', 'with --explain: how far apart (µs) a predicted and a recorded record may be and still match', '200')
@@ -30,9 +31,9 @@ export function register(program: Command): void {
       // `tlbsim validate ... --explain 100 | head`: a closed pipe ends the output quietly.
       process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); else throw e; });
       const { isWorkloadSpec, openInput } = await import('../inputs.ts');
-      const { STRATEGY_NAMES } = await import('../strategies/index.ts');
+      const { CURRENT_STRATEGY, STRATEGY_NAMES, strategyForKernel } = await import('../strategies/index.ts');
       if (isWorkloadSpec(path)) fail('validate needs a recorded trace: a generated workload has no kernel records to compare with', 2);
-      if (!STRATEGY_NAMES.includes(opts.strategy)) fail(`unknown strategy "${opts.strategy}" (known: ${STRATEGY_NAMES.join(', ')})`, 2);
+      if (opts.strategy !== undefined && !STRATEGY_NAMES.includes(opts.strategy)) fail(`unknown strategy "${opts.strategy}" (known: ${STRATEGY_NAMES.join(', ')})`, 2);
       let explainN = 0;
       if (opts.explain !== undefined) {
         explainN = Number(opts.explain);
@@ -52,11 +53,15 @@ export function register(program: Command): void {
         if ((input.info.countsByKind.observed_flush ?? 0) === 0) {
           fail(`${path}: the trace has no tlb:tlb_flush records, so there is nothing to check the model against (record with the tlb:tlb_flush event; see traces/real/record.sh)`, 1);
         }
-        const [run] = await replay(input, { strategies: [opts.strategy], workers: 1, ...(opts.profile ? { profile: opts.profile } : {}) });
+        // The recorded kernel's own model when the trace names its release (record --vm).
+        const recorded = input.info.machine?.kernel;
+        const strategy = opts.strategy ?? (recorded !== undefined ? strategyForKernel(recorded, input.info.machine?.invlpgb) : null) ?? CURRENT_STRATEGY;
+        const pcid = opts.pcid === false ? { pcid: false } : {};
+        const [run] = await replay(input, { strategies: [strategy], workers: 1, ...pcid, ...(opts.profile ? { profile: opts.profile } : {}) });
         if (!hasObservedFlushes(run)) fail(`${path}: no tlb:tlb_flush record could be used`, 1);
         const v = validateRun(run);
         const explained = explainN > 0
-          ? await explainTrace(input, { strategy: opts.strategy, limit: explainN, windowNs: windowUs * 1000, ...(opts.profile ? { profile: opts.profile } : {}) })
+          ? await explainTrace(input, { strategy, limit: explainN, windowNs: windowUs * 1000, ...pcid, ...(opts.profile ? { profile: opts.profile } : {}) })
           : null;
         if (opts.json) {
           printSafe(JSON.stringify(explained ? { ...v, disagreements: explained.disagreements } : v, null, 2));

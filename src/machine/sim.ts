@@ -18,6 +18,10 @@ export interface SimOptions {
   /** Model a working set touched at every switch into a user task (real traces carry no
    *  `access` events). Default: when the trace has no access events. */
   implicitAccess?: boolean;
+  /** CR4.PCIDE of the simulated CPUs. false models a CPU without PCID (a TCG guest, a
+   *  pre-Westmere CPU, `nopcid`) under any strategy: a machine property, not a policy.
+   *  Default: what the trace header says (info.machine.pcid), else PCID present. */
+  pcid?: boolean;
 }
 
 const IPI_KIND_NAMES = ['real', 'flushCall', 'flushQueued', 'otherCall'];
@@ -95,6 +99,10 @@ export class Simulator {
     this.ws = profile.workingSetPages;
     this.m = new Machine(info.cpus, profile, { implicitAccess: this.implicit, firstNs: info.firstNs, lastNs: info.lastNs });
     this.s = def.create(this.m);
+    // After the strategy's constructor, which sets CR4.PCIDE as its kernel would on a CPU
+    // with PCID (linux-4.13 and linux-4.14-nopcid clear it themselves).
+    const pcid = opts.pcid ?? info.machine?.pcid;
+    if (pcid === false) this.m.pcid = false;
     this.meta = metaOf(def);
     this.m.strategy = this.s;
     this.profileName = profile.name;
@@ -106,6 +114,7 @@ export class Simulator {
     this.csdRecorded = (info.observedIpis?.byKind?.flushQueued ?? 0) > 0;
     this.cpuFreeT = new Float64Array(this.m.nCpu);
     this.cpuFreeDelay = new Float64Array(this.m.nCpu);
+    if (pcid === false) this.notes.push(`CPUs without PCID (${opts.pcid === false ? '--no-pcid' : 'as the trace header says'}): every switch to another mm flushes`);
     if (this.implicit) this.notes.push(`no access events: each switch into a user task touches workingSetPages=${this.ws} pages (assumption)`);
     if (this.traced) this.notes.push('flush requests come from the recorded tlb_flush records; local-only teardown flushes (printed only as reason 0) are supplied at exit_mmap');
   }

@@ -13,7 +13,7 @@ import {
 } from '../trace/event.ts';
 import { resolveProfile, type CostProfile } from '../machine/profiles.ts';
 import type { RunResult } from '../machine/result.ts';
-import { Simulator } from '../machine/sim.ts';
+import { Simulator, type SimOptions } from '../machine/sim.ts';
 import type { StrategyDefinition } from '../machine/strategy.ts';
 import { STRATEGY_NAMES, resolveStrategy } from '../strategies/index.ts';
 import { ISOLATE_MIN_EVENTS, createSimulator } from './isolate.ts';
@@ -38,6 +38,8 @@ export interface ReplayOptions {
   workers?: number | 'auto';
   /** See SimOptions.implicitAccess (default: when the trace has no access events). */
   implicitAccess?: boolean;
+  /** See SimOptions.pcid (default: the trace header's pcid flag, else present). */
+  pcid?: boolean;
   onProgress?: (p: ReplayProgress) => void;
   /** Give each registered strategy its own copy of the engine's code (isolate.ts): same
    *  results, faster on long traces, 30-45 ms more per strategy to start. Default: when the
@@ -53,7 +55,10 @@ export async function replay(source: EventSource, options: ReplayOptions = {}): 
   const names = (options.strategies ?? [...STRATEGY_NAMES]).map((s) => (typeof s === 'string' ? s : null));
   const profile = resolveProfile(options.profile, options.costOverrides);
   const info = source.info;
-  const simOpts = options.implicitAccess === undefined ? {} : { implicitAccess: options.implicitAccess };
+  const simOpts: SimOptions = {
+    ...(options.implicitAccess === undefined ? {} : { implicitAccess: options.implicitAccess }),
+    ...(options.pcid === undefined ? {} : { pcid: options.pcid }),
+  };
   const named = names.filter((n): n is string => n !== null);
   const want = options.workers === 'auto' || options.workers === undefined
     ? Math.min(named.length, Math.max(1, availableParallelism()))

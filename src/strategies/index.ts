@@ -11,6 +11,9 @@ import { lazyShootdown } from './lazy-shootdown.ts';
 import { ptsyncTargeted } from './ptsync-targeted.ts';
 import { linux615Invlpgb } from './linux-6.15-invlpgb.ts';
 import { linux618 } from './linux-6.18.ts';
+import { linux61 } from './linux-6.1.ts';
+import { linux612 } from './linux-6.12.ts';
+import { linux73 } from './linux-7.3.ts';
 
 export const STRATEGIES: readonly StrategyDefinition[] = [
   linux413,
@@ -24,14 +27,43 @@ export const STRATEGIES: readonly StrategyDefinition[] = [
   ptsyncTargeted,
   linux615Invlpgb,
   linux618,
+  linux61,
+  linux612,
+  linux73,
 ];
 
 /** The strategy ratios are taken against (the pre-PCID kernel). */
 export const BASELINE_STRATEGY = 'linux-4.13';
 /** The strategy that models the kernel the real traces were recorded on. */
-export const CURRENT_STRATEGY = 'linux-6.18';
+export const CURRENT_STRATEGY = 'linux-7.3';
 
 export const STRATEGY_NAMES: readonly string[] = STRATEGIES.map((s) => s.name);
+
+/** Which strategy models a released kernel, by the first version of each span (the
+ *  strategies' own headers say what each span changed). */
+const KERNEL_SPANS: readonly [major: number, minor: number, strategy: string][] = [
+  [0, 0, 'linux-4.13'],
+  [4, 14, 'linux-4.14'],
+  [4, 20, 'linux-4.20'],
+  [5, 13, 'linux-5.13'],
+  [6, 0, 'linux-6.1'], // 6.0 brought the tlb_gen early-out that linux-6.1 models
+  [6, 12, 'linux-6.12'],
+  [6, 14, 'linux-6.18'], // 6.14: lazy mm_cpumask, reason 5, trimming
+  [7, 3, 'linux-7.3'],
+];
+
+/** The strategy that models kernel `release` (`uname -r`, e.g. "6.12.57+deb12-cloud-amd64"),
+ *  on a CPU with INVLPGB when `invlpgb`; null when the release is not a version. */
+export function strategyForKernel(release: string, invlpgb = false): string | null {
+  const m = /^(\d+)\.(\d+)/.exec(release);
+  if (m === null) return null;
+  const major = Number(m[1]), minor = Number(m[2]);
+  let name = KERNEL_SPANS[0][2];
+  for (const [a, b, s] of KERNEL_SPANS) if (major > a || (major === a && minor >= b)) name = s;
+  // 6.15 turned on broadcast flushes where the CPU has them; linux-7.3 is modelled without.
+  if (invlpgb && name === 'linux-6.18' && (major > 6 || minor >= 15)) name = 'linux-6.15-invlpgb';
+  return name;
+}
 
 export class UnknownStrategyError extends Error {}
 
@@ -65,4 +97,7 @@ export { LazyShootdown } from './lazy-shootdown.ts';
 export { PtsyncTargeted } from './ptsync-targeted.ts';
 export { Linux615Invlpgb } from './linux-6.15-invlpgb.ts';
 export { Linux618 } from './linux-6.18.ts';
+export { Linux61 } from './linux-6.1.ts';
+export { Linux612 } from './linux-6.12.ts';
+export { Linux73 } from './linux-7.3.ts';
 export { KernelStrategy, chooseNewAsid, applyCeilingPre420, applyCeilingStride, FLUSH_CEILING } from './common.ts';

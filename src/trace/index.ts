@@ -140,6 +140,7 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
     info.ignoredLines = r.ignoredLines;
     info.unusedEvents = r.unusedEvents;
     info.warnings = r.warnings;
+    if (r.machine !== undefined) info.machine = r.machine;
     if (!traced) info.warnings.push('the trace has no tlb:tlb_flush records: flush requests are derived from munmap/madvise/mprotect/exit');
     const batchSize = options.batchSize;
     // Every finding of the prescan (exec moves, dup_mmap flushes, vfork children) starts

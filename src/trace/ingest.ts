@@ -5,7 +5,7 @@
 // indexOf('\n') (on its bytes when it is ASCII, else on its decoded string) and tokenized
 // in place; a line that cannot be read is counted and reported with its number and the
 // reason, and reading goes on.
-import { EventKind, IpiKind, PrevState, type SkippedLine, type TraceFormat, pushEvent } from './event.ts';
+import { EventKind, IpiKind, PrevState, type RecordedMachine, type SkippedLine, type TraceFormat, parseVmHeader, pushEvent } from './event.ts';
 import { EventName, parseFtraceHeader, parseIntactFtraceHeader, parseIntactFtraceHeaderBytes, parsePerfHeader, newLineRecord, type LineRecord } from './headers.ts';
 import { cursor, equalsAt, indexIn, isDigit, lastIndexIn, literalTest, readHex, readInt, readNumber, readUint, skipSpaces } from './scan.ts';
 import type { TextChunk } from './input.ts';
@@ -86,6 +86,7 @@ export interface IngestResult {
   rawCounts: Int32Array;
   outOfOrder: number;
   warnings: string[];
+  machine?: RecordedMachine;
 }
 
 /** Decide the format from the first lines of a file; null when it is not a trace. */
@@ -147,6 +148,8 @@ export class TextIngest {
   private timeShift = 0;
   unusedEvents = new Map<string, number>();
   warnings: string[] = [];
+  /** Facts of `# tlbsim-vm:` header lines (record --vm). */
+  machine: RecordedMachine | undefined = undefined;
 
   constructor(readonly file: string, readonly format: TraceFormat, readonly store: EventStore) {
     this.perf = format === 'perf';
@@ -560,6 +563,11 @@ export class TextIngest {
     // "# entries-in-buffer/entries-written: 4157/4157   #P:2"
     const p = indexIn(s, '#P:', first + 1, end);
     if (p >= 0) this.setCpus(readUint(s, p + 3, end));
+    // "# tlbsim-vm: kernel=6.12.57+deb12-cloud-amd64 cpus=32 pcid=0 ..." (record --vm)
+    if (s.startsWith('# tlbsim-vm:', first)) {
+      const facts = parseVmHeader(s.slice(first, end));
+      if (facts !== null) this.machine = { ...this.machine, ...facts };
+    }
     // "##### CPU 1 buffer started ####" needs nothing: per-CPU order is kept by ftrace.
   }
 
@@ -1154,6 +1162,7 @@ export class TextIngest {
       lostEvents: this.lostEvents, lostMarkers: this.lostMarkers,
       unusedEvents: Object.fromEntries([...this.unusedEvents].sort((a, b) => b[1] - a[1])),
       rawCounts: this.rawCounts, outOfOrder: late, warnings: this.warnings,
+      ...(this.machine !== undefined ? { machine: this.machine } : {}),
     };
   }
 }

@@ -18,7 +18,7 @@ import { TLB_NR_DYN_ASIDS, type Machine, type MachineTap } from '../machine/mach
 import { IpiPurpose } from '../machine/machine.ts';
 import { resolveProfile } from '../machine/profiles.ts';
 import { Simulator } from '../machine/sim.ts';
-import { resolveStrategy } from '../strategies/index.ts';
+import { CURRENT_STRATEGY, resolveStrategy } from '../strategies/index.ts';
 
 /** Pseudo-reason for a flush IPI in the record streams. */
 const R_IPI = 6;
@@ -37,6 +37,8 @@ export interface ExplainOptions {
   windowNs?: number;
   /** Events shown before and after the cause. */
   context?: number;
+  /** See SimOptions.pcid. */
+  pcid?: boolean;
 }
 
 export interface Disagreement {
@@ -85,8 +87,8 @@ const RING = 4096;
 
 export async function explainTrace(source: EventSource, opts: ExplainOptions): Promise<ExplainResult> {
   const info = source.info;
-  const def = resolveStrategy(opts.strategy ?? 'linux-6.18');
-  const sim = new Simulator(info, def, resolveProfile(opts.profile));
+  const def = resolveStrategy(opts.strategy ?? CURRENT_STRATEGY);
+  const sim = new Simulator(info, def, resolveProfile(opts.profile), opts.pcid === undefined ? {} : { pcid: opts.pcid });
   const m = sim.m;
   const W = opts.windowNs ?? 200_000;
   const ctxN = opts.context ?? 6;

@@ -23,8 +23,8 @@ test('the metric names of cli.md are declared once, with a unit and a meaning', 
 
 test('the strategy names of cli.md, each naming its kernel version or series', () => {
   assert.deepEqual([...STRATEGY_NAMES].sort(), ['async-rfc-2019', 'lazy-shootdown', 'linux-4.13', 'linux-4.14',
-    'linux-4.14-nopcid', 'linux-4.20', 'linux-5.13', 'linux-6.15-invlpgb', 'linux-6.18', 'pcid-v4-posted',
-    'ptsync-targeted'].sort());
+    'linux-4.14-nopcid', 'linux-4.20', 'linux-5.13', 'linux-6.1', 'linux-6.12', 'linux-6.15-invlpgb', 'linux-6.18',
+    'linux-7.3', 'pcid-v4-posted', 'ptsync-targeted'].sort());
   for (const s of STRATEGIES) {
     // A version (v4.13, 4.20, 6.3 ...) or a dated series.
     assert.match(s.kernel, /(v?\d\.\d+|20\d\d)/, s.name);

@@ -40,7 +40,7 @@ for (const spec of ['traces/real/madvthreads-2/trace.txt.gz', 'workload:fork-chu
       try { return await replay(input, { isolate, workers }); } finally { input.close(); }
     };
     const shared = await run(false, 1);
-    assert.equal(shared.length, 11);
+    assert.equal(shared.length, STRATEGY_NAMES.length);
     assert.deepEqual(await run(true, 1), shared);
     assert.deepEqual(await run(true, 2), shared);
   });

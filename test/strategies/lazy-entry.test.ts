@@ -35,6 +35,9 @@ const EXPECT: Record<string, [number, number, number, number]> = {
   // 5.4+ scheduler: kernel -> kernel hands the lazy reference over without atomics.
   'linux-5.13': [1, 1, 1, 2],
   'linux-6.18': [1, 1, 1, 2],
+  'linux-6.1': [1, 1, 1, 2],
+  'linux-6.12': [1, 1, 1, 2],
+  'linux-7.3': [1, 1, 1, 2],
   'linux-6.15-invlpgb': [1, 1, 1, 2],
   'ptsync-targeted': [1, 1, 1, 2],
   // MMU_LAZY_TLB_SHOOTDOWN: no mm_count atomics for lazy users at all.
