@@ -25,9 +25,6 @@ export interface SimOptions {
 }
 
 const IPI_KIND_NAMES = ['real', 'flushCall', 'flushQueued', 'otherCall'];
-/** csd_queue_cpu and the ipi_send_cpu of the same smp_call_function_many_cond() are
- *  printed about 1 us apart (traces/real); 20 us leaves room for a slow VM. */
-const CSD_IPI_WINDOW_NS = 20_000;
 
 export class Simulator {
   readonly m: Machine;
@@ -71,10 +68,23 @@ export class Simulator {
   private obsOther = 0;
   private obsSends = 0;
   private obsTargets = 0;
-  /** Real IPIs that carried a TLB flush: an ipi_send_* to a target right after the same
-   *  sender queued flush_tlb_func for it (csd_queue_cpu). Per sender x target, the time of
-   *  the last such csd not yet followed by an IPI (-1: none). */
-  private readonly obsCsdAt: Float64Array;
+  // Real IPIs that carried a TLB flush, told apart by order, not by time or symbol names
+  // (a TCG guest prints the steps of one cross-call tens of µs apart; since 6.5 every IPI
+  // names generic_smp_call_function_single_interrupt as its callback). native_flush_tlb_multi()
+  // prints reason 4, then smp_call_function_many_cond() queues one CSD per target
+  // (csd_queue_cpu func=flush_tlb_func, when recorded) and sends one ipi_send_cpu(mask) to
+  // the targets whose queue was empty, all with preemption off; the local flush_tlb_func
+  // and any switch come after. So a sender's flush call is its reason-4 record up to its
+  // first send, another tlb_flush record, or a switch; the send inside it is the flush's
+  // (with csd records: to the targets queued inside it).
+  /** Per sender: reason-4 records so far (the current flush call's number). */
+  private readonly obsCall: Float64Array;
+  /** Per sender: the call that ended (sent, flushed locally or switched away). */
+  private readonly obsCallOver: Float64Array;
+  /** Per sender: the send being read (its targets follow its first) carries the flush. */
+  private readonly obsSendIsFlush: Uint8Array;
+  /** Per sender x target: the call in which flush_tlb_func was queued for the target. */
+  private readonly obsQueuedIn: Float64Array;
   private obsFlushSends = 0;
   /** The trace recorded csd_queue_cpu for flush_tlb_func (6.5+ with the csd events on). */
   private readonly csdRecorded: boolean;
@@ -110,7 +120,10 @@ export class Simulator {
     this.hasExitMmap = (info.countsByKind?.exit_mmap ?? 0) > 0;
     this.booted = new Uint8Array(this.m.nCpu);
     this.pendTd = new Int32Array(this.m.nCpu).fill(-1);
-    this.obsCsdAt = new Float64Array(this.m.nCpu * this.m.nCpu).fill(-1);
+    this.obsCall = new Float64Array(this.m.nCpu);
+    this.obsCallOver = new Float64Array(this.m.nCpu);
+    this.obsSendIsFlush = new Uint8Array(this.m.nCpu);
+    this.obsQueuedIn = new Float64Array(this.m.nCpu * this.m.nCpu).fill(-1);
     this.csdRecorded = (info.observedIpis?.byKind?.flushQueued ?? 0) > 0;
     this.cpuFreeT = new Float64Array(this.m.nCpu);
     this.cpuFreeDelay = new Float64Array(this.m.nCpu);
@@ -338,6 +351,7 @@ export class Simulator {
           this.noteTask(next, nextMm);
           if (nextMm > 0) this.mmEnsure(nextMm);
           this.switchTo(cpu, next, nextMm);
+          this.obsCallOver[cpu] = this.obsCall[cpu]; // a switch ends any recorded flush call
           break;
         }
         case EventKind.flush_request: {
@@ -388,7 +402,10 @@ export class Simulator {
           // of idle. Reason 0 is printed inside switch_mm, where current is still the
           // previous task, so it says nothing reliable.
           if (r === 1 || r === 5) this.ensureCurrent(cpu, tidCol[i], mmCol[i]);
-          if (r === 4 && !this.csdRecorded) this.obsCsdAt[cpu * nCpu + cpu] = t;
+          if (cpu < nCpu) {
+            if (r === 4) this.obsCall[cpu]++;
+            else this.obsCallOver[cpu] = this.obsCall[cpu];
+          }
           if (r >= 0 && r <= 5) {
             this.obsFlush[r * 3 + (p === -1 ? 0 : p === 0 ? 2 : 1)]++;
             if (p > 0) this.obsPages[r] += p;
@@ -403,12 +420,18 @@ export class Simulator {
             // Without csd_queue_cpu records, the send printed right after the sender's
             // reason-4 record is the flush's (smp_call_function_many_cond follows
             // native_flush_tlb_multi's trace at once).
-            const at = this.csdRecorded ? cpu * nCpu + target : cpu * nCpu + cpu;
-            if (kk === IpiKind.flushQueued) this.obsCsdAt[at] = t;
-            else if (kk === IpiKind.real && this.obsCsdAt[at] >= 0 && t - this.obsCsdAt[at] <= CSD_IPI_WINDOW_NS) {
-              if (this.csdRecorded || B[i] === 1) this.obsCsdAt[at] = -1;
-              this.obsFlushTargets++;
-              this.obsFlushSends += B[i];
+            const call = this.obsCall[cpu];
+            if (kk === IpiKind.flushQueued) this.obsQueuedIn[cpu * nCpu + target] = call;
+            else if (kk === IpiKind.real) {
+              const first = B[i] === 1;
+              if (first) {
+                this.obsSendIsFlush[cpu] = call > this.obsCallOver[cpu] ? 1 : 0;
+                this.obsCallOver[cpu] = call;
+              }
+              if (this.obsSendIsFlush[cpu] === 1 && (!this.csdRecorded || this.obsQueuedIn[cpu * nCpu + target] === call)) {
+                this.obsFlushTargets++;
+                if (first) this.obsFlushSends++;
+              }
             }
           }
           if (kk === IpiKind.real) { this.obsTargets++; this.obsSends += B[i]; }
