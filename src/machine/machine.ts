@@ -47,6 +47,9 @@ export const INIT_MM = 0;
 export const MAX_ASID_AVAILABLE = 4094;
 /** Pending early-acknowledged flushes kept per target CPU. */
 const PEND = 4;
+/** How a CSD reaches its target: a real IPI (to a busy or an idle CPU), or it joins the
+ *  interrupt already pending there. */
+const CSD_IPI = 0, CSD_IPI_IDLE = 1, CSD_JOINS = 2;
 
 /** Purposes of a cross-call. */
 export const IpiPurpose = { flush: 0, ptSync: 1, mmDrop: 2 } as const;
@@ -191,7 +194,19 @@ export class Machine {
   // 2 CSD (cfd slot), 3 call_single_queue head, 4 lockless-walk slot
   private readonly cpuLineOwner: Int32Array;
   private readonly cpuLineReader: Int32Array;
-  private readonly queueBusyUntil: Float64Array;
+  // Cross-call timing, in *delayed time* (trace time + the CPU's lag, see cpuLag()):
+  /** When the interrupt most recently started on each CPU ends (its last queued handler). */
+  private readonly irqEnd: Float64Array;
+  /** When that interrupt took the call_single_queue (llist_del_all): a CSD added before
+   *  this joins it (no IPI); one added after finds the queue empty and sends an IPI. */
+  private readonly queueTakenAt: Float64Array;
+  /** The CPU's last csd_lock_wait(): its window, the spin time in it not yet overlapped by
+   *  handlers, the task that waited and the timeline bucket the wait was charged to. */
+  private readonly waitFrom: Float64Array;
+  private readonly waitTo: Float64Array;
+  private readonly spinLeft: Float64Array;
+  private readonly waitTid: Int32Array;
+  private readonly waitBucket: Int32Array;
   // early-ack pending flushes
   private readonly pendN: Int32Array;
   private readonly pendReq: FlushReq[];
@@ -201,6 +216,9 @@ export class Machine {
   // initiator wait bookkeeping
   private readonly waitUntil: Float64Array;
   private readonly waitArmed: Uint8Array;
+  private readonly clockBase: Float64Array;
+  /** Per target, during one sendIpis: CSD_IPI, CSD_IPI_IDLE or CSD_JOINS. */
+  private readonly csdKind: Uint8Array;
 
   // ---------------------------------------------------------------- per mm (grown on demand)
   private mmCap = 0;
@@ -229,6 +247,8 @@ export class Machine {
 
   // per tid
   private taskOvh = new Float64Array(1024);
+  /** Delay a task inherited from the CPU it was switched in on (the simulator's passDelay). */
+  private taskInh = new Float64Array(1024);
 
   // scratch masks for strategies
   private readonly scratch: Uint32Array[];
@@ -270,13 +290,21 @@ export class Machine {
     this.cpuPages = new Float64Array(n);
     this.cpuLineOwner = new Int32Array(n * 5).fill(-1);
     this.cpuLineReader = new Int32Array(n * 5).fill(-1);
-    this.queueBusyUntil = new Float64Array(n).fill(-Infinity);
+    this.irqEnd = new Float64Array(n).fill(-Infinity);
+    this.queueTakenAt = new Float64Array(n).fill(-Infinity);
+    this.waitFrom = new Float64Array(n);
+    this.waitTo = new Float64Array(n);
+    this.spinLeft = new Float64Array(n);
+    this.waitTid = new Int32Array(n).fill(-1);
+    this.waitBucket = new Int32Array(n);
     this.pendN = new Int32Array(n);
     this.pendReq = Array.from({ length: n * PEND }, () => new FlushReq());
     this.pendAck = new Float64Array(n * PEND);
     this.pendDone = new Float64Array(n * PEND);
     this.waitUntil = new Float64Array(n);
     this.waitArmed = new Uint8Array(n);
+    this.clockBase = new Float64Array(n);
+    this.csdKind = new Uint8Array(n);
     this.batchMm = new Int32Array(n);
     this.scratch = Array.from({ length: 4 }, () => new Uint32Array(this.words));
     // Every CPU starts on init_mm with ASID 0 holding it (initialize_tlbstate_and_flush).
@@ -373,10 +401,33 @@ export class Machine {
     return tid >= 0 && tid < this.taskOvh.length ? this.taskOvh[tid] : 0;
   }
 
+  /** How late `tid` runs against the trace clock: the overhead charged to it plus the delay
+   *  it inherited (inheritDelay). iteration_ns is built from it. */
+  taskDelay(tid: number): number {
+    return tid > 0 && tid < this.taskOvh.length ? this.taskOvh[tid] + this.taskInh[tid] : this.taskOverhead(tid);
+  }
+
+  /** `tid` starts `ns` later than its own overhead says (the CPU's previous task finished
+   *  late; the simulator's CPU serialisation). */
+  inheritDelay(tid: number, ns: number): void {
+    if (tid <= 0 || ns <= 0) return;
+    if (tid >= this.taskOvh.length) this.growTasks(tid);
+    this.taskInh[tid] += ns;
+  }
+
+  /** The CPU's lag: how far the work it runs now is behind the trace clock (the current
+   *  task's delay; 0 for idle, whose time absorbs delay). now + cpuLag(c) is the CPU's
+   *  position in delayed time, the clock the cross-calls are timed in. */
+  cpuLag(cpu: number): number {
+    const tid = this.curTid[cpu];
+    return tid > 0 && tid < this.taskOvh.length ? this.taskOvh[tid] + this.taskInh[tid] : 0;
+  }
+
   private growTasks(tid: number): void {
     let cap = this.taskOvh.length;
     while (cap <= tid) cap *= 2;
     const t = new Float64Array(cap); t.set(this.taskOvh); this.taskOvh = t;
+    const h = new Float64Array(cap); h.set(this.taskInh); this.taskInh = h;
   }
 
   /** A tlb:tlb_flush event the modelled kernel would emit here. */
@@ -904,6 +955,38 @@ export class Machine {
   }
 
   // ======================================================================= cross-calls
+  //
+  // Timing. The trace is open-loop: an event's time is the workload's own work, and what
+  // the machine charges is added afterwards as each task's delay (taskDelay; iteration_ns
+  // is trace time + delay). Cross-calls are timed in *delayed time* instead, the clock on
+  // which CPU c is at now + cpuLag(c):
+  //  - the initiator's llist_add to a target's call_single_queue happens at its own delayed
+  //    time, and the IPIs are sent after the last one (send_call_function_ipi_mask);
+  //  - a target's interrupt starts at max(arrival, end of the interrupt it is handling),
+  //    and takes the whole queue (llist_del_all in __flush_smp_call_function_queue): a CSD
+  //    added before that start joins it (no IPI, csdHandleNs instead of ipiHandlerNs) and
+  //    runs after the handlers already queued there; one added after it sends a new IPI;
+  //  - the initiator's csd_lock_wait() ends at its latest acknowledgement;
+  //  - a CPU spinning in its own csd_lock_wait() has interrupts on and keeps serving the
+  //    calls others queue for it: handler time inside that window replaces spin time, so
+  //    it is taken off the wait it was charged (creditWait) instead of adding to it.
+  // Slowed initiators thus send later (their lag includes their waits and the handlers
+  // they served), which closes the loop the open-loop trace lacks: a target's backlog is
+  // bounded by one CSD per other initiator. The previous model kept each queue's busy
+  // horizon in trace time and added every arrival's handler to it, so once (N-1) handlers
+  // per iteration exceeded the iteration's trace time, the horizon, and every wait, grew
+  // with the length of the trace (wis-tlb-flush2 threads: 5 us -> 0.7 ms per iteration
+  // from 4 to 36 CPUs). A handler's cost still lands on the target's lag when it is
+  // charged, not at its delayed time: an approximation that keeps every cross-call
+  // O(targets) with no event queue.
+
+  /** The initiator's delayed clock during one send/wait: clockBase[cpu] + cpuOverhead(cpu).
+   *  Set at the first send after a wait: now + cpuLag(cpu) - cpuOverhead(cpu), so for a
+   *  task it is now + its delay, and for idle (lag 0) the work done since the send still
+   *  overlaps the wait. */
+  private clockOf(cpu: number): number {
+    return this.clockBase[cpu] + this.perCpu[cpu * NM + I_OVH];
+  }
 
   /** Queue a cross-call of `purpose` to every CPU of `mask` except `cpu` and run its handler
    *  there (smp_call_function_many_cond's remote part). A real IPI goes only to targets
@@ -914,7 +997,7 @@ export class Machine {
   sendIpis(cpu: number, mask: Uint32Array, purpose: number, req: FlushReq | null, mm: number, ack: number = AckMode.sync): number {
     const p = this.p;
     const W = this.words;
-    let targets = 0, real = 0, maxLat = 0;
+    let targets = 0, real = 0;
     // The initiator's per-target counts are whole numbers, so adding them once per call
     // gives the same totals as adding them per target.
     let toLazy = 0, toStale = 0, toNonWalkers = 0, toIdle = 0;
@@ -923,66 +1006,87 @@ export class Machine {
     const nCpu = this.nCpu;
     // Read once per call, not per target: each target's loop body below does the same
     // counting and charging as inc()/charge()/cpuOverhead() would, in the same order.
-    const per = this.perCpu, tot = this.metrics, busyUntil = this.queueBusyUntil, strategy = this.strategy;
+    const per = this.perCpu, tot = this.metrics, strategy = this.strategy;
+    const irqEnd = this.irqEnd, takenAt = this.queueTakenAt, kind = this.csdKind;
     const flushCall = purpose === IpiPurpose.flush && req !== null;
     const deferred = ack === AckMode.early && req !== null;
     const deliverNs = p.ipiDeliverNs, idleWakeNs = p.ipiIdleWakeNs, handlerNs = p.ipiHandlerNs, csdNs = p.csdHandleNs;
     const atomicNs = p.atomicLocalNs, cpuAt = cpu * NM;
     const I_IPI = MI.ipi_ns, I_RECV = MI.ipis_received, I_HANDLER = MI.ipi_handler_ns;
+    if (!this.waitArmed[cpu]) this.clockBase[cpu] = this.now + this.cpuLag(cpu) - per[cpuAt + I_OVH];
+    const base = this.clockBase[cpu];
     // Whole-number counters (atomics, line transfers, handlers run) are exact in any order:
     // the ones the loop would add per target are summed here and added once after it.
     let atomics = 0, transfers = 0, initiatorAtomics = 0, initiatorTransfers = 0;
+    // The initiator: fill each CSD and llist_add it to the target's queue.
     for (let c = bitNext(mask, 0, W, 0); c >= 0; c = bitNext(mask, 0, W, c + 1)) {
       if (c === cpu || c >= nCpu) continue;
       targets++;
-      const line = c * 5, at = c * NM;
-      // initiator: fill the CSD, llist_add to the target's queue
+      const line = c * 5;
       owner[line + 2] = cpu; reader[line + 2] = -1; // lineStore
       // lineAtomic(owner, reader, line + 3, cpu), its counts deferred
       let ns = atomicNs;
-      let o = owner[line + 3];
-      let from = o >= 0 ? (o !== cpu ? o : -1) : reader[line + 3] !== cpu ? reader[line + 3] : -1;
+      const o = owner[line + 3];
+      const from = o >= 0 ? (o !== cpu ? o : -1) : reader[line + 3] !== cpu ? reader[line + 3] : -1;
       if (from >= 0) { ns += this.transferNs(from, cpu); initiatorTransfers++; }
       owner[line + 3] = cpu; reader[line + 3] = -1;
       initiatorAtomics++;
       tot[I_ANS] += ns; per[cpuAt + I_ANS] += ns;
       this.charge(cpu, ns);
-      const busy = busyUntil[c] - this.now;
-      const empty = busy <= 0;
       if (purpose === IpiPurpose.flush) {
         if (this._isLazy[c]) toLazy++;
         if (mmOf !== 0 && this._loadedMm[c] !== mmOf) toStale++;
       } else if (purpose === IpiPurpose.ptSync) {
         if (this.walkMm[c] !== mm) toNonWalkers++;
       }
-      let lat = deliverNs;
-      if (empty) {
+      if (base + per[cpuAt + I_OVH] < takenAt[c]) {
+        kind[c] = CSD_JOINS; // the pending interrupt there will take it
+      } else {
         real++;
         if (this.tap !== null) this.tap.ipi(cpu, c, purpose);
         this.ipiMatrix[cpu * nCpu + c]++;
-        if (this.curTid[c] === 0) { toIdle++; lat += idleWakeNs; }
-      } else {
-        lat = busy; // handled by the interrupt already pending there
+        if (this.curTid[c] === 0) { toIdle++; kind[c] = CSD_IPI_IDLE; } else kind[c] = CSD_IPI;
       }
-      // target: (interrupt entry,) llist_del_all, handler, CSD unlock
+    }
+    if (real > 0) {
+      this.predIpiSends++;
+      this.cost(I_IPI, cpu, p.ipiSendNs + (real - 1) * p.ipiSendPerTargetNs);
+    }
+    // The targets: (interrupt entry,) llist_del_all, handler, CSD unlock.
+    const sentAt = base + per[cpuAt + I_OVH];
+    let lastAck = -Infinity;
+    for (let c = bitNext(mask, 0, W, 0); c >= 0; c = bitNext(mask, 0, W, c + 1)) {
+      if (c === cpu || c >= nCpu) continue;
+      const line = c * 5, at = c * NM;
+      const k = kind[c];
+      let start = irqEnd[c];
+      if (k !== CSD_JOINS) {
+        const arrive = sentAt + deliverNs + (k === CSD_IPI_IDLE ? idleWakeNs : 0);
+        if (arrive > start) start = arrive;
+        takenAt[c] = start;
+      }
       const t0 = per[at + I_OVH];
-      this.cost(I_IPI, c, empty ? handlerNs : csdNs);
+      this.cost(I_IPI, c, k === CSD_JOINS ? csdNs : handlerNs);
       // lineAtomic(owner, reader, line + 3, c): the target takes the queue (llist_del_all)
-      ns = atomicNs;
-      o = owner[line + 3];
-      from = o >= 0 ? (o !== c ? o : -1) : reader[line + 3] !== c ? reader[line + 3] : -1;
+      let ns = atomicNs;
+      const o = owner[line + 3];
+      const from = o >= 0 ? (o !== c ? o : -1) : reader[line + 3] !== c ? reader[line + 3] : -1;
       if (from >= 0) { ns += this.transferNs(from, c); transfers++; per[at + I_LT]++; }
       owner[line + 3] = c; reader[line + 3] = -1;
       atomics++; per[at + I_AOPS]++;
       tot[I_ANS] += ns; per[at + I_ANS] += ns;
       this.charge(c, ns);
       per[at + I_RECV]++;
+      let end: number, acked: number;
       if (deferred) {
         owner[line + 2] = c; reader[line + 2] = -1; // unlock after copy (lineStore)
-        const copied = per[at + I_OVH] - t0;
-        const ackAt = this.now + lat + copied;
-        this.defer(c, req, ackAt, ackAt + this.estimateFlushNs(req));
-        lat += copied;
+        acked = start + (per[at + I_OVH] - t0);
+        const flushNs = this.estimateFlushNs(req);
+        end = acked + flushNs;
+        // The deferred flush runs on the trace clock: the same distance from now as on
+        // the initiator's delayed clock.
+        const ackAt = this.now + (acked - sentAt);
+        this.defer(c, req, ackAt, ackAt + flushNs);
       } else {
         const exec = this.execCpu;
         this.execCpu = c;
@@ -990,12 +1094,13 @@ export class Machine {
         else strategy.onIpi(c, purpose, mm);
         this.execCpu = exec;
         owner[line + 2] = c; reader[line + 2] = -1; // lineStore
-        lat += per[at + I_OVH] - t0;
+        end = acked = start + (per[at + I_OVH] - t0);
       }
       const handled = per[at + I_OVH] - t0;
       tot[I_HANDLER] += handled; per[at + I_HANDLER] += handled;
-      busyUntil[c] = this.now + lat;
-      if (lat > maxLat) maxLat = lat;
+      irqEnd[c] = end;
+      if (this.spinLeft[c] > 0) this.creditWait(c, start, start + handled);
+      if (acked > lastAck) lastAck = acked;
     }
     if (targets > 0) {
       tot[I_LT] += initiatorTransfers + transfers; per[cpuAt + I_LT] += initiatorTransfers;
@@ -1009,17 +1114,29 @@ export class Machine {
       if (toNonWalkers > 0) this.add(MI.ipis_to_nonwalkers, cpu, toNonWalkers);
       if (real > 0) this.inc(MI.ipis_sent, cpu, real);
       if (toIdle > 0) this.add(MI.ipis_to_idle, cpu, toIdle);
-    }
-    if (real > 0) {
-      this.predIpiSends++;
-      this.cost(I_IPI, cpu, p.ipiSendNs + (real - 1) * p.ipiSendPerTargetNs);
-    }
-    if (targets > 0) {
-      const until = this.cpuOverhead(cpu) + maxLat + p.ipiAckNs;
+      const until = lastAck + p.ipiAckNs;
       if (!this.waitArmed[cpu] || until > this.waitUntil[cpu]) this.waitUntil[cpu] = until;
       this.waitArmed[cpu] = 1;
     }
     return targets;
+  }
+
+  /** Handler time [from, to) on `cpu` that falls inside its own csd_lock_wait() window ran
+   *  instead of spinning: take it off the wait charged there (the cause, the overhead, the
+   *  task's delay and the timeline bucket the wait went to), at most the spin time left. */
+  private creditWait(cpu: number, from: number, to: number): void {
+    const lo = from > this.waitFrom[cpu] ? from : this.waitFrom[cpu];
+    const hi = to < this.waitTo[cpu] ? to : this.waitTo[cpu];
+    if (hi <= lo) return;
+    let ns = hi - lo;
+    if (ns > this.spinLeft[cpu]) ns = this.spinLeft[cpu];
+    this.spinLeft[cpu] -= ns;
+    const at = cpu * NM;
+    this.metrics[MI.initiator_wait_ns] -= ns; this.perCpu[at + MI.initiator_wait_ns] -= ns;
+    this.metrics[I_OVH] -= ns; this.perCpu[at + I_OVH] -= ns;
+    this.timeline[TL_OVH + this.waitBucket[cpu]] -= ns;
+    const tid = this.waitTid[cpu];
+    if (tid >= 0 && tid < this.taskOvh.length) this.taskOvh[tid] -= ns;
   }
 
   /** The initiator waits for the acknowledgements of its cross-calls (csd_lock_wait),
@@ -1027,9 +1144,12 @@ export class Machine {
   ipiWait(cpu: number): void {
     if (!this.waitArmed[cpu]) return;
     this.waitArmed[cpu] = 0;
-    const w = this.waitUntil[cpu] - this.cpuOverhead(cpu);
+    const from = this.clockOf(cpu);
+    const w = this.waitUntil[cpu] - from;
     if (w > 0) {
       this.cost(MI.initiator_wait_ns, cpu, w);
+      this.waitFrom[cpu] = from; this.waitTo[cpu] = from + w; this.spinLeft[cpu] = w;
+      this.waitTid[cpu] = this.curTid[cpu]; this.waitBucket[cpu] = this.tlBucket;
     }
   }
 

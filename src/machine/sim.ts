@@ -51,10 +51,9 @@ export class Simulator {
   // tasks: state 0 unknown, 1 alive (counted in mm_users), 2 dead
   private tidState = new Uint8Array(1024);
   private tidMm = new Int32Array(1024);
-  // Critical path of iteration_ns: delay a task inherited from the CPU it was switched in
-  // on (the task before it finished late by its own delay). A task's delay = overhead
-  // charged to it + inherited delay.
-  private tidInherited = new Float64Array(1024);
+  // Critical path of iteration_ns: a task's delay (Machine.taskDelay) = overhead charged to
+  // it + the delay it inherited from the CPU it was switched in on (the task before it
+  // finished late by its own delay; passDelay).
   /** Trace time at which the last non-idle task left each CPU, and that task's delay. */
   private readonly cpuFreeT: Float64Array;
   private readonly cpuFreeDelay: Float64Array;
@@ -139,14 +138,12 @@ export class Simulator {
     while (cap <= tid) cap *= 2;
     const s = new Uint8Array(cap); s.set(this.tidState); this.tidState = s;
     const m = new Int32Array(cap); m.set(this.tidMm); this.tidMm = m;
-    const d = new Float64Array(cap); d.set(this.tidInherited); this.tidInherited = d;
   }
 
   /** How late `tid` runs against the trace clock: the overhead charged to it plus the delay
    *  it inherited by being switched in on a CPU whose previous task finished late. */
   private taskDelay(tid: number): number {
-    const inherited = tid > 0 && tid < this.tidInherited.length ? this.tidInherited[tid] : 0;
-    return this.m.taskOverhead(tid) + inherited;
+    return this.m.taskDelay(tid);
   }
 
   /** CPU serialisation: a task switched in cannot start before the CPU's previous (non-idle)
@@ -159,10 +156,7 @@ export class Simulator {
     if (next <= 0) return;
     const late = this.cpuFreeDelay[cpu] - (now - this.cpuFreeT[cpu]);
     const own = this.taskDelay(next);
-    if (late > own) {
-      if (next >= this.tidInherited.length) this.growTid(next);
-      this.tidInherited[next] += late - own;
-    }
+    if (late > own) this.m.inheritDelay(next, late - own);
   }
 
   private growMmLocal(mm: number): void {
