@@ -95,6 +95,11 @@ export interface MachineOptions {
   /** Trace span for the timeline buckets. */
   firstNs?: number;
   lastNs?: number;
+  /** A synchronous cross-call's handler runs when its target next runs, not at once: a
+   *  guest whose vCPUs outnumber the host's cores (TCG) takes an IPI only when the host
+   *  schedules that vCPU, milliseconds later, so CSDs from many initiators pile up in one
+   *  call_single_queue and are handled in one interrupt. See serveBefore(). */
+  irqWhenRun?: boolean;
 }
 
 export class Machine {
@@ -213,6 +218,16 @@ export class Machine {
   private readonly pendAck: Float64Array;
   private readonly pendDone: Float64Array;
   nextDue = Infinity;
+  // cross-calls whose handler waits for the target to run (irqWhenRun): per CPU, the
+  // CSDs in its call_single_queue (flush infos copied, as the kernel's cfd slots hold them)
+  readonly irqWhenRun: boolean;
+  private readonly csdQN: Int32Array;
+  private csdQReq: FlushReq[][];
+  private csdQPurpose: Int32Array[];
+  private csdQMm: Int32Array[];
+  private csdQFrom: Int32Array[];
+  /** Per initiator (words each): targets holding a CSD of it not handled yet. */
+  private readonly unacked: Uint32Array;
   // initiator wait bookkeeping
   private readonly waitUntil: Float64Array;
   private readonly waitArmed: Uint8Array;
@@ -301,6 +316,13 @@ export class Machine {
     this.pendReq = Array.from({ length: n * PEND }, () => new FlushReq());
     this.pendAck = new Float64Array(n * PEND);
     this.pendDone = new Float64Array(n * PEND);
+    this.irqWhenRun = opts.irqWhenRun ?? false;
+    this.csdQN = new Int32Array(n);
+    this.csdQReq = Array.from({ length: n }, () => []);
+    this.csdQPurpose = Array.from({ length: n }, () => new Int32Array(0));
+    this.csdQMm = Array.from({ length: n }, () => new Int32Array(0));
+    this.csdQFrom = Array.from({ length: n }, () => new Int32Array(0));
+    this.unacked = new Uint32Array(this.irqWhenRun ? n * this.words : 0);
     this.waitUntil = new Float64Array(n);
     this.waitArmed = new Uint8Array(n);
     this.clockBase = new Float64Array(n);
@@ -719,6 +741,8 @@ export class Machine {
   }
 
   private freeMm(cpu: number, mm: number): void {
+    // A handler still queued for mm runs before the mm goes (its initiator waited for it).
+    if (this.irqWhenRun) for (let c = 0; c < this.nCpu; c++) if (this.csdQN[c] !== 0 && this.pendingCsdGen(c, mm) !== Infinity) this.serveIrq(c);
     this.strategy.onMmDrop(cpu, mm);
     // destroy_context: the global ASID is reusable after the next wrap-around flush.
     if (this.mmGlobal[mm] !== 0) this.freeGlobalAsid(mm);
@@ -1039,7 +1063,7 @@ export class Machine {
       } else if (purpose === IpiPurpose.ptSync) {
         if (this.walkMm[c] !== mm) toNonWalkers++;
       }
-      if (base + per[cpuAt + I_OVH] < takenAt[c]) {
+      if (this.irqWhenRun ? this.csdQN[c] > 0 : base + per[cpuAt + I_OVH] < takenAt[c]) {
         kind[c] = CSD_JOINS; // the pending interrupt there will take it
       } else {
         real++;
@@ -1087,6 +1111,11 @@ export class Machine {
         // the initiator's delayed clock.
         const ackAt = this.now + (acked - sentAt);
         this.defer(c, req, ackAt, ackAt + flushNs);
+      } else if (this.irqWhenRun) {
+        // The handler runs when c next runs (serveBefore); its entry cost is charged now,
+        // its flush when it runs, and the initiator's wait is timed with the estimate.
+        this.enqueueCsd(c, cpu, purpose, req, mm);
+        end = acked = start + (per[at + I_OVH] - t0) + (flushCall ? this.estimateFlushNs(req) : 0);
       } else {
         const exec = this.execCpu;
         this.execCpu = c;
@@ -1151,6 +1180,84 @@ export class Machine {
       this.waitFrom[cpu] = from; this.waitTo[cpu] = from + w; this.spinLeft[cpu] = w;
       this.waitTid[cpu] = this.curTid[cpu]; this.waitBucket[cpu] = this.tlBucket;
     }
+  }
+
+  private enqueueCsd(c: number, from: number, purpose: number, req: FlushReq | null, mm: number): void {
+    let n = this.csdQN[c];
+    if (n === this.csdQPurpose[c].length) {
+      const cap = Math.max(8, n * 2);
+      const grow = (a: Int32Array) => { const b = new Int32Array(cap); b.set(a); return b; };
+      this.csdQPurpose[c] = grow(this.csdQPurpose[c]);
+      this.csdQMm[c] = grow(this.csdQMm[c]);
+      this.csdQFrom[c] = grow(this.csdQFrom[c]);
+      while (this.csdQReq[c].length < cap) this.csdQReq[c].push(new FlushReq());
+    }
+    if (req !== null) this.csdQReq[c][n].copyFrom(req);
+    else this.csdQReq[c][n].mm = -1;
+    this.csdQPurpose[c][n] = purpose;
+    this.csdQMm[c][n] = mm;
+    this.csdQFrom[c][n] = from;
+    this.csdQN[c] = n + 1;
+    bitSet(this.unacked, from * this.words, c);
+  }
+
+  /** c's interrupt: llist_del_all() of its call_single_queue, each CSD's handler in the
+   *  order queued, then csd_unlock() (the initiator's ack). */
+  private serveIrq(c: number): void {
+    if (this.csdQN[c] === 0) return;
+    const exec = this.execCpu;
+    this.execCpu = c;
+    const at = c * NM;
+    // A handler may queue more (none does today): the loop reads the count each time.
+    for (let k = 0; k < this.csdQN[c]; k++) {
+      const req = this.csdQReq[c][k], purpose = this.csdQPurpose[c][k];
+      const t0 = this.perCpu[at + I_OVH];
+      if (purpose === IpiPurpose.flush && req.mm >= 0) this.strategy.onFlushIpi(c, req);
+      else this.strategy.onIpi(c, purpose, this.csdQMm[c][k]);
+      const handled = this.perCpu[at + I_OVH] - t0;
+      this.metrics[MI.ipi_handler_ns] += handled; this.perCpu[at + MI.ipi_handler_ns] += handled;
+      const line = c * 5;
+      this.cpuLineOwner[line + 2] = c; this.cpuLineReader[line + 2] = -1; // csd_unlock (lineStore)
+      bitClear(this.unacked, this.csdQFrom[c][k] * this.words, c);
+    }
+    this.csdQN[c] = 0;
+    this.execCpu = exec;
+  }
+
+  /** With irqWhenRun: `cpu` runs now, so it takes its pending interrupt, and every target
+   *  of its own cross-calls has handled them (it could not go on before their acks). The
+   *  simulator calls this before each event of the workload on `cpu` (not before records
+   *  of what the kernel did: those must not time the model). */
+  serveBefore(cpu: number): void {
+    if (this.csdQN[cpu] !== 0) this.serveIrq(cpu);
+    this.serveUnacked(cpu);
+  }
+
+  /** The targets of `cpu`'s cross-calls handle them (the initiator returns only then). */
+  serveUnacked(cpu: number): void {
+    if (!this.irqWhenRun) return;
+    const W = this.words, base = cpu * W;
+    for (let c = bitNext(this.unacked, base, W, 0); c >= 0; c = bitNext(this.unacked, base, W, c + 1)) this.serveIrq(c);
+  }
+
+  /** Every pending interrupt (the end of the trace). */
+  serveAll(): void {
+    for (let c = 0; c < this.nCpu; c++) this.serveIrq(c);
+  }
+
+  /** A CSD for `mm` (or a batch flush, mm 0) waits in cpu's queue: the request it belongs
+   *  to has not completed from cpu's point of view. Returns the lowest truth generation
+   *  pending there (Infinity: none; 0: a batch flush, which covers every mm). */
+  private pendingCsdGen(cpu: number, mm: number): number {
+    let g = Infinity;
+    const n = this.csdQN[cpu];
+    for (let k = 0; k < n; k++) {
+      if (this.csdQPurpose[cpu][k] !== IpiPurpose.flush) continue;
+      const q = this.csdQReq[cpu][k];
+      if (q.mm === 0) return 0;
+      if (q.mm === mm && q.truthGen < g) g = q.truthGen;
+    }
+    return g;
   }
 
   private estimateFlushNs(req: FlushReq): number {
@@ -1261,6 +1368,8 @@ export class Machine {
       // why Nadav Amit's async RFC (v2 11/12, 2019) kept freed-tables flushes synchronous.
       for (let c = 0; c < this.nCpu; c++) {
         if (this._cr3Mm[c] !== mm || this.curTaskMm[c] === mm) continue;
+        // Its flush waits in its queue: the initiator frees the tables only after its ack.
+        if (this.csdQN[c] !== 0 && this.pendingCsdGen(c, mm) <= req.truthGen) continue;
         const r = this._cr3Row[c];
         if (this.rowFresh[r] < req.truthGen) this.violation(VK.freedTablesWalk, c, mm);
       }
@@ -1276,6 +1385,12 @@ export class Machine {
     if (fresh < 0) { this.violation(VK.pcidAlias, cpu, mm); return; }
     let need = this.completedGen[mm];
     if (fresh >= need) return;
+    if (this.csdQN[cpu] !== 0) {
+      // Its flush waits in its queue (irqWhenRun): the initiator is still waiting for it.
+      const g = this.pendingCsdGen(cpu, mm);
+      if (g === 0) return;
+      if (g - 1 < need) need = g - 1;
+    }
     // An early-acknowledged flush that this CPU has not acknowledged yet: the request is
     // not complete from this CPU's point of view.
     for (let k = 0; k < this.pendN[cpu]; k++) {

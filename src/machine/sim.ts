@@ -22,6 +22,9 @@ export interface SimOptions {
    *  pre-Westmere CPU, `nopcid`) under any strategy: a machine property, not a policy.
    *  Default: what the trace header says (info.machine.pcid), else PCID present. */
   pcid?: boolean;
+  /** See MachineOptions.irqWhenRun. Default: when the trace header says the recording ran
+   *  under TCG (`accel=tcg`), whose vCPUs outnumber the host's cores in every lab run. */
+  irqWhenRun?: boolean;
 }
 
 const IPI_KIND_NAMES = ['real', 'flushCall', 'flushQueued', 'otherCall'];
@@ -106,7 +109,8 @@ export class Simulator {
     // none on purpose), so it never gets one.
     this.implicit = opts.implicitAccess ?? (accesses === 0 && info.format !== 'workload' && profile.workingSetPages > 0);
     this.ws = profile.workingSetPages;
-    this.m = new Machine(info.cpus, profile, { implicitAccess: this.implicit, firstNs: info.firstNs, lastNs: info.lastNs });
+    const irqWhenRun = opts.irqWhenRun ?? info.machine?.accel === 'tcg';
+    this.m = new Machine(info.cpus, profile, { implicitAccess: this.implicit, firstNs: info.firstNs, lastNs: info.lastNs, irqWhenRun });
     this.s = def.create(this.m);
     // After the strategy's constructor, which sets CR4.PCIDE as its kernel would on a CPU
     // with PCID (linux-4.13 and linux-4.14-nopcid clear it themselves).
@@ -127,6 +131,7 @@ export class Simulator {
     this.cpuFreeT = new Float64Array(this.m.nCpu);
     this.cpuFreeDelay = new Float64Array(this.m.nCpu);
     if (pcid === false) this.notes.push(`CPUs without PCID (${opts.pcid === false ? '--no-pcid' : 'as the trace header says'}): every switch to another mm flushes`);
+    if (irqWhenRun) this.notes.push(`cross-call handlers run when their target CPU next runs (${opts.irqWhenRun === true ? "irqWhenRun" : "a TCG guest, as the trace header says"}): CSDs queue up and are handled in one interrupt`);
     if (this.implicit) this.notes.push(`no access events: each switch into a user task touches workingSetPages=${this.ws} pages (assumption)`);
     if (this.traced) this.notes.push('flush requests come from the recorded tlb_flush records; local-only teardown flushes (printed only as reason 0) are supplied at exit_mmap');
   }
@@ -283,6 +288,7 @@ export class Simulator {
 
   /** exit_mmap() finished and mmput() drops the users' reference (mmdrop). */
   private teardown(cpu: number, mm: number): void {
+    this.m.serveUnacked(cpu); // the exit flush's targets acked before exit_mmap went on
     const m = this.m;
     if (!m.isLive(mm)) return;
     m.mmState[mm] = 2;
@@ -333,6 +339,7 @@ export class Simulator {
       const k = kind[i];
       const cpu = cpuCol[i];
       if (cpu >= nCpu) continue;
+      if (m.irqWhenRun && k !== EventKind.observed_flush && k !== EventKind.observed_ipi) m.serveBefore(cpu);
       m.execCpu = cpu;
       switch (k) {
         case EventKind.switch: {
@@ -518,6 +525,7 @@ export class Simulator {
   /** Run the deferred work left at the end of the trace. */
   drain(): void {
     this.m.runDue(Infinity);
+    if (this.m.irqWhenRun) this.m.serveAll();
   }
 
   // ------------------------------------------------------------------ results
