@@ -100,6 +100,8 @@ export interface MachineOptions {
    *  schedules that vCPU, milliseconds later, so CSDs from many initiators pile up in one
    *  call_single_queue and are handled in one interrupt. See serveBefore(). */
   irqWhenRun?: boolean;
+  /** With irqWhenRun: the host cores the vCPUs share (the recording's host_cpus). */
+  hostCores?: number;
 }
 
 export class Machine {
@@ -222,6 +224,10 @@ export class Machine {
   // CSDs in its call_single_queue (flush infos copied, as the kernel's cfd slots hold them)
   readonly irqWhenRun: boolean;
   private readonly csdQN: Int32Array;
+  /** Trace time of each CPU's latest event of the workload (serveBefore). */
+  private readonly lastRun: Float64Array;
+  /** Host cores the guest's vCPUs share (irqWhenRun). */
+  private readonly hostCores: number;
   private csdQReq: FlushReq[][];
   private csdQPurpose: Int32Array[];
   private csdQMm: Int32Array[];
@@ -318,6 +324,8 @@ export class Machine {
     this.pendDone = new Float64Array(n * PEND);
     this.irqWhenRun = opts.irqWhenRun ?? false;
     this.csdQN = new Int32Array(n);
+    this.lastRun = new Float64Array(n).fill(-Infinity);
+    this.hostCores = Math.max(1, opts.hostCores ?? 2);
     this.csdQReq = Array.from({ length: n }, () => []);
     this.csdQPurpose = Array.from({ length: n }, () => new Int32Array(0));
     this.csdQMm = Array.from({ length: n }, () => new Int32Array(0));
@@ -1115,6 +1123,9 @@ export class Machine {
         // The handler runs when c next runs (serveBefore); its entry cost is charged now,
         // its flush when it runs, and the initiator's wait is timed with the estimate.
         this.enqueueCsd(c, cpu, purpose, req, mm);
+        // A target spinning in its own csd_lock_wait() has interrupts on: if the host is
+        // running its vCPU now, it takes this interrupt at once (and all queued there).
+        if (bitAnyBut(this.unacked, c * W, W, -1) && this.onHostCore(c)) this.serveIrq(c);
         end = acked = start + (per[at + I_OVH] - t0) + (flushCall ? this.estimateFlushNs(req) : 0);
       } else {
         const exec = this.execCpu;
@@ -1229,6 +1240,7 @@ export class Machine {
    *  simulator calls this before each event of the workload on `cpu` (not before records
    *  of what the kernel did: those must not time the model). */
   serveBefore(cpu: number): void {
+    this.lastRun[cpu] = this.now;
     if (this.csdQN[cpu] !== 0) this.serveIrq(cpu);
     this.serveUnacked(cpu);
   }
@@ -1238,6 +1250,15 @@ export class Machine {
     if (!this.irqWhenRun) return;
     const W = this.words, base = cpu * W;
     for (let c = bitNext(this.unacked, base, W, 0); c >= 0; c = bitNext(this.unacked, base, W, c + 1)) this.serveIrq(c);
+  }
+
+  /** Whether vCPU c is on one of the host's cores now: among the hostCores CPUs whose
+   *  latest event of the workload is the most recent (the initiator counts as running). */
+  private onHostCore(c: number): boolean {
+    const mine = this.lastRun[c];
+    let newer = 0;
+    for (let d = 0; d < this.nCpu; d++) if (this.lastRun[d] > mine && ++newer >= this.hostCores) return false;
+    return true;
   }
 
   /** Every pending interrupt (the end of the trace). */

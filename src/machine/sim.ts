@@ -110,7 +110,9 @@ export class Simulator {
     this.implicit = opts.implicitAccess ?? (accesses === 0 && info.format !== 'workload' && profile.workingSetPages > 0);
     this.ws = profile.workingSetPages;
     const irqWhenRun = opts.irqWhenRun ?? info.machine?.accel === 'tcg';
-    this.m = new Machine(info.cpus, profile, { implicitAccess: this.implicit, firstNs: info.firstNs, lastNs: info.lastNs, irqWhenRun });
+    // Every lab recording ran on a 2-core host; a header that does not say is taken as one.
+    const hostCores = info.machine?.hostCpus ?? 2;
+    this.m = new Machine(info.cpus, profile, { implicitAccess: this.implicit, firstNs: info.firstNs, lastNs: info.lastNs, irqWhenRun, hostCores });
     this.s = def.create(this.m);
     // After the strategy's constructor, which sets CR4.PCIDE as its kernel would on a CPU
     // with PCID (linux-4.13 and linux-4.14-nopcid clear it themselves).
@@ -131,7 +133,7 @@ export class Simulator {
     this.cpuFreeT = new Float64Array(this.m.nCpu);
     this.cpuFreeDelay = new Float64Array(this.m.nCpu);
     if (pcid === false) this.notes.push(`CPUs without PCID (${opts.pcid === false ? '--no-pcid' : 'as the trace header says'}): every switch to another mm flushes`);
-    if (irqWhenRun) this.notes.push(`cross-call handlers run when their target CPU next runs (${opts.irqWhenRun === true ? "irqWhenRun" : "a TCG guest, as the trace header says"}): CSDs queue up and are handled in one interrupt`);
+    if (irqWhenRun) this.notes.push(`cross-call handlers run when their target vCPU next runs (${opts.irqWhenRun === true ? 'irqWhenRun' : 'a TCG guest, as the trace header says'}; ${hostCores} host cores${info.machine?.hostCpus === undefined ? ', assumed' : ''}): CSDs queue up and are handled in one interrupt`);
     if (this.implicit) this.notes.push(`no access events: each switch into a user task touches workingSetPages=${this.ws} pages (assumption)`);
     if (this.traced) this.notes.push('flush requests come from the recorded tlb_flush records; local-only teardown flushes (printed only as reason 0) are supplied at exit_mmap');
   }

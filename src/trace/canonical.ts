@@ -28,8 +28,6 @@ const PAGE = 4096;
 const PMD_SIZE = 2 << 20;
 /** sysKind of a task inside a munmap shorter than PMD_SIZE. */
 const SMALL_MUNMAP = -2;
-/** How far apart a reason 4 and its initiator's reason 3/2 may be (they are a few µs apart). */
-const PAIR_WINDOW_NS = 200_000;
 
 export interface CanonicalOptions {
   remap: Int32Array;
@@ -101,8 +99,13 @@ export function* canonicalize(raw: Iterable<EventBatch>, o: CanonicalOptions): G
   const remap = o.remap;
   const mapMm = (id: number) => (id > 0 && id < remap.length ? remap[id] : NO_MM);
   // Per-CPU: the pending reason-4 request whose local half may follow.
+  // A reason 4 and the initiator's own reason 3/2 after it are one request: they pair by
+  // order on the CPU (nothing of the task's comes between: flush_tlb_mm_range runs with
+  // preemption off), not by time, since a slow guest prints them milliseconds apart. The
+  // pairing ends at a switch, at the task's next syscall, or at its reason 0/5 (the local
+  // half that printed otherwise); a local half that returned early (6.0+: already at its
+  // generation) prints nothing, and the next syscall ends its wait.
   const pendTid = new Int32Array(o.cpus).fill(-1);
-  const pendTime = new Float64Array(o.cpus);
   const pendIdx = new Int32Array(o.cpus).fill(-1);
   // Per task: the syscall it is in (for freed_tables and the start address).
   const sys = new SyscallOfTask();
@@ -213,6 +216,7 @@ export function* canonicalize(raw: Iterable<EventBatch>, o: CanonicalOptions): G
 
       if (traced) {
         if (kind === EventKind.munmap || kind === EventKind.madvise || kind === EventKind.mprotect) {
+          if (cpu < nCpus && pendTid[cpu] === tid) pendTid[cpu] = -1;
           // free_pgtables() frees a page-table page only when no mapping is left in the
           // 2 MiB it covers: a munmap shorter than that (ld.so's small unmaps) frees none.
           sys.set(tid, kind === EventKind.munmap && b < PMD_SIZE ? SMALL_MUNMAP : kind, a);
@@ -227,14 +231,14 @@ export function* canonicalize(raw: Iterable<EventBatch>, o: CanonicalOptions): G
             pendIdx[cpu] = push(EventKind.flush_request, time, cpu, tid, mm, start, pages, flushFlags(FlushOrigin.tracedRemote, freed));
             endSyscallFlush(tid);
 
-            pendTid[cpu] = tid; pendTime[cpu] = time;
+            pendTid[cpu] = tid;
           } else if ((reason === TlbFlushReason.remoteWrongCpu || reason === TlbFlushReason.taskSwitch) && pendTid[cpu] === tid) {
             // The initiator's own flush_tlb_func printed "wrong CPU" (it no longer runs the
             // mm: exec's teardown of the old one) or left lazy mode: that was the local
             // half, and a reason 3 after it is a request of its own.
             pendTid[cpu] = -1;
           } else if (reason === TlbFlushReason.localMmShootdown || reason === TlbFlushReason.localShootdown) {
-            const paired = pendTid[cpu] === tid && time - pendTime[cpu] <= PAIR_WINDOW_NS;
+            const paired = pendTid[cpu] === tid;
             pendTid[cpu] = -1;
             if (paired) {
               // The local half of a remote request: a reason 2 reveals it was a batch flush.

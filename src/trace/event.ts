@@ -337,6 +337,8 @@ export interface RecordedMachine {
   invlpgb?: boolean;
   /** How the guest ran: tcg or kvm. */
   accel?: string;
+  /** Cores of the host that ran the guest (its vCPUs share them). */
+  hostCpus?: number;
 }
 
 /** A `# tlbsim-vm: key=value ...` header line's facts; null when the line is not one.
@@ -352,6 +354,7 @@ export function parseVmHeader(line: string): RecordedMachine | null {
     const k = tok.slice(0, eq), v = tok.slice(eq + 1);
     if (k === 'kernel' && /^[\w.+~-]{1,100}$/.test(v)) out.kernel = v;
     else if (k === 'cpus' && /^\d{1,5}$/.test(v)) out.cpus = Number(v);
+    else if (k === 'host_cpus' && /^[1-9]\d{0,4}$/.test(v)) out.hostCpus = Number(v);
     else if (k === 'accel' && /^[a-z]{1,16}$/.test(v)) out.accel = v;
     else if (k === 'pcid' || k === 'invpcid' || k === 'invlpgb') {
       const f = flag(v);
