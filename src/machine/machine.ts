@@ -146,6 +146,13 @@ export class Machine {
   readonly predFlushPages = new Float64Array(6);
   /** Predicted ipi_send_cpu / ipi_send_cpumask events (sends with >= 1 real IPI). */
   predIpiSends = 0;
+  /** Predicted cross-call interrupts whose handlers printed a tlb_flush record (what a
+   *  recording shows as irq_vectors:call_function*_entry followed by a flush). */
+  predFlushIrqs = 0;
+  /** tlb_flush records predicted so far (traceFlush). */
+  private flushRecords = 0;
+  /** Per CPU: the interrupt being handled there was counted in predFlushIrqs. */
+  private irqCounted: Uint8Array;
   /** While set (the simulator replays a context switch the recording lost), tlb_flush
    *  records are not predicted: the recording cannot show them either. */
   traceMuted = false;
@@ -322,6 +329,7 @@ export class Machine {
     this.pendReq = Array.from({ length: n * PEND }, () => new FlushReq());
     this.pendAck = new Float64Array(n * PEND);
     this.pendDone = new Float64Array(n * PEND);
+    this.irqCounted = new Uint8Array(n);
     this.irqWhenRun = opts.irqWhenRun ?? false;
     this.csdQN = new Int32Array(n);
     this.lastRun = new Float64Array(n).fill(-Infinity);
@@ -464,6 +472,7 @@ export class Machine {
   traceFlush(reason: number, pages: number): void {
     if (this.traceMuted) { this.mutedFlushRecords++; return; }
     if (this.tap !== null) this.tap.flush(this.execCpu, reason, pages);
+    this.flushRecords++;
     const cls = pages === -1 ? 0 : pages === 0 ? 2 : 1;
     this.predFlush[reason * 3 + cls]++;
     if (pages > 0) this.predFlushPages[reason] += pages;
@@ -1130,8 +1139,11 @@ export class Machine {
       } else {
         const exec = this.execCpu;
         this.execCpu = c;
+        const records = this.flushRecords;
+        if (k !== CSD_JOINS) this.irqCounted[c] = 0; // a new interrupt there
         if (flushCall) strategy.onFlushIpi(c, req);
         else strategy.onIpi(c, purpose, mm);
+        if (this.flushRecords > records && this.irqCounted[c] === 0) { this.irqCounted[c] = 1; this.predFlushIrqs++; }
         this.execCpu = exec;
         owner[line + 2] = c; reader[line + 2] = -1; // lineStore
         end = acked = start + (per[at + I_OVH] - t0);
@@ -1219,6 +1231,7 @@ export class Machine {
     const exec = this.execCpu;
     this.execCpu = c;
     const at = c * NM;
+    const records = this.flushRecords;
     // A handler may queue more (none does today): the loop reads the count each time.
     for (let k = 0; k < this.csdQN[c]; k++) {
       const req = this.csdQReq[c][k], purpose = this.csdQPurpose[c][k];
@@ -1232,6 +1245,7 @@ export class Machine {
       bitClear(this.unacked, this.csdQFrom[c][k] * this.words, c);
     }
     this.csdQN[c] = 0;
+    if (this.flushRecords > records) this.predFlushIrqs++; // one interrupt took the queue
     this.execCpu = exec;
   }
 

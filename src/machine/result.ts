@@ -31,13 +31,20 @@ export interface RunResult {
   timeline: { startNs: number; bucketNs: number; metrics: Record<string, number[]> };
   violations: { count: number; first: ViolationRecord[] };
   /** tlb:tlb_flush the modelled kernel would have printed, by reason number. */
-  predicted: { tlbFlush: Record<string, FlushClassCounts>; ipiSends: number; ipiTargets: number; csdQueued: number };
+  predicted: {
+    tlbFlush: Record<string, FlushClassCounts>; ipiSends: number; ipiTargets: number; csdQueued: number;
+    /** Cross-call interrupts whose handlers printed a tlb_flush record. */
+    flushIrqs?: number;
+  };
   /** What the recorded kernel printed (observed_* events; never fed to the strategy). */
   observed: {
     tlbFlush: Record<string, FlushClassCounts>; ipiSends: number; ipiTargets: number; ipiByKind: Record<string, number>;
     /** Real IPIs that carried a TLB flush (an ipi_send_* following csd_queue_cpu
      *  func=flush_tlb_func from the same sender to the same target). */
     flushIpiSends?: number; flushIpiTargets?: number;
+    /** irq_vectors:call_function*_entry (kernels without ipi:* events, e.g. 6.1), and those
+     *  followed on their CPU by the handler's tlb_flush record (1, 5, or 0 for a lazy CPU). */
+    irqs?: number; flushIrqs?: number;
   };
   /** Modelling notes for this run (assumptions that applied). */
   notes: string[];

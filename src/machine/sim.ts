@@ -25,9 +25,11 @@ export interface SimOptions {
   /** See MachineOptions.irqWhenRun. Default: when the trace header says the recording ran
    *  under TCG (`accel=tcg`), whose vCPUs outnumber the host's cores in every lab run. */
   irqWhenRun?: boolean;
+  /** With irqWhenRun: the host's cores (default: the header's host_cpus, else 2, the lab's). */
+  hostCpus?: number;
 }
 
-const IPI_KIND_NAMES = ['real', 'flushCall', 'flushQueued', 'otherCall'];
+const IPI_KIND_NAMES = ['real', 'flushCall', 'flushQueued', 'otherCall', 'received'];
 
 export class Simulator {
   readonly m: Machine;
@@ -91,7 +93,13 @@ export class Simulator {
   /** The trace recorded csd_queue_cpu for flush_tlb_func (6.5+ with the csd events on). */
   private readonly csdRecorded: boolean;
   private obsFlushTargets = 0;
-  private readonly obsKinds = new Float64Array(4);
+  private readonly obsKinds = new Float64Array(5);
+  /** Cross-call interrupts the recording shows (call_function*_entry), and those whose
+   *  handler printed a tlb_flush record before the CPU did anything else. */
+  private obsIrqs = 0;
+  private obsFlushIrqs = 0;
+  /** Per CPU: an interrupt entry not yet followed by a flush record or other work. */
+  private readonly obsIrqOpen: Uint8Array;
   // iteration marks
   private iterTid = -1;
   private iterN = 0;
@@ -111,7 +119,7 @@ export class Simulator {
     this.ws = profile.workingSetPages;
     const irqWhenRun = opts.irqWhenRun ?? info.machine?.accel === 'tcg';
     // Every lab recording ran on a 2-core host; a header that does not say is taken as one.
-    const hostCores = info.machine?.hostCpus ?? 2;
+    const hostCores = opts.hostCpus ?? info.machine?.hostCpus ?? 2;
     this.m = new Machine(info.cpus, profile, { implicitAccess: this.implicit, firstNs: info.firstNs, lastNs: info.lastNs, irqWhenRun, hostCores });
     this.s = def.create(this.m);
     // After the strategy's constructor, which sets CR4.PCIDE as its kernel would on a CPU
@@ -125,6 +133,7 @@ export class Simulator {
     this.hasExitMmap = (info.countsByKind?.exit_mmap ?? 0) > 0;
     this.booted = new Uint8Array(this.m.nCpu);
     this.pendTd = new Int32Array(this.m.nCpu).fill(-1);
+    this.obsIrqOpen = new Uint8Array(this.m.nCpu);
     this.obsCall = new Float64Array(this.m.nCpu);
     this.obsCallOver = new Float64Array(this.m.nCpu);
     this.obsSendIsFlush = new Uint8Array(this.m.nCpu);
@@ -341,7 +350,10 @@ export class Simulator {
       const k = kind[i];
       const cpu = cpuCol[i];
       if (cpu >= nCpu) continue;
-      if (m.irqWhenRun && k !== EventKind.observed_flush && k !== EventKind.observed_ipi) m.serveBefore(cpu);
+      if (k !== EventKind.observed_flush && k !== EventKind.observed_ipi) {
+        this.obsIrqOpen[cpu] = 0; // the CPU went on with other work
+        if (m.irqWhenRun) m.serveBefore(cpu);
+      }
       m.execCpu = cpu;
       switch (k) {
         case EventKind.switch: {
@@ -405,6 +417,10 @@ export class Simulator {
           // of idle. Reason 0 is printed inside switch_mm, where current is still the
           // previous task, so it says nothing reliable.
           if (r === 1 || r === 5) this.ensureCurrent(cpu, tidCol[i], mmCol[i]);
+          if (this.obsIrqOpen[cpu] === 1) {
+            this.obsIrqOpen[cpu] = 0;
+            if (r !== 4 && r !== 3 && r !== 2) this.obsFlushIrqs++; // the handler's flush (1, 5, or 0 when lazy)
+          }
           if (cpu < nCpu) {
             if (r === 4) this.obsCall[cpu]++;
             else this.obsCallOver[cpu] = this.obsCall[cpu];
@@ -417,7 +433,8 @@ export class Simulator {
         }
         case EventKind.observed_ipi: {
           const kk = C[i];
-          if (kk >= 0 && kk < 4) this.obsKinds[kk]++;
+          if (kk >= 0 && kk < 5) this.obsKinds[kk]++;
+          if (kk === IpiKind.received) { this.obsIrqs++; this.obsIrqOpen[cpu] = 1; break; }
           const target = A[i];
           if (target >= 0 && target < nCpu) {
             // Without csd_queue_cpu records, the send printed right after the sender's
@@ -574,10 +591,11 @@ export class Simulator {
       ipiMatrix: ipiCells(m.ipiMatrix, m.nCpu),
       timeline: { startNs: m.tlFirst, bucketNs: m.tlBucketNs, metrics: tl },
       violations: { count: m.violationCount, first },
-      predicted: { tlbFlush: classes(m.predFlush, m.predFlushPages), ipiSends: m.predIpiSends, ipiTargets: metrics.ipis_sent, csdQueued: metrics.csd_queued },
+      predicted: { tlbFlush: classes(m.predFlush, m.predFlushPages), ipiSends: m.predIpiSends, ipiTargets: metrics.ipis_sent, csdQueued: metrics.csd_queued, flushIrqs: m.predFlushIrqs },
       observed: {
         tlbFlush: classes(this.obsFlush, this.obsPages), ipiSends: this.obsSends, ipiTargets: this.obsTargets, ipiByKind: byKind,
         flushIpiSends: this.obsFlushSends, flushIpiTargets: this.obsFlushTargets,
+        ...(this.obsIrqs > 0 ? { irqs: this.obsIrqs, flushIrqs: this.obsFlushIrqs } : {}),
       },
       notes: m.mutedFlushRecords > 0
         ? [...this.notes, `${m.mutedFlushRecords} tlb_flush records of ${metrics.resyncs} context switches the recording lost (replayed where the next event shows them) are not predicted`]

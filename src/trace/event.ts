@@ -144,6 +144,9 @@ export const IpiKind = {
   flushQueued: 2,
   /** Any other cross-call callback (6.4 semantics) or csd function. */
   otherCall: 3,
+  /** irq_vectors:call_function_entry / call_function_single_entry: the CPU took a
+   *  cross-call interrupt (the receiving side; kernels before 6.5 trace nothing else). */
+  received: 4,
 } as const;
 
 /** tlb:tlb_flush reasons (include/trace/events/tlb.h). */

@@ -116,6 +116,7 @@ interface Held { text: string; lineNos: number[]; ns: number }
 /** Events the payload parsers read (the others are counted as unused). */
 const KNOWN_EVENTS = ['tlb_flush', 'sched_switch', 'sched_migrate_task', 'sched_process_fork', 'sched_process_exec',
   'sched_process_exit', 'ipi_send_cpu', 'ipi_send_cpumask', 'csd_queue_cpu', 'exit_mmap',
+  'call_function_entry', 'call_function_single_entry',
   ...['munmap', 'madvise', 'mprotect', 'mmap'].flatMap((n) => [`sys_${n}`, `sys_enter_${n}`])];
 
 /** Parses one text trace into `store`. */
@@ -676,6 +677,12 @@ export class TextIngest {
         break;
       case 99: // c
         if (len === 13 && s.startsWith('csd_queue_cpu', ns)) return this.csdQueue(s, r, ps, pe);
+        // irq_vectors: "call_function_entry: vector=251" (the CPU it is printed on took it)
+        if ((len === 19 && s.startsWith('call_function_entry', ns)) || (len === 26 && s.startsWith('call_function_single_entry', ns))) {
+          if (r.cpu >= MAX_CPUS) return 'call_function entry on a CPU beyond the supported range';
+          this.emit(EventKind.observed_ipi, r, r.pid, this.currentMm(s, r), r.cpu, 1, IpiKind.received);
+          return null;
+        }
         break;
       case 101: // e
         if (len === 9 && s.startsWith('exit_mmap', ns)) {

@@ -38,6 +38,7 @@ export const ROW = {
   remote: 'remote shootdown (reason 1)',
   sendIpi: 'flush IPI send (reason 4)',
   flushIpis: 'flush IPIs sent (ipi_send_* carrying flush_tlb_func)',
+  flushIrqs: 'flush IPIs received (call_function*_entry, then the handler\'s flush)',
   wrongCpu: 'wrong-CPU flush (reason 5)',
 } as const;
 
@@ -89,7 +90,10 @@ export function validateRun(r: RunResult): Validation {
   add(ROW.localUpToDate, ol.none, pl.none);
   add(ROW.remote, total(cls(o, 1)), total(cls(p, 1)));
   add(ROW.sendIpi, total(cls(o, 4)), total(cls(p, 4)));
-  if (hasObservedIpis(r)) add(ROW.flushIpis, r.observed.flushIpiSends ?? 0, r.predicted.ipiSends);
+  const k = r.observed.ipiByKind;
+  if (r.observed.ipiTargets > 0 || (k.flushQueued ?? 0) > 0 || (k.flushCall ?? 0) > 0) add(ROW.flushIpis, r.observed.flushIpiSends ?? 0, r.predicted.ipiSends);
+  // Kernels before 6.5 trace no IPI sends; irq_vectors shows the receiving side.
+  if ((r.observed.irqs ?? 0) > 0) add(ROW.flushIrqs, r.observed.flushIrqs ?? 0, r.predicted.flushIrqs ?? 0);
   add(ROW.wrongCpu, total(cls(o, 5)), total(cls(p, 5)));
   let lo = 0, hi = 0;
   for (const row of rows) {

@@ -7,6 +7,7 @@ import { replay } from '../../src/replay/replay.ts';
 import { buildTables, findViolationEvents, type AnalysisInput } from '../../src/analysis/index.ts';
 import { METRIC_NAMES, OVERHEAD_CAUSES, TIMELINE_METRICS } from '../../src/machine/metrics.ts';
 import { EVENT_KIND_NAMES } from '../../src/trace/event.ts';
+import { CURRENT_STRATEGY } from '../../src/strategies/index.ts';
 
 const REAL = 'traces/real/pingpong-512/trace.txt.gz';
 const STRATEGIES = ['linux-4.13', 'pcid-v4-posted', 'linux-4.20', 'linux-6.18'];
@@ -108,7 +109,7 @@ test('observed vs predicted: the observed column is what the trace recorded, per
   const inp = await real;
   const rows = buildTables({ inputs: [inp] }).observed_predicted.rows();
   assert.ok(rows.length > 0);
-  assert.ok(rows.every((r) => r.strategy === 'linux-6.18'));
+  assert.ok(rows.every((r) => r.strategy === CURRENT_STRATEGY));
   for (const [reason, total] of Object.entries(inp.info.observedFlushByReason)) {
     const mine = rows.filter((r) => r.what.startsWith(`tlb_flush reason ${reason} `) && !r.what.endsWith(': pages'));
     assert.equal(mine.reduce((a, r) => a + r.observed, 0), total, `reason ${reason}`);

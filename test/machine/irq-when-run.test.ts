@@ -20,7 +20,7 @@ function replay(irqWhenRun: boolean) {
     .flush(1, 11, 1, 1) // e5
     .madvise(2, 12, 1); // e6
   const src = tb.source();
-  const sim = new Simulator(src.info, getStrategy('linux-6.12'), getProfile(), { irqWhenRun, implicitAccess: false, hostCores: 1 });
+  const sim = new Simulator(src.info, getStrategy('linux-6.12'), getProfile(), { irqWhenRun, implicitAccess: false, hostCpus: 1 });
   return { sim, src };
 }
 

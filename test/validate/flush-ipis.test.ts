@@ -59,3 +59,23 @@ test('with csd_queue_cpu recorded, only the targets queued in this call count, h
   const o = await observed(HEADER + lines.join('\n') + '\n');
   assert.deepEqual(o, { sends: 1, targets: queued.length, allSends: 2 });
 });
+
+test('6.1 (no ipi:* events): a call_function*_entry whose handler printed a flush is a flush IPI received', async () => {
+  const entry = 'call_function_entry: vector=251', single = 'call_function_single_entry: vector=251';
+  const R1 = 'tlb_flush: pages:-1 reason:remote shootdown (1)';
+  const lines = [
+    line(4, 0, SEND4, 'madvstorm-105'),
+    line(4, 10_000, LOCAL3, 'madvstorm-105'),
+    line(5, 20_000, entry, '<idle>-0'), line(5, 21_000, R1, '<idle>-0'), //      a flush IPI
+    line(6, 30_000, single, 'madvstorm-106'), line(6, 31_000, R1, 'madvstorm-106'), // a flush IPI
+    line(7, 40_000, single, '<idle>-0'), //                                         a wake-up: no flush follows
+    line(7, 41_000, 'sched_switch: prev_comm=swapper/7 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=madvstorm next_pid=107 next_prio=120', '<idle>-0'),
+    line(7, 42_000, R1, 'madvstorm-107'), //                                       not the wake-up's
+  ];
+  const input = await openInput(tempFile(HEADER + lines.join('\n') + '\n'));
+  try {
+    const [r] = await replay(input, { strategies: ['linux-6.1'], workers: 1 });
+    assert.equal(r.observed.irqs, 3);
+    assert.equal(r.observed.flushIrqs, 2);
+  } finally { input.close(); }
+});
