@@ -10,7 +10,7 @@ import { EVENT_KIND_NAMES } from '../../src/trace/event.ts';
 import { CURRENT_STRATEGY } from '../../src/strategies/index.ts';
 
 const REAL = 'traces/real/pingpong-512/trace.txt.gz';
-const STRATEGIES = ['linux-4.13', 'pcid-v4-posted', 'linux-4.20', 'linux-6.18'];
+const STRATEGIES = ['linux-4.13', 'pcid-v4-posted', 'linux-4.20', 'linux-6.18', CURRENT_STRATEGY];
 
 async function analysed(spec: string, strategies = STRATEGIES): Promise<AnalysisInput> {
   const src = await openInput(spec);
