@@ -7,7 +7,7 @@ import {
   KEY_METRICS, METRIC_NAMES, OVERHEAD_CAUSES, TIMELINE_METRICS, type MetricName,
 } from '../machine/metrics.ts';
 import type { RunResult } from '../machine/result.ts';
-import { BASELINE_STRATEGY, CURRENT_STRATEGY } from '../strategies/index.ts';
+import { BASELINE_STRATEGY, CURRENT_STRATEGY, validationStrategy } from '../strategies/index.ts';
 import { TypedTable } from './table.ts';
 import type { AnalysisData, AnalysisInput, ValidationResult } from './types.ts';
 
@@ -200,7 +200,7 @@ export function observedPredictedRows(inp: AnalysisInput, strategy: string = CUR
 }
 
 export function observedPredictedTable(inputs: readonly AnalysisInput[]): TypedTable<ObservedPredictedRow> {
-  const rows = inputs.flatMap((i) => observedPredictedRows(i).rows);
+  const rows = inputs.flatMap((i) => observedPredictedRows(i, validationStrategy(i.info.machine, i.results.map((r) => r.strategy.name)) ?? CURRENT_STRATEGY).rows);
   return TypedTable.of('observed_predicted', [...ID, 'what', 'observed', 'predicted', 'agreement'], rows);
 }
 

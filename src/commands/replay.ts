@@ -145,7 +145,7 @@ export async function runReplay(inputs: string[], opts: ReplayCommandOptions): P
   const { replay } = await import('../replay/replay.ts');
   const { WorkloadError } = await import('../workloads/types.ts');
   const { findViolationEvents } = await import('../analysis/events.ts');
-  const { CURRENT_STRATEGY } = await import('../strategies/index.ts');
+  const { validationStrategy } = await import('../strategies/index.ts');
   const { validateRun, hasObservedFlushes, hasObservedIpis } = await import('../validate/index.ts');
 
   const analysed: AnalysisInput[] = [];
@@ -182,9 +182,10 @@ export async function runReplay(inputs: string[], opts: ReplayCommandOptions): P
         bar?.stop();
       }
       const violationEvents = await findViolationEvents(source, results);
-      // A real trace that recorded what its kernel did: the current-kernel strategy's
-      // predictions next to it (tlbsim validate's rows).
-      const current = results.find((r) => r.strategy.name === CURRENT_STRATEGY);
+      // A real trace that recorded what its kernel did: the predictions of that kernel's
+      // model (or the current kernel's) next to it (tlbsim validate's rows).
+      const checked = validationStrategy(source.info.machine, strategies);
+      const current = results.find((r) => r.strategy.name === checked);
       const validation = current && (hasObservedFlushes(current) || hasObservedIpis(current)) ? validateRun(current) : undefined;
       analysed.push({ info: source.info, results, violationEvents, ...(validation ? { validation } : {}) });
     } finally {

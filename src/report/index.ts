@@ -9,7 +9,7 @@ import { buildTables, bestValue, observedPredictedRows, type Tables } from '../a
 import type { AnalysisData, AnalysisInput } from '../analysis/types.ts';
 import { KEY_METRICS, MAX_VIOLATIONS_KEPT, VIOLATION_TEXT, VIOLATION_KINDS, metricDecl, type MetricName } from '../machine/metrics.ts';
 import type { CostProfile } from '../machine/profiles.ts';
-import { BASELINE_STRATEGY, CURRENT_STRATEGY } from '../strategies/index.ts';
+import { BASELINE_STRATEGY, CURRENT_STRATEGY, validationStrategy } from '../strategies/index.ts';
 import {
   ipiHeatmap, latencyHeatmap, metricBars, overTime, overheadByCause, perCpuOverhead, fmtNs, type ChartSpec,
 } from './charts.ts';
@@ -140,7 +140,7 @@ function factsList(inp: AnalysisInput, profileName: string): string {
 }
 
 function observedSection(inp: AnalysisInput): string {
-  const op = observedPredictedRows(inp, CURRENT_STRATEGY);
+  const op = observedPredictedRows(inp, validationStrategy(inp.info.machine, inp.results.map((r) => r.strategy.name)) ?? CURRENT_STRATEGY);
   if (op.rows.length === 0) return '';
   const rows = op.rows.map((r) => `<tr><td class="l">${esc(r.what)}</td><td>${fmtCount(r.observed)}</td><td>${fmtCount(r.predicted)}</td><td class="${(r.agreement ?? 1) < 0.8 ? 'bad' : ''}">${r.agreement === null ? '–' : `${(r.agreement * 100).toFixed(1)} %`}</td></tr>`).join('');
   return `<h3>Observed vs predicted (${esc(op.strategy)})</h3>

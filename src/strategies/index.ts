@@ -52,6 +52,17 @@ const KERNEL_SPANS: readonly [major: number, minor: number, strategy: string][] 
   [7, 3, 'linux-7.3'],
 ];
 
+/** Which of `replayed` (strategy names) to check against a recording: the model of the
+ *  recorded kernel when the trace names it, else the current kernel, else the newest
+ *  kernel version among them; null when none models a released kernel. */
+export function validationStrategy(machine: { kernel?: string; invlpgb?: boolean } | undefined, replayed: readonly string[]): string | null {
+  const own = machine?.kernel !== undefined ? strategyForKernel(machine.kernel, machine.invlpgb) : null;
+  if (own !== null && replayed.includes(own)) return own;
+  if (replayed.includes(CURRENT_STRATEGY)) return CURRENT_STRATEGY;
+  for (let i = KERNEL_SPANS.length - 1; i >= 0; i--) if (replayed.includes(KERNEL_SPANS[i][2])) return KERNEL_SPANS[i][2];
+  return null;
+}
+
 /** The strategy that models kernel `release` (`uname -r`, e.g. "6.12.57+deb12-cloud-amd64"),
  *  on a CPU with INVLPGB when `invlpgb`; null when the release is not a version. */
 export function strategyForKernel(release: string, invlpgb = false): string | null {

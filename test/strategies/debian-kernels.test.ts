@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { S, TB, run } from '../machine/trace-helpers.ts';
 import { openInput } from '../../src/inputs.ts';
 import { replay, type RunResult } from '../../src/replay/index.ts';
-import { strategyForKernel } from '../../src/strategies/index.ts';
+import { strategyForKernel, validationStrategy } from '../../src/strategies/index.ts';
 import { validateRun } from '../../src/validate/index.ts';
 
 function reasons(r: RunResult): Record<string, [number, number, number]> {
@@ -92,4 +92,12 @@ test('strategyForKernel: each release to the strategy of its span', () => {
   assert.equal(strategyForKernel('6.16.1', true), 'linux-6.15-invlpgb');
   assert.equal(strategyForKernel('6.14.1', true), 'linux-6.18'); // INVLPGB support is 6.15
   assert.equal(strategyForKernel('not-a-version'), null);
+});
+
+test('validationStrategy: the recorded kernel\'s model when replayed, else the current, else the newest kernel', () => {
+  assert.equal(validationStrategy({ kernel: '6.12.57+deb12-cloud-amd64' }, ['linux-4.13', 'linux-6.12', 'linux-7.3']), 'linux-6.12');
+  assert.equal(validationStrategy({ kernel: '6.12.57' }, ['linux-4.13', 'linux-7.3']), 'linux-7.3');
+  assert.equal(validationStrategy(undefined, ['linux-4.13', 'linux-6.18']), 'linux-6.18');
+  assert.equal(validationStrategy(undefined, ['linux-4.13', 'pcid-v4-posted']), 'linux-4.13');
+  assert.equal(validationStrategy(undefined, ['pcid-v4-posted', 'async-rfc-2019']), null);
 });
