@@ -141,7 +141,8 @@ export class Machine {
   predIpiSends = 0;
   /** While set (the simulator replays a context switch the recording lost), tlb_flush
    *  records are not predicted: the recording cannot show them either. */
-  traceMuted = false;
+  get traceMuted(): boolean { return this._traceMuted; }
+  private _traceMuted = false;
   mutedFlushRecords = 0;
   violationCount = 0;
   /** Real IPIs by sender x target: [sender * nCpu + target]. */
@@ -168,16 +169,22 @@ export class Machine {
   /** ctxs[cpu * 6 + asid].ctx_id / .tlb_gen */
   readonly slotCtx: RO;
   readonly slotGen: RO;
-  // scheduler (maintained by the simulator, read by strategies)
-  readonly curTid: Int32Array;
+  // scheduler (maintained by the simulator through setCurrent & co, read by strategies)
+  private readonly _curTid: Int32Array;
+  private readonly _curTaskMm: Int32Array;
+  private readonly _activeMm: Int32Array;
+  private readonly _lazyRef: Int32Array;
+  private readonly _walkMm: Int32Array;
+  /** current (tid; -1 before the CPU is first seen, 0 idle). */
+  readonly curTid: RO;
   /** current->mm (0 for kernel threads, idle, and a task after exit_mm). */
-  readonly curTaskMm: Int32Array;
+  readonly curTaskMm: RO;
   /** current->active_mm. */
-  readonly activeMm: Int32Array;
+  readonly activeMm: RO;
   /** The mm whose mm_count this CPU's lazy borrow holds (-1: none). */
-  readonly lazyRef: Int32Array;
+  readonly lazyRef: RO;
   /** active_lockless_pt_walk_mm (0: not in a lockless walk). */
-  readonly walkMm: Int32Array;
+  readonly walkMm: RO;
 
   // ---------------------------------------------------------------- hardware
   private readonly _cr3Mm: Int32Array;
@@ -223,12 +230,12 @@ export class Machine {
   // ---------------------------------------------------------------- per mm (grown on demand)
   private mmCap = 0;
   /** 0 unseen, 1 live, 2 torn down (exit_mmap done), 3 freed */
-  mmState = new Uint8Array(0);
+  private _mmState = new Uint8Array(0);
   private mmCtx = new Float64Array(0);
   private mmGen = new Float64Array(0);
   private mmMask = new Uint32Array(0);
-  mmUsers = new Int32Array(0);
-  mmCount = new Int32Array(0);
+  private _mmUsers = new Int32Array(0);
+  private _mmCount = new Int32Array(0);
   private mmGlobal = new Int32Array(0);
   private mmTransition = new Uint8Array(0);
   private mmNextTrim = new Float64Array(0);
@@ -238,6 +245,11 @@ export class Machine {
   private mmLineOwner = new Int32Array(0);
   private mmLineReader = new Int32Array(0);
   private lastCtxId = 1; // init_mm has ctx_id 1 (last_mm_ctx_id starts at 1)
+  get mmState(): RO { return this._mmState; }
+  /** mm_users */
+  get mmUsers(): RO { return this._mmUsers; }
+  /** mm_count */
+  get mmCount(): RO { return this._mmCount; }
 
   // global ASID allocator (arch/x86/mm/tlb.c, 6.15+)
   private readonly gUsed = new Uint8Array(MAX_ASID_AVAILABLE + 1);
@@ -274,11 +286,11 @@ export class Machine {
     this._nextAsid = new Int32Array(n).fill(1); this.nextAsid = this._nextAsid;
     this._slotCtx = new Float64Array(n * TLB_NR_DYN_ASIDS); this.slotCtx = this._slotCtx;
     this._slotGen = new Float64Array(n * TLB_NR_DYN_ASIDS); this.slotGen = this._slotGen;
-    this.curTid = new Int32Array(n).fill(-1);
-    this.curTaskMm = new Int32Array(n);
-    this.activeMm = new Int32Array(n);
-    this.lazyRef = new Int32Array(n).fill(-1);
-    this.walkMm = new Int32Array(n);
+    this._curTid = new Int32Array(n).fill(-1); this.curTid = this._curTid;
+    this._curTaskMm = new Int32Array(n); this.curTaskMm = this._curTaskMm;
+    this._activeMm = new Int32Array(n); this.activeMm = this._activeMm;
+    this._lazyRef = new Int32Array(n).fill(-1); this.lazyRef = this._lazyRef;
+    this._walkMm = new Int32Array(n); this.walkMm = this._walkMm;
     this._cr3Mm = new Int32Array(n); this.cr3Mm = this._cr3Mm;
     this._cr3Row = new Int32Array(n);
     this.rowCtx = new Float64Array(n * NROWS);
@@ -313,7 +325,7 @@ export class Machine {
       this.rowMm[c * NROWS] = 0; this.rowCtx[c * NROWS] = 1; this.rowPcid[c * NROWS] = 0;
     }
     this.growMm(64);
-    this.mmState[0] = 1; this.mmCtx[0] = 1; this.mmCount[0] = 1; this.mmUsers[0] = 1;
+    this._mmState[0] = 1; this.mmCtx[0] = 1; this._mmCount[0] = 1; this._mmUsers[0] = 1;
   }
 
   // ======================================================================= accounting
@@ -432,7 +444,7 @@ export class Machine {
 
   /** A tlb:tlb_flush event the modelled kernel would emit here. */
   traceFlush(reason: number, pages: number): void {
-    if (this.traceMuted) { this.mutedFlushRecords++; return; }
+    if (this._traceMuted) { this.mutedFlushRecords++; return; }
     if (this.tap !== null) this.tap.flush(this.execCpu, reason, pages);
     const cls = pages === -1 ? 0 : pages === 0 ? 2 : 1;
     this.predFlush[reason * 3 + cls]++;
@@ -453,6 +465,25 @@ export class Machine {
       this.vIndex[i] = this.eventIndex; this.vKind[i] = kind; this.vCpu[i] = cpu; this.vMm[i] = mm;
     }
   }
+
+  // ======================================================================= simulator primitives
+
+  /** The CPU whose code runs now (the event's CPU). */
+  setExecCpu(cpu: number): void { this.execCpu = cpu; }
+  /** The scheduler switched `cpu` to task `tid` (current). */
+  setCurrent(cpu: number, tid: number): void { this._curTid[cpu] = tid; }
+  /** current->mm of `cpu` (0: a kernel thread, idle, or a task after exit_mm). */
+  setTaskMm(cpu: number, mm: number): void { this._curTaskMm[cpu] = mm; }
+  /** The mm whose mm_count `cpu`'s lazy borrow holds (-1: none). */
+  setLazyRef(cpu: number, mm: number): void { this._lazyRef[cpu] = mm; }
+  /** Do not predict tlb_flush records while set (a switch the recording lost). */
+  muteTrace(on: boolean): void { this._traceMuted = on; }
+  /** A task of mm started using it (mm_users++). */
+  mmUserAdd(mm: number): void { this._mmUsers[mm]++; }
+  /** A task stopped using mm (mm_users--, never below 0). */
+  mmUserDrop(mm: number): void { if (this._mmUsers[mm] > 0) this._mmUsers[mm]--; }
+  /** exit_mmap() is done: mm has no users left (its mm_count reference is dropped next). */
+  markTornDown(mm: number): void { this._mmState[mm] = 2; this._mmUsers[mm] = 0; }
 
   // ======================================================================= cache lines
 
@@ -503,12 +534,12 @@ export class Machine {
     const g8 = (a: Uint8Array) => { const b = new Uint8Array(cap); b.set(a); return b; };
     const g32 = (a: Int32Array, fill = 0) => { const b = new Int32Array(cap).fill(fill); b.set(a); return b; };
     const g64 = (a: Float64Array) => { const b = new Float64Array(cap); b.set(a); return b; };
-    this.mmState = g8(this.mmState);
+    this._mmState = g8(this._mmState);
     this.mmCtx = g64(this.mmCtx);
     this.mmGen = g64(this.mmGen);
     const m = new Uint32Array(cap * W); m.set(this.mmMask); this.mmMask = m;
-    this.mmUsers = g32(this.mmUsers);
-    this.mmCount = g32(this.mmCount);
+    this._mmUsers = g32(this._mmUsers);
+    this._mmCount = g32(this._mmCount);
     this.mmGlobal = g32(this.mmGlobal);
     this.mmTransition = g8(this.mmTransition);
     this.mmNextTrim = g64(this.mmNextTrim);
@@ -526,12 +557,12 @@ export class Machine {
     const s = this.mmState[mm];
     if (s === 1 || s === 2) return false;
     // init_new_context: unique ctx_id, tlb_gen 0, empty cpumask, next_trim = jiffies + HZ
-    this.mmState[mm] = 1;
+    this._mmState[mm] = 1;
     this.mmCtx[mm] = ++this.lastCtxId;
     this.mmGen[mm] = 0;
     this.mmMask.fill(0, mm * this.words, (mm + 1) * this.words);
-    this.mmUsers[mm] = 0;
-    this.mmCount[mm] = 1;
+    this._mmUsers[mm] = 0;
+    this._mmCount[mm] = 1;
     this.mmGlobal[mm] = 0;
     this.mmTransition[mm] = 0;
     this.mmNextTrim[mm] = this.jiffies() + this.p.hz;
@@ -592,7 +623,7 @@ export class Machine {
 
   /** pt_walk_lockless_start/_end: store + smp_mb on the walker's own slot. */
   setWalkMm(cpu: number, mm: number, tracked: boolean): void {
-    this.walkMm[cpu] = mm;
+    this._walkMm[cpu] = mm;
     if (tracked) {
       this.lineStore(this.cpuLineOwner, this.cpuLineReader, cpu * 5 + 4, cpu);
       this.cost(MI.ptwalk_track_ns, cpu, this.p.ptwalkTrackNs);
@@ -694,7 +725,7 @@ export class Machine {
   maskWeight(mm: number): number { return bitCount(this.mmMask, mm * this.words, this.words); }
 
   /** The scheduler's current->active_mm (MMU_LAZY_TLB_SHOOTDOWN resets it to init_mm). */
-  setActiveMm(cpu: number, mm: number): void { this.activeMm[cpu] = mm; }
+  setActiveMm(cpu: number, mm: number): void { this._activeMm[cpu] = mm; }
 
   /** An empty scratch mask (k = 0..2; 3 is used by batchAddPending). */
   scratchMask(k: number): Uint32Array {
@@ -708,14 +739,14 @@ export class Machine {
   mmGrab(cpu: number, mm: number): void {
     this.lineAtomic(this.mmLineOwner, this.mmLineReader, mm * 3 + 1, cpu);
     this.add(MI.mm_count_atomics, cpu, 1);
-    this.mmCount[mm]++;
+    this._mmCount[mm]++;
   }
 
   /** mmdrop / mmdrop_lazy_tlb: atomic dec of mm_count; at zero, __mmdrop frees the mm. */
   mmDrop(cpu: number, mm: number): void {
     this.lineAtomic(this.mmLineOwner, this.mmLineReader, mm * 3 + 1, cpu);
     this.add(MI.mm_count_atomics, cpu, 1);
-    if (--this.mmCount[mm] <= 0 && mm !== 0) this.freeMm(cpu, mm);
+    if (--this._mmCount[mm] <= 0 && mm !== 0) this.freeMm(cpu, mm);
   }
 
   private freeMm(cpu: number, mm: number): void {
@@ -725,7 +756,7 @@ export class Machine {
     for (let c = 0; c < this.nCpu; c++) {
       if (this._cr3Mm[c] === mm) this.violation(VK.freedPgd, c, mm);
     }
-    this.mmState[mm] = 3;
+    this._mmState[mm] = 3;
     this.inc(MI.mm_frees, cpu);
   }
 
