@@ -203,7 +203,7 @@ export class Simulator {
     if (this.tidState[tid] !== 0) return;
     this.tidState[tid] = 1;
     this.tidMm[tid] = mm;
-    if (mm > 0) { this.mmEnsure(mm); this.m.mmUsers[mm]++; }
+    if (mm > 0) { this.mmEnsure(mm); this.m.mmUserAdd(mm); }
   }
 
   private taskMm(tid: number, hint: number): number {
@@ -221,18 +221,18 @@ export class Simulator {
       this.mmEnsure(mm);
       this.noteTask(tid, mm);
       m.bootCpu(cpu, mm);
-      m.curTid[cpu] = tid;
-      m.curTaskMm[cpu] = mm;
-      m.activeMm[cpu] = mm;
+      m.setCurrent(cpu, tid);
+      m.setTaskMm(cpu, mm);
+      m.setActiveMm(cpu, mm);
       return;
     }
     if (m.curTid[cpu] === tid) return;
     m.inc(MI.resyncs, cpu);
     // The recording lost this switch (on the recorded VM, switches out of idle are rarely
     // printed), and with it the tlb_flush record its switch_mm printed: predict none.
-    m.traceMuted = true;
+    m.muteTrace(true);
     this.switchTo(cpu, tid, this.taskMm(tid, mmHint));
-    m.traceMuted = false;
+    m.muteTrace(false);
   }
 
   // ------------------------------------------------------------------ scheduler semantics
@@ -254,14 +254,14 @@ export class Simulator {
     m.inc(MI.context_switches, cpu);
     const prevUser = m.curTaskMm[cpu] !== 0;
     this.passDelay(cpu, m.curTid[cpu], tid);
-    m.curTid[cpu] = tid;
+    m.setCurrent(cpu, tid);
     if (nextMm === 0) {
       // next is a kernel thread or idle: it borrows prev->active_mm (enter_lazy_tlb)
       const active = m.activeMm[cpu];
       s.enterLazy(cpu);
       if (prevUser) {
         m.inc(MI.lazy_entries, cpu);
-        if (s.lazyRefcount !== 'none' && active !== 0) { m.mmGrab(cpu, active); m.lazyRef[cpu] = active; }
+        if (s.lazyRefcount !== 'none' && active !== 0) { m.mmGrab(cpu, active); m.setLazyRef(cpu, active); }
       } else if (s.lazyRefcount === 'pre-5.4' && m.lazyRef[cpu] >= 0) {
         // Before 139d025cda1d (5.4) kthread->kthread did mmgrab(oldmm) for next and
         // finish_task_switch's mmdrop for prev: two atomics on the same line.
@@ -269,17 +269,17 @@ export class Simulator {
         m.mmGrab(cpu, ref);
         m.mmDrop(cpu, ref);
       }
-      m.curTaskMm[cpu] = 0;
+      m.setTaskMm(cpu, 0);
       return;
     }
     this.mmEnsure(nextMm);
     s.switchMm(cpu, nextMm);
-    m.activeMm[cpu] = nextMm;
-    m.curTaskMm[cpu] = nextMm;
+    m.setActiveMm(cpu, nextMm);
+    m.setTaskMm(cpu, nextMm);
     if (!prevUser) {
       // finish_task_switch: mmdrop_lazy_tlb_sched(rq->prev_mm)
       const ref = m.lazyRef[cpu];
-      m.lazyRef[cpu] = -1;
+      m.setLazyRef(cpu, -1);
       if (ref >= 0) m.mmDrop(cpu, ref);
     }
     this.userRuns(cpu, nextMm);
@@ -291,8 +291,8 @@ export class Simulator {
     const m = this.m;
     const mm = m.curTaskMm[cpu];
     if (mm === 0) return;
-    if (this.s.lazyRefcount !== 'none') { m.mmGrab(cpu, mm); m.lazyRef[cpu] = mm; }
-    m.curTaskMm[cpu] = 0;
+    if (this.s.lazyRefcount !== 'none') { m.mmGrab(cpu, mm); m.setLazyRef(cpu, mm); }
+    m.setTaskMm(cpu, 0);
     m.inc(MI.lazy_entries, cpu);
     this.s.enterLazy(cpu);
   }
@@ -302,8 +302,7 @@ export class Simulator {
     this.m.serveUnacked(cpu); // the exit flush's targets acked before exit_mmap went on
     const m = this.m;
     if (!m.isLive(mm)) return;
-    m.mmState[mm] = 2;
-    m.mmUsers[mm] = 0;
+    m.markTornDown(mm);
     m.inc(MI.teardowns, cpu);
     m.mmDrop(cpu, mm);
   }
@@ -354,7 +353,7 @@ export class Simulator {
         this.obsIrqOpen[cpu] = 0; // the CPU went on with other work
         if (m.irqWhenRun) m.serveBefore(cpu);
       }
-      m.execCpu = cpu;
+      m.setExecCpu(cpu);
       switch (k) {
         case EventKind.switch: {
           const prev = tidCol[i];
@@ -469,19 +468,19 @@ export class Simulator {
     if (tid >= this.tidState.length) this.growTid(tid);
     if (this.tidState[tid] === 1) {
       const old = this.tidMm[tid];
-      if (old > 0 && m.mmUsers[old] > 0) m.mmUsers[old]--;
+      if (old > 0) m.mmUserDrop(old);
     }
     this.tidState[tid] = 1;
     this.tidMm[tid] = newMm;
-    if (newMm > 0) m.mmUsers[newMm]++;
+    if (newMm > 0) m.mmUserAdd(newMm);
     if (m.curTid[cpu] === tid && newMm > 0) {
       // exec_mmap(): activate_mm(active_mm, mm) = switch_mm; a task that had no mm drops
       // its lazy reference (mmdrop_lazy_tlb(active_mm)).
       const hadMm = m.curTaskMm[cpu] !== 0;
       this.s.switchMm(cpu, newMm);
-      m.activeMm[cpu] = newMm;
-      m.curTaskMm[cpu] = newMm;
-      if (!hadMm) { const ref = m.lazyRef[cpu]; m.lazyRef[cpu] = -1; if (ref >= 0) m.mmDrop(cpu, ref); }
+      m.setActiveMm(cpu, newMm);
+      m.setTaskMm(cpu, newMm);
+      if (!hadMm) { const ref = m.lazyRef[cpu]; m.setLazyRef(cpu, -1); if (ref >= 0) m.mmDrop(cpu, ref); }
       this.userRuns(cpu, newMm);
       if (this.implicit) m.access(cpu, newMm, this.ws);
     }
@@ -498,7 +497,7 @@ export class Simulator {
     if (this.pendTd[cpu] >= 0) this.finishPendingTeardown(cpu);
     if (tid > 0 && tid < this.tidState.length && this.tidState[tid] === 1) {
       this.tidState[tid] = 2;
-      if (own > 0 && m.mmUsers[own] > 0) m.mmUsers[own]--;
+      if (own > 0) m.mmUserDrop(own);
     }
     if (groupDead && own > 0 && m.isLive(own)) {
       if (own >= this.mmTdStart.length) this.growMmLocal(own);
