@@ -130,9 +130,14 @@ async function recordVm(command: string[], opts: RecordCliOptions): Promise<void
       mkdirSync(opts.output, { recursive: true });
       runs = vm.parseSuite(readFileSync(opts.suite, 'utf8'), opts.suite, opts.output);
     } else {
+      if (command.length === 0) fail('no command to record (give it after --, e.g. tlbsim record --vm --kernel 6.12 --cpus 8 -o t.txt.gz -- traces/lab/workloads/madvstorm.c 0 100; or --suite FILE)', 2);
       runs = [{ output: opts.output, command }];
     }
-    vm.checkVmOptions({ cpus, runs, memoryMb, bufferKb, timeoutS });
+    // Bad values are wrong usage (exit 2); what fails later is the host or the guest (exit 1).
+    try { vm.checkVmOptions({ cpus, runs, memoryMb, bufferKb, timeoutS }); } catch (e) {
+      if (e instanceof RecordError) fail(e.message, 2);
+      throw e;
+    }
     const r = await vm.recordInVm({
       kernel: opts.kernel, cpus, runs, memoryMb, bufferKb, timeoutS, tgid: opts.tgid,
       accel: (opts.accel ?? 'auto') as 'auto' | 'kvm' | 'tcg', keep: opts.keep, note,
@@ -142,6 +147,7 @@ async function recordVm(command: string[], opts: RecordCliOptions): Promise<void
     for (const e of r.missingEvents) note(`event ${e} is not available on ${h.kernel}; recorded without it`);
     let status = 0;
     for (const run of r.runs) {
+      process.stdout.write(run.commandOutput);
       process.stderr.write(`tlbsim: recorded ${run.lines} lines, ${size(run.bytes)} of text to ${run.output} in ${run.seconds.toFixed(1)} s; the command exited with status ${run.exitCode}\n`);
       if (run.lostEvents > 0) process.stderr.write(`tlbsim: warning: ${run.output}: the ring buffer lost ${run.lostEvents} events; record again with a larger --buffer-kb (and --memory)\n`);
       if (status === 0 && run.exitCode !== 0) status = run.exitCode;

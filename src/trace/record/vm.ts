@@ -68,6 +68,8 @@ export interface VmRunResult {
   lostEvents: number;
   /** Seconds the command ran in the guest. */
   seconds: number;
+  /** What the command printed (stdout and stderr together), passed on by the CLI. */
+  commandOutput: string;
 }
 
 export interface VmRecordResult {
@@ -496,7 +498,9 @@ export async function recordInVm(options: VmRecordOptions): Promise<VmRecordResu
     // QEMU asks for): QEMU then dies before the guest prints anything. Emulate instead.
     const nothingSent = !existsSync(data) || statSync(data).size === 0;
     if (wanted === 'auto' && accel === 'kvm' && !q.timedOut && !q.interrupted && q.code !== 0 && nothingSent) {
-      note(`KVM did not work (${q.stderr.trim().split('\n')[0] || `QEMU exited with ${q.code}`}); booting under TCG instead`);
+      const lines = q.stderr.trim().split('\n').filter((l) => l.trim().length > 0);
+      const why = lines.find((l) => /error/i.test(l)) ?? lines.slice(-1)[0] ?? `QEMU exited with ${q.code}`;
+      note(`KVM did not work (${why.trim()}); booting under TCG instead`);
       accel = 'tcg';
       q = await runQemu(qemu, qemuArgs({ accel, cpus: options.cpus, memoryMb, kernel: kernel.vmlinuz, initrd, consoleLog, data }), timeoutS, consoleLog, note);
     }
@@ -517,7 +521,7 @@ export async function recordInVm(options: VmRecordOptions): Promise<VmRecordResu
       const stats = files.files.get('stats')?.toString('latin1') ?? '';
       const lostEvents = stats.split(/^== /m).reduce((n, s) => n + lostInStats(s), 0);
       const [s, e] = (files.files.get('uptime')?.toString() ?? '0 0').trim().split(/\s+/).map(Number);
-      results.push({ output: run.output, command: run.command, exitCode: Number(files.files.get('status')?.toString().trim() ?? 1), ...saved, lostEvents, seconds: e - s });
+      results.push({ output: run.output, command: run.command, exitCode: Number(files.files.get('status')?.toString().trim() ?? 1), ...saved, lostEvents, seconds: e - s, commandOutput: files.files.get('output.txt')?.toString('utf8') ?? '' });
     }
     if (results.length < options.runs.length || !done) {
       keepWork = true;
