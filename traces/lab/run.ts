@@ -40,6 +40,22 @@ export interface Recording {
   kernel: string; release: string; cpus: number; workload: string; args: string[];
   file: string; bytes: number; lines: number; lostEvents: number;
   accel: string; pcid: boolean; invpcid: boolean; invlpgb: boolean; recorded: string;
+  /** Of the whole boot this recording was one command of: QEMU start to the guest's first
+   *  command, and QEMU start to power-off. */
+  bootSeconds: number; bootTotalSeconds: number;
+}
+
+const README = join(LAB, 'README.md');
+
+/** The table of recordings in README.md (between its markers), from the manifest. */
+function writeReadmeTable(recordings: readonly Recording[]): void {
+  if (!existsSync(README)) return;
+  const text = readFileSync(README, 'utf8');
+  const start = text.indexOf('<!-- recordings -->'), end = text.indexOf('<!-- /recordings -->');
+  if (start === -1 || end === -1) return;
+  const rows = recordings.map((r) => `| ${r.kernel} | \`${r.release}\` | ${r.cpus} | ${r.workload} | \`${r.args.join(' ')}\` | ${r.lines} | ${(r.bytes / 1024).toFixed(0)} | ${r.lostEvents} | ${r.bootSeconds.toFixed(1)} / ${r.bootTotalSeconds.toFixed(0)} |`);
+  const table = ['<!-- recordings -->', '| kernel | release | CPUs | workload | args | lines | gz KiB | lost | boot / whole boot s |', '|---|---|---|---|---|---|---|---|---|', ...rows, ''].join('\n');
+  writeFileSync(README, text.slice(0, start) + table + text.slice(end));
 }
 
 function runCli(args: string[], log: string): Promise<number | null> {
@@ -53,7 +69,15 @@ function runCli(args: string[], log: string): Promise<number | null> {
 }
 
 function loadManifest(): { recordings: Recording[] } {
-  return existsSync(MANIFEST) ? JSON.parse(readFileSync(MANIFEST, 'utf8')) : { recordings: [] };
+  const manifest: { recordings: Recording[] } = existsSync(MANIFEST) ? JSON.parse(readFileSync(MANIFEST, 'utf8')) : { recordings: [] };
+  // Entries from before the boot times were kept: take them from the boot's record.log.
+  for (const r of manifest.recordings) {
+    if (typeof r.bootSeconds === 'number') continue;
+    const log = join(ROOT, dirname(r.file), 'record.log');
+    const boot = existsSync(log) ? /booted in ([\d.]+) s, (\d+) s in all/.exec(readFileSync(log, 'utf8')) : null;
+    if (boot) { r.bootSeconds = Number(boot[1]); r.bootTotalSeconds = Number(boot[2]); }
+  }
+  return manifest;
 }
 
 async function main(): Promise<void> {
@@ -84,21 +108,32 @@ async function main(): Promise<void> {
         const header = parseVmHeader(text.slice(0, text.indexOf('\n')));
         if (!header) throw new Error(`${file}: no tlbsim-vm header`);
         const rel = relative(ROOT, file);
+        const boot = /booted in ([\d.]+) s, (\d+) s in all/.exec(log);
         const lost = new RegExp(`${w}\\.txt\\.gz: the ring buffer lost (\\d+) events`).exec(log);
         const entry: Recording = {
           kernel, release: header.kernel, cpus, workload: w, args: WORKLOADS[w](cpus), file: rel,
           bytes: statSync(file).size, lines: text.split('\n').length - 1, lostEvents: lost ? Number(lost[1]) : 0,
           accel: header.accel, pcid: header.pcid, invpcid: header.invpcid, invlpgb: header.invlpgb,
           recorded: new Date().toISOString().slice(0, 10),
+          bootSeconds: boot ? Number(boot[1]) : NaN, bootTotalSeconds: boot ? Number(boot[2]) : NaN,
         };
         manifest.recordings = manifest.recordings.filter((r) => r.file !== rel);
         manifest.recordings.push(entry);
       }
       manifest.recordings.sort((a, b) => a.kernel.localeCompare(b.kernel, 'en', { numeric: true }) || a.cpus - b.cpus || a.workload.localeCompare(b.workload));
       writeFileSync(MANIFEST, `${JSON.stringify(manifest, null, 1)}\n`);
+      writeReadmeTable(manifest.recordings);
     }
   }
   process.exit(failed > 0 ? 1 : 0);
+}
+
+if (process.argv[2] === '--table') {
+  // Only rewrite README's table from the manifest (after editing either by hand).
+  const manifest = loadManifest();
+  writeFileSync(MANIFEST, `${JSON.stringify(manifest, null, 1)}\n`);
+  writeReadmeTable(manifest.recordings);
+  process.exit(0);
 }
 
 await main();
