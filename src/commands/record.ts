@@ -41,7 +41,7 @@ export function register(program: Command): void {
     .argument('[command...]', 'the command to run and its arguments, after --')
     .requiredOption('-o, --output <file>', 'trace file to write (.gz to compress; with trace-cmd, .dat keeps the binary trace.dat); with --suite, the directory for the traces')
     .option('--with <tool>', 'tracefs: copy a private instance\'s text (default); trace-cmd: the same instance through trace-cmd extract/report; perf: perf record -a + perf script', 'tracefs')
-    .option('--buffer-kb <kb>', 'ring buffer per CPU in KiB (tracefs, trace-cmd; default 16384)')
+    .option('--buffer-kb <kb>', 'ring buffer per CPU in KiB (default 16384; with --vm 8192)')
     .option('--no-tgid', 'do not turn on record-tgid (tracefs)')
     .option('--clock <clock>', 'trace_clock to use (tracefs, trace-cmd; default: the kernel\'s, local)')
     .option('--tracefs <dir>', 'where tracefs is mounted (default: from /proc/mounts, else mounted at /sys/kernel/tracing)')
@@ -62,8 +62,9 @@ export function register(program: Command): void {
       '(compiled here with cc -static -O2 -pthread), a static executable, a #!/bin/sh script or a',
       'busybox command. The guest records the same events with record-tgid, trace_clock=mono and',
       '--buffer-kb per CPU (default 8192), reads the per-CPU buffers in parallel, and the host',
-      'merges them by timestamp into raw tracefs text. The trace starts with a header line:',
-      '  # tlbsim-vm: kernel=6.12.107+deb12-cloud-amd64 cpus=8 pcid=0 invpcid=0 invlpgb=0 accel=tcg pti=0 clock=mono',
+      'merges them by timestamp into raw tracefs text. Ctrl-C or --timeout ends the guest; the',
+      'traces of the commands that had finished are written. Each trace starts with the line:',
+      '  # tlbsim-vm: kernel=6.12.117+deb12-cloud-amd64 cpus=8 pcid=0 invpcid=0 invlpgb=0 accel=tcg pti=0 clock=mono',
       'Needs qemu-system-x86_64, busybox-static and cc; apt-get and dpkg-deb to fetch a kernel.',
       'A suite file boots once for many commands; OUTPUT is a file name inside the -o directory:',
       '  # output            command',

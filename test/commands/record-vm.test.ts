@@ -103,3 +103,16 @@ test('record --vm boots a 2-vCPU guest and brings back one trace per suite comma
   assert.ok(info.events.madvise >= 60, JSON.stringify(info.events));
   assert.ok(info.events.observed_flush > 0);
 });
+
+test('record --vm ends a guest that does not finish in --timeout, and one whose ring buffer cannot be had', { skip: SKIP_BOOT, timeout: 120_000 }, () => {
+  const o = join(tmp, 'vm-timeout.txt');
+  const slow = tlbsim(['record', '--vm', '--kernel', kernel!.vmlinuz, '--cpus', '1', '--accel', 'tcg', '--timeout', '2', '-o', o, '--', 'sleep', '600']);
+  assert.equal(slow.status, 1, slow.stderr);
+  assert.match(slow.stderr, /tlbsim: the guest did not finish within 2 s \(raise --timeout\); console log: \S+console\.log\n/);
+  assert.doesNotMatch(slow.stderr, NO_STACK);
+  assert.ok(!existsSync(o));
+  // 256 MiB of guest memory cannot hold 1 GiB of ring buffer: the guest says so and powers off.
+  const big = tlbsim(['record', '--vm', '--kernel', kernel!.vmlinuz, '--cpus', '1', '--accel', 'tcg', '--memory', '256', '--buffer-kb', '1048576', '-o', o, '--', 'true']);
+  assert.equal(big.status, 1, big.stderr);
+  assert.match(big.stderr, /in the guest: cannot allocate 1048576 KiB of ring buffer per CPU; give the guest more --memory or a smaller --buffer-kb/);
+});

@@ -25,15 +25,19 @@ const clamp = (x: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, M
 /** Lines one shootdown-heavy iteration of n threads prints: about 3 + 2(n-1) per thread. */
 const perShootdown = (n: number) => 3 + 2 * (n - 1);
 
+/** Lines a trace may take: 40000 (~200-300 KB of gzip) up to 8 CPUs, half from 16 on, so that
+ *  the 16-, 32- and 64-CPU boots, six files each, stay well under a MB together. */
+const budget = (n: number) => (n >= 16 ? 20000 : 40000);
+
 /** The workloads and their arguments at n CPUs (threads 0 = one per CPU). */
 export const WORKLOADS: Record<string, (n: number) => string[]> = {
-  madvstorm: (n) => ['0', String(clamp(40000 / (n * perShootdown(n)), 10, 300))],
-  mmapchurn: (n) => ['0', String(clamp(30000 / (n * perShootdown(n)), 8, 200)), '4'],
+  madvstorm: (n) => ['0', String(clamp(budget(n) / (n * perShootdown(n)), 3, 300))],
+  mmapchurn: (n) => ['0', String(clamp(0.75 * budget(n) / (n * perShootdown(n)), 3, 200)), '4'],
   // both flips of a page print a shootdown, and each costs TCG ~20x a DONTNEED
-  mprotectflip: (n) => ['0', String(clamp(8000 / (n * perShootdown(n)), 5, 200))],
-  forkexec: () => ['0', '30'],
-  sleepwake: (n) => ['0', String(clamp(20000 / perShootdown(n), 50, 400)), '2000'],
-  procstorm: (n) => ['0', String(clamp(30000 / (2 * n), 20, 1000))],
+  mprotectflip: (n) => ['0', String(clamp(0.2 * budget(n) / (n * perShootdown(n)), 3, 200))],
+  forkexec: (n) => ['0', n >= 16 ? '15' : '30'],
+  sleepwake: (n) => ['0', String(clamp(0.5 * budget(n) / perShootdown(n), 50, 400)), '2000'],
+  procstorm: (n) => ['0', String(clamp(0.75 * budget(n) / (2 * n), 20, 1000))],
 };
 
 export interface Recording {

@@ -467,6 +467,14 @@ function tail(path: string, n: number): string {
   } catch { return ''; }
 }
 
+/** What the guest's /init said when it gave up (`fatal` in guestInit), as the reason. */
+function guestError(consoleLog: string): string | null {
+  let text: string;
+  try { text = readFileSync(consoleLog, 'latin1'); } catch { return null; }
+  const said = [...text.matchAll(/tlbsim-guest: error: (.*?)\r?$/gm)].pop();
+  return said ? `in the guest: ${said[1]}` : null;
+}
+
 // ---------------------------------------------------------------- the whole recording
 
 export async function recordInVm(options: VmRecordOptions): Promise<VmRecordResult> {
@@ -528,7 +536,7 @@ export async function recordInVm(options: VmRecordOptions): Promise<VmRecordResu
       const why = q.interrupted ? `interrupted (${q.interrupted})`
         : q.timedOut ? `the guest did not finish within ${timeoutS} s (raise --timeout)`
           : q.code !== 0 ? `QEMU failed (exit ${q.code}): ${q.stderr.trim().split('\n').slice(-1)[0] ?? ''}`
-            : `the guest stopped early: ${tail(consoleLog, 3) || 'no console output'}`;
+            : guestError(consoleLog) ?? `the guest stopped early: ${tail(consoleLog, 3) || 'no console output'}`;
       const saved = results.length > 0 ? `; the first ${results.length} trace${results.length === 1 ? ' was' : 's were'} written` : '';
       throw new RecordError(`${why}${saved}; console log: ${consoleLog}`);
     }
