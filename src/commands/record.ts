@@ -83,6 +83,8 @@ export function register(program: Command): void {
       if (opts.vm) return recordVm(command, opts);
       const misplaced = VM_ONLY.find((k) => opts[k] !== undefined && !(k === 'accel' && opts.accel === 'auto'));
       if (misplaced) fail(`--${misplaced} goes with --vm`, 2);
+      // The argument is optional only for --vm --suite; elsewhere it is required as before.
+      if (command.length === 0) fail("missing required argument 'command' (give it after --, e.g. tlbsim record -o t.txt -- ./app)", 2);
       const { RECORD_TOOLS, RecordError, recordTrace } = await import('../trace/record.ts');
       if (!(RECORD_TOOLS as readonly string[]).includes(opts.with)) fail(`--with must be one of ${RECORD_TOOLS.join(', ')}, got "${opts.with}"`, 2);
       let bufferKb: number | undefined;

@@ -35,7 +35,8 @@ export const WORKLOADS: Record<string, (n: number) => string[]> = {
   mmapchurn: (n) => ['0', String(clamp(0.75 * budget(n) / (n * perShootdown(n)), 3, 200)), '4'],
   // both flips of a page print a shootdown, and each costs TCG ~20x a DONTNEED
   mprotectflip: (n) => ['0', String(clamp(0.2 * budget(n) / (n * perShootdown(n)), 3, 200))],
-  forkexec: (n) => ['0', n >= 16 ? '15' : '30'],
+  // each fork is a shootdown to every busy CPU, and exec+exit wake them all again
+  forkexec: (n) => ['0', n >= 64 ? '8' : n >= 16 ? '15' : '30'],
   sleepwake: (n) => ['0', String(clamp(0.5 * budget(n) / perShootdown(n), 50, 400)), '2000'],
   procstorm: (n) => ['0', String(clamp(0.75 * budget(n) / (2 * n), 20, 1000))],
 };

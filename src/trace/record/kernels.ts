@@ -123,7 +123,9 @@ function aptOptions(series: KernelSeries, cacheDir: string, note: (line: string)
 
 /** The newest package of a series that apt knows about. */
 function newestPackage(series: KernelSeries, options: string[]): string | null {
-  const r = run('apt-cache', [...options, 'search', '--names-only', series.packagePattern.source.replace(/\\d\+|\(|\)/g, (t) => (t === '\\d+' ? '[0-9]+' : ''))]);
+  // apt-cache search takes a POSIX regex; the glob is the simplest correct one to give it.
+  const regex = `^${series.packageGlob.replace(/[.+]/g, '\\$&').replace(/\*/g, '.*')}$`;
+  const r = run('apt-cache', [...options, 'search', '--names-only', regex]);
   const names = r.stdout.split('\n').map((l) => l.split(' - ')[0].trim()).filter((n) => series.packagePattern.test(n));
   names.sort((a, b) => Number(series.packagePattern.exec(b)![1]) - Number(series.packagePattern.exec(a)![1]));
   return names[0] ?? null;

@@ -467,6 +467,21 @@ function tail(path: string, n: number): string {
   } catch { return ''; }
 }
 
+const BOOT_ATTEMPTS = 3;
+
+function panickedBeforeFirstRun(q: QemuRun, consoleLog: string, data: string): boolean {
+  if (q.timedOut || q.interrupted) return false;
+  if (existsSync(data) && statSync(data).size > 0) return false;
+  try { return /Kernel panic - not syncing/.test(readFileSync(consoleLog, 'latin1')); } catch { return false; }
+}
+
+/** The first Oops or panic line of a console log, for the note. */
+function panicLine(consoleLog: string): string {
+  const text = readFileSync(consoleLog, 'latin1');
+  const m = /(Oops: .*|Kernel panic - not syncing: .*)/.exec(text);
+  return (m?.[1] ?? 'kernel panic').replace(/\r$/, '').trim();
+}
+
 /** What the guest's /init said when it gave up (`fatal` in guestInit), as the reason. */
 function guestError(consoleLog: string): string | null {
   let text: string;
@@ -510,6 +525,15 @@ export async function recordInVm(options: VmRecordOptions): Promise<VmRecordResu
       const why = lines.find((l) => /error/i.test(l)) ?? lines.slice(-1)[0] ?? `QEMU exited with ${q.code}`;
       note(`KVM did not work (${why.trim()}); booting under TCG instead`);
       accel = 'tcg';
+      q = await runQemu(qemu, qemuArgs({ accel, cpus: options.cpus, memoryMb, kernel: kernel.vmlinuz, initrd, consoleLog, data }), timeoutS, consoleLog, note);
+    }
+    // Under TCG with many vCPUs a boot now and then dies of an int3 Oops in kernel text that
+    // another CPU was patching (static keys flipped late in boot; QEMU's cross-modifying-code
+    // handling). It happens before the guest runs anything, so booting again loses nothing.
+    for (let attempt = 2; attempt <= BOOT_ATTEMPTS && panickedBeforeFirstRun(q, consoleLog, data); attempt++) {
+      const failedLog = join(work, `console-attempt${attempt - 1}.log`);
+      renameSync(consoleLog, failedLog);
+      note(`the guest kernel panicked while booting (${panicLine(failedLog)}; log kept as ${basename(failedLog)}); booting again, attempt ${attempt} of ${BOOT_ATTEMPTS}`);
       q = await runQemu(qemu, qemuArgs({ accel, cpus: options.cpus, memoryMb, kernel: kernel.vmlinuz, initrd, consoleLog, data }), timeoutS, consoleLog, note);
     }
     const totalSeconds = (Date.now() - started) / 1000;
