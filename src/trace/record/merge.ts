@@ -4,7 +4,9 @@
 // Why: reading the top-level `trace` makes the kernel pick the oldest event across all CPU
 // buffers for every line, which under QEMU TCG with 32+ vCPUs takes minutes; each CPU's own
 // file is read in one pass, all of them in parallel. Each file is already in time order, so
-// a k-way merge on the timestamp gives the same order. Lines are kept byte for byte (they
+// a k-way merge on the timestamp gives the same order, except among lines of different CPUs
+// within one printed microsecond: the kernel orders by nanoseconds it does not print, so
+// those come in CPU order here. Lines are kept byte for byte (they
 // are handled as latin1, one char per byte); only the per-file `#` headers are left out,
 // because the caller writes the top-level header once.
 

@@ -7,7 +7,8 @@
 //         compiled `cc -static`, a generated /init) -> qemu-system-x86_64, console on the
 //         first serial port (a log file), data on the second (another file);
 //   guest /init: mounts tracefs, sets it up like record.ts does (the same events, record-tgid,
-//         trace_clock=mono, a buffer per CPU), and for each command clears the buffer,
+//         trace_clock=mono, a buffer per CPU; in the top-level buffer, the guest being ours
+//         alone), and for each command clears the buffer,
 //         turns tracing on, runs it, turns tracing off, reads every per_cpu/cpuN/trace in
 //         parallel into gzip files, and writes them with the stats and the header as one
 //         tar archive to the second serial port; then powers off;
@@ -16,7 +17,7 @@
 // The serial port is used rather than a virtio disk because Debian's cloud kernels build
 // the 8250 UART in and virtio-blk as a module; ~450 KB/s under TCG is plenty for gzip data.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, createWriteStream, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { gunzipSync, gzipSync, createGzip } from 'node:zlib';
