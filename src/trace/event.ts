@@ -344,28 +344,6 @@ export interface RecordedMachine {
   hostCpus?: number;
 }
 
-/** A `# tlbsim-vm: key=value ...` header line's facts; null when the line is not one.
- *  Unknown keys are ignored, so later recorders can add facts without breaking readers. */
-export function parseVmHeader(line: string): RecordedMachine | null {
-  const m = /^#\s*tlbsim-vm:\s*(.*)$/.exec(line.trimEnd());
-  if (m === null) return null;
-  const out: RecordedMachine = {};
-  const flag = (v: string): boolean | undefined => (/^(1|yes|true|on)$/i.test(v) ? true : /^(0|no|false|off)$/i.test(v) ? false : undefined);
-  for (const tok of m[1].split(/\s+/)) {
-    const eq = tok.indexOf('=');
-    if (eq <= 0) continue;
-    const k = tok.slice(0, eq), v = tok.slice(eq + 1);
-    if (k === 'kernel' && /^[\w.+~-]{1,100}$/.test(v)) out.kernel = v;
-    else if (k === 'cpus' && /^\d{1,5}$/.test(v)) out.cpus = Number(v);
-    else if (k === 'host_cpus' && /^[1-9]\d{0,4}$/.test(v)) out.hostCpus = Number(v);
-    else if (k === 'accel' && /^[a-z]{1,16}$/.test(v)) out.accel = v;
-    else if (k === 'pcid' || k === 'invpcid' || k === 'invlpgb') {
-      const f = flag(v);
-      if (f !== undefined) out[k] = f;
-    }
-  }
-  return out;
-}
 
 export type TraceFormat = 'ftrace' | 'trace-cmd' | 'perf' | 'csv' | 'workload';
 export const TRACE_FORMATS: readonly TraceFormat[] = ['ftrace', 'trace-cmd', 'perf', 'csv'];

@@ -5,7 +5,8 @@
 // indexOf('\n') (on its bytes when it is ASCII, else on its decoded string) and tokenized
 // in place; a line that cannot be read is counted and reported with its number and the
 // reason, and reading goes on.
-import { EventKind, IpiKind, PrevState, type RecordedMachine, type SkippedLine, type TraceFormat, parseVmHeader, pushEvent } from './event.ts';
+import { EventKind, IpiKind, PrevState, type RecordedMachine, type SkippedLine, type TraceFormat, pushEvent } from './event.ts';
+import { recordedMachineOf } from './vm-header.ts';
 import { EventName, parseFtraceHeader, parseIntactFtraceHeader, parseIntactFtraceHeaderBytes, parsePerfHeader, newLineRecord, type LineRecord } from './headers.ts';
 import { cursor, equalsAt, indexIn, isDigit, lastIndexIn, literalTest, readHex, readInt, readNumber, readUint, skipSpaces } from './scan.ts';
 import type { TextChunk } from './input.ts';
@@ -566,7 +567,7 @@ export class TextIngest {
     if (p >= 0) this.setCpus(readUint(s, p + 3, end));
     // "# tlbsim-vm: kernel=6.12.57+deb12-cloud-amd64 cpus=32 pcid=0 ..." (record --vm)
     if (s.startsWith('# tlbsim-vm:', first)) {
-      const facts = parseVmHeader(s.slice(first, end));
+      const facts = recordedMachineOf(s.slice(first, end));
       if (facts !== null) this.machine = { ...this.machine, ...facts };
     }
     // "##### CPU 1 buffer started ####" needs nothing: per-CPU order is kept by ftrace.

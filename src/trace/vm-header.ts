@@ -1,12 +1,14 @@
 // The `# tlbsim-vm:` comment line that `tlbsim record --vm` puts at the top of a trace,
 // describing the guest that recorded it:
 //
-//   # tlbsim-vm: kernel=6.12.107+deb12-cloud-amd64 cpus=32 pcid=0 invpcid=0 invlpgb=0 accel=tcg clock=mono lost=0
+//   # tlbsim-vm: kernel=6.12.117+deb12-cloud-amd64 cpus=32 pcid=0 invpcid=0 invlpgb=0 accel=tcg host_cpus=2 pti=0 clock=mono
 //
 // It is a `#` line, so every raw-tracefs reader skips it as a header; this module is how a
 // reader that wants it (validate's `--no-pcid`, TraceInfo) gets the facts back. The guest
 // writes it itself (from `uname -r`, `nproc` and /proc/cpuinfo), so it says what the
 // recorded kernel saw, not what the host asked QEMU for.
+
+import type { RecordedMachine } from './event.ts';
 
 export const VM_HEADER_PREFIX = '# tlbsim-vm:';
 
@@ -64,4 +66,29 @@ export function findVmHeader(head: string): VmHeader | null {
     if (h) return h;
   }
   return null;
+}
+
+/** What a trace reader takes from a `# tlbsim-vm:` line: the facts it can read, each checked
+ *  on its own (a damaged or foreign field is left out, never trusted, never fatal); null
+ *  when the line is not one. parseVmHeader above is the recorder's strict check of what
+ *  its own guest wrote. */
+export function recordedMachineOf(line: string): RecordedMachine | null {
+  const m = /^#\s*tlbsim-vm:\s*(.*)$/.exec(line.trimEnd());
+  if (m === null) return null;
+  const out: RecordedMachine = {};
+  const flag = (v: string): boolean | undefined => (/^(1|yes|true|on)$/i.test(v) ? true : /^(0|no|false|off)$/i.test(v) ? false : undefined);
+  for (const tok of m[1].split(/\s+/)) {
+    const eq = tok.indexOf('=');
+    if (eq <= 0) continue;
+    const k = tok.slice(0, eq), v = tok.slice(eq + 1);
+    if (k === 'kernel' && /^[\w.+~-]{1,100}$/.test(v)) out.kernel = v;
+    else if (k === 'cpus' && /^\d{1,5}$/.test(v)) out.cpus = Number(v);
+    else if (k === 'host_cpus' && /^[1-9]\d{0,4}$/.test(v)) out.hostCpus = Number(v);
+    else if (k === 'accel' && /^[a-z]{1,16}$/.test(v)) out.accel = v;
+    else if (k === 'pcid' || k === 'invpcid' || k === 'invlpgb') {
+      const f = flag(v);
+      if (f !== undefined) out[k] = f;
+    }
+  }
+  return out;
 }

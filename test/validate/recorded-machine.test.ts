@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { NO_STACK, ROOT, tlbsim } from '../commands/run.ts';
-import { parseVmHeader } from '../../src/trace/event.ts';
+import { recordedMachineOf } from '../../src/trace/vm-header.ts';
 
 const real = gunzipSync(readFileSync(join(ROOT, 'traces/real/pingpong-512/trace.txt.gz'))).toString('utf8');
 
@@ -27,11 +27,11 @@ const json = (args: string[]) => {
 };
 const row = (v: { rows: { what: string; predicted: number; observed: number }[] }, prefix: string) => v.rows.find((r) => r.what.startsWith(prefix))!;
 
-test('parseVmHeader reads the facts and ignores what it does not know', () => {
-  assert.deepEqual(parseVmHeader('# tlbsim-vm: kernel=6.12.57+deb12-cloud-amd64 cpus=32 pcid=0 invpcid=0 invlpgb=0 accel=tcg future=1'),
+test('recordedMachineOf reads the facts and ignores what it does not know', () => {
+  assert.deepEqual(recordedMachineOf('# tlbsim-vm: kernel=6.12.57+deb12-cloud-amd64 cpus=32 pcid=0 invpcid=0 invlpgb=0 accel=tcg future=1'),
     { kernel: '6.12.57+deb12-cloud-amd64', cpus: 32, pcid: false, invpcid: false, invlpgb: false, accel: 'tcg' });
-  assert.deepEqual(parseVmHeader('# tlbsim-vm: pcid=yes kernel=<script>'), { pcid: true });
-  assert.equal(parseVmHeader('# tracer: nop'), null);
+  assert.deepEqual(recordedMachineOf('# tlbsim-vm: pcid=yes kernel=<script>'), { pcid: true });
+  assert.equal(recordedMachineOf('# tracer: nop'), null);
 });
 
 test('validate: the header names the kernel, so its strategy is checked; pcid=0 makes every mm switch flush', () => {
