@@ -95,6 +95,10 @@ export class CrossCalls {
   private readonly lastRun: Float64Array;
   /** Host cores the guest's vCPUs share. */
   private readonly hostCores: number;
+  /** The recording shows when each CPU took its cross-call interrupts (irq_vectors
+   *  entries): pending CSDs are handled there (serveIrqOf), not guessed from the CPU's own
+   *  events or its spinning. */
+  irqTimesRecorded = false;
 
   /** The per-CPU kernel arrays are Machine's (read only here): is_lazy and loaded_mm
    *  (counted per flush target), the lockless-walk slot, the current task (idle wake). */
@@ -248,7 +252,7 @@ export class CrossCalls {
         this.enqueueCsd(c, cpu, purpose, req, mm);
         // A target spinning in its own csd_lock_wait() has interrupts on: if the host is
         // running its vCPU now, it takes this interrupt at once (and all queued there).
-        if (bitAnyBut(this.unacked, c * W, W, -1) && this.onHostCore(c)) this.serveIrq(c);
+        if (!this.irqTimesRecorded && bitAnyBut(this.unacked, c * W, W, -1) && this.onHostCore(c)) this.serveIrq(c);
         end = acked = start + (per[at + I_OVH] - t0) + (flushCall ? this.estimateFlushNs(req) : 0);
       } else {
         const exec = m.execCpu;
@@ -367,7 +371,7 @@ export class CrossCalls {
    *  the kernel did: those must not time the model). */
   serveBefore(cpu: number): void {
     this.lastRun[cpu] = this.m.now;
-    if (this.csdQN[cpu] !== 0) this.serveIrq(cpu);
+    if (this.csdQN[cpu] !== 0 && !this.irqTimesRecorded) this.serveIrq(cpu);
     this.serveUnacked(cpu);
   }
 
@@ -377,6 +381,9 @@ export class CrossCalls {
     const W = this.words, base = cpu * W;
     for (let c = bitNext(this.unacked, base, W, 0); c >= 0; c = bitNext(this.unacked, base, W, c + 1)) this.serveIrq(c);
   }
+
+  /** `c` takes its pending interrupt now (the recording shows it did). */
+  serveIrqOf(c: number): void { this.serveIrq(c); }
 
   /** Every pending interrupt (the end of the trace). */
   serveAll(): void {

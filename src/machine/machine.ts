@@ -623,6 +623,10 @@ export class Machine {
   serveBefore(cpu: number): void { this.xc.serveBefore(cpu); }
   /** With irqWhenRun: the targets of cpu's cross-calls handle them (it returns only then). */
   serveUnacked(cpu: number): void { this.xc.serveUnacked(cpu); }
+  /** With irqWhenRun: cpu takes its pending cross-call interrupt now (a recorded entry). */
+  serveIrqOf(cpu: number): void { this.xc.serveIrqOf(cpu); }
+  /** With irqWhenRun: the recording carries interrupt entries (serveIrqOf is their time). */
+  set irqTimesRecorded(v: boolean) { this.xc.irqTimesRecorded = v; }
   /** With irqWhenRun: every pending interrupt (the end of the trace). */
   serveAll(): void { this.xc.serveAll(); }
 

@@ -4,7 +4,7 @@
 // where the kernel calls the x86 code. Observed events (what the recorded kernel did) are
 // counted here and never reach the strategy.
 import {
-  EventKind, FlushFlags, FlushOrigin, IpiKind, flushOrigin, type EventBatch, type TraceInfo,
+  EventKind, FlushFlags, FlushOrigin, IPI_KIND_NAMES, IpiKind, flushOrigin, type EventBatch, type TraceInfo,
 } from '../trace/event.ts';
 import { Machine } from './machine.ts';
 import {
@@ -29,7 +29,6 @@ export interface SimOptions {
   hostCpus?: number;
 }
 
-const IPI_KIND_NAMES = ['real', 'flushCall', 'flushQueued', 'otherCall', 'received'];
 
 export class Simulator {
   readonly m: Machine;
@@ -93,7 +92,7 @@ export class Simulator {
   /** The trace recorded csd_queue_cpu for flush_tlb_func (6.5+ with the csd events on). */
   private readonly csdRecorded: boolean;
   private obsFlushTargets = 0;
-  private readonly obsKinds = new Float64Array(5);
+  private readonly obsKinds = new Float64Array(IPI_KIND_NAMES.length);
   /** Cross-call interrupts the recording shows (call_function*_entry), and those whose
    *  handler printed a tlb_flush record before the CPU did anything else. */
   private obsIrqs = 0;
@@ -121,6 +120,8 @@ export class Simulator {
     // Every lab recording ran on a 2-core host; a header that does not say is taken as one.
     const hostCores = opts.hostCpus ?? info.machine?.hostCpus ?? 2;
     this.m = new Machine(info.cpus, profile, { implicitAccess: this.implicit, firstNs: info.firstNs, lastNs: info.lastNs, irqWhenRun, hostCores });
+    // A recording with irq_vectors entries says when each CPU took its interrupts.
+    if (irqWhenRun) this.m.irqTimesRecorded = (info.observedIpis?.byKind?.received ?? 0) > 0;
     this.s = def.create(this.m);
     // After the strategy's constructor, which sets CR4.PCIDE as its kernel would on a CPU
     // with PCID (linux-4.13 and linux-4.14-nopcid clear it themselves).
@@ -432,8 +433,16 @@ export class Simulator {
         }
         case EventKind.observed_ipi: {
           const kk = C[i];
-          if (kk >= 0 && kk < 5) this.obsKinds[kk]++;
-          if (kk === IpiKind.received) { this.obsIrqs++; this.obsIrqOpen[cpu] = 1; break; }
+          if (kk >= 0 && kk < IPI_KIND_NAMES.length) this.obsKinds[kk]++;
+          if (kk === IpiKind.received) {
+            this.obsIrqs++; this.obsIrqOpen[cpu] = 1;
+            // On a guest whose vCPUs wait for the host's cores, the recorded interrupt
+            // entry is when this CPU took its cross-call interrupt: the model's pending
+            // CSDs there are handled now. Timing only, as switches are: what each handler
+            // does is the strategy's (irq_vectors entries are recorded by record --vm).
+            if (m.irqWhenRun) m.serveIrqOf(cpu);
+            break;
+          }
           const target = A[i];
           if (target >= 0 && target < nCpu) {
             // Without csd_queue_cpu records, the send printed right after the sender's

@@ -148,6 +148,8 @@ export const IpiKind = {
    *  cross-call interrupt (the receiving side; kernels before 6.5 trace nothing else). */
   received: 4,
 } as const;
+/** IpiKind names, by value (TraceInfo.observedIpis.byKind, RunResult.observed.ipiByKind). */
+export const IPI_KIND_NAMES: readonly string[] = Object.keys(IpiKind);
 
 /** tlb:tlb_flush reasons (include/trace/events/tlb.h). */
 export const TlbFlushReason = {

@@ -2,7 +2,7 @@
 // EventStore, resolves tasks to address spaces, and returns an EventSource whose
 // `batches()` streams canonical events as often as needed.
 import {
-  DEFAULT_BATCH_SIZE, EVENT_KIND_NAMES, EventKind, FLUSH_ORIGIN_NAMES, IpiKind, emptyTraceInfo, flushOrigin,
+  DEFAULT_BATCH_SIZE, EVENT_KIND_NAMES, EventKind, FLUSH_ORIGIN_NAMES, IPI_KIND_NAMES, IpiKind, emptyTraceInfo, flushOrigin,
   type EventBatch, type EventSource, type SkippedLine, type TraceFormat, type TraceInfo,
 } from './event.ts';
 import { TraceError, openInput } from './input.ts';
@@ -41,7 +41,6 @@ export interface OpenedTrace extends EventSource {
   readonly cache: 'hit' | 'written' | 'off';
 }
 
-const IPI_KIND_NAMES = ['real', 'flushCall', 'flushQueued', 'otherCall'];
 
 /** Read a trace file (ftrace text, trace-cmd report, perf script, tlbsim CSV; plain,
  *  gzipped or a trace.dat). Throws TraceError when the file cannot be used at all;
@@ -210,7 +209,7 @@ export function summarise(info: TraceInfo, batches: Iterable<EventBatch>): void 
   // values (a CSV may carry any) go to the Map.
   const byReason = new Float64Array(256 * 4);
   const reasons = new Map<number, { full: number; ranged: number; none: number; pages: number }>();
-  const ipiKinds = new Float64Array(4);
+  const ipiKinds = new Float64Array(IPI_KIND_NAMES.length);
   let first = Infinity, last = -Infinity, total = 0, sends = 0, targets = 0;
   for (const batch of batches) {
     const kind = batch.kind, time = batch.time, a = batch.a, b = batch.b, c = batch.c, n = batch.length;
@@ -234,7 +233,8 @@ export function summarise(info: TraceInfo, batches: Iterable<EventBatch>): void 
         if (!e) { e = { full: 0, ranged: 0, none: 0, pages: 0 }; reasons.set(r, e); }
         if (p === -1) e.full++; else if (p === 0) e.none++; else { e.ranged++; e.pages += p; }
       } else if (k === EventKind.observed_ipi) {
-        targets++; sends += b[i]; ipiKinds[c[i]]++;
+        ipiKinds[c[i]]++;
+        if (c[i] !== IpiKind.received) { targets++; sends += b[i]; } // an interrupt taken is no IPI sent
       }
     }
   }

@@ -28,8 +28,11 @@ import { resolveKernel } from './kernels.ts';
 import { lostInStats, mergeCpuTexts } from './merge.ts';
 import { parseVmHeader, type VmHeader } from '../vm-header.ts';
 
-/** 6.1 has no ipi:ipi_send_* events; where a cross-call lands shows in these instead. */
-export const IPI_FALLBACK_EVENTS: readonly string[] = ['irq_vectors/call_function_entry', 'irq_vectors/call_function_single_entry'];
+/** When each vCPU took a cross-call interrupt: the guest's vCPUs share the host's cores, so
+ *  an IPI waits until the host runs its target, and these entries are the only record of
+ *  when that was (the replay of a TCG recording takes its interrupt times from them). On
+ *  6.1, which has no ipi:ipi_send_* events, they are also the only trace of the IPIs. */
+export const IRQ_ENTRY_EVENTS: readonly string[] = ['irq_vectors/call_function_entry', 'irq_vectors/call_function_single_entry'];
 
 export type Accel = 'auto' | 'kvm' | 'tcg';
 export const ACCELS: readonly Accel[] = ['auto', 'kvm', 'tcg'];
@@ -281,10 +284,8 @@ for e in ${events}; do
   if [ -d $T/events/$e ]; then echo 1 > $T/events/$e/enable; else MISSING="$MISSING $e"; fi
 done
 for d in $T/events/*/exit_mmap; do [ -d "$d" ] && echo 1 > "$d/enable"; done
-# 6.1 has no ipi:ipi_send_*; the receiving side of a cross-call is the next best thing
-if [ ! -d $T/events/ipi/ipi_send_cpu ]; then
-  for e in ${IPI_FALLBACK_EVENTS.join(' ')}; do [ -d $T/events/$e ] && echo 1 > $T/events/$e/enable; done
-fi
+# when each vCPU took a cross-call interrupt (and, on 6.1, the only trace of the IPIs)
+for e in ${IRQ_ENTRY_EVENTS.join(' ')}; do [ -d $T/events/$e ] && echo 1 > $T/events/$e/enable; done
 flag() { grep -qw "$1" /proc/cpuinfo && echo 1 || echo 0; }
 PTI=0; grep -q PTI /sys/devices/system/cpu/vulnerabilities/meltdown 2>/dev/null && PTI=1
 HEADER="# tlbsim-vm: kernel=$(uname -r) cpus=$(nproc) pcid=$(flag pcid) invpcid=$(flag invpcid) invlpgb=$(flag invlpgb) accel=$ACCEL host_cpus=$HOSTCPUS pti=$PTI clock=mono"
