@@ -7,7 +7,8 @@
 //   cached    the same file again through the parsed-trace cache (<trace>.tlbcache)
 //   replay    events/s per strategy, in-process, one strategy at a time, on generated
 //             workloads at 2 and 256 CPUs (the 256-CPU threads case sends every flush to
-//             255 CPUs: its cost grows with IPI targets, not events)
+//             255 CPUs: its cost grows with IPI targets, not events), and on recordings of
+//             the many-CPU lab (traces/lab: 32 and 64 vCPUs, as recorded)
 //   e2e       all strategies over the large trace with worker threads, parse included;
 //             again reading the cache the cached stage wrote (the second look at a trace)
 //   help      `tlbsim --help` wall time (best of 5)
@@ -32,6 +33,7 @@ const REPLAY_EVENTS = Number(argOf('--replay-events', String(MB * 5000)));
 const REPEAT = Math.max(1, Number(argOf('--repeat', '2')));
 const STAGES = argOf('--stages', 'split,ingest,cached,replay,e2e,trace-cmd,help').split(',');
 const json = args.includes('--json');
+const LAB_TRACES = ['traces/lab/6.12/32cpu/madvstorm.txt.gz', 'traces/lab/6.12/64cpu/madvstorm.txt.gz', 'traces/lab/7.3/32cpu/forkexec.txt.gz'];
 const log = (s: string) => process.stderr.write(s + '\n');
 
 type Row = Record<string, any>;
@@ -104,10 +106,13 @@ if (STAGES.includes('replay')) {
     ['workload:wis-tlb-flush2:cpus=2,tasks=2', REPLAY_EVENTS],
     ['workload:wis-tlb-flush2:mode=processes,cpus=256,tasks=256', REPLAY_EVENTS],
     ['workload:wis-tlb-flush2:cpus=256,tasks=256', REPLAY_EVENTS / 40],
+    // Real recordings of many CPUs (traces/lab: Debian kernels under QEMU), replayed as
+    // recorded: a shootdown storm at 32 and 64 vCPUs and fork/exec churn beside busy threads.
+    ...LAB_TRACES.filter((f) => existsSync(f)).map((f): [string, number] => [f, 0]),
   ];
   report.replay = [];
   for (const [base, events] of workloads) {
-    const spec = `${base},iterations=${await iterationsFor(base, events)}`;
+    const spec = base.startsWith('workload:') ? `${base},iterations=${await iterationsFor(base, events)}` : base;
     // Best of --repeat runs per strategy, as for split and ingest: the host's speed can
     // change within a run (the calibration only brackets it).
     let best: Row | null = null;
@@ -182,7 +187,8 @@ if (report.replay?.length) {
   // One row per strategy, one column per workload: replay events/s, in-process, cold (the
   // whole run) / steady (after the first 10% of the events).
   const rp = report.replay as Row[];
-  const head = ['replay M events/s, cold / steady', ...rp.map((r) => `${r.cpus} CPUs ${/mode=processes/.test(r.spec) ? 'processes' : 'threads'} (${f(r.events)} ev)`)];
+  const label = (r: Row) => (r.spec.startsWith('workload:') ? `${r.cpus} CPUs ${/mode=processes/.test(r.spec) ? 'processes' : 'threads'}` : `lab ${r.spec.split('/').slice(-3).join('/').replace('.txt.gz', '')}`);
+  const head = ['replay M events/s, cold / steady', ...rp.map((r) => `${label(r)} (${f(r.events)} ev)`)];
   const body = Object.keys(rp[0].perStrategy).map((name) => [name, ...rp.map((r) => `${f(r.perStrategy[name].eventsPerS / 1e6, 2)} / ${f(r.perStrategy[name].steadyEventsPerS / 1e6, 2)}`)]);
   const all = [head, ...body, ['peak RSS', ...rp.map((r) => `${r.peakRssMB} MB`)]];
   const w = head.map((_, c) => Math.max(...all.map((r) => r[c].length)));
@@ -194,7 +200,7 @@ if (report.replay?.length) {
   for (const r of rp) {
     const s = r.perStrategy['linux-6.18'];
     if (s === undefined || !(s.crossCallTargets > r.events)) continue;
-    console.log(`${r.cpus} CPUs ${/mode=processes/.test(r.spec) ? 'processes' : 'threads'}: under linux-6.18 each event queues ${f(s.crossCallTargets / r.events, 1)} cross-call targets on average, each modelled on its own: ${f(s.crossCallTargets / s.seconds / 1e6, 2)} M targets/s`);
+    console.log(`${label(r)}: under linux-6.18 each event queues ${f(s.crossCallTargets / r.events, 1)} cross-call targets on average, each modelled on its own: ${f(s.crossCallTargets / s.seconds / 1e6, 2)} M targets/s`);
   }
 }
 console.log(`machine speed: a charCodeAt loop took ${report.calibrateBefore.nsPerChar.toFixed(2)} ns/char before the run, ${report.calibrateAfter.nsPerChar.toFixed(2)} after (lower is a faster machine; compare runs through it)`);
