@@ -28,6 +28,26 @@ const PAGE = 4096;
 const PMD_SIZE = 2 << 20;
 /** sysKind of a task inside a munmap shorter than PMD_SIZE. */
 const SMALL_MUNMAP = -2;
+/** sysKind of a task inside a madvise(MADV_DONTNEED) that frees page tables (PT_RECLAIM). */
+const RECLAIMING_MADVISE = -3;
+
+/** Whether kernel `release` reclaims empty PTE pages in MADV_DONTNEED (CONFIG_PT_RECLAIM,
+ *  def_bool y on x86-64: Qi Zheng's "synchronously scan and reclaim empty user PTE pages",
+ *  6.14 [recall: the version]; read in 7.3's mm/memory.c pte_table_reclaim_possible() and
+ *  mm/madvise.c madvise_dontneed_single_vma(), .reclaim_pt = true). */
+export function reclaimsPteTables(release: string | undefined): boolean {
+  const m = release === undefined ? null : /^(\d+)\.(\d+)/.exec(release);
+  if (m === null) return false;
+  const major = Number(m[1]), minor = Number(m[2]);
+  return major > 6 || (major === 6 && minor >= 14);
+}
+
+/** zap_pte_range() frees a PTE page only when the zap covers all of it: [addr, addr+len)
+ *  holds a whole PMD-aligned 2 MiB. */
+function coversAPmd(addr: number, len: number): boolean {
+  const first = Math.ceil(addr / PMD_SIZE) * PMD_SIZE;
+  return addr >= 0 && first + PMD_SIZE <= addr + len;
+}
 
 export interface CanonicalOptions {
   remap: Int32Array;
@@ -43,6 +63,8 @@ export interface CanonicalOptions {
   forkFlushes?: Set<number>;
   /** vfork children by the raw index of their fork (exec-window.ts). */
   vforks?: Map<number, VforkChild>;
+  /** The recorded kernel frees empty PTE pages in MADV_DONTNEED (reclaimsPteTables). */
+  ptReclaim?: boolean;
 }
 
 /** The largest user address space (5-level paging, 2^56 bytes): a longer munmap, madvise
@@ -123,7 +145,7 @@ export function* canonicalize(raw: Iterable<EventBatch>, o: CanonicalOptions): G
   // (tlb_finish_mmu): later requests of the task (COW faults, reclaim) are not theirs.
   const endSyscallFlush = (tid: number): void => {
     const k = sys.kind(tid);
-    if (k === EventKind.munmap || k === SMALL_MUNMAP || k === EventKind.madvise || k === EventKind.mprotect) sys.clear(tid);
+    if (k === EventKind.munmap || k === SMALL_MUNMAP || k === RECLAIMING_MADVISE || k === EventKind.madvise || k === EventKind.mprotect) sys.clear(tid);
   };
 
   let n = 0;
@@ -219,14 +241,16 @@ export function* canonicalize(raw: Iterable<EventBatch>, o: CanonicalOptions): G
           if (cpu < nCpus && pendTid[cpu] === tid) pendTid[cpu] = -1;
           // free_pgtables() frees a page-table page only when no mapping is left in the
           // 2 MiB it covers: a munmap shorter than that (ld.so's small unmaps) frees none.
-          sys.set(tid, kind === EventKind.munmap && b < PMD_SIZE ? SMALL_MUNMAP : kind, a);
+          // With PT_RECLAIM a DONTNEED over a whole 2 MiB also frees that PTE page.
+          const reclaims = kind === EventKind.madvise && o.ptReclaim === true && (c === 4 || c === 24) && coversAPmd(a, b);
+          sys.set(tid, kind === EventKind.munmap && b < PMD_SIZE ? SMALL_MUNMAP : reclaims ? RECLAIMING_MADVISE : kind, a);
         } else if (kind === EventKind.exit_mmap) {
           sys.set(tid, kind, -1);
         } else if (kind === EventKind.observed_flush && cpu < nCpus) {
           const reason = a, pages = b;
           if (reason === TlbFlushReason.remoteSendIpi) {
             const sk = sys.kind(tid);
-            const freed = teardown || (forkFlushes.size > 0 && forkFlushes.has(rawIndex)) || sk === EventKind.munmap || sk === EventKind.exit_mmap;
+            const freed = teardown || (forkFlushes.size > 0 && forkFlushes.has(rawIndex)) || sk === EventKind.munmap || sk === RECLAIMING_MADVISE || sk === EventKind.exit_mmap;
             const start = sk !== NO_SYSCALL ? sys.addr(tid) : -1;
             pendIdx[cpu] = push(EventKind.flush_request, time, cpu, tid, mm, start, pages, flushFlags(FlushOrigin.tracedRemote, freed));
             endSyscallFlush(tid);
@@ -251,7 +275,7 @@ export function* canonicalize(raw: Iterable<EventBatch>, o: CanonicalOptions): G
               push(EventKind.flush_request, time, cpu, tid, NO_MM, -1, FLUSH_ALL, flushFlags(FlushOrigin.tracedBatch, false));
             } else {
               const sk = sys.kind(tid);
-              const freed = (forkFlushes.size > 0 && forkFlushes.has(rawIndex)) || sk === EventKind.munmap || sk === EventKind.exit_mmap;
+              const freed = (forkFlushes.size > 0 && forkFlushes.has(rawIndex)) || sk === EventKind.munmap || sk === RECLAIMING_MADVISE || sk === EventKind.exit_mmap;
               const start = sk !== NO_SYSCALL ? sys.addr(tid) : -1;
               push(EventKind.flush_request, time, cpu, tid, mm, start, pages, flushFlags(FlushOrigin.tracedLocal, freed));
               endSyscallFlush(tid);
@@ -267,7 +291,10 @@ export function* canonicalize(raw: Iterable<EventBatch>, o: CanonicalOptions): G
           if (mm !== NO_MM && pagesOf(b) > 0) push(EventKind.flush_request, time, cpu, tid, mm, a, pagesOf(b), flushFlags(FlushOrigin.derivedMunmap, true));
           break;
         case EventKind.madvise:
-          if (mm !== NO_MM && pagesOf(b) > 0 && ZAPPING_MADVISE.has(c)) push(EventKind.flush_request, time, cpu, tid, mm, a, pagesOf(b), flushFlags(FlushOrigin.derivedMadvise, false));
+          if (mm !== NO_MM && pagesOf(b) > 0 && ZAPPING_MADVISE.has(c)) {
+            const reclaims = o.ptReclaim === true && (c === 4 || c === 24) && coversAPmd(a, b);
+            push(EventKind.flush_request, time, cpu, tid, mm, a, pagesOf(b), flushFlags(FlushOrigin.derivedMadvise, reclaims));
+          }
           break;
         case EventKind.mprotect:
           if (mm !== NO_MM && pagesOf(b) > 0) push(EventKind.flush_request, time, cpu, tid, mm, a, pagesOf(b), flushFlags(FlushOrigin.derivedMprotect, false));

@@ -9,7 +9,7 @@ import { TraceError, openInput } from './input.ts';
 import { TextIngest, sniffFormat } from './ingest.ts';
 import { EventStore } from './store.ts';
 import { REORDER_WINDOW_NS, reorderStore } from './reorder.ts';
-import { canonicalize } from './canonical.ts';
+import { canonicalize, reclaimsPteTables } from './canonical.ts';
 import { prescan } from './exec-window.ts';
 import { readTraceCsv } from './csv.ts';
 import { CacheWriter, cacheKey, cachePathOf, readCache, type CacheKey } from './cache.ts';
@@ -146,7 +146,8 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
     // at a fork or an exec: without either it would read every event to find nothing.
     const forksOrExecs = r.rawCounts[EventKind.fork] + r.rawCounts[EventKind.exec] > 0;
     const pre = traced && forksOrExecs ? prescan(store.batches()) : undefined;
-    batches = () => canonicalize(store.batches(), { remap, traced, hasExitMmap, cpus, batchSize, ...(pre ?? {}) });
+    const ptReclaim = reclaimsPteTables(info.machine?.kernel);
+    batches = () => canonicalize(store.batches(), { remap, traced, hasExitMmap, cpus, batchSize, ptReclaim, ...(pre ?? {}) });
   }
   // One pass over the canonical events fills the summary and, when caching, writes them to
   // the cache; later passes then read the cache instead of canonicalising again.
