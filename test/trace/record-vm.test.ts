@@ -229,7 +229,7 @@ test('the guest script quotes arguments, enables the tracefs recorder\'s events 
   assert.match(init, /echo mono > \$T\/trace_clock/);
   assert.match(init, /echo 1 > \$T\/options\/record-tgid/);
   assert.match(init, /tlb\/tlb_flush/);
-  assert.match(init, /irq_vectors\/call_function_entry irq_vectors\/call_function_single_entry/);
+  assert.match(init, /for e in irq_vectors\/call_function_entry irq_vectors\/call_function_single_entry; do/);
   assert.match(init, /per_cpu\/cpu\*; do gzip -1 -c \$c\/trace/);
   assert.match(init, /poweroff -f\n$/);
   assert.match(guestInit([{ argv: ['true'] }], 64, false), /echo 0 > \$T\/options\/record-tgid/);

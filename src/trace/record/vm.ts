@@ -18,7 +18,7 @@
 // the 8250 UART in and virtio-blk as a module; ~450 KB/s under TCG is plenty for gzip data.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, createWriteStream, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { gunzipSync, gzipSync, createGzip } from 'node:zlib';
 import { once } from 'node:events';
@@ -28,8 +28,11 @@ import { resolveKernel } from './kernels.ts';
 import { lostInStats, mergeCpuTexts } from './merge.ts';
 import { parseVmHeader, type VmHeader } from '../vm-header.ts';
 
-/** 6.1 has no ipi:ipi_send_* events; where a cross-call lands shows in these instead. */
-export const IPI_FALLBACK_EVENTS: readonly string[] = ['irq_vectors/call_function_entry', 'irq_vectors/call_function_single_entry'];
+/** When each vCPU took a cross-call interrupt: the guest's vCPUs share the host's cores, so
+ *  an IPI waits until the host runs its target, and these entries are the only record of
+ *  when that was (the replay of a TCG recording takes its interrupt times from them). On
+ *  6.1, which has no ipi:ipi_send_* events, they are also the only trace of the IPIs. */
+export const IRQ_ENTRY_EVENTS: readonly string[] = ['irq_vectors/call_function_entry', 'irq_vectors/call_function_single_entry'];
 
 export type Accel = 'auto' | 'kvm' | 'tcg';
 export const ACCELS: readonly Accel[] = ['auto', 'kvm', 'tcg'];
@@ -270,7 +273,8 @@ mount -t tracefs tracefs $T 2>/dev/null
 # raw: no newline translation or flow control, the tar stream passes byte for byte
 stty -F /dev/ttyS1 raw -echo || fatal "cannot set /dev/ttyS1 to raw"
 ACCEL=unknown
-for w in $(cat /proc/cmdline); do case $w in tlbsim.accel=*) ACCEL=\${w#*=};; esac; done
+HOSTCPUS=unknown
+for w in $(cat /proc/cmdline); do case $w in tlbsim.accel=*) ACCEL=\${w#*=};; tlbsim.host_cpus=*) HOSTCPUS=\${w#*=};; esac; done
 echo 0 > $T/tracing_on
 echo ${bufferKb} > $T/buffer_size_kb || fatal "cannot allocate ${bufferKb} KiB of ring buffer per CPU; give the guest more --memory or a smaller --buffer-kb"
 echo mono > $T/trace_clock || fatal "no mono trace clock"
@@ -280,13 +284,11 @@ for e in ${events}; do
   if [ -d $T/events/$e ]; then echo 1 > $T/events/$e/enable; else MISSING="$MISSING $e"; fi
 done
 for d in $T/events/*/exit_mmap; do [ -d "$d" ] && echo 1 > "$d/enable"; done
-# 6.1 has no ipi:ipi_send_*; the receiving side of a cross-call is the next best thing
-if [ ! -d $T/events/ipi/ipi_send_cpu ]; then
-  for e in ${IPI_FALLBACK_EVENTS.join(' ')}; do [ -d $T/events/$e ] && echo 1 > $T/events/$e/enable; done
-fi
+# when each vCPU took a cross-call interrupt (and, on 6.1, the only trace of the IPIs)
+for e in ${IRQ_ENTRY_EVENTS.join(' ')}; do [ -d $T/events/$e ] && echo 1 > $T/events/$e/enable; done
 flag() { grep -qw "$1" /proc/cpuinfo && echo 1 || echo 0; }
 PTI=0; grep -q PTI /sys/devices/system/cpu/vulnerabilities/meltdown 2>/dev/null && PTI=1
-HEADER="# tlbsim-vm: kernel=$(uname -r) cpus=$(nproc) pcid=$(flag pcid) invpcid=$(flag invpcid) invlpgb=$(flag invlpgb) accel=$ACCEL pti=$PTI clock=mono"
+HEADER="# tlbsim-vm: kernel=$(uname -r) cpus=$(nproc) pcid=$(flag pcid) invpcid=$(flag invpcid) invlpgb=$(flag invlpgb) accel=$ACCEL host_cpus=$HOSTCPUS pti=$PTI clock=mono"
 say "booted $(uname -r) with $(nproc) CPUs"
 run() {
   i=$1; shift
@@ -390,7 +392,7 @@ function qemuArgs(o: { accel: 'kvm' | 'tcg'; cpus: number; memoryMb: number; ker
     '-smp', String(o.cpus), '-m', String(o.memoryMb),
     '-kernel', o.kernel, '-initrd', o.initrd,
     // panic=-1 and -no-reboot: a guest that panics ends QEMU at once instead of waiting for the timeout
-    '-append', `console=ttyS0 quiet loglevel=3 panic=-1 tsc=reliable tlbsim.accel=${o.accel}`,
+    '-append', `console=ttyS0 quiet loglevel=3 panic=-1 tsc=reliable tlbsim.accel=${o.accel} tlbsim.host_cpus=${availableParallelism()}`,
     '-serial', `file:${o.consoleLog}`, '-serial', `file:${o.data}`,
   ];
 }
