@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { KERNEL_SERIES, cachedKernel } from '../../src/trace/record/kernels.ts';
@@ -111,8 +111,17 @@ test('record --vm ends a guest that does not finish in --timeout, and one whose 
   assert.match(slow.stderr, /tlbsim: the guest did not finish within 2 s \(raise --timeout\); console log: \S+console\.log\n/);
   assert.doesNotMatch(slow.stderr, NO_STACK);
   assert.ok(!existsSync(o));
+  removeKeptWorkDir(slow.stderr);
   // 256 MiB of guest memory cannot hold 1 GiB of ring buffer: the guest says so and powers off.
   const big = tlbsim(['record', '--vm', '--kernel', kernel!.vmlinuz, '--cpus', '1', '--accel', 'tcg', '--memory', '256', '--buffer-kb', '1048576', '-o', o, '--', 'true']);
   assert.equal(big.status, 1, big.stderr);
   assert.match(big.stderr, /in the guest: cannot allocate 1048576 KiB of ring buffer per CPU; give the guest more --memory or a smaller --buffer-kb/);
+  removeKeptWorkDir(big.stderr);
 });
+
+/** A failed boot keeps its work directory for the user to look into; a test's need not stay. */
+function removeKeptWorkDir(stderr: string): void {
+  const kept = /kept the work directory (\/\S*tlbsim-vm-\w+)/.exec(stderr);
+  assert.ok(kept, stderr);
+  rmSync(kept[1], { recursive: true, force: true });
+}

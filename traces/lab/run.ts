@@ -98,13 +98,16 @@ async function main(): Promise<void> {
     for (const cpus of cpusArg.split(',').map(Number)) {
       const dir = join(LAB, kernel, `${cpus}cpu`);
       mkdirSync(dir, { recursive: true });
+      // A boot of only some workloads keeps its suite and log beside the full boot's.
+      const tag = workloadsArg ? `-${names.join('+')}` : '';
+      const suite = join(dir, `lab${tag}.suite`), log = join(dir, `record${tag}.log`);
       const lines = names.map((w) => `${w}.txt.gz ${relative(ROOT, join(LAB, 'workloads', `${w}.c`))} ${WORKLOADS[w](cpus).join(' ')}`);
-      writeFileSync(join(dir, 'lab.suite'), `# written by traces/lab/run.ts: ${kernel} at ${cpus} CPUs (OUTPUT COMMAND ARGS...)\n${lines.join('\n')}\n`);
+      writeFileSync(suite, `# written by traces/lab/run.ts: ${kernel} at ${cpus} CPUs (OUTPUT COMMAND ARGS...)\n${lines.join('\n')}\n`);
       const started = Date.now();
-      const code = await runCli(['record', '--vm', '--kernel', kernel, '--cpus', String(cpus), '--suite', relative(ROOT, join(dir, 'lab.suite')), '-o', relative(ROOT, dir)], join(dir, 'record.log'));
+      const code = await runCli(['record', '--vm', '--kernel', kernel, '--cpus', String(cpus), '--suite', relative(ROOT, suite), '-o', relative(ROOT, dir)], log);
       process.stderr.write(`lab: ${kernel} ${cpus} CPUs: exit ${code} after ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
       if (code !== 0) failed++;
-      const log = readFileSync(join(dir, 'record.log'), 'utf8');
+      const printed = readFileSync(log, 'utf8');
       const manifest = loadManifest();
       for (const w of names) {
         const file = join(dir, `${w}.txt.gz`);
@@ -113,8 +116,8 @@ async function main(): Promise<void> {
         const header = parseVmHeader(text.slice(0, text.indexOf('\n')));
         if (!header) throw new Error(`${file}: no tlbsim-vm header`);
         const rel = relative(ROOT, file);
-        const boot = /booted in ([\d.]+) s, (\d+) s in all/.exec(log);
-        const lost = new RegExp(`${w}\\.txt\\.gz: the ring buffer lost (\\d+) events`).exec(log);
+        const boot = /booted in ([\d.]+) s, (\d+) s in all/.exec(printed);
+        const lost = new RegExp(`${w}\\.txt\\.gz: the ring buffer lost (\\d+) events`).exec(printed);
         const entry: Recording = {
           kernel, release: header.kernel, cpus, workload: w, args: WORKLOADS[w](cpus), file: rel,
           bytes: statSync(file).size, lines: text.split('\n').length - 1, lostEvents: lost ? Number(lost[1]) : 0,

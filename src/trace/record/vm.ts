@@ -475,7 +475,9 @@ const BOOT_ATTEMPTS = 3;
 function panickedBeforeFirstRun(q: QemuRun, consoleLog: string, data: string): boolean {
   if (q.timedOut || q.interrupted) return false;
   if (existsSync(data) && statSync(data).size > 0) return false;
-  try { return /Kernel panic - not syncing/.test(readFileSync(consoleLog, 'latin1')); } catch { return false; }
+  // Only that race: any other panic (no memory for the initramfs, a kernel that cannot boot
+  // on this CPU) would panic again, and is reported at once.
+  try { return /Oops: int3/.test(readFileSync(consoleLog, 'latin1')); } catch { return false; }
 }
 
 /** The first Oops or panic line of a console log, for the note. */
@@ -536,7 +538,7 @@ export async function recordInVm(options: VmRecordOptions): Promise<VmRecordResu
     for (let attempt = 2; attempt <= BOOT_ATTEMPTS && panickedBeforeFirstRun(q, consoleLog, data); attempt++) {
       const failedLog = join(work, `console-attempt${attempt - 1}.log`);
       renameSync(consoleLog, failedLog);
-      note(`the guest kernel panicked while booting (${panicLine(failedLog)}; log kept as ${basename(failedLog)}); booting again, attempt ${attempt} of ${BOOT_ATTEMPTS}`);
+      note(`the guest kernel panicked while booting (${panicLine(failedLog)}, a TCG race with kernel text patching); booting again, attempt ${attempt} of ${BOOT_ATTEMPTS}`);
       q = await runQemu(qemu, qemuArgs({ accel, cpus: options.cpus, memoryMb, kernel: kernel.vmlinuz, initrd, consoleLog, data }), timeoutS, consoleLog, note);
     }
     const totalSeconds = (Date.now() - started) / 1000;
