@@ -4,7 +4,8 @@
 // a plain store takes ownership without a charge (stores are buffered).
 //
 // Lines per CPU (CPU_LINES of them, at cpu * CPU_LINES + offset) and per mm (MM_LINES, at
-// mm * MM_LINES + offset): the offsets below name them.
+// mm * MM_LINES + offset): the offsets below name them. A layer of the machine (see
+// counters.ts).
 import { Counters, I_ANS, I_AOPS, I_LT, NM } from './counters.ts';
 import type { CostProfile } from './profiles.ts';
 
@@ -27,29 +28,32 @@ export const LINE_CPUMASK = 0;
 export const LINE_MM_COUNT = 1;
 export const LINE_TLB_GEN = 2;
 
-export class CacheLines {
+export abstract class CacheLines extends Counters {
+  readonly p: CostProfile;
   /** Per-CPU lines: owner and last reader, at cpu * CPU_LINES + LINE_*. */
-  readonly cpuOwner: Int32Array;
-  readonly cpuReader: Int32Array;
+  protected readonly cpuLineOwner: Int32Array;
+  protected readonly cpuLineReader: Int32Array;
   /** Per-mm lines, at mm * MM_LINES + LINE_* (grown with the mm table). */
-  mmOwner = new Int32Array(0);
-  mmReader = new Int32Array(0);
+  protected mmLineOwner = new Int32Array(0);
+  protected mmLineReader = new Int32Array(0);
   /** Every CPU is on socket 0: a line transfer never crosses sockets. */
   private readonly oneSocket: boolean;
 
-  constructor(nCpu: number, private readonly p: CostProfile, private readonly k: Counters) {
-    this.oneSocket = Math.floor((nCpu - 1) / p.cpusPerSocket) === 0;
-    this.cpuOwner = new Int32Array(nCpu * CPU_LINES).fill(-1);
-    this.cpuReader = new Int32Array(nCpu * CPU_LINES).fill(-1);
+  constructor(nCpu: number, profile: CostProfile, firstNs: number, lastNs: number) {
+    super(nCpu, firstNs, lastNs);
+    this.p = profile;
+    this.oneSocket = Math.floor((nCpu - 1) / profile.cpusPerSocket) === 0;
+    this.cpuLineOwner = new Int32Array(nCpu * CPU_LINES).fill(-1);
+    this.cpuLineReader = new Int32Array(nCpu * CPU_LINES).fill(-1);
   }
 
   /** Room for the lines of `cap` mms. */
-  growMm(cap: number): void {
-    const lo = new Int32Array(cap * MM_LINES).fill(-1); lo.set(this.mmOwner); this.mmOwner = lo;
-    const lr = new Int32Array(cap * MM_LINES).fill(-1); lr.set(this.mmReader); this.mmReader = lr;
+  protected growMmLines(cap: number): void {
+    const lo = new Int32Array(cap * MM_LINES).fill(-1); lo.set(this.mmLineOwner); this.mmLineOwner = lo;
+    const lr = new Int32Array(cap * MM_LINES).fill(-1); lr.set(this.mmLineReader); this.mmLineReader = lr;
   }
 
-  transferNs(from: number, to: number): number {
+  protected transferNs(from: number, to: number): number {
     const p = this.p;
     if (this.oneSocket) return p.lineTransferNs;
     const same = Math.floor(from / p.cpusPerSocket) === Math.floor(to / p.cpusPerSocket);
@@ -57,30 +61,30 @@ export class CacheLines {
   }
 
   /** A locked RMW by `cpu` on a line: local if it owns the line, else a transfer. */
-  atomic(owner: Int32Array, reader: Int32Array, idx: number, cpu: number): void {
+  protected lineAtomic(owner: Int32Array, reader: Int32Array, idx: number, cpu: number): void {
     let ns = this.p.atomicLocalNs;
     const o = owner[idx];
     const from = o >= 0 ? (o !== cpu ? o : -1) : reader[idx] !== cpu ? reader[idx] : -1;
-    const k = this.k, total = k.metrics, per = k.perCpu, at = cpu * NM;
+    const total = this.metrics, per = this.perCpu, at = cpu * NM;
     // None of these three is on the timeline (checked in counters.ts): plain adds.
     if (from >= 0) { ns += this.transferNs(from, cpu); total[I_LT]++; per[at + I_LT]++; }
     owner[idx] = cpu; reader[idx] = -1;
     total[I_AOPS]++; per[at + I_AOPS]++;
     total[I_ANS] += ns; per[at + I_ANS] += ns;
-    k.charge(cpu, ns);
+    this.charge(cpu, ns);
   }
 
   /** A plain store: takes ownership (the transfer is not charged: stores are buffered). */
-  store(owner: Int32Array, reader: Int32Array, idx: number, cpu: number): void {
+  protected lineStore(owner: Int32Array, reader: Int32Array, idx: number, cpu: number): void {
     owner[idx] = cpu; reader[idx] = -1;
   }
 
   /** A load: a transfer if another CPU holds the line modified. */
-  read(owner: Int32Array, reader: Int32Array, idx: number, cpu: number): void {
+  protected lineRead(owner: Int32Array, reader: Int32Array, idx: number, cpu: number): void {
     const o = owner[idx];
     if (o >= 0 && o !== cpu) {
-      this.k.add(I_LT, cpu, 1);
-      this.k.cost(I_ANS, cpu, this.transferNs(o, cpu));
+      this.add(I_LT, cpu, 1);
+      this.cost(I_ANS, cpu, this.transferNs(o, cpu));
       owner[idx] = -1;
     }
     reader[idx] = cpu;

@@ -9,47 +9,46 @@
 // target's ack). When a request that freed page tables completes, every CPU still holding
 // M's page tables in CR3 without running M must have flushed for it (speculative walks).
 // When an mm is freed, no CPU may still have its pgd in CR3 (Machine.freeMm). Correct
-// strategies report zero.
-import type { CrossCalls } from './cross-calls.ts';
-import type { Machine } from './machine.ts';
-import { VK } from './metrics.ts';
+// strategies report zero. A layer of the machine (see counters.ts).
+import { CrossCalls } from './cross-calls.ts';
+import { MI, VK } from './metrics.ts';
+import type { CostProfile } from './profiles.ts';
 import { FlushReq } from './request.ts';
-import type { TlbRows } from './tlb-rows.ts';
 
-export class Checker {
-  /** Per mm: the last truth generation handed out, and the last one completed (grown
-   *  with the mm table). */
-  truthGen = new Float64Array(0);
-  completedGen = new Float64Array(0);
+export abstract class Checker extends CrossCalls {
+  /** Per mm: the last truth generation handed out (grown with the mm table). */
+  protected truthGen = new Float64Array(0);
+  /** Per mm: the last truth generation whose request completed. */
+  private completedGen = new Float64Array(0);
   /** The one request being replayed (requests do not nest). */
   private readonly req = new FlushReq();
   /** The mms a reclaim batch request covers (the checker's side of batchAddPending). */
   private readonly batchMm: Int32Array;
   private batchN = 0;
 
-  /** The per-CPU arrays are Machine's: loaded_mm and current->mm. */
-  constructor(private readonly m: Machine, private readonly tlb: TlbRows, private readonly xc: CrossCalls,
-    private readonly loadedMm: Int32Array, private readonly curTaskMm: Int32Array) {
-    this.batchMm = new Int32Array(m.nCpu);
+  constructor(nCpu: number, profile: CostProfile, implicitAccess: boolean, firstNs: number, lastNs: number,
+    irqWhenRun: boolean, hostCores: number) {
+    super(nCpu, profile, implicitAccess, firstNs, lastNs, irqWhenRun, hostCores);
+    this.batchMm = new Int32Array(nCpu);
   }
 
-  /** Room for `cap` mms. */
-  growMm(cap: number): void {
+  /** Room for the generations of `cap` mms. */
+  protected growTruth(cap: number): void {
     const t = new Float64Array(cap); t.set(this.truthGen); this.truthGen = t;
     const c = new Float64Array(cap); c.set(this.completedGen); this.completedGen = c;
   }
 
   /** A new mm starts at generation 0. */
-  resetMm(mm: number): void {
+  protected resetTruth(mm: number): void {
     this.truthGen[mm] = 0;
     this.completedGen[mm] = 0;
   }
 
-  /** A request for mm (0: a reclaim batch) starts: give it the next truth generation, and
-   *  a batch one to every mm loaded on some CPU now (the same mms batchAddPending() takes),
-   *  whatever the strategy then does, so a strategy that skips part of a batch flush is
-   *  caught too. Returns the request, its fields reset. */
-  begin(cpu: number, mm: number, start: number, pages: number, flags: number, origin: number): FlushReq {
+  /** Start a flush request (the simulator calls this, then the strategy's hook). A batch
+   *  request (mm 0) covers, for the checker, the same mms batchAddPending() takes: those
+   *  loaded on some CPU now. Each gets its next truth generation here, whatever the
+   *  strategy then does, so a strategy that skips part of a batch flush is caught too. */
+  beginRequest(cpu: number, mm: number, start: number, pages: number, flags: number, origin: number): FlushReq {
     const r = this.req;
     r.mm = mm; r.start = start; r.pages = pages;
     r.freedTables = (flags & 1) !== 0; r.unsharedTables = (flags & 2) !== 0;
@@ -58,20 +57,22 @@ export class Checker {
     r.truthGen = mm !== 0 ? ++this.truthGen[mm] : 0;
     this.batchN = 0;
     if (mm === 0) {
-      const nCpu = this.loadedMm.length;
-      for (let c = 0; c < nCpu; c++) {
-        const b = this.loadedMm[c];
+      for (let c = 0; c < this.nCpu; c++) {
+        const b = this._loadedMm[c];
         if (b === 0) continue;
         let seen = false;
         for (let k = 0; k < this.batchN; k++) if (this.batchMm[k] === b) { seen = true; break; }
         if (!seen) { this.batchMm[this.batchN++] = b; this.truthGen[b]++; }
       }
     }
+    this.add(MI.flush_requests, cpu, 1);
     return r;
   }
 
   /** The initiator returned from the request: it is complete. */
-  complete(req: FlushReq): void {
+  endRequest(cpu: number, req: FlushReq, startOverhead: number): void {
+    this.ipiWait(cpu);
+    this.recordLatency(this.cpuOverhead(cpu) - startOverhead);
     const mm = req.mm;
     if (mm === 0) {
       for (let k = 0; k < this.batchN; k++) {
@@ -87,13 +88,12 @@ export class Checker {
       // acknowledged (early ack) does not count: the initiator frees the page tables as
       // soon as it returns, while the target may still walk them until its flush runs —
       // why Nadav Amit's async RFC (v2 11/12, 2019) kept freed-tables flushes synchronous.
-      const tlb = this.tlb, nCpu = this.loadedMm.length;
-      for (let c = 0; c < nCpu; c++) {
-        if (tlb.cr3Mm[c] !== mm || this.curTaskMm[c] === mm) continue;
+      for (let c = 0; c < this.nCpu; c++) {
+        if (this._cr3Mm[c] !== mm || this._curTaskMm[c] === mm) continue;
         // Its flush waits in its queue (irqWhenRun): the tables are freed only after its ack.
-        if (this.xc.pendingCsdGen(c, mm) <= req.truthGen) continue;
-        const r = tlb.cr3Row[c];
-        if (tlb.rowFresh[r] < req.truthGen) this.m.violation(VK.freedTablesWalk, c, mm);
+        if (this.pendingCsdGen(c, mm) <= req.truthGen) continue;
+        const r = this._cr3Row[c];
+        if (this.rowFresh[r] < req.truthGen) this.violation(VK.freedTablesWalk, c, mm);
       }
     }
   }
@@ -101,18 +101,17 @@ export class Checker {
   /** User code of `mm` runs on `cpu` now. */
   checkUser(cpu: number, mm: number): void {
     if (mm <= 0) return;
-    const tlb = this.tlb;
-    if (tlb.cr3Mm[cpu] !== mm) { this.m.violation(VK.wrongMm, cpu, mm); return; }
-    const r = tlb.cr3Row[cpu];
-    const fresh = tlb.rowFresh[r];
-    if (fresh < 0) { this.m.violation(VK.pcidAlias, cpu, mm); return; }
+    if (this._cr3Mm[cpu] !== mm) { this.violation(VK.wrongMm, cpu, mm); return; }
+    const r = this._cr3Row[cpu];
+    const fresh = this.rowFresh[r];
+    if (fresh < 0) { this.violation(VK.pcidAlias, cpu, mm); return; }
     let need = this.completedGen[mm];
     if (fresh >= need) return;
-    need = this.xc.pendingNeed(cpu, mm, need);
+    need = this.pendingNeed(cpu, mm, need);
     // Its flush waits in its queue (irqWhenRun): the initiator is still waiting for it.
-    const g = this.xc.pendingCsdGen(cpu, mm);
+    const g = this.pendingCsdGen(cpu, mm);
     if (g === 0) return;
     if (g - 1 < need) need = g - 1;
-    if (fresh < need) this.m.violation(VK.staleTlb, cpu, mm);
+    if (fresh < need) this.violation(VK.staleTlb, cpu, mm);
   }
 }

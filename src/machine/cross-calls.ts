@@ -2,7 +2,7 @@
 // call_single_queue; arch/x86/mm/tlb.c native_flush_tlb_multi): queueing a call on each
 // target, the real IPIs, running the handler there, the initiator's wait for the
 // acknowledgements, and the flushes of early-acknowledging strategies (Nadav Amit's 2019
-// RFC) that run after their ack.
+// RFC) that run after their ack. A layer of the machine (see counters.ts).
 //
 // Timing. The trace is open-loop: an event's time is the workload's own work, and what
 // the machine charges is added afterwards as each task's delay (taskDelay; iteration_ns
@@ -28,12 +28,13 @@
 // charged, not at its delayed time: an approximation that keeps every cross-call
 // O(targets) with no event queue.
 import { bitAnyBut, bitClear, bitNext, bitSet } from './bitset.ts';
-import { CPU_LINES, LINE_CSD, LINE_QUEUE, type CacheLines } from './cache-lines.ts';
-import { I_ANS, I_AOPS, I_LT, I_OVH, NM, type Counters } from './counters.ts';
-import type { Machine } from './machine.ts';
+import { CPU_LINES, LINE_CSD, LINE_QUEUE } from './cache-lines.ts';
+import { I_ANS, I_AOPS, I_LT, I_OVH, NM } from './counters.ts';
 import { MI } from './metrics.ts';
 import type { CostProfile } from './profiles.ts';
 import { FlushReq } from './request.ts';
+import type { Strategy } from './strategy.ts';
+import { TlbRows } from './tlb-rows.ts';
 
 /** Purposes of a cross-call. */
 export const IpiPurpose = { flush: 0, ptSync: 1, mmDrop: 2 } as const;
@@ -51,10 +52,18 @@ const PEND = 4;
  *  interrupt already pending there. */
 const CSD_IPI = 0, CSD_IPI_IDLE = 1, CSD_JOINS = 2;
 
-export class CrossCalls {
-  private readonly nCpu: number;
-  private readonly words: number;
-  private readonly p: CostProfile;
+/** Observes what the modelled kernel would print, as it happens (validate --explain).
+ *  Null on every normal replay: the hot path pays one null check per traced record. */
+export interface MachineTap {
+  /** A tlb:tlb_flush record the modelled kernel prints on `cpu`. */
+  flush(cpu: number, reason: number, pages: number): void;
+  /** A real IPI (ipi_send_cpu) from `from` to `to` for a cross-call of `purpose`. */
+  ipi(from: number, to: number, purpose: number): void;
+}
+
+export abstract class CrossCalls extends TlbRows {
+  /** Trace time of the earliest deferred (early-acknowledged) flush. */
+  nextDue = Infinity;
   // Timing, in delayed time (trace time + the CPU's lag, Counters.cpuLag):
   /** When the interrupt most recently started on each CPU ends (its last queued handler). */
   private readonly irqEnd: Float64Array;
@@ -83,6 +92,7 @@ export class CrossCalls {
   private readonly irqCounted: Uint8Array;
   // Handlers that wait for their target to run (irqWhenRun): per CPU, the CSDs in its
   // call_single_queue, their flush infos copied (the kernel's cfd slots hold them).
+  /** See MachineOptions.irqWhenRun. */
   readonly irqWhenRun: boolean;
   private readonly csdQN: Int32Array;
   private readonly csdQReq: FlushReq[][];
@@ -99,17 +109,19 @@ export class CrossCalls {
    *  entries): pending CSDs are handled there (serveIrqOf), not guessed from the CPU's own
    *  events or its spinning. */
   irqTimesRecorded = false;
+  // From machine.ts:
+  abstract strategy: Strategy;
+  abstract tap: MachineTap | null;
+  abstract execCpu: number;
+  /** is_lazy and loaded_mm (counted per flush target), the lockless-walk slot. */
+  protected abstract readonly _isLazy: Uint8Array;
+  protected abstract readonly _loadedMm: Int32Array;
+  protected abstract readonly _walkMm: Int32Array;
 
-  /** The per-CPU kernel arrays are Machine's (read only here): is_lazy and loaded_mm
-   *  (counted per flush target), the lockless-walk slot, the current task (idle wake). */
-  constructor(private readonly m: Machine, private readonly k: Counters, private readonly lines: CacheLines,
-    private readonly isLazy: Uint8Array, private readonly loadedMm: Int32Array,
-    private readonly walkMm: Int32Array, private readonly curTid: Int32Array,
+  constructor(nCpu: number, profile: CostProfile, implicitAccess: boolean, firstNs: number, lastNs: number,
     irqWhenRun: boolean, hostCores: number) {
-    const n = m.nCpu;
-    this.nCpu = n;
-    this.words = m.words;
-    this.p = m.p;
+    super(nCpu, profile, implicitAccess, firstNs, lastNs);
+    const n = nCpu;
     this.irqEnd = new Float64Array(n).fill(-Infinity);
     this.queueTakenAt = new Float64Array(n).fill(-Infinity);
     this.waitFrom = new Float64Array(n);
@@ -137,12 +149,13 @@ export class CrossCalls {
     this.hostCores = Math.max(1, hostCores);
   }
 
+
   /** The initiator's delayed clock during one send/wait: clockBase[cpu] + cpuOverhead(cpu).
    *  Set at the first send after a wait: now + cpuLag(cpu) - cpuOverhead(cpu), so for a
    *  task it is now + its delay, and for idle (lag 0) the work done since the send still
    *  overlaps the wait. */
   private clockOf(cpu: number): number {
-    return this.clockBase[cpu] + this.k.perCpu[cpu * NM + I_OVH];
+    return this.clockBase[cpu] + this.perCpu[cpu * NM + I_OVH];
   }
 
   /** Queue a cross-call of `purpose` to every CPU of `mask` except `cpu` and run its handler
@@ -152,25 +165,25 @@ export class CrossCalls {
    *  the info and runs the flush handler shortly after (deferred). Call ipiWait(cpu) for
    *  the initiator's wait. Returns the number of targets. */
   sendIpis(cpu: number, mask: Uint32Array, purpose: number, req: FlushReq | null, mm: number, ack: number = AckMode.sync): number {
-    const m = this.m, k = this.k, lines = this.lines, p = this.p;
+    const p = this.p;
     const W = this.words;
     let targets = 0, real = 0;
     // The initiator's per-target counts are whole numbers, so adding them once per call
     // gives the same totals as adding them per target.
     let toLazy = 0, toStale = 0, toNonWalkers = 0, toIdle = 0;
     const mmOf = req !== null ? req.mm : mm;
-    const owner = lines.cpuOwner, reader = lines.cpuReader;
+    const owner = this.cpuLineOwner, reader = this.cpuLineReader;
     const nCpu = this.nCpu;
     // Read once per call, not per target: each target's loop body below does the same
     // counting and charging as inc()/charge()/cpuOverhead() would, in the same order.
-    const per = k.perCpu, tot = k.metrics, strategy = m.strategy;
+    const per = this.perCpu, tot = this.metrics, strategy = this.strategy;
     const irqEnd = this.irqEnd, takenAt = this.queueTakenAt, kind = this.csdKind;
     const flushCall = purpose === IpiPurpose.flush && req !== null;
     const deferred = ack === AckMode.early && req !== null;
     const deliverNs = p.ipiDeliverNs, idleWakeNs = p.ipiIdleWakeNs, handlerNs = p.ipiHandlerNs, csdNs = p.csdHandleNs;
     const atomicNs = p.atomicLocalNs, cpuAt = cpu * NM;
     const I_IPI = MI.ipi_ns, I_RECV = MI.ipis_received, I_HANDLER = MI.ipi_handler_ns;
-    if (!this.waitArmed[cpu]) this.clockBase[cpu] = m.now + k.cpuLag(cpu) - per[cpuAt + I_OVH];
+    if (!this.waitArmed[cpu]) this.clockBase[cpu] = this.now + this.cpuLag(cpu) - per[cpuAt + I_OVH];
     const base = this.clockBase[cpu];
     // Whole-number counters (atomics, line transfers, handlers run) are exact in any order:
     // the ones the loop would add per target are summed here and added once after it.
@@ -180,35 +193,35 @@ export class CrossCalls {
       if (c === cpu || c >= nCpu) continue;
       targets++;
       const line = c * CPU_LINES;
-      owner[line + LINE_CSD] = cpu; reader[line + LINE_CSD] = -1; // store
-      // lines.atomic(owner, reader, line + LINE_QUEUE, cpu), its counts deferred
+      owner[line + LINE_CSD] = cpu; reader[line + LINE_CSD] = -1; // lineStore
+      // lineAtomic(owner, reader, line + LINE_QUEUE, cpu), its counts deferred
       let ns = atomicNs;
       const q = line + LINE_QUEUE;
       const o = owner[q];
       const from = o >= 0 ? (o !== cpu ? o : -1) : reader[q] !== cpu ? reader[q] : -1;
-      if (from >= 0) { ns += lines.transferNs(from, cpu); initiatorTransfers++; }
+      if (from >= 0) { ns += this.transferNs(from, cpu); initiatorTransfers++; }
       owner[q] = cpu; reader[q] = -1;
       initiatorAtomics++;
       tot[I_ANS] += ns; per[cpuAt + I_ANS] += ns;
-      k.charge(cpu, ns);
+      this.charge(cpu, ns);
       if (purpose === IpiPurpose.flush) {
-        if (this.isLazy[c]) toLazy++;
-        if (mmOf !== 0 && this.loadedMm[c] !== mmOf) toStale++;
+        if (this._isLazy[c]) toLazy++;
+        if (mmOf !== 0 && this._loadedMm[c] !== mmOf) toStale++;
       } else if (purpose === IpiPurpose.ptSync) {
-        if (this.walkMm[c] !== mm) toNonWalkers++;
+        if (this._walkMm[c] !== mm) toNonWalkers++;
       }
       if (this.irqWhenRun ? this.csdQN[c] > 0 : base + per[cpuAt + I_OVH] < takenAt[c]) {
         kind[c] = CSD_JOINS; // the pending interrupt there will take it
       } else {
         real++;
-        if (m.tap !== null) m.tap.ipi(cpu, c, purpose);
-        k.ipiMatrix[cpu * nCpu + c]++;
-        if (this.curTid[c] === 0) { toIdle++; kind[c] = CSD_IPI_IDLE; } else kind[c] = CSD_IPI;
+        if (this.tap !== null) this.tap.ipi(cpu, c, purpose);
+        this.ipiMatrix[cpu * nCpu + c]++;
+        if (this._curTid[c] === 0) { toIdle++; kind[c] = CSD_IPI_IDLE; } else kind[c] = CSD_IPI;
       }
     }
     if (real > 0) {
-      k.predIpiSends++;
-      k.cost(I_IPI, cpu, p.ipiSendNs + (real - 1) * p.ipiSendPerTargetNs);
+      this.predIpiSends++;
+      this.cost(I_IPI, cpu, p.ipiSendNs + (real - 1) * p.ipiSendPerTargetNs);
     }
     // The targets: (interrupt entry,) llist_del_all, handler, CSD unlock.
     const sentAt = base + per[cpuAt + I_OVH];
@@ -216,35 +229,35 @@ export class CrossCalls {
     for (let c = bitNext(mask, 0, W, 0); c >= 0; c = bitNext(mask, 0, W, c + 1)) {
       if (c === cpu || c >= nCpu) continue;
       const line = c * CPU_LINES, at = c * NM;
-      const how = kind[c];
+      const k = kind[c];
       let start = irqEnd[c];
-      if (how !== CSD_JOINS) {
-        const arrive = sentAt + deliverNs + (how === CSD_IPI_IDLE ? idleWakeNs : 0);
+      if (k !== CSD_JOINS) {
+        const arrive = sentAt + deliverNs + (k === CSD_IPI_IDLE ? idleWakeNs : 0);
         if (arrive > start) start = arrive;
         takenAt[c] = start;
       }
       const t0 = per[at + I_OVH];
-      k.cost(I_IPI, c, how === CSD_JOINS ? csdNs : handlerNs);
-      // lines.atomic(owner, reader, line + LINE_QUEUE, c): the target takes the queue (llist_del_all)
+      this.cost(I_IPI, c, k === CSD_JOINS ? csdNs : handlerNs);
+      // lineAtomic(owner, reader, line + LINE_QUEUE, c): the target takes the queue (llist_del_all)
       let ns = atomicNs;
       const q = line + LINE_QUEUE;
       const o = owner[q];
       const from = o >= 0 ? (o !== c ? o : -1) : reader[q] !== c ? reader[q] : -1;
-      if (from >= 0) { ns += lines.transferNs(from, c); transfers++; per[at + I_LT]++; }
+      if (from >= 0) { ns += this.transferNs(from, c); transfers++; per[at + I_LT]++; }
       owner[q] = c; reader[q] = -1;
       atomics++; per[at + I_AOPS]++;
       tot[I_ANS] += ns; per[at + I_ANS] += ns;
-      k.charge(c, ns);
+      this.charge(c, ns);
       per[at + I_RECV]++;
       let end: number, acked: number;
       if (deferred) {
-        owner[line + LINE_CSD] = c; reader[line + LINE_CSD] = -1; // unlock after copy (store)
+        owner[line + LINE_CSD] = c; reader[line + LINE_CSD] = -1; // unlock after copy (lineStore)
         acked = start + (per[at + I_OVH] - t0);
         const flushNs = this.estimateFlushNs(req);
         end = acked + flushNs;
         // The deferred flush runs on the trace clock: the same distance from now as on
         // the initiator's delayed clock.
-        const ackAt = m.now + (acked - sentAt);
+        const ackAt = this.now + (acked - sentAt);
         this.defer(c, req, ackAt, ackAt + flushNs);
       } else if (this.irqWhenRun) {
         // The handler runs when c next runs (serveBefore); its entry cost is charged now,
@@ -255,15 +268,15 @@ export class CrossCalls {
         if (!this.irqTimesRecorded && bitAnyBut(this.unacked, c * W, W, -1) && this.onHostCore(c)) this.serveIrq(c);
         end = acked = start + (per[at + I_OVH] - t0) + (flushCall ? this.estimateFlushNs(req) : 0);
       } else {
-        const exec = m.execCpu;
-        m.execCpu = c;
-        const records = k.flushRecords;
-        if (how !== CSD_JOINS) this.irqCounted[c] = 0; // a new interrupt there
+        const exec = this.execCpu;
+        this.execCpu = c;
+        const records = this.flushRecords;
+        if (k !== CSD_JOINS) this.irqCounted[c] = 0; // a new interrupt there
         if (flushCall) strategy.onFlushIpi(c, req);
         else strategy.onIpi(c, purpose, mm);
-        if (k.flushRecords > records && this.irqCounted[c] === 0) { this.irqCounted[c] = 1; k.predFlushIrqs++; }
-        m.execCpu = exec;
-        owner[line + LINE_CSD] = c; reader[line + LINE_CSD] = -1; // store
+        if (this.flushRecords > records && this.irqCounted[c] === 0) { this.irqCounted[c] = 1; this.predFlushIrqs++; }
+        this.execCpu = exec;
+        owner[line + LINE_CSD] = c; reader[line + LINE_CSD] = -1; // lineStore
         end = acked = start + (per[at + I_OVH] - t0);
       }
       const handled = per[at + I_OVH] - t0;
@@ -276,14 +289,14 @@ export class CrossCalls {
       tot[I_LT] += initiatorTransfers + transfers; per[cpuAt + I_LT] += initiatorTransfers;
       tot[I_AOPS] += initiatorAtomics + atomics; per[cpuAt + I_AOPS] += initiatorAtomics;
       tot[I_RECV] += targets;
-      k.add(MI.csd_queued, cpu, targets);
-      if (purpose === IpiPurpose.ptSync) k.add(MI.pt_sync_ipis, cpu, targets);
-      else if (purpose === IpiPurpose.mmDrop) k.add(MI.mmdrop_ipis, cpu, targets);
-      if (toLazy > 0) k.add(MI.ipis_to_lazy, cpu, toLazy);
-      if (toStale > 0) k.add(MI.ipis_to_stale, cpu, toStale);
-      if (toNonWalkers > 0) k.add(MI.ipis_to_nonwalkers, cpu, toNonWalkers);
-      if (real > 0) k.inc(MI.ipis_sent, cpu, real);
-      if (toIdle > 0) k.add(MI.ipis_to_idle, cpu, toIdle);
+      this.add(MI.csd_queued, cpu, targets);
+      if (purpose === IpiPurpose.ptSync) this.add(MI.pt_sync_ipis, cpu, targets);
+      else if (purpose === IpiPurpose.mmDrop) this.add(MI.mmdrop_ipis, cpu, targets);
+      if (toLazy > 0) this.add(MI.ipis_to_lazy, cpu, toLazy);
+      if (toStale > 0) this.add(MI.ipis_to_stale, cpu, toStale);
+      if (toNonWalkers > 0) this.add(MI.ipis_to_nonwalkers, cpu, toNonWalkers);
+      if (real > 0) this.inc(MI.ipis_sent, cpu, real);
+      if (toIdle > 0) this.add(MI.ipis_to_idle, cpu, toIdle);
       const until = lastAck + p.ipiAckNs;
       if (!this.waitArmed[cpu] || until > this.waitUntil[cpu]) this.waitUntil[cpu] = until;
       this.waitArmed[cpu] = 1;
@@ -301,7 +314,7 @@ export class CrossCalls {
     let ns = hi - lo;
     if (ns > this.spinLeft[cpu]) ns = this.spinLeft[cpu];
     this.spinLeft[cpu] -= ns;
-    this.k.uncharge(MI.initiator_wait_ns, cpu, this.waitTid[cpu], this.waitBucket[cpu], ns);
+    this.uncharge(MI.initiator_wait_ns, cpu, this.waitTid[cpu], this.waitBucket[cpu], ns);
   }
 
   /** The initiator waits for the acknowledgements of its cross-calls (csd_lock_wait),
@@ -312,9 +325,9 @@ export class CrossCalls {
     const from = this.clockOf(cpu);
     const w = this.waitUntil[cpu] - from;
     if (w > 0) {
-      this.k.cost(MI.initiator_wait_ns, cpu, w);
+      this.cost(MI.initiator_wait_ns, cpu, w);
       this.waitFrom[cpu] = from; this.waitTo[cpu] = from + w; this.spinLeft[cpu] = w;
-      this.waitTid[cpu] = this.curTid[cpu]; this.waitBucket[cpu] = this.k.tlBucket;
+      this.waitTid[cpu] = this._curTid[cpu]; this.waitBucket[cpu] = this.tlBucket;
     }
   }
 
@@ -343,34 +356,33 @@ export class CrossCalls {
    *  order queued, then csd_unlock() (the initiator's ack). */
   private serveIrq(c: number): void {
     if (this.csdQN[c] === 0) return;
-    const m = this.m, k = this.k;
-    const exec = m.execCpu;
-    m.execCpu = c;
+    const exec = this.execCpu;
+    this.execCpu = c;
     const at = c * NM;
-    const records = k.flushRecords;
+    const records = this.flushRecords;
     // A handler may queue more (none does today): the loop reads the count each time.
     for (let j = 0; j < this.csdQN[c]; j++) {
       const req = this.csdQReq[c][j], purpose = this.csdQPurpose[c][j];
-      const t0 = k.perCpu[at + I_OVH];
-      if (purpose === IpiPurpose.flush && req.mm >= 0) m.strategy.onFlushIpi(c, req);
-      else m.strategy.onIpi(c, purpose, this.csdQMm[c][j]);
-      const handled = k.perCpu[at + I_OVH] - t0;
-      k.metrics[MI.ipi_handler_ns] += handled; k.perCpu[at + MI.ipi_handler_ns] += handled;
+      const t0 = this.perCpu[at + I_OVH];
+      if (purpose === IpiPurpose.flush && req.mm >= 0) this.strategy.onFlushIpi(c, req);
+      else this.strategy.onIpi(c, purpose, this.csdQMm[c][j]);
+      const handled = this.perCpu[at + I_OVH] - t0;
+      this.metrics[MI.ipi_handler_ns] += handled; this.perCpu[at + MI.ipi_handler_ns] += handled;
       const line = c * CPU_LINES;
-      this.lines.cpuOwner[line + LINE_CSD] = c; this.lines.cpuReader[line + LINE_CSD] = -1; // csd_unlock (store)
+      this.cpuLineOwner[line + LINE_CSD] = c; this.cpuLineReader[line + LINE_CSD] = -1; // csd_unlock (store)
       bitClear(this.unacked, this.csdQFrom[c][j] * this.words, c);
     }
     this.csdQN[c] = 0;
-    if (k.flushRecords > records) k.predFlushIrqs++; // one interrupt took the queue
-    m.execCpu = exec;
+    if (this.flushRecords > records) this.predFlushIrqs++; // one interrupt took the queue
+    this.execCpu = exec;
   }
 
-  /** `cpu` runs now: it takes its pending interrupt, and every target of its own
-   *  cross-calls has handled them (it could not go on before their acks). The simulator
-   *  calls this before each event of the workload on `cpu` (never before records of what
-   *  the kernel did: those must not time the model). */
+  /** `cpu` runs now: it takes its pending interrupt (unless the recording says when it
+   *  did), and every target of its own cross-calls has handled them (it could not go on
+   *  before their acks). The simulator calls this before each event of the workload on
+   *  `cpu` (never before records of what the kernel did: those must not time the model). */
   serveBefore(cpu: number): void {
-    this.lastRun[cpu] = this.m.now;
+    this.lastRun[cpu] = this.now;
     if (this.csdQN[cpu] !== 0 && !this.irqTimesRecorded) this.serveIrq(cpu);
     this.serveUnacked(cpu);
   }
@@ -391,7 +403,7 @@ export class CrossCalls {
   }
 
   /** The queues holding a flush of `mm` (it is about to be freed). */
-  serveMm(mm: number): void {
+  protected serveMm(mm: number): void {
     if (!this.irqWhenRun) return;
     for (let c = 0; c < this.nCpu; c++) if (this.csdQN[c] !== 0 && this.pendingCsdGen(c, mm) !== Infinity) this.serveIrq(c);
   }
@@ -408,7 +420,7 @@ export class CrossCalls {
   /** For the checker: a flush of `mm` (or a batch flush) waits in cpu's queue, so its
    *  request has not completed from cpu's point of view. The lowest truth generation
    *  pending there (Infinity: none; 0: a batch flush, which covers every mm). */
-  pendingCsdGen(cpu: number, mm: number): number {
+  protected pendingCsdGen(cpu: number, mm: number): number {
     let g = Infinity;
     const n = this.csdQN[cpu];
     for (let j = 0; j < n; j++) {
@@ -431,23 +443,22 @@ export class CrossCalls {
     this.pendReq[i].copyFrom(req);
     this.pendAck[i] = ackAt;
     this.pendDone[i] = done;
-    if (done < this.m.nextDue) this.m.nextDue = done;
+    if (done < this.nextDue) this.nextDue = done;
   }
 
   private runPending(cpu: number, k: number): void {
     const base = cpu * PEND;
     const i = base + k;
     const req = this.pendReq[i];
-    const m = this.m, counters = this.k;
-    const saved = m.now;
-    if (this.pendDone[i] > m.now) m.now = this.pendDone[i];
-    const t0 = counters.cpuOverhead(cpu);
-    const exec = m.execCpu;
-    m.execCpu = cpu;
-    m.strategy.onFlushIpi(cpu, req);
-    m.execCpu = exec;
-    counters.inc(MI.ipi_handler_ns, cpu, counters.cpuOverhead(cpu) - t0);
-    m.now = saved;
+    const saved = this.now;
+    if (this.pendDone[i] > this.now) this.now = this.pendDone[i];
+    const t0 = this.cpuOverhead(cpu);
+    const exec = this.execCpu;
+    this.execCpu = cpu;
+    this.strategy.onFlushIpi(cpu, req);
+    this.execCpu = exec;
+    this.inc(MI.ipi_handler_ns, cpu, this.cpuOverhead(cpu) - t0);
+    this.now = saved;
     // remove k, keeping order
     const n = --this.pendN[cpu];
     for (let j = k; j < n; j++) {
@@ -459,7 +470,7 @@ export class CrossCalls {
 
   /** Run every deferred flush due at or before t (called before each event). */
   runDue(t: number): void {
-    if (this.m.nextDue > t) return;
+    if (this.nextDue > t) return;
     // One scan per flush run: it finds the earliest pending flush, and when that one is
     // not due, it is the next due time.
     for (;;) {
@@ -470,8 +481,8 @@ export class CrossCalls {
           if (d < best) { best = d; bc = c; bk = k; }
         }
       }
-      if (bc < 0) { this.m.nextDue = Infinity; return; }
-      if (best > t) { this.m.nextDue = best; return; }
+      if (bc < 0) { this.nextDue = Infinity; return; }
+      if (best > t) { this.nextDue = best; return; }
       this.runPending(bc, bk);
     }
   }
@@ -479,12 +490,11 @@ export class CrossCalls {
   /** For the checker: the truth generation `need` that user code of `mm` on `cpu` must be
    *  fresh to, lowered for an early-acknowledged flush this CPU has not acknowledged yet
    *  (the request is not complete from this CPU's point of view). */
-  pendingNeed(cpu: number, mm: number, need: number): number {
-    const now = this.m.now;
+  protected pendingNeed(cpu: number, mm: number, need: number): number {
     for (let k = 0; k < this.pendN[cpu]; k++) {
       const i = cpu * PEND + k;
       const q = this.pendReq[i];
-      if (q.mm === mm && this.pendAck[i] > now && q.truthGen - 1 < need) need = q.truthGen - 1;
+      if (q.mm === mm && this.pendAck[i] > this.now && q.truthGen - 1 < need) need = q.truthGen - 1;
     }
     return need;
   }

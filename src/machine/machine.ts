@@ -1,13 +1,13 @@
 // The simulated multi-CPU x86 machine: state, primitives and costs (the mechanism). This
 // class is the one face strategies see; its internals live in files named for what they
-// are:
+// are, layers of the same object from the bottom up (counters.ts says why one object):
 //  - counters.ts     every metric (total, per CPU, timeline), latency histogram, predicted
 //                    records, violations, and the overhead and delay of each task;
 //  - cache-lines.ts  lines that bounce between CPUs (owner / last reader, transfers);
 //  - tlb-rows.ts     the TLB model: PCID rows per CPU, CR3, INVLPG / INVLPGB effects;
-//  - global-asids.ts the INVLPGB global-ASID allocator;
 //  - cross-calls.ts  call_single_queue, IPIs, handlers, csd_lock_wait, early acks;
-//  - checker.ts      the coherence checker (truth generations).
+//  - checker.ts      the coherence checker (truth generations);
+// and global-asids.ts, the INVLPGB global-ASID allocator, an object of its own.
 //
 // State kept here, in typed arrays indexed by CPU or mm id:
 //  - per CPU, the kernel's cpu_tlbstate: loaded_mm (0 = init_mm), loaded_mm_asid, is_lazy,
@@ -17,34 +17,23 @@
 //    mm_users, mm_count, global ASID, asid_transition, next_trim_cpumask.
 // Strategies and the simulator change it only through the primitives below, each of which
 // counts and charges.
-import { bitAnyBut, bitClear, bitCount, bitNext, bitSet, bitTest, wordsFor } from './bitset.ts';
-import { CacheLines, CPU_LINES, LINE_CPUMASK, LINE_LAZY, LINE_MM_COUNT, LINE_TLB_GEN, LINE_TLBSTATE, LINE_WALK, MM_LINES } from './cache-lines.ts';
+import { bitAnyBut, bitClear, bitCount, bitNext, bitSet, bitTest } from './bitset.ts';
+import { CPU_LINES, LINE_CPUMASK, LINE_LAZY, LINE_MM_COUNT, LINE_TLB_GEN, LINE_TLBSTATE, LINE_WALK, MM_LINES } from './cache-lines.ts';
 import { Checker } from './checker.ts';
-import { Counters } from './counters.ts';
-import { AckMode, CrossCalls } from './cross-calls.ts';
+import type { MachineTap } from './cross-calls.ts';
 import { GlobalAsids } from './global-asids.ts';
 import { MI, VK } from './metrics.ts';
 import type { CostProfile } from './profiles.ts';
-import type { FlushReq } from './request.ts';
 import type { Strategy } from './strategy.ts';
-import { TLB_NR_DYN_ASIDS, TlbRows } from './tlb-rows.ts';
+import { TLB_NR_DYN_ASIDS } from './tlb-rows.ts';
 
-export { AckMode, IpiPurpose } from './cross-calls.ts';
+export { AckMode, IpiPurpose, type MachineTap } from './cross-calls.ts';
 export { MAX_ASID_AVAILABLE } from './global-asids.ts';
 export { NROWS, TLB_NR_DYN_ASIDS } from './tlb-rows.ts';
 export const INIT_MM = 0;
 
 /** Read-only view of a per-CPU array, for strategies. */
 export interface RO { readonly [i: number]: number; readonly length: number }
-
-/** Observes what the modelled kernel would print, as it happens (validate --explain).
- *  Null on every normal replay: the hot path pays one null check per traced record. */
-export interface MachineTap {
-  /** A tlb:tlb_flush record the modelled kernel prints on `cpu`. */
-  flush(cpu: number, reason: number, pages: number): void;
-  /** A real IPI (ipi_send_cpu) from `from` to `to` for a cross-call of `purpose`. */
-  ipi(from: number, to: number, purpose: number): void;
-}
 
 export interface MachineOptions {
   /** Treat each switch into a user task as touching profile.workingSetPages pages. */
@@ -61,21 +50,16 @@ export interface MachineOptions {
   hostCores?: number;
 }
 
-/** mmState values. */
-// (0: never seen.)
+/** mmState values (0: never seen). */
 const MM_LIVE = 1, MM_TORN_DOWN = 2, MM_FREED = 3;
 
-export class Machine {
-  readonly nCpu: number;
-  readonly words: number;
-  readonly p: CostProfile;
+export class Machine extends Checker {
   strategy!: Strategy;
   /** CR4.PCIDE: set by the strategy (nopcid variants clear it). */
   pcid = true;
   /** is_lazy lives on its own cache line (5.13+ "Privatize cpu_tlbstate") rather than in
    *  cpu_tlbstate next to loaded_mm (4.14-5.12). */
   lazyLinePrivate = false;
-  readonly implicitAccess: boolean;
   /** Time of the event being replayed (ns, trace clock). */
   now = 0;
   /** Index of the event being replayed in the whole stream. */
@@ -84,51 +68,18 @@ export class Machine {
    *  handler runs. Only the tap reads it. */
   execCpu = 0;
   tap: MachineTap | null = null;
-  /** Trace time of the earliest deferred (early-acknowledged) flush (cross-calls.ts). */
-  nextDue = Infinity;
 
-  // ---------------------------------------------------------------- internals
-  private readonly k: Counters;
-  private readonly lines: CacheLines;
-  private readonly tlb: TlbRows;
   private readonly gAsids = new GlobalAsids();
-  private readonly xc: CrossCalls;
-  private readonly checker: Checker;
 
-  // ---------------------------------------------------------------- counters (counters.ts)
-  readonly metrics: Float64Array;
-  /** metric m of CPU c at [c * METRIC_COUNT + m]. */
-  readonly perCpu: Float64Array;
-  readonly latency: Float64Array;
-  readonly timeline: Float64Array;
-  readonly tlFirst: number;
-  readonly tlBucketNs: number;
-  /** Predicted tlb:tlb_flush by reason (0..5) x class (0 full, 1 ranged, 2 none). */
-  readonly predFlush: Float64Array;
-  readonly predFlushPages: Float64Array;
-  /** Real IPIs by sender x target: [sender * nCpu + target]. */
-  readonly ipiMatrix: Float64Array;
-  readonly vIndex: Float64Array;
-  readonly vKind: Uint8Array;
-  readonly vCpu: Int32Array;
-  readonly vMm: Int32Array;
-  /** Predicted ipi_send_cpu / ipi_send_cpumask events (sends with >= 1 real IPI). */
-  get predIpiSends(): number { return this.k.predIpiSends; }
-  /** Predicted cross-call interrupts whose handlers printed a tlb_flush record. */
-  get predFlushIrqs(): number { return this.k.predFlushIrqs; }
-  /** See MachineOptions.irqWhenRun. */
-  get irqWhenRun(): boolean { return this.xc.irqWhenRun; }
-  get violationCount(): number { return this.k.violationCount; }
-  get mutedFlushRecords(): number { return this.k.mutedFlushRecords; }
   /** While set (the simulator replays a context switch the recording lost), tlb_flush
    *  records are not predicted: the recording cannot show them either. */
   get traceMuted(): boolean { return this._traceMuted; }
   private _traceMuted = false;
 
   // ---------------------------------------------------------------- per-CPU kernel state
-  private readonly _loadedMm: Int32Array;
+  protected readonly _loadedMm: Int32Array;
   private readonly _loadedAsid: Int32Array;
-  private readonly _isLazy: Uint8Array;
+  protected readonly _isLazy: Uint8Array;
   private readonly _nextAsid: Int32Array;
   private readonly _slotCtx: Float64Array;
   private readonly _slotGen: Float64Array;
@@ -143,11 +94,11 @@ export class Machine {
   readonly slotCtx: RO;
   readonly slotGen: RO;
   // scheduler (maintained by the simulator through setCurrent & co, read by strategies)
-  private readonly _curTid: Int32Array;
-  private readonly _curTaskMm: Int32Array;
+  protected readonly _curTid: Int32Array;
+  protected readonly _curTaskMm: Int32Array;
   private readonly _activeMm: Int32Array;
   private readonly _lazyRef: Int32Array;
-  private readonly _walkMm: Int32Array;
+  protected readonly _walkMm: Int32Array;
   /** current (tid; -1 before the CPU is first seen, 0 idle). */
   readonly curTid: RO;
   /** current->mm (0 for kernel threads, idle, and a task after exit_mm). */
@@ -165,7 +116,7 @@ export class Machine {
   private mmCap = 0;
   /** 0 unseen, 1 live, 2 torn down (exit_mmap done), 3 freed */
   private _mmState = new Uint8Array(0);
-  private mmCtx = new Float64Array(0);
+  protected mmCtx = new Float64Array(0);
   private mmGen = new Float64Array(0);
   private mmMask = new Uint32Array(0);
   private _mmUsers = new Int32Array(0);
@@ -185,10 +136,7 @@ export class Machine {
 
   constructor(nCpu: number, profile: CostProfile, opts: MachineOptions = {}) {
     const n = Math.max(1, nCpu | 0);
-    this.nCpu = n;
-    this.words = wordsFor(n);
-    this.p = profile;
-    this.implicitAccess = opts.implicitAccess ?? false;
+    super(n, profile, opts.implicitAccess ?? false, opts.firstNs ?? 0, opts.lastNs ?? 0, opts.irqWhenRun ?? false, opts.hostCores ?? 2);
 
     this._loadedMm = new Int32Array(n); this.loadedMm = this._loadedMm;
     this._loadedAsid = new Int32Array(n); this.loadedAsid = this._loadedAsid;
@@ -202,18 +150,7 @@ export class Machine {
     this._lazyRef = new Int32Array(n).fill(-1); this.lazyRef = this._lazyRef;
     this._walkMm = new Int32Array(n); this.walkMm = this._walkMm;
 
-    const k = new Counters(n, this._curTid, opts.firstNs ?? 0, opts.lastNs ?? 0);
-    this.k = k;
-    this.metrics = k.metrics; this.perCpu = k.perCpu; this.latency = k.latency; this.timeline = k.timeline;
-    this.tlFirst = k.tlFirst; this.tlBucketNs = k.tlBucketNs;
-    this.predFlush = k.predFlush; this.predFlushPages = k.predFlushPages; this.ipiMatrix = k.ipiMatrix;
-    this.vIndex = k.vIndex; this.vKind = k.vKind; this.vCpu = k.vCpu; this.vMm = k.vMm;
-    this.lines = new CacheLines(n, profile, k);
-    this.tlb = new TlbRows(n, profile, k, this._curTaskMm, this.implicitAccess);
-    this.cr3Mm = this.tlb.cr3Mm;
-    this.xc = new CrossCalls(this, k, this.lines, this._isLazy, this._loadedMm, this._walkMm, this._curTid,
-      opts.irqWhenRun ?? false, opts.hostCores ?? 2);
-    this.checker = new Checker(this, this.tlb, this.xc, this._loadedMm, this._curTaskMm);
+    this.cr3Mm = this._cr3Mm;
     this.scratch = Array.from({ length: 4 }, () => new Uint32Array(this.words));
     // Every CPU starts on init_mm with ASID 0 holding it (initialize_tlbstate_and_flush).
     for (let c = 0; c < n; c++) this._slotCtx[c * TLB_NR_DYN_ASIDS] = 1;
@@ -221,42 +158,20 @@ export class Machine {
     this._mmState[0] = MM_LIVE; this.mmCtx[0] = 1; this._mmCount[0] = 1; this._mmUsers[0] = 1;
   }
 
-  // ======================================================================= accounting
+  // ======================================================================= accounting (counters.ts)
 
   setTime(t: number, index: number): void {
     this.now = t;
     this.eventIndex = index;
-    this.k.setBucketTime(t);
+    this.setBucketTime(t);
   }
-
-  /** Count `v` of metric `mi` on `cpu`. */
-  inc(mi: number, cpu: number, v = 1): void { this.k.inc(mi, cpu, v); }
-
-  /** Charge `ns` of overhead to `cpu` (and to the task running there). Every caller also
-   *  counts the same ns under its cause (OVERHEAD_CAUSES in metrics.ts), so the report can
-   *  split overhead_ns exactly. */
-  charge(cpu: number, ns: number): void { this.k.charge(cpu, ns); }
-
-  /** Overhead charged so far to `cpu`. */
-  cpuOverhead(cpu: number): number { return this.k.cpuOverhead(cpu); }
-  taskOverhead(tid: number): number { return this.k.taskOverhead(tid); }
-  /** How late `tid` runs against the trace clock (its overhead + inherited delay). */
-  taskDelay(tid: number): number { return this.k.taskDelay(tid); }
-  /** `tid` starts `ns` later than its own overhead says (CPU serialisation). */
-  inheritDelay(tid: number, ns: number): void { this.k.inheritDelay(tid, ns); }
-  /** How far the work `cpu` runs now is behind the trace clock. */
-  cpuLag(cpu: number): number { return this.k.cpuLag(cpu); }
 
   /** A tlb:tlb_flush event the modelled kernel would emit here. */
   traceFlush(reason: number, pages: number): void {
-    if (this._traceMuted) { this.k.mutedFlushRecords++; return; }
+    if (this._traceMuted) { this.mutedFlushRecords++; return; }
     if (this.tap !== null) this.tap.flush(this.execCpu, reason, pages);
-    this.k.predictFlush(reason, pages);
+    this.predictFlush(reason, pages);
   }
-
-  recordLatency(ns: number): void { this.k.recordLatency(ns); }
-
-  violation(kind: number, cpu: number, mm: number): void { this.k.violation(kind, cpu, mm, this.eventIndex); }
 
   // ======================================================================= simulator primitives
 
@@ -296,8 +211,8 @@ export class Machine {
     this.mmGlobal = g32(this.mmGlobal);
     this.mmTransition = g8(this.mmTransition);
     this.mmNextTrim = g64(this.mmNextTrim);
-    this.checker.growMm(cap);
-    this.lines.growMm(cap);
+    this.growTruth(cap);
+    this.growMmLines(cap);
     this.mmCap = cap;
   }
 
@@ -317,7 +232,7 @@ export class Machine {
     this.mmGlobal[mm] = 0;
     this.mmTransition[mm] = 0;
     this.mmNextTrim[mm] = this.jiffies() + this.p.hz;
-    this.checker.resetMm(mm);
+    this.resetTruth(mm);
     return true;
   }
 
@@ -331,7 +246,7 @@ export class Machine {
   setLoaded(cpu: number, mm: number, asid: number): void {
     this._loadedMm[cpu] = mm;
     this._loadedAsid[cpu] = asid;
-    this.lines.store(this.lines.cpuOwner, this.lines.cpuReader, cpu * CPU_LINES + LINE_TLBSTATE, cpu);
+    this.lineStore(this.cpuLineOwner, this.cpuLineReader, cpu * CPU_LINES + LINE_TLBSTATE, cpu);
   }
 
   /** The line is_lazy lives on. */
@@ -342,7 +257,7 @@ export class Machine {
   /** is_lazy store (a plain store; it makes the line dirty for remote readers). */
   setLazy(cpu: number, lazy: boolean): void {
     this._isLazy[cpu] = lazy ? 1 : 0;
-    this.lines.store(this.lines.cpuOwner, this.lines.cpuReader, this.lazyLine(cpu), cpu);
+    this.lineStore(this.cpuLineOwner, this.cpuLineReader, this.lazyLine(cpu), cpu);
   }
 
   /** cpu_tlbstate.ctxs[asid] = { ctx_id of mm, tlb_gen } */
@@ -360,19 +275,19 @@ export class Machine {
 
   /** Another CPU reads `target`'s is_lazy (should_flush_tlb, tlb_is_not_lazy). */
   readIsLazy(cpu: number, target: number): boolean {
-    this.lines.read(this.lines.cpuOwner, this.lines.cpuReader, this.lazyLine(target), cpu);
+    this.lineRead(this.cpuLineOwner, this.cpuLineReader, this.lazyLine(target), cpu);
     return this._isLazy[target] !== 0;
   }
 
   /** Another CPU reads `target`'s cpu_tlbstate.loaded_mm. */
   readLoadedMm(cpu: number, target: number): number {
-    this.lines.read(this.lines.cpuOwner, this.lines.cpuReader, target * CPU_LINES + LINE_TLBSTATE, cpu);
+    this.lineRead(this.cpuLineOwner, this.cpuLineReader, target * CPU_LINES + LINE_TLBSTATE, cpu);
     return this._loadedMm[target];
   }
 
   /** Read another CPU's lockless-walk slot (Lance Yang v4). */
   readWalkMm(cpu: number, target: number): number {
-    this.lines.read(this.lines.cpuOwner, this.lines.cpuReader, target * CPU_LINES + LINE_WALK, cpu);
+    this.lineRead(this.cpuLineOwner, this.cpuLineReader, target * CPU_LINES + LINE_WALK, cpu);
     return this._walkMm[target];
   }
 
@@ -380,8 +295,8 @@ export class Machine {
   setWalkMm(cpu: number, mm: number, tracked: boolean): void {
     this._walkMm[cpu] = mm;
     if (tracked) {
-      this.lines.store(this.lines.cpuOwner, this.lines.cpuReader, cpu * CPU_LINES + LINE_WALK, cpu);
-      this.k.cost(MI.ptwalk_track_ns, cpu, this.p.ptwalkTrackNs);
+      this.lineStore(this.cpuLineOwner, this.cpuLineReader, cpu * CPU_LINES + LINE_WALK, cpu);
+      this.cost(MI.ptwalk_track_ns, cpu, this.p.ptwalkTrackNs);
     }
   }
 
@@ -389,13 +304,13 @@ export class Machine {
 
   /** atomic64_inc_return(&mm->context.tlb_gen) */
   incMmGen(cpu: number, mm: number): number {
-    this.lines.atomic(this.lines.mmOwner, this.lines.mmReader, mm * MM_LINES + LINE_TLB_GEN, cpu);
+    this.lineAtomic(this.mmLineOwner, this.mmLineReader, mm * MM_LINES + LINE_TLB_GEN, cpu);
     return ++this.mmGen[mm];
   }
 
   /** atomic64_read(&mm->context.tlb_gen) */
   readMmGen(cpu: number, mm: number): number {
-    this.lines.read(this.lines.mmOwner, this.lines.mmReader, mm * MM_LINES + LINE_TLB_GEN, cpu);
+    this.lineRead(this.mmLineOwner, this.mmLineReader, mm * MM_LINES + LINE_TLB_GEN, cpu);
     return this.mmGen[mm];
   }
 
@@ -434,8 +349,8 @@ export class Machine {
 
   /** cpumask_set_cpu(cpu, mm_cpumask(mm)): lock bts by `cpu` on its own bit. */
   cpumaskSet(cpu: number, mm: number): void {
-    this.lines.atomic(this.lines.mmOwner, this.lines.mmReader, mm * MM_LINES + LINE_CPUMASK, cpu);
-    this.k.add(MI.cpumask_atomics, cpu, 1);
+    this.lineAtomic(this.mmLineOwner, this.mmLineReader, mm * MM_LINES + LINE_CPUMASK, cpu);
+    this.add(MI.cpumask_atomics, cpu, 1);
     bitSet(this.mmMask, mm * this.words, cpu);
   }
 
@@ -446,8 +361,8 @@ export class Machine {
 
   /** cpumask_clear_cpu(cpu, mm_cpumask(mm)): lock btr by `cpu` on its own bit. */
   cpumaskClear(cpu: number, mm: number): void {
-    this.lines.atomic(this.lines.mmOwner, this.lines.mmReader, mm * MM_LINES + LINE_CPUMASK, cpu);
-    this.k.add(MI.cpumask_atomics, cpu, 1);
+    this.lineAtomic(this.mmLineOwner, this.mmLineReader, mm * MM_LINES + LINE_CPUMASK, cpu);
+    this.add(MI.cpumask_atomics, cpu, 1);
     bitClear(this.mmMask, mm * this.words, cpu);
   }
 
@@ -459,7 +374,7 @@ export class Machine {
 
   /** A read of mm_cpumask's line before scanning it. */
   readMask(cpu: number, mm: number): void {
-    this.lines.read(this.lines.mmOwner, this.lines.mmReader, mm * MM_LINES + LINE_CPUMASK, cpu);
+    this.lineRead(this.mmLineOwner, this.mmLineReader, mm * MM_LINES + LINE_CPUMASK, cpu);
   }
 
   /** Copy mm_cpumask(mm) into scratch mask k and return it. */
@@ -492,29 +407,29 @@ export class Machine {
 
   /** mmgrab / mmgrab_lazy_tlb: atomic inc of mm_count. */
   mmGrab(cpu: number, mm: number): void {
-    this.lines.atomic(this.lines.mmOwner, this.lines.mmReader, mm * MM_LINES + LINE_MM_COUNT, cpu);
-    this.k.add(MI.mm_count_atomics, cpu, 1);
+    this.lineAtomic(this.mmLineOwner, this.mmLineReader, mm * MM_LINES + LINE_MM_COUNT, cpu);
+    this.add(MI.mm_count_atomics, cpu, 1);
     this._mmCount[mm]++;
   }
 
   /** mmdrop / mmdrop_lazy_tlb: atomic dec of mm_count; at zero, __mmdrop frees the mm. */
   mmDrop(cpu: number, mm: number): void {
-    this.lines.atomic(this.lines.mmOwner, this.lines.mmReader, mm * MM_LINES + LINE_MM_COUNT, cpu);
-    this.k.add(MI.mm_count_atomics, cpu, 1);
+    this.lineAtomic(this.mmLineOwner, this.mmLineReader, mm * MM_LINES + LINE_MM_COUNT, cpu);
+    this.add(MI.mm_count_atomics, cpu, 1);
     if (--this._mmCount[mm] <= 0 && mm !== 0) this.freeMm(cpu, mm);
   }
 
   private freeMm(cpu: number, mm: number): void {
-    this.xc.serveMm(mm); // a handler still queued for mm runs before it goes: its initiator waited
+    this.serveMm(mm); // a handler still queued for mm runs before it goes: its initiator waited
     this.strategy.onMmDrop(cpu, mm);
     // destroy_context: the global ASID is reusable after the next wrap-around flush.
     if (this.mmGlobal[mm] !== 0) { this.gAsids.free(this.mmGlobal[mm]); this.mmGlobal[mm] = 0; }
-    const cr3 = this.tlb.cr3Mm;
+    const cr3 = this._cr3Mm;
     for (let c = 0; c < this.nCpu; c++) {
       if (cr3[c] === mm) this.violation(VK.freedPgd, c, mm);
     }
     this._mmState[mm] = MM_FREED;
-    this.k.inc(MI.mm_frees, cpu);
+    this.inc(MI.mm_frees, cpu);
   }
 
   // ---------------------------------------------------------------- global ASIDs (INVLPGB)
@@ -537,7 +452,7 @@ export class Machine {
     if (asid === 0) return 0;
     this.mmGlobal[mm] = asid;
     this.mmTransition[mm] = 1;
-    this.k.inc(MI.global_asids, cpu);
+    this.inc(MI.global_asids, cpu);
     return asid;
   }
 
@@ -550,107 +465,12 @@ export class Machine {
     return false;
   }
 
-  // ======================================================================= TLB + CR3 primitives (tlb-rows.ts)
+  // ======================================================================= hardware, cross-calls, checker
 
-  /** Write CR3: load mm's page tables with PCID `asid` (asid+1 in hardware), flushing that
-   *  PCID or not (NOFLUSH). Without PCID every write flushes all non-global entries. */
-  cr3Write(cpu: number, mm: number, asid: number, flush: boolean): void {
-    this.tlb.cr3Write(cpu, mm, this.mmCtx[mm], this.checker.truthGen[mm], asid, flush, this.pcid, this.now);
-  }
-
-  /** flush_tlb_local(): rewrite CR3 with its own value, flushing the current PCID. */
-  flushLocalFull(cpu: number): void { this.tlb.flushLocalFull(cpu, this.pcid, this.checker.truthGen); }
-
-  /** INVLPG x n in the current PCID, for request `req` (its truth generation advances the
-   *  row only if the row was fresh up to the previous request). */
-  flushPages(cpu: number, n: number, req: FlushReq): void { this.tlb.flushPages(cpu, n, req); }
-
-  /** A task touched n pages of mm on cpu (synthetic `access` events, implicit working set). */
-  access(cpu: number, mm: number, n: number): void { this.tlb.access(cpu, mm, n, this.now); }
-
-  /** Pages of the current CR3 row (tests, assertions). */
-  cachedPages(cpu: number): number { return this.tlb.cachedPages(cpu); }
-
-  // ---------------------------------------------------------------- INVLPGB / TLBSYNC
-
-  /** broadcast_tlb_flush(): INVLPGB for PCID of global `asid` over the request's range on
-   *  every CPU (no IPI, no target-side cost). */
-  invlpgb(cpu: number, asid: number, req: FlushReq): void {
-    const ops = req.full ? 1 : Math.max(1, Math.ceil(req.nr / this.p.invlpgbMaxPages));
-    this.k.inc(MI.broadcast_flushes, cpu, ops);
-    this.k.inc(MI.invalidate_ns, cpu, ops * this.p.invlpgbNs);
-    this.k.charge(cpu, ops * this.p.invlpgbNs);
-    this.tlb.invlpgbRows(asid, req, this.checker.truthGen[req.mm]);
-  }
-
-  /** invlpgb_flush_all_nonglobals(): every PCID on every CPU, then TLBSYNC (the helper in
-   *  arch/x86/include/asm/tlb.h, v6.15+, ends with __tlbsync()). */
-  invlpgbFlushAllNonglobals(cpu: number): void {
-    this.k.inc(MI.broadcast_flushes, cpu);
-    this.k.inc(MI.invalidate_ns, cpu, this.p.invlpgbNs);
-    this.k.charge(cpu, this.p.invlpgbNs);
-    this.tlbsync(cpu);
-    this.tlb.dropAll(this.checker.truthGen);
-  }
-
-  /** TLBSYNC: the initiator waits until its broadcasts completed everywhere. */
-  tlbsync(cpu: number): void {
-    this.k.inc(MI.tlbsyncs, cpu);
-    this.k.inc(MI.initiator_wait_ns, cpu, this.p.tlbsyncNs);
-    this.k.charge(cpu, this.p.tlbsyncNs);
-  }
-
-  // ======================================================================= cross-calls (cross-calls.ts)
-
-  /** Queue a cross-call of `purpose` to every CPU of `mask` except `cpu` and run its handler
-   *  there (smp_call_function_many_cond's remote part). A real IPI goes only to targets
-   *  whose call_single_queue was empty. With AckMode.sync the handler runs now and the
-   *  initiator will wait for it; with AckMode.early the target acknowledges after copying
-   *  the info and runs the flush handler shortly after (deferred). Call ipiWait(cpu) for
-   *  the initiator's wait. Returns the number of targets. */
-  sendIpis(cpu: number, mask: Uint32Array, purpose: number, req: FlushReq | null, mm: number, ack: number = AckMode.sync): number {
-    return this.xc.sendIpis(cpu, mask, purpose, req, mm, ack);
-  }
-
-  /** The initiator waits for the acknowledgements of its cross-calls (csd_lock_wait),
-   *  overlapping whatever local work it did since sending. */
-  ipiWait(cpu: number): void { this.xc.ipiWait(cpu); }
-
-  /** Run every deferred flush due at or before t (called before each event). */
-  runDue(t: number): void { this.xc.runDue(t); }
-  /** With irqWhenRun: `cpu` runs now (an event of the workload on it): it takes its pending
-   *  interrupt, and its own cross-calls' targets have handled them. */
-  serveBefore(cpu: number): void { this.xc.serveBefore(cpu); }
-  /** With irqWhenRun: the targets of cpu's cross-calls handle them (it returns only then). */
-  serveUnacked(cpu: number): void { this.xc.serveUnacked(cpu); }
-  /** With irqWhenRun: cpu takes its pending cross-call interrupt now (a recorded entry). */
-  serveIrqOf(cpu: number): void { this.xc.serveIrqOf(cpu); }
-  /** With irqWhenRun: the recording carries interrupt entries (serveIrqOf is their time). */
-  set irqTimesRecorded(v: boolean) { this.xc.irqTimesRecorded = v; }
-  /** With irqWhenRun: every pending interrupt (the end of the trace). */
-  serveAll(): void { this.xc.serveAll(); }
-
-  // ======================================================================= requests + checker (checker.ts)
-
-  /** Start a flush request (the simulator calls this, then the strategy's hook). A batch
-   *  request (mm 0) covers, for the checker, the same mms batchAddPending() takes: those
-   *  loaded on some CPU now. Each gets its next truth generation here, whatever the
-   *  strategy then does, so a strategy that skips part of a batch flush is caught too. */
-  beginRequest(cpu: number, mm: number, start: number, pages: number, flags: number, origin: number): FlushReq {
-    const r = this.checker.begin(cpu, mm, start, pages, flags, origin);
-    this.k.add(MI.flush_requests, cpu, 1);
-    return r;
-  }
-
-  /** The initiator returned from the request: it is complete. */
-  endRequest(cpu: number, req: FlushReq, startOverhead: number): void {
-    this.xc.ipiWait(cpu);
-    this.k.recordLatency(this.k.cpuOverhead(cpu) - startOverhead);
-    this.checker.complete(req);
-  }
-
-  /** User code of `mm` runs on `cpu` now. */
-  checkUser(cpu: number, mm: number): void { this.checker.checkUser(cpu, mm); }
+  // TLB + CR3 (cr3Write, flushLocalFull, flushPages, access, cachedPages, invlpgb,
+  // invlpgbFlushAllNonglobals, tlbsync): tlb-rows.ts. Cross-calls (sendIpis, ipiWait,
+  // runDue): cross-calls.ts. Requests and the checker (beginRequest, endRequest,
+  // checkUser): checker.ts.
 
   /** Set the hardware + kernel state of a CPU first seen running `mm` (no cost): CR3 holds
    *  mm in ASID 0, fresh, and the CPU is in mm_cpumask. */
@@ -660,12 +480,7 @@ export class Machine {
     this._slotCtx[cpu * TLB_NR_DYN_ASIDS] = this.mmCtx[mm];
     this._slotGen[cpu * TLB_NR_DYN_ASIDS] = this.mmGen[mm];
     this._nextAsid[cpu] = 1;
-    this.tlb.boot(cpu, mm, this.mmCtx[mm], this.checker.truthGen[mm]);
+    this.bootRows(cpu, mm);
     if (mm !== 0) bitSet(this.mmMask, mm * this.words, cpu);
   }
-
-  // ======================================================================= results
-
-  /** Metric values, with names (iteration_ns is filled by the simulator). */
-  metricRecord(): Record<string, number> { return this.k.metricRecord(); }
 }

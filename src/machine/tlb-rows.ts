@@ -8,9 +8,9 @@
 // `implicitAccess`, pages invalidated under a running user task are refilled at once.
 //
 // Each row also records the coherence checker's truth generation its entries are fresh to
-// (rowFresh; -1: entries of another address space tagged as this one). The callers pass
-// the truth generations in (checker.ts owns them): this file knows no mm table.
-import { Counters } from './counters.ts';
+// (rowFresh; -1: entries of another address space tagged as this one; checker.ts owns the
+// generations). A layer of the machine (see counters.ts).
+import { CacheLines } from './cache-lines.ts';
 import { MI } from './metrics.ts';
 import type { CostProfile } from './profiles.ts';
 import type { FlushReq } from './request.ts';
@@ -21,27 +21,39 @@ export const NROWS = 8;
 /** The first of the two global-ASID rows (6 and 7). */
 export const GLOBAL_ROW = TLB_NR_DYN_ASIDS;
 
-export class TlbRows {
+export abstract class TlbRows extends CacheLines {
+  readonly implicitAccess: boolean;
   /** What CR3 holds per CPU: the mm and its row. */
-  readonly cr3Mm: Int32Array;
-  readonly cr3Row: Int32Array;
+  protected readonly _cr3Mm: Int32Array;
+  protected readonly _cr3Row: Int32Array;
   /** Per row: ctx_id of the address space its entries belong to, its mm (-1: none), the
    *  PCID it stands for (-1: unused), cached pages, truth generation, last use (trace ns). */
-  readonly rowCtx: Float64Array;
-  readonly rowMm: Int32Array;
-  readonly rowPcid: Int32Array;
-  readonly rowPages: Float64Array;
-  readonly rowFresh: Float64Array;
-  readonly rowUse: Float64Array;
+  protected readonly rowCtx: Float64Array;
+  protected readonly rowMm: Int32Array;
+  protected readonly rowPcid: Int32Array;
+  protected readonly rowPages: Float64Array;
+  protected readonly rowFresh: Float64Array;
+  protected readonly rowUse: Float64Array;
   /** Pages cached per CPU (all rows). */
-  readonly cpuPages: Float64Array;
+  private readonly cpuPages: Float64Array;
+  // From the layers above:
+  /** CR4.PCIDE (machine.ts). */
+  abstract pcid: boolean;
+  /** Trace time of the event being replayed (machine.ts). */
+  abstract now: number;
+  /** The scheduler's current->mm per CPU (machine.ts), for refills. */
+  protected abstract readonly _curTaskMm: Int32Array;
+  /** ctx_id per mm (machine.ts). */
+  protected abstract mmCtx: Float64Array;
+  /** Truth generation per mm (checker.ts). */
+  protected abstract truthGen: Float64Array;
 
-  /** `curTaskMm`: the scheduler's current->mm per CPU (Machine's array), for refills. */
-  constructor(nCpu: number, private readonly p: CostProfile, private readonly k: Counters,
-    private readonly curTaskMm: Int32Array, private readonly implicitAccess: boolean) {
+  constructor(nCpu: number, profile: CostProfile, implicitAccess: boolean, firstNs: number, lastNs: number) {
+    super(nCpu, profile, firstNs, lastNs);
+    this.implicitAccess = implicitAccess;
     const n = nCpu * NROWS;
-    this.cr3Mm = new Int32Array(nCpu);
-    this.cr3Row = new Int32Array(nCpu);
+    this._cr3Mm = new Int32Array(nCpu);
+    this._cr3Row = new Int32Array(nCpu);
     this.rowCtx = new Float64Array(n);
     this.rowMm = new Int32Array(n).fill(-1);
     this.rowPcid = new Int32Array(n).fill(-1);
@@ -55,11 +67,11 @@ export class TlbRows {
     }
   }
 
-  /** A CPU first seen running mm: CR3 holds it in ASID 0, fresh to `truth`. */
-  boot(cpu: number, mm: number, ctx: number, truth: number): void {
+  /** Set the hardware of a CPU first seen running `mm`: CR3 holds mm in ASID 0, fresh. */
+  protected bootRows(cpu: number, mm: number): void {
     const r = cpu * NROWS;
-    this.rowPcid[r] = 0; this.rowMm[r] = mm; this.rowCtx[r] = ctx; this.rowFresh[r] = truth;
-    this.cr3Mm[cpu] = mm; this.cr3Row[cpu] = r;
+    this.rowPcid[r] = 0; this.rowMm[r] = mm; this.rowCtx[r] = this.mmCtx[mm]; this.rowFresh[r] = this.truthGen[mm];
+    this._cr3Mm[cpu] = mm; this._cr3Row[cpu] = r;
   }
 
   private rowFor(cpu: number, asid: number): number {
@@ -85,15 +97,15 @@ export class TlbRows {
     if (pages > 0) {
       this.rowPages[r] = 0;
       this.cpuPages[cpu] -= pages;
-      if (this.implicitAccess && this.cr3Row[cpu] === r && this.curTaskMm[cpu] === this.rowMm[r] && this.rowMm[r] > 0) {
+      if (this.implicitAccess && this._cr3Row[cpu] === r && this._curTaskMm[cpu] === this.rowMm[r] && this.rowMm[r] > 0) {
         this.refill(cpu, r, pages);
       }
     }
   }
 
   private refill(cpu: number, r: number, n: number): void {
-    this.k.add(MI.tlb_misses, cpu, n);
-    this.k.cost(MI.refill_ns, cpu, n * this.p.tlbMissNs);
+    this.add(MI.tlb_misses, cpu, n);
+    this.cost(MI.refill_ns, cpu, n * this.p.tlbMissNs);
     this.fill(cpu, r, this.rowPages[r] + n);
   }
 
@@ -117,60 +129,58 @@ export class TlbRows {
     this.cpuPages[cpu] += add;
   }
 
-  /** Write CR3: load mm (ctx_id `ctx`, truth generation `truth`) with PCID `asid`,
-   *  flushing that PCID or not (NOFLUSH). Without PCID every write flushes all non-global
-   *  entries. */
-  cr3Write(cpu: number, mm: number, ctx: number, truth: number, asid: number, flush: boolean, pcid: boolean, now: number): void {
-    const p = this.p, k = this.k;
-    k.add(MI.cr3_writes, cpu, 1);
-    if (this.cr3Mm[cpu] !== mm) k.add(MI.mm_switches, cpu, 1);
-    if (!pcid) { asid = 0; flush = true; }
+  /** Write CR3: load mm's page tables with PCID `asid` (asid+1 in hardware), flushing that
+   *  PCID or not (NOFLUSH). Without PCID every write flushes all non-global entries. */
+  cr3Write(cpu: number, mm: number, asid: number, flush: boolean): void {
+    const p = this.p;
+    this.add(MI.cr3_writes, cpu, 1);
+    if (this._cr3Mm[cpu] !== mm) this.add(MI.mm_switches, cpu, 1);
+    if (!this.pcid) { asid = 0; flush = true; }
     const r = this.rowFor(cpu, asid);
     if (flush) {
-      k.inc(MI.cr3_flushes, cpu);
-      k.cost(MI.cr3_ns, cpu, p.cr3WriteNs + p.cr3FlushExtraNs);
-      if (!pcid) { for (let i = cpu * NROWS; i < cpu * NROWS + NROWS; i++) this.dropRow(cpu, i); }
+      this.inc(MI.cr3_flushes, cpu);
+      this.cost(MI.cr3_ns, cpu, p.cr3WriteNs + p.cr3FlushExtraNs);
+      if (!this.pcid) { for (let i = cpu * NROWS; i < cpu * NROWS + NROWS; i++) this.dropRow(cpu, i); }
       else this.dropRow(cpu, r);
-      this.rowMm[r] = mm; this.rowCtx[r] = ctx; this.rowFresh[r] = truth;
+      this.rowMm[r] = mm; this.rowCtx[r] = this.mmCtx[mm]; this.rowFresh[r] = this.truthGen[mm];
     } else {
-      k.cost(MI.cr3_ns, cpu, p.cr3WriteNs);
-      if (this.rowCtx[r] !== ctx) {
+      this.cost(MI.cr3_ns, cpu, p.cr3WriteNs);
+      if (this.rowCtx[r] !== this.mmCtx[mm]) {
         if (this.rowMm[r] < 0 && this.rowPages[r] === 0) {
           // An empty PCID (a global ASID seen for the first time): trivially fresh.
-          this.rowFresh[r] = truth;
+          this.rowFresh[r] = this.truthGen[mm];
         } else {
           this.rowFresh[r] = -1; // entries of another address space now tagged as mm's
         }
-        this.rowMm[r] = mm; this.rowCtx[r] = ctx;
+        this.rowMm[r] = mm; this.rowCtx[r] = this.mmCtx[mm];
       }
     }
-    this.cr3Mm[cpu] = mm;
-    this.cr3Row[cpu] = r;
-    this.rowUse[r] = now;
+    this._cr3Mm[cpu] = mm;
+    this._cr3Row[cpu] = r;
+    this.rowUse[r] = this.now;
   }
 
-  /** flush_tlb_local(): rewrite CR3 with its own value, flushing the current PCID (all
-   *  rows without PCID); the row becomes fresh to truthGen[its mm]. */
-  flushLocalFull(cpu: number, pcid: boolean, truthGen: Float64Array): void {
-    this.k.inc(MI.full_flushes, cpu);
-    this.k.cost(MI.invalidate_ns, cpu, this.p.flushLocalNs);
-    const r = this.cr3Row[cpu];
-    if (!pcid) { for (let i = cpu * NROWS; i < cpu * NROWS + NROWS; i++) this.dropRow(cpu, i); }
+  /** flush_tlb_local(): rewrite CR3 with its own value, flushing the current PCID. */
+  flushLocalFull(cpu: number): void {
+    this.inc(MI.full_flushes, cpu);
+    this.cost(MI.invalidate_ns, cpu, this.p.flushLocalNs);
+    const r = this._cr3Row[cpu];
+    if (!this.pcid) { for (let i = cpu * NROWS; i < cpu * NROWS + NROWS; i++) this.dropRow(cpu, i); }
     else this.dropRow(cpu, r);
-    const mm = this.cr3Mm[cpu];
-    this.rowFresh[r] = truthGen[mm];
+    const mm = this._cr3Mm[cpu];
+    this.rowFresh[r] = this.truthGen[mm];
   }
 
   /** INVLPG x n in the current PCID, for request `req` (its truth generation advances the
    *  row only if the row was fresh up to the previous request). */
   flushPages(cpu: number, n: number, req: FlushReq): void {
-    this.k.add(MI.page_flushes, cpu, n);
-    this.k.cost(MI.invalidate_ns, cpu, n * this.p.invlpgNs);
-    const r = this.cr3Row[cpu];
+    this.add(MI.page_flushes, cpu, n);
+    this.cost(MI.invalidate_ns, cpu, n * this.p.invlpgNs);
+    const r = this._cr3Row[cpu];
     const drop = Math.min(this.rowPages[r], n * req.stride);
     if (drop > 0) {
       this.rowPages[r] -= drop; this.cpuPages[cpu] -= drop;
-      if (this.implicitAccess && this.curTaskMm[cpu] === this.rowMm[r] && this.rowMm[r] > 0) this.refill(cpu, r, drop);
+      if (this.implicitAccess && this._curTaskMm[cpu] === this.rowMm[r] && this.rowMm[r] > 0) this.refill(cpu, r, drop);
     }
     if (req.mm !== 0 && req.mm === this.rowMm[r] && this.rowFresh[r] >= req.truthGen - 1 && this.rowFresh[r] < req.truthGen) {
       this.rowFresh[r] = req.truthGen;
@@ -178,54 +188,69 @@ export class TlbRows {
   }
 
   /** A task touched n pages of mm on cpu (synthetic `access` events, implicit working set). */
-  access(cpu: number, mm: number, n: number, now: number): void {
-    if (n <= 0 || this.cr3Mm[cpu] !== mm) return;
-    const r = this.cr3Row[cpu];
+  access(cpu: number, mm: number, n: number): void {
+    if (n <= 0 || this._cr3Mm[cpu] !== mm) return;
+    const r = this._cr3Row[cpu];
     const c = this.rowPages[r];
     const cap = this.p.tlbEntries;
     const miss = n > cap ? n : (n > c ? n - c : 0);
-    this.rowUse[r] = now;
+    this.rowUse[r] = this.now;
     if (miss > 0) {
-      this.k.add(MI.tlb_misses, cpu, miss);
-      this.k.cost(MI.refill_ns, cpu, miss * this.p.tlbMissNs);
+      this.add(MI.tlb_misses, cpu, miss);
+      this.cost(MI.refill_ns, cpu, miss * this.p.tlbMissNs);
       this.fill(cpu, r, n > c ? n : c);
     }
   }
 
-  /** Pages of the current CR3 row. */
-  cachedPages(cpu: number): number { return this.rowPages[this.cr3Row[cpu]]; }
+  /** Pages of the current CR3 row (tests, assertions). */
+  cachedPages(cpu: number): number { return this.rowPages[this._cr3Row[cpu]]; }
 
-  /** INVLPGB for PCID of global `asid` over the request's range, on every CPU's global
-   *  rows; a full one makes them fresh to `truth` (the request's mm's truth generation). */
-  invlpgbRows(asid: number, req: FlushReq, truth: number): void {
-    const nCpu = this.cr3Mm.length;
-    for (let c = 0; c < nCpu; c++) {
+  // ---------------------------------------------------------------- INVLPGB / TLBSYNC
+
+  /** broadcast_tlb_flush(): INVLPGB for PCID of global `asid` over the request's range on
+   *  every CPU (no IPI, no target-side cost). */
+  invlpgb(cpu: number, asid: number, req: FlushReq): void {
+    const ops = req.full ? 1 : Math.max(1, Math.ceil(req.nr / this.p.invlpgbMaxPages));
+    this.inc(MI.broadcast_flushes, cpu, ops);
+    this.inc(MI.invalidate_ns, cpu, ops * this.p.invlpgbNs);
+    this.charge(cpu, ops * this.p.invlpgbNs);
+    for (let c = 0; c < this.nCpu; c++) {
       const base = c * NROWS;
       for (let r = base + GLOBAL_ROW; r < base + NROWS; r++) {
         if (this.rowPcid[r] !== asid) continue;
         if (req.full) {
           const pages = this.rowPages[r];
-          if (pages > 0) { this.rowPages[r] = 0; this.cpuPages[c] -= pages; if (this.implicitAccess && this.cr3Row[c] === r && this.curTaskMm[c] === this.rowMm[r]) this.refill(c, r, pages); }
-          this.rowFresh[r] = truth;
+          if (pages > 0) { this.rowPages[r] = 0; this.cpuPages[c] -= pages; if (this.implicitAccess && this._cr3Row[c] === r && this._curTaskMm[c] === this.rowMm[r]) this.refill(c, r, pages); }
+          this.rowFresh[r] = this.truthGen[req.mm];
         } else {
           const drop = Math.min(this.rowPages[r], req.nr * req.stride);
-          if (drop > 0) { this.rowPages[r] -= drop; this.cpuPages[c] -= drop; if (this.implicitAccess && this.cr3Row[c] === r && this.curTaskMm[c] === this.rowMm[r]) this.refill(c, r, drop); }
+          if (drop > 0) { this.rowPages[r] -= drop; this.cpuPages[c] -= drop; if (this.implicitAccess && this._cr3Row[c] === r && this._curTaskMm[c] === this.rowMm[r]) this.refill(c, r, drop); }
           if (this.rowMm[r] === req.mm && this.rowFresh[r] >= req.truthGen - 1 && this.rowFresh[r] < req.truthGen) this.rowFresh[r] = req.truthGen;
         }
       }
     }
   }
 
-  /** Every PCID on every CPU flushed (invlpgb_flush_all_nonglobals): each row fresh to
-   *  truthGen[its mm]. */
-  dropAll(truthGen: Float64Array): void {
-    const nCpu = this.cr3Mm.length;
-    for (let c = 0; c < nCpu; c++) {
+  /** invlpgb_flush_all_nonglobals(): every PCID on every CPU, then TLBSYNC (the helper in
+   *  arch/x86/include/asm/tlb.h, v6.15+, ends with __tlbsync()). */
+  invlpgbFlushAllNonglobals(cpu: number): void {
+    this.inc(MI.broadcast_flushes, cpu);
+    this.inc(MI.invalidate_ns, cpu, this.p.invlpgbNs);
+    this.charge(cpu, this.p.invlpgbNs);
+    this.tlbsync(cpu);
+    for (let c = 0; c < this.nCpu; c++) {
       for (let r = c * NROWS; r < c * NROWS + NROWS; r++) {
         this.dropRow(c, r);
         const mm = this.rowMm[r];
-        if (mm >= 0) this.rowFresh[r] = truthGen[mm];
+        if (mm >= 0) this.rowFresh[r] = this.truthGen[mm];
       }
     }
+  }
+
+  /** TLBSYNC: the initiator waits until its broadcasts completed everywhere. */
+  tlbsync(cpu: number): void {
+    this.inc(MI.tlbsyncs, cpu);
+    this.inc(MI.initiator_wait_ns, cpu, this.p.tlbsyncNs);
+    this.charge(cpu, this.p.tlbsyncNs);
   }
 }
