@@ -1,22 +1,23 @@
 // linux-6.18: the current kernel (read from a >= 6.17-era tree with INVLPGB support,
-// CachyOS/linux arch/x86/mm/tlb.c), here on a CPU without INVLPGB. On top of linux-5.13:
-//  - 6.0  aa44284960d5 "avoid reading mm_tlb_gen when possible": flush_tlb_func returns
-//         early, without tracing, when new_tlb_gen <= local_tlb_gen;
+// CachyOS/linux arch/x86/mm/tlb.c), here on a CPU without INVLPGB. On top of linux-6.12
+// (which has 6.0's aa44284960d5 early-out, should_flush_tlb() and the trim, inherited here):
 //  - 6.14 209954cbc7d0 "Update mm_cpumask lazily": switch_mm no longer clears the
 //         previous mm's bit and sets next's only if absent; 2815a56e4b72 adds tlb_flush
 //         reason 5 (TLB_REMOTE_WRONG_CPU): a CPU that receives a flush for an mm it no
 //         longer runs clears its bit; 6db2526c1d69 "Only trim the mm_cpumask once a
 //         second": should_flush_tlb() IPIs such stale CPUs only when info->trim_cpumask
-//         (next_trim_cpumask deadline, jiffies + HZ); 953753db887f "Also remove local CPU
+//         (next_trim_cpumask deadline, jiffies + HZ; Debian's 6.1 and 6.12 carry it as a
+//         stable backport, where switch_mm still clears the bit); 953753db887f "Also remove local CPU
 //         from mm_cpumask if stale" (the wrong-CPU clause applies to the initiator too);
 //  - 6.15 a37259732a7d MMU_GATHER_RCU_TABLE_FREE unconditional: tlb_remove_table_sync_one()
-//         now IPIs every other online CPU and waits; 3ef938c35035 flush_tlb_range sets
+//         IPIs every other online CPU and waits (as Debian's PARAVIRT=y 6.1/6.12 already
+//         did, inherited); 3ef938c35035 flush_tlb_range sets
 //         freed_tables (decided when the request is derived, not here);
 //  - the INVLPGB / global-ASID paths (6.15) are present but X86_FEATURE_INVLPGB is off;
 //    linux-6.15-invlpgb turns them on.
 // Scheduler: 5.4+ refcounting (MMU_LAZY_TLB_REFCOUNT=y on x86).
-import { INIT_MM, IpiPurpose, TLB_NR_DYN_ASIDS, applyCeilingStride, chooseNewAsid } from './common.ts';
-import { Linux513 } from './linux-5.13.ts';
+import { INIT_MM, TLB_NR_DYN_ASIDS, applyCeilingStride, chooseNewAsid } from './common.ts';
+import { Linux612 } from './linux-6.12.ts';
 import type { FlushReq } from '../machine/request.ts';
 import type { StrategyDefinition, StrategyMeta } from '../machine/strategy.ts';
 
@@ -28,7 +29,7 @@ export const meta = {
   safe: true,
 } as const;
 
-export class Linux618 extends Linux513 {
+export class Linux618 extends Linux612 {
   override readonly meta: StrategyMeta = meta;
   /** X86_FEATURE_INVLPGB (broadcast flushes with global ASIDs). */
   invlpgb = false;
@@ -106,15 +107,6 @@ export class Linux618 extends Linux513 {
     const mmGen = m.readMmGen(cpu, loaded);
     const reason = !local ? 1 : req.mm === 0 ? 2 : 3;
     this.flushToGen(cpu, asid, req, localGen, mmGen, reason, req.tracedNr);
-  }
-
-  /** should_flush_tlb(): reads the target's is_lazy and loaded_mm lines. */
-  protected override shouldFlush(cpu: number, target: number, req: FlushReq): boolean {
-    const m = this.m;
-    if (m.readIsLazy(cpu, target)) return false; // flushed at the next context switch
-    if (req.mm === 0) return true;
-    if (m.readLoadedMm(cpu, target) === req.mm) return true;
-    return req.trimCpumask; // in the mask but not running mm: only on the periodic trim
   }
 
   protected override flushEveryone(req: FlushReq): boolean {
@@ -202,16 +194,6 @@ export class Linux618 extends Linux513 {
       if (++count > threshold) return true;
     }
     return false;
-  }
-
-  /** tlb_remove_table_sync_one(): smp_call_function(empty, wait=1) to every other online
-   *  CPU (a37259732a7d made MMU_GATHER_RCU_TABLE_FREE unconditional on x86, 6.15). */
-  override onPageTableFreeSync(cpu: number, mm: number, _flags: number): void {
-    const m = this.m;
-    const all = m.scratchMask(2);
-    for (let c = 0; c < m.nCpu; c++) if (c !== cpu) m.maskSet(all, c);
-    m.sendIpis(cpu, all, IpiPurpose.ptSync, null, mm);
-    m.ipiWait(cpu);
   }
 }
 
