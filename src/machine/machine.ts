@@ -35,6 +35,7 @@ import { bitAnyBut, bitClear, bitCount, bitNext, bitSet, bitTest, wordsFor } fro
 import {
   LATENCY_BUCKETS, MAX_VIOLATIONS_KEPT, METRIC_COUNT, METRICS, MI, TIMELINE_BUCKETS, TIMELINE_METRICS, VK,
 } from './metrics.ts';
+import { GlobalAsids } from './global-asids.ts';
 import type { CostProfile } from './profiles.ts';
 import { FlushReq } from './request.ts';
 import type { Strategy } from './strategy.ts';
@@ -43,10 +44,26 @@ export const TLB_NR_DYN_ASIDS = 6;
 /** PCID rows per CPU in the TLB model. */
 export const NROWS = 8;
 export const INIT_MM = 0;
-/** MAX_ASID_AVAILABLE without PTI: (1 << 12) - 2. */
-export const MAX_ASID_AVAILABLE = 4094;
-/** Pending early-acknowledged flushes kept per target CPU. */
+export { MAX_ASID_AVAILABLE } from './global-asids.ts';
+/** The first of the two global-ASID rows of each CPU (rows 6 and 7). */
+const GLOBAL_ROW = TLB_NR_DYN_ASIDS;
+/** Pending early-acknowledged flushes kept per target CPU (stride of the pend* arrays). */
 const PEND = 4;
+/** Cache lines per CPU, at cpu * CPU_LINES + offset: */
+const CPU_LINES = 5;
+/** is_lazy on its own line (5.13+ cpu_tlbstate_shared). */
+const LINE_LAZY = 0;
+/** cpu_tlbstate: loaded_mm (and is_lazy before 5.13). */
+const LINE_TLBSTATE = 1;
+/** The CSD (cfd slot) an initiator fills for this CPU; the target unlocks it. */
+const LINE_CSD = 2;
+/** The head of this CPU's call_single_queue (llist_add / llist_del_all). */
+const LINE_QUEUE = 3;
+/** The lockless-walk slot (Lance Yang's targeted sync). */
+const LINE_WALK = 4;
+/** Cache lines per mm, at mm * MM_LINES + offset: mm_cpumask, mm_count, tlb_gen. */
+const MM_LINES = 3;
+const LINE_CPUMASK = 0, LINE_MM_COUNT = 1, LINE_TLB_GEN = 2;
 /** How a CSD reaches its target: a real IPI (to a busy or an idle CPU), or it joins the
  *  interrupt already pending there. */
 const CSD_IPI = 0, CSD_IPI_IDLE = 1, CSD_JOINS = 2;
@@ -197,8 +214,7 @@ export class Machine {
   private readonly rowFresh: Float64Array;
   private readonly rowUse: Float64Array;
   private readonly cpuPages: Float64Array;
-  // cache lines per CPU: 0 is_lazy (5.13+), 1 cpu_tlbstate (loaded_mm; is_lazy before 5.13),
-  // 2 CSD (cfd slot), 3 call_single_queue head, 4 lockless-walk slot
+  // cache lines per CPU (CPU_LINES, LINE_*)
   private readonly cpuLineOwner: Int32Array;
   private readonly cpuLineReader: Int32Array;
   // Cross-call timing, in *delayed time* (trace time + the CPU's lag, see cpuLag()):
@@ -241,7 +257,7 @@ export class Machine {
   private mmNextTrim = new Float64Array(0);
   private truthGen = new Float64Array(0);
   private completedGen = new Float64Array(0);
-  // lines per mm: 0 mm_cpumask, 1 mm_count, 2 tlb_gen
+  // lines per mm (MM_LINES, LINE_CPUMASK / LINE_MM_COUNT / LINE_TLB_GEN)
   private mmLineOwner = new Int32Array(0);
   private mmLineReader = new Int32Array(0);
   private lastCtxId = 1; // init_mm has ctx_id 1 (last_mm_ctx_id starts at 1)
@@ -251,11 +267,8 @@ export class Machine {
   /** mm_count */
   get mmCount(): RO { return this._mmCount; }
 
-  // global ASID allocator (arch/x86/mm/tlb.c, 6.15+)
-  private readonly gUsed = new Uint8Array(MAX_ASID_AVAILABLE + 1);
-  private readonly gFreed = new Uint8Array(MAX_ASID_AVAILABLE + 1);
-  private lastGlobal = MAX_ASID_AVAILABLE;
-  private gAvailable = MAX_ASID_AVAILABLE - TLB_NR_DYN_ASIDS - 1;
+  // global ASID allocator (global-asids.ts; arch/x86/mm/tlb.c, 6.15+)
+  private readonly gAsids = new GlobalAsids(TLB_NR_DYN_ASIDS);
 
   // per tid
   private taskOvh = new Float64Array(1024);
@@ -300,8 +313,8 @@ export class Machine {
     this.rowFresh = new Float64Array(n * NROWS);
     this.rowUse = new Float64Array(n * NROWS);
     this.cpuPages = new Float64Array(n);
-    this.cpuLineOwner = new Int32Array(n * 5).fill(-1);
-    this.cpuLineReader = new Int32Array(n * 5).fill(-1);
+    this.cpuLineOwner = new Int32Array(n * CPU_LINES).fill(-1);
+    this.cpuLineReader = new Int32Array(n * CPU_LINES).fill(-1);
     this.irqEnd = new Float64Array(n).fill(-Infinity);
     this.queueTakenAt = new Float64Array(n).fill(-Infinity);
     this.waitFrom = new Float64Array(n);
@@ -545,8 +558,8 @@ export class Machine {
     this.mmNextTrim = g64(this.mmNextTrim);
     this.truthGen = g64(this.truthGen);
     this.completedGen = g64(this.completedGen);
-    const lo = new Int32Array(cap * 3).fill(-1); lo.set(this.mmLineOwner); this.mmLineOwner = lo;
-    const lr = new Int32Array(cap * 3).fill(-1); lr.set(this.mmLineReader); this.mmLineReader = lr;
+    const lo = new Int32Array(cap * MM_LINES).fill(-1); lo.set(this.mmLineOwner); this.mmLineOwner = lo;
+    const lr = new Int32Array(cap * MM_LINES).fill(-1); lr.set(this.mmLineReader); this.mmLineReader = lr;
     this.mmCap = cap;
   }
 
@@ -581,13 +594,13 @@ export class Machine {
   setLoaded(cpu: number, mm: number, asid: number): void {
     this._loadedMm[cpu] = mm;
     this._loadedAsid[cpu] = asid;
-    this.lineStore(this.cpuLineOwner, this.cpuLineReader, cpu * 5 + 1, cpu);
+    this.lineStore(this.cpuLineOwner, this.cpuLineReader, cpu * CPU_LINES + LINE_TLBSTATE, cpu);
   }
 
   /** is_lazy store (a plain store; it makes the line dirty for remote readers). */
   setLazy(cpu: number, lazy: boolean): void {
     this._isLazy[cpu] = lazy ? 1 : 0;
-    this.lineStore(this.cpuLineOwner, this.cpuLineReader, cpu * 5 + (this.lazyLinePrivate ? 0 : 1), cpu);
+    this.lineStore(this.cpuLineOwner, this.cpuLineReader, cpu * CPU_LINES + (this.lazyLinePrivate ? LINE_LAZY : LINE_TLBSTATE), cpu);
   }
 
   /** cpu_tlbstate.ctxs[asid] = { ctx_id of mm, tlb_gen } */
@@ -605,19 +618,19 @@ export class Machine {
 
   /** Another CPU reads `target`'s is_lazy (should_flush_tlb, tlb_is_not_lazy). */
   readIsLazy(cpu: number, target: number): boolean {
-    this.lineRead(this.cpuLineOwner, this.cpuLineReader, target * 5 + (this.lazyLinePrivate ? 0 : 1), cpu);
+    this.lineRead(this.cpuLineOwner, this.cpuLineReader, target * CPU_LINES + (this.lazyLinePrivate ? LINE_LAZY : LINE_TLBSTATE), cpu);
     return this._isLazy[target] !== 0;
   }
 
   /** Another CPU reads `target`'s cpu_tlbstate.loaded_mm. */
   readLoadedMm(cpu: number, target: number): number {
-    this.lineRead(this.cpuLineOwner, this.cpuLineReader, target * 5 + 1, cpu);
+    this.lineRead(this.cpuLineOwner, this.cpuLineReader, target * CPU_LINES + LINE_TLBSTATE, cpu);
     return this._loadedMm[target];
   }
 
   /** Read another CPU's lockless-walk slot (Lance Yang v4). */
   readWalkMm(cpu: number, target: number): number {
-    this.lineRead(this.cpuLineOwner, this.cpuLineReader, target * 5 + 4, cpu);
+    this.lineRead(this.cpuLineOwner, this.cpuLineReader, target * CPU_LINES + LINE_WALK, cpu);
     return this.walkMm[target];
   }
 
@@ -625,7 +638,7 @@ export class Machine {
   setWalkMm(cpu: number, mm: number, tracked: boolean): void {
     this._walkMm[cpu] = mm;
     if (tracked) {
-      this.lineStore(this.cpuLineOwner, this.cpuLineReader, cpu * 5 + 4, cpu);
+      this.lineStore(this.cpuLineOwner, this.cpuLineReader, cpu * CPU_LINES + LINE_WALK, cpu);
       this.cost(MI.ptwalk_track_ns, cpu, this.p.ptwalkTrackNs);
     }
   }
@@ -634,13 +647,13 @@ export class Machine {
 
   /** atomic64_inc_return(&mm->context.tlb_gen) */
   incMmGen(cpu: number, mm: number): number {
-    this.lineAtomic(this.mmLineOwner, this.mmLineReader, mm * 3 + 2, cpu);
+    this.lineAtomic(this.mmLineOwner, this.mmLineReader, mm * MM_LINES + LINE_TLB_GEN, cpu);
     return ++this.mmGen[mm];
   }
 
   /** atomic64_read(&mm->context.tlb_gen) */
   readMmGen(cpu: number, mm: number): number {
-    this.lineRead(this.mmLineOwner, this.mmLineReader, mm * 3 + 2, cpu);
+    this.lineRead(this.mmLineOwner, this.mmLineReader, mm * MM_LINES + LINE_TLB_GEN, cpu);
     return this.mmGen[mm];
   }
 
@@ -667,19 +680,19 @@ export class Machine {
 
   /** cpumask_test_cpu(bit, mm_cpumask(mm)) by `cpu` (a read of the mask's line). */
   cpumaskTest(cpu: number, mm: number, bit: number): boolean {
-    this.lineRead(this.mmLineOwner, this.mmLineReader, mm * 3, cpu);
+    this.lineRead(this.mmLineOwner, this.mmLineReader, mm * MM_LINES + LINE_CPUMASK, cpu);
     return bitTest(this.mmMask, mm * this.words, bit);
   }
 
   /** cpumask_any_but(mm_cpumask(mm), cpu) < nr_cpu_ids */
   cpumaskAnyBut(cpu: number, mm: number): boolean {
-    this.lineRead(this.mmLineOwner, this.mmLineReader, mm * 3, cpu);
+    this.lineRead(this.mmLineOwner, this.mmLineReader, mm * MM_LINES + LINE_CPUMASK, cpu);
     return bitAnyBut(this.mmMask, mm * this.words, this.words, cpu);
   }
 
   /** cpumask_set_cpu(cpu, mm_cpumask(mm)): lock bts by `cpu` on its own bit. */
   cpumaskSet(cpu: number, mm: number): void {
-    this.lineAtomic(this.mmLineOwner, this.mmLineReader, mm * 3, cpu);
+    this.lineAtomic(this.mmLineOwner, this.mmLineReader, mm * MM_LINES + LINE_CPUMASK, cpu);
     this.add(MI.cpumask_atomics, cpu, 1);
     bitSet(this.mmMask, mm * this.words, cpu);
   }
@@ -691,7 +704,7 @@ export class Machine {
 
   /** cpumask_clear_cpu(cpu, mm_cpumask(mm)): lock btr by `cpu` on its own bit. */
   cpumaskClear(cpu: number, mm: number): void {
-    this.lineAtomic(this.mmLineOwner, this.mmLineReader, mm * 3, cpu);
+    this.lineAtomic(this.mmLineOwner, this.mmLineReader, mm * MM_LINES + LINE_CPUMASK, cpu);
     this.add(MI.cpumask_atomics, cpu, 1);
     bitClear(this.mmMask, mm * this.words, cpu);
   }
@@ -704,7 +717,7 @@ export class Machine {
 
   /** A read of mm_cpumask's line before scanning it. */
   readMask(cpu: number, mm: number): void {
-    this.lineRead(this.mmLineOwner, this.mmLineReader, mm * 3, cpu);
+    this.lineRead(this.mmLineOwner, this.mmLineReader, mm * MM_LINES + LINE_CPUMASK, cpu);
   }
 
   /** Copy mm_cpumask(mm) into scratch mask k and return it. */
@@ -737,14 +750,14 @@ export class Machine {
 
   /** mmgrab / mmgrab_lazy_tlb: atomic inc of mm_count. */
   mmGrab(cpu: number, mm: number): void {
-    this.lineAtomic(this.mmLineOwner, this.mmLineReader, mm * 3 + 1, cpu);
+    this.lineAtomic(this.mmLineOwner, this.mmLineReader, mm * MM_LINES + LINE_MM_COUNT, cpu);
     this.add(MI.mm_count_atomics, cpu, 1);
     this._mmCount[mm]++;
   }
 
   /** mmdrop / mmdrop_lazy_tlb: atomic dec of mm_count; at zero, __mmdrop frees the mm. */
   mmDrop(cpu: number, mm: number): void {
-    this.lineAtomic(this.mmLineOwner, this.mmLineReader, mm * 3 + 1, cpu);
+    this.lineAtomic(this.mmLineOwner, this.mmLineReader, mm * MM_LINES + LINE_MM_COUNT, cpu);
     this.add(MI.mm_count_atomics, cpu, 1);
     if (--this._mmCount[mm] <= 0 && mm !== 0) this.freeMm(cpu, mm);
   }
@@ -752,7 +765,7 @@ export class Machine {
   private freeMm(cpu: number, mm: number): void {
     this.strategy.onMmDrop(cpu, mm);
     // destroy_context: the global ASID is reusable after the next wrap-around flush.
-    if (this.mmGlobal[mm] !== 0) this.freeGlobalAsid(mm);
+    if (this.mmGlobal[mm] !== 0) { this.gAsids.free(this.mmGlobal[mm]); this.mmGlobal[mm] = 0; }
     for (let c = 0; c < this.nCpu; c++) {
       if (this._cr3Mm[c] === mm) this.violation(VK.freedPgd, c, mm);
     }
@@ -770,28 +783,18 @@ export class Machine {
    *  (one invlpgb_flush_all_nonglobals). Returns the asid or 0. */
   assignGlobalAsid(cpu: number, mm: number): number {
     if (this.mmGlobal[mm] !== 0) return this.mmGlobal[mm];
-    if (this.gAvailable <= 0) return 0;
-    if (this.lastGlobal >= MAX_ASID_AVAILABLE - 1) {
+    const g = this.gAsids;
+    if (g.available <= 0) return 0;
+    if (g.needsReset()) {
       this.invlpgbFlushAllNonglobals(cpu);
-      for (let a = 0; a <= MAX_ASID_AVAILABLE; a++) if (this.gFreed[a]) { this.gUsed[a] = 0; this.gFreed[a] = 0; }
-      this.lastGlobal = TLB_NR_DYN_ASIDS;
+      g.reset();
     }
-    let asid = this.lastGlobal;
-    while (asid < MAX_ASID_AVAILABLE && this.gUsed[asid]) asid++;
-    if (asid >= MAX_ASID_AVAILABLE) return 0;
-    this.gUsed[asid] = 1;
-    this.lastGlobal = asid;
-    this.gAvailable--;
+    const asid = g.allocate();
+    if (asid === 0) return 0;
     this.mmGlobal[mm] = asid;
     this.mmTransition[mm] = 1;
     this.inc(MI.global_asids, cpu);
     return asid;
-  }
-
-  private freeGlobalAsid(mm: number): void {
-    this.gFreed[this.mmGlobal[mm]] = 1;
-    this.mmGlobal[mm] = 0;
-    this.gAvailable++;
   }
 
   // ---------------------------------------------------------------- trim deadline (6.14+)
@@ -812,7 +815,7 @@ export class Machine {
       if (this.rowPcid[r] !== asid) { this.dropRow(cpu, r); this.rowPcid[r] = asid; this.rowMm[r] = -1; this.rowCtx[r] = 0; }
       return r;
     }
-    const r6 = base + 6, r7 = base + 7;
+    const r6 = base + GLOBAL_ROW, r7 = base + GLOBAL_ROW + 1;
     if (this.rowPcid[r6] === asid) return r6;
     if (this.rowPcid[r7] === asid) return r7;
     const r = this.rowUse[r6] <= this.rowUse[r7] ? r6 : r7;
@@ -947,7 +950,7 @@ export class Machine {
     this.charge(cpu, ops * this.p.invlpgbNs);
     for (let c = 0; c < this.nCpu; c++) {
       const base = c * NROWS;
-      for (let r = base + 6; r < base + 8; r++) {
+      for (let r = base + GLOBAL_ROW; r < base + NROWS; r++) {
         if (this.rowPcid[r] !== asid) continue;
         if (req.full) {
           const pages = this.rowPages[r];
@@ -1053,14 +1056,15 @@ export class Machine {
     for (let c = bitNext(mask, 0, W, 0); c >= 0; c = bitNext(mask, 0, W, c + 1)) {
       if (c === cpu || c >= nCpu) continue;
       targets++;
-      const line = c * 5;
-      owner[line + 2] = cpu; reader[line + 2] = -1; // lineStore
-      // lineAtomic(owner, reader, line + 3, cpu), its counts deferred
+      const line = c * CPU_LINES;
+      owner[line + LINE_CSD] = cpu; reader[line + LINE_CSD] = -1; // lineStore
+      // lineAtomic(owner, reader, line + LINE_QUEUE, cpu), its counts deferred
       let ns = atomicNs;
-      const o = owner[line + 3];
-      const from = o >= 0 ? (o !== cpu ? o : -1) : reader[line + 3] !== cpu ? reader[line + 3] : -1;
+      const q = line + LINE_QUEUE;
+      const o = owner[q];
+      const from = o >= 0 ? (o !== cpu ? o : -1) : reader[q] !== cpu ? reader[q] : -1;
       if (from >= 0) { ns += this.transferNs(from, cpu); initiatorTransfers++; }
-      owner[line + 3] = cpu; reader[line + 3] = -1;
+      owner[q] = cpu; reader[q] = -1;
       initiatorAtomics++;
       tot[I_ANS] += ns; per[cpuAt + I_ANS] += ns;
       this.charge(cpu, ns);
@@ -1088,7 +1092,7 @@ export class Machine {
     let lastAck = -Infinity;
     for (let c = bitNext(mask, 0, W, 0); c >= 0; c = bitNext(mask, 0, W, c + 1)) {
       if (c === cpu || c >= nCpu) continue;
-      const line = c * 5, at = c * NM;
+      const line = c * CPU_LINES, at = c * NM;
       const k = kind[c];
       let start = irqEnd[c];
       if (k !== CSD_JOINS) {
@@ -1098,19 +1102,20 @@ export class Machine {
       }
       const t0 = per[at + I_OVH];
       this.cost(I_IPI, c, k === CSD_JOINS ? csdNs : handlerNs);
-      // lineAtomic(owner, reader, line + 3, c): the target takes the queue (llist_del_all)
+      // lineAtomic(owner, reader, line + LINE_QUEUE, c): the target takes the queue (llist_del_all)
       let ns = atomicNs;
-      const o = owner[line + 3];
-      const from = o >= 0 ? (o !== c ? o : -1) : reader[line + 3] !== c ? reader[line + 3] : -1;
+      const q = line + LINE_QUEUE;
+      const o = owner[q];
+      const from = o >= 0 ? (o !== c ? o : -1) : reader[q] !== c ? reader[q] : -1;
       if (from >= 0) { ns += this.transferNs(from, c); transfers++; per[at + I_LT]++; }
-      owner[line + 3] = c; reader[line + 3] = -1;
+      owner[q] = c; reader[q] = -1;
       atomics++; per[at + I_AOPS]++;
       tot[I_ANS] += ns; per[at + I_ANS] += ns;
       this.charge(c, ns);
       per[at + I_RECV]++;
       let end: number, acked: number;
       if (deferred) {
-        owner[line + 2] = c; reader[line + 2] = -1; // unlock after copy (lineStore)
+        owner[line + LINE_CSD] = c; reader[line + LINE_CSD] = -1; // unlock after copy (lineStore)
         acked = start + (per[at + I_OVH] - t0);
         const flushNs = this.estimateFlushNs(req);
         end = acked + flushNs;
@@ -1124,7 +1129,7 @@ export class Machine {
         if (flushCall) strategy.onFlushIpi(c, req);
         else strategy.onIpi(c, purpose, mm);
         this.execCpu = exec;
-        owner[line + 2] = c; reader[line + 2] = -1; // lineStore
+        owner[line + LINE_CSD] = c; reader[line + LINE_CSD] = -1; // lineStore
         end = acked = start + (per[at + I_OVH] - t0);
       }
       const handled = per[at + I_OVH] - t0;
