@@ -1,8 +1,8 @@
 // The global-ASID allocator of INVLPGB (arch/x86/mm/tlb.c, v6.15+): allocate_global_asid()
-// is next-fit over [TLB_NR_DYN_ASIDS, MAX_ASID_AVAILABLE); a freed ASID is only reusable
-// after reset_global_asid_space(), which runs when the cursor reaches the end and first
-// flushes every non-global PCID everywhere (the caller does that flush: Machine).
-import { TLB_NR_DYN_ASIDS } from './tlb-rows.ts';
+// is next-fit over [first, MAX_ASID_AVAILABLE), first = TLB_NR_DYN_ASIDS (the dynamic
+// ASIDs come before); a freed ASID is only reusable after reset_global_asid_space(), which
+// runs when the cursor reaches the end, right after the caller (Machine.assignGlobalAsid)
+// flushed every non-global PCID everywhere. Cold: one call per mm that turns global.
 
 /** MAX_ASID_AVAILABLE without PTI: (1 << 12) - 2. */
 export const MAX_ASID_AVAILABLE = 4094;
@@ -13,7 +13,11 @@ export class GlobalAsids {
   private readonly freed = new Uint8Array(MAX_ASID_AVAILABLE + 1);
   private last = MAX_ASID_AVAILABLE;
   /** global_asid_available. */
-  available = MAX_ASID_AVAILABLE - TLB_NR_DYN_ASIDS - 1;
+  available: number;
+
+  constructor(private readonly first: number) {
+    this.available = MAX_ASID_AVAILABLE - first - 1;
+  }
 
   /** The next-fit cursor is at the end: reset_global_asid_space() is due. */
   needsReset(): boolean { return this.last >= MAX_ASID_AVAILABLE - 1; }
@@ -21,7 +25,7 @@ export class GlobalAsids {
   /** reset_global_asid_space() after its flush: freed ASIDs become usable again. */
   reset(): void {
     for (let a = 0; a <= MAX_ASID_AVAILABLE; a++) if (this.freed[a]) { this.used[a] = 0; this.freed[a] = 0; }
-    this.last = TLB_NR_DYN_ASIDS;
+    this.last = this.first;
   }
 
   /** The next free ASID from the cursor, or 0. */

@@ -1,39 +1,118 @@
-// The simulated multi-CPU x86 machine: state, primitives and costs (the mechanism). This
-// class is the one face strategies see; its internals live in files named for what they
-// are, layers of the same object from the bottom up (counters.ts says why one object):
-//  - counters.ts     every metric (total, per CPU, timeline), latency histogram, predicted
-//                    records, violations, and the overhead and delay of each task;
-//  - cache-lines.ts  lines that bounce between CPUs (owner / last reader, transfers);
-//  - tlb-rows.ts     the TLB model: PCID rows per CPU, CR3, INVLPG / INVLPGB effects;
-//  - cross-calls.ts  call_single_queue, IPIs, handlers, csd_lock_wait, early acks;
-//  - checker.ts      the coherence checker (truth generations);
-// and global-asids.ts, the INVLPGB global-ASID allocator, an object of its own.
+// The simulated multi-CPU x86 machine: state, primitives and costs (the mechanism).
 //
-// State kept here, in typed arrays indexed by CPU or mm id:
+// One class on purpose. Its parts (counters, cache lines, TLB rows, cross-calls, checker)
+// were split into files twice, as objects that delegate to each other and as layers of
+// one object through subclassing; both gave identical results and replayed 10-20% slower
+// (npm run bench -- --stages replay, 2-CPU threads: 0.83 and 0.81 of this class's
+// events/s), because every event crosses all of them many times. The sections below keep
+// them apart instead; only the cold global-ASID allocator has its own file
+// (global-asids.ts). Cross-call timing: see "cross-calls".
+//
+// State kept here, all in typed arrays indexed by CPU, mm id or tid:
 //  - per CPU, the kernel's cpu_tlbstate: loaded_mm (0 = init_mm), loaded_mm_asid, is_lazy,
 //    next_asid, ctxs[TLB_NR_DYN_ASIDS] {ctx_id, tlb_gen}; the scheduler's current task,
 //    its mm, active_mm and the lazy mm_count reference it holds; the lockless-walk slot;
+//  - per CPU, the hardware: what CR3 holds (mm and PCID row) and a TLB model;
 //  - per mm: ctx_id (global counter, never reused), tlb_gen, mm_cpumask (bitset),
-//    mm_users, mm_count, global ASID, asid_transition, next_trim_cpumask.
-// Strategies and the simulator change it only through the primitives below, each of which
-// counts and charges.
-import { bitAnyBut, bitClear, bitCount, bitNext, bitSet, bitTest } from './bitset.ts';
-import { CPU_LINES, LINE_CPUMASK, LINE_LAZY, LINE_MM_COUNT, LINE_TLB_GEN, LINE_TLBSTATE, LINE_WALK, MM_LINES } from './cache-lines.ts';
-import { Checker } from './checker.ts';
-import type { MachineTap } from './cross-calls.ts';
+//    mm_users, mm_count, global ASID, asid_transition, next_trim_cpumask;
+//  - cache lines that bounce (mm_cpumask, mm_count, tlb_gen per mm; is_lazy, cpu_tlbstate,
+//    CSD and call_single_queue per CPU), each with its last owner.
+//
+// TLB model (counts, not pages): each CPU has NROWS PCID rows (0..5 = the dynamic ASIDs,
+// 6..7 = the two most recently used global ASIDs). A row belongs to one address space
+// (ctx_id) and caches `pages` translations of it; a CPU caches at most tlbEntries
+// translations (least recently used rows give way). An access of n pages of mm M on a CPU
+// whose CR3 row holds c of them costs max(0, n - c) misses (n if n > capacity): accesses
+// are assumed to re-touch the task's hot set, the cached pages being part of it. INVLPG of
+// k pages drops min(c, k); a full flush drops the row. Real traces carry no accesses: with
+// `implicitAccess`, a user task touches `workingSetPages` pages each time it is switched
+// in, and pages invalidated under a running task are refilled at once.
+//
+// Coherence checker ("truth" generations, independent of any strategy's tlb_gen): every
+// flush request for mm M gets the next truth generation of M (a reclaim batch request, mm
+// NULL, gives one to every mm loaded on some CPU); each PCID row records the
+// truth generation its entries are fresh to (a full flush or a CR3 flush makes it current,
+// INVLPG for request g advances it from g-1 to g). When user code of M runs on a CPU
+// (switch into a user task, access, syscall events) the checker requires: CR3 holds M, the
+// row belongs to M, and the row is fresh to the last *completed* request of M (requests
+// complete when the initiator returns; for early-ack strategies, from the target's ack).
+// When a request that freed page tables completes, every CPU still holding M's page
+// tables in CR3 without running M must have flushed for it (speculative walks). When an
+// mm is freed, no CPU may still have its pgd in CR3. Correct strategies report zero.
+import { bitAnyBut, bitClear, bitCount, bitNext, bitSet, bitTest, wordsFor } from './bitset.ts';
+import {
+  LATENCY_BUCKETS, MAX_VIOLATIONS_KEPT, METRIC_COUNT, METRICS, MI, TIMELINE_BUCKETS, TIMELINE_METRICS, VK,
+} from './metrics.ts';
 import { GlobalAsids } from './global-asids.ts';
-import { MI, VK } from './metrics.ts';
 import type { CostProfile } from './profiles.ts';
+import { FlushReq } from './request.ts';
 import type { Strategy } from './strategy.ts';
-import { TLB_NR_DYN_ASIDS } from './tlb-rows.ts';
 
-export { AckMode, IpiPurpose, type MachineTap } from './cross-calls.ts';
-export { MAX_ASID_AVAILABLE } from './global-asids.ts';
-export { NROWS, TLB_NR_DYN_ASIDS } from './tlb-rows.ts';
+export const TLB_NR_DYN_ASIDS = 6;
+/** PCID rows per CPU in the TLB model. */
+export const NROWS = 8;
 export const INIT_MM = 0;
+export { MAX_ASID_AVAILABLE } from './global-asids.ts';
+/** The first of the two global-ASID rows of each CPU (rows 6 and 7). */
+const GLOBAL_ROW = TLB_NR_DYN_ASIDS;
+/** Pending early-acknowledged flushes kept per target CPU (stride of the pend* arrays). */
+const PEND = 4;
+/** Cache lines per CPU, at cpu * CPU_LINES + offset: */
+const CPU_LINES = 5;
+/** is_lazy on its own line (5.13+ cpu_tlbstate_shared). */
+const LINE_LAZY = 0;
+/** cpu_tlbstate: loaded_mm (and is_lazy before 5.13). */
+const LINE_TLBSTATE = 1;
+/** The CSD (cfd slot) an initiator fills for this CPU; the target unlocks it. */
+const LINE_CSD = 2;
+/** The head of this CPU's call_single_queue (llist_add / llist_del_all). */
+const LINE_QUEUE = 3;
+/** The lockless-walk slot (Lance Yang's targeted sync). */
+const LINE_WALK = 4;
+/** Cache lines per mm, at mm * MM_LINES + offset: mm_cpumask, mm_count, tlb_gen. */
+const MM_LINES = 3;
+const LINE_CPUMASK = 0, LINE_MM_COUNT = 1, LINE_TLB_GEN = 2;
+/** How a CSD reaches its target: a real IPI (to a busy or an idle CPU), or it joins the
+ *  interrupt already pending there. */
+const CSD_IPI = 0, CSD_IPI_IDLE = 1, CSD_JOINS = 2;
+
+/** Purposes of a cross-call. */
+export const IpiPurpose = { flush: 0, ptSync: 1, mmDrop: 2 } as const;
+/** How a cross-call is acknowledged. */
+export const AckMode = {
+  /** The target unlocks the CSD after running the handler (SCF_WAIT). */
+  sync: 0,
+  /** The target copies the info, unlocks, then runs the handler (Nadav Amit's 2019 RFC). */
+  early: 1,
+} as const;
 
 /** Read-only view of a per-CPU array, for strategies. */
 export interface RO { readonly [i: number]: number; readonly length: number }
+
+const NM = METRIC_COUNT;
+const I_OVH = MI.overhead_ns;
+const I_LT = MI.line_transfers, I_AOPS = MI.atomic_ops, I_ANS = MI.atomic_ns;
+/** Offset of overhead_ns's row in the timeline. */
+const TL_OVH = TIMELINE_METRICS.indexOf('overhead_ns') * TIMELINE_BUCKETS;
+if (TL_OVH < 0) throw new Error('machine.ts: overhead_ns is not on the timeline; charge() must use inc()');
+// The hot paths count these with add() / cost() or plain adds, which skip the timeline.
+for (const name of [
+  'line_transfers', 'atomic_ops', 'atomic_ns', 'ipi_ns', 'ipis_received', 'ipi_handler_ns', 'csd_queued',
+  'pt_sync_ipis', 'mmdrop_ipis', 'ipis_to_lazy', 'ipis_to_stale', 'ipis_to_nonwalkers', 'ipis_to_idle',
+  'initiator_wait_ns', 'tlb_misses', 'refill_ns', 'cr3_writes', 'mm_switches', 'cr3_ns', 'invalidate_ns',
+  'page_flushes', 'flush_requests', 'cpumask_atomics', 'mm_count_atomics', 'ptwalk_track_ns',
+] as const) {
+  if (TIMELINE_METRICS.includes(name)) throw new Error(`machine.ts: ${name} is on the timeline; count it with inc()`);
+}
+
+/** Observes what the modelled kernel would print, as it happens (validate --explain).
+ *  Null on every normal replay: the hot path pays one null check per traced record. */
+export interface MachineTap {
+  /** A tlb:tlb_flush record the modelled kernel prints on `cpu`. */
+  flush(cpu: number, reason: number, pages: number): void;
+  /** A real IPI (ipi_send_cpu) from `from` to `to` for a cross-call of `purpose`. */
+  ipi(from: number, to: number, purpose: number): void;
+}
 
 export interface MachineOptions {
   /** Treat each switch into a user task as touching profile.workingSetPages pages. */
@@ -44,22 +123,25 @@ export interface MachineOptions {
   /** A synchronous cross-call's handler runs when its target next runs, not at once: a
    *  guest whose vCPUs outnumber the host's cores (TCG) takes an IPI only when the host
    *  schedules that vCPU, milliseconds later, so CSDs from many initiators pile up in one
-   *  call_single_queue and are handled in one interrupt (cross-calls.ts, serveBefore). */
+   *  call_single_queue and are handled in one interrupt (serveBefore). */
   irqWhenRun?: boolean;
   /** With irqWhenRun: the host cores the vCPUs share (the recording's host_cpus). */
   hostCores?: number;
 }
 
-/** mmState values (0: never seen). */
-const MM_LIVE = 1, MM_TORN_DOWN = 2, MM_FREED = 3;
-
-export class Machine extends Checker {
+export class Machine {
+  readonly nCpu: number;
+  readonly words: number;
+  readonly p: CostProfile;
   strategy!: Strategy;
   /** CR4.PCIDE: set by the strategy (nopcid variants clear it). */
   pcid = true;
   /** is_lazy lives on its own cache line (5.13+ "Privatize cpu_tlbstate") rather than in
    *  cpu_tlbstate next to loaded_mm (4.14-5.12). */
   lazyLinePrivate = false;
+  readonly implicitAccess: boolean;
+  /** Every CPU is on socket 0: a line transfer never crosses sockets. */
+  private readonly oneSocket: boolean;
   /** Time of the event being replayed (ns, trace clock). */
   now = 0;
   /** Index of the event being replayed in the whole stream. */
@@ -69,17 +151,48 @@ export class Machine extends Checker {
   execCpu = 0;
   tap: MachineTap | null = null;
 
-  private readonly gAsids = new GlobalAsids();
-
+  // ---------------------------------------------------------------- counters
+  readonly metrics = new Float64Array(NM);
+  /** metric m of CPU c at [c * METRIC_COUNT + m]: a target CPU's counters share a few
+   *  cache lines, which matters when one request reaches hundreds of CPUs. */
+  readonly perCpu: Float64Array;
+  readonly latency = new Float64Array(LATENCY_BUCKETS);
+  readonly timeline: Float64Array;
+  readonly tlFirst: number;
+  readonly tlBucketNs: number;
+  private tlBucket = 0;
+  /** Times known to be in bucket tlBucket (empty until the first event). */
+  private tlBucketLo = Infinity;
+  private tlBucketHi = -Infinity;
+  /** Per metric: offset of its row in `timeline` (-1: not on the timeline). */
+  private readonly tlRow = new Int32Array(NM).fill(-1);
+  /** Predicted tlb:tlb_flush by reason (0..5) x class (0 full, 1 ranged, 2 none). */
+  readonly predFlush = new Float64Array(6 * 3);
+  readonly predFlushPages = new Float64Array(6);
+  /** Predicted ipi_send_cpu / ipi_send_cpumask events (sends with >= 1 real IPI). */
+  predIpiSends = 0;
+  /** Predicted cross-call interrupts whose handlers printed a tlb_flush record (what a
+   *  recording shows as irq_vectors:call_function*_entry followed by a flush). */
+  predFlushIrqs = 0;
+  /** tlb_flush records predicted so far (traceFlush). */
+  private flushRecords = 0;
   /** While set (the simulator replays a context switch the recording lost), tlb_flush
    *  records are not predicted: the recording cannot show them either. */
   get traceMuted(): boolean { return this._traceMuted; }
   private _traceMuted = false;
+  mutedFlushRecords = 0;
+  violationCount = 0;
+  /** Real IPIs by sender x target: [sender * nCpu + target]. */
+  readonly ipiMatrix: Float64Array;
+  readonly vIndex = new Float64Array(MAX_VIOLATIONS_KEPT);
+  readonly vKind = new Uint8Array(MAX_VIOLATIONS_KEPT);
+  readonly vCpu = new Int32Array(MAX_VIOLATIONS_KEPT);
+  readonly vMm = new Int32Array(MAX_VIOLATIONS_KEPT);
 
   // ---------------------------------------------------------------- per-CPU kernel state
-  protected readonly _loadedMm: Int32Array;
+  private readonly _loadedMm: Int32Array;
   private readonly _loadedAsid: Int32Array;
-  protected readonly _isLazy: Uint8Array;
+  private readonly _isLazy: Uint8Array;
   private readonly _nextAsid: Int32Array;
   private readonly _slotCtx: Float64Array;
   private readonly _slotGen: Float64Array;
@@ -90,15 +203,15 @@ export class Machine extends Checker {
   /** is_lazy (TLBSTATE_LAZY on 4.13). */
   readonly isLazy: RO;
   readonly nextAsid: RO;
-  /** ctxs[cpu * TLB_NR_DYN_ASIDS + asid].ctx_id / .tlb_gen */
+  /** ctxs[cpu * 6 + asid].ctx_id / .tlb_gen */
   readonly slotCtx: RO;
   readonly slotGen: RO;
   // scheduler (maintained by the simulator through setCurrent & co, read by strategies)
-  protected readonly _curTid: Int32Array;
-  protected readonly _curTaskMm: Int32Array;
+  private readonly _curTid: Int32Array;
+  private readonly _curTaskMm: Int32Array;
   private readonly _activeMm: Int32Array;
   private readonly _lazyRef: Int32Array;
-  protected readonly _walkMm: Int32Array;
+  private readonly _walkMm: Int32Array;
   /** current (tid; -1 before the CPU is first seen, 0 idle). */
   readonly curTid: RO;
   /** current->mm (0 for kernel threads, idle, and a task after exit_mm). */
@@ -109,14 +222,73 @@ export class Machine extends Checker {
   readonly lazyRef: RO;
   /** active_lockless_pt_walk_mm (0: not in a lockless walk). */
   readonly walkMm: RO;
-  /** What CR3 holds (tlb-rows.ts). */
+
+  // ---------------------------------------------------------------- hardware
+  private readonly _cr3Mm: Int32Array;
+  private readonly _cr3Row: Int32Array;
   readonly cr3Mm: RO;
+  private readonly rowCtx: Float64Array;
+  private readonly rowMm: Int32Array;
+  private readonly rowPcid: Int32Array;
+  private readonly rowPages: Float64Array;
+  private readonly rowFresh: Float64Array;
+  private readonly rowUse: Float64Array;
+  private readonly cpuPages: Float64Array;
+  // cache lines per CPU (CPU_LINES, LINE_*)
+  private readonly cpuLineOwner: Int32Array;
+  private readonly cpuLineReader: Int32Array;
+  // Cross-call timing, in *delayed time* (trace time + the CPU's lag, see cpuLag()):
+  /** When the interrupt most recently started on each CPU ends (its last queued handler). */
+  private readonly irqEnd: Float64Array;
+  /** When that interrupt took the call_single_queue (llist_del_all): a CSD added before
+   *  this joins it (no IPI); one added after finds the queue empty and sends an IPI. */
+  private readonly queueTakenAt: Float64Array;
+  /** The CPU's last csd_lock_wait(): its window, the spin time in it not yet overlapped by
+   *  handlers, the task that waited and the timeline bucket the wait was charged to. */
+  private readonly waitFrom: Float64Array;
+  private readonly waitTo: Float64Array;
+  private readonly spinLeft: Float64Array;
+  private readonly waitTid: Int32Array;
+  private readonly waitBucket: Int32Array;
+  // early-ack pending flushes
+  private readonly pendN: Int32Array;
+  private readonly pendReq: FlushReq[];
+  private readonly pendAck: Float64Array;
+  private readonly pendDone: Float64Array;
+  nextDue = Infinity;
+  // initiator wait bookkeeping
+  private readonly waitUntil: Float64Array;
+  private readonly waitArmed: Uint8Array;
+  private readonly clockBase: Float64Array;
+  /** Per target, during one sendIpis: CSD_IPI, CSD_IPI_IDLE or CSD_JOINS. */
+  private readonly csdKind: Uint8Array;
+  /** Per CPU: the interrupt being handled there was counted in predFlushIrqs. */
+  private readonly irqCounted: Uint8Array;
+  // Handlers that wait for their target to run (irqWhenRun): per CPU, the CSDs in its
+  // call_single_queue, their flush infos copied (the kernel's cfd slots hold them).
+  /** See MachineOptions.irqWhenRun. */
+  readonly irqWhenRun: boolean;
+  private readonly csdQN: Int32Array;
+  private readonly csdQReq: FlushReq[][];
+  private readonly csdQPurpose: Int32Array[];
+  private readonly csdQMm: Int32Array[];
+  private readonly csdQFrom: Int32Array[];
+  /** Per initiator (words each): targets holding a CSD of it not handled yet. */
+  private readonly unacked: Uint32Array;
+  /** Trace time of each CPU's latest event of the workload (serveBefore). */
+  private readonly lastRun: Float64Array;
+  /** Host cores the guest's vCPUs share. */
+  private readonly hostCores: number;
+  /** The recording shows when each CPU took its cross-call interrupts (irq_vectors
+   *  entries): pending CSDs are handled there (serveIrqOf), not guessed from the CPU's own
+   *  events or its spinning. */
+  irqTimesRecorded = false;
 
   // ---------------------------------------------------------------- per mm (grown on demand)
   private mmCap = 0;
   /** 0 unseen, 1 live, 2 torn down (exit_mmap done), 3 freed */
   private _mmState = new Uint8Array(0);
-  protected mmCtx = new Float64Array(0);
+  private mmCtx = new Float64Array(0);
   private mmGen = new Float64Array(0);
   private mmMask = new Uint32Array(0);
   private _mmUsers = new Int32Array(0);
@@ -124,6 +296,11 @@ export class Machine extends Checker {
   private mmGlobal = new Int32Array(0);
   private mmTransition = new Uint8Array(0);
   private mmNextTrim = new Float64Array(0);
+  private truthGen = new Float64Array(0);
+  private completedGen = new Float64Array(0);
+  // lines per mm (MM_LINES, LINE_CPUMASK / LINE_MM_COUNT / LINE_TLB_GEN)
+  private mmLineOwner = new Int32Array(0);
+  private mmLineReader = new Int32Array(0);
   private lastCtxId = 1; // init_mm has ctx_id 1 (last_mm_ctx_id starts at 1)
   get mmState(): RO { return this._mmState; }
   /** mm_users */
@@ -131,12 +308,31 @@ export class Machine extends Checker {
   /** mm_count */
   get mmCount(): RO { return this._mmCount; }
 
+  // global ASID allocator (global-asids.ts; arch/x86/mm/tlb.c, 6.15+)
+  private readonly gAsids = new GlobalAsids(TLB_NR_DYN_ASIDS);
+
+  // per tid
+  private taskOvh = new Float64Array(1024);
+  /** Delay a task inherited from the CPU it was switched in on (the simulator's passDelay). */
+  private taskInh = new Float64Array(1024);
+
   // scratch masks for strategies
   private readonly scratch: Uint32Array[];
 
   constructor(nCpu: number, profile: CostProfile, opts: MachineOptions = {}) {
     const n = Math.max(1, nCpu | 0);
-    super(n, profile, opts.implicitAccess ?? false, opts.firstNs ?? 0, opts.lastNs ?? 0, opts.irqWhenRun ?? false, opts.hostCores ?? 2);
+    this.nCpu = n;
+    this.words = wordsFor(n);
+    this.p = profile;
+    this.implicitAccess = opts.implicitAccess ?? false;
+    this.oneSocket = Math.floor((n - 1) / profile.cpusPerSocket) === 0;
+    this.perCpu = new Float64Array(NM * n);
+    this.ipiMatrix = new Float64Array(n * n);
+    TIMELINE_METRICS.forEach((name, i) => { this.tlRow[MI[name]] = i * TIMELINE_BUCKETS; });
+    this.timeline = new Float64Array(TIMELINE_METRICS.length * TIMELINE_BUCKETS);
+    const first = opts.firstNs ?? 0, last = opts.lastNs ?? 0;
+    this.tlFirst = first;
+    this.tlBucketNs = last > first ? (last - first) / TIMELINE_BUCKETS : 0;
 
     this._loadedMm = new Int32Array(n); this.loadedMm = this._loadedMm;
     this._loadedAsid = new Int32Array(n); this.loadedAsid = this._loadedAsid;
@@ -149,28 +345,190 @@ export class Machine extends Checker {
     this._activeMm = new Int32Array(n); this.activeMm = this._activeMm;
     this._lazyRef = new Int32Array(n).fill(-1); this.lazyRef = this._lazyRef;
     this._walkMm = new Int32Array(n); this.walkMm = this._walkMm;
-
-    this.cr3Mm = this._cr3Mm;
+    this._cr3Mm = new Int32Array(n); this.cr3Mm = this._cr3Mm;
+    this._cr3Row = new Int32Array(n);
+    this.rowCtx = new Float64Array(n * NROWS);
+    this.rowMm = new Int32Array(n * NROWS).fill(-1);
+    this.rowPcid = new Int32Array(n * NROWS).fill(-1);
+    this.rowPages = new Float64Array(n * NROWS);
+    this.rowFresh = new Float64Array(n * NROWS);
+    this.rowUse = new Float64Array(n * NROWS);
+    this.cpuPages = new Float64Array(n);
+    this.cpuLineOwner = new Int32Array(n * CPU_LINES).fill(-1);
+    this.cpuLineReader = new Int32Array(n * CPU_LINES).fill(-1);
+    this.irqEnd = new Float64Array(n).fill(-Infinity);
+    this.queueTakenAt = new Float64Array(n).fill(-Infinity);
+    this.waitFrom = new Float64Array(n);
+    this.waitTo = new Float64Array(n);
+    this.spinLeft = new Float64Array(n);
+    this.waitTid = new Int32Array(n).fill(-1);
+    this.waitBucket = new Int32Array(n);
+    this.pendN = new Int32Array(n);
+    this.pendReq = Array.from({ length: n * PEND }, () => new FlushReq());
+    this.pendAck = new Float64Array(n * PEND);
+    this.pendDone = new Float64Array(n * PEND);
+    this.waitUntil = new Float64Array(n);
+    this.waitArmed = new Uint8Array(n);
+    this.clockBase = new Float64Array(n);
+    this.csdKind = new Uint8Array(n);
+    this.irqCounted = new Uint8Array(n);
+    this.irqWhenRun = opts.irqWhenRun ?? false;
+    this.csdQN = new Int32Array(n);
+    this.csdQReq = Array.from({ length: n }, () => []);
+    this.csdQPurpose = Array.from({ length: n }, () => new Int32Array(0));
+    this.csdQMm = Array.from({ length: n }, () => new Int32Array(0));
+    this.csdQFrom = Array.from({ length: n }, () => new Int32Array(0));
+    this.unacked = new Uint32Array(this.irqWhenRun ? n * this.words : 0);
+    this.lastRun = new Float64Array(n).fill(-Infinity);
+    this.hostCores = Math.max(1, opts.hostCores ?? 2);
+    this.batchMm = new Int32Array(n);
     this.scratch = Array.from({ length: 4 }, () => new Uint32Array(this.words));
     // Every CPU starts on init_mm with ASID 0 holding it (initialize_tlbstate_and_flush).
-    for (let c = 0; c < n; c++) this._slotCtx[c * TLB_NR_DYN_ASIDS] = 1;
+    for (let c = 0; c < n; c++) {
+      this._slotCtx[c * TLB_NR_DYN_ASIDS] = 1;
+      this.rowMm[c * NROWS] = 0; this.rowCtx[c * NROWS] = 1; this.rowPcid[c * NROWS] = 0;
+    }
     this.growMm(64);
-    this._mmState[0] = MM_LIVE; this.mmCtx[0] = 1; this._mmCount[0] = 1; this._mmUsers[0] = 1;
+    this._mmState[0] = 1; this.mmCtx[0] = 1; this._mmCount[0] = 1; this._mmUsers[0] = 1;
   }
 
-  // ======================================================================= accounting (counters.ts)
+  // ======================================================================= accounting
 
   setTime(t: number, index: number): void {
     this.now = t;
     this.eventIndex = index;
-    this.setBucketTime(t);
+    // Most events fall in the bucket of the previous one: skip the division then.
+    if (t >= this.tlBucketLo && t <= this.tlBucketHi) return;
+    if (this.tlBucketNs > 0) this.enterBucket(t);
+  }
+
+  /** The timeline bucket of t, and an interval [t, hi] that is certainly in the same
+   *  bucket. The bucket floor((t - first) / bucketNs) never decreases as t grows (IEEE
+   *  subtraction and division round monotonically), so every time between two times of
+   *  bucket b is in bucket b: hi is a time just below the next boundary whose bucket is
+   *  checked with the same formula. */
+  private enterBucket(t: number): void {
+    const b = this.bucketOf(t);
+    this.tlBucket = b;
+    this.tlBucketLo = t;
+    if (b === TIMELINE_BUCKETS - 1) { this.tlBucketHi = Infinity; return; }
+    const hi = this.tlFirst + (b + 1 - 1e-6) * this.tlBucketNs;
+    this.tlBucketHi = hi >= t && this.bucketOf(hi) === b ? hi : t;
+  }
+
+  private bucketOf(t: number): number {
+    const b = Math.floor((t - this.tlFirst) / this.tlBucketNs);
+    return b < 0 ? 0 : b >= TIMELINE_BUCKETS ? TIMELINE_BUCKETS - 1 : b;
+  }
+
+  /** Count `v` of metric `mi` on `cpu`. */
+  inc(mi: number, cpu: number, v = 1): void {
+    this.metrics[mi] += v;
+    this.perCpu[cpu * NM + mi] += v;
+    const row = this.tlRow[mi];
+    if (row >= 0) this.timeline[row + this.tlBucket] += v;
+  }
+
+  /** inc() of a metric that is not on the timeline (checked at load). */
+  private add(mi: number, cpu: number, v: number): void {
+    this.metrics[mi] += v;
+    this.perCpu[cpu * NM + mi] += v;
+  }
+
+  /** add(cause, cpu, ns) then charge(cpu, ns), for a cause that is not on the timeline:
+   *  the same additions in the same order, in one call. */
+  private cost(cause: number, cpu: number, ns: number): void {
+    const tot = this.metrics, per = this.perCpu, at = cpu * NM;
+    tot[cause] += ns;
+    per[at + cause] += ns;
+    if (ns <= 0) return;
+    tot[I_OVH] += ns;
+    per[at + I_OVH] += ns;
+    this.timeline[TL_OVH + this.tlBucket] += ns;
+    const tid = this.curTid[cpu];
+    if (tid >= 0) {
+      if (tid >= this.taskOvh.length) this.growTasks(tid);
+      this.taskOvh[tid] += ns;
+    }
+  }
+
+  /** Charge `ns` of overhead to `cpu` (and to the task running there). Every caller also
+   *  counts the same ns under its cause (OVERHEAD_CAUSES in metrics.ts), so the report can
+   *  split overhead_ns exactly. */
+  charge(cpu: number, ns: number): void {
+    if (ns <= 0) return;
+    // inc(I_OVH, cpu, ns) written out: overhead_ns is on the timeline (checked at load).
+    this.metrics[I_OVH] += ns;
+    this.perCpu[cpu * NM + I_OVH] += ns;
+    this.timeline[TL_OVH + this.tlBucket] += ns;
+    const tid = this.curTid[cpu];
+    if (tid >= 0) {
+      if (tid >= this.taskOvh.length) this.growTasks(tid);
+      this.taskOvh[tid] += ns;
+    }
+  }
+
+  /** Overhead charged so far to `cpu`. */
+  cpuOverhead(cpu: number): number {
+    return this.perCpu[cpu * NM + I_OVH];
+  }
+
+  taskOverhead(tid: number): number {
+    return tid >= 0 && tid < this.taskOvh.length ? this.taskOvh[tid] : 0;
+  }
+
+  /** How late `tid` runs against the trace clock: the overhead charged to it plus the delay
+   *  it inherited (inheritDelay). iteration_ns is built from it. */
+  taskDelay(tid: number): number {
+    return tid > 0 && tid < this.taskOvh.length ? this.taskOvh[tid] + this.taskInh[tid] : this.taskOverhead(tid);
+  }
+
+  /** `tid` starts `ns` later than its own overhead says (the CPU's previous task finished
+   *  late; the simulator's CPU serialisation). */
+  inheritDelay(tid: number, ns: number): void {
+    if (tid <= 0 || ns <= 0) return;
+    if (tid >= this.taskOvh.length) this.growTasks(tid);
+    this.taskInh[tid] += ns;
+  }
+
+  /** The CPU's lag: how far the work it runs now is behind the trace clock (the current
+   *  task's delay; 0 for idle, whose time absorbs delay). now + cpuLag(c) is the CPU's
+   *  position in delayed time, the clock the cross-calls are timed in. */
+  cpuLag(cpu: number): number {
+    const tid = this.curTid[cpu];
+    return tid > 0 && tid < this.taskOvh.length ? this.taskOvh[tid] + this.taskInh[tid] : 0;
+  }
+
+  private growTasks(tid: number): void {
+    let cap = this.taskOvh.length;
+    while (cap <= tid) cap *= 2;
+    const t = new Float64Array(cap); t.set(this.taskOvh); this.taskOvh = t;
+    const h = new Float64Array(cap); h.set(this.taskInh); this.taskInh = h;
   }
 
   /** A tlb:tlb_flush event the modelled kernel would emit here. */
   traceFlush(reason: number, pages: number): void {
     if (this._traceMuted) { this.mutedFlushRecords++; return; }
     if (this.tap !== null) this.tap.flush(this.execCpu, reason, pages);
-    this.predictFlush(reason, pages);
+    this.flushRecords++;
+    const cls = pages === -1 ? 0 : pages === 0 ? 2 : 1;
+    this.predFlush[reason * 3 + cls]++;
+    if (pages > 0) this.predFlushPages[reason] += pages;
+  }
+
+  recordLatency(ns: number): void {
+    // floor(log2(ns)) of an integer below 2^31 is the index of its top bit.
+    let b = ns < 1 ? 0 : (ns | 0) === ns ? 32 - Math.clz32(ns) : Math.floor(Math.log2(ns)) + 1;
+    if (b >= LATENCY_BUCKETS) b = LATENCY_BUCKETS - 1;
+    this.latency[b]++;
+  }
+
+  violation(kind: number, cpu: number, mm: number): void {
+    const i = this.violationCount++;
+    this.inc(MI.coherence_violations, cpu);
+    if (i < MAX_VIOLATIONS_KEPT) {
+      this.vIndex[i] = this.eventIndex; this.vKind[i] = kind; this.vCpu[i] = cpu; this.vMm[i] = mm;
+    }
   }
 
   // ======================================================================= simulator primitives
@@ -190,7 +548,46 @@ export class Machine extends Checker {
   /** A task stopped using mm (mm_users--, never below 0). */
   mmUserDrop(mm: number): void { if (this._mmUsers[mm] > 0) this._mmUsers[mm]--; }
   /** exit_mmap() is done: mm has no users left (its mm_count reference is dropped next). */
-  markTornDown(mm: number): void { this._mmState[mm] = MM_TORN_DOWN; this._mmUsers[mm] = 0; }
+  markTornDown(mm: number): void { this._mmState[mm] = 2; this._mmUsers[mm] = 0; }
+
+  // ======================================================================= cache lines
+
+  private transferNs(from: number, to: number): number {
+    const p = this.p;
+    if (this.oneSocket) return p.lineTransferNs;
+    const same = Math.floor(from / p.cpusPerSocket) === Math.floor(to / p.cpusPerSocket);
+    return same ? p.lineTransferNs : p.lineTransferNs * p.crossSocketFactor;
+  }
+
+  /** A locked RMW by `cpu` on a line: local if it owns the line, else a transfer. */
+  private lineAtomic(owner: Int32Array, reader: Int32Array, idx: number, cpu: number): void {
+    let ns = this.p.atomicLocalNs;
+    const o = owner[idx];
+    const from = o >= 0 ? (o !== cpu ? o : -1) : reader[idx] !== cpu ? reader[idx] : -1;
+    const total = this.metrics, per = this.perCpu, at = cpu * NM;
+    // None of these three is on the timeline (checked at load below): plain adds.
+    if (from >= 0) { ns += this.transferNs(from, cpu); total[I_LT]++; per[at + I_LT]++; }
+    owner[idx] = cpu; reader[idx] = -1;
+    total[I_AOPS]++; per[at + I_AOPS]++;
+    total[I_ANS] += ns; per[at + I_ANS] += ns;
+    this.charge(cpu, ns);
+  }
+
+  /** A plain store: takes ownership (the transfer is not charged: stores are buffered). */
+  private lineStore(owner: Int32Array, reader: Int32Array, idx: number, cpu: number): void {
+    owner[idx] = cpu; reader[idx] = -1;
+  }
+
+  /** A load: a transfer if another CPU holds the line modified. */
+  private lineRead(owner: Int32Array, reader: Int32Array, idx: number, cpu: number): void {
+    const o = owner[idx];
+    if (o >= 0 && o !== cpu) {
+      this.add(I_LT, cpu, 1);
+      this.cost(I_ANS, cpu, this.transferNs(o, cpu));
+      owner[idx] = -1;
+    }
+    reader[idx] = cpu;
+  }
 
   // ======================================================================= mm bookkeeping
 
@@ -211,8 +608,10 @@ export class Machine extends Checker {
     this.mmGlobal = g32(this.mmGlobal);
     this.mmTransition = g8(this.mmTransition);
     this.mmNextTrim = g64(this.mmNextTrim);
-    this.growTruth(cap);
-    this.growMmLines(cap);
+    this.truthGen = g64(this.truthGen);
+    this.completedGen = g64(this.completedGen);
+    const lo = new Int32Array(cap * MM_LINES).fill(-1); lo.set(this.mmLineOwner); this.mmLineOwner = lo;
+    const lr = new Int32Array(cap * MM_LINES).fill(-1); lr.set(this.mmLineReader); this.mmLineReader = lr;
     this.mmCap = cap;
   }
 
@@ -220,10 +619,10 @@ export class Machine extends Checker {
   ensureMm(mm: number): boolean {
     if (mm <= 0) return false;
     if (mm >= this.mmCap) this.growMm(mm);
-    const s = this._mmState[mm];
-    if (s === MM_LIVE || s === MM_TORN_DOWN) return false;
+    const s = this.mmState[mm];
+    if (s === 1 || s === 2) return false;
     // init_new_context: unique ctx_id, tlb_gen 0, empty cpumask, next_trim = jiffies + HZ
-    this._mmState[mm] = MM_LIVE;
+    this._mmState[mm] = 1;
     this.mmCtx[mm] = ++this.lastCtxId;
     this.mmGen[mm] = 0;
     this.mmMask.fill(0, mm * this.words, (mm + 1) * this.words);
@@ -232,11 +631,12 @@ export class Machine extends Checker {
     this.mmGlobal[mm] = 0;
     this.mmTransition[mm] = 0;
     this.mmNextTrim[mm] = this.jiffies() + this.p.hz;
-    this.resetTruth(mm);
+    this.truthGen[mm] = 0;
+    this.completedGen[mm] = 0;
     return true;
   }
 
-  isLive(mm: number): boolean { return mm > 0 && mm < this.mmCap && this._mmState[mm] === MM_LIVE; }
+  isLive(mm: number): boolean { return mm > 0 && mm < this.mmCap && this.mmState[mm] === 1; }
   ctxId(mm: number): number { return this.mmCtx[mm]; }
   jiffies(): number { return Math.floor(this.now * this.p.hz / 1e9); }
 
@@ -249,15 +649,10 @@ export class Machine extends Checker {
     this.lineStore(this.cpuLineOwner, this.cpuLineReader, cpu * CPU_LINES + LINE_TLBSTATE, cpu);
   }
 
-  /** The line is_lazy lives on. */
-  private lazyLine(cpu: number): number {
-    return cpu * CPU_LINES + (this.lazyLinePrivate ? LINE_LAZY : LINE_TLBSTATE);
-  }
-
   /** is_lazy store (a plain store; it makes the line dirty for remote readers). */
   setLazy(cpu: number, lazy: boolean): void {
     this._isLazy[cpu] = lazy ? 1 : 0;
-    this.lineStore(this.cpuLineOwner, this.cpuLineReader, this.lazyLine(cpu), cpu);
+    this.lineStore(this.cpuLineOwner, this.cpuLineReader, cpu * CPU_LINES + (this.lazyLinePrivate ? LINE_LAZY : LINE_TLBSTATE), cpu);
   }
 
   /** cpu_tlbstate.ctxs[asid] = { ctx_id of mm, tlb_gen } */
@@ -275,7 +670,7 @@ export class Machine extends Checker {
 
   /** Another CPU reads `target`'s is_lazy (should_flush_tlb, tlb_is_not_lazy). */
   readIsLazy(cpu: number, target: number): boolean {
-    this.lineRead(this.cpuLineOwner, this.cpuLineReader, this.lazyLine(target), cpu);
+    this.lineRead(this.cpuLineOwner, this.cpuLineReader, target * CPU_LINES + (this.lazyLinePrivate ? LINE_LAZY : LINE_TLBSTATE), cpu);
     return this._isLazy[target] !== 0;
   }
 
@@ -288,7 +683,7 @@ export class Machine extends Checker {
   /** Read another CPU's lockless-walk slot (Lance Yang v4). */
   readWalkMm(cpu: number, target: number): number {
     this.lineRead(this.cpuLineOwner, this.cpuLineReader, target * CPU_LINES + LINE_WALK, cpu);
-    return this._walkMm[target];
+    return this.walkMm[target];
   }
 
   /** pt_walk_lockless_start/_end: store + smp_mb on the walker's own slot. */
@@ -337,13 +732,13 @@ export class Machine extends Checker {
 
   /** cpumask_test_cpu(bit, mm_cpumask(mm)) by `cpu` (a read of the mask's line). */
   cpumaskTest(cpu: number, mm: number, bit: number): boolean {
-    this.readMask(cpu, mm);
+    this.lineRead(this.mmLineOwner, this.mmLineReader, mm * MM_LINES + LINE_CPUMASK, cpu);
     return bitTest(this.mmMask, mm * this.words, bit);
   }
 
   /** cpumask_any_but(mm_cpumask(mm), cpu) < nr_cpu_ids */
   cpumaskAnyBut(cpu: number, mm: number): boolean {
-    this.readMask(cpu, mm);
+    this.lineRead(this.mmLineOwner, this.mmLineReader, mm * MM_LINES + LINE_CPUMASK, cpu);
     return bitAnyBut(this.mmMask, mm * this.words, this.words, cpu);
   }
 
@@ -424,11 +819,10 @@ export class Machine extends Checker {
     this.strategy.onMmDrop(cpu, mm);
     // destroy_context: the global ASID is reusable after the next wrap-around flush.
     if (this.mmGlobal[mm] !== 0) { this.gAsids.free(this.mmGlobal[mm]); this.mmGlobal[mm] = 0; }
-    const cr3 = this._cr3Mm;
     for (let c = 0; c < this.nCpu; c++) {
-      if (cr3[c] === mm) this.violation(VK.freedPgd, c, mm);
+      if (this._cr3Mm[c] === mm) this.violation(VK.freedPgd, c, mm);
     }
-    this._mmState[mm] = MM_FREED;
+    this._mmState[mm] = 3;
     this.inc(MI.mm_frees, cpu);
   }
 
@@ -465,12 +859,641 @@ export class Machine extends Checker {
     return false;
   }
 
-  // ======================================================================= hardware, cross-calls, checker
+  // ======================================================================= TLB + CR3 primitives
 
-  // TLB + CR3 (cr3Write, flushLocalFull, flushPages, access, cachedPages, invlpgb,
-  // invlpgbFlushAllNonglobals, tlbsync): tlb-rows.ts. Cross-calls (sendIpis, ipiWait,
-  // runDue): cross-calls.ts. Requests and the checker (beginRequest, endRequest,
-  // checkUser): checker.ts.
+  private rowFor(cpu: number, asid: number): number {
+    const base = cpu * NROWS;
+    if (asid < TLB_NR_DYN_ASIDS) {
+      const r = base + asid;
+      if (this.rowPcid[r] !== asid) { this.dropRow(cpu, r); this.rowPcid[r] = asid; this.rowMm[r] = -1; this.rowCtx[r] = 0; }
+      return r;
+    }
+    const r6 = base + GLOBAL_ROW, r7 = base + GLOBAL_ROW + 1;
+    if (this.rowPcid[r6] === asid) return r6;
+    if (this.rowPcid[r7] === asid) return r7;
+    const r = this.rowUse[r6] <= this.rowUse[r7] ? r6 : r7;
+    this.dropRow(cpu, r);
+    this.rowPcid[r] = asid; this.rowMm[r] = -1; this.rowCtx[r] = 0;
+    return r;
+  }
+
+  /** Drop a row's translations. Under implicit accesses, pages dropped under a running
+   *  user task of that mm are refilled at once (the task keeps touching them). */
+  private dropRow(cpu: number, r: number): void {
+    const pages = this.rowPages[r];
+    if (pages > 0) {
+      this.rowPages[r] = 0;
+      this.cpuPages[cpu] -= pages;
+      if (this.implicitAccess && this._cr3Row[cpu] === r && this.curTaskMm[cpu] === this.rowMm[r] && this.rowMm[r] > 0) {
+        this.refill(cpu, r, pages);
+      }
+    }
+  }
+
+  private refill(cpu: number, r: number, n: number): void {
+    this.add(MI.tlb_misses, cpu, n);
+    this.cost(MI.refill_ns, cpu, n * this.p.tlbMissNs);
+    this.fill(cpu, r, this.rowPages[r] + n);
+  }
+
+  private fill(cpu: number, r: number, target: number): void {
+    const cap = this.p.tlbEntries;
+    if (target > cap) target = cap;
+    const add = target - this.rowPages[r];
+    if (add <= 0) return;
+    let over = this.cpuPages[cpu] + add - cap;
+    const base = cpu * NROWS;
+    while (over > 0) {
+      let victim = -1, use = Infinity;
+      for (let i = base; i < base + NROWS; i++) {
+        if (i !== r && this.rowPages[i] > 0 && this.rowUse[i] < use) { use = this.rowUse[i]; victim = i; }
+      }
+      if (victim < 0) break;
+      const take = Math.min(over, this.rowPages[victim]);
+      this.rowPages[victim] -= take; this.cpuPages[cpu] -= take; over -= take;
+    }
+    this.rowPages[r] += add;
+    this.cpuPages[cpu] += add;
+  }
+
+  /** Write CR3: load mm's page tables with PCID `asid` (asid+1 in hardware), flushing that
+   *  PCID or not (NOFLUSH). Without PCID every write flushes all non-global entries. */
+  cr3Write(cpu: number, mm: number, asid: number, flush: boolean): void {
+    const p = this.p;
+    this.add(MI.cr3_writes, cpu, 1);
+    if (this._cr3Mm[cpu] !== mm) this.add(MI.mm_switches, cpu, 1);
+    if (!this.pcid) { asid = 0; flush = true; }
+    const r = this.rowFor(cpu, asid);
+    if (flush) {
+      this.inc(MI.cr3_flushes, cpu);
+      this.cost(MI.cr3_ns, cpu, p.cr3WriteNs + p.cr3FlushExtraNs);
+      if (!this.pcid) { for (let i = cpu * NROWS; i < cpu * NROWS + NROWS; i++) this.dropRow(cpu, i); }
+      else this.dropRow(cpu, r);
+      this.rowMm[r] = mm; this.rowCtx[r] = this.mmCtx[mm]; this.rowFresh[r] = this.truthGen[mm];
+    } else {
+      this.cost(MI.cr3_ns, cpu, p.cr3WriteNs);
+      if (this.rowCtx[r] !== this.mmCtx[mm]) {
+        if (this.rowMm[r] < 0 && this.rowPages[r] === 0) {
+          // An empty PCID (a global ASID seen for the first time): trivially fresh.
+          this.rowFresh[r] = this.truthGen[mm];
+        } else {
+          this.rowFresh[r] = -1; // entries of another address space now tagged as mm's
+        }
+        this.rowMm[r] = mm; this.rowCtx[r] = this.mmCtx[mm];
+      }
+    }
+    this._cr3Mm[cpu] = mm;
+    this._cr3Row[cpu] = r;
+    this.rowUse[r] = this.now;
+  }
+
+  /** flush_tlb_local(): rewrite CR3 with its own value, flushing the current PCID. */
+  flushLocalFull(cpu: number): void {
+    this.inc(MI.full_flushes, cpu);
+    this.cost(MI.invalidate_ns, cpu, this.p.flushLocalNs);
+    const r = this._cr3Row[cpu];
+    if (!this.pcid) { for (let i = cpu * NROWS; i < cpu * NROWS + NROWS; i++) this.dropRow(cpu, i); }
+    else this.dropRow(cpu, r);
+    const mm = this._cr3Mm[cpu];
+    this.rowFresh[r] = this.truthGen[mm];
+  }
+
+  /** INVLPG x n in the current PCID, for request `req` (its truth generation advances the
+   *  row only if the row was fresh up to the previous request). */
+  flushPages(cpu: number, n: number, req: FlushReq): void {
+    this.add(MI.page_flushes, cpu, n);
+    this.cost(MI.invalidate_ns, cpu, n * this.p.invlpgNs);
+    const r = this._cr3Row[cpu];
+    const drop = Math.min(this.rowPages[r], n * req.stride);
+    if (drop > 0) {
+      this.rowPages[r] -= drop; this.cpuPages[cpu] -= drop;
+      if (this.implicitAccess && this.curTaskMm[cpu] === this.rowMm[r] && this.rowMm[r] > 0) this.refill(cpu, r, drop);
+    }
+    if (req.mm !== 0 && req.mm === this.rowMm[r] && this.rowFresh[r] >= req.truthGen - 1 && this.rowFresh[r] < req.truthGen) {
+      this.rowFresh[r] = req.truthGen;
+    }
+  }
+
+  /** A task touched n pages of mm on cpu (synthetic `access` events, implicit working set). */
+  access(cpu: number, mm: number, n: number): void {
+    if (n <= 0 || this._cr3Mm[cpu] !== mm) return;
+    const r = this._cr3Row[cpu];
+    const c = this.rowPages[r];
+    const cap = this.p.tlbEntries;
+    const miss = n > cap ? n : (n > c ? n - c : 0);
+    this.rowUse[r] = this.now;
+    if (miss > 0) {
+      this.add(MI.tlb_misses, cpu, miss);
+      this.cost(MI.refill_ns, cpu, miss * this.p.tlbMissNs);
+      this.fill(cpu, r, n > c ? n : c);
+    }
+  }
+
+  /** Pages of the current CR3 row (tests, assertions). */
+  cachedPages(cpu: number): number { return this.rowPages[this._cr3Row[cpu]]; }
+
+  // ---------------------------------------------------------------- INVLPGB / TLBSYNC
+
+  /** broadcast_tlb_flush(): INVLPGB for PCID of global `asid` over the request's range on
+   *  every CPU (no IPI, no target-side cost). */
+  invlpgb(cpu: number, asid: number, req: FlushReq): void {
+    const ops = req.full ? 1 : Math.max(1, Math.ceil(req.nr / this.p.invlpgbMaxPages));
+    this.inc(MI.broadcast_flushes, cpu, ops);
+    this.inc(MI.invalidate_ns, cpu, ops * this.p.invlpgbNs);
+    this.charge(cpu, ops * this.p.invlpgbNs);
+    for (let c = 0; c < this.nCpu; c++) {
+      const base = c * NROWS;
+      for (let r = base + GLOBAL_ROW; r < base + NROWS; r++) {
+        if (this.rowPcid[r] !== asid) continue;
+        if (req.full) {
+          const pages = this.rowPages[r];
+          if (pages > 0) { this.rowPages[r] = 0; this.cpuPages[c] -= pages; if (this.implicitAccess && this._cr3Row[c] === r && this.curTaskMm[c] === this.rowMm[r]) this.refill(c, r, pages); }
+          this.rowFresh[r] = this.truthGen[req.mm];
+        } else {
+          const drop = Math.min(this.rowPages[r], req.nr * req.stride);
+          if (drop > 0) { this.rowPages[r] -= drop; this.cpuPages[c] -= drop; if (this.implicitAccess && this._cr3Row[c] === r && this.curTaskMm[c] === this.rowMm[r]) this.refill(c, r, drop); }
+          if (this.rowMm[r] === req.mm && this.rowFresh[r] >= req.truthGen - 1 && this.rowFresh[r] < req.truthGen) this.rowFresh[r] = req.truthGen;
+        }
+      }
+    }
+  }
+
+  /** invlpgb_flush_all_nonglobals(): every PCID on every CPU, then TLBSYNC (the helper in
+   *  arch/x86/include/asm/tlb.h, v6.15+, ends with __tlbsync()). */
+  invlpgbFlushAllNonglobals(cpu: number): void {
+    this.inc(MI.broadcast_flushes, cpu);
+    this.inc(MI.invalidate_ns, cpu, this.p.invlpgbNs);
+    this.charge(cpu, this.p.invlpgbNs);
+    this.tlbsync(cpu);
+    for (let c = 0; c < this.nCpu; c++) {
+      for (let r = c * NROWS; r < c * NROWS + NROWS; r++) {
+        this.dropRow(c, r);
+        const mm = this.rowMm[r];
+        if (mm >= 0) this.rowFresh[r] = this.truthGen[mm];
+      }
+    }
+  }
+
+  /** TLBSYNC: the initiator waits until its broadcasts completed everywhere. */
+  tlbsync(cpu: number): void {
+    this.inc(MI.tlbsyncs, cpu);
+    this.inc(MI.initiator_wait_ns, cpu, this.p.tlbsyncNs);
+    this.charge(cpu, this.p.tlbsyncNs);
+  }
+
+  // ======================================================================= cross-calls
+  //
+  // Timing. The trace is open-loop: an event's time is the workload's own work, and what
+  // the machine charges is added afterwards as each task's delay (taskDelay; iteration_ns
+  // is trace time + delay). Cross-calls are timed in *delayed time* instead, the clock on
+  // which CPU c is at now + cpuLag(c):
+  //  - the initiator's llist_add to a target's call_single_queue happens at its own delayed
+  //    time, and the IPIs are sent after the last one (send_call_function_ipi_mask);
+  //  - a target's interrupt starts at max(arrival, end of the interrupt it is handling),
+  //    and takes the whole queue (llist_del_all in __flush_smp_call_function_queue): a CSD
+  //    added before that start joins it (no IPI, csdHandleNs instead of ipiHandlerNs) and
+  //    runs after the handlers already queued there; one added after it sends a new IPI;
+  //  - the initiator's csd_lock_wait() ends at its latest acknowledgement;
+  //  - a CPU spinning in its own csd_lock_wait() has interrupts on and keeps serving the
+  //    calls others queue for it: handler time inside that window replaces spin time, so
+  //    it is taken off the wait it was charged (creditWait) instead of adding to it.
+  // Slowed initiators thus send later (their lag includes their waits and the handlers
+  // they served), which closes the loop the open-loop trace lacks: a target's backlog is
+  // bounded by one CSD per other initiator. The previous model kept each queue's busy
+  // horizon in trace time and added every arrival's handler to it, so once (N-1) handlers
+  // per iteration exceeded the iteration's trace time, the horizon, and every wait, grew
+  // with the length of the trace (wis-tlb-flush2 threads: 5 us -> 0.7 ms per iteration
+  // from 4 to 36 CPUs). A handler's cost still lands on the target's lag when it is
+  // charged, not at its delayed time: an approximation that keeps every cross-call
+  // O(targets) with no event queue.
+
+  /** The initiator's delayed clock during one send/wait: clockBase[cpu] + cpuOverhead(cpu).
+   *  Set at the first send after a wait: now + cpuLag(cpu) - cpuOverhead(cpu), so for a
+   *  task it is now + its delay, and for idle (lag 0) the work done since the send still
+   *  overlaps the wait. */
+  private clockOf(cpu: number): number {
+    return this.clockBase[cpu] + this.perCpu[cpu * NM + I_OVH];
+  }
+
+  /** Queue a cross-call of `purpose` to every CPU of `mask` except `cpu` and run its handler
+   *  there (smp_call_function_many_cond's remote part). A real IPI goes only to targets
+   *  whose call_single_queue was empty. With AckMode.sync the handler runs now and the
+   *  initiator will wait for it; with AckMode.early the target acknowledges after copying
+   *  the info and runs the flush handler shortly after (deferred). Call ipiWait(cpu) for
+   *  the initiator's wait. Returns the number of targets. */
+  sendIpis(cpu: number, mask: Uint32Array, purpose: number, req: FlushReq | null, mm: number, ack: number = AckMode.sync): number {
+    const p = this.p;
+    const W = this.words;
+    let targets = 0, real = 0;
+    // The initiator's per-target counts are whole numbers, so adding them once per call
+    // gives the same totals as adding them per target.
+    let toLazy = 0, toStale = 0, toNonWalkers = 0, toIdle = 0;
+    const mmOf = req !== null ? req.mm : mm;
+    const owner = this.cpuLineOwner, reader = this.cpuLineReader;
+    const nCpu = this.nCpu;
+    // Read once per call, not per target: each target's loop body below does the same
+    // counting and charging as inc()/charge()/cpuOverhead() would, in the same order.
+    const per = this.perCpu, tot = this.metrics, strategy = this.strategy;
+    const irqEnd = this.irqEnd, takenAt = this.queueTakenAt, kind = this.csdKind;
+    const flushCall = purpose === IpiPurpose.flush && req !== null;
+    const deferred = ack === AckMode.early && req !== null;
+    const deliverNs = p.ipiDeliverNs, idleWakeNs = p.ipiIdleWakeNs, handlerNs = p.ipiHandlerNs, csdNs = p.csdHandleNs;
+    const atomicNs = p.atomicLocalNs, cpuAt = cpu * NM;
+    const I_IPI = MI.ipi_ns, I_RECV = MI.ipis_received, I_HANDLER = MI.ipi_handler_ns;
+    if (!this.waitArmed[cpu]) this.clockBase[cpu] = this.now + this.cpuLag(cpu) - per[cpuAt + I_OVH];
+    const base = this.clockBase[cpu];
+    // Whole-number counters (atomics, line transfers, handlers run) are exact in any order:
+    // the ones the loop would add per target are summed here and added once after it.
+    let atomics = 0, transfers = 0, initiatorAtomics = 0, initiatorTransfers = 0;
+    // The initiator: fill each CSD and llist_add it to the target's queue.
+    for (let c = bitNext(mask, 0, W, 0); c >= 0; c = bitNext(mask, 0, W, c + 1)) {
+      if (c === cpu || c >= nCpu) continue;
+      targets++;
+      const line = c * CPU_LINES;
+      owner[line + LINE_CSD] = cpu; reader[line + LINE_CSD] = -1; // lineStore
+      // lineAtomic(owner, reader, line + LINE_QUEUE, cpu), its counts deferred
+      let ns = atomicNs;
+      const q = line + LINE_QUEUE;
+      const o = owner[q];
+      const from = o >= 0 ? (o !== cpu ? o : -1) : reader[q] !== cpu ? reader[q] : -1;
+      if (from >= 0) { ns += this.transferNs(from, cpu); initiatorTransfers++; }
+      owner[q] = cpu; reader[q] = -1;
+      initiatorAtomics++;
+      tot[I_ANS] += ns; per[cpuAt + I_ANS] += ns;
+      this.charge(cpu, ns);
+      if (purpose === IpiPurpose.flush) {
+        if (this._isLazy[c]) toLazy++;
+        if (mmOf !== 0 && this._loadedMm[c] !== mmOf) toStale++;
+      } else if (purpose === IpiPurpose.ptSync) {
+        if (this.walkMm[c] !== mm) toNonWalkers++;
+      }
+      if (this.irqWhenRun ? this.csdQN[c] > 0 : base + per[cpuAt + I_OVH] < takenAt[c]) {
+        kind[c] = CSD_JOINS; // the pending interrupt there will take it
+      } else {
+        real++;
+        if (this.tap !== null) this.tap.ipi(cpu, c, purpose);
+        this.ipiMatrix[cpu * nCpu + c]++;
+        if (this.curTid[c] === 0) { toIdle++; kind[c] = CSD_IPI_IDLE; } else kind[c] = CSD_IPI;
+      }
+    }
+    if (real > 0) {
+      this.predIpiSends++;
+      this.cost(I_IPI, cpu, p.ipiSendNs + (real - 1) * p.ipiSendPerTargetNs);
+    }
+    // The targets: (interrupt entry,) llist_del_all, handler, CSD unlock.
+    const sentAt = base + per[cpuAt + I_OVH];
+    let lastAck = -Infinity;
+    for (let c = bitNext(mask, 0, W, 0); c >= 0; c = bitNext(mask, 0, W, c + 1)) {
+      if (c === cpu || c >= nCpu) continue;
+      const line = c * CPU_LINES, at = c * NM;
+      const k = kind[c];
+      let start = irqEnd[c];
+      if (k !== CSD_JOINS) {
+        const arrive = sentAt + deliverNs + (k === CSD_IPI_IDLE ? idleWakeNs : 0);
+        if (arrive > start) start = arrive;
+        takenAt[c] = start;
+      }
+      const t0 = per[at + I_OVH];
+      this.cost(I_IPI, c, k === CSD_JOINS ? csdNs : handlerNs);
+      // lineAtomic(owner, reader, line + LINE_QUEUE, c): the target takes the queue (llist_del_all)
+      let ns = atomicNs;
+      const q = line + LINE_QUEUE;
+      const o = owner[q];
+      const from = o >= 0 ? (o !== c ? o : -1) : reader[q] !== c ? reader[q] : -1;
+      if (from >= 0) { ns += this.transferNs(from, c); transfers++; per[at + I_LT]++; }
+      owner[q] = c; reader[q] = -1;
+      atomics++; per[at + I_AOPS]++;
+      tot[I_ANS] += ns; per[at + I_ANS] += ns;
+      this.charge(c, ns);
+      per[at + I_RECV]++;
+      let end: number, acked: number;
+      if (deferred) {
+        owner[line + LINE_CSD] = c; reader[line + LINE_CSD] = -1; // unlock after copy (lineStore)
+        acked = start + (per[at + I_OVH] - t0);
+        const flushNs = this.estimateFlushNs(req);
+        end = acked + flushNs;
+        // The deferred flush runs on the trace clock: the same distance from now as on
+        // the initiator's delayed clock.
+        const ackAt = this.now + (acked - sentAt);
+        this.defer(c, req, ackAt, ackAt + flushNs);
+      } else if (this.irqWhenRun) {
+        // The handler runs when c next runs (serveBefore); its entry cost is charged now,
+        // its flush when it runs, and the initiator's wait is timed with the estimate.
+        this.enqueueCsd(c, cpu, purpose, req, mm);
+        // A target spinning in its own csd_lock_wait() has interrupts on: if the host is
+        // running its vCPU now, it takes this interrupt at once (and all queued there).
+        if (!this.irqTimesRecorded && bitAnyBut(this.unacked, c * W, W, -1) && this.onHostCore(c)) this.serveIrq(c);
+        end = acked = start + (per[at + I_OVH] - t0) + (flushCall ? this.estimateFlushNs(req) : 0);
+      } else {
+        const exec = this.execCpu;
+        this.execCpu = c;
+        const records = this.flushRecords;
+        if (k !== CSD_JOINS) this.irqCounted[c] = 0; // a new interrupt there
+        if (flushCall) strategy.onFlushIpi(c, req);
+        else strategy.onIpi(c, purpose, mm);
+        if (this.flushRecords > records && this.irqCounted[c] === 0) { this.irqCounted[c] = 1; this.predFlushIrqs++; }
+        this.execCpu = exec;
+        owner[line + LINE_CSD] = c; reader[line + LINE_CSD] = -1; // lineStore
+        end = acked = start + (per[at + I_OVH] - t0);
+      }
+      const handled = per[at + I_OVH] - t0;
+      tot[I_HANDLER] += handled; per[at + I_HANDLER] += handled;
+      irqEnd[c] = end;
+      if (this.spinLeft[c] > 0) this.creditWait(c, start, start + handled);
+      if (acked > lastAck) lastAck = acked;
+    }
+    if (targets > 0) {
+      tot[I_LT] += initiatorTransfers + transfers; per[cpuAt + I_LT] += initiatorTransfers;
+      tot[I_AOPS] += initiatorAtomics + atomics; per[cpuAt + I_AOPS] += initiatorAtomics;
+      tot[I_RECV] += targets;
+      this.add(MI.csd_queued, cpu, targets);
+      if (purpose === IpiPurpose.ptSync) this.add(MI.pt_sync_ipis, cpu, targets);
+      else if (purpose === IpiPurpose.mmDrop) this.add(MI.mmdrop_ipis, cpu, targets);
+      if (toLazy > 0) this.add(MI.ipis_to_lazy, cpu, toLazy);
+      if (toStale > 0) this.add(MI.ipis_to_stale, cpu, toStale);
+      if (toNonWalkers > 0) this.add(MI.ipis_to_nonwalkers, cpu, toNonWalkers);
+      if (real > 0) this.inc(MI.ipis_sent, cpu, real);
+      if (toIdle > 0) this.add(MI.ipis_to_idle, cpu, toIdle);
+      const until = lastAck + p.ipiAckNs;
+      if (!this.waitArmed[cpu] || until > this.waitUntil[cpu]) this.waitUntil[cpu] = until;
+      this.waitArmed[cpu] = 1;
+    }
+    return targets;
+  }
+
+  /** Handler time [from, to) on `cpu` that falls inside its own csd_lock_wait() window ran
+   *  instead of spinning: take it off the wait charged there (the cause, the overhead, the
+   *  task's delay and the timeline bucket the wait went to), at most the spin time left. */
+  private creditWait(cpu: number, from: number, to: number): void {
+    const lo = from > this.waitFrom[cpu] ? from : this.waitFrom[cpu];
+    const hi = to < this.waitTo[cpu] ? to : this.waitTo[cpu];
+    if (hi <= lo) return;
+    let ns = hi - lo;
+    if (ns > this.spinLeft[cpu]) ns = this.spinLeft[cpu];
+    this.spinLeft[cpu] -= ns;
+    const at = cpu * NM;
+    this.metrics[MI.initiator_wait_ns] -= ns; this.perCpu[at + MI.initiator_wait_ns] -= ns;
+    this.metrics[I_OVH] -= ns; this.perCpu[at + I_OVH] -= ns;
+    this.timeline[TL_OVH + this.waitBucket[cpu]] -= ns;
+    const tid = this.waitTid[cpu];
+    if (tid >= 0 && tid < this.taskOvh.length) this.taskOvh[tid] -= ns;
+  }
+
+  /** The initiator waits for the acknowledgements of its cross-calls (csd_lock_wait),
+   *  overlapping whatever local work it did since sending. */
+  ipiWait(cpu: number): void {
+    if (!this.waitArmed[cpu]) return;
+    this.waitArmed[cpu] = 0;
+    const from = this.clockOf(cpu);
+    const w = this.waitUntil[cpu] - from;
+    if (w > 0) {
+      this.cost(MI.initiator_wait_ns, cpu, w);
+      this.waitFrom[cpu] = from; this.waitTo[cpu] = from + w; this.spinLeft[cpu] = w;
+      this.waitTid[cpu] = this.curTid[cpu]; this.waitBucket[cpu] = this.tlBucket;
+    }
+  }
+
+  // ---------------------------------------------------------------- irqWhenRun queues
+
+  private enqueueCsd(c: number, from: number, purpose: number, req: FlushReq | null, mm: number): void {
+    const n = this.csdQN[c];
+    if (n === this.csdQPurpose[c].length) {
+      const cap = Math.max(8, n * 2);
+      const grow = (a: Int32Array) => { const b = new Int32Array(cap); b.set(a); return b; };
+      this.csdQPurpose[c] = grow(this.csdQPurpose[c]);
+      this.csdQMm[c] = grow(this.csdQMm[c]);
+      this.csdQFrom[c] = grow(this.csdQFrom[c]);
+      while (this.csdQReq[c].length < cap) this.csdQReq[c].push(new FlushReq());
+    }
+    if (req !== null) this.csdQReq[c][n].copyFrom(req);
+    else this.csdQReq[c][n].mm = -1;
+    this.csdQPurpose[c][n] = purpose;
+    this.csdQMm[c][n] = mm;
+    this.csdQFrom[c][n] = from;
+    this.csdQN[c] = n + 1;
+    bitSet(this.unacked, from * this.words, c);
+  }
+
+  /** c's interrupt: llist_del_all() of its call_single_queue, each CSD's handler in the
+   *  order queued, then csd_unlock() (the initiator's ack). */
+  private serveIrq(c: number): void {
+    if (this.csdQN[c] === 0) return;
+    const exec = this.execCpu;
+    this.execCpu = c;
+    const at = c * NM;
+    const records = this.flushRecords;
+    // A handler may queue more (none does today): the loop reads the count each time.
+    for (let j = 0; j < this.csdQN[c]; j++) {
+      const req = this.csdQReq[c][j], purpose = this.csdQPurpose[c][j];
+      const t0 = this.perCpu[at + I_OVH];
+      if (purpose === IpiPurpose.flush && req.mm >= 0) this.strategy.onFlushIpi(c, req);
+      else this.strategy.onIpi(c, purpose, this.csdQMm[c][j]);
+      const handled = this.perCpu[at + I_OVH] - t0;
+      this.metrics[MI.ipi_handler_ns] += handled; this.perCpu[at + MI.ipi_handler_ns] += handled;
+      const line = c * CPU_LINES;
+      this.cpuLineOwner[line + LINE_CSD] = c; this.cpuLineReader[line + LINE_CSD] = -1; // csd_unlock (store)
+      bitClear(this.unacked, this.csdQFrom[c][j] * this.words, c);
+    }
+    this.csdQN[c] = 0;
+    if (this.flushRecords > records) this.predFlushIrqs++; // one interrupt took the queue
+    this.execCpu = exec;
+  }
+
+  /** `cpu` runs now: it takes its pending interrupt (unless the recording says when it
+   *  did), and every target of its own cross-calls has handled them (it could not go on
+   *  before their acks). The simulator calls this before each event of the workload on
+   *  `cpu` (never before records of what the kernel did: those must not time the model). */
+  serveBefore(cpu: number): void {
+    this.lastRun[cpu] = this.now;
+    if (this.csdQN[cpu] !== 0 && !this.irqTimesRecorded) this.serveIrq(cpu);
+    this.serveUnacked(cpu);
+  }
+
+  /** The targets of `cpu`'s cross-calls handle them (the initiator returns only then). */
+  serveUnacked(cpu: number): void {
+    if (!this.irqWhenRun) return;
+    const W = this.words, base = cpu * W;
+    for (let c = bitNext(this.unacked, base, W, 0); c >= 0; c = bitNext(this.unacked, base, W, c + 1)) this.serveIrq(c);
+  }
+
+  /** `c` takes its pending interrupt now (the recording shows it did). */
+  serveIrqOf(c: number): void { this.serveIrq(c); }
+
+  /** Every pending interrupt (the end of the trace). */
+  serveAll(): void {
+    for (let c = 0; c < this.nCpu; c++) this.serveIrq(c);
+  }
+
+  /** The queues holding a flush of `mm` (it is about to be freed). */
+  private serveMm(mm: number): void {
+    if (!this.irqWhenRun) return;
+    for (let c = 0; c < this.nCpu; c++) if (this.csdQN[c] !== 0 && this.pendingCsdGen(c, mm) !== Infinity) this.serveIrq(c);
+  }
+
+  /** Whether vCPU c is on one of the host's cores now: among the hostCores CPUs whose
+   *  latest event of the workload is the most recent. */
+  private onHostCore(c: number): boolean {
+    const mine = this.lastRun[c];
+    let newer = 0;
+    for (let d = 0; d < this.nCpu; d++) if (this.lastRun[d] > mine && ++newer >= this.hostCores) return false;
+    return true;
+  }
+
+  /** For the checker: a flush of `mm` (or a batch flush) waits in cpu's queue, so its
+   *  request has not completed from cpu's point of view. The lowest truth generation
+   *  pending there (Infinity: none; 0: a batch flush, which covers every mm). */
+  private pendingCsdGen(cpu: number, mm: number): number {
+    let g = Infinity;
+    const n = this.csdQN[cpu];
+    for (let j = 0; j < n; j++) {
+      if (this.csdQPurpose[cpu][j] !== IpiPurpose.flush) continue;
+      const q = this.csdQReq[cpu][j];
+      if (q.mm === 0) return 0;
+      if (q.mm === mm && q.truthGen < g) g = q.truthGen;
+    }
+    return g;
+  }
+
+  private estimateFlushNs(req: FlushReq): number {
+    return req.full ? this.p.flushLocalNs : req.nr * this.p.invlpgNs;
+  }
+
+  /** Keep an early-acknowledged flush for `cpu` to run at `done`. */
+  private defer(cpu: number, req: FlushReq, ackAt: number, done: number): void {
+    if (this.pendN[cpu] >= PEND) this.runPending(cpu, 0);
+    const i = cpu * PEND + this.pendN[cpu]++;
+    this.pendReq[i].copyFrom(req);
+    this.pendAck[i] = ackAt;
+    this.pendDone[i] = done;
+    if (done < this.nextDue) this.nextDue = done;
+  }
+
+  private runPending(cpu: number, k: number): void {
+    const base = cpu * PEND;
+    const i = base + k;
+    const req = this.pendReq[i];
+    const saved = this.now;
+    if (this.pendDone[i] > this.now) this.now = this.pendDone[i];
+    const t0 = this.cpuOverhead(cpu);
+    const exec = this.execCpu;
+    this.execCpu = cpu;
+    this.strategy.onFlushIpi(cpu, req);
+    this.execCpu = exec;
+    this.inc(MI.ipi_handler_ns, cpu, this.cpuOverhead(cpu) - t0);
+    this.now = saved;
+    // remove k, keeping order
+    const n = --this.pendN[cpu];
+    for (let j = k; j < n; j++) {
+      this.pendReq[base + j].copyFrom(this.pendReq[base + j + 1]);
+      this.pendAck[base + j] = this.pendAck[base + j + 1];
+      this.pendDone[base + j] = this.pendDone[base + j + 1];
+    }
+  }
+
+  /** Run every deferred flush due at or before t (called before each event). */
+  runDue(t: number): void {
+    if (this.nextDue > t) return;
+    // One scan per flush run: it finds the earliest pending flush, and when that one is
+    // not due, it is the next due time.
+    for (;;) {
+      let bc = -1, bk = -1, best = Infinity;
+      for (let c = 0; c < this.nCpu; c++) {
+        for (let k = 0; k < this.pendN[c]; k++) {
+          const d = this.pendDone[c * PEND + k];
+          if (d < best) { best = d; bc = c; bk = k; }
+        }
+      }
+      if (bc < 0) { this.nextDue = Infinity; return; }
+      if (best > t) { this.nextDue = best; return; }
+      this.runPending(bc, bk);
+    }
+  }
+
+  // ======================================================================= requests + checker
+
+  private readonly req = new FlushReq();
+  /** The mms a reclaim batch request covers (the checker's side of batchAddPending). */
+  private readonly batchMm: Int32Array;
+  private batchN = 0;
+
+  /** Start a flush request (the simulator calls this, then the strategy's hook). A batch
+   *  request (mm 0) covers, for the checker, the same mms batchAddPending() takes: those
+   *  loaded on some CPU now. Each gets its next truth generation here, whatever the
+   *  strategy then does, so a strategy that skips part of a batch flush is caught too. */
+  beginRequest(cpu: number, mm: number, start: number, pages: number, flags: number, origin: number): FlushReq {
+    const r = this.req;
+    r.mm = mm; r.start = start; r.pages = pages;
+    r.freedTables = (flags & 1) !== 0; r.unsharedTables = (flags & 2) !== 0;
+    r.stride = (flags & 4) !== 0 ? 512 : 1;
+    r.full = true; r.nr = 0; r.gen = 0; r.initiator = cpu; r.trimCpumask = false; r.origin = origin;
+    r.truthGen = mm !== 0 ? ++this.truthGen[mm] : 0;
+    this.batchN = 0;
+    if (mm === 0) {
+      for (let c = 0; c < this.nCpu; c++) {
+        const b = this._loadedMm[c];
+        if (b === 0) continue;
+        let seen = false;
+        for (let k = 0; k < this.batchN; k++) if (this.batchMm[k] === b) { seen = true; break; }
+        if (!seen) { this.batchMm[this.batchN++] = b; this.truthGen[b]++; }
+      }
+    }
+    this.add(MI.flush_requests, cpu, 1);
+    return r;
+  }
+
+  /** The initiator returned from the request: it is complete. */
+  endRequest(cpu: number, req: FlushReq, startOverhead: number): void {
+    this.ipiWait(cpu);
+    this.recordLatency(this.cpuOverhead(cpu) - startOverhead);
+    const mm = req.mm;
+    if (mm === 0) {
+      for (let k = 0; k < this.batchN; k++) {
+        const b = this.batchMm[k];
+        if (this.truthGen[b] > this.completedGen[b]) this.completedGen[b] = this.truthGen[b];
+      }
+      return;
+    }
+    if (req.truthGen > this.completedGen[mm]) this.completedGen[mm] = req.truthGen;
+    if (req.freedTables || req.unsharedTables) {
+      // Speculative walks: every CPU with mm's page tables in CR3 that does not run mm's
+      // user code (lazy) must have flushed for this request. A flush that is only
+      // acknowledged (early ack) does not count: the initiator frees the page tables as
+      // soon as it returns, while the target may still walk them until its flush runs —
+      // why Nadav Amit's async RFC (v2 11/12, 2019) kept freed-tables flushes synchronous.
+      for (let c = 0; c < this.nCpu; c++) {
+        if (this._cr3Mm[c] !== mm || this.curTaskMm[c] === mm) continue;
+        // Its flush waits in its queue (irqWhenRun): the tables are freed only after its ack.
+        if (this.csdQN[c] !== 0 && this.pendingCsdGen(c, mm) <= req.truthGen) continue;
+        const r = this._cr3Row[c];
+        if (this.rowFresh[r] < req.truthGen) this.violation(VK.freedTablesWalk, c, mm);
+      }
+    }
+  }
+
+  /** User code of `mm` runs on `cpu` now. */
+  checkUser(cpu: number, mm: number): void {
+    if (mm <= 0) return;
+    if (this._cr3Mm[cpu] !== mm) { this.violation(VK.wrongMm, cpu, mm); return; }
+    const r = this._cr3Row[cpu];
+    const fresh = this.rowFresh[r];
+    if (fresh < 0) { this.violation(VK.pcidAlias, cpu, mm); return; }
+    let need = this.completedGen[mm];
+    if (fresh >= need) return;
+    // An early-acknowledged flush that this CPU has not acknowledged yet: the request is
+    // not complete from this CPU's point of view.
+    for (let k = 0; k < this.pendN[cpu]; k++) {
+      const i = cpu * PEND + k;
+      const q = this.pendReq[i];
+      if (q.mm === mm && this.pendAck[i] > this.now && q.truthGen - 1 < need) need = q.truthGen - 1;
+    }
+    if (this.csdQN[cpu] !== 0) {
+      // Its flush waits in its queue (irqWhenRun): the initiator is still waiting for it.
+      const g = this.pendingCsdGen(cpu, mm);
+      if (g === 0) return;
+      if (g - 1 < need) need = g - 1;
+    }
+    if (fresh < need) this.violation(VK.staleTlb, cpu, mm);
+  }
 
   /** Set the hardware + kernel state of a CPU first seen running `mm` (no cost): CR3 holds
    *  mm in ASID 0, fresh, and the CPU is in mm_cpumask. */
@@ -480,7 +1503,18 @@ export class Machine extends Checker {
     this._slotCtx[cpu * TLB_NR_DYN_ASIDS] = this.mmCtx[mm];
     this._slotGen[cpu * TLB_NR_DYN_ASIDS] = this.mmGen[mm];
     this._nextAsid[cpu] = 1;
-    this.bootRows(cpu, mm);
+    const r = cpu * NROWS;
+    this.rowPcid[r] = 0; this.rowMm[r] = mm; this.rowCtx[r] = this.mmCtx[mm]; this.rowFresh[r] = this.truthGen[mm];
+    this._cr3Mm[cpu] = mm; this._cr3Row[cpu] = r;
     if (mm !== 0) bitSet(this.mmMask, mm * this.words, cpu);
+  }
+
+  // ======================================================================= results
+
+  /** Metric values, with names (iteration_ns is filled by the simulator). */
+  metricRecord(): Record<string, number> {
+    const out: Record<string, number> = {};
+    METRICS.forEach((m, i) => { out[m.name] = this.metrics[i]; });
+    return out;
   }
 }
