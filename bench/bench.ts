@@ -189,7 +189,9 @@ if (report.replay?.length) {
   const rp = report.replay as Row[];
   const label = (r: Row) => (r.spec.startsWith('workload:') ? `${r.cpus} CPUs ${/mode=processes/.test(r.spec) ? 'processes' : 'threads'}` : `lab ${r.spec.split('/').slice(-3).join('/').replace('.txt.gz', '')}`);
   const head = ['replay M events/s, cold / steady', ...rp.map((r) => `${label(r)} (${f(r.events)} ev)`)];
-  const body = Object.keys(rp[0].perStrategy).map((name) => [name, ...rp.map((r) => `${f(r.perStrategy[name].eventsPerS / 1e6, 2)} / ${f(r.perStrategy[name].steadyEventsPerS / 1e6, 2)}`)]);
+  // A short trace (the lab's are 10-30 k events) ends before the steady mark is timed: '–'.
+  const steady = (x: number) => (Number.isFinite(x) && x > 0 ? f(x / 1e6, 2) : '–');
+  const body = Object.keys(rp[0].perStrategy).map((name) => [name, ...rp.map((r) => `${f(r.perStrategy[name].eventsPerS / 1e6, 2)} / ${steady(r.perStrategy[name].steadyEventsPerS)}`)]);
   const all = [head, ...body, ['peak RSS', ...rp.map((r) => `${r.peakRssMB} MB`)]];
   const w = head.map((_, c) => Math.max(...all.map((r) => r[c].length)));
   console.log('');
