@@ -81,10 +81,33 @@ const NO_SYSCALL = -100;
 /** The syscall each task is in, and its start address: arrays indexed by tid (grown to
  *  the largest tid seen), since a Map lookup on every switch and flush dominated this
  *  pass. Negative tids (never from a text trace) go to a Map. */
+/** Per mm: the first task seen running it, and whether another one has run it too. */
+class ThreadsOfMm {
+  private first = new Int32Array(256).fill(-1);
+  private multi = new Uint8Array(256);
+
+  ran(mm: number, tid: number): void {
+    if (mm <= 0 || tid <= 0) return;
+    if (mm >= this.first.length) {
+      let n = this.first.length;
+      while (n <= mm) n *= 2;
+      const f = new Int32Array(n).fill(-1); f.set(this.first); this.first = f;
+      const m = new Uint8Array(n); m.set(this.multi); this.multi = m;
+    }
+    if (this.first[mm] < 0) this.first[mm] = tid;
+    else if (this.first[mm] !== tid) this.multi[mm] = 1;
+  }
+
+  threaded(mm: number): boolean {
+    return mm > 0 && mm < this.multi.length && this.multi[mm] === 1;
+  }
+}
+
 class SyscallOfTask {
   private kinds = new Int8Array(1024).fill(NO_SYSCALL);
   private addrs = new Float64Array(1024);
-  private readonly other = new Map<number, { kind: number; addr: number }>();
+  private lens = new Float64Array(1024);
+  private readonly other = new Map<number, { kind: number; addr: number; len: number }>();
 
   kind(tid: number): number {
     if (tid >= 0) return tid < this.kinds.length ? this.kinds[tid] : NO_SYSCALL;
@@ -95,11 +118,17 @@ class SyscallOfTask {
     return tid >= 0 ? this.addrs[tid] : this.other.get(tid)!.addr;
   }
 
-  set(tid: number, kind: number, addr: number): void {
-    if (tid < 0) { this.other.set(tid, { kind, addr }); return; }
+  /** The syscall's length in bytes (-1: not a range). */
+  len(tid: number): number {
+    return tid >= 0 ? this.lens[tid] : this.other.get(tid)!.len;
+  }
+
+  set(tid: number, kind: number, addr: number, len = -1): void {
+    if (tid < 0) { this.other.set(tid, { kind, addr, len }); return; }
     if (tid >= this.kinds.length) this.grow(tid);
     this.kinds[tid] = kind;
     this.addrs[tid] = addr;
+    this.lens[tid] = len;
   }
 
   clear(tid: number): void {
@@ -111,7 +140,20 @@ class SyscallOfTask {
     while (n <= tid) n *= 2;
     const k = new Int8Array(n).fill(NO_SYSCALL); k.set(this.kinds); this.kinds = k;
     const a = new Float64Array(n); a.set(this.addrs); this.addrs = a;
+    const l = new Float64Array(n); l.set(this.lens); this.lens = l;
   }
+}
+
+/** tlb_finish_mmu() (mm/mmu_gather.c, 6.1, 6.12 and 7.3 alike): when another thread of the
+ *  mm is inside an mmu_gather at the same time (mm_tlb_flush_nested), the flush becomes
+ *  fullmm with freed_tables = 1, so it reaches lazy CPUs too. A recorded full flush (pages
+ *  -1) from a munmap, madvise or mprotect whose own range is within the single-page ceiling
+ *  (33 pages) can only be that, in an mm with more than one thread. */
+function nestedGather(sk: number, sys: SyscallOfTask, tid: number, pages: number, threaded: boolean): boolean {
+  if (pages !== -1 || !threaded) return false;
+  if (sk !== EventKind.madvise && sk !== EventKind.mprotect && sk !== EventKind.munmap && sk !== SMALL_MUNMAP && sk !== RECLAIMING_MADVISE) return false;
+  const len = sys.len(tid);
+  return len > 0 && len <= 33 * PAGE;
 }
 
 /** Streams canonical batches out of raw ones. One output batch is reused. */
@@ -131,6 +173,8 @@ export function* canonicalize(raw: Iterable<EventBatch>, o: CanonicalOptions): G
   const pendIdx = new Int32Array(o.cpus).fill(-1);
   // Per task: the syscall it is in (for freed_tables and the start address).
   const sys = new SyscallOfTask();
+  // Per mm: whether more than one of its tasks has run (a nested mmu_gather needs two).
+  const mmThreads = new ThreadsOfMm();
 
   // Execs moved earlier: per tid, the window until the printed exec (dropped).
   const moves = o.execMoves ?? new Map<number, ExecMove>();
@@ -216,6 +260,7 @@ export function* canonicalize(raw: Iterable<EventBatch>, o: CanonicalOptions): G
       switch (kind) {
         case EventKind.switch:
           b = nextMmOverride >= 0 ? nextMmOverride : mapMm(b);
+          mmThreads.ran(b, a);
           if (cpu < nCpus) pendTid[cpu] = -1;
           // A flush after the task ran again is not part of the syscall it was in.
           sys.clear(tid);
@@ -223,6 +268,7 @@ export function* canonicalize(raw: Iterable<EventBatch>, o: CanonicalOptions): G
         case EventKind.fork:
           b = mapMm(b);
           c = b !== NO_MM && b === mm ? 1 : 0;
+          if (c === 1) mmThreads.ran(mm, a);
           break;
         case EventKind.exec:
           a = mapMm(a);
@@ -243,14 +289,15 @@ export function* canonicalize(raw: Iterable<EventBatch>, o: CanonicalOptions): G
           // 2 MiB it covers: a munmap shorter than that (ld.so's small unmaps) frees none.
           // With PT_RECLAIM a DONTNEED over a whole 2 MiB also frees that PTE page.
           const reclaims = kind === EventKind.madvise && o.ptReclaim === true && (c === 4 || c === 24) && coversAPmd(a, b);
-          sys.set(tid, kind === EventKind.munmap && b < PMD_SIZE ? SMALL_MUNMAP : reclaims ? RECLAIMING_MADVISE : kind, a);
+          sys.set(tid, kind === EventKind.munmap && b < PMD_SIZE ? SMALL_MUNMAP : reclaims ? RECLAIMING_MADVISE : kind, a, b);
         } else if (kind === EventKind.exit_mmap) {
           sys.set(tid, kind, -1);
         } else if (kind === EventKind.observed_flush && cpu < nCpus) {
           const reason = a, pages = b;
           if (reason === TlbFlushReason.remoteSendIpi) {
             const sk = sys.kind(tid);
-            const freed = teardown || (forkFlushes.size > 0 && forkFlushes.has(rawIndex)) || sk === EventKind.munmap || sk === RECLAIMING_MADVISE || sk === EventKind.exit_mmap;
+            const freed = teardown || (forkFlushes.size > 0 && forkFlushes.has(rawIndex)) || sk === EventKind.munmap || sk === RECLAIMING_MADVISE || sk === EventKind.exit_mmap
+              || nestedGather(sk, sys, tid, pages, mmThreads.threaded(mm));
             const start = sk !== NO_SYSCALL ? sys.addr(tid) : -1;
             pendIdx[cpu] = push(EventKind.flush_request, time, cpu, tid, mm, start, pages, flushFlags(FlushOrigin.tracedRemote, freed));
             endSyscallFlush(tid);
@@ -275,7 +322,8 @@ export function* canonicalize(raw: Iterable<EventBatch>, o: CanonicalOptions): G
               push(EventKind.flush_request, time, cpu, tid, NO_MM, -1, FLUSH_ALL, flushFlags(FlushOrigin.tracedBatch, false));
             } else {
               const sk = sys.kind(tid);
-              const freed = (forkFlushes.size > 0 && forkFlushes.has(rawIndex)) || sk === EventKind.munmap || sk === RECLAIMING_MADVISE || sk === EventKind.exit_mmap;
+              const freed = (forkFlushes.size > 0 && forkFlushes.has(rawIndex)) || sk === EventKind.munmap || sk === RECLAIMING_MADVISE || sk === EventKind.exit_mmap
+                || nestedGather(sk, sys, tid, pages, mmThreads.threaded(mm));
               const start = sk !== NO_SYSCALL ? sys.addr(tid) : -1;
               push(EventKind.flush_request, time, cpu, tid, mm, start, pages, flushFlags(FlushOrigin.tracedLocal, freed));
               endSyscallFlush(tid);
