@@ -280,7 +280,7 @@ export class Machine {
   /** Host cores the guest's vCPUs share. */
   private readonly hostCores: number;
   /** The recording shows when each CPU took its cross-call interrupts (irq_vectors
-   *  entries): pending CSDs are handled there (serveIrqOf), not guessed from the CPU's own
+   *  entries): pending CSDs are handled there (serveIrq), not guessed from the CPU's own
    *  events or its spinning. */
   irqTimesRecorded = false;
 
@@ -1275,8 +1275,9 @@ export class Machine {
   }
 
   /** c's interrupt: llist_del_all() of its call_single_queue, each CSD's handler in the
-   *  order queued, then csd_unlock() (the initiator's ack). */
-  private serveIrq(c: number): void {
+   *  order queued, then csd_unlock() (the initiator's ack). The simulator calls it where
+   *  the recording shows c took a cross-call interrupt (irq_vectors entries). */
+  serveIrq(c: number): void {
     if (this.csdQN[c] === 0) return;
     const exec = this.execCpu;
     this.execCpu = c;
@@ -1315,9 +1316,6 @@ export class Machine {
     const W = this.words, base = cpu * W;
     for (let c = bitNext(this.unacked, base, W, 0); c >= 0; c = bitNext(this.unacked, base, W, c + 1)) this.serveIrq(c);
   }
-
-  /** `c` takes its pending interrupt now (the recording shows it did). */
-  serveIrqOf(c: number): void { this.serveIrq(c); }
 
   /** Every pending interrupt (the end of the trace). */
   serveAll(): void {

@@ -440,7 +440,7 @@ export class Simulator {
             // entry is when this CPU took its cross-call interrupt: the model's pending
             // CSDs there are handled now. Timing only, as switches are: what each handler
             // does is the strategy's (irq_vectors entries are recorded by record --vm).
-            if (m.irqWhenRun) m.serveIrqOf(cpu);
+            if (m.irqWhenRun) m.serveIrq(cpu);
             break;
           }
           const target = A[i];

@@ -67,3 +67,10 @@ export async function run(tb: TB, strategies: string[] | ReplayOptions['strategi
 export function perCpu(r: RunResult, metric: string, cpu: number): number {
   return r.perCpu[metric][cpu];
 }
+
+/** Predicted tlb:tlb_flush records of a run, as reason -> [full, ranged, none]. */
+export function reasons(r: RunResult): Record<string, [number, number, number]> {
+  const t: Record<string, [number, number, number]> = {};
+  for (const [k, v] of Object.entries(r.predicted.tlbFlush)) t[k] = [v.full, v.ranged, v.none];
+  return t;
+}

@@ -10,17 +10,11 @@
 //  - linux-7.3 reads as linux-6.18 in every modelled path.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { S, TB, run } from '../machine/trace-helpers.ts';
+import { S, TB, run, reasons } from '../machine/trace-helpers.ts';
 import { openInput } from '../../src/inputs.ts';
 import { replay, type RunResult } from '../../src/replay/index.ts';
 import { strategyForKernel, validationStrategy } from '../../src/strategies/index.ts';
 import { validateRun } from '../../src/validate/index.ts';
-
-function reasons(r: RunResult): Record<string, [number, number, number]> {
-  const t: Record<string, [number, number, number]> = {};
-  for (const [k, v] of Object.entries(r.predicted.tlbFlush)) t[k] = [v.full, v.ranged, v.none];
-  return t;
-}
 
 test('linux-6.1 and linux-6.12: a CPU that switched to another mm leaves the old mask at once (no reason 5)', async () => {
   // cpu0 runs thread 10 of mm 1; cpu1 ran thread 11 of mm 1, then task 20 of mm 2.

@@ -3,18 +3,11 @@
 // NULL), for every strategy.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TB, run } from '../machine/trace-helpers.ts';
+import { TB, run, reasons } from '../machine/trace-helpers.ts';
 import { STRATEGY_NAMES } from '../../src/strategies/index.ts';
 import { FLUSH_ALL, FlushFlags } from '../../src/trace/event.ts';
-import type { RunResult } from '../../src/replay/index.ts';
 
 const PRE_420 = new Set(['linux-4.13', 'pcid-v4-posted', 'linux-4.14', 'linux-4.14-nopcid']);
-
-function reasons(r: RunResult): Record<string, [number, number, number]> {
-  const t: Record<string, [number, number, number]> = {};
-  for (const [k, v] of Object.entries(r.predicted.tlbFlush)) t[k] = [v.full, v.ranged, v.none];
-  return t;
-}
 
 test('the 33-page ceiling, and 2 MiB pages: full before 4.20 (VM_HUGETLB), two INVLPGs from 4.20 (stride_shift)', async () => {
   // One CPU running mm 1 (no remote CPUs: only the local decision matters).

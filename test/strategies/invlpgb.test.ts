@@ -17,14 +17,7 @@
 // CPU is on the global ASID, the transition ends and flushes send no IPIs at all.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MS, TB, run } from '../machine/trace-helpers.ts';
-import type { RunResult } from '../../src/replay/index.ts';
-
-function reasons(r: RunResult): Record<string, [number, number, number]> {
-  const t: Record<string, [number, number, number]> = {};
-  for (const [k, v] of Object.entries(r.predicted.tlbFlush)) t[k] = [v.full, v.ranged, v.none];
-  return t;
-}
+import { MS, TB, run, reasons } from '../machine/trace-helpers.ts';
 
 /** Threads 10.. of mm 1 running on CPUs 0..n-1; five 1-page flushes from thread 10 on cpu0.
  *  HZ = 1000, so jiffies = floor(t / 1 ms); thread 10's pid & 31 = 10. */

@@ -8,14 +8,7 @@
 // Before 6.14 (linux-5.13 here) the switch cleared the bit at once: no IPI ever.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { S, TB, run } from '../machine/trace-helpers.ts';
-import type { RunResult } from '../../src/replay/index.ts';
-
-function reasons(r: RunResult): Record<string, [number, number, number]> {
-  const t: Record<string, [number, number, number]> = {};
-  for (const [k, v] of Object.entries(r.predicted.tlbFlush)) t[k] = [v.full, v.ranged, v.none];
-  return t;
-}
+import { S, TB, run, reasons } from '../machine/trace-helpers.ts';
 
 /** cpu0 runs thread 10 of mm 1; cpu1 ran thread 11 of mm 1, then task 20 of mm 2. */
 function start(): TB {
