@@ -67,9 +67,52 @@ export interface CostProfile {
   /** Kernel HZ (jiffies per second): used by the once-a-second mm_cpumask trim and the
    *  `pid & 31 == jiffies & 31` global-ASID check. */
   hz: number;
+
+  /** Optional: the range each number may lie in (see CostRange). Keys without one are
+   *  taken as exact by `replay --uncertainty`. */
+  ranges?: Partial<Record<CostKey, CostRange>>;
+  /** Optional: where the profile came from (measured, fitted). */
+  provenance?: ProfileProvenance;
+  /** Optional: whole-operation costs measured on the machine (`tlbsim measure`). */
+  micro?: Record<string, MicroCost>;
 }
 
-export type CostKey = Exclude<keyof CostProfile, 'name' | 'description'>;
+export type CostKey = Exclude<keyof CostProfile, 'name' | 'description' | 'ranges' | 'provenance' | 'micro'>;
+
+/** The range a profile number may lie in, and why: its spread when measured (min..max of
+ *  the runs), its source's range, or a fit's interval. `value` of the profile lies inside. */
+export interface CostRange {
+  lo: number;
+  hi: number;
+  /** Where the range comes from, e.g. "measured on AMD EPYC, 6.18.44, 2026-12-02, 5 runs"
+   *  or "[recall] 150-300 cycles". */
+  source: string;
+}
+
+/** Where a profile came from when it was not written by hand (`tlbsim measure`,
+ *  `tlbsim calibrate --fit`). */
+export interface ProfileProvenance {
+  /** 'measured' | 'fitted' | 'sourced' */
+  kind: string;
+  /** Host name, CPU model, kernel release, date: what the numbers were measured on. */
+  host?: string;
+  cpu?: string;
+  kernel?: string;
+  date?: string;
+  /** Free text: the command that produced the profile, the runs, the fit's residual. */
+  note?: string;
+}
+
+/** A measured whole-operation cost (ns per operation, median and spread of the runs), e.g.
+ *  `write_fault_madvise_1page`: what `tlbsim measure` timed in user space on the machine.
+ *  `validate --time` builds a workload's base work per iteration from these. */
+export interface MicroCost {
+  ns: number;
+  lo: number;
+  hi: number;
+  /** What was timed, in one line. */
+  what: string;
+}
 
 const skylakeLaptop: CostProfile = {
   name: 'skylake-laptop',
@@ -198,8 +241,10 @@ export const PROFILES: Readonly<Record<string, CostProfile>> = Object.freeze({
 
 export const DEFAULT_PROFILE = 'skylake-laptop';
 
+const NON_COST_FIELDS: ReadonlySet<string> = new Set(['name', 'description', 'ranges', 'provenance', 'micro']);
+
 export const COST_KEYS: readonly CostKey[] = (Object.keys(skylakeLaptop) as (keyof CostProfile)[])
-  .filter((k): k is CostKey => k !== 'name' && k !== 'description');
+  .filter((k): k is CostKey => !NON_COST_FIELDS.has(k));
 
 export class ProfileError extends Error {}
 
@@ -220,6 +265,9 @@ export function applyOverrides(base: CostProfile, overrides: Record<string, unkn
       continue;
     }
     if (k === 'base') continue;
+    if (k === 'ranges') { out.ranges = { ...(out.ranges ?? {}), ...parseRanges(v) }; continue; }
+    if (k === 'provenance') { out.provenance = parseProvenance(v); continue; }
+    if (k === 'micro') { out.micro = { ...(out.micro ?? {}), ...parseMicro(v) }; continue; }
     if (!(COST_KEYS as readonly string[]).includes(k)) {
       throw new ProfileError(`unknown cost key "${k}" (known: ${COST_KEYS.join(', ')})`);
     }
@@ -228,6 +276,48 @@ export function applyOverrides(base: CostProfile, overrides: Record<string, unkn
       throw new ProfileError(`cost key "${k}" needs a non-negative number, got ${JSON.stringify(v)}`);
     }
     out[k as CostKey] = n;
+  }
+  return out;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+const finiteNonNeg = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+
+function parseRanges(v: unknown): Partial<Record<CostKey, CostRange>> {
+  if (!isRecord(v)) throw new ProfileError('cost profile "ranges" must be an object of { lo, hi, source } by cost key');
+  const out: Partial<Record<CostKey, CostRange>> = {};
+  for (const [k, r] of Object.entries(v)) {
+    if (!(COST_KEYS as readonly string[]).includes(k)) throw new ProfileError(`ranges: unknown cost key "${k}"`);
+    if (!isRecord(r) || !finiteNonNeg(r.lo) || !finiteNonNeg(r.hi) || r.lo > r.hi) {
+      throw new ProfileError(`ranges.${k} needs { lo, hi } with 0 <= lo <= hi, got ${JSON.stringify(r)}`);
+    }
+    out[k as CostKey] = { lo: r.lo, hi: r.hi, source: typeof r.source === 'string' ? r.source : 'profile file' };
+  }
+  return out;
+}
+
+function parseProvenance(v: unknown): ProfileProvenance {
+  if (!isRecord(v) || typeof v.kind !== 'string') throw new ProfileError('cost profile "provenance" must be an object with a "kind" string');
+  const out: ProfileProvenance = { kind: v.kind };
+  for (const f of ['host', 'cpu', 'kernel', 'date', 'note'] as const) {
+    const x = v[f];
+    if (x === undefined) continue;
+    if (typeof x !== 'string') throw new ProfileError(`provenance.${f} must be a string`);
+    out[f] = x;
+  }
+  return out;
+}
+
+function parseMicro(v: unknown): Record<string, MicroCost> {
+  if (!isRecord(v)) throw new ProfileError('cost profile "micro" must be an object of { ns, lo, hi, what } by name');
+  const out: Record<string, MicroCost> = {};
+  for (const [k, m] of Object.entries(v)) {
+    if (!isRecord(m) || !finiteNonNeg(m.ns)) throw new ProfileError(`micro.${k} needs { ns: a non-negative number }, got ${JSON.stringify(m)}`);
+    const lo = finiteNonNeg(m.lo) ? m.lo : m.ns, hi = finiteNonNeg(m.hi) ? m.hi : m.ns;
+    out[k] = { ns: m.ns, lo: Math.min(lo, m.ns), hi: Math.max(hi, m.ns), what: typeof m.what === 'string' ? m.what : k };
   }
   return out;
 }
