@@ -5,18 +5,27 @@
 import type { Command } from 'commander';
 import { fail, printSafe } from './util.ts';
 
-interface ValidateOpts { strategy?: string; json?: boolean; explain?: string; profile?: string; window?: string; pcid: boolean }
+interface ValidateOpts {
+  strategy?: string; json?: boolean; explain?: string; profile?: string; profileFile?: string; window?: string; pcid: boolean;
+  time?: boolean; workloads?: string; cpus?: string; runs?: string; scale?: string;
+}
 
 export function register(program: Command): void {
   program.command('validate')
     .description('replay a recorded trace under the current-kernel strategy and compare its predictions with what the kernel recorded (tlb_flush by reason and pages, flush IPIs)')
-    .argument('<trace>', 'a trace recorded with tlb:tlb_flush (ftrace text, trace-cmd report, perf script, tlbsim CSV; plain or .gz)')
+    .argument('[trace]', 'a trace recorded with tlb:tlb_flush (ftrace text, trace-cmd report, perf script, tlbsim CSV; plain or .gz); not with --time')
     .option('-s, --strategy <name>', 'strategy whose predictions are checked (default: the one for the recorded kernel when the trace names it, else linux-7.3)')
     .option('--profile <name>', 'cost profile (does not change the records, only the costs)')
     .option('--no-pcid', 'simulate CPUs without PCID (default: as the trace header of `record --vm` says, else with PCID)')
     .option('--json', 'print { strategy, rows: [ { what, observed, predicted, agreement } ], agreement }')
     .option('--explain <N>', 'show the first N disagreements: events around each and the machine state')
     .option('--window <us>', 'with --explain: how far apart (µs) a predicted and a recorded record may be and still match', '200')
+    .option('--time', 'run the lab workloads natively here (untraced, then traced), replay each recording, and compare measured with predicted time per iteration (needs root, tracefs, cc)')
+    .option('--profile-file <json>', 'with --time: the cost profile `tlbsim measure` wrote for this machine (its micro-costs are the base of each prediction)')
+    .option('--workloads <list>', 'with --time: lab workloads to run (default: procstorm,madvstorm,mprotectflip,mmapchurn,forkexec,sleepwake)')
+    .option('--cpus <list>', 'with --time: CPU counts (default: 1 to the number of CPUs)')
+    .option('--runs <n>', 'with --time: untraced runs per workload and CPU count (default 5)')
+    .option('--scale <x>', 'with --time: scale the workloads\' iteration counts (default 1)')
     .addHelpText('after', [
       '',
       'Agreement of a row = min(observed, predicted) / max(observed, predicted) (1 when both are 0);',
@@ -26,10 +35,13 @@ export function register(program: Command): void {
       '  tlbsim validate traces/real/madvthreads-2/trace.txt.gz',
       '  tlbsim validate traces/real/forkchurn/trace.txt.gz --explain 3',
       '  tlbsim validate traces/real/pingpong-0/trace.txt.gz -s linux-4.13 --json',
+      '  tlbsim measure -o here.json && sudo tlbsim validate --time --profile-file here.json',
     ].join('\n'))
-    .action(async (path: string, opts: ValidateOpts) => {
+    .action(async (path: string | undefined, opts: ValidateOpts) => {
       // `tlbsim validate ... --explain 100 | head`: a closed pipe ends the output quietly.
       process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); else throw e; });
+      if (opts.time) { await validateTimeCommand(path, opts); return; }
+      if (path === undefined) fail('validate needs a trace (or --time to time the lab workloads here)', 2);
       const { isWorkloadSpec, openInput } = await import('../inputs.ts');
       const { CURRENT_STRATEGY, STRATEGY_NAMES, strategyForKernel } = await import('../strategies/index.ts');
       if (isWorkloadSpec(path)) fail('validate needs a recorded trace: a generated workload has no kernel records to compare with', 2);
@@ -71,4 +83,44 @@ export function register(program: Command): void {
         }
       } finally { input.close(); }
     });
+}
+
+async function validateTimeCommand(path: string | undefined, opts: ValidateOpts): Promise<void> {
+  if (path !== undefined) fail('validate --time runs the lab workloads itself: give no trace', 2);
+  const { ProfileError, profileFromJson, resolveProfile } = await import('../machine/profiles.ts');
+  const { readFileSync } = await import('node:fs');
+  let profile;
+  try {
+    if (opts.profileFile !== undefined) {
+      let text: string;
+      try { text = readFileSync(opts.profileFile, 'utf8'); } catch (e) {
+        fail(`${opts.profileFile}: cannot read the profile (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 2);
+      }
+      profile = profileFromJson(text, undefined, opts.profileFile);
+    } else profile = resolveProfile(opts.profile);
+  } catch (e) {
+    if (e instanceof ProfileError) fail(e.message, 2);
+    throw e;
+  }
+  const list = (s: string | undefined) => s?.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  const cpus = list(opts.cpus)?.map((c) => {
+    const n = Number(c);
+    if (!Number.isInteger(n) || n < 1) fail(`--cpus expects whole numbers >= 1, found "${c}"`, 2);
+    return n;
+  });
+  const runs = opts.runs === undefined ? undefined : Number(opts.runs);
+  if (runs !== undefined && (!Number.isInteger(runs) || runs < 1)) fail(`--runs expects a whole number >= 1, found "${opts.runs}"`, 2);
+  const scale = opts.scale === undefined ? undefined : Number(opts.scale);
+  if (scale !== undefined && (!Number.isFinite(scale) || scale <= 0)) fail(`--scale expects a positive number, found "${opts.scale}"`, 2);
+  const { validateTime, timeText, TimeValidationError } = await import('../validate/time.ts');
+  try {
+    const report = await validateTime({
+      profile, workloads: list(opts.workloads), cpus, runs, scale, strategy: opts.strategy,
+      note: (line) => process.stderr.write(`tlbsim: ${line}\n`),
+    });
+    printSafe(opts.json ? JSON.stringify(report, null, 2) : timeText(report));
+  } catch (e) {
+    if (e instanceof TimeValidationError) fail(e.message, 1);
+    throw e;
+  }
 }

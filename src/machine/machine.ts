@@ -69,6 +69,17 @@ const LINE_CSD = 2;
 const LINE_QUEUE = 3;
 /** The lockless-walk slot (Lance Yang's targeted sync). */
 const LINE_WALK = 4;
+/** A line's reader slot when two or more CPUs share it unmodified. */
+const SHARED_BY_SEVERAL = -2;
+
+/** The CPU whose copy `cpu`'s write to a line nobody holds modified must take away, given
+ *  the line's reader slot: -1 when no other CPU has it; `cpu` itself stands for "several"
+ *  (priced as a same-socket transfer by transferNs). */
+function lineSharer(reader: number, cpu: number): number {
+  if (reader === SHARED_BY_SEVERAL) return cpu;
+  return reader !== cpu ? reader : -1;
+}
+
 /** Cache lines per mm, at mm * MM_LINES + offset: mm_cpumask, mm_count, tlb_gen. */
 const MM_LINES = 3;
 const LINE_CPUMASK = 0, LINE_MM_COUNT = 1, LINE_TLB_GEN = 2;
@@ -559,11 +570,13 @@ export class Machine {
     return same ? p.lineTransferNs : p.lineTransferNs * p.crossSocketFactor;
   }
 
-  /** A locked RMW by `cpu` on a line: local if it owns the line, else a transfer. */
+  /** A locked RMW by `cpu` on a line: local if it owns the line, else a transfer (from the
+   *  owner, from the one other reader, or, when several CPUs share it, the invalidation of
+   *  their copies priced as one same-socket transfer). */
   private lineAtomic(owner: Int32Array, reader: Int32Array, idx: number, cpu: number): void {
     let ns = this.p.atomicLocalNs;
     const o = owner[idx];
-    const from = o >= 0 ? (o !== cpu ? o : -1) : reader[idx] !== cpu ? reader[idx] : -1;
+    const from = o >= 0 ? (o !== cpu ? o : -1) : lineSharer(reader[idx], cpu);
     const total = this.metrics, per = this.perCpu, at = cpu * NM;
     // None of these three is on the timeline (checked at load below): plain adds.
     if (from >= 0) { ns += this.transferNs(from, cpu); total[I_LT]++; per[at + I_LT]++; }
@@ -578,7 +591,10 @@ export class Machine {
     owner[idx] = cpu; reader[idx] = -1;
   }
 
-  /** A load: a transfer if another CPU holds the line modified. */
+  /** A load: a transfer if another CPU holds the line modified. A second CPU reading a
+   *  line another already shares marks it SHARED_BY_SEVERAL, so that the next atomic on it,
+   *  by either, pays for invalidating the other's copy (with one reader slot, the last
+   *  reader's own atomic looked free although the first still held the line). */
   private lineRead(owner: Int32Array, reader: Int32Array, idx: number, cpu: number): void {
     const o = owner[idx];
     if (o >= 0 && o !== cpu) {
@@ -586,7 +602,8 @@ export class Machine {
       this.cost(I_ANS, cpu, this.transferNs(o, cpu));
       owner[idx] = -1;
     }
-    reader[idx] = cpu;
+    const r = reader[idx];
+    reader[idx] = r < 0 && r !== SHARED_BY_SEVERAL || r === cpu ? cpu : SHARED_BY_SEVERAL;
   }
 
   // ======================================================================= mm bookkeeping
@@ -655,15 +672,23 @@ export class Machine {
     this.lineStore(this.cpuLineOwner, this.cpuLineReader, cpu * CPU_LINES + (this.lazyLinePrivate ? LINE_LAZY : LINE_TLBSTATE), cpu);
   }
 
-  /** cpu_tlbstate.ctxs[asid] = { ctx_id of mm, tlb_gen } */
+  /** cpu_tlbstate.ctxs[asid] = { ctx_id of mm, tlb_gen }. ctxs[] lives in cpu_tlbstate
+   *  beside loaded_mm, so the store dirties that line; before 5.13 is_lazy was on it too,
+   *  and an initiator's read of is_lazy after this CPU flushed is a line transfer: the
+   *  false sharing that "x86/mm/tlb: Privatize cpu_tlbstate" (Amit, v5.13) removed ("only
+   *  the variable is_lazy is shared. This causes some false-sharing when TLB flushes are
+   *  performed"). */
   setSlot(cpu: number, asid: number, mm: number, gen: number): void {
     const i = cpu * TLB_NR_DYN_ASIDS + asid;
     this._slotCtx[i] = this.mmCtx[mm];
     this._slotGen[i] = gen;
+    this.lineStore(this.cpuLineOwner, this.cpuLineReader, cpu * CPU_LINES + LINE_TLBSTATE, cpu);
   }
 
+  /** cpu_tlbstate.ctxs[asid].tlb_gen = gen (the flush handler's store; see setSlot). */
   setSlotGen(cpu: number, asid: number, gen: number): void {
     this._slotGen[cpu * TLB_NR_DYN_ASIDS + asid] = gen;
+    this.lineStore(this.cpuLineOwner, this.cpuLineReader, cpu * CPU_LINES + LINE_TLBSTATE, cpu);
   }
 
   setNextAsid(cpu: number, v: number): void { this._nextAsid[cpu] = v; }
@@ -1115,7 +1140,7 @@ export class Machine {
       let ns = atomicNs;
       const q = line + LINE_QUEUE;
       const o = owner[q];
-      const from = o >= 0 ? (o !== cpu ? o : -1) : reader[q] !== cpu ? reader[q] : -1;
+      const from = o >= 0 ? (o !== cpu ? o : -1) : lineSharer(reader[q], cpu);
       if (from >= 0) { ns += this.transferNs(from, cpu); initiatorTransfers++; }
       owner[q] = cpu; reader[q] = -1;
       initiatorAtomics++;
@@ -1159,10 +1184,15 @@ export class Machine {
       let ns = atomicNs;
       const q = line + LINE_QUEUE;
       const o = owner[q];
-      const from = o >= 0 ? (o !== c ? o : -1) : reader[q] !== c ? reader[q] : -1;
+      const from = o >= 0 ? (o !== c ? o : -1) : lineSharer(reader[q], c);
       if (from >= 0) { ns += this.transferNs(from, c); transfers++; per[at + I_LT]++; }
       owner[q] = c; reader[q] = -1;
       atomics++; per[at + I_AOPS]++;
+      // flush_tlb_func() reads the initiator's flush_tlb_info (its stack before 5.4, its
+      // per-CPU copy after), written for this flush: a line transfer on the target's path
+      // before it can flush. The 2019 async RFC copies the info into the CSD ("inline
+      // messages") for the flushes it acknowledges early, which saves this read.
+      if (flushCall && !deferred) { ns += this.transferNs(cpu, c); transfers++; per[at + I_LT]++; }
       tot[I_ANS] += ns; per[at + I_ANS] += ns;
       this.charge(c, ns);
       per[at + I_RECV]++;

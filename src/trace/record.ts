@@ -54,6 +54,9 @@ export interface RecordOptions {
   tracefs?: string;
   /** Notes for the user (events not available, lost events, ...). */
   note?: (line: string) => void;
+  /** tracefs: take the command's standard output (instead of passing it through), e.g. to
+   *  read the time a workload prints. */
+  commandStdout?: (text: string) => void;
 }
 
 export interface RecordResult {
@@ -337,7 +340,15 @@ async function recordTracefs(options: RecordOptions, tool: RecordTool = 'tracefs
     guard.check();
     let status: Awaited<ReturnType<SignalGuard['wait']>>;
     try {
-      status = await guard.wait(spawn(cmd, args, { stdio: 'inherit' }), cmd);
+      const take = options.commandStdout;
+      const child = spawn(cmd, args, { stdio: take ? ['inherit', 'pipe', 'inherit'] : 'inherit' });
+      const drained = take && child.stdout ? new Promise<void>((resolve) => {
+        child.stdout!.setEncoding('utf8');
+        child.stdout!.on('data', (t: string) => take(t));
+        child.stdout!.once('close', () => resolve());
+      }) : Promise.resolve();
+      status = await guard.wait(child, cmd);
+      await drained;
     } finally {
       put(join(I, 'tracing_on'), '0');
     }

@@ -29,7 +29,11 @@ test('wis-tlb-flush2 threads, linux-6.18 on zen3-server: iteration_ns grows grad
   const it = runs.map((r) => r.metrics.iteration_ns);
   const curve = SIZES.map((n, i) => `${n}: ${Math.round(it[i])}`).join(', ');
   for (let i = 1; i < SIZES.length; i++) {
-    assert.ok(it[i] <= 2 * it[i - 1], `no cliff from ${SIZES[i - 1]} to ${SIZES[i]} CPUs (${curve})`);
+    // From 1 CPU (local INVLPG only) to 2 the loop gains its first shootdown, a whole IPI
+    // round trip (~2.3 us on zen3-server) on a ~2.3 us iteration: that step may double and a
+    // bit; every later step only adds targets.
+    const step = SIZES[i - 1] === 1 ? 2.5 : 2;
+    assert.ok(it[i] <= step * it[i - 1], `no cliff from ${SIZES[i - 1]} to ${SIZES[i]} CPUs (${curve})`);
     // More CPUs never make an iteration cheaper; 3% for the randomised start offsets.
     assert.ok(it[i] >= 0.97 * it[i - 1], `iteration_ns does not drop from ${SIZES[i - 1]} to ${SIZES[i]} CPUs (${curve})`);
   }

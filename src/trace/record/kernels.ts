@@ -195,6 +195,16 @@ function findConfig(tree: string): string | null {
 }
 
 /** --kernel VER|PATH: a version is fetched (or taken from the cache), a path used as given. */
+/** The --kernel mistakes that need nothing installed to find (an unknown series, a path
+ *  that does not exist), so that they are reported before a missing QEMU is. */
+export function checkKernelArg(arg: string): void {
+  if (looksLikeVersion(arg)) {
+    if (!seriesOf(arg)) throw new RecordError(`--kernel ${arg}: no such kernel series; use one of ${KERNEL_SERIES.map((s) => s.version).join(', ')}, or a path to a vmlinuz`);
+  } else if (!existsSync(arg)) {
+    throw new RecordError(`--kernel ${arg}: no such file (give a version, ${KERNEL_SERIES.map((s) => s.version).join(', ')}, or a path to a vmlinuz)`);
+  }
+}
+
 export function resolveKernel(arg: string, note: (line: string) => void, cacheDir = kernelCacheDir()): ResolvedKernel {
   if (looksLikeVersion(arg)) return fetchKernel(arg, note, cacheDir);
   if (!existsSync(arg)) throw new RecordError(`--kernel ${arg}: no such file (give a version, ${KERNEL_SERIES.map((s) => s.version).join(', ')}, or a path to a vmlinuz)`);

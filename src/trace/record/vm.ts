@@ -24,7 +24,7 @@ import { gunzipSync, gzipSync, createGzip } from 'node:zlib';
 import { once } from 'node:events';
 import { RecordError, TRACE_EVENTS } from '../record.ts';
 import { cpioNewc, readTarFiles, type CpioEntry } from './archive.ts';
-import { resolveKernel } from './kernels.ts';
+import { checkKernelArg, resolveKernel } from './kernels.ts';
 import { lostInStats, mergeCpuTexts } from './merge.ts';
 import { parseVmHeader, type VmHeader } from '../vm-header.ts';
 
@@ -501,6 +501,7 @@ export async function recordInVm(options: VmRecordOptions): Promise<VmRecordResu
   const note = options.note ?? (() => {});
   checkVmOptions(options);
   for (const r of options.runs) checkOutputDir(r.output);
+  checkKernelArg(options.kernel);
   const qemu = findQemu();
   const busybox = findBusybox();
   const kernel = resolveKernel(options.kernel, note, options.cacheDir);
