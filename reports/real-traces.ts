@@ -3,7 +3,7 @@
 // vs 0), reasons 1/3/4/5 and real flush IPIs.
 //
 //   node --import tsx reports/real-traces.ts [trace ...]
-// (default: every trace under ../shared/traces and traces/real)
+// (default: every trace under traces/real)
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { openInput } from '../src/inputs.ts';
@@ -12,7 +12,7 @@ import { STRATEGY_NAMES } from '../src/strategies/index.ts';
 
 function defaultTraces(): string[] {
   const out: string[] = [];
-  for (const root of ['../shared/traces', 'traces/real']) {
+  for (const root of ['traces/real']) {
     if (!existsSync(root)) continue;
     for (const d of readdirSync(root, { withFileTypes: true })) {
       if (!d.isDirectory()) continue;

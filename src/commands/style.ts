@@ -11,4 +11,3 @@ const wrap = (open: number, close: number) => (text: string, stream: NodeJS.Writ
 
 export const red = wrap(31, 39);
 export const bold = wrap(1, 22);
-export const dim = wrap(2, 22);

@@ -1,6 +1,6 @@
 // Every metric the machine counts, declared once. Tables, CSV columns, the CLI summary
 // and the report read this list; the machine indexes its Float64Arrays with MI.<name>.
-// Names are a contract (docs/cli.md): add freely, never rename.
+// Names are a contract (README's command and metric tables): add freely, never rename.
 
 export type MetricUnit = 'count' | 'ns' | 'pages';
 

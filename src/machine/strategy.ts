@@ -9,7 +9,7 @@ import type { Machine } from './machine.ts';
 import type { FlushReq } from './request.ts';
 
 export interface StrategyMeta {
-  /** Registry name (a contract: docs/cli.md). */
+  /** Registry name (a contract: the names `tlbsim strategies` lists). */
   readonly name: string;
   readonly title: string;
   /** Kernel version or patch series modelled, with commit ids / dates. */

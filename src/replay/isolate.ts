@@ -9,12 +9,10 @@
 // strategy, each copy in its own tsx module namespace, gives every strategy its own
 // functions and monomorphic feedback. The code is the same; the results are identical.
 //
-// A copy costs 30-45 ms of CPU to load (see below), and each copy warms the JIT up on its own:
-// on the bench's 1.8 M-event ftrace trace copies were no faster end to end; on the 9 M-event
-// (1 GB) one they took the 11-strategy replay from 18.7 to 17.4 s wall (5-18% less CPU over
-// several measurements; warm, 10-25% more events/s per strategy: bench/RESULTS.md).
-// replay() uses them from ISOLATE_MIN_EVENTS on. Without the tsx loader (a bundled build)
-// there is one copy.
+// A copy costs tens of milliseconds of CPU to load (see below), and each copy warms the JIT
+// up on its own, so copies pay off only on long replays (the measurements are in
+// bench/RESULTS.md): replay() uses them from ISOLATE_MIN_EVENTS on. Without the tsx loader
+// (a bundled build) there is one copy.
 //
 // Most of a copy's load time is the loader's round trip per module (resolve + load through
 // tsx's hooks thread, then compiling the module), so a copy loads only the simulator and
@@ -59,10 +57,21 @@ async function load(name: string): Promise<Engine | null> {
     const api = register({ namespace: `tlbsim-engine-${name.replace(/[^A-Za-z0-9.-]/g, '_')}` });
     const engine = (await api.import('./engine.ts', import.meta.url)) as typeof EngineModule;
     return { Simulator: engine.Simulator, strategy: await copyDefinition(name, (spec) => api.import(spec, import.meta.url)) };
-  } catch {
+  } catch (e) {
+    // Without tsx (a bundled build) there are no copies, as documented above. Anything else
+    // is a fault worth knowing about: say it once; the replay goes on with one shared copy,
+    // the same results, only slower.
+    const err = e as NodeJS.ErrnoException;
+    const noTsx = err.code === 'ERR_MODULE_NOT_FOUND' && /tsx/.test(err.message);
+    if (!noTsx && !warned) {
+      warned = true;
+      process.emitWarning(`the engine copy for ${name} could not be loaded (${err.message}); replaying every strategy on one shared copy`, 'TlbsimWarning');
+    }
     return null;
   }
 }
+
+let warned = false;
 
 const isDefinition = (v: unknown, name: string): v is StrategyDefinition =>
   typeof v === 'object' && v !== null && (v as StrategyDefinition).name === name && typeof (v as StrategyDefinition).create === 'function';

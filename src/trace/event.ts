@@ -66,8 +66,6 @@ export const EVENT_KIND_NAMES: readonly EventKindName[] = (() => {
   return names;
 })();
 
-export const EVENT_KIND_COUNT = EVENT_KIND_NAMES.length;
-
 /** mm id meaning "no address space": kernel threads, idle, and batch flushes of all mms. */
 export const NO_MM = 0;
 /** pages value meaning "flush everything" (the kernel's TLB_FLUSH_ALL printed as -1). */
@@ -129,9 +127,6 @@ export function flushFlags(origin: number, freedTables: boolean, extra = 0): num
 }
 export function flushOrigin(c: number): number {
   return (c & FlushFlags.ORIGIN_MASK) >> FlushFlags.ORIGIN_SHIFT;
-}
-export function isDerivedOrigin(origin: number): boolean {
-  return origin >= FlushOrigin.derivedMunmap && origin <= FlushOrigin.derivedExit;
 }
 
 /** What an observed_ipi event records (its `c`). */

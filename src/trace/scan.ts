@@ -114,14 +114,6 @@ export function equalsAt(s: string, start: number, end: number, other: string): 
   return end - start === other.length && s.startsWith(other, start);
 }
 
-/** Trim spaces on both sides of [start, end); returns the new start, end in `cursor.pos`. */
-export function trimRange(s: string, start: number, end: number): number {
-  while (start < end && s.charCodeAt(start) === C_SPACE) start++;
-  while (end > start && s.charCodeAt(end - 1) === C_SPACE) end--;
-  cursor.pos = end;
-  return start;
-}
-
 /** A test of b[i, i + lit.length) against `lit` within [i, end), compiled to one chain of
  *  byte comparisons against constants (built once per literal, from constants in the
  *  source, never from trace text): on the anchors every line of a trace is checked

@@ -7,7 +7,7 @@ import { exitTask, forkProcess, Join, mmap, munmap } from './ops.ts';
 import { bool, commonParams, num, type WorkloadDefinition } from './types.ts';
 
 /** What ld.so maps when a small dynamically linked program starts (cf. the sys_mmap lines
- *  after sched_process_exec in /work/shared/traces/pingpong-100): ld.so.cache, libc text,
+ *  after sched_process_exec in traces/real/shared-pingpong-100): ld.so.cache, libc text,
  *  data, bss. Sizes in pages. */
 const STARTUP_MAPS: readonly { pages: number; prot: number }[] = [
   { pages: 10, prot: PROT_READ },   // /etc/ld.so.cache (unmapped again below)

@@ -148,5 +148,3 @@ export class Barrier {
   }
 }
 
-/** Flags for a page-table sync of unshared hugetlb tables, as a pt_sync `c`. */
-export const UNSHARED_SYNC = flushFlags(FlushOrigin.synthetic, false, FlushFlags.UNSHARED_TABLES);
