@@ -15,6 +15,7 @@ import * as generate from './commands/generate.ts';
 import * as record from './commands/record.ts';
 import * as replay from './commands/replay.ts';
 import * as validate from './commands/validate.ts';
+import * as measure from './commands/measure.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -28,6 +29,7 @@ const COMMANDS: { register(program: Command): void }[] = [
   strategies,
   workloads,
   record,
+  measure,
 ];
 
 export function buildProgram(): Command {
