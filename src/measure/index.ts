@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { homedir, hostname, release } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { applyOverrides, getProfile, type CostKey, type CostProfile, type CostRange, type MicroCost } from '../machine/profiles.ts';
 
@@ -38,22 +38,27 @@ export interface MeasureResult {
   keptKeys: CostKey[];
 }
 
-function cacheDir(): string {
-  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'tlbsim', 'measure');
+/** `source` compiled with cc -O2 -pthread into the user's cache (XDG_CACHE_HOME/tlbsim/<dir>),
+ *  once per content of the source and of `alsoHashed` (headers it includes). Returns the
+ *  binary's path; a missing or failing compiler is a one-line error built by `fail`. */
+export function compileCached(source: string, dir: string, alsoHashed: readonly string[], fail: (message: string) => Error, needsCc: string): string {
+  const hash = createHash('sha256').update(readFileSync(source));
+  for (const f of alsoHashed) hash.update(readFileSync(f));
+  const cache = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'tlbsim', dir);
+  const out = join(cache, `${basename(source, '.c')}-${hash.digest('hex').slice(0, 16)}`);
+  if (existsSync(out)) return out;
+  mkdirSync(cache, { recursive: true });
+  const tmp = `${out}.${process.pid}.tmp`;
+  const r = spawnSync('cc', ['-O2', '-pthread', '-o', tmp, source], { encoding: 'utf8' });
+  if (r.error) throw fail(needsCc);
+  if (r.status !== 0) throw fail(`cc -O2 -pthread ${source} failed: ${(r.stderr ?? '').split('\n')[0]}`);
+  renameSync(tmp, out);
+  return out;
 }
 
 /** The compiled microbenchmark program (built once per source version). */
 export function compileMicrobench(): string {
-  const src = readFileSync(SOURCE);
-  const out = join(cacheDir(), `microbench-${createHash('sha256').update(src).digest('hex').slice(0, 16)}`);
-  if (existsSync(out)) return out;
-  mkdirSync(cacheDir(), { recursive: true });
-  const tmp = `${out}.${process.pid}.tmp`;
-  const r = spawnSync('cc', ['-O2', '-pthread', '-o', tmp, SOURCE], { encoding: 'utf8' });
-  if (r.error) throw new MeasureError('tlbsim measure needs a C compiler (cc): apt-get install gcc');
-  if (r.status !== 0) throw new MeasureError(`cc -O2 -pthread ${SOURCE} failed: ${(r.stderr ?? '').split('\n')[0]}`);
-  renameSync(tmp, out);
-  return out;
+  return compileCached(SOURCE, 'measure', [], (msg) => new MeasureError(msg), 'tlbsim measure needs a C compiler (cc): apt-get install gcc');
 }
 
 /** Parse microbench.c's JSON lines (the info line is skipped). */
@@ -125,7 +130,8 @@ export function profileFromBenches(benches: readonly BenchLine[], base: CostProf
   return { profile, measured: Object.keys(set) as CostKey[] };
 }
 
-function cpuModel(): string {
+/** The CPU's model name from /proc/cpuinfo. */
+export function cpuModel(): string {
   try { return /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? 'unknown CPU'; } catch { return 'unknown CPU'; }
 }
 

@@ -19,12 +19,12 @@
 //    flushes and refills those cause, cache-line transfers.
 // predicted = base + cross-CPU cost. Nothing of the measured run goes into it.
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
-import { availableParallelism, release, tmpdir, homedir } from 'node:os';
+import { existsSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
+import { availableParallelism, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CostProfile, MicroCost } from '../machine/profiles.ts';
+import { compileCached, cpuModel } from '../measure/index.ts';
 
 /** How one lab workload is run and what its iteration costs alone. */
 export interface TimeWorkload {
@@ -118,26 +118,12 @@ export interface TimeOptions {
 
 const WORKLOAD_DIR = fileURLToPath(new URL('../../traces/lab/workloads/', import.meta.url));
 
-function cacheDir(): string {
-  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
-  return join(base, 'tlbsim', 'native');
-}
-
 /** Compile a lab workload for this machine (cached by the hash of its source and lab.h). */
 export function compileNative(name: string): string {
   const src = join(WORKLOAD_DIR, `${name}.c`);
   if (!existsSync(src)) throw new TimeValidationError(`no lab workload ${name} (${src})`);
-  const hash = createHash('sha256').update(readFileSync(src)).update(readFileSync(join(WORKLOAD_DIR, 'lab.h'))).digest('hex').slice(0, 16);
-  const dir = cacheDir();
-  const out = join(dir, `${name}-${hash}`);
-  if (existsSync(out)) return out;
-  mkdirSync(dir, { recursive: true });
-  const tmp = `${out}.${process.pid}.tmp`;
-  const r = spawnSync('cc', ['-O2', '-pthread', '-o', tmp, src], { encoding: 'utf8' });
-  if (r.error) throw new TimeValidationError('validate --time needs a C compiler (cc) to build the lab workloads: apt-get install gcc');
-  if (r.status !== 0) throw new TimeValidationError(`cc -O2 -pthread ${src} failed: ${(r.stderr ?? '').split('\n')[0]}`);
-  spawnSync('mv', [tmp, out]);
-  return out;
+  return compileCached(src, 'native', [join(WORKLOAD_DIR, 'lab.h')], (msg) => new TimeValidationError(msg),
+    'validate --time needs a C compiler (cc) to build the lab workloads: apt-get install gcc');
 }
 
 /** The seconds a lab workload prints ("madvstorm: 2 threads, 0.279 s"). */
@@ -275,8 +261,7 @@ export async function validateTime(opts: TimeOptions): Promise<TimeReport> {
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-  const cpuModel = /^model name\s*:\s*(.+)$/m.exec(safeRead('/proc/cpuinfo'))?.[1]?.trim() ?? 'unknown CPU';
-  return { host: cpuModel, kernel, cpus: ncpu, profile: opts.profile.name, strategy, tolerance, rows, skipped };
+  return { host: cpuModel(), kernel, cpus: ncpu, profile: opts.profile.name, strategy, tolerance, rows, skipped };
 }
 
 function safeRead(path: string): string {

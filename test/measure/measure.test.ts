@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseBenchOutput, profileFromBenches, MeasureError } from '../../src/measure/index.ts';
-import { getProfile, profileFromJson, COST_KEYS } from '../../src/machine/profiles.ts';
+import { getProfile, profileFromJson, COST_KEYS, type CostKey } from '../../src/machine/profiles.ts';
 import { TIME_WORKLOADS } from '../../src/validate/time.ts';
 import { tlbsim, NO_STACK } from '../commands/run.ts';
 
@@ -64,7 +64,8 @@ test('tlbsim measure --quick writes a profile replay and validate --time can loa
   for (const k of COST_KEYS) assert.ok(Number.isFinite(profile[k]) && profile[k] >= 0, k);
   for (const [k, range] of Object.entries(profile.ranges ?? {})) {
     if (!range.source.startsWith('measured on')) continue;
-    assert.ok(range.lo <= profile[k as keyof typeof profile] && profile[k as keyof typeof profile] <= range.hi, k);
+    const v = profile[k as CostKey];
+    assert.ok(range.lo <= v && v <= range.hi, k);
   }
   const micro = profile.micro ?? {};
   for (const m of Object.values(micro)) assert.ok(m.lo <= m.ns && m.ns <= m.hi);
