@@ -11,12 +11,18 @@
 //             the many-CPU lab (traces/lab: 32 and 64 vCPUs, as recorded)
 //   e2e       all strategies over the large trace with worker threads, parse included;
 //             again reading the cache the cached stage wrote (the second look at a trace)
-//   help      `tlbsim --help` wall time (best of 5)
+//   help      start-up: wall time of commands that answer at once, vs `node -e 0` (best of 7)
+//   cli       as users run it: wall time of `tlbsim inspect` and of `tlbsim replay` (every
+//             strategy, no report; without and with the trace cache) on real recordings
+//             replicated to --cli-mb with shifted timestamps (bench/real-shaped.ts: madvthreads,
+//             fork/exec churn, a 64-vCPU lab storm) and on generated text of that size, each
+//             as a ratio to a bare split of the same file (bench/bare-split.mjs) in the same round
 //   trace-cmd `trace-cmd report` of traces/real/trace-cmd-madvthreads/trace.dat, events/s
 //             (when trace-cmd is installed), against tlbsim's ingest events/s
 // Options: --mb N (ftrace text size, default 1024; 100 gives a run of about a minute),
 //          --replay-events N (events of the 2-CPU and 256-CPU processes replay workloads,
 //          default mb*5000; the 256-CPU threads one gets 1/40 of them),
+//          --cli-mb N (size of the cli stage's inputs, default 200),
 //          --stages a,b,... --repeat N (split/ingest/replay, best of N, default 2), --json,
 //          --out FILE (also write the JSON there), --keep (keep the generated text).
 import { existsSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
@@ -31,7 +37,8 @@ const argOf = (k: string, d: string) => { const i = args.indexOf(k); return i >=
 const MB = Number(argOf('--mb', '1024'));
 const REPLAY_EVENTS = Number(argOf('--replay-events', String(MB * 5000)));
 const REPEAT = Math.max(1, Number(argOf('--repeat', '2')));
-const STAGES = argOf('--stages', 'split,ingest,cached,replay,e2e,trace-cmd,help').split(',');
+const STAGES = argOf('--stages', 'split,ingest,cached,replay,e2e,cli,trace-cmd,help').split(',');
+const CLI_MB = Number(argOf('--cli-mb', '200'));
 const json = args.includes('--json');
 const LAB_TRACES = ['traces/lab/6.12/32cpu/madvstorm.txt.gz', 'traces/lab/6.12/64cpu/madvstorm.txt.gz', 'traces/lab/7.3/32cpu/forkexec.txt.gz'];
 const log = (s: string) => process.stderr.write(s + '\n');
@@ -68,7 +75,8 @@ const dir = join(import.meta.dirname, '..', '.bench');
 mkdirSync(dir, { recursive: true });
 const text = join(dir, `ftrace-${MB}MB.txt`);
 const report: Row = { mb: MB, loadAvgBefore: loadavg().map((x) => Number(x.toFixed(2))), node: process.version };
-if (!existsSync(text) || statSync(text).size < MB * 1e6 * 0.99) {
+const needsText = ['split', 'ingest', 'cached', 'e2e'].some((st) => STAGES.includes(st));
+if (needsText && (!existsSync(text) || statSync(text).size < MB * 1e6 * 0.99)) {
   log(`generating ${MB} MB of ftrace text at ${text} ...`);
   await generateFtraceText(text, MB * 1e6);
 }
@@ -147,20 +155,77 @@ if (STAGES.includes('trace-cmd')) {
     if (report.ingest && report.traceCmd.eventsPerS) report.ingestVsTraceCmd = report.ingest.eventsPerS / report.traceCmd.eventsPerS;
   } else report.traceCmd = null;
 }
-if (STAGES.includes('help')) {
-  // `tlbsim --help` through the bin shim, as a user runs it: wall time, best of 5.
+if (STAGES.includes('cli')) {
+  const { replicateTrace } = await import('./real-shaped.ts');
   const bin = join(import.meta.dirname, '..', 'bin', 'tlbsim.mjs');
-  const times: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    const t0 = performance.now();
-    spawnSync(process.execPath, [bin, '--help'], { stdio: 'ignore' });
-    times.push((performance.now() - t0) / 1000);
+  const inputs: [string, string][] = [];
+  for (const [name, src] of [
+    ['real madvthreads-2', 'traces/real/madvthreads-2/trace.txt.gz'],
+    ['real forkchurn (fork/exec)', 'traces/real/forkchurn/trace.txt.gz'],
+    ['lab 6.12 64 vCPUs madvstorm', 'traces/lab/6.12/64cpu/madvstorm.txt.gz'],
+  ]) {
+    if (!existsSync(src)) continue;
+    const dst = join(dir, `${src.split('/').slice(-3).join('-').replace('.txt.gz', '')}-${CLI_MB}MB.txt`);
+    log(`cli: ${name} replicated to ${CLI_MB} MB`);
+    await replicateTrace(src, dst, CLI_MB);
+    inputs.push([name, dst]);
   }
-  report.help = { seconds: Math.min(...times), all: times };
+  const gen = join(dir, `ftrace-${CLI_MB}MB.txt`);
+  if (!existsSync(gen) || statSync(gen).size < CLI_MB * 1e6 * 0.99) await generateFtraceText(gen, CLI_MB * 1e6);
+  inputs.push(['generated ftrace text', gen]);
+  const wallOf = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, argv, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env }, maxBuffer: 1 << 26 });
+    if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (exit ${r.status}): ${r.stderr}`);
+    return (performance.now() - t0) / 1000;
+  };
+  report.cli = [];
+  for (const [name, file] of inputs) {
+    const cacheFile = `${file}.tlbcache`;
+    const b = { split: Infinity, inspect: Infinity, replay: Infinity, replayCached: Infinity };
+    for (let i = 0; i < REPEAT; i++) {
+      log(`cli: ${name} ${i + 1}/${REPEAT}`);
+      // One round: reference and CLI back to back, so they see the same machine.
+      b.split = Math.min(b.split, wallOf([join(import.meta.dirname, 'bare-split.mjs'), file]));
+      b.inspect = Math.min(b.inspect, wallOf([bin, 'inspect', file], { TLBSIM_CACHE: '0' }));
+      b.replay = Math.min(b.replay, wallOf([bin, 'replay', file, '--no-report'], { TLBSIM_CACHE: '0' }));
+      if (!existsSync(cacheFile)) wallOf([bin, 'inspect', file]);
+      b.replayCached = Math.min(b.replayCached, wallOf([bin, 'replay', file, '--no-report']));
+    }
+    const cacheMB = existsSync(cacheFile) ? statSync(cacheFile).size / 1e6 : NaN;
+    if (existsSync(cacheFile)) unlinkSync(cacheFile);
+    report.cli.push({ name, file, mb: statSync(file).size / 1e6, ...b, cacheMB });
+  }
+}
+if (STAGES.includes('help')) {
+  // Start-up as a user meets it, through the bin shim: wall time to exit of commands that
+  // print at once, each as a ratio to a bare `node -e 0` timed in the same rounds (this
+  // machine's speed varies within minutes). Interleaved, best of 7.
+  const bin = join(import.meta.dirname, '..', 'bin', 'tlbsim.mjs');
+  const cases: [string, string[], NodeJS.ProcessEnv?][] = [
+    ['node -e 0', ['-e', '0']],
+    ['tlbsim --help (memo)', [bin, '--help']],
+    ['tlbsim --help (no memo)', [bin, '--help'], { TLBSIM_NO_HELP_CACHE: '1' }],
+    ['tlbsim strategies', [bin, 'strategies']],
+    ['tlbsim workloads', [bin, 'workloads']],
+    ['tlbsim replay --bogus (usage error)', [bin, 'replay', '--bogus']],
+    ['tlbsim strategies, without dist/ (tsx)', [bin, 'strategies'], { TLBSIM_NO_DIST: '1' }],
+  ];
+  const best = cases.map(() => Infinity);
+  for (let round = 0; round < 7; round++) {
+    cases.forEach(([, argv, env], i) => {
+      const t0 = performance.now();
+      spawnSync(process.execPath, argv, { stdio: 'ignore', env: { ...process.env, ...env } });
+      best[i] = Math.min(best[i], (performance.now() - t0) / 1000);
+    });
+  }
+  report.startup = cases.map(([name], i) => ({ name, seconds: best[i], vsNode: best[i] / best[0] }));
 }
 report.calibrateAfter = stage('calibrate');
 report.loadAvgAfter = loadavg().map((x) => Number(x.toFixed(2)));
-if (!args.includes('--keep')) { unlinkSync(text); if (existsSync(cache)) unlinkSync(cache); }
+if (!args.includes('--keep')) {
+  for (const f of [text, cache, ...((report.cli ?? []) as Row[]).map((r) => r.file as string)]) if (existsSync(f)) unlinkSync(f);
+}
 
 if (args.includes('--out')) (await import('node:fs')).writeFileSync(argOf('--out', ''), JSON.stringify(report, null, 2));
 if (json) { console.log(JSON.stringify(report, null, 2)); process.exit(0); }
@@ -180,7 +245,14 @@ if (report.cacheRead) {
 if (report.e2e) rows.push(['e2e (wall)', `${f(report.e2e.mb)} MB, ${report.e2e.strategies} strategies`, f(report.e2e.cpuSeconds, 1), `${f(report.e2e.seconds, 1)} s wall, parse ${f(report.e2e.parseSeconds, 1)} s`, '', rss(report.e2e)]);
 if (report.e2eCached) rows.push(['e2e cached (wall)', `${f(report.e2eCached.mb)} MB, ${report.e2eCached.strategies} strategies`, f(report.e2eCached.cpuSeconds, 1), `${f(report.e2eCached.seconds, 1)} s wall, open ${f(report.e2eCached.parseSeconds, 1)} s`, '', rss(report.e2eCached)]);
 if (report.traceCmd) rows.push(['trace-cmd report', `trace.dat, ${f(report.traceCmd.events)} ev`, f(report.traceCmd.seconds, 3), `${f(report.traceCmd.eventsPerS / 1e6, 2)} M ev/s`, report.ingestVsTraceCmd ? `ingest ${report.ingestVsTraceCmd.toFixed(2)}x` : '', rss(report.traceCmd)]);
-if (report.help) rows.push(['tlbsim --help (wall)', 'bin/tlbsim.mjs', '', `${f(report.help.seconds * 1000)} ms (best of 5)`, '', '']);
+for (const r of (report.cli ?? []) as Row[]) {
+  const x = (v: number) => `${v.toFixed(2)} s`;
+  rows.push([`cli (wall): ${r.name}`, `${f(r.mb)} MB`, '', `split ${x(r.split)}, inspect ${x(r.inspect)}, replay ${x(r.replay)}, cached ${x(r.replayCached)}`,
+    `inspect ${(r.split / r.inspect).toFixed(2)}x split; replay ${(r.replay / r.split).toFixed(1)}x, cached ${(r.replayCached / r.split).toFixed(1)}x split; cache ${(r.cacheMB / r.mb).toFixed(2)}x text`, '']);
+}
+for (const r of (report.startup ?? []) as { name: string; seconds: number; vsNode: number }[]) {
+  rows.push([`start-up (wall): ${r.name}`, '', '', `${f(r.seconds * 1000)} ms (best of 7)`, `${r.vsNode.toFixed(2)}x node -e 0`, '']);
+}
 const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
 for (const r of rows) console.log(r.map((c, i) => (i === 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd());
 if (report.replay?.length) {

@@ -61,6 +61,7 @@ export function cachedHelp(args) {
 
 /** Store freshly rendered texts (best effort: a read-only install simply has no memo). */
 export function writeHelpCache(texts) {
+  if (process.env.TLBSIM_NO_HELP_CACHE) return; // asked to bypass the memo: leave it alone too
   try {
     mkdirSync(dirname(CACHE_FILE), { recursive: true });
     const tmp = `${CACHE_FILE}.${process.pid}`;

@@ -1,12 +1,17 @@
 #!/usr/bin/env node
 // Help and version are answered from a memo rendered by the real command definitions
-// (see help-cache.mjs) without loading TypeScript; everything else registers tsx so the
-// TypeScript sources run without a build step.
+// (see help-cache.mjs). Everything else runs the JavaScript that bin/build.mjs compiled
+// into dist/ at install time, as long as it was compiled from the sources now in src/
+// (source-hash.mjs); an edited checkout, or one never built, registers tsx and runs the
+// TypeScript sources directly: slower to start, the same program.
 import { cachedHelp } from './help-cache.mjs';
+import { distIsCurrent } from './source-hash.mjs';
 
 const memo = cachedHelp(process.argv.slice(2));
 if (memo !== null) {
   process.stdout.write(memo);
+} else if (distIsCurrent()) {
+  await import('../dist/cli.js');
 } else {
   const { register } = await import('tsx/esm/api');
   register();

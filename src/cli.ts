@@ -3,7 +3,6 @@
 // `tlbsim --help` stays fast.
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
-import { TraceError } from './trace/input.ts';
 import { UsageError, terminalSafe } from './commands/util.ts';
 import { red } from './commands/style.ts';
 import { helpRequest, writeHelpCache } from '../bin/help-cache.mjs';
@@ -75,6 +74,9 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode === 0 ? 0 : 2;
     }
     // Messages may quote the file (a first line, a path): no escape sequence reaches the terminal.
+    // Loaded only here: trace/input.ts pulls in node:zlib and node:child_process, which a
+    // command that never reads a trace should not pay for at start-up.
+    const { TraceError } = await import('./trace/input.ts');
     if (e instanceof TraceError) { process.stderr.write(`${red('tlbsim:', process.stderr)} ${terminalSafe(e.message)}\n`); return 1; }
     if (e instanceof UsageError) { process.stderr.write(`${red('tlbsim:', process.stderr)} ${terminalSafe(e.message)}\n`); return e.exitCode; }
     throw e;

@@ -7,12 +7,12 @@
 import type { Command } from 'commander';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { createGzip } from 'node:zlib';
 import type { EventSource } from '../trace/event.ts';
 import { fail } from './util.ts';
+// node:zlib and node:fs/promises are imported where a file is written, not here: every
+// command's start-up loads this module to register `generate`.
 
 export type GeneratedFormat = 'csv' | 'ftrace';
 
@@ -40,6 +40,7 @@ export interface GenerateFileResult { spec: string; path: string; format: Genera
 
 /** Generate `spec` into `path` (written to a temporary name first, renamed when complete). */
 export async function generateFile(spec: string, path: string, onProgress?: (done: number, total: number) => void): Promise<GenerateFileResult> {
+  const { rename, rm } = await import('node:fs/promises');
   const { format, gzip } = formatFromPath(path);
   const { generateWorkload } = await import('../workloads/index.ts');
   const source = await generateWorkload(spec);
@@ -77,6 +78,7 @@ export async function generateFile(spec: string, path: string, onProgress?: (don
 }
 
 async function writeFtraceTo(source: EventSource, path: string, gzip: boolean): Promise<number> {
+  const { createGzip } = await import('node:zlib');
   const { writeFtrace } = await import('../workloads/ftrace-writer.ts');
   const file = createWriteStream(path);
   const zip = gzip ? createGzip({ level: 6 }) : null;

@@ -19,6 +19,10 @@
 // its own strategy's file (src/strategies/<name>.ts, with the files of the kernel versions
 // it extends), not the registry's eleven: 10 modules for linux-4.13, 14 for ptsync-targeted,
 // instead of 21.
+//
+// Compiled to JavaScript (dist/, what the CLI runs once built), the copies are the emitted
+// .js files: tsx's namespaces apply to any module its loader resolves, so the same trick
+// holds; MODULE_EXT names the files of whichever form this module itself is.
 import type { TraceInfo } from '../trace/event.ts';
 import type { CostProfile } from '../machine/profiles.ts';
 import { Simulator, type SimOptions } from '../machine/sim.ts';
@@ -35,6 +39,9 @@ export interface Engine {
 
 /** Events from which replay() gives each registered strategy its own engine copy. */
 export const ISOLATE_MIN_EVENTS = 3_000_000;
+
+/** '.ts' when this module runs from src/ (under tsx), '.js' when compiled into dist/. */
+const MODULE_EXT = import.meta.url.endsWith('.js') ? '.js' : '.ts';
 
 const copies = new Map<string, Promise<Engine | null>>();
 
@@ -55,7 +62,7 @@ async function load(name: string): Promise<Engine | null> {
     // The namespace becomes part of every module URL of the copy: a registry name is a
     // plain [a-z0-9.-] word, but keep only safe characters all the same.
     const api = register({ namespace: `tlbsim-engine-${name.replace(/[^A-Za-z0-9.-]/g, '_')}` });
-    const engine = (await api.import('./engine.ts', import.meta.url)) as typeof EngineModule;
+    const engine = (await api.import(`./engine${MODULE_EXT}`, import.meta.url)) as typeof EngineModule;
     return { Simulator: engine.Simulator, strategy: await copyDefinition(name, (spec) => api.import(spec, import.meta.url)) };
   } catch (e) {
     // Without tsx (a bundled build) there are no copies, as documented above. Anything else
@@ -82,11 +89,11 @@ const isDefinition = (v: unknown, name: string): v is StrategyDefinition =>
 async function copyDefinition(name: string, load: (spec: string) => Promise<unknown>): Promise<StrategyDefinition> {
   if (/^[a-z0-9][a-z0-9.-]*$/.test(name)) {
     try {
-      const own = Object.values((await load(`../strategies/${name}.ts`)) as Record<string, unknown>).find((v) => isDefinition(v, name));
+      const own = Object.values((await load(`../strategies/${name}${MODULE_EXT}`)) as Record<string, unknown>).find((v) => isDefinition(v, name));
       if (own !== undefined) return own;
     } catch { /* no such file: the registry has it */ }
   }
-  return ((await load('../strategies/index.ts')) as typeof RegistryModule).getStrategy(name);
+  return ((await load(`../strategies/index${MODULE_EXT}`)) as typeof RegistryModule).getStrategy(name);
 }
 
 /** A simulator for strategy `def`; a registered one (`name` not null) runs on its own

@@ -91,7 +91,9 @@ export async function replay(source: EventSource, options: ReplayOptions = {}): 
   let wake: (() => void) | null = null;
   let failure: Error | null = null;
 
-  const entry = new URL('./worker-entry.mjs', import.meta.url);
+  // Under tsx (src/), a worker must register tsx before it can import TypeScript
+  // (worker-entry.mjs); compiled (dist/), it runs worker.js directly.
+  const entry = new URL(import.meta.url.endsWith('.js') ? './worker.js' : './worker-entry.mjs', import.meta.url);
   const workers = groups.map((g) => new Worker(entry, {
     workerData: { names: g, profile, info: plainInfo(info), simOpts, isolate, slots: slots.map((s) => batchBuffer(s)) },
   }));

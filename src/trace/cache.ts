@@ -44,13 +44,16 @@ let fingerprint: { version: string; reader: string } | null = null;
 /** tlbsim's version and a hash of the trace reader's source files. */
 function readerFingerprint(): { version: string; reader: string } {
   if (fingerprint) return fingerprint;
-  const here = dirname(fileURLToPath(import.meta.url));
+  // The TypeScript sources whether this runs from src/trace or compiled from dist/trace,
+  // so the CLI (dist/) and scripts (src/ under tsx) share one cache.
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  const sources = join(root, 'src', 'trace');
   let version = 'unknown';
-  try { version = (JSON.parse(readFileSync(join(here, '..', '..', 'package.json'), 'utf8')) as { version: string }).version; } catch { /* keep unknown */ }
+  try { version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version; } catch { /* keep unknown */ }
   const h = createHash('sha256');
   try {
-    for (const f of readdirSync(here).filter((n) => n.endsWith('.ts') || n.endsWith('.js')).sort()) {
-      h.update(f); h.update(readFileSync(join(here, f)));
+    for (const f of readdirSync(sources).filter((n) => n.endsWith('.ts')).sort()) {
+      h.update(f); h.update(readFileSync(join(sources, f)));
     }
   } catch { h.update(String(Math.random())); /* unknown source: never match an old cache */ }
   fingerprint = { version, reader: h.digest('hex').slice(0, 16) };

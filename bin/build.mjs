@@ -1,0 +1,49 @@
+// `npm run build` (and npm's `prepare`, which npm ci and npm pack run): compile src/ to
+// dist/ with tsc so that the CLI starts without loading a TypeScript loader (tsx's
+// register() alone costs ~0.3 s of every command). The sources stay the truth: scripts and
+// tests import src/ through tsx, and bin/tlbsim.mjs uses dist/ only while
+// dist/source-hash.json matches src/ (bin/source-hash.mjs).
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, relative } from 'node:path';
+import { DIST, ROOT, STAMP, sourceHash, stampText } from './source-hash.mjs';
+
+const require = createRequire(import.meta.url);
+let tsc;
+try {
+  // typescript's exports map hides bin/; its package.json is exported and bin/ sits beside it.
+  tsc = join(dirname(require.resolve('typescript/package.json')), 'bin', 'tsc');
+} catch {
+  // An installed package ships dist/ prebuilt (npm pack runs this first); without
+  // TypeScript there is nothing to rebuild, and the CLI falls back to tsx if dist/ is stale.
+  console.error('tlbsim build: typescript is not installed; dist/ left as it is');
+  process.exit(0);
+}
+const hash = sourceHash();
+const tmp = `${DIST}.${process.pid}.tmp`;
+rmSync(tmp, { recursive: true, force: true });
+const r = spawnSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', tmp], { stdio: 'inherit' });
+if (r.status !== 0) {
+  rmSync(tmp, { recursive: true, force: true });
+  console.error(`tlbsim build: tsc failed (exit ${r.status ?? r.signal})`);
+  process.exit(1);
+}
+// Files the compiled modules read beside themselves (new URL('./x', import.meta.url)):
+// everything under src/ that is not TypeScript.
+function copyAssets(dir) {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) copyAssets(p);
+    else if (!e.name.endsWith('.ts')) {
+      const to = join(tmp, relative(join(ROOT, 'src'), p));
+      mkdirSync(dirname(to), { recursive: true });
+      copyFileSync(p, to);
+    }
+  }
+}
+copyAssets(join(ROOT, 'src'));
+writeFileSync(join(tmp, relative(DIST, STAMP)), stampText(hash));
+// Swap in whole, so a concurrent CLI run sees the old dist/ or the new one, never half.
+rmSync(DIST, { recursive: true, force: true });
+renameSync(tmp, DIST);
