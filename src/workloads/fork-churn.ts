@@ -2,7 +2,7 @@
 // that starts up and exits. Exercises mm creation and teardown: fork's COW flush of the
 // parent, exec dropping the forked copy, exit flushes with freed tables, and CPUs left lazy
 // on address spaces that are dying.
-import { PAGE_SIZE, PROT_READ, PROT_RW, run, simulate, type TaskCtx } from './engine.ts';
+import { PAGE_SIZE, PROT_READ, PROT_RW, run, simulate, type TaskCtx } from './scheduler.ts';
 import { exitTask, forkProcess, Join, mmap, munmap } from './ops.ts';
 import { bool, commonParams, num, type WorkloadDefinition } from './types.ts';
 

@@ -1,7 +1,7 @@
 // madv-dontneed-switch: Lutomirski's "MADV_DONTNEED; touch the page; switch CPUs using
 // sched_setaffinity" test from the PCID v4 cover letter ("nearly worst-case": before the
 // series, the madvise flush IPIs the previous CPU, which sits idle with the mm loaded).
-import { migrate, PAGE_SIZE, PROT_RW, run, simulate } from './engine.ts';
+import { migrate, PAGE_SIZE, PROT_RW, run, simulate } from './scheduler.ts';
 import { exitTask, madviseDontneed, mmap, touch } from './ops.ts';
 import { commonParams, num, type WorkloadDefinition } from './types.ts';
 

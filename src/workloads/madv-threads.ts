@@ -2,7 +2,7 @@
 // loops {touch a page; MADV_DONTNEED it} while the other threads of the same process
 // busy-wait on other CPUs, so they stay in mm_cpumask and are never lazy.
 // Real C version: traces/real/workloads/madvthreads.c.
-import { Flag, PAGE_SIZE, PROT_RW, setFlag, simulate, spin, type TaskCtx } from './engine.ts';
+import { Flag, PAGE_SIZE, PROT_RW, setFlag, simulate, spin, type TaskCtx } from './scheduler.ts';
 import { createThread, exitTask, Join, madviseDontneed, mmap, touch } from './ops.ts';
 import { commonParams, num, type WorkloadDefinition } from './types.ts';
 

@@ -5,7 +5,7 @@ import { EventKind, FlushFlags, FlushOrigin, flushFlags } from '../trace/event.t
 import {
   EXIT, MADV_DONTNEED, PAGE_SIZE, block, run, wake, WaitQueue,
   type SimTask, type SpawnOptions, type Step, type TaskCtx,
-} from './engine.ts';
+} from './scheduler.ts';
 
 type Steps<T = void> = Generator<Step, T, undefined>;
 

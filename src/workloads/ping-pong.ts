@@ -1,6 +1,6 @@
 // ping-pong: two processes (two mms) pinned to the same CPU bounce a token through eventfds
 // (Lutomirski's PCID v4 cover letter; traces/real/workloads/pingpong.c).
-import { PAGE_SIZE, PROT_READ, simulate, type TaskCtx } from './engine.ts';
+import { PAGE_SIZE, PROT_READ, simulate, type TaskCtx } from './scheduler.ts';
 import { Channel, exitTask, forkProcess, Join, mmap, touch } from './ops.ts';
 import { commonParams, num, type WorkloadDefinition } from './types.ts';
 

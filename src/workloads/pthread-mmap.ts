@@ -6,7 +6,7 @@
 // hyperv: PV TLB flush for Windows guests"). It may be the same program, but it says neither
 // what is touched nor how 2017's "256M data" was split, so the reconstruction is not rebuilt
 // on it; the calibration row's explanation (src/calibrate) bounds what such a shape could save.
-import { PAGE_SIZE, PMD_SIZE, PROT_RW, simulate, type TaskCtx } from './engine.ts';
+import { PAGE_SIZE, PMD_SIZE, PROT_RW, simulate, type TaskCtx } from './scheduler.ts';
 import { Barrier, createThread, exitTask, Join, mmap, munmap, touch } from './ops.ts';
 import { commonParams, num, type WorkloadDefinition } from './types.ts';
 

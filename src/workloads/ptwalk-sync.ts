@@ -6,7 +6,7 @@ import { EventKind, FlushFlags, FlushOrigin, flushFlags } from '../trace/event.t
 import {
   Flag, MADV_COLLAPSE, PAGE_SIZE, PMD_SIZE, PROT_RW, PUD_SIZE, run, setFlag, simulate, spin, WaitQueue, wake,
   type TaskCtx,
-} from './engine.ts';
+} from './scheduler.ts';
 import { createThread, exitTask, flush, Join, mmap, munmap, sleepUntil, touch } from './ops.ts';
 import { bool, commonParams, num, str, type WorkloadDefinition } from './types.ts';
 

@@ -1,7 +1,7 @@
 // wis-context-switch1: will-it-scale context_switch1 ("Context switch via pipes"), laid out
 // as in Nick Piggin's worst case for lazy-mm refcounting (context_switch1_threads -t nproc/2):
 // each pair's two tasks sit on two CPUs, so every CPU alternates task → idle → task.
-import { run, simulate, type TaskCtx, type TaskProgram } from './engine.ts';
+import { run, simulate, type TaskCtx, type TaskProgram } from './scheduler.ts';
 import { Channel, createThread, exitTask, forkProcess, Join } from './ops.ts';
 import { commonParams, num, str, type WorkloadDefinition } from './types.ts';
 

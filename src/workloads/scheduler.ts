@@ -155,7 +155,7 @@ export interface SpawnOptions {
 /** First tid handed out (pids of a freshly booted machine's user processes). */
 export const FIRST_TID = 1000;
 
-export class Sim {
+export class WorkloadScheduler {
   readonly cpus: Cpu[];
   readonly rng: Rng;
   now = 0;
@@ -447,7 +447,7 @@ export class Sim {
 /** What a task's program sees: its identity, the clock, and event helpers. Events are
  *  stamped with the current time and the task's CPU. */
 export class TaskCtx {
-  constructor(readonly sim: Sim, readonly task: SimTask) {}
+  constructor(readonly sim: WorkloadScheduler, readonly task: SimTask) {}
 
   get tid(): number { return this.task.tid; }
   get mm(): number { return this.task.mm; }
@@ -488,11 +488,11 @@ export class TaskCtx {
 }
 
 /** Wrap a setup function as a repeatable generated workload. */
-export function simulate(cpus: number, costs: BaseCosts, seed: number, setup: (sim: Sim) => void): GeneratedWorkload {
+export function simulate(cpus: number, costs: BaseCosts, seed: number, setup: (sim: WorkloadScheduler) => void): GeneratedWorkload {
   return {
     cpus,
     batches(batchSize = DEFAULT_BATCH_SIZE): Generator<EventBatch, WorkloadTables, undefined> {
-      const sim = new Sim(cpus, costs, seed, batchSize);
+      const sim = new WorkloadScheduler(cpus, costs, seed, batchSize);
       setup(sim);
       return sim.events();
     },
