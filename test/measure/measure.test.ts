@@ -69,10 +69,14 @@ test('tlbsim measure --quick writes a profile replay and validate --time can loa
   }
   const micro = profile.micro ?? {};
   for (const m of Object.values(micro)) assert.ok(m.lo <= m.ns && m.ns <= m.hi);
-  // Every micro-cost a validate --time workload is built from was measured.
-  for (const w of TIME_WORKLOADS) for (const [name] of w.base) assert.ok(micro[name], `${w.name} needs ${name}`);
+  // Every micro-cost a validate --time workload is built from was measured, or the table
+  // says why not: on a busy machine the IPI benchmarks find the other CPU taken by other
+  // tasks, and say so instead of reporting a number that measured something else.
+  const skipped = (name: string) => new RegExp(`^${name} +skipped +\\S`, 'm').test(r.stdout);
+  for (const w of TIME_WORKLOADS) for (const [name] of w.base) assert.ok(micro[name] || skipped(name), `${w.name} needs ${name}`);
   // An IPI round trip costs more than the syscall that sends it.
-  assert.ok(micro.membarrier_1target.ns > micro.null_syscall.ns);
+  if (micro.membarrier_1target) assert.ok(micro.membarrier_1target.ns > micro.null_syscall.ns);
+  else assert.ok(skipped('membarrier_1target'), 'membarrier_1target is neither measured nor reported skipped');
 });
 
 test('tlbsim measure without a C compiler says so in one line', () => {
