@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tlbsim from 'tlbsim';
 import { Linux618, METRICS, STRATEGY_NAMES, defineStrategy, listWorkloads, openInput, replay, type StrategyMeta } from '../src/index.ts';
+import { CLI_MD_STRATEGIES } from './contract-names.ts';
 
 test('the package name resolves to src/index.ts for scripts', () => {
   assert.equal(tlbsim.replay, replay);
@@ -16,8 +17,11 @@ test('the contract names of cli.md are exported', () => {
     'ipis_to_lazy', 'ipis_to_stale', 'tlb_misses', 'atomic_ops', 'initiator_wait_ns', 'overhead_ns', 'coherence_violations', 'iteration_ns']) {
     assert.ok(metrics.includes(m), m);
   }
-  for (const s of ['linux-4.13', 'pcid-v4-posted', 'linux-4.14', 'linux-4.14-nopcid', 'linux-4.20', 'linux-5.13', 'async-rfc-2019',
-    'lazy-shootdown', 'ptsync-targeted', 'linux-6.15-invlpgb', 'linux-6.18', 'linux-6.1', 'linux-6.12', 'linux-7.3']) assert.ok(STRATEGY_NAMES.includes(s), s);
+  for (const s of CLI_MD_STRATEGIES) assert.ok(STRATEGY_NAMES.includes(s), s);
+  // Every registered strategy's class is in the API (the registry is the one list).
+  for (const name of ['Linux413', 'Linux414', 'Linux61', 'Linux612', 'Linux618', 'Linux73', 'Linux615Invlpgb']) {
+    assert.equal(typeof (tlbsim as Record<string, unknown>)[name], 'function', name);
+  }
   const workloads = listWorkloads().map((w) => w.name);
   for (const w of ['ping-pong', 'madv-dontneed-switch', 'pthread-mmap', 'madv-threads', 'wis-tlb-flush2', 'wis-context-switch1',
     'fork-churn', 'ptwalk-sync']) assert.ok(workloads.includes(w), w);

@@ -1,4 +1,8 @@
-// The strategy registry. A new strategy is one file in this directory and one line below.
+// The strategy registry: the one list everything else derives from (the CLI's catalogue,
+// replay's default set, src/index.ts, which re-exports this module whole, and the engine
+// copies of replay/isolate.ts, which load a strategy from the file named after it). A new
+// strategy is one file in this directory named after the strategy, its definition imported
+// and listed in STRATEGIES below, and its class re-exported at the bottom for scripts.
 import type { StrategyDefinition } from '../machine/strategy.ts';
 import { linux413 } from './linux-4.13.ts';
 import { pcidV4Posted } from './pcid-v4-posted.ts';

@@ -4,8 +4,7 @@ import assert from 'node:assert/strict';
 import { STRATEGIES } from '../../src/strategies/index.ts';
 import { NO_STACK, tlbsim } from './run.ts';
 
-const CLI_MD_NAMES = ['linux-4.13', 'pcid-v4-posted', 'linux-4.14', 'linux-4.14-nopcid', 'linux-4.20', 'linux-5.13',
-  'async-rfc-2019', 'lazy-shootdown', 'ptsync-targeted', 'linux-6.15-invlpgb', 'linux-6.18', 'linux-6.1', 'linux-6.12', 'linux-7.3'];
+import { CLI_MD_STRATEGIES as CLI_MD_NAMES } from '../contract-names.ts';
 
 test('strategies --json prints exactly [{ name, title, kernel, description, safe }] for every registered strategy', () => {
   const r = tlbsim(['strategies', '--json']);
