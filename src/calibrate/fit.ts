@@ -24,7 +24,7 @@ export const PRIOR_WEIGHT = 0.01;
 export const RANGE_RISE = 0.02;
 /** Steps of the range scan, in normalised log units (fit-params bounds = 0..1). */
 const RANGE_STEP = 0.125;
-export const DEFAULT_MAX_EVALS = 120;
+export const DEFAULT_MAX_EVALS = 250;
 
 export interface RowResult {
   id: string;

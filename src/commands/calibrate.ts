@@ -20,7 +20,7 @@ export function register(program: Command): void {
     .option('--fit', 'fit the [assume]/[recall] cost numbers of each profile class to every published figure, print residuals per row')
     .option('--write <file>', 'with --fit: write the fitted profiles as JSON (the committed one is src/machine/fitted-profiles.json)')
     .option('--rows <which>', 'with --fit: rows to print: fit, held-out or all (default all; the fit uses only fit rows)')
-    .option('--max-evals <n>', 'with --fit: most objective evaluations per profile class (default 120)')
+    .option('--max-evals <n>', 'with --fit: most objective evaluations per profile class (default 250)')
     .addHelpText('after', [
       '',
       'Examples:',
