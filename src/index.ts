@@ -69,3 +69,7 @@ export {
   calibrate, calibrationJson, calibrationText, calibrationMarkdown, withinTolerance, CALIBRATION_TARGETS, TOLERANCE,
   type CalibrationTarget, type CalibrationRow, type CalibrationDetail, type CalibrationResult, type CalibrateOptions,
 } from './calibrate/index.ts';
+// ---- calibrate --fit: the unsourced costs fitted to every published figure
+export { fit, fitClass, fittedProfilesFile, type FitResult, type ClassFit, type RowResult } from './calibrate/fit.ts';
+export { FIT_TARGETS, type FitTarget, type TargetRole } from './calibrate/targets.ts';
+export { FIT_CLASSES, type FitClass, type FreeParam } from './calibrate/fit-params.ts';

@@ -6,7 +6,11 @@
 //   [recall]  from memory, not re-verified: a hypothesis to check;
 //   [assume]  a modelling choice with no published number behind it.
 // Profiles are NOT fitted per benchmark (calibration.md): one profile must reproduce every
-// calibration row at once, and a number that would need fitting stays at its anchor.
+// calibration row at once, and a number that would need fitting stays at its anchor. The
+// fitted profiles (`<class>-fitted`, `tlbsim calibrate --fit`) are kept apart from these:
+// one fit per class over all its published figures, loaded from fitted-profiles.json.
+
+import { readFileSync } from 'node:fs';
 
 export interface CostProfile {
   name: string;
@@ -232,12 +236,6 @@ const kvmGuest: CostProfile = {
   ipiIdleWakeNs: 30000, // a halted vCPU is woken through the host scheduler [recall]
 };
 
-export const PROFILES: Readonly<Record<string, CostProfile>> = Object.freeze({
-  'skylake-laptop': skylakeLaptop,
-  'haswell-server': haswellServer,
-  'zen3-server': zen3Server,
-  'kvm-guest': kvmGuest,
-});
 
 export const DEFAULT_PROFILE = 'skylake-laptop';
 
@@ -359,3 +357,45 @@ export function resolveProfile(p: string | CostProfile | undefined, overrides?: 
   if (!('name' in overrides)) out.name = `${base.name}+overrides`;
   return out;
 }
+
+// Last: building the fitted profiles runs applyOverrides, which needs every declaration above.
+/** The hand-written profiles above, every number tagged with its source. */
+const SOURCED: Readonly<Record<string, CostProfile>> = {
+  'skylake-laptop': skylakeLaptop,
+  'haswell-server': haswellServer,
+  'zen3-server': zen3Server,
+  'kvm-guest': kvmGuest,
+};
+
+/** Fitted profiles: `<class>-fitted` beside each sourced class that `tlbsim calibrate --fit`
+ *  fitted, read from fitted-profiles.json (written by that command, committed). Each is its
+ *  base profile with the fitted [assume]/[recall] numbers applied, their fit intervals as
+ *  ranges, and provenance kind 'fitted'. */
+function loadFitted(): Record<string, CostProfile> {
+  let text: string;
+  try {
+    text = readFileSync(new URL('./fitted-profiles.json', import.meta.url), 'utf8');
+  } catch (e) {
+    // A checkout from before the first fit has no file: there are then no fitted profiles.
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw e;
+  }
+  const doc = JSON.parse(text) as { profiles?: Record<string, unknown> };
+  const out: Record<string, CostProfile> = {};
+  for (const [name, entry] of Object.entries(doc.profiles ?? {})) {
+    if (!isRecord(entry) || typeof entry.base !== 'string' || !SOURCED[entry.base] || !isRecord(entry.values)) {
+      throw new ProfileError(`fitted-profiles.json: profile "${name}" needs a known "base" and "values"`);
+    }
+    const p = applyOverrides({ ...SOURCED[entry.base] }, {
+      ...entry.values,
+      ...(entry.ranges === undefined ? {} : { ranges: entry.ranges }),
+      ...(entry.provenance === undefined ? {} : { provenance: entry.provenance }),
+    });
+    p.name = name;
+    if (typeof entry.description === 'string') p.description = entry.description;
+    out[name] = Object.freeze(p);
+  }
+  return out;
+}
+
+export const PROFILES: Readonly<Record<string, CostProfile>> = Object.freeze({ ...SOURCED, ...loadFitted() });
