@@ -8,23 +8,19 @@
 // percentile would be the second-lowest and second-highest draw, a distinction the draw
 // count cannot support. It is the spread the ranges allow, not a confidence interval.
 //
-// The events are read again from the source for each pass (a parsed trace is kept in its
-// event store; nothing is parsed twice). Small inputs run every draw's simulators side by
-// side in one pass in this thread; large ones replay one draw after another, each over the
-// worker pool replay() already uses for its strategies.
+// The events are read again from the source (a parsed trace is kept in its event store;
+// nothing is parsed twice) in one pass for all draws: replay() runs every draw x strategy
+// side by side, in this thread for small inputs, else over its worker pool.
 import type { EventSource } from '../trace/event.ts';
 import type { CostKey, CostProfile } from '../machine/profiles.ts';
 import type { RunResult } from '../machine/result.ts';
-import type { SimOptions, Simulator } from '../machine/sim.ts';
-import { resolveStrategy } from '../strategies/index.ts';
-import { createSimulator } from './isolate.ts';
 import { DEFAULT_DRAWS, drawProfiles, variedRanges } from './draws.ts';
 import { replay } from './replay.ts';
 
 export { DEFAULT_DRAWS } from './draws.ts';
 export const DEFAULT_SEED = 1;
-/** Below this many events x simulators, every draw runs in one in-process pass. */
-const ONE_PASS_EVENT_SIMS = 20_000_000;
+/** Below this many events x runs, the draws replay in this thread. */
+const IN_PROCESS_EVENT_RUNS = 20_000_000;
 
 export interface Interval { nominal: number; lo: number; hi: number }
 
@@ -74,22 +70,17 @@ export interface UncertaintyOptions {
   workers?: number | 'auto';
 }
 
-/** Replay `profiles` x `strategies` over `source`; results[profile][strategy]. */
+/** Replay `profiles` x `strategies` over `source` in one pass; results[profile][strategy]. */
 async function replayAll(source: EventSource, profiles: CostProfile[], strategies: string[], opts: UncertaintyOptions): Promise<RunResult[][]> {
   if (profiles.length === 0 || strategies.length === 0) return profiles.map(() => []);
-  const simOpts: SimOptions = opts.pcid === undefined ? {} : { pcid: opts.pcid };
-  if (source.info.events * profiles.length * strategies.length < ONE_PASS_EVENT_SIMS) {
-    const defs = strategies.map(resolveStrategy);
-    const sims: Simulator[][] = [];
-    for (const p of profiles) sims.push(await Promise.all(defs.map((d, i) => createSimulator(source.info, d, strategies[i], p, simOpts, false))));
-    for await (const b of source.batches()) for (const row of sims) for (const s of row) s.processBatch(b);
-    return sims.map((row) => row.map((s) => s.result()));
-  }
-  const out: RunResult[][] = [];
-  for (const p of profiles) {
-    out.push(await replay(source, { strategies, profile: p, workers: opts.workers ?? 'auto', ...(opts.pcid === undefined ? {} : { pcid: opts.pcid }) }));
-  }
-  return out;
+  // Worker threads cost about a second each to start (tsx and the simulator): below this
+  // much work one thread finishes first, as in the replay command.
+  const small = source.info.events * profiles.length * strategies.length < IN_PROCESS_EVENT_RUNS;
+  const flat = await replay(source, {
+    strategies, profiles, workers: small ? 1 : (opts.workers ?? 'auto'),
+    ...(opts.pcid === undefined ? {} : { pcid: opts.pcid }),
+  });
+  return profiles.map((_, p) => flat.slice(p * strategies.length, (p + 1) * strategies.length));
 }
 
 const overhead = (rs: RunResult[], name: string): number | undefined => rs.find((r) => r.strategy.name === name)?.metrics.overhead_ns;

@@ -48,6 +48,10 @@ export function metricBars(ratios: readonly RatioRow[], strategies: readonly str
       ...(b ? { lo: b.lo, hi: b.hi } : {}),
     };
   });
+  const axes = {
+    y: { field: 'strategy', type: 'nominal' as const, sort: [...strategies], title: null, axis: { labelFontSize: 10 } },
+    x: { field: 'value', type: 'quantitative' as const, title: null, axis: { tickCount: 4, labelExpr: "abs(datum.value) >= 1000 ? format(datum.value, '.3~s') : format(datum.value, '~g')" } },
+  };
   const bar = {
     params: legendPick,
     mark: { type: 'bar' as const, tooltip: true },
@@ -71,11 +75,8 @@ export function metricBars(ratios: readonly RatioRow[], strategies: readonly str
       columns: 3,
       spec: {
         width: 210, height: { step: 12 },
-        encoding: {
-          y: { field: 'strategy', type: 'nominal', sort: [...strategies], title: null, axis: { labelFontSize: 10 } },
-          x: { field: 'value', type: 'quantitative', title: null, axis: { tickCount: 4, labelExpr: "abs(datum.value) >= 1000 ? format(datum.value, '.3~s') : format(datum.value, '~g')" } },
-        },
-        ...(band.size ? { layer: [bar, rule] } : bar),
+        // Without intervals the spec is the single bar mark it always was.
+        ...(band.size ? { encoding: axes, layer: [bar, rule] } : { ...bar, encoding: { ...axes, ...bar.encoding } }),
       },
       resolve: { scale: { x: 'independent' } },
     },

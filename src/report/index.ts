@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import { buildTables, bestValue, observedPredictedRows, type Tables } from '../analysis/tables.ts';
 import type { AnalysisData, AnalysisInput } from '../analysis/types.ts';
 import { KEY_METRICS, MAX_VIOLATIONS_KEPT, VIOLATION_TEXT, VIOLATION_KINDS, metricDecl, type MetricName } from '../machine/metrics.ts';
-import type { CostProfile } from '../machine/profiles.ts';
+import type { CostKey, CostProfile } from '../machine/profiles.ts';
 import { BASELINE_STRATEGY, CURRENT_STRATEGY, validationStrategy } from '../strategies/index.ts';
 import {
   ipiHeatmap, latencyHeatmap, metricBars, overTime, overheadByCause, perCpuOverhead, fmtNs, type ChartSpec,
@@ -195,12 +195,16 @@ function glossary(data: AnalysisData, profile: CostProfile | string): string {
   const srows = [...strategies.values()].map((s) => `<tr><td class="l">${esc(s.name)}</td><td class="wrap">${esc(s.title)}</td><td class="wrap">${esc(s.kernel)}</td><td class="wrap">${esc(s.description)}</td><td class="l">${s.safe ? 'yes' : 'no'}</td></tr>`).join('');
   const mrows = KEY_METRICS.map((m) => `<tr><td class="l">${m}</td><td class="l">${metricDecl(m)?.unit}</td><td class="wrap">${esc(metricDecl(m)?.meaning ?? '')}</td></tr>`).join('');
   const prows = typeof profile === 'object'
-    ? Object.entries(profile).map(([k, v]) => `<tr><td class="l">${esc(k)}</td><td class="wrap">${esc(v)}</td></tr>`).join('')
+    ? Object.entries(profile).filter(([k, v]) => k !== 'ranges' && typeof v !== 'object').map(([k, v]) => {
+      // Each number with the range --uncertainty draws it from (none: taken as exact).
+      const r = profile.ranges?.[k as CostKey];
+      return `<tr><td class="l">${esc(k)}</td><td class="wrap">${esc(v)}</td>${profile.ranges ? `<td class="l">${r ? `${esc(Number(r.lo.toPrecision(3)))}–${esc(Number(r.hi.toPrecision(3)))}` : 'exact'}</td><td class="wrap">${esc(r?.source ?? '')}</td>` : ''}</tr>`;
+    }).join('')
     : '';
   return `<section class="extra" id="reference"><h2>Reference</h2>
 <details open><summary>Strategies</summary><div class="scroll"><table class="data"><thead><tr><th class="l">name</th><th class="l">title</th><th class="l">kernel</th><th class="l">what it does</th><th class="l">safe</th></tr></thead><tbody>${srows}</tbody></table></div></details>
 <details><summary>Key metrics</summary><div class="scroll"><table class="data"><thead><tr><th class="l">metric</th><th class="l">unit</th><th class="l">meaning</th></tr></thead><tbody>${mrows}</tbody></table></div></details>
-${prows ? `<details><summary>Cost profile</summary><div class="scroll"><table class="data"><tbody>${prows}</tbody></table></div></details>` : ''}
+${prows ? `<details><summary>Cost profile</summary><div class="scroll"><table class="data">${typeof profile === 'object' && profile.ranges ? '<thead><tr><th class="l">key</th><th class="l">value</th><th class="l">range</th><th class="l">range source</th></tr></thead>' : ''}<tbody>${prows}</tbody></table></div></details>` : ''}
 <p class="note">Violation kinds: ${VIOLATION_KINDS.map((k, i) => `<b>${k}</b>: ${esc(VIOLATION_TEXT[i])}`).join('; ')}.</p></section>`;
 }
 
