@@ -13,7 +13,12 @@ import type { AnalysisData, AnalysisInput, ValidationResult } from './types.ts';
 
 type MetricColumns = { [K in MetricName]: number };
 
-export type RunRow = { input: string; strategy: string; profile: string; cpus: number; events: number } & MetricColumns;
+export type RunRow = { input: string; strategy: string; profile: string; cpus: number; events: number } & MetricColumns & Partial<IntervalColumns>;
+/** Columns the runs table gets when --uncertainty ran (min-max over the draws). */
+export type IntervalColumns = { overhead_ns_lo: number | null; overhead_ns_hi: number | null; ratio_lo: number | null; ratio_hi: number | null };
+const INTERVAL_COLUMNS = ['overhead_ns_lo', 'overhead_ns_hi', 'ratio_lo', 'ratio_hi'] as const;
+/** One row per input x driving assumption: the headline strategy's ratio at each end. */
+export type SensitivityRow = { input: string; strategy: string; baseline: string; assumption: string; keys: string; span: string; ratio: number; ratio_lo: number | null; ratio_hi: number | null };
 export type RatioRow = { input: string; strategy: string; metric: string; value: number; baseline_value: number; ratio: number | null };
 export type PerCpuRow = { input: string; strategy: string; cpu: number } & MetricColumns;
 export type LatencyRow = { input: string; strategy: string; lower_ns: number; upper_ns: number; requests: number };
@@ -42,6 +47,8 @@ export interface Tables {
   violations: TypedTable<ViolationRow>;
   tasks: TypedTable<TaskRow>;
   calibration: TypedTable<CalibrationRow>;
+  /** Only when --uncertainty ran. */
+  sensitivity?: TypedTable<SensitivityRow>;
 }
 
 const ID = ['input', 'strategy'] as const;
@@ -55,12 +62,21 @@ function metricCells(m: Record<string, number>): MetricColumns {
 /** One row per input x strategy with every metric. */
 export function runsTable(inputs: readonly AnalysisInput[]): TypedTable<RunRow> {
   const rows: RunRow[] = [];
+  const banded = inputs.some((i) => i.uncertainty !== undefined);
   for (const inp of inputs) {
     for (const r of inp.results) {
-      rows.push({ input: inp.info.source, strategy: r.strategy.name, profile: r.profile, cpus: r.cpus, events: r.events, ...metricCells(r.metrics) });
+      const row: RunRow = { input: inp.info.source, strategy: r.strategy.name, profile: r.profile, cpus: r.cpus, events: r.events, ...metricCells(r.metrics) };
+      if (banded) {
+        const b = inp.uncertainty?.strategies.find((x) => x.strategy === r.strategy.name);
+        row.overhead_ns_lo = b?.overhead_ns.lo ?? null; row.overhead_ns_hi = b?.overhead_ns.hi ?? null;
+        row.ratio_lo = b?.ratio?.lo ?? null; row.ratio_hi = b?.ratio?.hi ?? null;
+      }
+      rows.push(row);
     }
   }
-  return TypedTable.of('runs', [...ID, 'profile', 'cpus', 'events', ...METRIC_NAMES], rows);
+  // The interval columns come last and only with --uncertainty: the columns scripts read
+  // today stay where they are.
+  return TypedTable.of('runs', [...ID, 'profile', 'cpus', 'events', ...METRIC_NAMES, ...(banded ? INTERVAL_COLUMNS : [])], rows);
 }
 
 /** Each metric of each run divided by the same metric of the baseline strategy on the same
@@ -236,6 +252,18 @@ export function calibrationTable(data: AnalysisData): TypedTable<CalibrationRow>
   return TypedTable.of('calibration', ['benchmark', 'metric', 'strategy', 'baseline', 'published', 'simulated', 'error'], rows);
 }
 
+export function sensitivityTable(inputs: readonly AnalysisInput[]): TypedTable<SensitivityRow> {
+  const rows: SensitivityRow[] = [];
+  for (const inp of inputs) {
+    const u = inp.uncertainty;
+    if (!u?.headline) continue;
+    for (const s of u.sensitivity) {
+      rows.push({ input: inp.info.source, strategy: u.headline.strategy, baseline: u.baseline, assumption: s.assumption, keys: s.keys.join(' '), span: s.phrase, ratio: u.headline.ratio.nominal, ratio_lo: s.ratioLo, ratio_hi: s.ratioHi });
+    }
+  }
+  return TypedTable.of('sensitivity', ['input', 'strategy', 'baseline', 'assumption', 'keys', 'span', 'ratio', 'ratio_lo', 'ratio_hi'], rows);
+}
+
 /** Every table, from the replay results of one or more inputs. */
 export function buildTables(data: AnalysisData): Tables {
   const runs = runsTable(data.inputs);
@@ -251,6 +279,7 @@ export function buildTables(data: AnalysisData): Tables {
     violations: violationsTable(data.inputs),
     tasks: tasksTable(data.inputs),
     calibration: calibrationTable(data),
+    ...(data.inputs.some((i) => i.uncertainty !== undefined) ? { sensitivity: sensitivityTable(data.inputs) } : {}),
   };
 }
 

@@ -3,6 +3,7 @@
 // shapes `tlbsim validate --json` and `tlbsim calibrate --json` print (cli.md).
 import type { RunResult } from '../machine/result.ts';
 import type { TraceInfo } from '../trace/event.ts';
+import type { UncertaintyResult } from '../replay/uncertainty.ts';
 
 /** `tlbsim validate --json`: observed vs predicted for one strategy on a real trace. */
 export interface ValidationResult {
@@ -35,6 +36,8 @@ export interface AnalysisInput {
   validation?: ValidationResult;
   /** Events behind result.violations.first (any strategy), by event index. */
   violationEvents?: ViolationEvent[];
+  /** `replay --uncertainty`: intervals and sensitivity sweeps (absent when it did not run). */
+  uncertainty?: UncertaintyResult;
 }
 
 export interface AnalysisData {

@@ -4,10 +4,12 @@ import type { Command } from 'commander';
 import { fail, printSafe } from './util.ts';
 import { progress } from './progress.ts';
 import { DEFAULT_PROFILE, PROFILES } from '../machine/profiles.ts';
+import { DEFAULT_DRAWS } from '../replay/draws.ts';
 import { KEY_METRICS, metricDecl } from '../machine/metrics.ts';
 import type { RunResult } from '../machine/result.ts';
 import type { CostProfile } from '../machine/profiles.ts';
 import type { AnalysisInput } from '../analysis/types.ts';
+import { fmtInterval, headlineText, intervalNote, otherSweeps } from '../analysis/headline.ts';
 
 export const DEFAULT_REPORT = 'reports/out/index.html';
 /** Below this many events x strategies, replay in-process unless --workers says otherwise. */
@@ -27,6 +29,9 @@ export interface ReplayCommandOptions {
   calibration?: boolean;
   /** false with --no-pcid (commander's default true means "as the trace says"). */
   pcid: boolean;
+  /** --uncertainty [draws]: true (default draws) or the count as given. */
+  uncertainty?: boolean | string;
+  uncertaintySeed?: string;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -34,7 +39,7 @@ function collect(value: string, previous: string[] | undefined): string[] {
 }
 
 /** Resolve strategies and the profile before any input is read, so a typo fails at once. */
-async function resolveOptions(opts: ReplayCommandOptions): Promise<{ strategies: string[]; profile: CostProfile; workers: number | 'auto'; baseline: string }> {
+async function resolveOptions(opts: ReplayCommandOptions): Promise<{ strategies: string[]; profile: CostProfile; workers: number | 'auto'; baseline: string; draws: number; seed: number }> {
   const { STRATEGY_NAMES, BASELINE_STRATEGY } = await import('../strategies/index.ts');
   const { ProfileError, parseCostAssignments, profileFromJson, resolveProfile } = await import('../machine/profiles.ts');
   const { readFileSync } = await import('node:fs');
@@ -73,7 +78,18 @@ async function resolveOptions(opts: ReplayCommandOptions): Promise<{ strategies:
     if (e instanceof ProfileError) fail(e.message.replace('--set-cost', '--cost'), 2);
     throw e;
   }
-  return { strategies, profile, workers, baseline };
+  let draws = 0;
+  if (opts.uncertainty !== undefined && opts.uncertainty !== false) {
+    draws = opts.uncertainty === true ? DEFAULT_DRAWS : Number(opts.uncertainty);
+    if (!Number.isInteger(draws) || draws < 2) fail(`--uncertainty expects a number of draws >= 2, got "${String(opts.uncertainty)}"`, 2);
+  }
+  let seed = 1;
+  if (opts.uncertaintySeed !== undefined) {
+    seed = Number(opts.uncertaintySeed);
+    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) fail(`--uncertainty-seed expects an integer 0..4294967295, got "${opts.uncertaintySeed}"`, 2);
+    if (draws === 0) fail('--uncertainty-seed needs --uncertainty', 2);
+  }
+  return { strategies, profile, workers, baseline, draws, seed };
 }
 
 /** The summary as printed: per input, strategies x key metrics, ratios to the baseline. */
@@ -114,18 +130,28 @@ function summaryForInput(inp: AnalysisInput, baseline: string): string {
   };
   const order = ['overhead_ns', 'iteration_ns', 'initiator_wait_ns', 'coherence_violations', 'ipis_sent', 'ipis_to_lazy'];
   const cols = [...order.filter((m) => metrics.includes(m as never)), ...metrics.filter((m) => !order.includes(m))];
+  const u = inp.uncertainty;
+  const band = new Map((u?.strategies ?? []).map((x) => [x.strategy, x]));
   const header = ['strategy'];
-  for (const m of cols) { header.push(short[m] ?? m); if (ratioOf.has(m)) header.push('×base'); }
+  for (const m of cols) {
+    header.push(short[m] ?? m);
+    if (u && m === 'overhead_ns') header.push('[lo–hi]');
+    if (ratioOf.has(m)) header.push('×base');
+    if (u && m === 'overhead_ns') header.push('×base [lo–hi]');
+  }
   const rows: string[][] = [header];
   for (const r of results) {
     const row = [r.strategy.name + (r.strategy.safe ? '' : ' (unsafe)')];
     for (const m of cols) {
       const v = r.metrics[m] ?? 0;
       row.push(metricDecl(m)?.unit === 'ns' ? fmtNs(v) : fmtCount(v));
+      const band_ = u && m === 'overhead_ns' ? band.get(r.strategy.name) : undefined;
+      if (u && m === 'overhead_ns') row.push(band_ ? fmtInterval(band_.overhead_ns, fmtNs) : '–');
       if (ratioOf.has(m)) {
         const b = base?.metrics[m];
         row.push(b !== undefined && b > 0 ? (v / b).toFixed(2) : b === 0 && v === 0 ? '1.00' : '–');
       }
+      if (u && m === 'overhead_ns') row.push(band_?.ratio ? fmtInterval(band_.ratio) : '–');
     }
     rows.push(row);
   }
@@ -136,11 +162,17 @@ function summaryForInput(inp: AnalysisInput, baseline: string): string {
   ];
   for (const r of rows) lines.push('  ' + r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
   lines.push(base ? `  ×base: ratio to ${baseline} on this input` : `  (baseline ${baseline} was not replayed: no ratios)`);
+  if (u) {
+    const h = headlineText(u);
+    if (h) lines.push(`  headline: ${h}`);
+    for (const o of otherSweeps(u)) lines.push(`    also ${o}`);
+    lines.push(`  ${intervalNote(u)}`);
+  }
   return lines.join('\n');
 }
 
 export async function runReplay(inputs: string[], opts: ReplayCommandOptions): Promise<void> {
-  const { strategies, profile, workers, baseline } = await resolveOptions(opts);
+  const { strategies, profile, workers, baseline, draws, seed } = await resolveOptions(opts);
   const { openInput } = await import('../inputs.ts');
   const { replay } = await import('../replay/replay.ts');
   const { WorkloadError } = await import('../workloads/types.ts');
@@ -181,13 +213,26 @@ export async function runReplay(inputs: string[], opts: ReplayCommandOptions): P
       } finally {
         bar?.stop();
       }
+      let uncertainty: import('../replay/uncertainty.ts').UncertaintyResult | undefined;
+      if (draws > 0) {
+        const { runUncertainty } = await import('../replay/uncertainty.ts');
+        const spin = tty ? progress(`uncertainty: ${draws} draws`) : null;
+        try {
+          uncertainty = await runUncertainty(source, {
+            strategies, profile, baseline, nominal: results, draws, seed, workers,
+            ...(opts.pcid === false ? { pcid: false } : {}),
+          });
+        } finally {
+          spin?.stop();
+        }
+      }
       const violationEvents = await findViolationEvents(source, results);
       // A real trace that recorded what its kernel did: the predictions of that kernel's
       // model (or the current kernel's) next to it (tlbsim validate's rows).
       const checked = validationStrategy(source.info.machine, strategies);
       const current = results.find((r) => r.strategy.name === checked);
       const validation = current && (hasObservedFlushes(current) || hasObservedIpis(current)) ? validateRun(current) : undefined;
-      analysed.push({ info: source.info, results, violationEvents, ...(validation ? { validation } : {}) });
+      analysed.push({ info: source.info, results, violationEvents, ...(validation ? { validation } : {}), ...(uncertainty ? { uncertainty } : {}) });
     } finally {
       source.close();
     }
@@ -229,8 +274,17 @@ export async function runReplay(inputs: string[], opts: ReplayCommandOptions): P
   }
 }
 
+/** `--uncertainty [draws]` takes a value only when one follows: commander would take the
+ *  next input path as the count, so a bare flag is given its default before parsing. */
+export function bareUncertainty(argv: readonly string[]): string[] {
+  return argv.map((a, i) => (a === '--uncertainty' && !/^\d+$/.test(argv[i + 1] ?? '') ? `--uncertainty=${DEFAULT_DRAWS}` : a));
+}
+
 export function register(program: Command): void {
-  program.command('replay')
+  const cmd = program.command('replay');
+  const parseOptions = cmd.parseOptions.bind(cmd);
+  cmd.parseOptions = (argv: string[]) => parseOptions(bareUncertainty(argv));
+  cmd
     .description('replay traces or synthetic workloads under each strategy; write an HTML report, CSV tables and a summary')
     .argument('<input...>', 'trace files (ftrace, trace-cmd, perf, tlbsim CSV; plain or .gz) or workload:NAME[:key=value,...]')
     .option('-s, --strategies <list>', 'comma-separated strategy names (default: all; see `tlbsim strategies`)')
@@ -245,11 +299,14 @@ export function register(program: Command): void {
     .option('--workers <n>', 'worker threads (default: one per strategy up to the CPU count, in-process for small inputs; 1 = in-process)')
     .option('--baseline <strategy>', 'strategy the ratios are taken against (default linux-4.13)')
     .option('--no-pcid', 'simulate CPUs without PCID, under every strategy (default: as the trace header of `record --vm` says, else with PCID)')
+    .option('--uncertainty [draws]', 'also replay with the profile\'s numbers drawn across their ranges (default 16 draws): overhead and ratio intervals, and the assumptions the headline depends on')
+    .option('--uncertainty-seed <n>', 'seed of the --uncertainty draws (default 1; the same seed gives the same output)')
     .addHelpText('after', `
 Examples:
   tlbsim replay traces/real/pingpong-512/trace.txt.gz
   tlbsim replay -s linux-4.13,linux-6.18 --profile kvm-guest trace.txt.gz workload:ping-pong:pages=512
-  tlbsim replay --json --csv out/ workload:madv-threads:threads=4 | jq '.runs[].metrics.overhead_ns'`)
+  tlbsim replay --json --csv out/ workload:madv-threads:threads=4 | jq '.runs[].metrics.overhead_ns'
+  tlbsim replay --uncertainty 32 --uncertainty-seed 7 traces/real/pingpong-512/trace.txt.gz`)
     .action(async (inputs: string[], opts: ReplayCommandOptions) => {
       // `tlbsim replay ... | head`: a closed pipe ends the output quietly, like other tools.
       process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); else throw e; });

@@ -236,6 +236,74 @@ const kvmGuest: CostProfile = {
   ipiIdleWakeNs: 30000, // a halted vCPU is woken through the host scheduler [recall]
 };
 
+// ---- ranges (replay --uncertainty)
+//
+// Each number's range follows its tag above: [src] numbers get the source's own spread,
+// [derived] ones the spread of what they were derived from, [recall] and [assume] ones
+// ×0.5–×2 unless a bound is known (then that bound). Left exact, because they describe the
+// machine class rather than estimate a cost: ghz (converts quoted cycles only), tlbEntries
+// (read from the manuals), cpusPerSocket, crossSocketFactor on one socket, hz (a kernel
+// config value) and invlpgbMaxPages (a CPUID count; a what-if on Intel). A range is
+// { lo, hi } around the profile's value; `x(v, a, b)` is v×a .. v×b.
+const x = (v: number, a: number, b: number, source: string): CostRange => ({ lo: v * a, hi: v * b, source });
+const wide = (v: number, tag: string): CostRange => x(v, 0.5, 2, `${tag}: ×0.5–×2`);
+
+/** Ranges every profile shares, scaled to its own values. */
+function commonRanges(p: CostProfile): Partial<Record<CostKey, CostRange>> {
+  return {
+    cr3FlushExtraNs: wide(p.cr3FlushExtraNs, '[derived, low confidence]'),
+    // "each single flush is about 100 ns": read as 70-150 ns.
+    invlpgNs: x(p.invlpgNs, 0.7, 1.5, '[src] tlb.c "about 100 ns", read as 70-150 ns'),
+    workingSetPages: { lo: 16, hi: 512, source: '[assume] 16-512 pages: a small loop to the 512-page benchmark' },
+    atomicLocalNs: wide(p.atomicLocalNs, '[recall]'),
+    ipiSendNs: wide(p.ipiSendNs, '[derived from the 1-3 µs rule of thumb]'),
+    ipiSendPerTargetNs: wide(p.ipiSendPerTargetNs, '[assume]'),
+    ipiDeliverNs: wide(p.ipiDeliverNs, '[derived from the 1-3 µs rule of thumb]'),
+    ipiHandlerNs: wide(p.ipiHandlerNs, '[derived from the 1-3 µs rule of thumb]'),
+    csdHandleNs: wide(p.csdHandleNs, '[assume]'),
+    ipiAckNs: wide(p.ipiAckNs, '[derived from the 1-3 µs rule of thumb]'),
+    invlpgbNs: wide(p.invlpgbNs, '[assume]'),
+    tlbsyncNs: wide(p.tlbsyncNs, '[assume]'),
+    ptwalkTrackNs: wide(p.ptwalkTrackNs, '[derived/recall] ~30 cycles'),
+  };
+}
+
+skylakeLaptop.ranges = {
+  ...commonRanges(skylakeLaptop),
+  cr3WriteNs: { lo: 50, hi: 100, source: '[recall] 150-300 cycles at 3 GHz' },
+  flushLocalNs: { lo: 50, hi: 100, source: '[derived] as cr3WriteNs: 150-300 cycles at 3 GHz' },
+  tlbMissNs: { lo: 3, hi: 8, source: '[derived] 10-15 cycles at 3 GHz, up to ×2 for walks that miss the paging-structure caches' },
+  lineTransferNs: { lo: 25, hi: 80, source: '[src] Broadwell-EP HITM ~40 ns; client ring [assume] ×0.6–×2' },
+  ipiIdleWakeNs: { lo: 2000, hi: 10000, source: '[src] intel_idle skl_cstates exit latency C1 2 µs .. C1E 10 µs' },
+};
+haswellServer.ranges = {
+  ...commonRanges(haswellServer),
+  cr3WriteNs: { lo: 65, hi: 130, source: '[recall] 150-300 cycles at 2.3 GHz' },
+  flushLocalNs: { lo: 65, hi: 130, source: '[derived] as cr3WriteNs: 150-300 cycles at 2.3 GHz' },
+  tlbMissNs: { lo: 4, hi: 10, source: '[derived] 10-15 cycles at 2.3 GHz, up to ×2 for walks that miss the paging-structure caches' },
+  lineTransferNs: { lo: 40, hi: 90, source: '[src] Broadwell-EP ~40 ns .. [recall] Haswell-EP ~60 ns, ×1.5 above' },
+  crossSocketFactor: { lo: 2, hi: 3, source: '[recall] cross-socket typically 2-3x' },
+  ipiIdleWakeNs: { lo: 10000, hi: 40000, source: '[recall] intel_idle HSX C1E ~10 µs .. C6 33 µs, rounded up' },
+};
+zen3Server.ranges = {
+  ...commonRanges(zen3Server),
+  cr3WriteNs: { lo: 50, hi: 100, source: '[recall] 150-300 cycles at 3 GHz' },
+  flushLocalNs: { lo: 50, hi: 100, source: '[derived] as cr3WriteNs' },
+  tlbMissNs: { lo: 3, hi: 8, source: '[derived] as skylake-laptop' },
+  lineTransferNs: { lo: 20, hi: 100, source: '[recall] Milan ~20 ns within a CCX .. ~100 ns across CCXs' },
+  ipiIdleWakeNs: { lo: 5000, hi: 30000, source: '[recall] Zen CC6 exit "10s of µs": 5-30 µs' },
+};
+kvmGuest.ranges = {
+  ...commonRanges(kvmGuest),
+  cr3WriteNs: { lo: 50, hi: 100, source: '[recall] as the host: 150-300 cycles at 3 GHz' },
+  flushLocalNs: { lo: 50, hi: 100, source: '[derived] as cr3WriteNs' },
+  tlbMissNs: { lo: 6, hi: 20, source: '[recall] 2-D walk ~2-3x a native warm walk (3-8 ns)' },
+  lineTransferNs: { lo: 25, hi: 80, source: '[src] as skylake-laptop' },
+  ipiSendNs: { lo: 1000, hi: 3000, source: '[recall] ICR write VM exit ~1-2 µs, ×1.5 above' },
+  ipiDeliverNs: { lo: 1000, hi: 3000, source: '[recall] injection on the next VM entry ~1-2 µs, ×1.5 above' },
+  ipiIdleWakeNs: { lo: 10000, hi: 100000, source: '[recall] a halted vCPU woken through the host scheduler: ×0.33–×3' },
+};
+
 
 export const DEFAULT_PROFILE = 'skylake-laptop';
 

@@ -32,6 +32,10 @@ export interface ReplayOptions {
   strategies?: (string | StrategyDefinition)[];
   /** A profile name (default skylake-laptop) or a complete profile. */
   profile?: string | CostProfile;
+  /** Replay under each of these complete profiles instead (replay --uncertainty's draws):
+   *  every strategy once per profile, on the same pass over the events; the results are
+   *  profile-major (all strategies of profiles[0], then of profiles[1], ...). */
+  profiles?: CostProfile[];
   /** Cost overrides applied on top of the profile (key -> number). */
   costOverrides?: Record<string, unknown>;
   /** Worker threads; 'auto' = min(strategies, available CPUs). 1 = in-process. */
@@ -51,9 +55,13 @@ export interface ReplayOptions {
 const SLOTS = 4;
 
 export async function replay(source: EventSource, options: ReplayOptions = {}): Promise<RunResult[]> {
-  const defs = (options.strategies ?? [...STRATEGY_NAMES]).map(resolveStrategy);
-  const names = (options.strategies ?? [...STRATEGY_NAMES]).map((s) => (typeof s === 'string' ? s : null));
-  const profile = resolveProfile(options.profile, options.costOverrides);
+  const defs1 = (options.strategies ?? [...STRATEGY_NAMES]).map(resolveStrategy);
+  const names1 = (options.strategies ?? [...STRATEGY_NAMES]).map((s) => (typeof s === 'string' ? s : null));
+  const profiles = options.profiles ?? [resolveProfile(options.profile, options.costOverrides)];
+  // One run per profile x strategy, profile-major; run i uses profiles[prof[i]].
+  const defs = profiles.flatMap(() => defs1);
+  const names = profiles.flatMap(() => names1);
+  const prof = profiles.flatMap((_, p) => defs1.map(() => p));
   const info = source.info;
   const simOpts: SimOptions = {
     ...(options.implicitAccess === undefined ? {} : { implicitAccess: options.implicitAccess }),
@@ -68,7 +76,7 @@ export async function replay(source: EventSource, options: ReplayOptions = {}): 
   const isolate = options.isolate ?? info.events >= ISOLATE_MIN_EVENTS;
 
   if (nWorkers <= 1 || defs.length <= 1) {
-    const sims = await Promise.all(defs.map((d, i) => createSimulator(info, d, names[i], profile, simOpts, isolate)));
+    const sims = await Promise.all(defs.map((d, i) => createSimulator(info, d, names[i], profiles[prof[i]], simOpts, isolate)));
     let events = 0;
     for await (const b of source.batches()) {
       for (const s of sims) s.processBatch(b);
@@ -81,9 +89,11 @@ export async function replay(source: EventSource, options: ReplayOptions = {}): 
   // ---- worker path
   const localIdx: number[] = [];
   defs.forEach((_, i) => { if (names[i] === null) localIdx.push(i); });
-  const localSims = localIdx.map((i) => new Simulator(info, defs[i], profile, simOpts));
-  const groups: string[][] = Array.from({ length: nWorkers }, () => []);
-  named.forEach((n, i) => groups[i % nWorkers].push(n));
+  const localSims = localIdx.map((i) => new Simulator(info, defs[i], profiles[prof[i]], simOpts));
+  // Runs by index into defs, dealt round-robin to the workers.
+  const groups: number[][] = Array.from({ length: nWorkers }, () => []);
+  let dealt = 0;
+  defs.forEach((_, i) => { if (names[i] !== null) groups[dealt++ % nWorkers].push(i); });
 
   const slots = Array.from({ length: SLOTS }, () => createBatch(DEFAULT_BATCH_SIZE, true));
   const pending = new Int32Array(SLOTS); // workers still reading each slot
@@ -95,16 +105,19 @@ export async function replay(source: EventSource, options: ReplayOptions = {}): 
   // (worker-entry.mjs); compiled (dist/), it runs worker.js directly.
   const entry = new URL(import.meta.url.endsWith('.js') ? './worker.js' : './worker-entry.mjs', import.meta.url);
   const workers = groups.map((g) => new Worker(entry, {
-    workerData: { names: g, profile, info: plainInfo(info), simOpts, isolate, slots: slots.map((s) => batchBuffer(s)) },
+    workerData: {
+      runs: g.map((i) => ({ name: names[i]!, profile: prof[i], id: i })), profiles,
+      info: plainInfo(info), simOpts, isolate, slots: slots.map((s) => batchBuffer(s)),
+    },
   }));
-  const results = new Map<string, RunResult>();
+  const results = new Map<number, RunResult>();
   const done = workers.map((w) => new Promise<void>((resolve, reject) => {
-    w.on('message', (msg: { t: string; slot?: number; results?: RunResult[]; error?: string }) => {
+    w.on('message', (msg: { t: string; slot?: number; results?: { id: number; result: RunResult }[]; error?: string }) => {
       if (msg.t === 'done') {
         const s = msg.slot!;
         if (--pending[s] === 0) { free.push(s); const f = wake; wake = null; f?.(); }
       } else if (msg.t === 'result') {
-        for (const r of msg.results!) results.set(r.strategy.name, r);
+        for (const r of msg.results!) results.set(r.id, r.result);
         resolve();
       } else if (msg.t === 'error') {
         failure = new Error(msg.error);
@@ -148,7 +161,7 @@ export async function replay(source: EventSource, options: ReplayOptions = {}): 
   }
   const localResults = new Map<number, RunResult>();
   localIdx.forEach((i, k) => localResults.set(i, localSims[k].result()));
-  return defs.map((d, i) => (names[i] === null ? localResults.get(i)! : results.get(d.name)!));
+  return defs.map((_, i) => (names[i] === null ? localResults.get(i)! : results.get(i)!));
 }
 
 /** TraceInfo without anything a worker does not need (tasks/mms lists can be large). */

@@ -7,12 +7,13 @@ import type { SimOptions } from '../machine/sim.ts';
 import { getStrategy } from '../strategies/index.ts';
 import { createSimulator } from './isolate.ts';
 
-interface Init { names: string[]; profile: CostProfile; info: TraceInfo; simOpts: SimOptions; isolate: boolean; slots: SharedArrayBuffer[] }
+/** runs: which strategy under which of `profiles` (id: the run's index in replay()). */
+interface Init { runs: { name: string; profile: number; id: number }[]; profiles: CostProfile[]; info: TraceInfo; simOpts: SimOptions; isolate: boolean; slots: SharedArrayBuffer[] }
 
 const port = parentPort!;
 try {
   const init = workerData as Init;
-  const sims = await Promise.all(init.names.map((n) => createSimulator(init.info, getStrategy(n), n, init.profile, init.simOpts, init.isolate)));
+  const sims = await Promise.all(init.runs.map((r) => createSimulator(init.info, getStrategy(r.name), r.name, init.profiles[r.profile], init.simOpts, init.isolate)));
   const views = init.slots.map((buf) => batchFromBuffer(buf, 0));
   port.on('message', (msg: { t: string; slot?: number; length?: number }) => {
     try {
@@ -22,7 +23,7 @@ try {
         for (const s of sims) s.processBatch(b);
         port.postMessage({ t: 'done', slot: msg.slot });
       } else if (msg.t === 'end') {
-        port.postMessage({ t: 'result', results: sims.map((s) => s.result()) });
+        port.postMessage({ t: 'result', results: sims.map((s, i) => ({ id: init.runs[i].id, result: s.result() })) });
       }
     } catch (e) {
       port.postMessage({ t: 'error', error: (e as Error).stack ?? String(e) });

@@ -5,6 +5,7 @@ import type {
   IpiMatrixRow, LatencyRow, OverheadCauseRow, PerCpuRow, RatioRow, TimelineRow,
 } from '../analysis/tables.ts';
 import { OVERHEAD_CAUSES, metricDecl } from '../machine/metrics.ts';
+import type { StrategyInterval } from '../replay/uncertainty.ts';
 
 export interface ChartSpec {
   id: string;
@@ -32,34 +33,50 @@ export function fmtNs(ns: number): string {
 }
 
 /** Key metrics of every strategy, one small bar chart per metric. */
-export function metricBars(ratios: readonly RatioRow[], strategies: readonly string[], order: readonly string[]): ChartSpec {
+export function metricBars(ratios: readonly RatioRow[], strategies: readonly string[], order: readonly string[],
+  intervals?: readonly StrategyInterval[]): ChartSpec {
+  const band = new Map((intervals ?? []).map((i) => [i.strategy, i.overhead_ns]));
   const skip = new Set(['context_switches']);
   const label = (m: string) => `${m}${metricDecl(m)?.unit === 'ns' ? ' (ns)' : ''}`;
   // A metric that is 0 for every strategy says nothing: leave its panel out.
   const nonZero = new Set(ratios.filter((r) => r.value !== 0).map((r) => r.metric));
-  const values = ratios.filter((r) => !skip.has(r.metric) && nonZero.has(r.metric)).map((r) => ({
-    strategy: r.strategy, metric: label(r.metric), value: r.value,
-    ratio: r.ratio === null ? 'n/a' : `×${r.ratio.toFixed(3)}`,
-  }));
+  const values = ratios.filter((r) => !skip.has(r.metric) && nonZero.has(r.metric)).map((r) => {
+    const b = r.metric === 'overhead_ns' ? band.get(r.strategy) : undefined;
+    return {
+      strategy: r.strategy, metric: label(r.metric), value: r.value,
+      ratio: r.ratio === null ? 'n/a' : `×${r.ratio.toFixed(3)}`,
+      ...(b ? { lo: b.lo, hi: b.hi } : {}),
+    };
+  });
+  const axes = {
+    y: { field: 'strategy', type: 'nominal' as const, sort: [...strategies], title: null, axis: { labelFontSize: 10 } },
+    x: { field: 'value', type: 'quantitative' as const, title: null, axis: { tickCount: 4, labelExpr: "abs(datum.value) >= 1000 ? format(datum.value, '.3~s') : format(datum.value, '~g')" } },
+  };
+  const bar = {
+    params: legendPick,
+    mark: { type: 'bar' as const, tooltip: true },
+    encoding: {
+      color: { field: 'strategy', type: 'nominal' as const, scale: strategyScale(strategies), legend: null },
+      opacity: pickOpacity,
+      tooltip: [{ field: 'strategy' }, { field: 'metric' }, { field: 'value', format: ',' }, { field: 'ratio', title: 'vs baseline' },
+        ...(band.size ? [{ field: 'lo', format: ',.0f', title: 'lo' }, { field: 'hi', format: ',.0f', title: 'hi' }] : [])],
+    },
+  };
+  // --uncertainty: the overhead panel's bars get the draws' min-max as an error bar (rows
+  // of the other metrics have no lo/hi, and Vega-Lite drops a rule without its ends).
+  const rule = { mark: { type: 'rule' as const, color: '#1d2430' }, encoding: { x: { field: 'lo', type: 'quantitative' as const }, x2: { field: 'hi' } } };
   return {
     id: 'metrics',
     title: 'Key metrics per strategy',
-    caption: 'Each panel is one metric (its own scale); the tooltip gives the ratio to the baseline.',
+    caption: `Each panel is one metric (its own scale); the tooltip gives the ratio to the baseline.${band.size ? ' The black lines on overhead_ns span the min–max over the --uncertainty draws.' : ''}`,
     spec: {
       data: { values },
       facet: { field: 'metric', type: 'nominal', sort: order.map(label), title: null, header: { labelFontSize: 12, labelFontWeight: 'bold' } },
       columns: 3,
       spec: {
         width: 210, height: { step: 12 },
-        params: legendPick,
-        mark: { type: 'bar', tooltip: true },
-        encoding: {
-          y: { field: 'strategy', type: 'nominal', sort: [...strategies], title: null, axis: { labelFontSize: 10 } },
-          x: { field: 'value', type: 'quantitative', title: null, axis: { tickCount: 4, labelExpr: "abs(datum.value) >= 1000 ? format(datum.value, '.3~s') : format(datum.value, '~g')" } },
-          color: { field: 'strategy', type: 'nominal', scale: strategyScale(strategies), legend: null },
-          opacity: pickOpacity,
-          tooltip: [{ field: 'strategy' }, { field: 'metric' }, { field: 'value', format: ',' }, { field: 'ratio', title: 'vs baseline' }],
-        },
+        // Without intervals the spec is the single bar mark it always was.
+        ...(band.size ? { encoding: axes, layer: [bar, rule] } : { ...bar, encoding: { ...axes, ...bar.encoding } }),
       },
       resolve: { scale: { x: 'independent' } },
     },

@@ -56,6 +56,7 @@ dl.facts { display: grid; grid-template-columns: max-content 1fr max-content 1fr
 dl.facts dt { color: var(--muted); }
 dl.facts dd { margin: 0; }
 .findings { margin: 4px 0 8px; }
+.findings .headline { display: block; }
 .note { color: var(--muted); font-size: 12.5px; margin: 4px 0; }
 .warn { color: #8a4b00; }
 .scroll { overflow-x: auto; }

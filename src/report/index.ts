@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import { buildTables, bestValue, observedPredictedRows, type Tables } from '../analysis/tables.ts';
 import type { AnalysisData, AnalysisInput } from '../analysis/types.ts';
 import { KEY_METRICS, MAX_VIOLATIONS_KEPT, VIOLATION_TEXT, VIOLATION_KINDS, metricDecl, type MetricName } from '../machine/metrics.ts';
-import type { CostProfile } from '../machine/profiles.ts';
+import type { CostKey, CostProfile } from '../machine/profiles.ts';
 import { BASELINE_STRATEGY, CURRENT_STRATEGY, validationStrategy } from '../strategies/index.ts';
 import {
   ipiHeatmap, latencyHeatmap, metricBars, overTime, overheadByCause, perCpuOverhead, fmtNs, type ChartSpec,
@@ -16,6 +16,7 @@ import {
 import { APP_SCRIPT, CSS, esc, fmtCount, inlineScript, jsonForScript, scriptHash } from './html.ts';
 import { renderChart } from './render.ts';
 import { summaryJson } from '../analysis/summary.ts';
+import { fmtInterval, headlineText, intervalNote, otherSweeps } from '../analysis/headline.ts';
 
 export { summaryJson, type ReplaySummary } from '../analysis/summary.ts';
 
@@ -78,6 +79,11 @@ function summaryTable(inp: AnalysisInput, baseline: string): string {
       if (r.strategy.name === baseline) ratio = '<span class="r">baseline</span>';
       else if (b !== undefined && b > 0) ratio = `<span class="r">×${(v / b).toFixed(2)}</span>`;
       else if (b === 0 && v === 0) ratio = '<span class="r">×1.00</span>';
+      const band = m === 'overhead_ns' ? inp.uncertainty?.strategies.find((x) => x.strategy === r.strategy.name) : undefined;
+      if (band) {
+        ratio = `<span class="r iv" data-lo="${band.overhead_ns.lo}" data-hi="${band.overhead_ns.hi}">${esc(fmtInterval(band.overhead_ns, fmtNs))}</span>${ratio}`;
+        if (band.ratio && r.strategy.name !== baseline) ratio += `<span class="r iv">${esc(fmtInterval(band.ratio))}</span>`;
+      }
       const limit = best.get(m);
       const cls = m === 'coherence_violations' ? (v > 0 ? 'bad' : '') : limit !== undefined && v <= limit && r.violations.count === 0 ? 'best' : '';
       return `<td${cls ? ` class="${cls}"` : ''} data-metric="${m}" data-value="${v}">${fmtMetric(m, v)}${ratio}</td>`;
@@ -85,7 +91,7 @@ function summaryTable(inp: AnalysisInput, baseline: string): string {
     return `<tr data-strategy="${esc(r.strategy.name)}"${r.strategy.name === baseline ? ' class="baseline"' : ''}><td class="l" title="${esc(`${r.strategy.title} — ${r.strategy.kernel}`)}">${esc(r.strategy.name)}</td><td class="l">${r.strategy.safe ? 'yes' : '<b>no</b>'}</td>${cells}</tr>`;
   }).join('\n');
   return `<div class="scroll"><table class="data summary" data-input="${esc(inp.info.source)}"><thead>${head}</thead><tbody>${body}</tbody></table></div>
-<p class="note">Ratios are to <b>${esc(baseline)}</b> on the same input. Green: lowest (within 0.5 %) among the strategies without coherence violations, where they differ. Red: coherence violations. Hover a column title for its meaning.</p>`;
+<p class="note">Ratios are to <b>${esc(baseline)}</b> on the same input.${inp.uncertainty ? ` Overhead ${esc(intervalNote(inp.uncertainty))}.` : ''} Green: lowest (within 0.5 %) among the strategies without coherence violations, where they differ. Red: coherence violations. Hover a column title for its meaning.</p>`;
 }
 
 /** One or two sentences a reader would otherwise work out from the table. */
@@ -104,6 +110,12 @@ function findings(inp: AnalysisInput, baseline: string): string {
     const others = rs.filter((r) => !best.includes(r.strategy.name)).map((r) => r.strategy.name);
     const who = best.length > 3 && others.length < best.length ? `every strategy but ${others.map(esc).join(', ')}` : best.map(esc).join(', ');
     out.push(`Lowest ${label} without coherence violations: <b>${who}</b>, ${esc(fmtMetric(metric, lo))}${ratio}.`);
+  }
+  const u = inp.uncertainty;
+  const head = u ? headlineText(u) : null;
+  if (u && head) {
+    const others = otherSweeps(u);
+    out.push(`<span class="headline">Overhead: <b>${esc(head)}</b>.${others.length ? ` Also ${others.map(esc).join('; ')}.` : ''}</span>`);
   }
   const bad = rs.filter((r) => r.violations.count > 0);
   if (bad.length > 0) out.push(`Coherence violations under ${bad.map((r) => `<b>${esc(r.strategy.name)}</b> (${fmtCount(r.violations.count)})`).join(', ')}: see below.`);
@@ -183,12 +195,16 @@ function glossary(data: AnalysisData, profile: CostProfile | string): string {
   const srows = [...strategies.values()].map((s) => `<tr><td class="l">${esc(s.name)}</td><td class="wrap">${esc(s.title)}</td><td class="wrap">${esc(s.kernel)}</td><td class="wrap">${esc(s.description)}</td><td class="l">${s.safe ? 'yes' : 'no'}</td></tr>`).join('');
   const mrows = KEY_METRICS.map((m) => `<tr><td class="l">${m}</td><td class="l">${metricDecl(m)?.unit}</td><td class="wrap">${esc(metricDecl(m)?.meaning ?? '')}</td></tr>`).join('');
   const prows = typeof profile === 'object'
-    ? Object.entries(profile).map(([k, v]) => `<tr><td class="l">${esc(k)}</td><td class="wrap">${esc(v)}</td></tr>`).join('')
+    ? Object.entries(profile).filter(([k, v]) => k !== 'ranges' && typeof v !== 'object').map(([k, v]) => {
+      // Each number with the range --uncertainty draws it from (none: taken as exact).
+      const r = profile.ranges?.[k as CostKey];
+      return `<tr><td class="l">${esc(k)}</td><td class="wrap">${esc(v)}</td>${profile.ranges ? `<td class="l">${r ? `${esc(Number(r.lo.toPrecision(3)))}–${esc(Number(r.hi.toPrecision(3)))}` : 'exact'}</td><td class="wrap">${esc(r?.source ?? '')}</td>` : ''}</tr>`;
+    }).join('')
     : '';
   return `<section class="extra" id="reference"><h2>Reference</h2>
 <details open><summary>Strategies</summary><div class="scroll"><table class="data"><thead><tr><th class="l">name</th><th class="l">title</th><th class="l">kernel</th><th class="l">what it does</th><th class="l">safe</th></tr></thead><tbody>${srows}</tbody></table></div></details>
 <details><summary>Key metrics</summary><div class="scroll"><table class="data"><thead><tr><th class="l">metric</th><th class="l">unit</th><th class="l">meaning</th></tr></thead><tbody>${mrows}</tbody></table></div></details>
-${prows ? `<details><summary>Cost profile</summary><div class="scroll"><table class="data"><tbody>${prows}</tbody></table></div></details>` : ''}
+${prows ? `<details><summary>Cost profile</summary><div class="scroll"><table class="data">${typeof profile === 'object' && profile.ranges ? '<thead><tr><th class="l">key</th><th class="l">value</th><th class="l">range</th><th class="l">range source</th></tr></thead>' : ''}<tbody>${prows}</tbody></table></div></details>` : ''}
 <p class="note">Violation kinds: ${VIOLATION_KINDS.map((k, i) => `<b>${k}</b>: ${esc(VIOLATION_TEXT[i])}`).join('; ')}.</p></section>`;
 }
 
@@ -197,7 +213,7 @@ function chartsFor(inp: AnalysisInput, tables: Tables): ChartSpec[] {
   const strategies = inp.results.map((r) => r.strategy.name);
   const of = <T extends { input: string }>(rows: T[]) => rows.filter((r) => r.input === src);
   const charts: (ChartSpec | null)[] = [
-    metricBars(of(tables.ratios.rows()), strategies, summaryOrder()),
+    metricBars(of(tables.ratios.rows()), strategies, summaryOrder(), inp.uncertainty?.strategies),
     overheadByCause(of(tables.overhead_causes.rows()), strategies),
     overTime(of(tables.timeline.rows()), strategies),
     ipiHeatmap(of(tables.ipi_matrix.rows()), strategies, inp.info.cpus),
