@@ -167,8 +167,10 @@ export class Machine {
 
   // ---------------------------------------------------------------- counters
   readonly metrics = new Float64Array(NM);
-  /** metric m of CPU c at [c * METRIC_COUNT + m]: a target CPU's counters share a few
-   *  cache lines, which matters when one request reaches hundreds of CPUs. */
+  /** metric m of CPU c at [m * nCpu + c]: metric-major, so that a cross-call, which walks
+   *  its targets in CPU order and adds the same few metrics to each, reads each metric's
+   *  row sequentially (one cache line serves 8 targets) instead of touching several lines
+   *  of every target. */
   readonly perCpu: Float64Array;
   readonly latency = new Float64Array(LATENCY_BUCKETS);
   readonly timeline: Float64Array;
@@ -411,7 +413,7 @@ export class Machine {
     // Every CPU starts on init_mm with ASID 0 holding it (initialize_tlbstate_and_flush).
     for (let c = 0; c < n; c++) {
       this._slotCtx[c * TLB_NR_DYN_ASIDS] = 1;
-      this.rowMm[c * NROWS] = 0; this.rowCtx[c * NROWS] = 1; this.rowPcid[c * NROWS] = 0;
+      this.rowMm[c] = 0; this.rowCtx[c] = 1; this.rowPcid[c] = 0; // row 0 of CPU c
     }
     this.growMm(64);
     this._mmState[0] = 1; this.mmCtx[0] = 1; this._mmCount[0] = 1; this._mmUsers[0] = 1;
@@ -449,7 +451,7 @@ export class Machine {
   /** Count `v` of metric `mi` on `cpu`. */
   inc(mi: number, cpu: number, v = 1): void {
     this.metrics[mi] += v;
-    this.perCpu[cpu * NM + mi] += v;
+    this.perCpu[mi * this.nCpu + cpu] += v;
     const row = this.tlRow[mi];
     if (row >= 0) this.timeline[row + this.tlBucket] += v;
   }
@@ -457,18 +459,18 @@ export class Machine {
   /** inc() of a metric that is not on the timeline (checked at load). */
   private add(mi: number, cpu: number, v: number): void {
     this.metrics[mi] += v;
-    this.perCpu[cpu * NM + mi] += v;
+    this.perCpu[mi * this.nCpu + cpu] += v;
   }
 
   /** add(cause, cpu, ns) then charge(cpu, ns), for a cause that is not on the timeline:
    *  the same additions in the same order, in one call. */
   private cost(cause: number, cpu: number, ns: number): void {
-    const tot = this.metrics, per = this.perCpu, at = cpu * NM;
+    const tot = this.metrics, per = this.perCpu, n = this.nCpu;
     tot[cause] += ns;
-    per[at + cause] += ns;
+    per[cause * n + cpu] += ns;
     if (ns <= 0) return;
     tot[I_OVH] += ns;
-    per[at + I_OVH] += ns;
+    per[I_OVH * n + cpu] += ns;
     this.timeline[TL_OVH + this.tlBucket] += ns;
     const tid = this.curTid[cpu];
     if (tid >= 0) {
@@ -484,7 +486,7 @@ export class Machine {
     if (ns <= 0) return;
     // inc(I_OVH, cpu, ns) written out: overhead_ns is on the timeline (checked at load).
     this.metrics[I_OVH] += ns;
-    this.perCpu[cpu * NM + I_OVH] += ns;
+    this.perCpu[I_OVH * this.nCpu + cpu] += ns;
     this.timeline[TL_OVH + this.tlBucket] += ns;
     const tid = this.curTid[cpu];
     if (tid >= 0) {
@@ -495,7 +497,7 @@ export class Machine {
 
   /** Overhead charged so far to `cpu`. */
   cpuOverhead(cpu: number): number {
-    return this.perCpu[cpu * NM + I_OVH];
+    return this.perCpu[I_OVH * this.nCpu + cpu];
   }
 
   taskOverhead(tid: number): number {
@@ -591,12 +593,12 @@ export class Machine {
     let ns = this.p.atomicLocalNs;
     const o = owner[idx];
     const from = o >= 0 ? (o !== cpu ? o : -1) : lineSharer(reader[idx], cpu);
-    const total = this.metrics, per = this.perCpu, at = cpu * NM;
+    const total = this.metrics, per = this.perCpu, n = this.nCpu;
     // None of these three is on the timeline (checked at load below): plain adds.
-    if (from >= 0) { ns += this.transferNs(from, cpu); total[I_LT]++; per[at + I_LT]++; }
+    if (from >= 0) { ns += this.transferNs(from, cpu); total[I_LT]++; per[I_LT * n + cpu]++; }
     owner[idx] = cpu; reader[idx] = -1;
-    total[I_AOPS]++; per[at + I_AOPS]++;
-    total[I_ANS] += ns; per[at + I_ANS] += ns;
+    total[I_AOPS]++; per[I_AOPS * n + cpu]++;
+    total[I_ANS] += ns; per[I_ANS * n + cpu] += ns;
     this.charge(cpu, ns);
   }
 
@@ -980,14 +982,17 @@ export class Machine {
 
   // ======================================================================= TLB + CR3 primitives
 
+  // Row k of CPU c is at k * nCpu + c (row-major): a cross-call's targets, walked in CPU
+  // order, find their current rows side by side in each row array.
+
   private rowFor(cpu: number, asid: number): number {
-    const base = cpu * NROWS;
+    const n = this.nCpu;
     if (asid < TLB_NR_DYN_ASIDS) {
-      const r = base + asid;
+      const r = asid * n + cpu;
       if (this.rowPcid[r] !== asid) { this.dropRow(cpu, r); this.rowPcid[r] = asid; this.rowMm[r] = -1; this.rowCtx[r] = 0; }
       return r;
     }
-    const r6 = base + GLOBAL_ROW, r7 = base + GLOBAL_ROW + 1;
+    const r6 = GLOBAL_ROW * n + cpu, r7 = r6 + n;
     if (this.rowPcid[r6] === asid) return r6;
     if (this.rowPcid[r7] === asid) return r7;
     const r = this.rowUse[r6] <= this.rowUse[r7] ? r6 : r7;
@@ -1021,10 +1026,10 @@ export class Machine {
     const add = target - this.rowPages[r];
     if (add <= 0) return;
     let over = this.cpuPages[cpu] + add - cap;
-    const base = cpu * NROWS;
+    const n = this.nCpu, end = NROWS * n;
     while (over > 0) {
       let victim = -1, use = Infinity;
-      for (let i = base; i < base + NROWS; i++) {
+      for (let i = cpu; i < end; i += n) {
         if (i !== r && this.rowPages[i] > 0 && this.rowUse[i] < use) { use = this.rowUse[i]; victim = i; }
       }
       if (victim < 0) break;
@@ -1046,7 +1051,7 @@ export class Machine {
     if (flush) {
       this.inc(MI.cr3_flushes, cpu);
       this.cost(MI.cr3_ns, cpu, p.cr3WriteNs + p.cr3FlushExtraNs);
-      if (!this.pcid) { for (let i = cpu * NROWS; i < cpu * NROWS + NROWS; i++) this.dropRow(cpu, i); }
+      if (!this.pcid) { for (let i = cpu; i < NROWS * this.nCpu; i += this.nCpu) this.dropRow(cpu, i); }
       else this.dropRow(cpu, r);
       this.rowMm[r] = mm; this.rowCtx[r] = this.mmCtx[mm]; this.rowFresh[r] = this.truthGen[mm];
     } else {
@@ -1071,7 +1076,7 @@ export class Machine {
     this.inc(MI.full_flushes, cpu);
     this.cost(MI.invalidate_ns, cpu, this.p.flushLocalNs);
     const r = this._cr3Row[cpu];
-    if (!this.pcid) { for (let i = cpu * NROWS; i < cpu * NROWS + NROWS; i++) this.dropRow(cpu, i); }
+    if (!this.pcid) { for (let i = cpu; i < NROWS * this.nCpu; i += this.nCpu) this.dropRow(cpu, i); }
     else this.dropRow(cpu, r);
     const mm = this._cr3Mm[cpu];
     this.rowFresh[r] = this.truthGen[mm];
@@ -1121,8 +1126,7 @@ export class Machine {
     this.inc(MI.invalidate_ns, cpu, ops * this.p.invlpgbNs);
     this.charge(cpu, ops * this.p.invlpgbNs);
     for (let c = 0; c < this.nCpu; c++) {
-      const base = c * NROWS;
-      for (let r = base + GLOBAL_ROW; r < base + NROWS; r++) {
+      for (let r = GLOBAL_ROW * this.nCpu + c; r < NROWS * this.nCpu; r += this.nCpu) {
         if (this.rowPcid[r] !== asid) continue;
         if (req.full) {
           const pages = this.rowPages[r];
@@ -1145,7 +1149,7 @@ export class Machine {
     this.charge(cpu, this.p.invlpgbNs);
     this.tlbsync(cpu);
     for (let c = 0; c < this.nCpu; c++) {
-      for (let r = c * NROWS; r < c * NROWS + NROWS; r++) {
+      for (let r = c; r < NROWS * this.nCpu; r += this.nCpu) {
         this.dropRow(c, r);
         const mm = this.rowMm[r];
         if (mm >= 0) this.rowFresh[r] = this.truthGen[mm];
@@ -1191,7 +1195,7 @@ export class Machine {
    *  task it is now + its delay, and for idle (lag 0) the work done since the send still
    *  overlaps the wait. */
   private clockOf(cpu: number): number {
-    return this.clockBase[cpu] + this.perCpu[cpu * NM + I_OVH];
+    return this.clockBase[cpu] + this.perCpu[I_OVH * this.nCpu + cpu];
   }
 
   /** Queue a cross-call of `purpose` to every CPU of `mask` except `cpu` and run its handler
@@ -1211,10 +1215,10 @@ export class Machine {
     const flushCall = purpose === IpiPurpose.flush && req !== null;
     const deferred = ack === AckMode.early && req !== null;
     const deliverNs = p.ipiDeliverNs, idleWakeNs = p.ipiIdleWakeNs, handlerNs = p.ipiHandlerNs, csdNs = p.csdHandleNs;
-    const atomicNs = p.atomicLocalNs, cpuAt = cpu * NM;
+    const atomicNs = p.atomicLocalNs;
     const oneSocket = this.oneSocket, lineNs = p.lineTransferNs;
     const I_IPI = MI.ipi_ns, I_RECV = MI.ipis_received, I_HANDLER = MI.ipi_handler_ns;
-    if (!this.waitArmed[cpu]) this.clockBase[cpu] = this.now + this.cpuLag(cpu) - per[cpuAt + I_OVH];
+    if (!this.waitArmed[cpu]) this.clockBase[cpu] = this.now + this.cpuLag(cpu) - per[I_OVH * nCpu + cpu];
     const base = this.clockBase[cpu];
     const tl = this.timeline, tlAt = TL_OVH + this.tlBucket;
     // The targets: the mask's CPUs but the initiator, none past nCpu; walked word by word.
@@ -1232,7 +1236,7 @@ export class Machine {
     // stored once after the loop (nothing else charges the initiator meanwhile).
     const tid = curTid[cpu];
     if (tid >= this.taskOvh.length) this.growTasks(tid);
-    let ovh = per[cpuAt + I_OVH], ansCpu = per[cpuAt + I_ANS], ansTot = tot[I_ANS], ovhTot = tot[I_OVH], ovhTl = tl[tlAt];
+    let ovh = per[I_OVH * nCpu + cpu], ansCpu = per[I_ANS * nCpu + cpu], ansTot = tot[I_ANS], ovhTot = tot[I_OVH], ovhTl = tl[tlAt];
     let ovhTask = tid >= 0 ? this.taskOvh[tid] : 0;
     for (let w = 0; w < W; w++) {
       let bits = mask[w];
@@ -1269,7 +1273,7 @@ export class Machine {
       }
     }
     if (targets === 0) return 0;
-    per[cpuAt + I_OVH] = ovh; per[cpuAt + I_ANS] = ansCpu; tot[I_ANS] = ansTot; tot[I_OVH] = ovhTot; tl[tlAt] = ovhTl;
+    per[I_OVH * nCpu + cpu] = ovh; per[I_ANS * nCpu + cpu] = ansCpu; tot[I_ANS] = ansTot; tot[I_OVH] = ovhTot; tl[tlAt] = ovhTl;
     if (tid >= 0) this.taskOvh[tid] = ovhTask;
     if (real > 0) {
       this.predIpiSends++;
@@ -1279,7 +1283,7 @@ export class Machine {
     // own counters are added as it goes (its overhead times its interrupt); the totals of
     // the constant-priced parts (interrupt entry, the queue and info line transfers) are
     // counted and priced once after the loop.
-    const sentAt = base + per[cpuAt + I_OVH];
+    const sentAt = base + per[I_OVH * nCpu + cpu];
     let lastAck = -Infinity;
     let ipis = 0, joins = 0, transfers = 0, ansSum = 0, handledSum = 0;
     // flush_tlb_func() reads the initiator's flush_tlb_info (its stack before 5.4, its
@@ -1293,7 +1297,6 @@ export class Machine {
         const low = bits & -bits;
         bits ^= low;
         const c = (w << 5) | (31 - Math.clz32(low));
-        const at = c * NM;
         const k = kind[c];
         let start = irqEnd[c];
         if (k !== CSD_JOINS) {
@@ -1301,26 +1304,26 @@ export class Machine {
           if (arrive > start) start = arrive;
           takenAt[c] = start;
         }
-        const t0 = per[at + I_OVH];
+        const t0 = per[I_OVH * nCpu + c];
         const ttid = curTid[c];
         if (ttid >= this.taskOvh.length) this.growTasks(ttid);
         const taskOvh = this.taskOvh;
         // cost(I_IPI, c, entry) without the totals
         let entry: number;
         if (k === CSD_JOINS) { entry = csdNs; joins++; } else { entry = handlerNs; ipis++; }
-        per[at + I_IPI] += entry;
-        if (entry > 0) { per[at + I_OVH] += entry; if (ttid >= 0) taskOvh[ttid] += entry; }
+        per[I_IPI * nCpu + c] += entry;
+        if (entry > 0) { per[I_OVH * nCpu + c] += entry; if (ttid >= 0) taskOvh[ttid] += entry; }
         // lineAtomic on the queue head (llist_del_all): the initiator's llist_add holds it
         let ns = atomicNs + (oneSocket ? lineNs : this.transferNs(cpu, c));
         let tr = 1;
         if (infoRead) { ns += oneSocket ? lineNs : this.transferNs(cpu, c); tr = 2; }
-        per[at + I_LT] += tr; per[at + I_AOPS]++; per[at + I_ANS] += ns;
-        if (ns > 0) { per[at + I_OVH] += ns; if (ttid >= 0) taskOvh[ttid] += ns; }
+        per[I_LT * nCpu + c] += tr; per[I_AOPS * nCpu + c]++; per[I_ANS * nCpu + c] += ns;
+        if (ns > 0) { per[I_OVH * nCpu + c] += ns; if (ttid >= 0) taskOvh[ttid] += ns; }
         transfers += tr; ansSum += ns;
-        per[at + I_RECV]++;
+        per[I_RECV * nCpu + c]++;
         let end: number, acked: number;
         if (deferred) {
-          acked = start + (per[at + I_OVH] - t0);
+          acked = start + (per[I_OVH * nCpu + c] - t0);
           const flushNs = this.estimateFlushNs(req);
           end = acked + flushNs;
           // The deferred flush runs on the trace clock: the same distance from now as on
@@ -1334,7 +1337,7 @@ export class Machine {
           // A target spinning in its own csd_lock_wait() has interrupts on: if the host is
           // running its vCPU now, it takes this interrupt at once (and all queued there).
           if (!this.irqTimesRecorded && bitAnyBut(this.unacked, c * W, W, -1) && this.onHostCore(c)) this.serveIrq(c);
-          end = acked = start + (per[at + I_OVH] - t0) + (flushCall ? this.estimateFlushNs(req) : 0);
+          end = acked = start + (per[I_OVH * nCpu + c] - t0) + (flushCall ? this.estimateFlushNs(req) : 0);
         } else {
           const exec = this.execCpu;
           this.execCpu = c;
@@ -1344,10 +1347,10 @@ export class Machine {
           else strategy.onIpi(c, purpose, mm);
           if (this.flushRecords > records && this.irqCounted[c] === 0) { this.irqCounted[c] = 1; this.predFlushIrqs++; }
           this.execCpu = exec;
-          end = acked = start + (per[at + I_OVH] - t0);
+          end = acked = start + (per[I_OVH * nCpu + c] - t0);
         }
-        const handled = per[at + I_OVH] - t0;
-        handledSum += handled; per[at + I_HANDLER] += handled;
+        const handled = per[I_OVH * nCpu + c] - t0;
+        handledSum += handled; per[I_HANDLER * nCpu + c] += handled;
         irqEnd[c] = end;
         if (this.spinLeft[c] > 0) this.creditWait(c, start, start + handled);
         if (acked > lastAck) lastAck = acked;
@@ -1361,8 +1364,8 @@ export class Machine {
     const charged = (handlerNs > 0 ? ipis * handlerNs : 0) + (csdNs > 0 ? joins * csdNs : 0) + (atomicNs + lineNs > 0 ? ansSum : 0);
     tot[I_OVH] += charged; tl[tlAt] += charged;
     tot[I_HANDLER] += handledSum;
-    tot[I_LT] += initiatorTransfers + transfers; per[cpuAt + I_LT] += initiatorTransfers;
-    tot[I_AOPS] += 2 * targets; per[cpuAt + I_AOPS] += targets;
+    tot[I_LT] += initiatorTransfers + transfers; per[I_LT * nCpu + cpu] += initiatorTransfers;
+    tot[I_AOPS] += 2 * targets; per[I_AOPS * nCpu + cpu] += targets;
     tot[I_RECV] += targets;
     this.add(MI.csd_queued, cpu, targets);
     if (purpose === IpiPurpose.ptSync) this.add(MI.pt_sync_ipis, cpu, targets);
@@ -1388,9 +1391,9 @@ export class Machine {
     let ns = hi - lo;
     if (ns > this.spinLeft[cpu]) ns = this.spinLeft[cpu];
     this.spinLeft[cpu] -= ns;
-    const at = cpu * NM;
-    this.metrics[MI.initiator_wait_ns] -= ns; this.perCpu[at + MI.initiator_wait_ns] -= ns;
-    this.metrics[I_OVH] -= ns; this.perCpu[at + I_OVH] -= ns;
+    const n = this.nCpu;
+    this.metrics[MI.initiator_wait_ns] -= ns; this.perCpu[MI.initiator_wait_ns * n + cpu] -= ns;
+    this.metrics[I_OVH] -= ns; this.perCpu[I_OVH * n + cpu] -= ns;
     this.timeline[TL_OVH + this.waitBucket[cpu]] -= ns;
     const tid = this.waitTid[cpu];
     if (tid >= 0 && tid < this.taskOvh.length) this.taskOvh[tid] -= ns;
@@ -1438,16 +1441,16 @@ export class Machine {
     if (this.csdQN[c] === 0) return;
     const exec = this.execCpu;
     this.execCpu = c;
-    const at = c * NM;
+    const n = this.nCpu;
     const records = this.flushRecords;
     // A handler may queue more (none does today): the loop reads the count each time.
     for (let j = 0; j < this.csdQN[c]; j++) {
       const req = this.csdQReq[c][j], purpose = this.csdQPurpose[c][j];
-      const t0 = this.perCpu[at + I_OVH];
+      const t0 = this.perCpu[I_OVH * n + c];
       if (purpose === IpiPurpose.flush && req.mm >= 0) this.strategy.onFlushIpi(c, req);
       else this.strategy.onIpi(c, purpose, this.csdQMm[c][j]);
-      const handled = this.perCpu[at + I_OVH] - t0;
-      this.metrics[MI.ipi_handler_ns] += handled; this.perCpu[at + MI.ipi_handler_ns] += handled;
+      const handled = this.perCpu[I_OVH * n + c] - t0;
+      this.metrics[MI.ipi_handler_ns] += handled; this.perCpu[MI.ipi_handler_ns * n + c] += handled;
       bitClear(this.unacked, this.csdQFrom[c][j] * this.words, c);
     }
     this.csdQN[c] = 0;
@@ -1656,7 +1659,7 @@ export class Machine {
     this._slotCtx[cpu * TLB_NR_DYN_ASIDS] = this.mmCtx[mm];
     this._slotGen[cpu * TLB_NR_DYN_ASIDS] = this.mmGen[mm];
     this._nextAsid[cpu] = 1;
-    const r = cpu * NROWS;
+    const r = cpu; // row 0 of cpu
     this.rowPcid[r] = 0; this.rowMm[r] = mm; this.rowCtx[r] = this.mmCtx[mm]; this.rowFresh[r] = this.truthGen[mm];
     this._cr3Mm[cpu] = mm; this._cr3Row[cpu] = r;
     if (mm !== 0) bitSet(this.mmMask, mm * this.words, cpu);

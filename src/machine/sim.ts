@@ -565,7 +565,7 @@ export class Simulator {
     const perCpu: Record<string, number[]> = {};
     METRICS.forEach((d, i) => {
       const row = new Array<number>(m.nCpu);
-      for (let c = 0; c < m.nCpu; c++) row[c] = m.perCpu[c * METRICS.length + i];
+      for (let c = 0; c < m.nCpu; c++) row[c] = m.perCpu[i * m.nCpu + c];
       perCpu[d.name] = row;
     });
     const lowerNs: number[] = [];
