@@ -284,6 +284,12 @@ export class Machine {
   private readonly clockBase: Float64Array;
   /** Per target, during one sendIpis: CSD_IPI, CSD_IPI_IDLE or CSD_JOINS. */
   private readonly csdKind: Uint8Array;
+  /** Per target CPU, on one socket: cross-calls it received, those that joined a pending
+   *  interrupt, those whose flush info it read (sendIpis counts them, settle() prices
+   *  them). */
+  private readonly recvCalls: Float64Array;
+  private readonly recvJoins: Float64Array;
+  private readonly recvInfo: Float64Array;
   /** sendIpis' own copy of its targets (the mask it is given may be a scratch mask that a
    *  handler reuses). */
   private readonly targetScratch: Uint32Array;
@@ -398,6 +404,9 @@ export class Machine {
     this.clockBase = new Float64Array(n);
     this.csdKind = new Uint8Array(n);
     this.targetScratch = new Uint32Array(this.words);
+    this.recvCalls = new Float64Array(n);
+    this.recvJoins = new Float64Array(n);
+    this.recvInfo = new Float64Array(n);
     this.irqCounted = new Uint8Array(n);
     this.irqWhenRun = opts.irqWhenRun ?? false;
     this.csdQN = new Int32Array(n);
@@ -1291,6 +1300,7 @@ export class Machine {
     // before it can flush. The 2019 async RFC copies the info into the CSD ("inline
     // messages") for the flushes it acknowledges early, which saves this read.
     const infoRead = flushCall && !deferred;
+    const recvCalls = this.recvCalls, recvJoins = this.recvJoins, recvInfo = this.recvInfo;
     for (let w = 0; w < W; w++) {
       let bits = tg[w];
       while (bits !== 0) {
@@ -1304,26 +1314,39 @@ export class Machine {
           if (arrive > start) start = arrive;
           takenAt[c] = start;
         }
-        const t0 = per[I_OVH * nCpu + c];
         const ttid = curTid[c];
         if (ttid >= this.taskOvh.length) this.growTasks(ttid);
         const taskOvh = this.taskOvh;
-        // cost(I_IPI, c, entry) without the totals
+        // The interrupt entry (or the queued call's dispatch), then llist_del_all on the
+        // queue head, which the initiator's llist_add holds (and the info's line). Their
+        // prices are the same for every target on one socket: each target's count of them
+        // is kept (recvCalls & co) and priced once when the results are read (settle());
+        // only its overhead, which times its interrupts, is added now, in the order
+        // charge() would add it.
         let entry: number;
         if (k === CSD_JOINS) { entry = csdNs; joins++; } else { entry = handlerNs; ipis++; }
-        per[I_IPI * nCpu + c] += entry;
-        if (entry > 0) { per[I_OVH * nCpu + c] += entry; if (ttid >= 0) taskOvh[ttid] += entry; }
-        // lineAtomic on the queue head (llist_del_all): the initiator's llist_add holds it
-        let ns = atomicNs + (oneSocket ? lineNs : this.transferNs(cpu, c));
-        let tr = 1;
-        if (infoRead) { ns += oneSocket ? lineNs : this.transferNs(cpu, c); tr = 2; }
-        per[I_LT * nCpu + c] += tr; per[I_AOPS * nCpu + c]++; per[I_ANS * nCpu + c] += ns;
-        if (ns > 0) { per[I_OVH * nCpu + c] += ns; if (ttid >= 0) taskOvh[ttid] += ns; }
+        let ns = atomicNs + lineNs, tr = 1;
+        if (infoRead) { ns += lineNs; tr = 2; }
+        const oi = I_OVH * nCpu + c;
+        const t0 = per[oi];
+        let o = t0;
+        if (entry > 0) { o += entry; if (ttid >= 0) taskOvh[ttid] += entry; }
+        if (oneSocket) {
+          recvCalls[c]++;
+          if (k === CSD_JOINS) recvJoins[c]++;
+          if (tr === 2) recvInfo[c]++;
+        } else {
+          ns = atomicNs + this.transferNs(cpu, c) + (tr === 2 ? this.transferNs(cpu, c) : 0);
+          per[I_IPI * nCpu + c] += entry;
+          per[I_LT * nCpu + c] += tr; per[I_AOPS * nCpu + c]++; per[I_ANS * nCpu + c] += ns;
+          per[I_RECV * nCpu + c]++;
+        }
+        if (ns > 0) { o += ns; if (ttid >= 0) taskOvh[ttid] += ns; }
+        per[oi] = o;
         transfers += tr; ansSum += ns;
-        per[I_RECV * nCpu + c]++;
         let end: number, acked: number;
         if (deferred) {
-          acked = start + (per[I_OVH * nCpu + c] - t0);
+          acked = start + (per[oi] - t0);
           const flushNs = this.estimateFlushNs(req);
           end = acked + flushNs;
           // The deferred flush runs on the trace clock: the same distance from now as on
@@ -1337,7 +1360,7 @@ export class Machine {
           // A target spinning in its own csd_lock_wait() has interrupts on: if the host is
           // running its vCPU now, it takes this interrupt at once (and all queued there).
           if (!this.irqTimesRecorded && bitAnyBut(this.unacked, c * W, W, -1) && this.onHostCore(c)) this.serveIrq(c);
-          end = acked = start + (per[I_OVH * nCpu + c] - t0) + (flushCall ? this.estimateFlushNs(req) : 0);
+          end = acked = start + (per[oi] - t0) + (flushCall ? this.estimateFlushNs(req) : 0);
         } else {
           const exec = this.execCpu;
           this.execCpu = c;
@@ -1347,9 +1370,9 @@ export class Machine {
           else strategy.onIpi(c, purpose, mm);
           if (this.flushRecords > records && this.irqCounted[c] === 0) { this.irqCounted[c] = 1; this.predFlushIrqs++; }
           this.execCpu = exec;
-          end = acked = start + (per[I_OVH * nCpu + c] - t0);
+          end = acked = start + (per[oi] - t0);
         }
-        const handled = per[I_OVH * nCpu + c] - t0;
+        const handled = per[oi] - t0;
         handledSum += handled; per[I_HANDLER * nCpu + c] += handled;
         irqEnd[c] = end;
         if (this.spinLeft[c] > 0) this.creditWait(c, start, start + handled);
@@ -1666,6 +1689,26 @@ export class Machine {
   }
 
   // ======================================================================= results
+
+  /** Price the per-CPU counts the cross-calls kept (recvCalls & co) into perCpu: each
+   *  received call is one ipis_received, one atomic (llist_del_all) with its line transfer,
+   *  and its interrupt entry or queued-call dispatch; a flush call adds the info's line
+   *  transfer. The totals were added as they happened. Call before reading perCpu; a
+   *  second call adds nothing. */
+  settle(): void {
+    const per = this.perCpu, n = this.nCpu, p = this.p;
+    for (let c = 0; c < n; c++) {
+      const calls = this.recvCalls[c];
+      if (calls === 0) continue;
+      const joins = this.recvJoins[c], info = this.recvInfo[c];
+      per[MI.ipis_received * n + c] += calls;
+      per[I_AOPS * n + c] += calls;
+      per[I_LT * n + c] += calls + info;
+      per[I_ANS * n + c] += calls * (p.atomicLocalNs + p.lineTransferNs) + info * p.lineTransferNs;
+      per[MI.ipi_ns * n + c] += (calls - joins) * p.ipiHandlerNs + joins * p.csdHandleNs;
+      this.recvCalls[c] = 0; this.recvJoins[c] = 0; this.recvInfo[c] = 0;
+    }
+  }
 
   /** Metric values, with names (iteration_ns is filled by the simulator). */
   metricRecord(): Record<string, number> {

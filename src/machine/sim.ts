@@ -560,6 +560,7 @@ export class Simulator {
   result(): RunResult {
     this.drain();
     const m = this.m;
+    m.settle();
     const metrics = m.metricRecord();
     metrics.iteration_ns = this.iterN >= 2 ? ((this.iterT1 - this.iterT0) + (this.iterO1 - this.iterO0)) / (this.iterN - 1) : 0;
     const perCpu: Record<string, number[]> = {};
