@@ -44,9 +44,11 @@ const IPI_LAZY: StrategyMeta = {
 
 class Linux618IpiLazy extends Linux618 {
   override readonly meta = IPI_LAZY;
-  protected override shouldFlush(cpu: number, target: number, req: FlushReq): boolean {
-    if (this.m.readIsLazy(cpu, target)) return true; // 4.19 and older: lazy CPUs flush at once
-    return super.shouldFlush(cpu, target, req);
+  /** should_flush_tlb() of each CPU of the mask, returned as a mask. */
+  protected override shouldFlush(cpu: number, mask: Uint32Array, req: FlushReq): Uint32Array {
+    const m = this.m;
+    const flush = super.shouldFlush(cpu, mask, req); // reads every CPU's is_lazy
+    return m.maskOr(flush, m.lazyIn(mask, 5)); // 4.19 and older: lazy CPUs flush at once
   }
 }
 

@@ -30,14 +30,17 @@ export function bitClear(arr: Uint32Array, base: number, bit: number): void {
   arr[base + (bit >>> 5)] &= ~(1 << (bit & 31));
 }
 
+/** Set bits of one 32-bit word. */
+export function popcount32(x: number): number {
+  let v = x >>> 0;
+  v = v - ((v >>> 1) & 0x55555555);
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
+}
+
 export function bitCount(arr: Uint32Array, base: number, words: number): number {
   let n = 0;
-  for (let w = 0; w < words; w++) {
-    let v = arr[base + w] >>> 0;
-    v = v - ((v >>> 1) & 0x55555555);
-    v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
-    n += (((v + (v >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
-  }
+  for (let w = 0; w < words; w++) n += popcount32(arr[base + w]);
   return n;
 }
 

@@ -15,8 +15,9 @@
 //  - per CPU, the hardware: what CR3 holds (mm and PCID row) and a TLB model;
 //  - per mm: ctx_id (global counter, never reused), tlb_gen, mm_cpumask (bitset),
 //    mm_users, mm_count, global ASID, asid_transition, next_trim_cpumask;
-//  - cache lines that bounce (mm_cpumask, mm_count, tlb_gen per mm; is_lazy, cpu_tlbstate,
-//    CSD and call_single_queue per CPU), each with its last owner.
+//  - cache lines that bounce (mm_cpumask, mm_count, tlb_gen per mm, each with its last owner
+//    and reader; is_lazy, cpu_tlbstate, the lockless-walk slot and call_single_queue per CPU,
+//    as bitsets over the CPUs: see "cache lines").
 //
 // TLB model (counts, not pages): each CPU has NROWS PCID rows (0..5 = the dynamic ASIDs,
 // 6..7 = the two most recently used global ASIDs). A row belongs to one address space
@@ -39,7 +40,7 @@
 // When a request that freed page tables completes, every CPU still holding M's page
 // tables in CR3 without running M must have flushed for it (speculative walks). When an
 // mm is freed, no CPU may still have its pgd in CR3. Correct strategies report zero.
-import { bitAnyBut, bitClear, bitCount, bitNext, bitSet, bitTest, wordsFor } from './bitset.ts';
+import { bitAnyBut, bitClear, bitCount, bitNext, bitSet, bitTest, popcount32, wordsFor } from './bitset.ts';
 import {
   LATENCY_BUCKETS, MAX_VIOLATIONS_KEPT, METRIC_COUNT, METRICS, MI, TIMELINE_BUCKETS, TIMELINE_METRICS, VK,
 } from './metrics.ts';
@@ -57,18 +58,20 @@ export { MAX_ASID_AVAILABLE } from './global-asids.ts';
 const GLOBAL_ROW = TLB_NR_DYN_ASIDS;
 /** Pending early-acknowledged flushes kept per target CPU (stride of the pend* arrays). */
 const PEND = 4;
-/** Cache lines per CPU, at cpu * CPU_LINES + offset: */
-const CPU_LINES = 5;
+/** Per-CPU cache lines, kept as bitsets over the CPUs (one `words`-word mask each, at
+ *  line * words in cpuLineDirty). Only CPU c ever stores to its own is_lazy, cpu_tlbstate
+ *  and walk-slot lines, and no atomic touches them, so each line's state is one bit: c holds
+ *  it modified (set by c's store) or not (cleared by another CPU's read, which pays the
+ *  transfer). A whole mask of CPUs is then read with a few word operations. */
 /** is_lazy on its own line (5.13+ cpu_tlbstate_shared). */
 const LINE_LAZY = 0;
-/** cpu_tlbstate: loaded_mm (and is_lazy before 5.13). */
+/** cpu_tlbstate: loaded_mm, ctxs[] (and is_lazy before 5.13). */
 const LINE_TLBSTATE = 1;
-/** The CSD (cfd slot) an initiator fills for this CPU; the target unlocks it. */
-const LINE_CSD = 2;
-/** The head of this CPU's call_single_queue (llist_add / llist_del_all). */
-const LINE_QUEUE = 3;
 /** The lockless-walk slot (Lance Yang's targeted sync). */
-const LINE_WALK = 4;
+const LINE_WALK = 2;
+const CPU_LINES = 3;
+// The CSD (cfd slot) an initiator fills and its target unlocks is a plain store on each
+// side that nothing reads: not modelled. The call_single_queue head is: see queueTouched.
 /** A line's reader slot when two or more CPUs share it unmodified. */
 const SHARED_BY_SEVERAL = -2;
 
@@ -164,8 +167,10 @@ export class Machine {
 
   // ---------------------------------------------------------------- counters
   readonly metrics = new Float64Array(NM);
-  /** metric m of CPU c at [c * METRIC_COUNT + m]: a target CPU's counters share a few
-   *  cache lines, which matters when one request reaches hundreds of CPUs. */
+  /** metric m of CPU c at [m * nCpu + c]: metric-major, so that a cross-call, which walks
+   *  its targets in CPU order and adds the same few metrics to each, reads each metric's
+   *  row sequentially (one cache line serves 8 targets) instead of touching several lines
+   *  of every target. */
   readonly perCpu: Float64Array;
   readonly latency = new Float64Array(LATENCY_BUCKETS);
   readonly timeline: Float64Array;
@@ -245,9 +250,15 @@ export class Machine {
   private readonly rowFresh: Float64Array;
   private readonly rowUse: Float64Array;
   private readonly cpuPages: Float64Array;
-  // cache lines per CPU (CPU_LINES, LINE_*)
-  private readonly cpuLineOwner: Int32Array;
-  private readonly cpuLineReader: Int32Array;
+  // cache lines per CPU (CPU_LINES, LINE_*): bit c of line L's mask = c holds it modified
+  private readonly cpuLineDirty: Uint32Array;
+  /** Bit c: c's call_single_queue head has been used. The initiator's llist_add and the
+   *  target's llist_del_all are the only atomics on it and come in pairs, so after the first
+   *  cross-call the target always owns it: each later llist_add takes the line from the
+   *  target, each llist_del_all takes it back from the initiator. */
+  private readonly queueTouched: Uint32Array;
+  /** is_lazy of every CPU as a mask (the same values as _isLazy). */
+  private readonly lazyBits: Uint32Array;
   // Cross-call timing, in *delayed time* (trace time + the CPU's lag, see cpuLag()):
   /** When the interrupt most recently started on each CPU ends (its last queued handler). */
   private readonly irqEnd: Float64Array;
@@ -273,6 +284,15 @@ export class Machine {
   private readonly clockBase: Float64Array;
   /** Per target, during one sendIpis: CSD_IPI, CSD_IPI_IDLE or CSD_JOINS. */
   private readonly csdKind: Uint8Array;
+  /** Per target CPU, on one socket: cross-calls it received, those that joined a pending
+   *  interrupt, those whose flush info it read (sendIpis counts them, settle() prices
+   *  them). */
+  private readonly recvCalls: Float64Array;
+  private readonly recvJoins: Float64Array;
+  private readonly recvInfo: Float64Array;
+  /** sendIpis' own copy of its targets (the mask it is given may be a scratch mask that a
+   *  handler reuses). */
+  private readonly targetScratch: Uint32Array;
   /** Per CPU: the interrupt being handled there was counted in predFlushIrqs. */
   private readonly irqCounted: Uint8Array;
   // Handlers that wait for their target to run (irqWhenRun): per CPU, the CSDs in its
@@ -365,8 +385,9 @@ export class Machine {
     this.rowFresh = new Float64Array(n * NROWS);
     this.rowUse = new Float64Array(n * NROWS);
     this.cpuPages = new Float64Array(n);
-    this.cpuLineOwner = new Int32Array(n * CPU_LINES).fill(-1);
-    this.cpuLineReader = new Int32Array(n * CPU_LINES).fill(-1);
+    this.cpuLineDirty = new Uint32Array(CPU_LINES * this.words);
+    this.queueTouched = new Uint32Array(this.words);
+    this.lazyBits = new Uint32Array(this.words);
     this.irqEnd = new Float64Array(n).fill(-Infinity);
     this.queueTakenAt = new Float64Array(n).fill(-Infinity);
     this.waitFrom = new Float64Array(n);
@@ -382,6 +403,10 @@ export class Machine {
     this.waitArmed = new Uint8Array(n);
     this.clockBase = new Float64Array(n);
     this.csdKind = new Uint8Array(n);
+    this.targetScratch = new Uint32Array(this.words);
+    this.recvCalls = new Float64Array(n);
+    this.recvJoins = new Float64Array(n);
+    this.recvInfo = new Float64Array(n);
     this.irqCounted = new Uint8Array(n);
     this.irqWhenRun = opts.irqWhenRun ?? false;
     this.csdQN = new Int32Array(n);
@@ -393,11 +418,11 @@ export class Machine {
     this.lastRun = new Float64Array(n).fill(-Infinity);
     this.hostCores = Math.max(1, opts.hostCores ?? 2);
     this.batchMm = new Int32Array(n);
-    this.scratch = Array.from({ length: 4 }, () => new Uint32Array(this.words));
+    this.scratch = Array.from({ length: 6 }, () => new Uint32Array(this.words));
     // Every CPU starts on init_mm with ASID 0 holding it (initialize_tlbstate_and_flush).
     for (let c = 0; c < n; c++) {
       this._slotCtx[c * TLB_NR_DYN_ASIDS] = 1;
-      this.rowMm[c * NROWS] = 0; this.rowCtx[c * NROWS] = 1; this.rowPcid[c * NROWS] = 0;
+      this.rowMm[c] = 0; this.rowCtx[c] = 1; this.rowPcid[c] = 0; // row 0 of CPU c
     }
     this.growMm(64);
     this._mmState[0] = 1; this.mmCtx[0] = 1; this._mmCount[0] = 1; this._mmUsers[0] = 1;
@@ -435,7 +460,7 @@ export class Machine {
   /** Count `v` of metric `mi` on `cpu`. */
   inc(mi: number, cpu: number, v = 1): void {
     this.metrics[mi] += v;
-    this.perCpu[cpu * NM + mi] += v;
+    this.perCpu[mi * this.nCpu + cpu] += v;
     const row = this.tlRow[mi];
     if (row >= 0) this.timeline[row + this.tlBucket] += v;
   }
@@ -443,18 +468,18 @@ export class Machine {
   /** inc() of a metric that is not on the timeline (checked at load). */
   private add(mi: number, cpu: number, v: number): void {
     this.metrics[mi] += v;
-    this.perCpu[cpu * NM + mi] += v;
+    this.perCpu[mi * this.nCpu + cpu] += v;
   }
 
   /** add(cause, cpu, ns) then charge(cpu, ns), for a cause that is not on the timeline:
    *  the same additions in the same order, in one call. */
   private cost(cause: number, cpu: number, ns: number): void {
-    const tot = this.metrics, per = this.perCpu, at = cpu * NM;
+    const tot = this.metrics, per = this.perCpu, n = this.nCpu;
     tot[cause] += ns;
-    per[at + cause] += ns;
+    per[cause * n + cpu] += ns;
     if (ns <= 0) return;
     tot[I_OVH] += ns;
-    per[at + I_OVH] += ns;
+    per[I_OVH * n + cpu] += ns;
     this.timeline[TL_OVH + this.tlBucket] += ns;
     const tid = this.curTid[cpu];
     if (tid >= 0) {
@@ -470,7 +495,7 @@ export class Machine {
     if (ns <= 0) return;
     // inc(I_OVH, cpu, ns) written out: overhead_ns is on the timeline (checked at load).
     this.metrics[I_OVH] += ns;
-    this.perCpu[cpu * NM + I_OVH] += ns;
+    this.perCpu[I_OVH * this.nCpu + cpu] += ns;
     this.timeline[TL_OVH + this.tlBucket] += ns;
     const tid = this.curTid[cpu];
     if (tid >= 0) {
@@ -481,7 +506,7 @@ export class Machine {
 
   /** Overhead charged so far to `cpu`. */
   cpuOverhead(cpu: number): number {
-    return this.perCpu[cpu * NM + I_OVH];
+    return this.perCpu[I_OVH * this.nCpu + cpu];
   }
 
   taskOverhead(tid: number): number {
@@ -577,18 +602,13 @@ export class Machine {
     let ns = this.p.atomicLocalNs;
     const o = owner[idx];
     const from = o >= 0 ? (o !== cpu ? o : -1) : lineSharer(reader[idx], cpu);
-    const total = this.metrics, per = this.perCpu, at = cpu * NM;
+    const total = this.metrics, per = this.perCpu, n = this.nCpu;
     // None of these three is on the timeline (checked at load below): plain adds.
-    if (from >= 0) { ns += this.transferNs(from, cpu); total[I_LT]++; per[at + I_LT]++; }
+    if (from >= 0) { ns += this.transferNs(from, cpu); total[I_LT]++; per[I_LT * n + cpu]++; }
     owner[idx] = cpu; reader[idx] = -1;
-    total[I_AOPS]++; per[at + I_AOPS]++;
-    total[I_ANS] += ns; per[at + I_ANS] += ns;
+    total[I_AOPS]++; per[I_AOPS * n + cpu]++;
+    total[I_ANS] += ns; per[I_ANS * n + cpu] += ns;
     this.charge(cpu, ns);
-  }
-
-  /** A plain store: takes ownership (the transfer is not charged: stores are buffered). */
-  private lineStore(owner: Int32Array, reader: Int32Array, idx: number, cpu: number): void {
-    owner[idx] = cpu; reader[idx] = -1;
   }
 
   /** A load: a transfer if another CPU holds the line modified. A second CPU reading a
@@ -659,17 +679,62 @@ export class Machine {
 
   // ======================================================================= per-CPU state primitives
 
+  // ---------------------------------------------------------------- per-CPU lines
+
+  /** A store by `cpu` to its own per-CPU line (the transfer is not charged: stores are
+   *  buffered). */
+  private ownStore(line: number, cpu: number): void {
+    this.cpuLineDirty[line * this.words + (cpu >>> 5)] |= 1 << (cpu & 31);
+  }
+
+  /** `cpu` reads `target`'s per-CPU line: a transfer if target holds it modified. */
+  private ownRead(line: number, cpu: number, target: number): void {
+    if (target === cpu) return;
+    const i = line * this.words + (target >>> 5), b = 1 << (target & 31);
+    if ((this.cpuLineDirty[i] & b) === 0) return;
+    this.cpuLineDirty[i] &= ~b;
+    this.add(I_LT, cpu, 1);
+    this.cost(I_ANS, cpu, this.transferNs(target, cpu));
+  }
+
+  /** `cpu` reads the per-CPU line of every CPU in `mask` but itself, one after the other:
+   *  the ownRead of each, in a few word operations. The transfers are whole numbers and
+   *  each costs the same on one socket, so they are counted, then charged once. */
+  private maskRead(line: number, cpu: number, mask: Uint32Array): void {
+    const W = this.words, d = this.cpuLineDirty, base = line * W;
+    const sw = cpu >>> 5, sb = 1 << (cpu & 31);
+    let n = 0, ns = 0;
+    for (let w = 0; w < W; w++) {
+      let hit = d[base + w] & mask[w];
+      if (w === sw) hit &= ~sb;
+      if (hit === 0) continue;
+      d[base + w] &= ~hit;
+      if (this.oneSocket) { n += popcount32(hit); continue; }
+      while (hit !== 0) {
+        const low = hit & -hit; hit ^= low;
+        n++; ns += this.transferNs((w << 5) | (31 - Math.clz32(low)), cpu);
+      }
+    }
+    if (n === 0) return;
+    this.add(I_LT, cpu, n);
+    this.cost(I_ANS, cpu, this.oneSocket ? n * this.p.lineTransferNs : ns);
+  }
+
+  private lazyLine(): number { return this.lazyLinePrivate ? LINE_LAZY : LINE_TLBSTATE; }
+
   /** cpu_tlbstate.loaded_mm / loaded_mm_asid store. */
   setLoaded(cpu: number, mm: number, asid: number): void {
     this._loadedMm[cpu] = mm;
     this._loadedAsid[cpu] = asid;
-    this.lineStore(this.cpuLineOwner, this.cpuLineReader, cpu * CPU_LINES + LINE_TLBSTATE, cpu);
+    this.ownStore(LINE_TLBSTATE, cpu);
   }
 
   /** is_lazy store (a plain store; it makes the line dirty for remote readers). */
   setLazy(cpu: number, lazy: boolean): void {
     this._isLazy[cpu] = lazy ? 1 : 0;
-    this.lineStore(this.cpuLineOwner, this.cpuLineReader, cpu * CPU_LINES + (this.lazyLinePrivate ? LINE_LAZY : LINE_TLBSTATE), cpu);
+    if (lazy) this.lazyBits[cpu >>> 5] |= 1 << (cpu & 31);
+    else this.lazyBits[cpu >>> 5] &= ~(1 << (cpu & 31));
+    this.ownStore(this.lazyLine(), cpu);
   }
 
   /** cpu_tlbstate.ctxs[asid] = { ctx_id of mm, tlb_gen }. ctxs[] lives in cpu_tlbstate
@@ -682,32 +747,65 @@ export class Machine {
     const i = cpu * TLB_NR_DYN_ASIDS + asid;
     this._slotCtx[i] = this.mmCtx[mm];
     this._slotGen[i] = gen;
-    this.lineStore(this.cpuLineOwner, this.cpuLineReader, cpu * CPU_LINES + LINE_TLBSTATE, cpu);
+    this.ownStore(LINE_TLBSTATE, cpu);
   }
 
   /** cpu_tlbstate.ctxs[asid].tlb_gen = gen (the flush handler's store; see setSlot). */
   setSlotGen(cpu: number, asid: number, gen: number): void {
     this._slotGen[cpu * TLB_NR_DYN_ASIDS + asid] = gen;
-    this.lineStore(this.cpuLineOwner, this.cpuLineReader, cpu * CPU_LINES + LINE_TLBSTATE, cpu);
+    this.ownStore(LINE_TLBSTATE, cpu);
   }
 
   setNextAsid(cpu: number, v: number): void { this._nextAsid[cpu] = v; }
 
   /** Another CPU reads `target`'s is_lazy (should_flush_tlb, tlb_is_not_lazy). */
   readIsLazy(cpu: number, target: number): boolean {
-    this.lineRead(this.cpuLineOwner, this.cpuLineReader, target * CPU_LINES + (this.lazyLinePrivate ? LINE_LAZY : LINE_TLBSTATE), cpu);
+    this.ownRead(this.lazyLine(), cpu, target);
     return this._isLazy[target] !== 0;
+  }
+
+  /** The CPUs of `mask` whose is_lazy `cpu` reads as false (tlb_is_not_lazy() of each, as
+   *  on_each_cpu_cond_mask() evaluates it), into scratch mask k. */
+  notLazyIn(cpu: number, mask: Uint32Array, k: number): Uint32Array {
+    this.maskRead(this.lazyLine(), cpu, mask);
+    const out = this.scratch[k], lazy = this.lazyBits;
+    for (let w = 0; w < this.words; w++) out[w] = mask[w] & ~lazy[w];
+    return out;
+  }
+
+  /** The CPUs of `mask` that are lazy, into scratch mask k, with no cost (for a caller that
+   *  has read their is_lazy through notLazyIn). */
+  lazyIn(mask: Uint32Array, k: number): Uint32Array {
+    const out = this.scratch[k], lazy = this.lazyBits;
+    for (let w = 0; w < this.words; w++) out[w] = mask[w] & lazy[w];
+    return out;
+  }
+
+  /** The CPUs of `mask` whose cpu_tlbstate.loaded_mm `cpu` reads as `mm`, into scratch
+   *  mask k (k must not be the scratch mask `mask` is). */
+  loadedIn(cpu: number, mask: Uint32Array, mm: number, k: number): Uint32Array {
+    this.maskRead(LINE_TLBSTATE, cpu, mask);
+    const out = this.scratch[k], loaded = this._loadedMm;
+    for (let w = 0; w < this.words; w++) {
+      let bits = mask[w], keep = bits;
+      while (bits !== 0) {
+        const low = bits & -bits; bits ^= low;
+        if (loaded[(w << 5) | (31 - Math.clz32(low))] !== mm) keep ^= low;
+      }
+      out[w] = keep;
+    }
+    return out;
   }
 
   /** Another CPU reads `target`'s cpu_tlbstate.loaded_mm. */
   readLoadedMm(cpu: number, target: number): number {
-    this.lineRead(this.cpuLineOwner, this.cpuLineReader, target * CPU_LINES + LINE_TLBSTATE, cpu);
+    this.ownRead(LINE_TLBSTATE, cpu, target);
     return this._loadedMm[target];
   }
 
   /** Read another CPU's lockless-walk slot (Lance Yang v4). */
   readWalkMm(cpu: number, target: number): number {
-    this.lineRead(this.cpuLineOwner, this.cpuLineReader, target * CPU_LINES + LINE_WALK, cpu);
+    this.ownRead(LINE_WALK, cpu, target);
     return this.walkMm[target];
   }
 
@@ -715,7 +813,7 @@ export class Machine {
   setWalkMm(cpu: number, mm: number, tracked: boolean): void {
     this._walkMm[cpu] = mm;
     if (tracked) {
-      this.lineStore(this.cpuLineOwner, this.cpuLineReader, cpu * CPU_LINES + LINE_WALK, cpu);
+      this.ownStore(LINE_WALK, cpu);
       this.cost(MI.ptwalk_track_ns, cpu, this.p.ptwalkTrackNs);
     }
   }
@@ -811,13 +909,20 @@ export class Machine {
   maskClear(mask: Uint32Array, c: number): void { bitClear(mask, 0, c); }
   maskAnyBut(mask: Uint32Array, c: number): boolean { return bitAnyBut(mask, 0, this.words, c); }
   maskNextIn(mask: Uint32Array, from: number): number { return bitNext(mask, 0, this.words, from); }
+  /** dst |= src (cpumask_or); returns dst. */
+  maskOr(dst: Uint32Array, src: Uint32Array): Uint32Array {
+    for (let w = 0; w < this.words; w++) dst[w] |= src[w];
+    return dst;
+  }
   /** Number of CPUs in mm_cpumask(mm) (cpumask_weight). */
   maskWeight(mm: number): number { return bitCount(this.mmMask, mm * this.words, this.words); }
 
   /** The scheduler's current->active_mm (MMU_LAZY_TLB_SHOOTDOWN resets it to init_mm). */
   setActiveMm(cpu: number, mm: number): void { this._activeMm[cpu] = mm; }
 
-  /** An empty scratch mask (k = 0..2; 3 is used by batchAddPending). */
+  /** An empty scratch mask (k = 0..5; 3 is used by batchAddPending; by convention the
+   *  flush paths use 0 for the mm_cpumask copy, 1 and 4 for should_flush_tlb's result, 2
+   *  for page-table sync and mm-drop masks, 5 for a strategy's own). */
   scratchMask(k: number): Uint32Array {
     const s = this.scratch[k];
     // A loop, not fill(): a mask is a few words and the builtin call costs more than them.
@@ -886,14 +991,17 @@ export class Machine {
 
   // ======================================================================= TLB + CR3 primitives
 
+  // Row k of CPU c is at k * nCpu + c (row-major): a cross-call's targets, walked in CPU
+  // order, find their current rows side by side in each row array.
+
   private rowFor(cpu: number, asid: number): number {
-    const base = cpu * NROWS;
+    const n = this.nCpu;
     if (asid < TLB_NR_DYN_ASIDS) {
-      const r = base + asid;
+      const r = asid * n + cpu;
       if (this.rowPcid[r] !== asid) { this.dropRow(cpu, r); this.rowPcid[r] = asid; this.rowMm[r] = -1; this.rowCtx[r] = 0; }
       return r;
     }
-    const r6 = base + GLOBAL_ROW, r7 = base + GLOBAL_ROW + 1;
+    const r6 = GLOBAL_ROW * n + cpu, r7 = r6 + n;
     if (this.rowPcid[r6] === asid) return r6;
     if (this.rowPcid[r7] === asid) return r7;
     const r = this.rowUse[r6] <= this.rowUse[r7] ? r6 : r7;
@@ -927,10 +1035,10 @@ export class Machine {
     const add = target - this.rowPages[r];
     if (add <= 0) return;
     let over = this.cpuPages[cpu] + add - cap;
-    const base = cpu * NROWS;
+    const n = this.nCpu, end = NROWS * n;
     while (over > 0) {
       let victim = -1, use = Infinity;
-      for (let i = base; i < base + NROWS; i++) {
+      for (let i = cpu; i < end; i += n) {
         if (i !== r && this.rowPages[i] > 0 && this.rowUse[i] < use) { use = this.rowUse[i]; victim = i; }
       }
       if (victim < 0) break;
@@ -952,7 +1060,7 @@ export class Machine {
     if (flush) {
       this.inc(MI.cr3_flushes, cpu);
       this.cost(MI.cr3_ns, cpu, p.cr3WriteNs + p.cr3FlushExtraNs);
-      if (!this.pcid) { for (let i = cpu * NROWS; i < cpu * NROWS + NROWS; i++) this.dropRow(cpu, i); }
+      if (!this.pcid) { for (let i = cpu; i < NROWS * this.nCpu; i += this.nCpu) this.dropRow(cpu, i); }
       else this.dropRow(cpu, r);
       this.rowMm[r] = mm; this.rowCtx[r] = this.mmCtx[mm]; this.rowFresh[r] = this.truthGen[mm];
     } else {
@@ -977,7 +1085,7 @@ export class Machine {
     this.inc(MI.full_flushes, cpu);
     this.cost(MI.invalidate_ns, cpu, this.p.flushLocalNs);
     const r = this._cr3Row[cpu];
-    if (!this.pcid) { for (let i = cpu * NROWS; i < cpu * NROWS + NROWS; i++) this.dropRow(cpu, i); }
+    if (!this.pcid) { for (let i = cpu; i < NROWS * this.nCpu; i += this.nCpu) this.dropRow(cpu, i); }
     else this.dropRow(cpu, r);
     const mm = this._cr3Mm[cpu];
     this.rowFresh[r] = this.truthGen[mm];
@@ -1027,8 +1135,7 @@ export class Machine {
     this.inc(MI.invalidate_ns, cpu, ops * this.p.invlpgbNs);
     this.charge(cpu, ops * this.p.invlpgbNs);
     for (let c = 0; c < this.nCpu; c++) {
-      const base = c * NROWS;
-      for (let r = base + GLOBAL_ROW; r < base + NROWS; r++) {
+      for (let r = GLOBAL_ROW * this.nCpu + c; r < NROWS * this.nCpu; r += this.nCpu) {
         if (this.rowPcid[r] !== asid) continue;
         if (req.full) {
           const pages = this.rowPages[r];
@@ -1051,7 +1158,7 @@ export class Machine {
     this.charge(cpu, this.p.invlpgbNs);
     this.tlbsync(cpu);
     for (let c = 0; c < this.nCpu; c++) {
-      for (let r = c * NROWS; r < c * NROWS + NROWS; r++) {
+      for (let r = c; r < NROWS * this.nCpu; r += this.nCpu) {
         this.dropRow(c, r);
         const mm = this.rowMm[r];
         if (mm >= 0) this.rowFresh[r] = this.truthGen[mm];
@@ -1097,7 +1204,7 @@ export class Machine {
    *  task it is now + its delay, and for idle (lag 0) the work done since the send still
    *  overlaps the wait. */
   private clockOf(cpu: number): number {
-    return this.clockBase[cpu] + this.perCpu[cpu * NM + I_OVH];
+    return this.clockBase[cpu] + this.perCpu[I_OVH * this.nCpu + cpu];
   }
 
   /** Queue a cross-call of `purpose` to every CPU of `mask` except `cpu` and run its handler
@@ -1109,145 +1216,191 @@ export class Machine {
   sendIpis(cpu: number, mask: Uint32Array, purpose: number, req: FlushReq | null, mm: number, ack: number = AckMode.sync): number {
     const p = this.p;
     const W = this.words;
-    let targets = 0, real = 0;
-    // The initiator's per-target counts are whole numbers, so adding them once per call
-    // gives the same totals as adding them per target.
-    let toLazy = 0, toStale = 0, toNonWalkers = 0, toIdle = 0;
     const mmOf = req !== null ? req.mm : mm;
-    const owner = this.cpuLineOwner, reader = this.cpuLineReader;
     const nCpu = this.nCpu;
-    // Read once per call, not per target: each target's loop body below does the same
-    // counting and charging as inc()/charge()/cpuOverhead() would, in the same order.
     const per = this.perCpu, tot = this.metrics, strategy = this.strategy;
     const irqEnd = this.irqEnd, takenAt = this.queueTakenAt, kind = this.csdKind;
+    const lazy = this.lazyBits, loaded = this._loadedMm, curTid = this._curTid, touched = this.queueTouched;
     const flushCall = purpose === IpiPurpose.flush && req !== null;
     const deferred = ack === AckMode.early && req !== null;
     const deliverNs = p.ipiDeliverNs, idleWakeNs = p.ipiIdleWakeNs, handlerNs = p.ipiHandlerNs, csdNs = p.csdHandleNs;
-    const atomicNs = p.atomicLocalNs, cpuAt = cpu * NM;
+    const atomicNs = p.atomicLocalNs;
+    const oneSocket = this.oneSocket, lineNs = p.lineTransferNs;
     const I_IPI = MI.ipi_ns, I_RECV = MI.ipis_received, I_HANDLER = MI.ipi_handler_ns;
-    if (!this.waitArmed[cpu]) this.clockBase[cpu] = this.now + this.cpuLag(cpu) - per[cpuAt + I_OVH];
+    if (!this.waitArmed[cpu]) this.clockBase[cpu] = this.now + this.cpuLag(cpu) - per[I_OVH * nCpu + cpu];
     const base = this.clockBase[cpu];
-    // Whole-number counters (atomics, line transfers, handlers run) are exact in any order:
-    // the ones the loop would add per target are summed here and added once after it.
-    let atomics = 0, transfers = 0, initiatorAtomics = 0, initiatorTransfers = 0;
-    // The initiator: fill each CSD and llist_add it to the target's queue.
-    for (let c = bitNext(mask, 0, W, 0); c >= 0; c = bitNext(mask, 0, W, c + 1)) {
-      if (c === cpu || c >= nCpu) continue;
-      targets++;
-      const line = c * CPU_LINES;
-      owner[line + LINE_CSD] = cpu; reader[line + LINE_CSD] = -1; // lineStore
-      // lineAtomic(owner, reader, line + LINE_QUEUE, cpu), its counts deferred
-      let ns = atomicNs;
-      const q = line + LINE_QUEUE;
-      const o = owner[q];
-      const from = o >= 0 ? (o !== cpu ? o : -1) : lineSharer(reader[q], cpu);
-      if (from >= 0) { ns += this.transferNs(from, cpu); initiatorTransfers++; }
-      owner[q] = cpu; reader[q] = -1;
-      initiatorAtomics++;
-      tot[I_ANS] += ns; per[cpuAt + I_ANS] += ns;
-      this.charge(cpu, ns);
-      if (purpose === IpiPurpose.flush) {
-        if (this._isLazy[c]) toLazy++;
-        if (mmOf !== 0 && this._loadedMm[c] !== mmOf) toStale++;
-      } else if (purpose === IpiPurpose.ptSync) {
-        if (this.walkMm[c] !== mm) toNonWalkers++;
-      }
-      if (this.irqWhenRun ? this.csdQN[c] > 0 : base + per[cpuAt + I_OVH] < takenAt[c]) {
-        kind[c] = CSD_JOINS; // the pending interrupt there will take it
-      } else {
-        real++;
-        if (this.tap !== null) this.tap.ipi(cpu, c, purpose);
-        this.ipiMatrix[cpu * nCpu + c]++;
-        if (this.curTid[c] === 0) { toIdle++; kind[c] = CSD_IPI_IDLE; } else kind[c] = CSD_IPI;
+    const tl = this.timeline, tlAt = TL_OVH + this.tlBucket;
+    // The targets: the mask's CPUs but the initiator, none past nCpu; walked word by word.
+    const tg = this.targetScratch;
+    const sw = cpu >>> 5, sb = 1 << (cpu & 31);
+    const lastBits = (nCpu & 31) === 0 ? -1 : (1 << (nCpu & 31)) - 1;
+    let targets = 0, real = 0;
+    // Whole numbers (targets by kind, atomics, line transfers, handlers run) are exact in
+    // any order: counted in the loops, added once after them.
+    let toLazy = 0, toStale = 0, toNonWalkers = 0, toIdle = 0, initiatorTransfers = 0;
+    // The initiator: fill each CSD and llist_add it to the target's queue. Each llist_add
+    // is charged to the initiator before the next one is queued (the next target's "does it
+    // join a pending interrupt" test reads the initiator's clock), so its running overhead
+    // is kept in locals: the same additions in the same order as charge() would make,
+    // stored once after the loop (nothing else charges the initiator meanwhile).
+    const tid = curTid[cpu];
+    if (tid >= this.taskOvh.length) this.growTasks(tid);
+    let ovh = per[I_OVH * nCpu + cpu], ansCpu = per[I_ANS * nCpu + cpu], ansTot = tot[I_ANS], ovhTot = tot[I_OVH], ovhTl = tl[tlAt];
+    let ovhTask = tid >= 0 ? this.taskOvh[tid] : 0;
+    for (let w = 0; w < W; w++) {
+      let bits = mask[w];
+      if (w === sw) bits &= ~sb;
+      if (w === W - 1) bits &= lastBits;
+      tg[w] = bits;
+      if (bits === 0) continue;
+      // A queue head never used before is in no other cache: the first llist_add is local.
+      const fresh = bits & ~touched[w];
+      touched[w] |= bits;
+      while (bits !== 0) {
+        const low = bits & -bits;
+        bits ^= low;
+        const c = (w << 5) | (31 - Math.clz32(low));
+        targets++;
+        let ns = atomicNs;
+        if ((fresh & low) === 0) { ns += oneSocket ? lineNs : this.transferNs(c, cpu); initiatorTransfers++; }
+        ansTot += ns; ansCpu += ns;
+        if (ns > 0) { ovhTot += ns; ovh += ns; ovhTl += ns; ovhTask += ns; }
+        if (purpose === IpiPurpose.flush) {
+          if ((lazy[w] & low) !== 0) toLazy++;
+          if (mmOf !== 0 && loaded[c] !== mmOf) toStale++;
+        } else if (purpose === IpiPurpose.ptSync) {
+          if (this.walkMm[c] !== mm) toNonWalkers++;
+        }
+        if (this.irqWhenRun ? this.csdQN[c] > 0 : base + ovh < takenAt[c]) {
+          kind[c] = CSD_JOINS; // the pending interrupt there will take it
+        } else {
+          real++;
+          if (this.tap !== null) this.tap.ipi(cpu, c, purpose);
+          this.ipiMatrix[cpu * nCpu + c]++;
+          if (curTid[c] === 0) { toIdle++; kind[c] = CSD_IPI_IDLE; } else kind[c] = CSD_IPI;
+        }
       }
     }
+    if (targets === 0) return 0;
+    per[I_OVH * nCpu + cpu] = ovh; per[I_ANS * nCpu + cpu] = ansCpu; tot[I_ANS] = ansTot; tot[I_OVH] = ovhTot; tl[tlAt] = ovhTl;
+    if (tid >= 0) this.taskOvh[tid] = ovhTask;
     if (real > 0) {
       this.predIpiSends++;
       this.cost(I_IPI, cpu, p.ipiSendNs + (real - 1) * p.ipiSendPerTargetNs);
     }
-    // The targets: (interrupt entry,) llist_del_all, handler, CSD unlock.
-    const sentAt = base + per[cpuAt + I_OVH];
+    // The targets: (interrupt entry,) llist_del_all, handler, CSD unlock. Each target's
+    // own counters are added as it goes (its overhead times its interrupt); the totals of
+    // the constant-priced parts (interrupt entry, the queue and info line transfers) are
+    // counted and priced once after the loop.
+    const sentAt = base + per[I_OVH * nCpu + cpu];
     let lastAck = -Infinity;
-    for (let c = bitNext(mask, 0, W, 0); c >= 0; c = bitNext(mask, 0, W, c + 1)) {
-      if (c === cpu || c >= nCpu) continue;
-      const line = c * CPU_LINES, at = c * NM;
-      const k = kind[c];
-      let start = irqEnd[c];
-      if (k !== CSD_JOINS) {
-        const arrive = sentAt + deliverNs + (k === CSD_IPI_IDLE ? idleWakeNs : 0);
-        if (arrive > start) start = arrive;
-        takenAt[c] = start;
+    let ipis = 0, joins = 0, transfers = 0, ansSum = 0, handledSum = 0;
+    // flush_tlb_func() reads the initiator's flush_tlb_info (its stack before 5.4, its
+    // per-CPU copy after), written for this flush: a line transfer on the target's path
+    // before it can flush. The 2019 async RFC copies the info into the CSD ("inline
+    // messages") for the flushes it acknowledges early, which saves this read.
+    const infoRead = flushCall && !deferred;
+    const recvCalls = this.recvCalls, recvJoins = this.recvJoins, recvInfo = this.recvInfo;
+    for (let w = 0; w < W; w++) {
+      let bits = tg[w];
+      while (bits !== 0) {
+        const low = bits & -bits;
+        bits ^= low;
+        const c = (w << 5) | (31 - Math.clz32(low));
+        const k = kind[c];
+        let start = irqEnd[c];
+        if (k !== CSD_JOINS) {
+          const arrive = sentAt + deliverNs + (k === CSD_IPI_IDLE ? idleWakeNs : 0);
+          if (arrive > start) start = arrive;
+          takenAt[c] = start;
+        }
+        const ttid = curTid[c];
+        if (ttid >= this.taskOvh.length) this.growTasks(ttid);
+        const taskOvh = this.taskOvh;
+        // The interrupt entry (or the queued call's dispatch), then llist_del_all on the
+        // queue head, which the initiator's llist_add holds (and the info's line). Their
+        // prices are the same for every target on one socket: each target's count of them
+        // is kept (recvCalls & co) and priced once when the results are read (settle());
+        // only its overhead, which times its interrupts, is added now, in the order
+        // charge() would add it.
+        let entry: number;
+        if (k === CSD_JOINS) { entry = csdNs; joins++; } else { entry = handlerNs; ipis++; }
+        let ns = atomicNs + lineNs, tr = 1;
+        if (infoRead) { ns += lineNs; tr = 2; }
+        const oi = I_OVH * nCpu + c;
+        const t0 = per[oi];
+        let o = t0;
+        if (entry > 0) { o += entry; if (ttid >= 0) taskOvh[ttid] += entry; }
+        if (oneSocket) {
+          recvCalls[c]++;
+          if (k === CSD_JOINS) recvJoins[c]++;
+          if (tr === 2) recvInfo[c]++;
+        } else {
+          ns = atomicNs + this.transferNs(cpu, c) + (tr === 2 ? this.transferNs(cpu, c) : 0);
+          per[I_IPI * nCpu + c] += entry;
+          per[I_LT * nCpu + c] += tr; per[I_AOPS * nCpu + c]++; per[I_ANS * nCpu + c] += ns;
+          per[I_RECV * nCpu + c]++;
+        }
+        if (ns > 0) { o += ns; if (ttid >= 0) taskOvh[ttid] += ns; }
+        per[oi] = o;
+        transfers += tr; ansSum += ns;
+        let end: number, acked: number;
+        if (deferred) {
+          acked = start + (per[oi] - t0);
+          const flushNs = this.estimateFlushNs(req);
+          end = acked + flushNs;
+          // The deferred flush runs on the trace clock: the same distance from now as on
+          // the initiator's delayed clock.
+          const ackAt = this.now + (acked - sentAt);
+          this.defer(c, req, ackAt, ackAt + flushNs);
+        } else if (this.irqWhenRun) {
+          // The handler runs when c next runs (serveBefore); its entry cost is charged now,
+          // its flush when it runs, and the initiator's wait is timed with the estimate.
+          this.enqueueCsd(c, cpu, purpose, req, mm);
+          // A target spinning in its own csd_lock_wait() has interrupts on: if the host is
+          // running its vCPU now, it takes this interrupt at once (and all queued there).
+          if (!this.irqTimesRecorded && bitAnyBut(this.unacked, c * W, W, -1) && this.onHostCore(c)) this.serveIrq(c);
+          end = acked = start + (per[oi] - t0) + (flushCall ? this.estimateFlushNs(req) : 0);
+        } else {
+          const exec = this.execCpu;
+          this.execCpu = c;
+          const records = this.flushRecords;
+          if (k !== CSD_JOINS) this.irqCounted[c] = 0; // a new interrupt there
+          if (flushCall) strategy.onFlushIpi(c, req);
+          else strategy.onIpi(c, purpose, mm);
+          if (this.flushRecords > records && this.irqCounted[c] === 0) { this.irqCounted[c] = 1; this.predFlushIrqs++; }
+          this.execCpu = exec;
+          end = acked = start + (per[oi] - t0);
+        }
+        const handled = per[oi] - t0;
+        handledSum += handled; per[I_HANDLER * nCpu + c] += handled;
+        irqEnd[c] = end;
+        if (this.spinLeft[c] > 0) this.creditWait(c, start, start + handled);
+        if (acked > lastAck) lastAck = acked;
       }
-      const t0 = per[at + I_OVH];
-      this.cost(I_IPI, c, k === CSD_JOINS ? csdNs : handlerNs);
-      // lineAtomic(owner, reader, line + LINE_QUEUE, c): the target takes the queue (llist_del_all)
-      let ns = atomicNs;
-      const q = line + LINE_QUEUE;
-      const o = owner[q];
-      const from = o >= 0 ? (o !== c ? o : -1) : lineSharer(reader[q], c);
-      if (from >= 0) { ns += this.transferNs(from, c); transfers++; per[at + I_LT]++; }
-      owner[q] = c; reader[q] = -1;
-      atomics++; per[at + I_AOPS]++;
-      // flush_tlb_func() reads the initiator's flush_tlb_info (its stack before 5.4, its
-      // per-CPU copy after), written for this flush: a line transfer on the target's path
-      // before it can flush. The 2019 async RFC copies the info into the CSD ("inline
-      // messages") for the flushes it acknowledges early, which saves this read.
-      if (flushCall && !deferred) { ns += this.transferNs(cpu, c); transfers++; per[at + I_LT]++; }
-      tot[I_ANS] += ns; per[at + I_ANS] += ns;
-      this.charge(c, ns);
-      per[at + I_RECV]++;
-      let end: number, acked: number;
-      if (deferred) {
-        owner[line + LINE_CSD] = c; reader[line + LINE_CSD] = -1; // unlock after copy (lineStore)
-        acked = start + (per[at + I_OVH] - t0);
-        const flushNs = this.estimateFlushNs(req);
-        end = acked + flushNs;
-        // The deferred flush runs on the trace clock: the same distance from now as on
-        // the initiator's delayed clock.
-        const ackAt = this.now + (acked - sentAt);
-        this.defer(c, req, ackAt, ackAt + flushNs);
-      } else if (this.irqWhenRun) {
-        // The handler runs when c next runs (serveBefore); its entry cost is charged now,
-        // its flush when it runs, and the initiator's wait is timed with the estimate.
-        this.enqueueCsd(c, cpu, purpose, req, mm);
-        // A target spinning in its own csd_lock_wait() has interrupts on: if the host is
-        // running its vCPU now, it takes this interrupt at once (and all queued there).
-        if (!this.irqTimesRecorded && bitAnyBut(this.unacked, c * W, W, -1) && this.onHostCore(c)) this.serveIrq(c);
-        end = acked = start + (per[at + I_OVH] - t0) + (flushCall ? this.estimateFlushNs(req) : 0);
-      } else {
-        const exec = this.execCpu;
-        this.execCpu = c;
-        const records = this.flushRecords;
-        if (k !== CSD_JOINS) this.irqCounted[c] = 0; // a new interrupt there
-        if (flushCall) strategy.onFlushIpi(c, req);
-        else strategy.onIpi(c, purpose, mm);
-        if (this.flushRecords > records && this.irqCounted[c] === 0) { this.irqCounted[c] = 1; this.predFlushIrqs++; }
-        this.execCpu = exec;
-        owner[line + LINE_CSD] = c; reader[line + LINE_CSD] = -1; // lineStore
-        end = acked = start + (per[at + I_OVH] - t0);
-      }
-      const handled = per[at + I_OVH] - t0;
-      tot[I_HANDLER] += handled; per[at + I_HANDLER] += handled;
-      irqEnd[c] = end;
-      if (this.spinLeft[c] > 0) this.creditWait(c, start, start + handled);
-      if (acked > lastAck) lastAck = acked;
     }
-    if (targets > 0) {
-      tot[I_LT] += initiatorTransfers + transfers; per[cpuAt + I_LT] += initiatorTransfers;
-      tot[I_AOPS] += initiatorAtomics + atomics; per[cpuAt + I_AOPS] += initiatorAtomics;
-      tot[I_RECV] += targets;
-      this.add(MI.csd_queued, cpu, targets);
-      if (purpose === IpiPurpose.ptSync) this.add(MI.pt_sync_ipis, cpu, targets);
-      else if (purpose === IpiPurpose.mmDrop) this.add(MI.mmdrop_ipis, cpu, targets);
-      if (toLazy > 0) this.add(MI.ipis_to_lazy, cpu, toLazy);
-      if (toStale > 0) this.add(MI.ipis_to_stale, cpu, toStale);
-      if (toNonWalkers > 0) this.add(MI.ipis_to_nonwalkers, cpu, toNonWalkers);
-      if (real > 0) this.inc(MI.ipis_sent, cpu, real);
-      if (toIdle > 0) this.add(MI.ipis_to_idle, cpu, toIdle);
-      const until = lastAck + p.ipiAckNs;
-      if (!this.waitArmed[cpu] || until > this.waitUntil[cpu]) this.waitUntil[cpu] = until;
-      this.waitArmed[cpu] = 1;
-    }
+    // The targets' constant-priced parts, priced once: interrupt entries and queued calls,
+    // the queue and info atomics with their transfers.
+    const entryNs = ipis * handlerNs + joins * csdNs;
+    tot[I_IPI] += entryNs;
+    tot[I_ANS] += ansSum;
+    const charged = (handlerNs > 0 ? ipis * handlerNs : 0) + (csdNs > 0 ? joins * csdNs : 0) + (atomicNs + lineNs > 0 ? ansSum : 0);
+    tot[I_OVH] += charged; tl[tlAt] += charged;
+    tot[I_HANDLER] += handledSum;
+    tot[I_LT] += initiatorTransfers + transfers; per[I_LT * nCpu + cpu] += initiatorTransfers;
+    tot[I_AOPS] += 2 * targets; per[I_AOPS * nCpu + cpu] += targets;
+    tot[I_RECV] += targets;
+    this.add(MI.csd_queued, cpu, targets);
+    if (purpose === IpiPurpose.ptSync) this.add(MI.pt_sync_ipis, cpu, targets);
+    else if (purpose === IpiPurpose.mmDrop) this.add(MI.mmdrop_ipis, cpu, targets);
+    if (toLazy > 0) this.add(MI.ipis_to_lazy, cpu, toLazy);
+    if (toStale > 0) this.add(MI.ipis_to_stale, cpu, toStale);
+    if (toNonWalkers > 0) this.add(MI.ipis_to_nonwalkers, cpu, toNonWalkers);
+    if (real > 0) this.inc(MI.ipis_sent, cpu, real);
+    if (toIdle > 0) this.add(MI.ipis_to_idle, cpu, toIdle);
+    const until = lastAck + p.ipiAckNs;
+    if (!this.waitArmed[cpu] || until > this.waitUntil[cpu]) this.waitUntil[cpu] = until;
+    this.waitArmed[cpu] = 1;
     return targets;
   }
 
@@ -1261,9 +1414,9 @@ export class Machine {
     let ns = hi - lo;
     if (ns > this.spinLeft[cpu]) ns = this.spinLeft[cpu];
     this.spinLeft[cpu] -= ns;
-    const at = cpu * NM;
-    this.metrics[MI.initiator_wait_ns] -= ns; this.perCpu[at + MI.initiator_wait_ns] -= ns;
-    this.metrics[I_OVH] -= ns; this.perCpu[at + I_OVH] -= ns;
+    const n = this.nCpu;
+    this.metrics[MI.initiator_wait_ns] -= ns; this.perCpu[MI.initiator_wait_ns * n + cpu] -= ns;
+    this.metrics[I_OVH] -= ns; this.perCpu[I_OVH * n + cpu] -= ns;
     this.timeline[TL_OVH + this.waitBucket[cpu]] -= ns;
     const tid = this.waitTid[cpu];
     if (tid >= 0 && tid < this.taskOvh.length) this.taskOvh[tid] -= ns;
@@ -1311,18 +1464,16 @@ export class Machine {
     if (this.csdQN[c] === 0) return;
     const exec = this.execCpu;
     this.execCpu = c;
-    const at = c * NM;
+    const n = this.nCpu;
     const records = this.flushRecords;
     // A handler may queue more (none does today): the loop reads the count each time.
     for (let j = 0; j < this.csdQN[c]; j++) {
       const req = this.csdQReq[c][j], purpose = this.csdQPurpose[c][j];
-      const t0 = this.perCpu[at + I_OVH];
+      const t0 = this.perCpu[I_OVH * n + c];
       if (purpose === IpiPurpose.flush && req.mm >= 0) this.strategy.onFlushIpi(c, req);
       else this.strategy.onIpi(c, purpose, this.csdQMm[c][j]);
-      const handled = this.perCpu[at + I_OVH] - t0;
-      this.metrics[MI.ipi_handler_ns] += handled; this.perCpu[at + MI.ipi_handler_ns] += handled;
-      const line = c * CPU_LINES;
-      this.cpuLineOwner[line + LINE_CSD] = c; this.cpuLineReader[line + LINE_CSD] = -1; // csd_unlock (store)
+      const handled = this.perCpu[I_OVH * n + c] - t0;
+      this.metrics[MI.ipi_handler_ns] += handled; this.perCpu[MI.ipi_handler_ns * n + c] += handled;
       bitClear(this.unacked, this.csdQFrom[c][j] * this.words, c);
     }
     this.csdQN[c] = 0;
@@ -1531,13 +1682,33 @@ export class Machine {
     this._slotCtx[cpu * TLB_NR_DYN_ASIDS] = this.mmCtx[mm];
     this._slotGen[cpu * TLB_NR_DYN_ASIDS] = this.mmGen[mm];
     this._nextAsid[cpu] = 1;
-    const r = cpu * NROWS;
+    const r = cpu; // row 0 of cpu
     this.rowPcid[r] = 0; this.rowMm[r] = mm; this.rowCtx[r] = this.mmCtx[mm]; this.rowFresh[r] = this.truthGen[mm];
     this._cr3Mm[cpu] = mm; this._cr3Row[cpu] = r;
     if (mm !== 0) bitSet(this.mmMask, mm * this.words, cpu);
   }
 
   // ======================================================================= results
+
+  /** Price the per-CPU counts the cross-calls kept (recvCalls & co) into perCpu: each
+   *  received call is one ipis_received, one atomic (llist_del_all) with its line transfer,
+   *  and its interrupt entry or queued-call dispatch; a flush call adds the info's line
+   *  transfer. The totals were added as they happened. Call before reading perCpu; a
+   *  second call adds nothing. */
+  settle(): void {
+    const per = this.perCpu, n = this.nCpu, p = this.p;
+    for (let c = 0; c < n; c++) {
+      const calls = this.recvCalls[c];
+      if (calls === 0) continue;
+      const joins = this.recvJoins[c], info = this.recvInfo[c];
+      per[MI.ipis_received * n + c] += calls;
+      per[I_AOPS * n + c] += calls;
+      per[I_LT * n + c] += calls + info;
+      per[I_ANS * n + c] += calls * (p.atomicLocalNs + p.lineTransferNs) + info * p.lineTransferNs;
+      per[MI.ipi_ns * n + c] += (calls - joins) * p.ipiHandlerNs + joins * p.csdHandleNs;
+      this.recvCalls[c] = 0; this.recvJoins[c] = 0; this.recvInfo[c] = 0;
+    }
+  }
 
   /** Metric values, with names (iteration_ns is filled by the simulator). */
   metricRecord(): Record<string, number> {

@@ -560,12 +560,13 @@ export class Simulator {
   result(): RunResult {
     this.drain();
     const m = this.m;
+    m.settle();
     const metrics = m.metricRecord();
     metrics.iteration_ns = this.iterN >= 2 ? ((this.iterT1 - this.iterT0) + (this.iterO1 - this.iterO0)) / (this.iterN - 1) : 0;
     const perCpu: Record<string, number[]> = {};
     METRICS.forEach((d, i) => {
       const row = new Array<number>(m.nCpu);
-      for (let c = 0; c < m.nCpu; c++) row[c] = m.perCpu[c * METRICS.length + i];
+      for (let c = 0; c < m.nCpu; c++) row[c] = m.perCpu[i * m.nCpu + c];
       perCpu[d.name] = row;
     });
     const lowerNs: number[] = [];

@@ -83,10 +83,8 @@ export class Linux420 extends Linux414 {
       return;
     }
     // on_each_cpu_cond_mask(tlb_is_not_lazy, flush_tlb_func_remote, info, 1, cpumask)
-    const targets = m.scratchMask(1);
-    for (let c = m.maskNextIn(mask, 0); c >= 0; c = m.maskNextIn(mask, c + 1)) {
-      if (c !== cpu && !m.readIsLazy(cpu, c)) m.maskSet(targets, c);
-    }
+    // (each CPU's is_lazy read; the initiator's own is read below, and is not a target)
+    const targets = m.notLazyIn(cpu, mask, 1);
     this.sendFlush(cpu, targets, req);
     m.ipiWait(cpu);
     if (m.maskTest(mask, cpu) && !m.isLazy[cpu]) this.onFlushIpi(cpu, req); // runs on self too

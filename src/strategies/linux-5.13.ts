@@ -67,9 +67,11 @@ export class Linux513 extends Linux420 {
     else if (m.loadedMm[cpu] === req.mm) this.flushFunc(cpu, req);
   }
 
-  /** The condition of native_flush_tlb_multi() when no page tables are freed. */
-  protected shouldFlush(cpu: number, target: number, _req: FlushReq): boolean {
-    return !this.m.readIsLazy(cpu, target); // tlb_is_not_lazy()
+  /** The CPUs of `mask` that pass native_flush_tlb_multi()'s condition when no page tables
+   *  are freed: on_each_cpu_cond_mask(tlb_is_not_lazy, ...) reads each CPU's is_lazy
+   *  (the machine reads the whole mask at once). Returns a scratch mask. */
+  protected shouldFlush(cpu: number, mask: Uint32Array, _req: FlushReq): Uint32Array {
+    return this.m.notLazyIn(cpu, mask, 1); // tlb_is_not_lazy()
   }
 
   /** Whether the cond filter is bypassed (info->freed_tables). */
@@ -82,13 +84,7 @@ export class Linux513 extends Linux420 {
   protected flushTlbMulti(cpu: number, mask: Uint32Array, req: FlushReq, ack?: number): void {
     const m = this.m;
     m.traceFlush(4, req.sendPages);
-    let targets = mask;
-    if (!this.flushEveryone(req)) {
-      targets = m.scratchMask(1);
-      for (let c = m.maskNextIn(mask, 0); c >= 0; c = m.maskNextIn(mask, c + 1)) {
-        if (this.shouldFlush(cpu, c, req)) m.maskSet(targets, c);
-      }
-    }
+    const targets = this.flushEveryone(req) ? mask : this.shouldFlush(cpu, mask, req);
     this.sendFlush(cpu, targets, req, ack);
     if (m.maskTest(targets, cpu)) this.flushFunc(cpu, req); // overlaps the remote flushes
     m.ipiWait(cpu);

@@ -50,13 +50,14 @@ export class Linux61 extends Linux513 {
     this.flushToGen(cpu, asid, req, localGen, mmGen, reason, req.tracedNr);
   }
 
-  /** should_flush_tlb(): reads the target's is_lazy and loaded_mm lines. */
-  protected override shouldFlush(cpu: number, target: number, req: FlushReq): boolean {
+  /** should_flush_tlb() of every CPU of `mask`: reads each one's is_lazy line, and the
+   *  loaded_mm line of those that are not lazy. */
+  protected override shouldFlush(cpu: number, mask: Uint32Array, req: FlushReq): Uint32Array {
     const m = this.m;
-    if (m.readIsLazy(cpu, target)) return false; // flushed at the next context switch
-    if (req.mm === 0) return true;
-    if (m.readLoadedMm(cpu, target) === req.mm) return true;
-    return req.trimCpumask;
+    const notLazy = m.notLazyIn(cpu, mask, 1); // a lazy CPU is flushed at its next switch
+    if (req.mm === 0) return notLazy; // no mm: a kernel or batch flush, everyone
+    const running = m.loadedIn(cpu, notLazy, req.mm, 4); // loaded_mm == info->mm
+    return req.trimCpumask ? notLazy : running; // else only on the periodic trim
   }
 
   /** flush_tlb_mm_range() of 6.1: the ceiling, inc_mm_tlb_gen(), then the remote flush with

@@ -12,7 +12,11 @@ const located = (r: RunResult) => r.violations.first.map(({ eventIndex, kind, cp
 /** linux-6.18 whose should_flush_tlb() is false for every CPU but the initiator, freed
  *  tables included: it flushes locally and leaves the remote TLBs as they were. */
 class SkipsRemoteFlush extends Linux618 {
-  protected override shouldFlush(cpu: number, target: number): boolean { return target === cpu; }
+  protected override shouldFlush(cpu: number, mask: Uint32Array): Uint32Array {
+    const only = this.m.scratchMask(1);
+    if (this.m.maskTest(mask, cpu)) this.m.maskSet(only, cpu);
+    return only;
+  }
   protected override flushEveryone(): boolean { return false; }
 }
 const skipsRemote = defineStrategy({
