@@ -120,7 +120,7 @@ export async function aggregate(dir: string, opts: AggregateOptions = {}): Promi
         const n = (await rowsOf(c, `SELECT count(DISTINCT (${quoteId(x)}, ${quoteId(p)}))::INTEGER AS n FROM runs WHERE ${where}`))[0].n as number;
         if (n > nx) facets.push(p);
       }
-      const facetExpr = facets.length ? facets.map((p) => `${sqlString(`${p}=`)} || CAST(${quoteId(p)} AS VARCHAR)`).join(` || ', ' || `) : `''`;
+      const facetExpr = facets.length ? facets.map((p) => `${sqlString(`${p}=`)} || regexp_replace(CAST(${quoteId(p)} AS VARCHAR), '\\.0$', '')`).join(` || ', ' || `) : `''`;
       const rows = await rowsOf(c, `
         SELECT workload, ${sqlString(x)} AS x_param, ${quoteId(x)} AS x, ${facetExpr} AS panel, strategy, profile,
                count(*)::INTEGER AS runs, count(error)::INTEGER AS failed,
