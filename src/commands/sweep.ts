@@ -2,7 +2,7 @@
 // as one shard of N (a Kubernetes Indexed Job, a Slurm array, GNU parallel), or run as N
 // shards in local processes. Each shard writes one Parquet file; `tlbsim aggregate` reads them.
 import type { Command } from 'commander';
-import { fail, printSafe } from './util.ts';
+import { fail, printSafe, terminalSafe } from './util.ts';
 
 export interface SweepCommandOptions {
   list?: boolean;
@@ -54,7 +54,8 @@ export async function runSweep(specPath: string, opts: SweepCommandOptions): Pro
     for (const t of tasks) printSafe(JSON.stringify(t));
     return;
   }
-  const log = (line: string) => process.stderr.write(`${line}\n`);
+  // Lines may quote a trace's path or its reader's message: no escape sequence reaches the terminal.
+  const log = (line: string) => process.stderr.write(`${terminalSafe(line)}\n`);
   const { runShard } = await import('../sweep/run.ts');
   if (jobs === undefined) {
     const [i, n] = shard ?? [0, 1];

@@ -123,10 +123,11 @@ export async function runShard(spec: SweepSpec, shard: number, shards: number, o
   const { getProfile } = await import('../machine/profiles.ts');
   const rows: Record<string, Value>[] = [];
   let failed = 0;
-  // Consecutive tasks of one input and profile: one parse, one replay of all their strategies.
+  // Consecutive tasks of one input: one parse (or generation), then one replay per profile
+  // of all that profile's strategies over the same events.
   for (let i = 0; i < tasks.length;) {
     let j = i;
-    while (j < tasks.length && tasks[j].input === tasks[i].input && tasks[j].profile === tasks[i].profile) j++;
+    while (j < tasks.length && tasks[j].input === tasks[i].input) j++;
     const group = tasks.slice(i, j);
     i = j;
     const first = group[0];
@@ -141,24 +142,30 @@ export async function runShard(spec: SweepSpec, shard: number, shards: number, o
       continue;
     }
     try {
-      const profile = getProfile(first.profile);
-      const small = source.info.events * group.length < 2_000_000;
-      const workers = opts.workers ?? (small ? 1 : 'auto');
-      let results: (RunResult | Error)[];
-      try {
-        results = await replay(source, { strategies: group.map((t) => t.strategy), profile, workers });
-      } catch {
-        // One strategy that throws must not take the others with it: replay them one by one.
-        results = [];
-        for (const t of group) {
-          try { results.push((await replay(source, { strategies: [t.strategy], profile, workers: 1 }))[0]); } catch (e) { results.push(e as Error); }
+      for (let a = 0; a < group.length;) {
+        let b = a;
+        while (b < group.length && group[b].profile === group[a].profile) b++;
+        const part = group.slice(a, b);
+        a = b;
+        const profile = getProfile(part[0].profile);
+        const small = source.info.events * part.length < 2_000_000;
+        const workers = opts.workers ?? (small ? 1 : 'auto');
+        let results: (RunResult | Error)[];
+        try {
+          results = await replay(source, { strategies: part.map((t) => t.strategy), profile, workers });
+        } catch {
+          // One strategy that throws must not take the others with it: replay them one by one.
+          results = [];
+          for (const t of part) {
+            try { results.push((await replay(source, { strategies: [t.strategy], profile, workers: 1 }))[0]); } catch (e) { results.push(e as Error); }
+          }
         }
+        part.forEach((t, k) => {
+          const r = results[k];
+          if (r instanceof Error) { rows.push(row(spec, t, null, errorText(r))); failed++; } else rows.push(row(spec, t, r, null));
+        });
       }
-      group.forEach((t, k) => {
-        const r = results[k];
-        if (r instanceof Error) { rows.push(row(spec, t, null, errorText(r))); failed++; } else rows.push(row(spec, t, r, null));
-      });
-      log(`sweep: ${first.input} x ${group.length} strategies: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      log(`sweep: ${first.input} x ${group.length} tasks: ${((Date.now() - started) / 1000).toFixed(1)} s`);
     } finally {
       source.close();
     }

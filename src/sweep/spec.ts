@@ -252,8 +252,8 @@ export function parseShard(text: string): [number, number] {
   return [i, n];
 }
 
-/** The tasks of shard i of n. Tasks of one input and profile (a group) stay in one shard
- *  where they can, so that shard parses that input once for all its strategies: with at
+/** The tasks of shard i of n. Tasks of one input (a group) stay in one shard where they
+ *  can, so that shard parses that input once for all its profiles and strategies: with at
  *  least n groups, group g goes to shard g mod n (strided, so a grid sorted by size spreads
  *  its big runs over the shards); with fewer groups than shards, the task list is cut into
  *  n contiguous slices. */
@@ -261,7 +261,7 @@ export function shardTasks(tasks: readonly SweepTask[], i: number, n: number): S
   const groups: SweepTask[][] = [];
   for (const t of tasks) {
     const last = groups[groups.length - 1];
-    if (last && last[0].input === t.input && last[0].profile === t.profile) last.push(t); else groups.push([t]);
+    if (last && last[0].input === t.input) last.push(t); else groups.push([t]);
   }
   if (groups.length >= n) return groups.filter((_, g) => g % n === i).flat();
   return tasks.slice(Math.floor((i * tasks.length) / n), Math.floor(((i + 1) * tasks.length) / n));

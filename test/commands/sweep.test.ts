@@ -4,7 +4,7 @@
 // files get one line naming the file, what was expected and what was found.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NO_STACK, ROOT, tlbsim } from './run.ts';
@@ -163,4 +163,43 @@ test('replay --parquet writes the --csv tables as Parquet with the same rows', a
     const runs = (await c.runAndReadAll(`SELECT strategy, ipis_sent FROM read_parquet('${join(pq, 'runs.parquet')}') ORDER BY strategy`)).getRowObjectsJS();
     assert.deepEqual(runs.map((x) => x.strategy), ['linux-4.13', 'linux-6.18']);
   });
+});
+
+test('trace inputs: paths and globs relative to the spec, every profile over one parse, an unreadable trace is rows with its error', () => {
+  const tdir = mkdtempSync(join(tmpdir(), 'tlbsim-sweep-traces-'));
+  const spec = join(tdir, 'traces.json');
+  // Absolute here so the spec can live outside the repository; relative ones are tested by --list below.
+  writeFileSync(spec, JSON.stringify({
+    inputs: [`${ROOT}test/corpus/c[lr]*.txt`, `${ROOT}test/corpus/binary-garbage.txt`],
+    strategies: ['linux-4.13', 'linux-7.3'], profiles: ['skylake-laptop', 'kvm-guest'],
+  }));
+  const env = { env: { TLBSIM_CACHE: '0' } };
+  const list = tlbsim(['sweep', spec, '--list'], env);
+  assert.equal(list.status, 0, list.stderr);
+  const tasks = list.stdout.trim().split('\n').map((l) => JSON.parse(l) as { input: string; profile: string; strategy: string; kind: string });
+  assert.deepEqual([...new Set(tasks.map((t) => t.input.replace(/^.*\//, '')))], ['clean.txt', 'crlf-line-ends.txt', 'binary-garbage.txt']);
+  assert.equal(tasks.length, 12);
+  assert.deepEqual(tasks.slice(0, 4).map((t) => `${t.profile}/${t.strategy}`), ['skylake-laptop/linux-4.13', 'skylake-laptop/linux-7.3', 'kvm-guest/linux-4.13', 'kvm-guest/linux-7.3']);
+  const out = join(tdir, 'out');
+  const run = tlbsim(['sweep', spec, '-o', out], env);
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stderr, /clean\.txt x 4 tasks/);
+  const agg = tlbsim(['aggregate', out]);
+  assert.equal(agg.status, 0, agg.stderr);
+  assert.match(agg.stderr, /12 tasks, 4 failed/);
+  const strategies = readFileSync(join(out, 'strategies.csv'), 'utf8').trim().split('\n');
+  assert.equal(strategies.length, 5);
+  const errors = readFileSync(join(out, 'errors.csv'), 'utf8').trim().split('\n').slice(1);
+  assert.equal(errors.length, 4);
+  for (const e of errors) assert.match(e, /binary-garbage\.txt/);
+  // A relative glob is read from the spec's directory, whatever the working directory.
+  const rel = join(ROOT, 'test/corpus/.sweep-rel.json');
+  writeFileSync(rel, JSON.stringify({ inputs: ['c[lr]*.txt'], strategies: ['linux-4.13'] }));
+  try {
+    const r = tlbsim(['sweep', rel, '--list'], { cwd: tdir });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { input: string }).input), ['clean.txt', 'crlf-line-ends.txt']);
+  } finally {
+    rmSync(rel);
+  }
 });
