@@ -69,3 +69,9 @@ export {
   calibrate, calibrationJson, calibrationText, calibrationMarkdown, withinTolerance, CALIBRATION_TARGETS, TOLERANCE,
   type CalibrationTarget, type CalibrationRow, type CalibrationDetail, type CalibrationResult, type CalibrateOptions,
 } from './calibrate/index.ts';
+
+// ---- sweeps (tlbsim sweep / aggregate): a spec's tasks, one shard, the shards read back
+export { loadSweepSpec, shardTasks, type SweepSpec, type SweepTask } from './sweep/spec.ts';
+export { runShard, type RunShardOptions, type ShardOutcome } from './sweep/run.ts';
+export { aggregate, type AggregateOptions, type AggregateResult } from './sweep/aggregate.ts';
+export { writeParquetTables } from './analysis/parquet.ts';
