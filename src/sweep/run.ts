@@ -47,7 +47,11 @@ type Value = string | number | boolean | null;
 
 function row(spec: SweepSpec, t: SweepTask, r: RunResult | null, error: string | null): Record<string, Value> {
   const out: Record<string, Value> = { task: t.task, input: t.input, input_kind: t.kind, workload: t.workload };
-  for (const c of shardColumns(spec)) if (c.param !== undefined) out[c.name] = t.params[c.param] ?? null;
+  for (const c of shardColumns(spec)) {
+    if (c.param === undefined) continue;
+    const v = t.params[c.param];
+    out[c.name] = v === undefined ? null : c.type === 'STRING' ? String(v) : v;
+  }
   out.strategy = t.strategy;
   out.profile = t.profile;
   // A workload's cpus column is its parameter even when the task failed before a machine existed.

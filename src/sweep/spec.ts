@@ -134,10 +134,11 @@ export async function loadSweepSpec(path: string): Promise<SweepSpec> {
   }
   const { STRATEGY_NAMES } = await import('../strategies/index.ts');
   const { PROFILES, DEFAULT_PROFILE } = await import('../machine/profiles.ts');
-  const { getWorkload, WorkloadError } = await import('../workloads/index.ts');
+  const { getWorkload, parseWorkloadSpec, WorkloadError } = await import('../workloads/index.ts');
 
-  const name = top.name === undefined ? path.replace(/^.*\//, '').replace(/\.json$/, '') : top.name;
-  if (typeof name !== 'string' || name === '') bad('"name"', 'a non-empty string', top.name);
+  // The name is the default output directory's last part: letters, digits, . _ - only.
+  const name = top.name === undefined ? path.replace(/^.*\//, '').replace(/\.json$/, '').replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '') || 'sweep' : top.name;
+  if (typeof name !== 'string' || !/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(name)) bad('"name"', 'a name of letters, digits, ".", "_" and "-"', top.name);
 
   const list = (key: string, known: readonly string[], dflt: string[]): string[] => {
     const v = top[key];
@@ -161,7 +162,23 @@ export async function loadSweepSpec(path: string): Promise<SweepSpec> {
   (top.inputs as Json[]).forEach((item, i) => {
     const at = `"inputs"[${i}]`;
     if (typeof item === 'string') {
-      if (item.startsWith('workload:')) { inputs.push({ input: item, kind: 'workload', workload: item.slice(9).split(':')[0], params: {} }); return; }
+      if (item.startsWith('workload:')) {
+        // The name and parameter names now, so a typo fails before any shard runs; values
+        // are checked when the task runs (a refused value is that task's error row).
+        let wname: string;
+        try {
+          const parsed = parseWorkloadSpec(item);
+          const def = getWorkload(parsed.name);
+          wname = def.name;
+          const unknown = Object.keys(parsed.params).find((k) => !def.params.some((p) => p.name === k));
+          if (unknown !== undefined) bad(at, `a parameter of ${def.name} (${def.params.map((p) => p.name).join(', ')})`, unknown);
+        } catch (e) {
+          if (e instanceof WorkloadError) return bad(at, `a workload spec (${e.message.replace(/\.$/, '')})`, item);
+          throw e;
+        }
+        inputs.push({ input: item, kind: 'workload', workload: wname, params: {} });
+        return;
+      }
       if (GLOB.test(item)) {
         const files = expandGlob(item, baseDir);
         if (files.length === 0) bad(at, 'a glob that matches at least one file', item);
@@ -227,8 +244,11 @@ export async function loadSweepSpec(path: string): Promise<SweepSpec> {
         inputs.push({ input: spec, kind: 'workload', workload: wname, params: ordered });
       }
     }
+    // One type per column: values of mixed types in any input make it a text column.
     for (const k of keys) {
-      const t = typeof (fixed[k] ?? axes.find(([a]) => a === k)?.[1][0] ?? zipped[0][k]) as 'number' | 'string' | 'boolean';
+      const values = [fixed[k], ...(axes.find(([a]) => a === k)?.[1] ?? []), ...zipped.map((z) => z[k])].filter((v) => v !== undefined);
+      const types = new Set(values.map((v) => typeof v as 'number' | 'string' | 'boolean'));
+      const t = types.size === 1 ? [...types][0] : 'string';
       if (!params.includes(k)) { params.push(k); paramTypes[k] = t; } else if (paramTypes[k] !== t) paramTypes[k] = 'string';
     }
   });

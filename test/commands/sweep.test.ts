@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NO_STACK, ROOT, tlbsim } from './run.ts';
+import Papa from 'papaparse';
 import { withDuckDb } from '../../src/sweep/duck.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tlbsim-sweep-'));
@@ -120,6 +121,9 @@ test('bad spec files and usage: one line naming the file, what was expected and 
     ['file.json', '{"inputs": ["no-such-trace.txt"]}', /file\.json: "inputs"\[0\]: expected a trace file .*, found the string "no-such-trace\.txt"/],
     ['glob.json', '{"inputs": ["traces/*.nothing"]}', /glob\.json: "inputs"\[0\]: expected a glob that matches at least one file, found the string "traces\/\*\.nothing"/],
     ['workload.json', '{"inputs": [{"workload": "nope"}]}', /workload\.json: "inputs"\[0\]\.workload: expected a workload name .*, found the string "nope"/],
+    ['string.json', '{"inputs": ["workload:madv-threads:thread=2"]}', /string\.json: "inputs"\[0\]: expected a parameter of madv-threads \(.*threads.*\), found the string "thread"/],
+    ['string-name.json', '{"inputs": ["workload:nope:x=1"]}', /string-name\.json: "inputs"\[0\]: expected a workload spec \(Unknown workload 'nope'.*\), found the string "workload:nope:x=1"/],
+    ['name.json', '{"name": "../up", "inputs": ["workload:ping-pong"]}', /name\.json: "name": expected a name of letters, digits, "\.", "_" and "-", found the string "\.\.\/up"/],
   ];
   for (const [name, text, want] of cases) {
     const p = join(dir, name);
@@ -202,4 +206,19 @@ test('trace inputs: paths and globs relative to the spec, every profile over one
   } finally {
     rmSync(rel);
   }
+});
+
+test('more shards than tasks: the empty shards are files too, and a parameter of mixed types is a text column', () => {
+  const spec = join(dir, 'mixed.json');
+  writeFileSync(spec, JSON.stringify({ inputs: [{ workload: 'ping-pong', params: { iterations: 20 }, grid: { pages: [0, '8'] } }], strategies: ['linux-4.13'] }));
+  const out = join(dir, 'mixed');
+  const r = tlbsim(['sweep', spec, '-o', out, '--jobs', '2', '--shards', '3']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(readdirSync(out).filter((f) => f.endsWith('.parquet')).length, 3);
+  const a = tlbsim(['aggregate', out]);
+  assert.equal(a.status, 0, a.stderr);
+  assert.match(a.stderr, /2 tasks/);
+  const runs = Papa.parse<Record<string, string>>(readFileSync(join(out, 'runs.csv'), 'utf8').trim(), { header: true }).data;
+  assert.deepEqual(runs.map((x) => x.pages), ['0', '8']);
+  assert.deepEqual(runs.map((x) => x.error), ['', '']);
 });
