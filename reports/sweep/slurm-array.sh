@@ -3,7 +3,7 @@
 # array must be 0-based and as long as --shards (0-7 for 8). Rerunning the array (or only the
 # failed indices: sbatch --array=3,5 ...) redoes only the shards whose file is missing.
 #
-#   sbatch reports/sweep/slurm-array.sh
+#   mkdir -p results && sbatch reports/sweep/slurm-array.sh     # Slurm opens the --output log before the script runs
 #   sbatch --dependency=afterok:<jobid> --wrap 'node bin/tlbsim.mjs aggregate results/scaling'
 #
 # Without a scheduler, GNU parallel runs the same shards on one or more hosts:
