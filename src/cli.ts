@@ -15,6 +15,8 @@ import * as record from './commands/record.ts';
 import * as replay from './commands/replay.ts';
 import * as validate from './commands/validate.ts';
 import * as measure from './commands/measure.ts';
+import * as sweep from './commands/sweep.ts';
+import * as aggregate from './commands/aggregate.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -29,6 +31,8 @@ const COMMANDS: { register(program: Command): void }[] = [
   workloads,
   record,
   measure,
+  sweep,
+  aggregate,
 ];
 
 export function buildProgram(): Command {

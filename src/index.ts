@@ -73,3 +73,9 @@ export {
 export { fit, fitClass, fittedProfilesFile, type FitResult, type ClassFit, type RowResult } from './calibrate/fit.ts';
 export { FIT_TARGETS, type FitTarget, type TargetRole } from './calibrate/targets.ts';
 export { FIT_CLASSES, type FitClass, type FreeParam } from './calibrate/fit-params.ts';
+
+// ---- sweeps (tlbsim sweep / aggregate): a spec's tasks, one shard, the shards read back
+export { loadSweepSpec, shardTasks, type SweepSpec, type SweepTask } from './sweep/spec.ts';
+export { runShard, type RunShardOptions, type ShardOutcome } from './sweep/run.ts';
+export { aggregate, type AggregateOptions, type AggregateResult } from './sweep/aggregate.ts';
+export { writeParquetTables } from './analysis/parquet.ts';

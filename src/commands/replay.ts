@@ -22,6 +22,7 @@ export interface ReplayCommandOptions {
   cost?: string[];
   output: string;
   csv?: string;
+  parquet?: string;
   json?: boolean;
   workers?: string;
   baseline?: string;
@@ -241,7 +242,7 @@ export async function runReplay(inputs: string[], opts: ReplayCommandOptions): P
   // Synthetic workloads are what calibration checks against published numbers: when the
   // report shows one, it shows how well this profile reproduces them.
   let calibration: import('../analysis/types.ts').CalibrationResult | undefined;
-  if (opts.calibration !== false && (opts.report || opts.csv !== undefined) && inputs.some((i) => i.startsWith('workload:'))) {
+  if (opts.calibration !== false && (opts.report || opts.csv !== undefined || opts.parquet !== undefined) && inputs.some((i) => i.startsWith('workload:'))) {
     const { calibrate, calibrationJson } = await import('../calibrate/index.ts');
     calibration = calibrationJson(await calibrate({ profile }));
   }
@@ -263,6 +264,12 @@ export async function runReplay(inputs: string[], opts: ReplayCommandOptions): P
     const { buildTables, writeCsvTables } = await import('../analysis/index.ts');
     const written = writeCsvTables(buildTables(data), opts.csv);
     process.stderr.write(`csv: ${written.length} tables in ${opts.csv}\n`);
+  }
+  if (opts.parquet !== undefined) {
+    const { buildTables } = await import('../analysis/index.ts');
+    const { writeParquetTables } = await import('../analysis/parquet.ts');
+    const written = await writeParquetTables(buildTables(data), opts.parquet);
+    process.stderr.write(`parquet: ${written.length} tables in ${opts.parquet}\n`);
   }
   if (opts.json) {
     const { summaryJson } = await import('../analysis/summary.ts');
@@ -294,6 +301,7 @@ export function register(program: Command): void {
     .option('-o, --output <file>', 'HTML report to write', DEFAULT_REPORT)
     .option('--no-report', 'do not write the HTML report')
     .option('--csv <dir>', 'also write every analysis table as CSV into DIR')
+    .option('--parquet <dir>', 'also write the same tables as --csv as Parquet into DIR')
     .option('--no-calibration', 'do not add the calibration table (run when a workload is among the inputs)')
     .option('--json', 'print { runs: [ { input, strategy, metrics } ] } on stdout and nothing else')
     .option('--workers <n>', 'worker threads (default: one per strategy up to the CPU count, in-process for small inputs; 1 = in-process)')

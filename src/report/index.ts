@@ -37,7 +37,7 @@ export interface ReportOptions {
 const PKG_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 let vegaRuntime: string | undefined;
-function vegaMin(): string {
+export function vegaMin(): string {
   if (vegaRuntime === undefined) {
     // The vega package does not export its package.json or build/ directory; resolve its
     // entry and read the minified UMD build next to it.
@@ -235,7 +235,7 @@ function stableIds(svg: string, prefix: string): string {
   });
 }
 
-async function figure(chart: ChartSpec, idx: string, interactive: boolean): Promise<string> {
+export async function figure(chart: ChartSpec, idx: string, interactive: boolean): Promise<string> {
   const rendered = await renderChart(chart.spec);
   const r = { ...rendered, svg: stableIds(rendered.svg, `${idx}-${chart.id}`) };
   const spec = interactive ? `<script type="application/json" class="vega-spec">${jsonForScript(r.vega)}</script>` : '';
