@@ -7,7 +7,7 @@ import {
 } from './event.ts';
 import { TraceError, openInput } from './input.ts';
 import { TextIngest, sniffFormat } from './ingest.ts';
-import { EventStore } from './store.ts';
+import { EventStore, SpillError } from './store.ts';
 import { REORDER_WINDOW_NS, reorderStore } from './reorder.ts';
 import { canonicalize, reclaimsPteTables } from './canonical.ts';
 import { prescan } from './exec-window.ts';
@@ -111,8 +111,9 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
         if (onProgress) onProgress(input.bytesRead(), input.container === 'trace.dat' ? 0 : input.bytes);
       }
     } catch (e) {
-      // A gzip cut short: keep what was read, say so.
-      if (e instanceof TraceError) ingest.warnings.push(e.message); else throw e;
+      // The input failed part-way (trace-cmd report, a read error): keep what was read, say
+      // so. Not when the events cannot be stored.
+      if (e instanceof TraceError && !(e instanceof SpillError)) ingest.warnings.push(e.message); else throw e;
     }
     ingest.end();
     ingest.warnings.push(...input.notes);
