@@ -1,6 +1,6 @@
 // Opening a trace file: plain or gzipped text, or a trace-cmd `trace.dat` converted by
 // running `trace-cmd report`. Produces decoded text chunks; never the whole file at once.
-import { constants, createReadStream, openSync, readSync, closeSync, statSync, type ReadStream } from 'node:fs';
+import { accessSync, constants, createReadStream, openSync, readSync, closeSync, statSync, type ReadStream } from 'node:fs';
 import { constants as zlibConstants, crc32, createInflateRaw } from 'node:zlib';
 import { spawn, spawnSync } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
@@ -127,8 +127,9 @@ export function probeInput(path: string): { container: Container; bytes: number;
   }
   if (st.isDirectory()) throw new TraceError(`${path}: is a directory, not a trace file`, path);
   if (!st.isFile()) {
-    // Fail now, not inside the stream, when it cannot be opened at all.
-    try { closeSync(openSync(path, constants.O_RDONLY | constants.O_NONBLOCK)); } catch (e) { throw new TraceError(`${path}: ${describeFsError(e)}`, path); }
+    // Fail now, not inside the stream, when it cannot be read at all. Not by opening it:
+    // a FIFO opened and closed again would send its writer SIGPIPE.
+    try { accessSync(path, constants.R_OK); } catch (e) { throw new TraceError(`${path}: ${describeFsError(e)}`, path); }
     return { container: 'text', bytes: 0, regular: false };
   }
   if (st.size === 0) throw new TraceError(`${path}: the file is empty`, path);
