@@ -6,13 +6,13 @@
 // back gives the same event times.
 import type { Command } from 'commander';
 import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, statSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { EventSource } from '../trace/event.ts';
-import { fail } from './util.ts';
-// node:zlib and node:fs/promises are imported where a file is written, not here: every
-// command's start-up loads this module to register `generate`.
+import { fail, writeFailed } from './util.ts';
+import { release, removeLater } from '../trace/cleanup.ts';
 
 export type GeneratedFormat = 'csv' | 'ftrace';
 
@@ -40,7 +40,6 @@ export interface GenerateFileResult { spec: string; path: string; format: Genera
 
 /** Generate `spec` into `path` (written to a temporary name first, renamed when complete). */
 export async function generateFile(spec: string, path: string, onProgress?: (done: number, total: number) => void): Promise<GenerateFileResult> {
-  const { rename, rm } = await import('node:fs/promises');
   const { format, gzip } = formatFromPath(path);
   const { generateWorkload } = await import('../workloads/index.ts');
   const source = await generateWorkload(spec);
@@ -52,27 +51,30 @@ export async function generateFile(spec: string, path: string, onProgress?: (don
       for await (const b of source.batches()) { done += b.length; onProgress?.(done, total); yield b; }
     },
   };
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  // Written under a temporary name and renamed; a device or FIFO (/dev/stdout) in place.
+  let special = false;
+  try { special = !statSync(path).isFile(); } catch { /* absent */ }
+  // writeTraceCsv picks gzip from the name: the temporary file gets the same ending.
+  const tmp = special ? path : join(dirname(path), `.${basename(path)}.${process.pid}.tmp${format === 'csv' && gzip ? '.gz' : ''}`);
+  if (!special) removeLater(tmp);
   let lines: number;
   try {
     if (format === 'csv') {
       const { writeTraceCsv } = await import('../trace/csv.ts');
-      // writeTraceCsv picks gzip from the name: give the temporary file the same ending.
-      const csvTmp = gzip ? `${tmp}.gz` : tmp;
-      lines = await writeTraceCsv(counted, csvTmp);
-      await rename(csvTmp, path);
+      lines = await writeTraceCsv(counted, tmp);
     } else {
       lines = await writeFtraceTo(counted, tmp, gzip);
-      await rename(tmp, path);
     }
+    if (!special) await rename(tmp, path);
+    release(tmp);
   } catch (e) {
-    await rm(tmp, { force: true });
-    await rm(`${tmp}.gz`, { force: true });
+    if (!special) await rm(tmp, { force: true });
+    release(tmp);
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') fail(`cannot write ${path}: the directory ${dirname(path)} does not exist`, 1);
     if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') fail(`cannot write ${path}: permission denied`, 1);
     if (code === 'ENOSPC') fail(`cannot write ${path}: no space left on the device`, 1);
-    throw e;
+    writeFailed(path, 'the trace', e);
   }
   return { spec: source.info.source, path, format, gzip, events: source.info.events, lines };
 }

@@ -1,7 +1,10 @@
 // `tlbsim replay <input>...`: every input under every chosen strategy, one HTML report,
 // optional CSV tables, a summary table (or cli.md's JSON) on stdout.
 import type { Command } from 'commander';
-import { fail, printSafe } from './util.ts';
+import { mkdirSync, renameSync, rmSync, statSync, type Stats } from 'node:fs';
+import { basename, join } from 'node:path';
+import { atomicTarget, fail, printSafe, writeFailed } from './util.ts';
+import { release, removeLater } from '../trace/cleanup.ts';
 import { progress } from './progress.ts';
 import { DEFAULT_PROFILE, PROFILES } from '../machine/profiles.ts';
 import { DEFAULT_DRAWS } from '../replay/draws.ts';
@@ -172,6 +175,28 @@ function summaryForInput(inp: AnalysisInput, baseline: string): string {
   return lines.join('\n');
 }
 
+/** Write CSV tables into `dir` through a temporary directory inside it, each file renamed
+ *  into place once all are written: a full disk leaves the previous tables (or none), not
+ *  an empty ratios.csv. */
+function writeCsvDir(dir: string, write: (tmp: string) => string[]): number {
+  let st: Stats | null = null;
+  try { st = statSync(dir); } catch { /* created below */ }
+  if (st !== null && !st.isDirectory()) fail(`--csv ${dir}: ${st.isFile() ? 'is a file' : 'exists and is not a directory'}; --csv takes a directory to write the tables into`, 1);
+  const tmp = join(dir, `.tlbsim-csv.${process.pid}.tmp`);
+  try { mkdirSync(tmp, { recursive: true }); } catch (e) { writeFailed(dir, 'CSV tables into', e); }
+  removeLater(tmp, 'dir');
+  try {
+    const files = write(tmp);
+    for (const f of files) renameSync(f, join(dir, basename(f)));
+    return files.length;
+  } catch (e) {
+    writeFailed(dir, 'CSV tables into', e);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+    release(tmp);
+  }
+}
+
 export async function runReplay(inputs: string[], opts: ReplayCommandOptions): Promise<void> {
   const { strategies, profile, workers, baseline, draws, seed } = await resolveOptions(opts);
   const { openInput } = await import('../inputs.ts');
@@ -252,18 +277,21 @@ export async function runReplay(inputs: string[], opts: ReplayCommandOptions): P
     const { writeReport } = await import('../report/index.ts');
     const { resolve } = await import('node:path');
     reportPath = resolve(opts.output);
+    const { dirname } = await import('node:path');
+    try { mkdirSync(dirname(reportPath), { recursive: true }); } catch (e) { writeFailed(opts.output, 'the report', e); }
+    const target = atomicTarget(reportPath);
     try {
-      await writeReport(data, opts.output);
+      await writeReport(data, target.tmp);
+      target.commit();
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code) fail(`${opts.output}: cannot write the report (${code})`, 1);
-      throw e;
+      target.abandon();
+      writeFailed(opts.output, 'the report', e);
     }
   }
   if (opts.csv !== undefined) {
     const { buildTables, writeCsvTables } = await import('../analysis/index.ts');
-    const written = writeCsvTables(buildTables(data), opts.csv);
-    process.stderr.write(`csv: ${written.length} tables in ${opts.csv}\n`);
+    const written = writeCsvDir(opts.csv, (dir) => writeCsvTables(buildTables(data), dir));
+    process.stderr.write(`csv: ${written} tables in ${opts.csv}\n`);
   }
   if (opts.parquet !== undefined) {
     const { buildTables } = await import('../analysis/index.ts');

@@ -79,9 +79,10 @@ export interface CsvHeader { cpus: number; format: TraceFormat | 'csv' }
 
 export function parseCsvMagic(firstLine: string, file: string): CsvHeader {
   if (!firstLine.startsWith(CSV_MAGIC)) throw new TraceError(`${file}:1: expected "${CSV_MAGIC} cpus=N", found "${firstLine.slice(0, 60)}"`, file, 1);
-  const m = /cpus=(\d+)/.exec(firstLine);
+  // The whole word: `cpus=1e400` is no CPU count (\d+ alone would read it as 1).
+  const m = /cpus=(\S+)/.exec(firstLine);
   if (!m) throw new TraceError(`${file}:1: the tlbsim-trace header has no cpus=N`, file, 1);
-  if (Number(m[1]) < 1 || Number(m[1]) > MAX_CPUS) throw new TraceError(`${file}:1: cpus=${m[1].slice(0, 12)} is not a CPU count tlbsim simulates (1 to ${MAX_CPUS})`, file, 1);
+  if (!/^\d{1,4}$/.test(m[1]) || Number(m[1]) < 1 || Number(m[1]) > MAX_CPUS) throw new TraceError(`${file}:1: cpus=${m[1].slice(0, 12)} is not a CPU count tlbsim simulates (1 to ${MAX_CPUS})`, file, 1);
   const f = /format=([\w-]+)/.exec(firstLine);
   return { cpus: Number(m[1]), format: (f?.[1] ?? 'csv') as TraceFormat };
 }
@@ -111,9 +112,22 @@ export async function readTraceCsv(chunks: AsyncIterable<string>, file: string, 
   let sawColumns = false;
   let maxCpu = -1;
   let maxNs = -Infinity, late = 0;
-  const bad = (reason: string, row: string[]) => {
+  const bad = (reason: string, row: string[], at = line) => {
     skippedLines++;
-    if (skipped.length < 1000) skipped.push({ line, reason, text: row.join(',').slice(0, 200) });
+    if (skipped.length < 1000) skipped.push({ line: at, reason, text: row.join(',').slice(0, 200) });
+  };
+  interface Row { t: number; cpu: number; code: number; tid: number; mm: number; a: number; b: number; c: number; line: number; text: string[] }
+  /** A row that jumped more than the reorder window past every row before it (or the
+   *  first row), waiting for the next one to vouch for it. */
+  let held: Row | null = null;
+  const accept = (e: Row) => {
+    if (e.t < maxNs) late++; else maxNs = e.t;
+    if (e.cpu > maxCpu) maxCpu = e.cpu;
+    pushEvent(store.reserve(), e.code, e.t, e.cpu, e.tid, e.mm, e.a, e.b, e.c);
+  };
+  const refute = (h: Row, next: number) => {
+    const before = maxNs === -Infinity ? '' : ` before it (${maxNs}) and`;
+    bad(`time_ns ${h.t} is out of line with the rows${before} after it (${next}): a damaged timestamp, left out`, h.text, h.line);
   };
   await new Promise<void>((resolve, reject) => {
     Papa.parse<string[]>(Readable.from(chunks), {
@@ -156,12 +170,21 @@ export async function readTraceCsv(chunks: AsyncIterable<string>, file: string, 
           : !isId(mm, mmLimit) ? `mm ${mm} is not an address-space id (0 to ${mmLimit})`
             : checkArgs(code, a, b, mmLimit);
         if (problem !== null) { bad(problem, row); return; }
-        if (t < maxNs - REORDER_WINDOW_NS) { bad(`time_ns ${t} is more than ${REORDER_WINDOW_NS} ns earlier than a row before it (${maxNs})`, row); return; }
-        if (t < maxNs) late++; else maxNs = t;
-        if (cpu > maxCpu) maxCpu = cpu;
-        pushEvent(store.reserve(), code, t, cpu, tid, mm, a, b, c);
+        const W = REORDER_WINDOW_NS;
+        if (held !== null) {
+          // The row after a jump says whether the trace went on from there (a gap) or
+          // carried on from before (one damaged timestamp), as the ftrace reader decides.
+          const h = held;
+          held = null;
+          if (t >= h.t - W) accept(h);
+          else refute(h, t);
+        }
+        if (t < maxNs - W) { bad(`time_ns ${t} is more than ${W} ns earlier than a row before it (${maxNs})`, row); return; }
+        const e: Row = { t, cpu, code, tid, mm, a, b, c, line, text: row };
+        if (maxNs === -Infinity || t > maxNs + W) { held = e; return; }
+        accept(e);
       },
-      complete: () => resolve(),
+      complete: () => { if (held !== null) accept(held); held = null; resolve(); },
       error: (e: Error) => reject(e),
     });
   });

@@ -7,7 +7,7 @@ import {
 } from './event.ts';
 import { TraceError, openInput } from './input.ts';
 import { TextIngest, sniffFormat } from './ingest.ts';
-import { EventStore } from './store.ts';
+import { EventStore, SpillError } from './store.ts';
 import { REORDER_WINDOW_NS, reorderStore } from './reorder.ts';
 import { canonicalize, reclaimsPteTables } from './canonical.ts';
 import { prescan } from './exec-window.ts';
@@ -47,15 +47,22 @@ export interface OpenedTrace extends EventSource {
  *  malformed lines are counted in `info.skipped` and the rest is read. */
 export async function openTrace(path: string, options: OpenTraceOptions = {}): Promise<OpenedTrace> {
   const input = openInput(path);
-  const useCache = options.cache ?? process.env.TLBSIM_CACHE !== '0';
+  // Only a regular file has a size, mtime and inode that say whether it changed (a FIFO
+  // or /dev/stdin has none, and its cache would land in /dev).
+  const useCache = (options.cache ?? process.env.TLBSIM_CACHE !== '0') && input.regular;
   let key: CacheKey | null = null;
+  let cachePath = '';
+  const cacheNotes: string[] = [];
   if (useCache) {
     key = cacheKey(path, options.format, options.batchSize ?? DEFAULT_BATCH_SIZE);
-    const hit = readCache(cachePathOf(path), key);
-    if (hit) {
+    cachePath = cachePathOf(path);
+    const found = readCache(cachePath, key);
+    if (found !== null && 'cached' in found) {
+      const hit = found.cached;
       const info = { ...hit.info, source: path };
       return { info, cache: 'hit', async *batches() { yield* hit.batches(); }, close() { hit.close(); } };
     }
+    if (found !== null) cacheNotes.push(found.ignored);
   }
   const storeOptions = { memoryEvents: options.memoryEvents, batchSize: options.batchSize };
   let store = new EventStore(storeOptions);
@@ -92,6 +99,7 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
     info.tasks = r.tasks; info.mms = r.mms;
     info.skippedLines = r.skippedLines;
     info.skipped = r.skipped.map((s) => ({ file: path, ...s }));
+    info.warnings.push(...input.notes);
     if (r.late > 0) info.warnings.push(`${r.late} row${r.late === 1 ? '' : 's'} came less than ${REORDER_WINDOW_NS / 1e6} ms late and ${r.late === 1 ? 'was' : 'were'} put back in time order`);
     batches = () => store.batches();
   } else {
@@ -103,10 +111,12 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
         if (onProgress) onProgress(input.bytesRead(), input.container === 'trace.dat' ? 0 : input.bytes);
       }
     } catch (e) {
-      // A gzip cut short: keep what was read, say so.
-      if (e instanceof TraceError) ingest.warnings.push(e.message); else throw e;
+      // The input failed part-way (trace-cmd report, a read error): keep what was read, say
+      // so. Not when the events cannot be stored.
+      if (e instanceof TraceError && !(e instanceof SpillError)) ingest.warnings.push(e.message); else throw e;
     }
     ingest.end();
+    ingest.warnings.push(...input.notes);
     store.seal();
     const r = ingest.result();
     if (r.outOfOrder > 0) {
@@ -151,7 +161,7 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
   }
   // One pass over the canonical events fills the summary and, when caching, writes them to
   // the cache; later passes then read the cache instead of canonicalising again.
-  const writer = key !== null ? CacheWriter.open(cachePathOf(path), key) : null;
+  const writer = key !== null ? CacheWriter.open(cachePath, key, input.bytes) : null;
   summarise(info, writer === null ? batches() : teeInto(batches(), writer));
   if (format === 'csv') {
     // The CSV keeps the events, not the reader's verdicts: recover what the replay needs.
@@ -169,7 +179,11 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
   if (writer === null) {
     return { info, cache: 'off', async *batches() { yield* batches(); }, close() { store.close(); } };
   }
-  const cached = writer.finish(info) ? readCache(cachePathOf(path), key!) : null;
+  const found = writer.finish(info) ? readCache(cachePath, key!) : null;
+  // Notes about the cache concern this run, not the trace: not in the cache's own info.
+  if (writer.refused !== null) cacheNotes.push(writer.refused);
+  info.warnings.push(...cacheNotes);
+  const cached = found !== null && 'cached' in found ? found.cached : null;
   if (cached === null) {
     return { info, cache: 'off', async *batches() { yield* batches(); }, close() { store.close(); } };
   }

@@ -1,11 +1,10 @@
 // Opening a trace file: plain or gzipped text, or a trace-cmd `trace.dat` converted by
 // running `trace-cmd report`. Produces decoded text chunks; never the whole file at once.
-import { createReadStream, openSync, readSync, closeSync, statSync, type ReadStream } from 'node:fs';
-import { createGunzip } from 'node:zlib';
+import { accessSync, constants, createReadStream, openSync, readSync, closeSync, statSync, type ReadStream } from 'node:fs';
+import { constants as zlibConstants, crc32, createInflateRaw } from 'node:zlib';
 import { spawn, spawnSync } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
 import { isAscii } from 'node:buffer';
-import type { Readable } from 'node:stream';
 
 /** A user-facing problem with an input: printed as one sentence, never as a stack. */
 export class TraceError extends Error {
@@ -43,6 +42,11 @@ export interface OpenedInput {
   container: Container;
   /** Size on disk (compressed size for gzip). */
   bytes: number;
+  /** A regular file (not a FIFO, pipe or device): one that can be cached. */
+  regular: boolean;
+  /** Damage found while reading (a gzip cut short, trailing garbage, a CRC that does not
+   *  match): notes for the report, complete once the chunks are read. */
+  notes: string[];
   /** Decoded text chunks in order. */
   chunks(): AsyncIterable<string>;
   /** Bytes of the file read so far (compressed bytes for gzip; 0 for a trace.dat, which
@@ -76,23 +80,29 @@ function startsWith(buf: Uint8Array, n: number, magic: number[]): boolean {
   return true;
 }
 
-/** Reads the first bytes of a file to tell its container; throws TraceError for files
- *  that cannot be a trace (missing, a directory, empty). */
-export function probeInput(path: string): { container: Container; bytes: number } {
-  let st;
-  try {
-    st = statSync(path);
-  } catch {
-    throw new TraceError(`${path}: no such file`, path);
+/** What an errno from opening or reading `path` means, in words (an unknown code is named). */
+export function describeFsError(e: unknown): string {
+  const code = (e as { code?: string }).code;
+  switch (code) {
+    case 'ENOENT': return 'no such file';
+    case 'ENOTDIR': return 'a component of the path is not a directory';
+    case 'EACCES': case 'EPERM': return `permission denied (tlbsim runs as uid ${process.geteuid?.() ?? '?'})`;
+    case 'ELOOP': return 'too many levels of symbolic links (a symlink loop?)';
+    case 'EISDIR': return 'is a directory';
+    case 'ENAMETOOLONG': return 'the path is too long';
+    case 'ENOSPC': return 'no space left on the device';
+    case 'EDQUOT': return 'disk quota exceeded';
+    case 'EROFS': return 'read-only file system';
+    case 'EIO': return 'input/output error (a failing disk?)';
+    case 'EMFILE': case 'ENFILE': return 'too many open files';
+    case 'EFBIG': return 'file too large';
+    default: return code ? `${code}: ${(e as Error).message.replace(/^[A-Z]+: /, '').split(',')[0]}` : String((e as Error).message ?? e);
   }
-  if (st.isDirectory()) throw new TraceError(`${path}: is a directory, not a trace file`, path);
-  if (st.size === 0) throw new TraceError(`${path}: the file is empty`, path);
-  const head = new Uint8Array(16);
-  const fd = openSync(path, 'r');
-  let n = 0;
-  try { n = readSync(fd, head, 0, head.length, 0); } finally { closeSync(fd); }
-  if (startsWith(head, n, GZIP_MAGIC)) return { container: 'gzip', bytes: st.size };
-  if (startsWith(head, n, TRACE_DAT_MAGIC)) return { container: 'trace.dat', bytes: st.size };
+}
+
+function containerOf(head: Uint8Array, n: number, path: string): Container {
+  if (startsWith(head, n, GZIP_MAGIC)) return 'gzip';
+  if (startsWith(head, n, TRACE_DAT_MAGIC)) return 'trace.dat';
   for (const c of OTHER_COMPRESSION) {
     if (startsWith(head, n, c.magic)) {
       throw new TraceError(`${path}: this is ${c.name}; tlbsim reads plain or gzipped text. Decompress it first: ${c.command} ${shellWord(path)}`, path);
@@ -101,7 +111,37 @@ export function probeInput(path: string): { container: Container; bytes: number 
   if (startsWith(head, n, PERF_DATA_MAGIC)) {
     throw new TraceError(`${path}: this is a binary perf.data file; tlbsim reads its text form. Convert it with: perf script -i ${shellWord(path)} > perf.txt`, path);
   }
-  return { container: 'text', bytes: st.size };
+  return 'text';
+}
+
+/** Reads the first bytes of a file to tell its container; throws TraceError for files
+ *  that cannot be a trace (missing, a directory, empty, unreadable). A FIFO, pipe or
+ *  device cannot be read twice: its container is told from the stream (`container`
+ *  'text' here is provisional, `regular` false). */
+export function probeInput(path: string): { container: Container; bytes: number; regular: boolean } {
+  let st;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    throw new TraceError(`${path}: ${describeFsError(e)}`, path);
+  }
+  if (st.isDirectory()) throw new TraceError(`${path}: is a directory, not a trace file`, path);
+  if (!st.isFile()) {
+    // Fail now, not inside the stream, when it cannot be read at all. Not by opening it:
+    // a FIFO opened and closed again would send its writer SIGPIPE.
+    try { accessSync(path, constants.R_OK); } catch (e) { throw new TraceError(`${path}: ${describeFsError(e)}`, path); }
+    return { container: 'text', bytes: 0, regular: false };
+  }
+  if (st.size === 0) throw new TraceError(`${path}: the file is empty`, path);
+  const head = new Uint8Array(16);
+  let n = 0;
+  try {
+    const fd = openSync(path, 'r');
+    try { n = readSync(fd, head, 0, head.length, 0); } finally { closeSync(fd); }
+  } catch (e) {
+    throw new TraceError(`${path}: ${describeFsError(e)}`, path);
+  }
+  return { container: containerOf(head, n, path), bytes: st.size, regular: true };
 }
 
 export function traceCmdAvailable(): boolean {
@@ -111,7 +151,7 @@ export function traceCmdAvailable(): boolean {
 
 const CHUNK_BYTES = 1 << 20;
 
-async function* decode(stream: Readable): AsyncIterable<TextChunk> {
+async function* decode(stream: AsyncIterable<Buffer | string>): AsyncIterable<TextChunk> {
   // StringDecoder keeps a multi-byte UTF-8 sequence split across chunks intact;
   // invalid bytes become U+FFFD instead of failing the read. Traces are nearly always
   // ASCII: such a chunk, when the decoder holds no partial sequence, is copied as latin1
@@ -139,34 +179,155 @@ async function* textOnly(chunks: AsyncIterable<TextChunk>): AsyncIterable<string
 }
 
 export function openInput(path: string): OpenedInput {
-  const { container, bytes } = probeInput(path);
+  const probed = probeInput(path);
+  const { bytes, regular } = probed;
+  let container = probed.container;
   let file: ReadStream | null = null;
+  let compressedRead = 0;
+  const notes: string[] = [];
   return {
-    path, container, bytes,
+    path, get container() { return container; }, bytes, regular, notes,
     textChunks(): AsyncIterable<TextChunk> {
       if (container === 'trace.dat') return traceDatChunks(path);
       file = createReadStream(path, { highWaterMark: CHUNK_BYTES });
-      return container === 'text' ? decode(file) : gunzipChunks(path, file);
+      const stream = file;
+      stream.on('error', () => { /* reported by the iterator */ });
+      return (async function* (): AsyncGenerator<TextChunk> {
+        let source: AsyncIterable<Buffer> = fsErrors(path, stream);
+        if (!regular) {
+          // A FIFO or a pipe is read once: tell its container from its first bytes.
+          const it = source[Symbol.asyncIterator]();
+          const first = await it.next();
+          if (first.done) throw new TraceError(`${path}: nothing could be read from it (a pipe or FIFO whose writer wrote nothing)`, path);
+          container = containerOf(first.value, first.value.length, path);
+          if (container === 'trace.dat') throw new TraceError(`${path}: a trace.dat must be a file (trace-cmd reads it by name); save it to a file first`, path);
+          source = (async function* () { yield first.value; for (;;) { const r = await it.next(); if (r.done) return; yield r.value; } })();
+        }
+        try {
+          if (container === 'text') yield* decode(source);
+          else yield* decode(gunzipMembers(path, source, notes, (n) => { compressedRead = n; }));
+        } finally { stream.destroy(); }
+      })();
     },
     chunks(): AsyncIterable<string> { return textOnly(this.textChunks()); },
-    bytesRead: () => file?.bytesRead ?? 0,
+    bytesRead: () => (container === 'gzip' ? compressedRead : file?.bytesRead ?? 0),
   };
 }
 
-async function* gunzipChunks(path: string, file: ReadStream): AsyncIterable<TextChunk> {
-  const gunzip = createGunzip({ chunkSize: CHUNK_BYTES });
-  file.pipe(gunzip);
-  file.on('error', (e) => gunzip.destroy(e));
+/** The chunks of a file stream, with a read error (EACCES on open, EIO, EISDIR) as a
+ *  TraceError naming the file. */
+async function* fsErrors(path: string, stream: ReadStream): AsyncGenerator<Buffer> {
   try {
-    yield* decode(gunzip);
+    for await (const c of stream) yield c as Buffer;
   } catch (e) {
-    const code = (e as { code?: string }).code;
-    if (code === 'Z_BUF_ERROR' || code === 'Z_DATA_ERROR' || /unexpected end/i.test(String((e as Error).message))) {
-      throw new TraceError(`${path}: the gzip stream is cut short or corrupt (${(e as Error).message}); everything before the damage was read`, path);
+    if (e instanceof TraceError) throw e;
+    throw new TraceError(`${path}: ${describeFsError(e)}`, path);
+  }
+}
+
+/** Input fed to the inflater at a time. Damage inside the compressed data loses what the
+ *  piece it falls in would have given (zlib does not return it), so pieces are small. */
+const GZIP_PIECE = 32 * 1024;
+
+/** Length of the gzip member header at the start of `b` (RFC 1952): null when more bytes
+ *  are needed, -1 when it is not a gzip header. */
+function gzipHeaderLength(b: Buffer): number | null {
+  const magic = [0x1f, 0x8b, 8];
+  for (let i = 0; i < 3 && i < b.length; i++) if (b[i] !== magic[i]) return -1;
+  if (b.length < 10) return null;
+  const flags = b[3];
+  let p = 10;
+  if (flags & 4) { if (b.length < p + 2) return null; p += 2 + b.readUInt16LE(p); }
+  for (const bit of [8, 16]) {
+    if (flags & bit) { const z = b.indexOf(0, p); if (z < 0) return b.length > 1 << 20 ? -1 : null; p = z + 1; }
+  }
+  if (flags & 2) p += 2;
+  return b.length < p ? null : p;
+}
+
+/** Decompress every gzip member of a file (as `gzip -d` does: members one after another),
+ *  keeping every byte that decompresses. Damage — a cut, a CRC or size that does not
+ *  match, bytes after the last member that are not gzip, corrupt compressed data — ends
+ *  the read with a note, never with the loss of what was good. The deflate data is
+ *  inflated raw, with the framing and the CRC checked here: Node's gunzip stream drops
+ *  its last output buffer (up to 1 MiB of text) when it fails. */
+export async function* gunzipMembers(path: string, source: AsyncIterable<Buffer>, notes: string[], onRead: (compressedBytes: number) => void = () => {}): AsyncGenerator<Buffer> {
+  const it = source[Symbol.asyncIterator]();
+  let pending: Buffer = Buffer.alloc(0);
+  let offset = 0; // file offset of pending[0]
+  let eof = false;
+  let fileRead = 0;
+  const more = async (): Promise<boolean> => {
+    if (eof) return false;
+    const r = await it.next();
+    if (r.done) { eof = true; return false; }
+    fileRead += r.value.length;
+    onRead(fileRead);
+    pending = pending.length > 0 ? Buffer.concat([pending, r.value]) : r.value;
+    return true;
+  };
+  const where = (at: number) => `at byte ${at} of ${fileRead}`;
+  for (let member = 0; ; member++) {
+    let hl = gzipHeaderLength(pending);
+    while (hl === null && await more()) hl = gzipHeaderLength(pending);
+    if (pending.length === 0 && eof) {
+      if (member === 0) throw new TraceError(`${path}: the gzip file is empty`, path);
+      return;
     }
-    throw e;
-  } finally {
-    file.destroy();
+    if (hl === null) { notes.push(`${path}: the gzip data is cut short ${where(offset)} (inside a member's header)`); return; }
+    if (hl === -1) {
+      if (member === 0) throw new TraceError(`${path}: not a gzip file (the first bytes are not a gzip header)`, path);
+      let zeros = pending.every((x) => x === 0);
+      let rest = pending.length;
+      pending = Buffer.alloc(0);
+      while (await more()) { zeros &&= pending.every((x) => x === 0); rest += pending.length; pending = Buffer.alloc(0); }
+      // Zero padding (tape and tar blocks) is not damage; gzip -d ignores it too.
+      if (!zeros) notes.push(`${path}: ${rest} byte${rest === 1 ? '' : 's'} after the end of the gzip data (${where(offset)}) are not gzip and were ignored, as gzip -d ignores trailing garbage`);
+      return;
+    }
+    pending = pending.subarray(hl);
+    offset += hl;
+    const inflater = createInflateRaw({ chunkSize: 256 * 1024, finishFlush: zlibConstants.Z_SYNC_FLUSH });
+    const out: Buffer[] = [];
+    let ended = false;
+    let failure: Error | null = null;
+    inflater.on('data', (d: Buffer) => out.push(d));
+    inflater.on('end', () => { ended = true; });
+    inflater.on('error', (e: Error) => { failure = e; });
+    let crc = 0, size = 0;
+    try {
+      for (;;) {
+        if (pending.length === 0 && !(await more())) {
+          notes.push(`${path}: the gzip data is cut short ${where(offset)}: everything up to the cut was read (${size} bytes of text${member > 0 ? ` in member ${member + 1}` : ''})`);
+          for (const b of out.splice(0)) yield b;
+          return;
+        }
+        const piece = pending.subarray(0, GZIP_PIECE);
+        const before = inflater.bytesWritten;
+        await new Promise<void>((resolve) => {
+          const done = (): void => { inflater.off('error', done); resolve(); };
+          inflater.once('error', done);
+          inflater.write(piece, done);
+        });
+        for (const b of out.splice(0)) { crc = crc32(b, crc); size += b.length; yield b; }
+        if (failure !== null) {
+          notes.push(`${path}: the gzip data is corrupt ${where(offset)} (${(failure as Error).message}): everything before the damage was read (${size} bytes of text${member > 0 ? ` in member ${member + 1}` : ''}), the rest is lost`);
+          return;
+        }
+        const used = inflater.bytesWritten - before;
+        pending = pending.subarray(used);
+        offset += used;
+        if (ended || used < piece.length) break;
+      }
+    } finally { inflater.destroy(); }
+    while (pending.length < 8 && await more());
+    if (pending.length < 8) { notes.push(`${path}: the gzip data is cut short ${where(offset)} (its CRC and length are missing): everything was read`); return; }
+    const wantCrc = pending.readUInt32LE(0), wantSize = pending.readUInt32LE(4);
+    if (wantCrc !== crc >>> 0 || wantSize !== size % 2 ** 32) {
+      notes.push(`${path}: the gzip CRC or length does not match the data ${where(offset)} (${wantCrc !== crc >>> 0 ? 'CRC' : 'length'}): the text was read, but some of it may be damaged`);
+    }
+    pending = pending.subarray(8);
+    offset += 8;
   }
 }
 

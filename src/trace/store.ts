@@ -1,25 +1,27 @@
 // Parsed events, kept so a trace is parsed once and replayed many times. Small traces stay
 // in memory; past a limit, full batches go to a temporary file of raw columns and are read
 // back one batch at a time, so memory stays flat whatever the trace length.
-import { closeSync, openSync, readSync, unlinkSync, writeSync, mkdtempSync, rmdirSync } from 'node:fs';
+import { closeSync, openSync, readSync, writeSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBatch, batchBuffer, type EventBatch, DEFAULT_BATCH_SIZE, BYTES_PER_EVENT } from './event.ts';
+import { release, removeLater, sweepStale } from './cleanup.ts';
+import { TraceError, describeFsError } from './input.ts';
 
 /** Events kept in memory before the store starts spilling to disk (~43 MB). */
 export const DEFAULT_MEMORY_EVENTS = 1 << 20;
 
-const liveFiles = new Set<string>();
-let exitHookInstalled = false;
-function removeOnExit(path: string): void {
-  liveFiles.add(path);
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const f of liveFiles) {
-      try { unlinkSync(f); rmdirSync(join(f, '..')); } catch { /* already gone */ }
-    }
-  });
+/** Spill directories are `tlbsim-<pid>-XXXXXX` so a later run can remove those of a process
+ *  that was killed (SIGKILL, an out-of-memory abort) before it could. */
+const SPILL_PREFIX = 'tlbsim-';
+let swept = false;
+
+/** The spill file could not be written: the trace cannot be read here (unlike damage in
+ *  the input, after which what was read is kept). */
+export class SpillError extends TraceError {}
+
+function spillFailed(where: string, e: unknown): never {
+  throw new SpillError(`cannot write parsed events to ${where}: ${describeFsError(e)}; set TMPDIR to a directory with room (a large trace spills about 43 bytes per event)`);
 }
 
 export class EventStore {
@@ -28,6 +30,7 @@ export class EventStore {
   private current: EventBatch;
   private inMemory: EventBatch[] = [];
   private file: string | null = null;
+  private dir: string | null = null;
   private fd = -1;
   private spilledBatches = 0;
   private spilledLengths: number[] = [];
@@ -62,15 +65,30 @@ export class EventStore {
   }
 
   private openSpill(): void {
-    const dir = mkdtempSync(join(tmpdir(), 'tlbsim-'));
-    this.file = join(dir, 'events.bin');
-    this.fd = openSync(this.file, 'w+');
-    removeOnExit(this.file);
+    const base = tmpdir();
+    if (!swept) {
+      swept = true;
+      sweepStale(base, (n) => { const m = /^tlbsim-(\d+)-[\w]{6}$/.exec(n); return m ? Number(m[1]) : null; });
+    }
+    let dir: string;
+    try { dir = mkdtempSync(join(base, `${SPILL_PREFIX}${process.pid}-`)); } catch (e) { spillFailed(base, e); }
+    removeLater(dir, 'dir');
+    this.dir = dir;
+    const file = join(dir, 'events.bin');
+    try { this.fd = openSync(file, 'w+', 0o600); } catch (e) { this.close(); spillFailed(file, e); }
+    this.file = file;
   }
 
   private writeBatch(b: EventBatch): void {
     const bytes = new Uint8Array(batchBuffer(b) as ArrayBuffer);
-    writeSync(this.fd, bytes, 0, bytes.length, this.spilledBatches * bytes.length);
+    try {
+      writeSync(this.fd, bytes, 0, bytes.length, this.spilledBatches * bytes.length);
+    } catch (e) {
+      // Nothing can be read back from a spill file that is missing batches.
+      const where = this.file ?? tmpdir();
+      this.close();
+      spillFailed(where, e);
+    }
     this.spilledLengths.push(b.length);
     this.spilledBatches++;
   }
@@ -110,9 +128,13 @@ export class EventStore {
 
   close(): void {
     if (this.file !== null) {
-      try { closeSync(this.fd); unlinkSync(this.file); rmdirSync(join(this.file, '..')); } catch { /* ignore */ }
-      liveFiles.delete(this.file);
+      try { closeSync(this.fd); } catch { /* ignore */ }
       this.file = null;
+    }
+    if (this.dir !== null) {
+      rmSync(this.dir, { recursive: true, force: true });
+      release(this.dir);
+      this.dir = null;
     }
     this.inMemory = [];
   }

@@ -5,10 +5,12 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { gunzipSync } from 'node:zlib';
 import { EventKind, eventsOf, openTrace } from '../../src/trace/index.ts';
 import { findTracefs } from '../../src/trace/record.ts';
 import { tmp } from '../helpers.ts';
+import { nobodySkip, tlbsimAsNobody } from '../nobody.ts';
 import { BIN, NO_STACK, ROOT, tlbsim } from './run.ts';
 
 const isRoot = process.getuid?.() === 0;
@@ -186,9 +188,10 @@ test('record --with trace-cmd writes trace-cmd report text, or the trace.dat its
   noTemporaries();
 });
 
-test('record refuses clearly without root', { skip: !isRoot && 'needs root to switch to an unprivileged user' }, () => {
-  const r = spawnSync(process.execPath, [BIN, 'record', '-o', join('/tmp', `tlbsim-nobody-${process.pid}.txt`), '--', '/bin/true'],
-    { encoding: 'utf8', cwd: ROOT, uid: 65534, gid: 65534 });
+// uid 65534 may not be able to read the checkout (a 0700 directory): nobody.ts runs it
+// from a world-readable copy then.
+test('record refuses clearly without root', { skip: nobodySkip() }, () => {
+  const r = tlbsimAsNobody(['record', '-o', join(tmpdir(), `tlbsim-nobody-${process.pid}.txt`), '--', '/bin/true']);
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stderr, /^tlbsim: record needs root: tracefs at .* is not readable by this user \(run it with sudo\)\n$|^tlbsim: tracefs is not mounted and mounting it needs root/);
 });

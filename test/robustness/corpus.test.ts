@@ -284,7 +284,7 @@ test('concatenated traces: the repeated header is named, the second trace is shi
 
 test('a gzip cut short keeps what was read and says so', async () => {
   const { info, events } = await read('cut-short.txt.gz');
-  assert.ok(info.warnings.some((w) => /cut-short\.txt\.gz: the gzip stream is cut short or corrupt/.test(w)));
+  assert.ok(info.warnings.some((w) => /cut-short\.txt\.gz: the gzip data is cut short at byte \d+ of \d+: everything up to the cut was read/.test(w)));
   assert.ok(events.length > 50);
   // Everything up to the damage is the clean text.
   assert.deepEqual(events.slice(0, 40), clean.events.slice(0, 40));
