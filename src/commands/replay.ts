@@ -13,6 +13,7 @@ import type { RunResult } from '../machine/result.ts';
 import type { CostProfile } from '../machine/profiles.ts';
 import type { AnalysisInput } from '../analysis/types.ts';
 import { fmtInterval, headlineText, intervalNote, otherSweeps } from '../analysis/headline.ts';
+import { fmtNs } from '../analysis/format.ts';
 
 export const DEFAULT_REPORT = 'reports/out/index.html';
 /** Below this many events x strategies, replay in-process unless --workers says otherwise. */
@@ -104,14 +105,6 @@ export function summaryText(inputs: readonly AnalysisInput[], baseline: string):
     L.push('');
   }
   return L.join('\n');
-}
-
-function fmtNs(ns: number): string {
-  const a = Math.abs(ns);
-  if (a >= 1e9) return `${(ns / 1e9).toFixed(2)}s`;
-  if (a >= 1e6) return `${(ns / 1e6).toFixed(2)}ms`;
-  if (a >= 1e3) return `${(ns / 1e3).toFixed(1)}µs`;
-  return `${Math.round(ns)}ns`;
 }
 
 function fmtCount(n: number): string {

@@ -607,7 +607,7 @@ export class Simulator {
         ...(this.obsIrqs > 0 ? { irqs: this.obsIrqs, flushIrqs: this.obsFlushIrqs } : {}),
       },
       notes: m.mutedFlushRecords > 0
-        ? [...this.notes, `${m.mutedFlushRecords} tlb_flush records of ${metrics.resyncs} context switches the recording lost (replayed where the next event shows them) are not predicted`]
+        ? [...this.notes, `${metrics.resyncs} context switches missing from the trace were inferred from the next event (not lost events: the ring buffer reported none for them); ${m.mutedFlushRecords} tlb_flush records inside them are not predicted`]
         : [...this.notes],
     };
   }

@@ -49,6 +49,12 @@ header.top p { margin: 4px 0 0; color: #c9d3e3; font-size: 13px; }
 main { padding: 8px 28px 40px; max-width: 1280px; }
 nav.inputs { margin: 12px 0; font-size: 13px; }
 nav.inputs a { margin-right: 14px; color: var(--accent); }
+nav.toc { margin: 10px 0; font-size: 13px; }
+nav.toc ul { margin: 2px 0; padding-left: 18px; }
+nav.toc > details > ul > li > ul { display: flex; flex-wrap: wrap; gap: 0 14px; padding-left: 12px; list-style: none; }
+nav.toc a, a.pl { color: var(--accent); text-decoration: none; }
+a.pl { font-size: 12px; font-weight: normal; visibility: hidden; }
+h2:hover a.pl, h3:hover a.pl, a.pl:focus { visibility: visible; }
 section.input, section.extra { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 14px 20px 18px; margin: 16px 0; }
 h2 { font-size: 17px; margin: 0 0 8px; word-break: break-all; }
 h3 { font-size: 15px; margin: 22px 0 6px; }

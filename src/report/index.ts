@@ -146,8 +146,13 @@ function factsList(inp: AnalysisInput, profileName: string): string {
   if (i.skipped.length > 0) {
     out += `<details><summary>first skipped lines</summary><ul>${i.skipped.slice(0, 10).map((s) => `<li><code>${esc(s.file)}:${s.line}</code> ${esc(s.reason)}: <code>${esc(s.text.slice(0, 120))}</code></li>`).join('')}</ul></details>`;
   }
-  const notes = new Set([...i.warnings, ...inp.results.flatMap((r) => r.notes)]);
-  if (notes.size > 0) out += `<ul class="note">${[...notes].map((n) => `<li>${esc(n)}</li>`).join('')}</ul>`;
+  // A note that only some strategies gave (its numbers differ by strategy) names them:
+  // two bare lines '19 ... lost' and '85 ... lost' read as contradicting each other.
+  const notes = new Map<string, string[]>();
+  for (const w of i.warnings) notes.set(w, []);
+  for (const r of inp.results) for (const n of r.notes) { if (!notes.has(n)) notes.set(n, []); notes.get(n)!.push(r.strategy.name); }
+  const all = inp.results.length;
+  if (notes.size > 0) out += `<ul class="note">${[...notes].map(([n, who]) => `<li>${esc(n)}${who.length > 0 && who.length < all ? ` (${esc(who.length > 4 ? `${who.slice(0, 4).join(', ')} and ${who.length - 4} more` : who.join(', '))})` : ''}</li>`).join('')}</ul>`;
   return out;
 }
 
@@ -221,7 +226,10 @@ function chartsFor(inp: AnalysisInput, tables: Tables): ChartSpec[] {
     inp.results.some((r) => r.metrics.overhead_ns > 0) ? perCpuOverhead(of(tables.per_cpu.rows()), strategies, inp.info.cpus) : null,
   ];
   // A chart with nothing to draw (an empty trace, no IPI or flush at all) is left out.
-  return charts.filter((c): c is ChartSpec => c !== null && ((c.spec as { data?: { values?: unknown[] } }).data?.values?.length ?? 0) > 0);
+  // The key-metric panels carry their data per panel (vconcat of hconcat).
+  type Part = { data?: { values?: unknown[] }; vconcat?: { hconcat: Part[] }[] };
+  const rowsIn = (p: Part): number => (p.data?.values?.length ?? 0) + (p.vconcat ?? []).reduce((a, r) => a + r.hconcat.reduce((b, q) => b + rowsIn(q), 0), 0);
+  return charts.filter((c): c is ChartSpec => c !== null && rowsIn(c.spec as Part) > 0);
 }
 
 /** vega numbers gradients and clip paths with a process-wide counter: renumber them per
@@ -239,7 +247,7 @@ export async function figure(chart: ChartSpec, idx: string, interactive: boolean
   const rendered = await renderChart(chart.spec);
   const r = { ...rendered, svg: stableIds(rendered.svg, `${idx}-${chart.id}`) };
   const spec = interactive ? `<script type="application/json" class="vega-spec">${jsonForScript(r.vega)}</script>` : '';
-  return `<figure class="chart" id="${idx}-${chart.id}" data-chart="${chart.id}"><figcaption><h3>${esc(chart.title)}</h3><p>${esc(chart.caption)}</p></figcaption><div class="chart-body">${r.svg}</div>${spec}</figure>`;
+  return `<figure class="chart" id="${idx}-${chart.id}" data-chart="${chart.id}"><figcaption><h3>${esc(chart.title)} <a class="pl" href="#${idx}-${chart.id}" aria-label="link to this chart">#</a></h3><p>${esc(chart.caption)}</p></figcaption><div class="chart-body">${r.svg}</div>${spec}</figure>`;
 }
 
 /** The report as one HTML string. */
@@ -252,22 +260,33 @@ export async function renderReport(data: ReportData, options: ReportOptions = {}
   const strategies = new Set(data.inputs.flatMap((i) => i.results.map((r) => r.strategy.name)));
 
   const sections: string[] = [];
+  // Table of contents: every section and chart has an id, and its heading a permalink.
+  const toc: string[] = [];
+  const anchor = (html: string, id: string) => html.replace(/^(\s*)<h3>(.*?)<\/h3>/, (_m, lead: string, t: string) => `${lead}<h3 id="${id}">${t} <a class="pl" href="#${id}" aria-label="link to this section">#</a></h3>`);
   let n = 0;
   for (const inp of data.inputs) {
     const id = `input-${n++}`;
     const figs: string[] = [];
-    for (const c of chartsFor(inp, tables)) figs.push(await figure(c, id, interactive));
+    const charts = chartsFor(inp, tables);
+    for (const c of charts) figs.push(await figure(c, id, interactive));
+    const observed = observedSection(inp);
+    const entries: [string, string][] = [[`${id}-summary`, 'Summary'], ...charts.map((c): [string, string] => [`${id}-${c.id}`, c.title])];
+    if (observed) entries.push([`${id}-observed`, 'Observed vs predicted']);
+    entries.push([`${id}-violations`, 'Coherence violations']);
+    toc.push(`<li><a href="#${id}">${esc(inp.info.source)}</a><ul>${entries.map(([h, t]) => `<li><a href="#${h}">${esc(t)}</a></li>`).join('')}</ul></li>`);
     sections.push(`<section class="input" id="${id}">
-<h2>${esc(inp.info.source)}</h2>
+<h2>${esc(inp.info.source)} <a class="pl" href="#${id}" aria-label="link to this input">#</a></h2>
 ${factsList(inp, profileName)}
-<h3>Summary</h3>
+<h3 id="${id}-summary">Summary <a class="pl" href="#${id}-summary" aria-label="link to this section">#</a></h3>
 ${findings(inp, baseline)}
 ${summaryTable(inp, baseline)}
 ${figs.length > 0 ? figs.join('\n') : '<p class="note">Nothing to chart: the input has no events that cost anything under any strategy.</p>'}
-${observedSection(inp)}
-${violationsSection(inp, tables)}
+${observed ? anchor(observed, `${id}-observed`) : ''}
+${anchor(violationsSection(inp, tables), `${id}-violations`)}
 </section>`);
   }
+  if (tables.calibration.numRows) toc.push('<li><a href="#calibration">Calibration</a></li>');
+  toc.push('<li><a href="#reference">Reference</a></li>');
 
   const scripts = interactive ? [inlineScript(vegaMin()), APP_SCRIPT] : [];
   const csp = [
@@ -278,9 +297,7 @@ ${violationsSection(inp, tables)}
     "base-uri 'none'",
     "form-action 'none'",
   ].join('; ');
-  const nav = data.inputs.length > 1
-    ? `<nav class="inputs">${data.inputs.map((i, k) => `<a href="#input-${k}">${esc(i.info.source)}</a>`).join('')}${tables.calibration.numRows ? '<a href="#calibration">calibration</a>' : ''}</nav>`
-    : '';
+  const nav = `<nav class="toc" aria-label="contents"><details open><summary>Contents</summary><ul>${toc.join('')}</ul></details></nav>`;
   return `<!doctype html>
 <html lang="en">
 <head>

@@ -9,7 +9,8 @@ export const CHART_CONFIG = {
   background: 'white',
   view: { stroke: '#ddd' },
   axis: { labelFontSize: 11, titleFontSize: 11, titleFontWeight: 'normal' as const, gridColor: '#eee' },
-  legend: { labelFontSize: 11, titleFontSize: 11 },
+  // No label limit: a cut label ('CR3 writes (switc...') cannot be read without JavaScript.
+  legend: { labelFontSize: 11, titleFontSize: 11, labelLimit: 0 },
   header: { labelFontSize: 12 },
 };
 

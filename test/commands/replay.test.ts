@@ -51,7 +51,7 @@ test('--json prints exactly { runs: [ { input, strategy, metrics } ] }, and the 
   assert.deepEqual(embedded, j, 'the report embeds the same numbers');
   // The real trace gets tlbsim validate's rows; a workload among the inputs brings the
   // calibration table.
-  assert.match(html, /<h3>Observed vs predicted \(linux-6\.18\)<\/h3>\s*<p class="note">[^<]*Rows and agreement as <code>tlbsim validate<\/code>/);
+  assert.match(html, /<h3 id="[^"]+">Observed vs predicted \(linux-6\.18\) <a class="pl"[^>]*>#<\/a><\/h3>\s*<p class="note">[^<]*Rows and agreement as <code>tlbsim validate<\/code>/);
   assert.match(html, /<section class="extra" id="calibration">/);
   assert.ok(hasCalibrationRows(csv));
   assert.match(r.stderr, /report: .*r\.html/);
@@ -72,7 +72,7 @@ test('the text summary: every strategy with its ratio to linux-4.13, then the re
   assert.match(lines[0], /^traces\/real\/pingpong-512\/trace\.txt\.gz {2}\(ftrace, 2 CPUs, .*1396 events, 612 context switches\)$/);
   assert.match(lines[1], /strategy\s+overhead\s+×base\s+wait\s+violations\s+IPIs/);
   for (const s of STRATEGY_NAMES) assert.ok(lines.some((l) => l.trimStart().startsWith(`${s} `)), s);
-  assert.match(r.stdout, /^ {2}linux-4\.13\s+\S+\s+1\.00\s/m);
+  assert.match(r.stdout, /^ {2}linux-4\.13\s+[\d.]+ (?:ns|µs|ms|s)\s+1\.00\s/m);
   assert.match(r.stdout, /pcid-v4-posted \(unsafe\)/);
   assert.ok(r.stdout.trimEnd().endsWith(`report: ${out}`));
   assert.ok(existsSync(out));

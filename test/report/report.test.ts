@@ -177,7 +177,7 @@ test('validation and calibration results, in the shapes of cli.md, are shown whe
     { benchmark: '<b>made up</b>', metric: 'iteration_ns', strategy: 'linux-4.20', baseline: 'linux-4.13', published: 0.5, simulated: 1 },
   ] };
   const html = await renderReport({ inputs: [{ ...real, validation }, workload], calibration, profile: 'skylake-laptop' }, { interactive: false });
-  const observed = html.slice(html.indexOf('<h3>Observed vs predicted (linux-6.18)</h3>'));
+  const observed = html.slice(html.indexOf('>Observed vs predicted (linux-6.18) <a class="pl"'));
   assert.match(observed, /overall agreement <b>87\.5 %<\/b>/);
   assert.match(observed, /<td class="l">tlb_flush reason 3 ranged<\/td><td>62<\/td><td>60<\/td><td class="">96\.8 %<\/td>/);
   const cal = html.slice(html.indexOf('<section class="extra" id="calibration">'));

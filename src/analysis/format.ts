@@ -1,0 +1,20 @@
+// Number formats shared by the report, its charts and the CLI summary, so one metric reads
+// the same everywhere.
+
+/** The one way a duration is written, in the report, its charts and the CLI summary:
+ *  three significant digits, trailing zeros dropped, a space, then ns/µs/ms/s. */
+export function fmtNs(ns: number): string {
+  if (!Number.isFinite(ns)) return '–';
+  const a = Math.abs(ns);
+  const p = (v: number) => String(Number(v.toPrecision(3)));
+  if (a >= 1e9) return `${p(ns / 1e9)} s`;
+  if (a >= 1e6) return `${p(ns / 1e6)} ms`;
+  if (a >= 1e3) return `${p(ns / 1e3)} µs`;
+  return `${Math.round(ns)} ns`;
+}
+
+/** fmtNs as a Vega expression over `v`, for axis labels (so the axis and the table agree). */
+export function nsExpr(v: string): string {
+  const p = (d: string) => `format(${v} / ${d}, '.3~r')`;
+  return `abs(${v}) >= 1e9 ? ${p('1e9')} + ' s' : abs(${v}) >= 1e6 ? ${p('1e6')} + ' ms' : abs(${v}) >= 1e3 ? ${p('1e3')} + ' µs' : format(${v}, '.3~r') + ' ns'`;
+}
