@@ -11,7 +11,7 @@ import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { EventSource } from '../trace/event.ts';
-import { fail, writeFailed } from './util.ts';
+import { fail, noteSafe, writeFailed } from './util.ts';
 import { release, removeLater } from '../trace/cleanup.ts';
 
 export type GeneratedFormat = 'csv' | 'ftrace';
@@ -128,6 +128,6 @@ export function register(program: Command): void {
         bar.stop();
       }
       const what = r.format === 'csv' ? `${r.lines} rows of tlbsim CSV` : `${r.lines} lines of ftrace text`;
-      process.stderr.write(`tlbsim: wrote ${r.events} events (${what}${r.gzip ? ', gzipped' : ''}) of ${r.spec} to ${r.path}\n`);
+      noteSafe(`tlbsim: wrote ${r.events} events (${what}${r.gzip ? ', gzipped' : ''}) of ${r.spec} to ${r.path}`);
     });
 }

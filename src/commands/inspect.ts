@@ -1,7 +1,7 @@
 // `tlbsim inspect <trace>`: what is in a trace, before replaying it.
 import type { Command } from 'commander';
 import { EVENT_KIND_NAMES, TRACE_FORMATS, type TraceFormat, type TraceInfo } from '../trace/event.ts';
-import { fail, printSafe } from './util.ts';
+import { fail, printJsonSafe, printSafe } from './util.ts';
 
 const REASON_NAMES: Record<string, string> = {
   0: 'flush on task switch', 1: 'remote shootdown', 2: 'local shootdown', 3: 'local MM shootdown',
@@ -85,7 +85,7 @@ export function register(program: Command): void {
         onProgress: (done, total) => reading.update(done, total),
       }).finally(() => reading.stop());
       try {
-        if (opts.json) printSafe(JSON.stringify(inspectJson(trace.info), null, 2));
+        if (opts.json) printJsonSafe(JSON.stringify(inspectJson(trace.info), null, 2));
         else printSafe(inspectText(trace.info, !!opts.verbose));
       } finally { trace.close(); }
     });

@@ -11,7 +11,7 @@ export interface Progress {
 
 const DELAY_MS = 1000;
 
-export function progress(label: string, stream: NodeJS.WriteStream = process.stderr): Progress {
+export function progress(label: string, stream: NodeJS.WriteStream = process.stderr, unit = ''): Progress {
   if (!stream.isTTY) return { update() {}, stop() {} };
   const started = Date.now();
   let bar: SingleBar | null = null;
@@ -23,7 +23,7 @@ export function progress(label: string, stream: NodeJS.WriteStream = process.std
     const { SingleBar, Presets } = await import('cli-progress');
     if (stopped) return;
     bar = new SingleBar({
-      stream, format: `${label} [{bar}] {percentage}% | {value}/{total} | {duration_formatted}`,
+      stream, format: `${label} [{bar}] {percentage}% | {value}/{total}${unit ? ` ${unit}` : ''} | {duration_formatted}`,
       hideCursor: true, clearOnComplete: true, barsize: 30,
     }, Presets.shades_classic);
     bar.start(last.total || 1, last.done);
@@ -33,7 +33,8 @@ export function progress(label: string, stream: NodeJS.WriteStream = process.std
       if (total <= 0) return; // nothing to measure against (a trace.dat read through trace-cmd)
       last = { done, total };
       if (bar) { if (total > 0) bar.setTotal(total); bar.update(done); return; }
-      if (!loading && !stopped && Date.now() - started >= DELAY_MS) void show();
+      // Work that is done by the time the second has passed needs no bar at all.
+      if (!loading && !stopped && done < total && Date.now() - started >= DELAY_MS) void show();
     },
     stop() { stopped = true; bar?.stop(); bar = null; },
   };

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
-import { fail } from './util.ts';
+import { fail, noteSafe } from './util.ts';
 
 interface RecordCliOptions {
   output: string; with: string; bufferKb?: string; tgid: boolean; clock?: string; tracefs?: string;
@@ -93,7 +93,7 @@ export function register(program: Command): void {
         bufferKb = Number(opts.bufferKb);
         if (!Number.isInteger(bufferKb) || bufferKb < 1) fail(`--buffer-kb needs a positive whole number of KiB, got "${opts.bufferKb}"`, 2);
       }
-      const note = (line: string) => process.stderr.write(`tlbsim: note: ${line}\n`);
+      const note = (line: string) => noteSafe(`tlbsim: note: ${line}`);
       try {
         const r = await recordTrace({
           output: opts.output, command, tool: opts.with as 'tracefs' | 'trace-cmd' | 'perf', bufferKb, tgid: opts.tgid,
@@ -102,7 +102,7 @@ export function register(program: Command): void {
         const what = r.lines > 0 ? `${r.lines} lines, ${size(r.bytes)} of text` : size(r.bytes);
         const ended = r.interrupted ? `was interrupted (${r.interrupted})`
           : r.signal ? `was killed by ${r.signal}` : `exited with status ${r.exitCode}`;
-        process.stderr.write(`tlbsim: recorded ${what} to ${r.output} with ${r.tool}; the command ${ended}\n`);
+        noteSafe(`tlbsim: recorded ${what} to ${r.output} with ${r.tool}; the command ${ended}`);
         if (r.lostEvents > 0) process.stderr.write(`tlbsim: warning: the ring buffer lost ${r.lostEvents} events; record again with a larger --buffer-kb\n`);
         process.exitCode = exitStatusOf(r);
       } catch (e) {
@@ -125,7 +125,7 @@ async function recordVm(command: string[], opts: RecordCliOptions): Promise<void
   const memoryMb = wholeNumber('--memory', opts.memory);
   const bufferKb = wholeNumber('--buffer-kb', opts.bufferKb);
   const timeoutS = opts.timeout === undefined ? undefined : Number(opts.timeout);
-  const note = (line: string) => process.stderr.write(`tlbsim: note: ${line}\n`);
+  const note = (line: string) => noteSafe(`tlbsim: note: ${line}`);
   try {
     let runs;
     if (opts.suite !== undefined) {
@@ -152,7 +152,7 @@ async function recordVm(command: string[], opts: RecordCliOptions): Promise<void
     let status = 0;
     for (const run of r.runs) {
       process.stdout.write(run.commandOutput);
-      process.stderr.write(`tlbsim: recorded ${run.lines} lines, ${size(run.bytes)} of text to ${run.output} in ${run.seconds.toFixed(1)} s; the command exited with status ${run.exitCode}\n`);
+      noteSafe(`tlbsim: recorded ${run.lines} lines, ${size(run.bytes)} of text to ${run.output} in ${run.seconds.toFixed(1)} s; the command exited with status ${run.exitCode}`);
       if (run.lostEvents > 0) process.stderr.write(`tlbsim: warning: ${run.output}: the ring buffer lost ${run.lostEvents} events; record again with a larger --buffer-kb (and --memory)\n`);
       if (status === 0 && run.exitCode !== 0) status = run.exitCode;
     }

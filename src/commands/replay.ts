@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { mkdirSync, renameSync, rmSync, statSync, type Stats } from 'node:fs';
 import { basename, join } from 'node:path';
-import { atomicTarget, fail, printSafe, writeFailed } from './util.ts';
+import { atomicTarget, fail, noteSafe, printJsonSafe, printSafe, terminalSafe, writeFailed } from './util.ts';
 import { release, removeLater } from '../trace/cleanup.ts';
 import { progress } from './progress.ts';
 import { DEFAULT_PROFILE, PROFILES } from '../machine/profiles.ts';
@@ -14,6 +14,8 @@ import type { CostProfile } from '../machine/profiles.ts';
 import type { AnalysisInput } from '../analysis/types.ts';
 import { fmtInterval, headlineText, intervalNote, otherSweeps } from '../analysis/headline.ts';
 import { fmtNs } from '../analysis/format.ts';
+import { unknownNameMessage } from '../names.ts';
+import { bestAndUnsafe, fitSummaryTable, summaryColour, terminalWidth, wrapWords, type FitOptions } from './summary-table.ts';
 
 export const DEFAULT_REPORT = 'reports/out/index.html';
 /** Below this many events x strategies, replay in-process unless --workers says otherwise. */
@@ -53,12 +55,12 @@ async function resolveOptions(opts: ReplayCommandOptions): Promise<{ strategies:
     strategies = opts.strategies.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
     if (strategies.length === 0) fail('--strategies needs at least one strategy name', 2);
     for (const s of strategies) {
-      if (!STRATEGY_NAMES.includes(s)) fail(`unknown strategy "${s}" (known: ${STRATEGY_NAMES.join(', ')})`, 2);
+      if (!STRATEGY_NAMES.includes(s)) fail(unknownNameMessage('strategy', s, STRATEGY_NAMES), 2);
     }
     strategies = [...new Set(strategies)];
   }
   const baseline = opts.baseline ?? BASELINE_STRATEGY;
-  if (!STRATEGY_NAMES.includes(baseline)) fail(`unknown baseline strategy "${baseline}" (known: ${STRATEGY_NAMES.join(', ')})`, 2);
+  if (!STRATEGY_NAMES.includes(baseline)) fail(unknownNameMessage('baseline strategy', baseline, STRATEGY_NAMES), 2);
   let workers: number | 'auto' = 'auto';
   if (opts.workers !== undefined) {
     const n = Number(opts.workers);
@@ -97,11 +99,13 @@ async function resolveOptions(opts: ReplayCommandOptions): Promise<{ strategies:
   return { strategies, profile, workers, baseline, draws, seed };
 }
 
-/** The summary as printed: per input, strategies x key metrics, ratios to the baseline. */
-export function summaryText(inputs: readonly AnalysisInput[], baseline: string): string {
+/** The summary as printed: per input, strategies x key metrics, ratios to the baseline.
+ *  Terminal-safe already (trace-chosen text neutralised, colour added after); `fit` lays
+ *  the table out for a terminal (summary-table.ts), by default unlimited and plain. */
+export function summaryText(inputs: readonly AnalysisInput[], baseline: string, fit: FitOptions = { width: Infinity, colour: false }): string {
   const L: string[] = [];
   for (const inp of inputs) {
-    L.push(summaryForInput(inp, baseline));
+    L.push(summaryForInput(inp, baseline, fit));
     L.push('');
   }
   return L.join('\n');
@@ -112,7 +116,7 @@ function fmtCount(n: number): string {
   return Number.isInteger(n) ? String(n) : n.toFixed(1);
 }
 
-function summaryForInput(inp: AnalysisInput, baseline: string): string {
+function summaryForInput(inp: AnalysisInput, baseline: string, fit: FitOptions): string {
   const results = inp.results;
   const base = results.find((r) => r.strategy.name === baseline);
   const hasIter = results.some((r) => r.metrics.iteration_ns > 0);
@@ -130,15 +134,17 @@ function summaryForInput(inp: AnalysisInput, baseline: string): string {
   const u = inp.uncertainty;
   const band = new Map((u?.strategies ?? []).map((x) => [x.strategy, x]));
   const header = ['strategy'];
+  const keys = ['strategy'];
   for (const m of cols) {
-    header.push(short[m] ?? m);
-    if (u && m === 'overhead_ns') header.push('[lo–hi]');
-    if (ratioOf.has(m)) header.push('×base');
-    if (u && m === 'overhead_ns') header.push('×base [lo–hi]');
+    header.push(short[m] ?? m); keys.push(m);
+    if (u && m === 'overhead_ns') { header.push('[lo–hi]'); keys.push('overhead_ns_band'); }
+    if (ratioOf.has(m)) { header.push('×base'); keys.push(`${m}_ratio`); }
+    if (u && m === 'overhead_ns') { header.push('×base [lo–hi]'); keys.push('overhead_ns_ratio_band'); }
   }
   const rows: string[][] = [header];
+  const marks = bestAndUnsafe(results);
   for (const r of results) {
-    const row = [r.strategy.name + (r.strategy.safe ? '' : ' (unsafe)')];
+    const row = [r.strategy.name];
     for (const m of cols) {
       const v = r.metrics[m] ?? 0;
       row.push(metricDecl(m)?.unit === 'ns' ? fmtNs(v) : fmtCount(v));
@@ -152,12 +158,11 @@ function summaryForInput(inp: AnalysisInput, baseline: string): string {
     }
     rows.push(row);
   }
-  const widths = header.map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   const i = inp.info;
   const lines = [
     `${i.source}  (${i.format}, ${i.cpus} CPUs, ${fmtNs(i.lastNs - i.firstNs)}, ${i.events} events, ${results[0]?.metrics.context_switches ?? 0} context switches${i.skippedLines ? `, ${i.skippedLines} skipped lines` : ''}${i.lostEvents ? `, ${i.lostEvents} lost events` : ''})`,
   ];
-  for (const r of rows) lines.push('  ' + r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
+  const table = fitSummaryTable(keys, rows, marks, fit);
   lines.push(base ? `  ×base: ratio to ${baseline} on this input` : `  (baseline ${baseline} was not replayed: no ratios)`);
   if (u) {
     const h = headlineText(u);
@@ -165,7 +170,8 @@ function summaryForInput(inp: AnalysisInput, baseline: string): string {
     for (const o of otherSweeps(u)) lines.push(`    also ${o}`);
     lines.push(`  ${intervalNote(u)}`);
   }
-  return lines.join('\n');
+  const wrapped = (l: string) => { const [, lead, rest] = /^(\s*)(.*)$/s.exec(terminalSafe(l))!; return wrapWords(rest, fit.width, lead, false); };
+  return [...wrapped(lines[0]), ...table, ...lines.slice(1).flatMap(wrapped)].join('\n');
 }
 
 /** Write CSV tables into `dir` through a temporary directory inside it, each file renamed
@@ -213,12 +219,8 @@ export async function runReplay(inputs: string[], opts: ReplayCommandOptions): P
       reading?.stop();
     }
     try {
-      let bar: import('cli-progress').SingleBar | undefined;
-      if (tty && source.info.events > 0) {
-        const { SingleBar, Presets } = await import('cli-progress');
-        bar = new SingleBar({ format: `replay ${spec.length > 40 ? `…${spec.slice(-39)}` : spec} [{bar}] {percentage}% {value}/{total} events`, stream: process.stderr, hideCursor: true, clearOnComplete: true }, Presets.shades_classic);
-        bar.start(source.info.events, 0);
-      }
+      // Shown only once the replay has run for a second (progress.ts): a short one prints nothing.
+      const bar = tty && source.info.events > 0 ? progress(`replay ${spec.length > 40 ? `…${spec.slice(-39)}` : spec}`, process.stderr, 'events') : undefined;
       let results: RunResult[];
       try {
         // Worker threads start tsx and the simulator anew (about a second each on a busy
@@ -227,7 +229,7 @@ export async function runReplay(inputs: string[], opts: ReplayCommandOptions): P
         results = await replay(source, {
           strategies, profile, workers: workers === 'auto' && small ? 1 : workers,
           ...(opts.pcid === false ? { pcid: false } : {}),
-          onProgress: bar ? (p) => bar.update(Math.min(p.events, source.info.events)) : undefined,
+          onProgress: bar ? (p) => bar.update(Math.min(p.events, source.info.events), source.info.events) : undefined,
         });
       } finally {
         bar?.stop();
@@ -284,20 +286,20 @@ export async function runReplay(inputs: string[], opts: ReplayCommandOptions): P
   if (opts.csv !== undefined) {
     const { buildTables, writeCsvTables } = await import('../analysis/index.ts');
     const written = writeCsvDir(opts.csv, (dir) => writeCsvTables(buildTables(data), dir));
-    process.stderr.write(`csv: ${written} tables in ${opts.csv}\n`);
+    noteSafe(`csv: ${written} tables in ${opts.csv}`);
   }
   if (opts.parquet !== undefined) {
     const { buildTables } = await import('../analysis/index.ts');
     const { writeParquetTables } = await import('../analysis/parquet.ts');
     const written = await writeParquetTables(buildTables(data), opts.parquet);
-    process.stderr.write(`parquet: ${written.length} tables in ${opts.parquet}\n`);
+    noteSafe(`parquet: ${written.length} tables in ${opts.parquet}`);
   }
   if (opts.json) {
     const { summaryJson } = await import('../analysis/summary.ts');
-    printSafe(JSON.stringify(summaryJson(data), null, 2));
-    if (reportPath) process.stderr.write(`report: ${reportPath}\n`);
+    printJsonSafe(JSON.stringify(summaryJson(data), null, 2));
+    if (reportPath) noteSafe(`report: ${reportPath}`);
   } else {
-    printSafe(summaryText(analysed, baseline).trimEnd());
+    process.stdout.write(`${summaryText(analysed, baseline, { width: terminalWidth(), colour: summaryColour() }).trimEnd()}\n`);
     if (reportPath) printSafe(`\nreport: ${reportPath}`);
   }
 }

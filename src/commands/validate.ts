@@ -3,7 +3,8 @@
 // ones, row by row; `--explain N` shows the first N disagreements with the events around
 // them and the machine state.
 import type { Command } from 'commander';
-import { fail, printSafe } from './util.ts';
+import { fail, noteSafe, printJsonSafe, printSafe } from './util.ts';
+import { unknownNameMessage } from '../names.ts';
 
 interface ValidateOpts {
   strategy?: string; json?: boolean; explain?: string; profile?: string; profileFile?: string; window?: string; pcid: boolean;
@@ -45,7 +46,7 @@ export function register(program: Command): void {
       const { isWorkloadSpec, openInput } = await import('../inputs.ts');
       const { CURRENT_STRATEGY, STRATEGY_NAMES, strategyForKernel } = await import('../strategies/index.ts');
       if (isWorkloadSpec(path)) fail('validate needs a recorded trace: a generated workload has no kernel records to compare with', 2);
-      if (opts.strategy !== undefined && !STRATEGY_NAMES.includes(opts.strategy)) fail(`unknown strategy "${opts.strategy}" (known: ${STRATEGY_NAMES.join(', ')})`, 2);
+      if (opts.strategy !== undefined && !STRATEGY_NAMES.includes(opts.strategy)) fail(unknownNameMessage('strategy', opts.strategy, STRATEGY_NAMES), 2);
       let explainN = 0;
       if (opts.explain !== undefined) {
         explainN = Number(opts.explain);
@@ -56,7 +57,7 @@ export function register(program: Command): void {
       if (opts.profile !== undefined) {
         const { PROFILES } = await import('../machine/profiles.ts');
         const known = Object.keys(PROFILES);
-        if (!known.includes(opts.profile)) fail(`unknown profile "${opts.profile}" (known: ${known.join(', ')})`, 2);
+        if (!known.includes(opts.profile)) fail(unknownNameMessage('cost profile', opts.profile, known), 2);
       }
       const { replay } = await import('../replay/index.ts');
       const { validateRun, validationText, hasObservedFlushes, explainTrace, explainText } = await import('../validate/index.ts');
@@ -76,7 +77,7 @@ export function register(program: Command): void {
           ? await explainTrace(input, { strategy, limit: explainN, windowNs: windowUs * 1000, ...pcid, ...(opts.profile ? { profile: opts.profile } : {}) })
           : null;
         if (opts.json) {
-          printSafe(JSON.stringify(explained ? { ...v, disagreements: explained.disagreements } : v, null, 2));
+          printJsonSafe(JSON.stringify(explained ? { ...v, disagreements: explained.disagreements } : v, null, 2));
         } else {
           printSafe(validationText(v, path));
           if (explained) printSafe(explainText(explained));
@@ -116,9 +117,9 @@ async function validateTimeCommand(path: string | undefined, opts: ValidateOpts)
   try {
     const report = await validateTime({
       profile, workloads: list(opts.workloads), cpus, runs, scale, strategy: opts.strategy,
-      note: (line) => process.stderr.write(`tlbsim: ${line}\n`),
+      note: (line) => noteSafe(`tlbsim: ${line}`),
     });
-    printSafe(opts.json ? JSON.stringify(report, null, 2) : timeText(report));
+    if (opts.json) printJsonSafe(JSON.stringify(report, null, 2)); else printSafe(timeText(report));
   } catch (e) {
     if (e instanceof TimeValidationError) fail(e.message, 1);
     throw e;

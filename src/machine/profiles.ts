@@ -11,6 +11,7 @@
 // one fit per class over all its published figures, loaded from fitted-profiles.json.
 
 import { readFileSync } from 'node:fs';
+import { unknownNameMessage } from '../names.ts';
 
 export interface CostProfile {
   name: string;
@@ -314,9 +315,36 @@ export const COST_KEYS: readonly CostKey[] = (Object.keys(skylakeLaptop) as (key
 
 export class ProfileError extends Error {}
 
+/** What each cost may be set to (--cost, --profile-file, ranges). The bounds are wide (a
+ *  second per operation; counts far beyond any CPU's) but finite: sums of finite costs
+ *  over a trace stay finite, so no metric becomes Infinity or, in JSON, null. Counts are
+ *  whole numbers; the clock and HZ divide, so they cannot be 0. */
+export const COST_LIMITS: Readonly<Record<CostKey, { min: number; max: number; int?: boolean }>> = Object.fromEntries(
+  COST_KEYS.map((k) => [k, { min: 0, max: 1e9 }]),
+) as Record<CostKey, { min: number; max: number; int?: boolean }>;
+Object.assign(COST_LIMITS, {
+  ghz: { min: 0.1, max: 100 },
+  tlbEntries: { min: 1, max: 1 << 24, int: true },
+  workingSetPages: { min: 0, max: 1 << 20, int: true },
+  crossSocketFactor: { min: 0, max: 1000 },
+  cpusPerSocket: { min: 1, max: 1 << 16, int: true },
+  invlpgbMaxPages: { min: 1, max: 1 << 16, int: true },
+  hz: { min: 1, max: 10000, int: true },
+});
+
+function describeLimit(k: CostKey): string {
+  const l = COST_LIMITS[k];
+  return `${l.int ? 'a whole number' : 'a number'} from ${l.min} to ${l.max}`;
+}
+
+function withinLimit(k: CostKey, n: number): boolean {
+  const l = COST_LIMITS[k];
+  return Number.isFinite(n) && n >= l.min && n <= l.max && (!l.int || Number.isInteger(n));
+}
+
 export function getProfile(name: string = DEFAULT_PROFILE): CostProfile {
   const p = PROFILES[name];
-  if (!p) throw new ProfileError(`unknown cost profile "${name}" (known: ${Object.keys(PROFILES).join(', ')})`);
+  if (!p) throw new ProfileError(unknownNameMessage('cost profile', name, Object.keys(PROFILES)));
   return { ...p };
 }
 
@@ -335,11 +363,11 @@ export function applyOverrides(base: CostProfile, overrides: Record<string, unkn
     if (k === 'provenance') { out.provenance = parseProvenance(v); continue; }
     if (k === 'micro') { out.micro = { ...(out.micro ?? {}), ...parseMicro(v) }; continue; }
     if (!(COST_KEYS as readonly string[]).includes(k)) {
-      throw new ProfileError(`unknown cost key "${k}" (known: ${COST_KEYS.join(', ')})`);
+      throw new ProfileError(unknownNameMessage('cost key', k, COST_KEYS));
     }
-    const n = typeof v === 'string' ? Number(v) : v;
-    if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) {
-      throw new ProfileError(`cost key "${k}" needs a non-negative number, got ${JSON.stringify(v)}`);
+    const n = typeof v === 'string' ? (COST_NUMBER.test(v.trim()) ? Number(v) : NaN) : v;
+    if (typeof n !== 'number' || !withinLimit(k as CostKey, n)) {
+      throw new ProfileError(`cost key "${k}" needs ${describeLimit(k as CostKey)}, got ${JSON.stringify(v)}`);
     }
     out[k as CostKey] = n;
   }
@@ -356,10 +384,12 @@ function parseRanges(v: unknown): Partial<Record<CostKey, CostRange>> {
   if (!isRecord(v)) throw new ProfileError('cost profile "ranges" must be an object of { lo, hi, source } by cost key');
   const out: Partial<Record<CostKey, CostRange>> = {};
   for (const [k, r] of Object.entries(v)) {
-    if (!(COST_KEYS as readonly string[]).includes(k)) throw new ProfileError(`ranges: unknown cost key "${k}"`);
+    if (!(COST_KEYS as readonly string[]).includes(k)) throw new ProfileError(`ranges: ${unknownNameMessage('cost key', k, COST_KEYS)}`);
     if (!isRecord(r) || !finiteNonNeg(r.lo) || !finiteNonNeg(r.hi) || r.lo > r.hi) {
       throw new ProfileError(`ranges.${k} needs { lo, hi } with 0 <= lo <= hi, got ${JSON.stringify(r)}`);
     }
+    const lim = COST_LIMITS[k as CostKey];
+    if (r.lo < lim.min || r.hi > lim.max) throw new ProfileError(`ranges.${k} must lie within ${lim.min}..${lim.max}, got ${JSON.stringify(r)}`);
     out[k as CostKey] = { lo: r.lo, hi: r.hi, source: typeof r.source === 'string' ? r.source : 'profile file' };
   }
   return out;
@@ -388,6 +418,10 @@ function parseMicro(v: unknown): Record<string, MicroCost> {
   return out;
 }
 
+/** A cost as written: a decimal, optionally with an exponent (1.5e3); not hex, not empty
+ *  (Number('') is 0), not Infinity. */
+const COST_NUMBER = /^[+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/;
+
 /** Parse `key=value` assignments (the CLI's --set-cost). */
 export function parseCostAssignments(assignments: readonly string[]): Record<string, number> {
   const out: Record<string, number> = {};
@@ -395,8 +429,12 @@ export function parseCostAssignments(assignments: readonly string[]): Record<str
     const eq = s.indexOf('=');
     if (eq <= 0) throw new ProfileError(`--set-cost expects key=value, got "${s}"`);
     const k = s.slice(0, eq).trim();
-    const v = Number(s.slice(eq + 1).trim());
+    const text = s.slice(eq + 1).trim();
+    const v = COST_NUMBER.test(text) ? Number(text) : NaN;
     if (!Number.isFinite(v)) throw new ProfileError(`--set-cost ${k}: "${s.slice(eq + 1)}" is not a number`);
+    if ((COST_KEYS as readonly string[]).includes(k) && !withinLimit(k as CostKey, v)) {
+      throw new ProfileError(`--set-cost ${k} needs ${describeLimit(k as CostKey)}, got "${text}"`);
+    }
     out[k] = v;
   }
   return out;

@@ -4,6 +4,7 @@
 // strategy is one file in this directory named after the strategy, its definition imported
 // and listed in STRATEGIES below, and its class re-exported at the bottom for scripts.
 import type { StrategyDefinition } from '../machine/strategy.ts';
+import { unknownNameMessage } from '../names.ts';
 import { linux413 } from './linux-4.13.ts';
 import { pcidV4Posted } from './pcid-v4-posted.ts';
 import { linux414 } from './linux-4.14.ts';
@@ -84,7 +85,7 @@ export class UnknownStrategyError extends Error {}
 
 export function getStrategy(name: string): StrategyDefinition {
   const s = STRATEGIES.find((d) => d.name === name);
-  if (!s) throw new UnknownStrategyError(`unknown strategy "${name}" (known: ${STRATEGY_NAMES.join(', ')})`);
+  if (!s) throw new UnknownStrategyError(unknownNameMessage('strategy', name, STRATEGY_NAMES));
   return s;
 }
 

@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CostProfile, MicroCost } from '../machine/profiles.ts';
 import { compileCached, cpuModel } from '../measure/index.ts';
+import { unknownNameMessage } from '../names.ts';
 
 /** How one lab workload is run and what its iteration costs alone. */
 export interface TimeWorkload {
@@ -190,7 +191,7 @@ export async function validateTime(opts: TimeOptions): Promise<TimeReport> {
   const kernel = release();
   const invlpgb = /\binvlpgb\b/.test(safeRead('/proc/cpuinfo'));
   const strategy = opts.strategy ?? strategyForKernel(kernel, invlpgb) ?? CURRENT_STRATEGY;
-  if (!STRATEGY_NAMES.includes(strategy)) throw new TimeValidationError(`unknown strategy "${strategy}"`);
+  if (!STRATEGY_NAMES.includes(strategy)) throw new TimeValidationError(unknownNameMessage('strategy', strategy, STRATEGY_NAMES));
   try { ensureTracefs(); } catch (e) {
     if (e instanceof RecordError) throw new TimeValidationError(`validate --time records each workload with tracefs: ${e.message}`);
     throw e;
@@ -198,7 +199,7 @@ export async function validateTime(opts: TimeOptions): Promise<TimeReport> {
   const names = opts.workloads ?? TIME_WORKLOADS.map((w) => w.name);
   const chosen = names.map((n) => {
     const w = TIME_WORKLOADS.find((x) => x.name === n);
-    if (!w) throw new TimeValidationError(`unknown lab workload "${n}" (known: ${TIME_WORKLOADS.map((x) => x.name).join(', ')})`);
+    if (!w) throw new TimeValidationError(unknownNameMessage('lab workload', n, TIME_WORKLOADS.map((x) => x.name)));
     return w;
   });
   const cpuList = (opts.cpus ?? Array.from({ length: ncpu }, (_, i) => i + 1)).filter((c) => c >= 1);

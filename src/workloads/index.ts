@@ -5,6 +5,7 @@ import {
   type EventBatch, type EventSource,
 } from '../trace/event.ts';
 import { BASE_COSTS, resolveCosts, type BaseCosts } from './costs.ts';
+import { unknownNameMessage } from '../names.ts';
 import { forkChurn } from './fork-churn.ts';
 import { madvDontneedSwitch } from './madv-dontneed-switch.ts';
 import { madvThreads } from './madv-threads.ts';
@@ -35,7 +36,7 @@ export function listWorkloads(): readonly WorkloadDefinition[] {
 export function getWorkload(name: string): WorkloadDefinition {
   const def = WORKLOADS.find((w) => w.name === name);
   if (!def) {
-    throw new WorkloadError(`Unknown workload '${name}'; known workloads: ${WORKLOADS.map((w) => w.name).join(', ')}.`);
+    throw new WorkloadError(unknownNameMessage('workload', name, WORKLOADS.map((w) => w.name)));
   }
   return def;
 }
@@ -62,7 +63,9 @@ export function parseWorkloadSpec(spec: string): { name: string; params: Record<
   const colon = s.indexOf(':');
   const name = (colon < 0 ? s : s.slice(0, colon)).trim();
   if (name === '') throw new WorkloadError(`Workload spec '${spec}' names no workload (expected NAME or NAME:key=value,...).`);
-  const params: Record<string, string> = {};
+  // No prototype: `__proto__=1` must be a key like any other (and refused as one), not a
+  // write to Object.prototype's accessor that silently drops it.
+  const params = Object.create(null) as Record<string, string>;
   if (colon >= 0) {
     const rest = s.slice(colon + 1);
     for (const item of rest.split(',')) {
@@ -88,13 +91,19 @@ function describeRange(p: ParamSpec): string {
   }
 }
 
+/** A number as people write one: digits, optionally a sign and a decimal fraction. Number()
+ *  alone also reads `0x10` as 16, `1e400` as Infinity, `0b11`, `1_000` (no: NaN) and
+ *  whitespace as 0; none of those is what a workload parameter means. */
+const PLAIN_NUMBER = /^[-+]?(\d+(\.\d+)?|\.\d+)$/;
+
 function coerce(def: WorkloadDefinition, p: ParamSpec, raw: ParamValue): ParamValue {
+  const shown = String(raw).length > 40 ? `${String(raw).slice(0, 37)}...` : String(raw);
   const bad = () => new WorkloadError(
-    `Parameter '${p.name}' of workload '${def.name}' must be ${describeRange(p)}, got '${String(raw)}'.`);
+    `Parameter '${p.name}' of workload '${def.name}' must be ${describeRange(p)}, got '${shown}'.`);
   switch (p.type) {
     case 'int':
     case 'number': {
-      const v = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+      const v = typeof raw === 'number' ? raw : typeof raw === 'string' && PLAIN_NUMBER.test(raw.trim()) ? Number(raw) : NaN;
       if (!Number.isFinite(v) || (p.type === 'int' && !Number.isInteger(v))) throw bad();
       if ((p.min !== undefined && v < p.min) || (p.max !== undefined && v > p.max)) throw bad();
       return v;
@@ -119,7 +128,7 @@ export function resolveParams(def: WorkloadDefinition, given: Record<string, Par
   const out: WorkloadParams = {};
   for (const key of Object.keys(given)) {
     if (!def.params.some((p) => p.name === key)) {
-      throw new WorkloadError(`Workload '${def.name}' has no parameter '${key}'; its parameters are: ${def.params.map((p) => p.name).join(', ')}.`);
+      throw new WorkloadError(unknownNameMessage(`${def.name} parameter`, key, def.params.map((p) => p.name)));
     }
   }
   for (const p of def.params) out[p.name] = Object.hasOwn(given, p.name) ? coerce(def, p, given[p.name]) : p.default;

@@ -112,7 +112,7 @@ test('generate: wrong usage exits 2, an unwritable place exits 1, each with one 
   const cases: [string[], number, RegExp][] = [
     [['generate', 'ping-pong'], 2, /required option '-o, --output <file>'/],
     [['generate', '-o', out('.csv')], 2, /missing required argument 'workload'/],
-    [['generate', 'no-such-workload', '-o', out('.csv')], 2, /Unknown workload 'no-such-workload'; known workloads: ping-pong/],
+    [['generate', 'no-such-workload', '-o', out('.csv')], 2, /unknown workload "no-such-workload"; valid: ping-pong/],
     [['generate', 'ping-pong', '--set', 'pagez=3', '-o', out('.csv')], 2, /no parameter 'pagez'; its parameters are: pages, iterations, cpus, seed/],
     [['generate', 'ping-pong', '--set', 'pages=-1', '-o', out('.csv')], 2, /'pages' of workload 'ping-pong' must be an integer from 0/],
     [['generate', 'ping-pong', '--set', 'pages', '-o', out('.csv')], 2, /--set expects key=value, got "pages"/],

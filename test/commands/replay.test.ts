@@ -103,7 +103,7 @@ test('wrong usage exits 2 and a missing input exits 1, each with one line and no
     [['--cost', 'cr3WriteNs', REAL], 2, /--cost expects key=value/],
     [['--cost', 'warpNs=3', REAL], 2, /unknown cost key "warpNs"/],
     [['--workers', '0', REAL], 2, /--workers expects a positive integer/],
-    [['workload:no-such-thing'], 2, /Unknown workload 'no-such-thing'/],
+    [['workload:no-such-thing'], 2, /unknown workload "no-such-thing"/],
     [['--profile-file', 'no/such/profile.json', REAL], 1, /no\/such\/profile\.json: cannot read/],
     [['no/such/trace.txt'], 1, /no\/such\/trace\.txt: no such file/],
     [[], 2, /missing required argument 'input'/],

@@ -122,7 +122,7 @@ test('bad spec files and usage: one line naming the file, what was expected and 
     ['glob.json', '{"inputs": ["traces/*.nothing"]}', /glob\.json: "inputs"\[0\]: expected a glob that matches at least one file, found the string "traces\/\*\.nothing"/],
     ['workload.json', '{"inputs": [{"workload": "nope"}]}', /workload\.json: "inputs"\[0\]\.workload: expected a workload name .*, found the string "nope"/],
     ['string.json', '{"inputs": ["workload:madv-threads:thread=2"]}', /string\.json: "inputs"\[0\]: expected a parameter of madv-threads \(.*threads.*\), found the string "thread"/],
-    ['string-name.json', '{"inputs": ["workload:nope:x=1"]}', /string-name\.json: "inputs"\[0\]: expected a workload spec \(Unknown workload 'nope'.*\), found the string "workload:nope:x=1"/],
+    ['string-name.json', '{"inputs": ["workload:nope:x=1"]}', /string-name\.json: "inputs"\[0\]: expected a workload spec \(unknown workload "nope".*\), found the string "workload:nope:x=1"/],
     ['name.json', '{"name": "../up", "inputs": ["workload:ping-pong"]}', /name\.json: "name": expected a name of letters, digits, "\.", "_" and "-", found the string "\.\.\/up"/],
   ];
   for (const [name, text, want] of cases) {

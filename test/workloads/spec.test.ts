@@ -87,8 +87,10 @@ describe('parameter validation', () => {
   });
 
   it('names unknown workloads and parameters', () => {
-    rejects(() => buildWorkload('pingpong'), /Unknown workload 'pingpong'; known workloads: ping-pong, /);
-    rejects(() => buildWorkload('ping-pong:page=3'), /Workload 'ping-pong' has no parameter 'page'; its parameters are: pages, iterations, cpus, seed\./);
+    rejects(() => buildWorkload('pingpong'), /^unknown workload "pingpong"; did you mean ping-pong\?$/);
+    rejects(() => buildWorkload('zzz'), /^unknown workload "zzz"; valid: ping-pong, madv-dontneed-switch, /);
+    rejects(() => buildWorkload('ping-pong:page=3'), /^unknown ping-pong parameter "page"; did you mean pages\?$/);
+    rejects(() => buildWorkload('ping-pong:colour=3'), /^unknown ping-pong parameter "colour"; valid: pages, iterations, cpus, seed$/);
   });
 
   it('rejects bad values with the expected range', () => {
