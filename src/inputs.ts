@@ -27,6 +27,10 @@ export async function openInput(spec: string, options: OpenInputOptions = {}): P
     const genOpts: GenerateOptions = {};
     if (options.costs) genOpts.costs = options.costs;
     if (options.batchSize) genOpts.batchSize = options.batchSize;
+    // A trace's progress is bytes read of its size; a workload's, events counted of the
+    // estimate (workloads/index.ts).
+    if (options.onProgress) genOpts.onProgress = options.onProgress;
+    if (options.note) genOpts.note = options.note;
     const src = await generateWorkload(spec, genOpts);
     return { spec, origin: 'workload', info: src.info, batches: () => src.batches(), close() {} };
   }

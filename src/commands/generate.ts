@@ -39,12 +39,17 @@ export function workloadSpec(workload: string, sets: readonly string[]): string 
 export interface GenerateFileResult { spec: string; path: string; format: GeneratedFormat; gzip: boolean; events: number; lines: number }
 
 /** Generate `spec` into `path` (written to a temporary name first, renamed when complete). */
-export async function generateFile(spec: string, path: string, onProgress?: (done: number, total: number) => void): Promise<GenerateFileResult> {
+export async function generateFile(spec: string, path: string, onProgress?: (done: number, total: number) => void, note?: (line: string) => void): Promise<GenerateFileResult> {
   const { format, gzip } = formatFromPath(path);
   const { generateWorkload } = await import('../workloads/index.ts');
-  const source = await generateWorkload(spec);
-  const total = source.info.events * (format === 'ftrace' ? 2 : 1); // the text writer makes two passes
-  let done = 0;
+  const passes = format === 'ftrace' ? 2 : 1; // the text writer makes two passes
+  // Counting the events is one more pass before any is written: the bar covers it too.
+  const source = await generateWorkload(spec, {
+    ...(onProgress ? { onProgress: (d: number, est: number) => onProgress(d, est * (1 + passes)) } : {}),
+    ...(note ? { note } : {}),
+  });
+  const total = source.info.events * (1 + passes);
+  let done = source.info.events;
   const counted = {
     info: source.info,
     async *batches() {
@@ -120,7 +125,7 @@ export function register(program: Command): void {
       const bar = progress('generate');
       let r: GenerateFileResult;
       try {
-        r = await generateFile(spec, opts.output, (d, t) => bar.update(d, t));
+        r = await generateFile(spec, opts.output, (d, t) => bar.update(d, t), (line) => noteSafe(`tlbsim: note: ${line}`));
       } catch (e) {
         if (e instanceof WorkloadError) fail(e.message, 2);
         throw e;

@@ -211,7 +211,7 @@ export async function runReplay(inputs: string[], opts: ReplayCommandOptions): P
     let source: Awaited<ReturnType<typeof openInput>>;
     const reading = tty ? progress(`read ${spec.length > 40 ? `…${spec.slice(-39)}` : spec}`) : null;
     try {
-      source = await openInput(spec, reading ? { onProgress: (done, total) => reading.update(done, total) } : {});
+      source = await openInput(spec, { ...(reading ? { onProgress: (done: number, total: number) => reading.update(done, total) } : {}), note: (line: string) => noteSafe(`tlbsim: note: ${line}`) });
     } catch (e) {
       if (e instanceof WorkloadError) fail(e.message, 2);
       throw e;

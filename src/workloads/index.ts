@@ -14,7 +14,7 @@ import { pthreadMmap } from './pthread-mmap.ts';
 import { ptwalkSync } from './ptwalk-sync.ts';
 import {
   WorkloadError, type GeneratedWorkload, type ParamSpec, type ParamValue, type WorkloadDefinition, type WorkloadParams,
-  type WorkloadTables,
+  type WorkloadTables, num,
 } from './types.ts';
 import { wisContextSwitch1 } from './wis-context-switch1.ts';
 import { wisTlbFlush2 } from './wis-tlb-flush2.ts';
@@ -147,6 +147,55 @@ export interface GenerateOptions {
   costs?: Partial<BaseCosts>;
   /** Events per batch (default DEFAULT_BATCH_SIZE). */
   batchSize?: number;
+  /** Called while the events are generated and counted: events so far and the estimated
+   *  total (0 until an estimate exists, after ESTIMATE_AFTER_MS). */
+  onProgress?: (events: number, estimatedTotal: number) => void;
+  /** Receives one line when the counting pass looks long (LONG_NOTE_S or more). */
+  note?: (line: string) => void;
+}
+
+/** Runs still counting after this long get an estimate of their size and duration. */
+export const ESTIMATE_AFTER_MS = 500;
+/** Projected counting time from which the user is told what is coming. */
+export const LONG_NOTE_S = 10;
+
+/** The parameter a workload's length scales with (its iteration count). */
+function lengthParam(def: WorkloadDefinition): ParamSpec | undefined {
+  return def.params.find((p) => (p.name === 'iterations' || p.name === 'rounds') && p.type === 'int');
+}
+
+/**
+ * How many events `spec` generates, without generating them: the same workload run for 2
+ * and for 4 iterations (or rounds), extrapolated linearly. Every workload's length is a
+ * fixed set-up plus the same work per iteration; seeded random choices (ptwalk-sync's
+ * mixed operations) make it approximate. Null when the workload has no iteration count
+ * or is too short to be worth it.
+ */
+export function estimateEvents(spec: string | WorkloadSpec, options: GenerateOptions = {}): number | null {
+  const { def, params } = buildWorkload(spec, { ...(options.costs ? { costs: options.costs } : {}) });
+  const len = lengthParam(def);
+  if (!len) return null;
+  const n = num(params, len.name);
+  if (n <= 8) return null;
+  const count = (k: number): number => {
+    const w = def.generate({ ...params, [len.name]: k }, resolveCosts(options.costs));
+    let events = 0;
+    const it = w.batches(options.batchSize);
+    for (let r = it.next(); !r.done; r = it.next()) events += r.value.length;
+    return events;
+  };
+  const a = count(2), b = count(4);
+  return Math.max(b, Math.round(b + ((b - a) / 2) * (n - 4)));
+}
+
+function fmtCountShort(n: number): string {
+  return n >= 1e9 ? `${(n / 1e9).toFixed(1)}G` : n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(0)}k` : String(n);
+}
+
+function fmtSeconds(s: number): string {
+  if (s < 120) return `${Math.round(s)} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  return `${(s / 3600).toFixed(1)} h`;
 }
 
 function checkCosts(costs: Partial<BaseCosts> | undefined): void {
@@ -173,8 +222,13 @@ export function buildWorkload(spec: string | WorkloadSpec, options: GenerateOpti
 /** A synthetic trace as an EventSource. Its info is exact: the events are generated once
  *  here to count them (streaming, nothing kept), and again on every batches() call. */
 export async function generateWorkload(spec: string | WorkloadSpec, options: GenerateOptions = {}): Promise<EventSource> {
-  const { source, workload } = buildWorkload(spec, options);
+  const { source, workload, def, params } = buildWorkload(spec, options);
   const info = emptyTraceInfo(source, 'workload', workload.cpus);
+  // Only a run still counting after ESTIMATE_AFTER_MS pays for an estimate: its rate is
+  // then measured on this machine, in this process, over real work.
+  const watch = options.onProgress !== undefined || options.note !== undefined;
+  const started = watch ? performance.now() : 0;
+  let estimated = 0, estimateTried = false, yielded = started;
   const counts = new Array<number>(EVENT_KIND_NAMES.length).fill(0);
   const origins = new Map<number, number>();
   let first = Infinity, last = -Infinity, events = 0;
@@ -186,6 +240,28 @@ export async function generateWorkload(spec: string | WorkloadSpec, options: Gen
     first = Math.min(first, b.time[0]);
     last = Math.max(last, b.time[b.length - 1]);
     events += b.length;
+    if (watch) {
+      if (!estimateTried && performance.now() - started >= ESTIMATE_AFTER_MS) {
+        estimateTried = true;
+        const elapsed = performance.now() - started;
+        estimated = estimateEvents(spec, options) ?? 0;
+        if (estimated > events && options.note) {
+          const rate = events / elapsed; // events per ms, so far
+          const leftS = (estimated - events) / rate / 1000;
+          const len = lengthParam(def);
+          if (leftS >= LONG_NOTE_S) {
+            options.note(`${source} makes about ${fmtCountShort(estimated)} events: generating them takes about ${fmtSeconds(leftS)} more here, and replaying them longer${len ? ` (a smaller ${len.name}= than ${String(params[len.name])} is quicker)` : ''}`);
+          }
+        }
+      }
+      options.onProgress?.(events, Math.max(estimated, events));
+      // Let the progress bar load and draw (it lives on the event loop): this loop is
+      // synchronous and would otherwise hold the loop for the whole count.
+      if (options.onProgress && performance.now() - yielded >= 100) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        yielded = performance.now();
+      }
+    }
     for (let i = 0; i < b.length; i++) {
       const k = b.kind[i];
       counts[k]++;
