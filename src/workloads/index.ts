@@ -63,9 +63,10 @@ export function parseWorkloadSpec(spec: string): { name: string; params: Record<
   const colon = s.indexOf(':');
   const name = (colon < 0 ? s : s.slice(0, colon)).trim();
   if (name === '') throw new WorkloadError(`Workload spec '${spec}' names no workload (expected NAME or NAME:key=value,...).`);
-  // No prototype: `__proto__=1` must be a key like any other (and refused as one), not a
-  // write to Object.prototype's accessor that silently drops it.
-  const params = Object.create(null) as Record<string, string>;
+  // Collected as entries and made an object with fromEntries (which defines properties):
+  // `params[key] = v` with key `__proto__` would set the prototype and drop the key
+  // silently, where it must be refused as the unknown parameter it is.
+  const entries: [string, string][] = [];
   if (colon >= 0) {
     const rest = s.slice(colon + 1);
     for (const item of rest.split(',')) {
@@ -75,11 +76,11 @@ export function parseWorkloadSpec(spec: string): { name: string; params: Record<
       if (eq < 0 || key === '') {
         throw new WorkloadError(`Workload parameter '${item.trim()}' in '${spec}' must look like key=value.`);
       }
-      if (Object.hasOwn(params, key)) throw new WorkloadError(`Workload parameter '${key}' is given twice in '${spec}'.`);
-      params[key] = item.slice(eq + 1).trim();
+      if (entries.some(([k]) => k === key)) throw new WorkloadError(`Workload parameter '${key}' is given twice in '${spec}'.`);
+      entries.push([key, item.slice(eq + 1).trim()]);
     }
   }
-  return { name, params };
+  return { name, params: Object.fromEntries(entries) };
 }
 
 function describeRange(p: ParamSpec): string {
@@ -91,10 +92,11 @@ function describeRange(p: ParamSpec): string {
   }
 }
 
-/** A number as people write one: digits, optionally a sign and a decimal fraction. Number()
- *  alone also reads `0x10` as 16, `1e400` as Infinity, `0b11`, `1_000` (no: NaN) and
- *  whitespace as 0; none of those is what a workload parameter means. */
-const PLAIN_NUMBER = /^[-+]?(\d+(\.\d+)?|\.\d+)$/;
+/** A number written in decimal: digits, an optional sign, fraction and exponent (2.5e3).
+ *  Number() alone also reads `0x10` as 16, `0b11` as 3, `Infinity`, and an empty or
+ *  blank value as 0; none of those is what a workload parameter means. (`1e400` passes
+ *  here and is refused as out of range: it is Infinity.) */
+const PLAIN_NUMBER = /^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/;
 
 function coerce(def: WorkloadDefinition, p: ParamSpec, raw: ParamValue): ParamValue {
   const shown = String(raw).length > 40 ? `${String(raw).slice(0, 37)}...` : String(raw);
