@@ -40,13 +40,15 @@ export function closestNames(name: string, known: readonly string[]): string[] {
   const squash = (s: string) => s.toLowerCase().replace(/[-_.\s]/g, '');
   const exactish = known.filter((k) => k.toLowerCase() === lower || squash(k) === squash(name));
   if (exactish.length > 0) return exactish.slice(0, 3);
+  // Equally distant names: the one of the typed length first ("linux-6.81" is two digits
+  // swapped in linux-6.18 sooner than one too many in linux-6.1).
   const scored = known
-    .map((k) => ({ k, d: editDistance(lower, k.toLowerCase()) }))
+    .map((k) => ({ k, d: editDistance(lower, k.toLowerCase()), l: Math.abs(k.length - name.length) }))
     .filter((x) => x.d <= threshold(Math.max(name.length, 1)))
-    .sort((x, y) => x.d - y.d || x.k.localeCompare(y.k));
+    .sort((x, y) => x.d - y.d || x.l - y.l || x.k.localeCompare(y.k));
   if (scored.length > 0) {
-    const best = scored[0].d;
-    return scored.filter((x) => x.d === best).slice(0, 3).map((x) => x.k);
+    const { d, l } = scored[0];
+    return scored.filter((x) => x.d === d && x.l === l).slice(0, 3).map((x) => x.k);
   }
   if (lower.length >= 3) {
     const parts = known.filter((k) => k.toLowerCase().includes(lower));
