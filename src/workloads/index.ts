@@ -158,6 +158,8 @@ export interface GenerateOptions {
 
 /** Runs still counting after this long get an estimate of their size and duration. */
 export const ESTIMATE_AFTER_MS = 500;
+/** Time the size estimate may spend on its samples before it settles for what it has. */
+const ESTIMATE_SAMPLE_MS = 50;
 /** Projected counting time from which the user is told what is coming. */
 export const LONG_NOTE_S = 10;
 
@@ -167,11 +169,12 @@ function lengthParam(def: WorkloadDefinition): ParamSpec | undefined {
 }
 
 /**
- * How many events `spec` generates, without generating them: the same workload run for 2
- * and for 4 iterations (or rounds), extrapolated linearly. Every workload's length is a
- * fixed set-up plus the same work per iteration; seeded random choices (ptwalk-sync's
- * mixed operations) make it approximate. Null when the workload has no iteration count
- * or is too short to be worth it.
+ * How many events `spec` generates, without generating them: the same workload run for k
+ * and for 2k iterations (or rounds), extrapolated linearly. Every workload's length is a
+ * fixed set-up plus the same work per iteration. k doubles from 2 while the samples are
+ * quick (under ESTIMATE_SAMPLE_MS) up to 64, so that seeded random choices (ptwalk-sync's
+ * mixed operations) average out. Null when the workload has no iteration count or is too
+ * short to be worth it.
  */
 export function estimateEvents(spec: string | WorkloadSpec, options: GenerateOptions = {}): number | null {
   const { def, params } = buildWorkload(spec, { ...(options.costs ? { costs: options.costs } : {}) });
@@ -186,8 +189,14 @@ export function estimateEvents(spec: string | WorkloadSpec, options: GenerateOpt
     for (let r = it.next(); !r.done; r = it.next()) events += r.value.length;
     return events;
   };
-  const a = count(2), b = count(4);
-  return Math.max(b, Math.round(b + ((b - a) / 2) * (n - 4)));
+  let k = 2, a = count(k), b = count(2 * k);
+  const started = performance.now();
+  while (2 * k < 64 && 4 * k < n && performance.now() - started < ESTIMATE_SAMPLE_MS) {
+    k *= 2;
+    a = b;
+    b = count(2 * k);
+  }
+  return Math.max(b, Math.round(b + ((b - a) / k) * (n - 2 * k)));
 }
 
 function fmtCountShort(n: number): string {

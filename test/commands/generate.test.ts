@@ -113,7 +113,7 @@ test('generate: wrong usage exits 2, an unwritable place exits 1, each with one 
     [['generate', 'ping-pong'], 2, /required option '-o, --output <file>'/],
     [['generate', '-o', out('.csv')], 2, /missing required argument 'workload'/],
     [['generate', 'no-such-workload', '-o', out('.csv')], 2, /unknown workload "no-such-workload"; valid: ping-pong/],
-    [['generate', 'ping-pong', '--set', 'pagez=3', '-o', out('.csv')], 2, /no parameter 'pagez'; its parameters are: pages, iterations, cpus, seed/],
+    [['generate', 'ping-pong', '--set', 'pagez=3', '-o', out('.csv')], 2, /unknown ping-pong parameter "pagez"; did you mean pages\?/],
     [['generate', 'ping-pong', '--set', 'pages=-1', '-o', out('.csv')], 2, /'pages' of workload 'ping-pong' must be an integer from 0/],
     [['generate', 'ping-pong', '--set', 'pages', '-o', out('.csv')], 2, /--set expects key=value, got "pages"/],
     [['generate', 'ping-pong', '-o', out('.dat')], 2, /cannot tell the output format from ".*\.dat": name it \.csv .* or \.txt/],

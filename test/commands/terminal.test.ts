@@ -90,7 +90,7 @@ test('at a terminal: the best safe strategy in green, unsafe ones in red; NO_COL
   const unsafe = STRATEGIES.filter((s) => !s.safe);
   for (const s of unsafe) assert.ok(out.includes(`${s.name}${ESC}31m (unsafe)${ESC}39m`), `${s.name} marked in red`);
   assert.match(out, /green.*: the lowest overhead of the safe strategies/);
-  for (const env of [{ NO_COLOR: '1' }, { FORCE_COLOR: '0' }, { TERM: 'dumb' }]) {
+  for (const env of [{ NO_COLOR: '1' }, { FORCE_COLOR: '0' }, { TERM: 'dumb' }] as Record<string, string>[]) {
     const plain = atTerminal(['replay', '--no-report', REAL], { COLUMNS: '200', ...env });
     assert.ok(plain.includes('(unsafe)') && !plain.includes(ESC), JSON.stringify(env));
   }
