@@ -59,7 +59,7 @@ export function wrapWords(text: string, width: number, indent = INDENT, cutLong 
   if (!Number.isFinite(width) || indent.length + text.length <= width) return [indent + text];
   const out: string[] = [];
   let line = '';
-  for (const word of text.split(' ')) {
+  for (const word of text.split(' ').filter((w) => w !== '')) {
     if (line !== '' && indent.length + line.length + 1 + word.length > width) { out.push(indent + line); line = ''; }
     line = line === '' ? word : `${line} ${word}`;
   }
@@ -89,6 +89,14 @@ export function fitSummaryTable(keys: readonly string[], rows: readonly (readonl
   const total = (): number => INDENT.length + kept.reduce((s, c, j) => s + widthOf(c) + (j > 0 ? GAP.length : 0), 0);
 
   const dropped: string[] = [];
+  // In the note a ratio or range column is named with its metric ("iteration ×base").
+  const label = (c: number): string => {
+    const k = keys[c];
+    const of = (m: string) => { const i = keys.indexOf(m); return i >= 0 ? cells[0][i] : m; };
+    if (k.endsWith('_ratio_band')) return `${of(k.slice(0, -'_ratio_band'.length))} ${cells[0][c]}`;
+    if (k.endsWith('_ratio') || k.endsWith('_band')) return `${of(k.replace(/_(ratio|band)$/, ''))} ${cells[0][c]}`;
+    return cells[0][c];
+  };
   const rank = (k: string): number => {
     const i = (DROP_ORDER as readonly string[]).indexOf(k);
     return i < 0 ? -1 : i;
@@ -108,9 +116,9 @@ export function fitSummaryTable(keys: readonly string[], rows: readonly (readonl
     const ratio = keys.indexOf(`${keys[next]}_ratio`);
     if (ratio >= 0 && kept.includes(ratio) && !(KEEP as readonly string[]).includes(keys[ratio])) {
       kept = kept.filter((c) => c !== ratio);
-      dropped.push(cells[0][ratio]);
+      dropped.push(label(ratio));
     }
-    dropped.push(cells[0][next]);
+    dropped.push(label(next));
   }
   if (total() > opts.width) {
     const rest = total() - widthOf(0);
