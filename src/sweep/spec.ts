@@ -23,6 +23,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fail } from '../commands/util.ts';
+import { closestNames } from '../names.ts';
 
 export type ParamValue = number | string | boolean;
 
@@ -125,8 +126,13 @@ export async function loadSweepSpec(path: string): Promise<SweepSpec> {
   try { doc = JSON.parse(text) as Json; } catch (e) {
     fail(`${path}: expected a JSON sweep spec, found invalid JSON (${(e as Error).message})`, 1);
   }
-  const bad = (where: string, expected: string, found: Json | undefined): never =>
-    fail(`${path}: ${where}: expected ${expected}, found ${what(found)}`, 1);
+  // A misspelled name ends with the suggestion every other command gives (src/names.ts).
+  const bad = (where: string, expected: string, found: Json | undefined, names?: readonly string[], typed?: string): never => {
+    const name = typed ?? (typeof found === 'string' ? found : undefined);
+    const close = names && name !== undefined ? closestNames(name, names) : [];
+    const hint = close.length ? `; did you mean ${close.slice(0, -1).join(', ')}${close.length > 1 ? ' or ' : ''}${close[close.length - 1]}?` : '';
+    return fail(`${path}: ${where}: expected ${expected}, found ${what(found)}${hint}`, 1);
+  };
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) bad('top level', 'an object with "inputs"', doc);
   const top = doc as { [k: string]: Json };
   for (const k of Object.keys(top)) {
@@ -134,7 +140,7 @@ export async function loadSweepSpec(path: string): Promise<SweepSpec> {
   }
   const { STRATEGY_NAMES } = await import('../strategies/index.ts');
   const { PROFILES, DEFAULT_PROFILE } = await import('../machine/profiles.ts');
-  const { getWorkload, parseWorkloadSpec, WorkloadError } = await import('../workloads/index.ts');
+  const { getWorkload, listWorkloads, parseWorkloadSpec, WorkloadError } = await import('../workloads/index.ts');
 
   // The name is the default output directory's last part: letters, digits, . _ - only.
   const name = top.name === undefined ? path.replace(/^.*\//, '').replace(/\.json$/, '').replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '') || 'sweep' : top.name;
@@ -146,7 +152,7 @@ export async function loadSweepSpec(path: string): Promise<SweepSpec> {
     if (!Array.isArray(v) || v.length === 0) return bad(`"${key}"`, 'a non-empty array of names', v);
     const out: string[] = [];
     v.forEach((x, i) => {
-      if (typeof x !== 'string' || !known.includes(x)) bad(`"${key}"[${i}]`, `one of ${known.join(', ')}`, x);
+      if (typeof x !== 'string' || !known.includes(x)) bad(`"${key}"[${i}]`, `one of ${known.join(', ')}`, x, known);
       if (!out.includes(x as string)) out.push(x as string);
     });
     return out;
@@ -171,7 +177,7 @@ export async function loadSweepSpec(path: string): Promise<SweepSpec> {
           const def = getWorkload(parsed.name);
           wname = def.name;
           const unknown = Object.keys(parsed.params).find((k) => !def.params.some((p) => p.name === k));
-          if (unknown !== undefined) bad(at, `a parameter of ${def.name} (${def.params.map((p) => p.name).join(', ')})`, unknown);
+          if (unknown !== undefined) bad(at, `a parameter of ${def.name} (${def.params.map((p) => p.name).join(', ')})`, unknown, def.params.map((p) => p.name));
         } catch (e) {
           if (e instanceof WorkloadError) return bad(at, `a workload spec (${e.message.replace(/\.$/, '')})`, item);
           throw e;
@@ -195,7 +201,7 @@ export async function loadSweepSpec(path: string): Promise<SweepSpec> {
     if (typeof wname !== 'string') return bad(`${at}.workload`, 'a workload name (see `tlbsim workloads`)', wname);
     let def;
     try { def = getWorkload(wname); } catch (e) {
-      if (e instanceof WorkloadError) return bad(`${at}.workload`, 'a workload name (see `tlbsim workloads`)', wname);
+      if (e instanceof WorkloadError) return bad(`${at}.workload`, 'a workload name (see `tlbsim workloads`)', wname, listWorkloads().map((w) => w.name));
       throw e;
     }
     const known = def.params.map((p) => p.name);
@@ -204,7 +210,7 @@ export async function loadSweepSpec(path: string): Promise<SweepSpec> {
       return v;
     };
     const checkKey = (where: string, k: string, v: Json): void => {
-      if (!known.includes(k)) bad(`${where}: key "${k}"`, `a parameter of ${wname} (${known.join(', ')})`, v);
+      if (!known.includes(k)) bad(`${where}: key "${k}"`, `a parameter of ${wname} (${known.join(', ')})`, v, known, k);
     };
     const fixed: Record<string, ParamValue> = {};
     const axes: [string, ParamValue[]][] = [];

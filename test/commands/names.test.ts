@@ -8,6 +8,9 @@ import { PROFILES, COST_KEYS } from '../../src/machine/profiles.ts';
 import { listWorkloads } from '../../src/workloads/index.ts';
 import { METRIC_NAMES } from '../../src/machine/metrics.ts';
 import { closestNames, editDistance, unknownNameMessage } from '../../src/names.ts';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmp } from '../helpers.ts';
 import { NO_STACK, tlbsim } from './run.ts';
 
 const REAL = 'traces/real/pingpong-512/trace.txt.gz';
@@ -63,4 +66,20 @@ test('suggestions stay close: far names suggest nothing, ties are all named, met
   for (const k of COST_KEYS) assert.deepEqual(closestNames(k.toLowerCase(), COST_KEYS), [k]);
   // A long typed name is shortened in the message, not echoed whole.
   assert.ok(unknownNameMessage('strategy', 'x'.repeat(500), STRATEGY_NAMES).length < 400);
+});
+
+test('a sweep spec with a misspelled name ends its message with the same suggestion', () => {
+  const spec = join(tmp, 'names-sweep.json');
+  for (const [doc, hint] of [
+    [{ inputs: ['workload:madv-threads'], strategies: ['linux-6.81'] }, 'linux-6.18'],
+    [{ inputs: ['workload:madv-threads'], profiles: ['kvm-gest'] }, 'kvm-guest'],
+    [{ inputs: [{ workload: 'madv-thread' }] }, 'madv-threads'],
+    [{ inputs: [{ workload: 'madv-threads', params: { thread: 2 } }] }, 'threads'],
+  ] as const) {
+    writeFileSync(spec, JSON.stringify(doc));
+    const r = tlbsim(['sweep', spec, '--list'], { env: { NO_COLOR: '1' } });
+    assert.equal(r.status, 1, r.stderr);
+    assert.ok(r.stderr.endsWith(`; did you mean ${hint}?\n`), r.stderr);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+  }
 });
