@@ -41,7 +41,7 @@ export function buildProgram(): Command {
     .version(pkg.version)
     .showHelpAfterError()
     .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(`${red(text.trimEnd(), process.stderr)}\n`) });
+    .configureOutput({ outputError: (text, write) => write(`${red(terminalSafe(text.trimEnd()), process.stderr)}\n`) });
   for (const c of COMMANDS) c.register(program);
   return program;
 }

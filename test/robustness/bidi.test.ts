@@ -67,6 +67,12 @@ test('inspect and replay print the hostile trace without a bidi control', () => 
 test('paths holding bidi controls, in errors and in what commands say they wrote', () => {
   const dir = join(tmp, `out\u202e\u2066lmth.x`);
   mkdirSync(dir, { recursive: true });
+  // Commander quotes a mistyped option back.
+  const option = cli(['inspect', '--bo\u202egus', 'x.txt']);
+  assert.equal(option.status, 2);
+  noBidi(option, 'an unknown option');
+  assert.match(option.stderr, /unknown option '--bo\?gus'/);
+
   const missing = cli(['inspect', join(dir, 'no-such\u202efile.txt')]);
   assert.equal(missing.status, 1);
   noBidi(missing, 'inspect of a missing file');
