@@ -109,3 +109,15 @@ test('at a terminal, a short replay draws no progress bar', { skip: !hasScript &
   // cli-progress hides the cursor (CSI ?25l) and draws "[░░░" while a bar is up.
   assert.ok(!out.includes('\u001b[?25l') && !/replay .*\[[░█]/.test(out), out);
 });
+
+test('without COLUMNS the terminal\'s own width counts; --json never changes with the width', { skip: !hasScript && 'needs util-linux script for a pseudo-terminal' }, () => {
+  const command = `stty cols 64; ${[process.execPath, BIN, 'replay', '--no-report', REAL].join(' ')}`;
+  const r = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', cwd: ROOT, env: { ...process.env, TERM: 'xterm', ...clean, NO_COLOR: '1' } });
+  const lines = r.stdout.replace(/\r\n/g, '\n').trimEnd().split('\n').filter((l) => !l.includes(REAL));
+  assert.ok(lines.length > STRATEGIES.length, r.stdout);
+  for (const l of lines) assert.ok(l.length <= 64, `${JSON.stringify(l)} is ${l.length} long`);
+  assert.ok(lines.some((l) => l.includes('not shown at 64 columns')), r.stdout);
+
+  const wide = replay(['--json', REAL]), narrow = replay(['--json', REAL], { COLUMNS: '30', FORCE_COLOR: '1' });
+  assert.equal(narrow.stdout, wide.stdout);
+});
