@@ -209,7 +209,7 @@ export async function runReplay(inputs: string[], opts: ReplayCommandOptions): P
   const tty = process.stderr.isTTY === true && !opts.json;
   for (const spec of inputs) {
     let source: Awaited<ReturnType<typeof openInput>>;
-    const reading = tty ? progress(`read ${spec.length > 40 ? `…${spec.slice(-39)}` : spec}`) : null;
+    const reading = tty ? progress(`${spec.startsWith('workload:') ? 'generate' : 'read'} ${spec.length > 40 ? `…${spec.slice(-39)}` : spec}`) : null;
     try {
       source = await openInput(spec, { ...(reading ? { onProgress: (done: number, total: number) => reading.update(done, total) } : {}), note: (line: string) => noteSafe(`tlbsim: note: ${line}`) });
     } catch (e) {
