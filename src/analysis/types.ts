@@ -4,6 +4,7 @@
 import type { RunResult } from '../machine/result.ts';
 import type { TraceInfo } from '../trace/event.ts';
 import type { UncertaintyResult } from '../replay/uncertainty.ts';
+import type { GapSensitivity } from '../replay/gap.ts';
 
 /** `tlbsim validate --json`: observed vs predicted for one strategy on a real trace. */
 export interface ValidationResult {
@@ -38,6 +39,9 @@ export interface AnalysisInput {
   violationEvents?: ViolationEvent[];
   /** `replay --uncertainty`: intervals and sensitivity sweeps (absent when it did not run). */
   uncertainty?: UncertaintyResult;
+  /** The cost parameters that move the current kernel's gap to the best safe strategy
+   *  (src/replay/gap.ts; absent when it did not run). */
+  gap?: GapSensitivity;
 }
 
 export interface AnalysisData {
