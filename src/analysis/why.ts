@@ -10,19 +10,21 @@ import { fmtNs } from './format.ts';
 import type { AnalysisInput } from './types.ts';
 import type { GapSensitivity } from '../replay/gap.ts';
 
+/** One cause of overhead under two strategies a and b (in the gap: a best, b current). */
 export interface CauseDelta {
   metric: string;
   label: string;
-  /** ns under the best strategy and under the current one. */
-  best: number;
-  current: number;
-  /** current − best (positive: the current kernel spends more). */
+  a: number;
+  b: number;
+  /** b − a (in the gap: positive when the current kernel spends more). */
   delta: number;
 }
 
 export interface CountDelta { metric: string; label: string; best: number; current: number }
-export interface CpuDelta { cpu: number; delta: number }
+export interface CpuDelta { cpu: number; a: number; b: number; delta: number }
 export interface TaskDelta { tid: number; comm: string; delta: number }
+/** A task's overhead under a and b. */
+export interface TaskPair extends TaskDelta { a: number; b: number }
 
 export interface Why {
   input: string;
@@ -41,7 +43,7 @@ export interface Why {
   /** Per CPU, largest delta first (CPUs with no difference left out). */
   cpus: CpuDelta[];
   /** Per task, largest delta first (at most 10; tasks with no difference left out). */
-  tasks: TaskDelta[];
+  tasks: TaskPair[];
   /** Where the gap concentrates, in words ("on CPU 0 (+7.02 µs)", "spread over 9 tasks"). */
   where: string[];
   /** The cost parameters that move the gap most, in words, when gapSensitivity ran. */
@@ -94,15 +96,17 @@ function taskNames(inp: AnalysisInput): Map<number, string> {
   return m;
 }
 
-/** Per-task overhead deltas b − a (largest first), from RunResult.taskOverhead. */
-export function taskDeltas(inp: AnalysisInput, a: RunResult, b: RunResult, limit = Infinity): TaskDelta[] {
+/** Per-task overhead deltas b − a (largest first, or largest |delta| first with `byMagnitude`),
+ *  from RunResult.taskOverhead. */
+export function taskDeltas(inp: AnalysisInput, a: RunResult, b: RunResult, limit = Infinity, byMagnitude = false): TaskPair[] {
   const names = taskNames(inp);
-  const d = new Map<number, number>();
-  for (const t of b.taskOverhead ?? []) d.set(t.tid, (d.get(t.tid) ?? 0) + t.ns);
-  for (const t of a.taskOverhead ?? []) d.set(t.tid, (d.get(t.tid) ?? 0) - t.ns);
-  return [...d].filter(([, v]) => Math.abs(v) > 1e-6)
-    .map(([tid, delta]) => ({ tid, comm: names.get(tid) ?? '?', delta }))
-    .sort((x, y) => y.delta - x.delta || x.tid - y.tid)
+  const d = new Map<number, { a: number; b: number }>();
+  const at = (tid: number) => { let x = d.get(tid); if (!x) { x = { a: 0, b: 0 }; d.set(tid, x); } return x; };
+  for (const t of a.taskOverhead ?? []) at(t.tid).a += t.ns;
+  for (const t of b.taskOverhead ?? []) at(t.tid).b += t.ns;
+  return [...d].map(([tid, v]) => ({ tid, comm: names.get(tid) ?? '?', a: v.a, b: v.b, delta: v.b - v.a }))
+    .filter((t) => Math.abs(t.delta) > 1e-6)
+    .sort((x, y) => (byMagnitude ? Math.abs(y.delta) - Math.abs(x.delta) : y.delta - x.delta) || x.tid - y.tid)
     .slice(0, limit);
 }
 
@@ -112,15 +116,15 @@ export function cpuDeltas(a: RunResult, b: RunResult): CpuDelta[] {
   const out: CpuDelta[] = [];
   for (let c = 0; c < Math.max(pa.length, pb.length); c++) {
     const delta = (pb[c] ?? 0) - (pa[c] ?? 0);
-    if (Math.abs(delta) > 1e-6) out.push({ cpu: c, delta });
+    if (Math.abs(delta) > 1e-6) out.push({ cpu: c, a: pa[c] ?? 0, b: pb[c] ?? 0, delta });
   }
   return out.sort((x, y) => y.delta - x.delta || x.cpu - y.cpu);
 }
 
 /** Per-cause deltas b − a (largest |delta| first; equal causes left out). */
 export function causeDeltas(a: RunResult, b: RunResult): CauseDelta[] {
-  return OVERHEAD_CAUSES.map((c) => ({ metric: c.metric, label: c.label, best: a.metrics[c.metric] ?? 0, current: b.metrics[c.metric] ?? 0 }))
-    .map((c) => ({ ...c, delta: c.current - c.best }))
+  return OVERHEAD_CAUSES.map((c) => ({ metric: c.metric, label: c.label, a: a.metrics[c.metric] ?? 0, b: b.metrics[c.metric] ?? 0 }))
+    .map((c) => ({ ...c, delta: c.b - c.a }))
     .filter((c) => Math.abs(c.delta) > 1e-6)
     .sort((x, y) => Math.abs(y.delta) - Math.abs(x.delta));
 }
