@@ -13,14 +13,14 @@ import { bestSafe, currentOf, signedNs, whyGap, type CauseDelta } from '../analy
 import { compareRuns, fmtDelta, fmtRel, fmtValue, type Comparison } from '../analysis/compare.ts';
 import type { DivergeResult } from '../validate/diverge.ts';
 import { fmtNs } from '../analysis/format.ts';
-import { esc, fmtCount, jsonForScript } from './html.ts';
+import { esc, fmtCount, jsonForScript, plainText } from './html.ts';
 
 /** The "Overhead by cause" chart's colours, cause by cause (same scheme, same order). */
 const CAUSE_COLOURS = new Map<string, string>(OVERHEAD_CAUSES.map((c, i) => [c.metric, (vega.scheme('set2') as string[])[i % 8]]));
 
 /** The cause deltas as one bar: what the current kernel spends more on to the right of the
  *  zero line, what it saves to the left; each segment titled with its cause and delta. */
-export function gapBar(causes: readonly CauseDelta[], width = 420): string {
+export function gapBar(causes: readonly CauseDelta[], who: string, width = 420): string {
   const neg = causes.filter((c) => c.delta < 0).reduce((a, c) => a - c.delta, 0);
   const pos = causes.filter((c) => c.delta > 0).reduce((a, c) => a + c.delta, 0);
   if (neg + pos <= 0) return '';
@@ -37,7 +37,8 @@ export function gapBar(causes: readonly CauseDelta[], width = 420): string {
   }
   rects.push(`<line x1="${zero.toFixed(1)}" x2="${zero.toFixed(1)}" y1="0" y2="18" stroke="#1d2430" stroke-width="1.5"/>`);
   const key = causes.map((c) => `<span class="k"><i style="background:${CAUSE_COLOURS.get(c.metric) ?? '#999'}"></i>${esc(c.label)} ${esc(signedNs(c.delta))}</span>`).join(' ');
-  return `<div class="gapbar"><svg width="${width}" height="18" viewBox="0 0 ${width} 18" role="img" aria-label="gap by cause">${rects.join('')}</svg><div class="gapkey">${key}</div></div>`;
+  const net = causes.reduce((a, c) => a + c.delta, 0);
+  return `<div class="gapbar"><svg width="${width}" height="18" viewBox="0 0 ${width} 18" role="img" aria-label="gap by cause">${rects.join('')}</svg><div class="gapkey">Right of the line: what ${esc(who)} spends more on; left: what it saves; net ${esc(signedNs(net))}. ${key}</div></div>`;
 }
 
 /** Under the winner: the gap sentence, its bar and the assumptions that drive it. */
@@ -49,7 +50,7 @@ export function whyBlock(inp: AnalysisInput): string {
     ? `<p class="note">The gap is most sensitive to (each cost alone at the ends of its range, the rest nominal): ${w.assumptions.map((a) => `<span class="assume">${esc(a)}</span>`).join('; ')}.</p>`
     : inp.gap ? '<p class="note">No single cost parameter moves the gap noticeably across its range.</p>'
       : w.gapNs > 0 ? '<p class="note">The cost sweep behind the gap did not run for this input (a script, or a long trace: <code>tlbsim replay --uncertainty</code> runs it).</p>' : '';
-  return `<div class="why" data-best="${esc(w.best)}" data-current="${esc(w.current)}"><p class="why-text"><b>Why:</b> ${esc(w.sentence)}</p>${w.gapNs > 0 ? gapBar(w.causes) : ''}${assumptions}</div>`;
+  return `<div class="why" data-best="${esc(w.best)}" data-current="${esc(w.current)}"><p class="why-text"><b>Why:</b> ${esc(w.sentence)}</p>${w.gapNs > 0 ? gapBar(w.causes, w.current) : ''}${assumptions}</div>`;
 }
 
 /** The pair the A-vs-B section opens on: --compare's, else best safe vs current, else the
@@ -109,14 +110,14 @@ export function abSection(inp: AnalysisInput, id: string): string {
     input: inp.info.source,
     metrics: KEY_METRICS.map((m) => ({ metric: m, unit: metricDecl(m)?.unit === 'ns' ? 'ns' : 'count' })),
     causes: OVERHEAD_CAUSES.map((x) => ({ metric: x.metric, label: x.label })),
-    tasks: [...keep].map((tid) => ({ tid, comm: comm.get(tid) ?? '?' })),
+    tasks: [...keep].map((tid) => ({ tid, comm: plainText(comm.get(tid) ?? '?') })),
     strategies: inp.results.map((x) => ({
       name: x.strategy.name,
       metrics: Object.fromEntries([...KEY_METRICS, ...OVERHEAD_CAUSES.map((k) => k.metric)].map((m) => [m, x.metrics[m] ?? 0])),
       cpu: x.perCpu.overhead_ns ?? [],
       task: Object.fromEntries((x.taskOverhead ?? []).filter((t) => keep.has(t.tid)).map((t) => [t.tid, t.ns])),
     })),
-    divergences: (inp.divergences ?? []).map((d) => ({ a: d.a, b: d.b, events: d.events, list: d.divergences.map((x) => ({ i: x.eventIndex, t: x.timeNs, cpu: x.cpu, event: x.event, a: x.a, b: x.b })) })),
+    divergences: (inp.divergences ?? []).map((d) => ({ a: d.a, b: d.b, events: d.events, list: d.divergences.map((x) => ({ i: x.eventIndex, t: x.timeNs, cpu: x.cpu, event: plainText(x.event), a: x.a, b: x.b })) })),
   };
   const thead = (first: string, withRel: boolean) => `<thead><tr><th class="l">${first}</th><th class="ab-a">${esc(a)}</th><th class="ab-b">${esc(b)}</th><th>delta</th>${withRel ? '<th>delta %</th>' : ''}</tr></thead>`;
   return `<h3 id="${id}">A vs B <a class="pl" href="#${id}" aria-label="link to this section">#</a></h3>

@@ -13,6 +13,7 @@ import { MI } from '../machine/metrics.ts';
 import { resolveProfile, type CostProfile } from '../machine/profiles.ts';
 import { Simulator } from '../machine/sim.ts';
 import { resolveStrategy } from '../strategies/index.ts';
+import { inertName } from '../analysis/why.ts';
 import { copyEvent, describe, formatState, snapshot, type RingEv } from './explain.ts';
 
 export interface DivergeOptions {
@@ -102,7 +103,8 @@ export async function firstDivergences(source: EventSource, opts: DivergeOptions
   const A = new Side(source, opts.a, profile, opts.pcid);
   const B = new Side(source, opts.b, profile, opts.pcid);
   const comm = new Map<number, string>();
-  for (const t of info.tasks) comm.set(t.tid, t.comm);
+  // Untrusted names: no bidi override may reorder the lines they are printed in.
+  for (const t of info.tasks) comm.set(t.tid, inertName(t.comm));
   const ring: RingEv[] = [];
   const out: Divergence[] = [];
   let index = 0, differing = 0;
