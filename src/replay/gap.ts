@@ -38,8 +38,10 @@ export interface GapOptions {
   current: string;
   nominalGap: number;
   pcid?: boolean;
-  /** Run even above GAP_BUDGET_EVENT_RUNS. */
+  /** Run even above the budget. */
   force?: boolean;
+  /** Events x runs above which it does not run (default GAP_BUDGET_EVENT_RUNS). */
+  budget?: number;
 }
 
 /** null when the profile has no ranges, best is current, or the input is over budget. */
@@ -49,7 +51,7 @@ export async function gapSensitivity(source: EventSource, opts: GapOptions): Pro
   if (varied.length === 0) return null;
   const strategies = [opts.best, opts.current];
   const runs = varied.length * 2 * strategies.length;
-  if (!opts.force && source.info.events * runs > GAP_BUDGET_EVENT_RUNS) return null;
+  if (!opts.force && source.info.events * runs > (opts.budget ?? GAP_BUDGET_EVENT_RUNS)) return null;
   const profiles: CostProfile[] = [];
   for (const [k, r] of varied) {
     profiles.push({ ...opts.profile, name: `${opts.profile.name}@${k}-lo`, [k]: r.lo });
