@@ -190,7 +190,7 @@ function fmtRatio(v: number): string {
 function calibrationSection(tables: Tables): string {
   if (tables.calibration.numRows === 0) return '';
   const rows = tables.calibration.rows().map((r) => `<tr><td class="l">${esc(r.benchmark)}</td><td class="l">${esc(r.metric)}</td><td class="l">${esc(r.strategy)}</td><td class="l">${esc(r.baseline)}</td><td>${fmtRatio(r.published)}</td><td>${fmtRatio(r.simulated)}</td><td class="${r.error !== null && Math.abs(r.error) > 0.25 ? 'bad' : ''}">${r.error === null ? '–' : `${r.error >= 0 ? '+' : ''}${(r.error * 100).toFixed(0)} %`}</td></tr>`).join('');
-  return `<section class="extra" id="calibration"><h2>Calibration</h2>
+  return `<section class="extra" id="calibration"><h2>Calibration <a class="pl" href="#calibration" aria-label="link to this section">#</a></h2>
 <p class="note">Published ratios (strategy ÷ baseline, from the cover letters and benchmarks) next to what the simulator gives for the synthetic workload with one cost profile for all rows; red rows miss by more than 25 %.</p>
 <div class="scroll"><table class="data calibration"><thead><tr><th class="l">benchmark</th><th class="l">metric</th><th class="l">strategy</th><th class="l">baseline</th><th>published</th><th>simulated</th><th>error</th></tr></thead><tbody>${rows}</tbody></table></div></section>`;
 }
@@ -207,7 +207,7 @@ function glossary(data: AnalysisData, profile: CostProfile | string): string {
       return `<tr><td class="l">${esc(k)}</td><td class="wrap">${esc(v)}</td>${profile.ranges ? `<td class="l">${r ? `${esc(Number(r.lo.toPrecision(3)))}–${esc(Number(r.hi.toPrecision(3)))}` : 'exact'}</td><td class="wrap">${esc(r?.source ?? '')}</td>` : ''}</tr>`;
     }).join('')
     : '';
-  return `<section class="extra" id="reference"><h2>Reference</h2>
+  return `<section class="extra" id="reference"><h2>Reference <a class="pl" href="#reference" aria-label="link to this section">#</a></h2>
 <details open><summary>Strategies</summary><div class="scroll"><table class="data"><thead><tr><th class="l">name</th><th class="l">title</th><th class="l">kernel</th><th class="l">what it does</th><th class="l">safe</th></tr></thead><tbody>${srows}</tbody></table></div></details>
 <details><summary>Key metrics</summary><div class="scroll"><table class="data"><thead><tr><th class="l">metric</th><th class="l">unit</th><th class="l">meaning</th></tr></thead><tbody>${mrows}</tbody></table></div></details>
 ${prows ? `<details><summary>Cost profile</summary><div class="scroll"><table class="data">${typeof profile === 'object' && profile.ranges ? '<thead><tr><th class="l">key</th><th class="l">value</th><th class="l">range</th><th class="l">range source</th></tr></thead>' : ''}<tbody>${prows}</tbody></table></div></details>` : ''}
