@@ -56,12 +56,13 @@ export function compareText(inputs: readonly AnalysisInput[], pair: { a: string;
   return inputs.map((inp) => comparisonText(compareRuns(inp, pair.a, pair.b, divergenceOf(inp, pair.a, pair.b)), divergeText)).join('\n\n');
 }
 
-/** What `replay --json` adds: per input the gap sentence and its parts, and the comparison
- *  when --compare was given. */
+/** What `replay --compare --json` adds: per input the comparison, and the gap sentence and
+ *  its parts. Without --compare, --json stays cli.md's `{ runs }`. */
 export function whyJson(inputs: readonly AnalysisInput[], pair: { a: string; b: string } | null): Record<string, unknown> {
+  if (!pair) return {};
   const why = inputs.map((inp) => whyGap(inp, inp.gap)).filter((w) => w !== null);
   return {
+    compare: inputs.map((inp) => compareRuns(inp, pair.a, pair.b, divergenceOf(inp, pair.a, pair.b))),
     ...(why.length ? { why } : {}),
-    ...(pair ? { compare: inputs.map((inp) => compareRuns(inp, pair.a, pair.b, divergenceOf(inp, pair.a, pair.b))) } : {}),
   };
 }
