@@ -39,7 +39,8 @@ export interface Divergence {
   b: string[];
   /** The events before it, formatted. */
   before: string[];
-  /** Each machine's state after the event. */
+  /** Each machine's state after the event (CPUs where the two differ or that the event
+   *  and the actions name). */
   stateA: string[];
   stateB: string[];
 }
@@ -125,8 +126,8 @@ export async function firstDivergences(source: EventSource, opts: DivergeOptions
           eventIndex: index, timeNs: e.time - info.firstNs, cpu: e.cpu, event: describe(e, comm),
           a: A.actions.length ? [...A.actions] : ['nothing'], b: B.actions.length ? [...B.actions] : ['nothing'],
           before: ring.map((r) => `#${r.index} ${describe(r, comm)}`),
-          stateA: formatState(A.sim.m, snapshot(A.sim.m, mm, mm2), info, comm),
-          stateB: formatState(B.sim.m, snapshot(B.sim.m, mm, mm2), info, comm),
+          ...statePair(formatState(A.sim.m, snapshot(A.sim.m, mm, mm2), info, comm), formatState(B.sim.m, snapshot(B.sim.m, mm, mm2), info, comm), A.sim.m.nCpu,
+            new Set([e.cpu, ...[...A.actions, ...B.actions].flatMap((x) => [...x.matchAll(/CPU (\d+)/g)].map((g) => Number(g[1])))])),
         });
         if (out.length >= limit) { index++; break outer; }
       }
@@ -137,6 +138,15 @@ export async function firstDivergences(source: EventSource, opts: DivergeOptions
   }
   A.sim.m.tap = null; B.sim.m.tap = null;
   return { a: opts.a, b: opts.b, divergences: out, events: index, differing };
+}
+
+/** Both machines' state, CPU lines only where the two differ or for the CPUs the event and
+ *  its actions name (a 256-CPU machine would print 256 equal lines), then the address
+ *  spaces involved. */
+function statePair(a: string[], b: string[], nCpu: number, cpus: ReadonlySet<number>): { stateA: string[]; stateB: string[] } {
+  const keep = (i: number) => cpus.has(i) || a[i] !== b[i];
+  const pick = (s: string[]) => [...s.slice(0, nCpu).filter((_, i) => keep(i)), ...s.slice(nCpu)];
+  return { stateA: pick(a), stateB: pick(b) };
 }
 
 /** The divergences as text (untrusted task names inside: print with printSafe). */
