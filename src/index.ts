@@ -57,6 +57,11 @@ export {
 } from './analysis/index.ts';
 export { writeRuns, writeRunsParquet, writeRunsArrow, writeRunsCsv, runsCsv } from './analysis/export.ts';
 export { writeReport, renderReport, type ReportData, type ReportOptions } from './report/index.ts';
+// ---- why the winner wins, and A against B (the report's why block and A-vs-B section)
+export { whyGap, whyLine, bestSafe, currentOf, type Why, type CauseDelta } from './analysis/why.ts';
+export { compareRuns, comparisonText, type Comparison, type MetricDelta } from './analysis/compare.ts';
+export { gapSensitivity, type GapSensitivity, type GapAssumption } from './replay/gap.ts';
+export { firstDivergences, divergeText, type DivergeResult, type Divergence } from './validate/diverge.ts';
 
 // ---- validation against the recorded kernel (tlbsim validate)
 export {

@@ -4,6 +4,8 @@
 import type { RunResult } from '../machine/result.ts';
 import type { TraceInfo } from '../trace/event.ts';
 import type { UncertaintyResult } from '../replay/uncertainty.ts';
+import type { GapSensitivity } from '../replay/gap.ts';
+import type { DivergeResult } from '../validate/diverge.ts';
 
 /** `tlbsim validate --json`: observed vs predicted for one strategy on a real trace. */
 export interface ValidationResult {
@@ -38,6 +40,14 @@ export interface AnalysisInput {
   violationEvents?: ViolationEvent[];
   /** `replay --uncertainty`: intervals and sensitivity sweeps (absent when it did not run). */
   uncertainty?: UncertaintyResult;
+  /** The cost parameters that move the current kernel's gap to the best safe strategy
+   *  (src/replay/gap.ts; absent when it did not run). */
+  gap?: GapSensitivity;
+  /** First events where two strategies act differently (replay --compare, and the report's
+   *  default A-vs-B pair), one per pair that was scanned. */
+  divergences?: DivergeResult[];
+  /** The pair `replay --compare a,b` asked for: the report's A-vs-B section opens on it. */
+  compare?: { a: string; b: string };
 }
 
 export interface AnalysisData {

@@ -17,6 +17,12 @@ import { fmtNs } from '../analysis/format.ts';
 import { unknownNameMessage } from '../names.ts';
 import { bestAndUnsafe, fitSummaryTable, summaryColour, terminalWidth, wrapWords, type FitOptions } from './summary-table.ts';
 
+// analysis/why.ts loads the strategy registry: imported when a replay runs, not for --help.
+let why: typeof import('../analysis/why.ts') | null = null;
+/** Load what the summary's "why:" line needs (runReplay does; a script calling summaryText
+ *  directly may). */
+export async function loadWhy(): Promise<void> { why ??= await import('../analysis/why.ts'); }
+
 export const DEFAULT_REPORT = 'reports/out/index.html';
 /** Below this many events x strategies, replay in-process unless --workers says otherwise. */
 const SMALL_REPLAY_EVENTS = 2_000_000;
@@ -39,6 +45,8 @@ export interface ReplayCommandOptions {
   /** --uncertainty [draws]: true (default draws) or the count as given. */
   uncertainty?: boolean | string;
   uncertaintySeed?: string;
+  /** --compare a,b */
+  compare?: string;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -46,7 +54,7 @@ function collect(value: string, previous: string[] | undefined): string[] {
 }
 
 /** Resolve strategies and the profile before any input is read, so a typo fails at once. */
-async function resolveOptions(opts: ReplayCommandOptions): Promise<{ strategies: string[]; profile: CostProfile; workers: number | 'auto'; baseline: string; draws: number; seed: number }> {
+async function resolveOptions(opts: ReplayCommandOptions): Promise<{ strategies: string[]; profile: CostProfile; workers: number | 'auto'; baseline: string; draws: number; seed: number; compare: { a: string; b: string } | null }> {
   const { STRATEGY_NAMES, BASELINE_STRATEGY } = await import('../strategies/index.ts');
   const { ProfileError, parseCostAssignments, profileFromJson, resolveProfile } = await import('../machine/profiles.ts');
   const { readFileSync } = await import('node:fs');
@@ -96,7 +104,15 @@ async function resolveOptions(opts: ReplayCommandOptions): Promise<{ strategies:
     if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) fail(`--uncertainty-seed expects an integer 0..4294967295, got "${opts.uncertaintySeed}"`, 2);
     if (draws === 0) fail('--uncertainty-seed needs --uncertainty', 2);
   }
-  return { strategies, profile, workers, baseline, draws, seed };
+  let compare: { a: string; b: string } | null = null;
+  if (opts.compare !== undefined) {
+    const { parseCompare } = await import('../analysis/compare.ts');
+    const c = parseCompare(opts.compare, STRATEGY_NAMES);
+    if (typeof c === 'string') fail(c, 2);
+    compare = c;
+    for (const n of [c.a, c.b]) if (!strategies.includes(n)) strategies.push(n);
+  }
+  return { strategies, profile, workers, baseline, draws, seed, compare };
 }
 
 /** The summary as printed: per input, strategies x key metrics, ratios to the baseline.
@@ -164,6 +180,8 @@ function summaryForInput(inp: AnalysisInput, baseline: string, fit: FitOptions):
   ];
   const table = fitSummaryTable(keys, rows, marks, fit);
   lines.push(base ? `  ×base: ratio to ${baseline} on this input` : `  (baseline ${baseline} was not replayed: no ratios)`);
+  const w = why && inp.results.length >= 2 ? why.whyGap(inp, inp.gap) : null;
+  if (w) lines.push(`  ${why!.whyLine(w)}`);
   if (u) {
     const h = headlineText(u);
     if (h) lines.push(`  headline: ${h}`);
@@ -197,7 +215,8 @@ function writeCsvDir(dir: string, write: (tmp: string) => string[]): number {
 }
 
 export async function runReplay(inputs: string[], opts: ReplayCommandOptions): Promise<void> {
-  const { strategies, profile, workers, baseline, draws, seed } = await resolveOptions(opts);
+  const { strategies, profile, workers, baseline, draws, seed, compare } = await resolveOptions(opts);
+  await loadWhy();
   const { openInput } = await import('../inputs.ts');
   const { replay } = await import('../replay/replay.ts');
   const { WorkloadError } = await import('../workloads/types.ts');
@@ -253,7 +272,9 @@ export async function runReplay(inputs: string[], opts: ReplayCommandOptions): P
       const checked = validationStrategy(source.info.machine, strategies);
       const current = results.find((r) => r.strategy.name === checked);
       const validation = current && (hasObservedFlushes(current) || hasObservedIpis(current)) ? validateRun(current) : undefined;
-      analysed.push({ info: source.info, results, violationEvents, ...(validation ? { validation } : {}), ...(uncertainty ? { uncertainty } : {}) });
+      const { explainInputs } = await import('./why-inputs.ts');
+      const why = await explainInputs(source, results, { profile, compare, force: draws > 0, ...(opts.pcid === false ? { pcid: false } : {}) });
+      analysed.push({ info: source.info, results, violationEvents, ...(validation ? { validation } : {}), ...(uncertainty ? { uncertainty } : {}), ...why });
     } finally {
       source.close();
     }
@@ -296,10 +317,15 @@ export async function runReplay(inputs: string[], opts: ReplayCommandOptions): P
   }
   if (opts.json) {
     const { summaryJson } = await import('../analysis/summary.ts');
-    printJsonSafe(JSON.stringify(summaryJson(data), null, 2));
+    const { whyJson } = await import('./why-inputs.ts');
+    printJsonSafe(JSON.stringify({ ...summaryJson(data), ...whyJson(analysed, compare) }, null, 2));
     if (reportPath) noteSafe(`report: ${reportPath}`);
   } else {
     process.stdout.write(`${summaryText(analysed, baseline, { width: terminalWidth(), colour: summaryColour() }).trimEnd()}\n`);
+    if (compare) {
+      const { compareText } = await import('./why-inputs.ts');
+      printSafe(`\n${compareText(analysed, compare)}`);
+    }
     if (reportPath) printSafe(`\nreport: ${reportPath}`);
   }
 }
@@ -331,13 +357,15 @@ export function register(program: Command): void {
     .option('--baseline <strategy>', 'strategy the ratios are taken against (default linux-4.13)')
     .option('--no-pcid', 'simulate CPUs without PCID, under every strategy (default: as the trace header of `record --vm` says, else with PCID)')
     .option('--uncertainty [draws]', 'also replay with the profile\'s numbers drawn across their ranges (default 16 draws): overhead and ratio intervals, and the assumptions the headline depends on')
+    .option('--compare <a,b>', 'print B against A: per-metric, per-cause, per-CPU and per-task deltas, and the first events where the two act differently')
     .option('--uncertainty-seed <n>', 'seed of the --uncertainty draws (default 1; the same seed gives the same output)')
     .addHelpText('after', `
 Examples:
   tlbsim replay traces/real/pingpong-512/trace.txt.gz
   tlbsim replay -s linux-4.13,linux-6.18 --profile kvm-guest trace.txt.gz workload:ping-pong:pages=512
   tlbsim replay --json --csv out/ workload:madv-threads:threads=4 | jq '.runs[].metrics.overhead_ns'
-  tlbsim replay --uncertainty 32 --uncertainty-seed 7 traces/real/pingpong-512/trace.txt.gz`)
+  tlbsim replay --uncertainty 32 --uncertainty-seed 7 traces/real/pingpong-512/trace.txt.gz
+  tlbsim replay --compare linux-4.14,linux-7.3 traces/real/pingpong-512/trace.txt.gz`)
     .action(async (inputs: string[], opts: ReplayCommandOptions) => {
       // `tlbsim replay ... | head`: a closed pipe ends the output quietly, like other tools.
       process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); else throw e; });

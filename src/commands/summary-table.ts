@@ -59,7 +59,8 @@ export function wrapWords(text: string, width: number, indent = INDENT, cutLong 
   if (!Number.isFinite(width) || indent.length + text.length <= width) return [indent + text];
   const out: string[] = [];
   let line = '';
-  for (const word of text.split(' ').filter((w) => w !== '')) {
+  // A number keeps its unit on the same line ("5.92 µs", never "5.92" / "µs").
+  for (const word of text.split(/ (?!(?:ns|µs|ms|s)\b)/u).filter((w) => w !== '')) {
     if (line !== '' && indent.length + line.length + 1 + word.length > width) { out.push(indent + line); line = ''; }
     line = line === '' ? word : `${line} ${word}`;
   }

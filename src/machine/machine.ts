@@ -509,6 +509,13 @@ export class Machine {
     return this.perCpu[I_OVH * this.nCpu + cpu];
   }
 
+  /** Every task's charged overhead, non-zero only (RunResult.taskOverhead). */
+  taskOverheads(): { tid: number; ns: number }[] {
+    const out: { tid: number; ns: number }[] = [];
+    for (let t = 0; t < this.taskOvh.length; t++) if (this.taskOvh[t] !== 0) out.push({ tid: t, ns: this.taskOvh[t] });
+    return out;
+  }
+
   taskOverhead(tid: number): number {
     return tid >= 0 && tid < this.taskOvh.length ? this.taskOvh[tid] : 0;
   }

@@ -29,6 +29,9 @@ export interface RunResult {
    *  hundreds of CPUs). Optional for results built by hand. */
   ipiMatrix?: { from: number; to: number; count: number }[];
   timeline: { startNs: number; bucketNs: number; metrics: Record<string, number[]> };
+  /** overhead_ns charged to each task (tid 0: idle), non-zero only. Overhead on a CPU
+   *  before its first event names no task and is not here. Optional for results built by hand. */
+  taskOverhead?: { tid: number; ns: number }[];
   violations: { count: number; first: ViolationRecord[] };
   /** tlb:tlb_flush the modelled kernel would have printed, by reason number. */
   predicted: {

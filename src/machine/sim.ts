@@ -599,6 +599,7 @@ export class Simulator {
       latencyHistogram: { lowerNs, counts: Array.from(m.latency) },
       ipiMatrix: ipiCells(m.ipiMatrix, m.nCpu),
       timeline: { startNs: m.tlFirst, bucketNs: m.tlBucketNs, metrics: tl },
+      taskOverhead: m.taskOverheads(),
       violations: { count: m.violationCount, first },
       predicted: { tlbFlush: classes(m.predFlush, m.predFlushPages), ipiSends: m.predIpiSends, ipiTargets: metrics.ipis_sent, csdQueued: metrics.csd_queued, flushIrqs: m.predFlushIrqs },
       observed: {

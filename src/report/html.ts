@@ -7,10 +7,16 @@ const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"
 /** Text for element content or a quoted attribute value. Control characters (terminal
  *  escapes in task names) become U+FFFD so they cannot confuse whoever reads the file. */
 export function esc(text: unknown): string {
+  return plainText(text).replace(/[&<>"']/g, (c) => ESC[c]);
+}
+
+/** Text set with textContent (page script data): control characters, and bidirectional
+ *  overrides and isolates (U+202E would show "exe.gnp" as "png.exe" and reorder the text
+ *  after it), become U+FFFD. */
+export function plainText(text: unknown): string {
   return String(text)
     // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '\ufffd')
-    .replace(/[&<>"']/g, (c) => ESC[c]);
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '\ufffd');
 }
 
 /** JSON that is safe inside <script type="application/json">: no `<` (so no `</script>`

@@ -17,6 +17,7 @@ import { APP_SCRIPT, CSS, esc, fmtCount, inlineScript, jsonForScript, scriptHash
 import { renderChart } from './render.ts';
 import { summaryJson } from '../analysis/summary.ts';
 import { fmtInterval, headlineText, intervalNote, otherSweeps } from '../analysis/headline.ts';
+import { AB_SCRIPT, WHY_CSS, abSection, taskSection, whyBlock } from './why.ts';
 
 export { summaryJson, type ReplaySummary } from '../analysis/summary.ts';
 
@@ -91,7 +92,7 @@ function summaryTable(inp: AnalysisInput, baseline: string): string {
     return `<tr data-strategy="${esc(r.strategy.name)}"${r.strategy.name === baseline ? ' class="baseline"' : ''}><td class="l" title="${esc(`${r.strategy.title} — ${r.strategy.kernel}`)}">${esc(r.strategy.name)}</td><td class="l">${r.strategy.safe ? 'yes' : '<b>no</b>'}</td>${cells}</tr>`;
   }).join('\n');
   return `<div class="scroll"><table class="data summary" data-input="${esc(inp.info.source)}"><thead>${head}</thead><tbody>${body}</tbody></table></div>
-<p class="note">Ratios are to <b>${esc(baseline)}</b> on the same input.${inp.uncertainty ? ` Overhead ${esc(intervalNote(inp.uncertainty))}.` : ''} Green: lowest (within 0.5 %) among the strategies without coherence violations, where they differ. Red: coherence violations. Hover a column title for its meaning.</p>`;
+<p class="note">${base ? `Ratios are to <b>${esc(baseline)}</b> on the same input.` : `No ratios: the baseline ${esc(baseline)} was not replayed on this input.`}${inp.uncertainty ? ` Overhead ${esc(intervalNote(inp.uncertainty))}.` : ''} Green: lowest (within 0.5 %) among the strategies without coherence violations, where they differ. Red: coherence violations. Hover a column title for its meaning.</p>`;
 }
 
 /** One or two sentences a reader would otherwise work out from the table. */
@@ -189,7 +190,7 @@ function fmtRatio(v: number): string {
 function calibrationSection(tables: Tables): string {
   if (tables.calibration.numRows === 0) return '';
   const rows = tables.calibration.rows().map((r) => `<tr><td class="l">${esc(r.benchmark)}</td><td class="l">${esc(r.metric)}</td><td class="l">${esc(r.strategy)}</td><td class="l">${esc(r.baseline)}</td><td>${fmtRatio(r.published)}</td><td>${fmtRatio(r.simulated)}</td><td class="${r.error !== null && Math.abs(r.error) > 0.25 ? 'bad' : ''}">${r.error === null ? '–' : `${r.error >= 0 ? '+' : ''}${(r.error * 100).toFixed(0)} %`}</td></tr>`).join('');
-  return `<section class="extra" id="calibration"><h2>Calibration</h2>
+  return `<section class="extra" id="calibration"><h2>Calibration <a class="pl" href="#calibration" aria-label="link to this section">#</a></h2>
 <p class="note">Published ratios (strategy ÷ baseline, from the cover letters and benchmarks) next to what the simulator gives for the synthetic workload with one cost profile for all rows; red rows miss by more than 25 %.</p>
 <div class="scroll"><table class="data calibration"><thead><tr><th class="l">benchmark</th><th class="l">metric</th><th class="l">strategy</th><th class="l">baseline</th><th>published</th><th>simulated</th><th>error</th></tr></thead><tbody>${rows}</tbody></table></div></section>`;
 }
@@ -206,7 +207,7 @@ function glossary(data: AnalysisData, profile: CostProfile | string): string {
       return `<tr><td class="l">${esc(k)}</td><td class="wrap">${esc(v)}</td>${profile.ranges ? `<td class="l">${r ? `${esc(Number(r.lo.toPrecision(3)))}–${esc(Number(r.hi.toPrecision(3)))}` : 'exact'}</td><td class="wrap">${esc(r?.source ?? '')}</td>` : ''}</tr>`;
     }).join('')
     : '';
-  return `<section class="extra" id="reference"><h2>Reference</h2>
+  return `<section class="extra" id="reference"><h2>Reference <a class="pl" href="#reference" aria-label="link to this section">#</a></h2>
 <details open><summary>Strategies</summary><div class="scroll"><table class="data"><thead><tr><th class="l">name</th><th class="l">title</th><th class="l">kernel</th><th class="l">what it does</th><th class="l">safe</th></tr></thead><tbody>${srows}</tbody></table></div></details>
 <details><summary>Key metrics</summary><div class="scroll"><table class="data"><thead><tr><th class="l">metric</th><th class="l">unit</th><th class="l">meaning</th></tr></thead><tbody>${mrows}</tbody></table></div></details>
 ${prows ? `<details><summary>Cost profile</summary><div class="scroll"><table class="data">${typeof profile === 'object' && profile.ranges ? '<thead><tr><th class="l">key</th><th class="l">value</th><th class="l">range</th><th class="l">range source</th></tr></thead>' : ''}<tbody>${prows}</tbody></table></div></details>` : ''}
@@ -271,6 +272,10 @@ export async function renderReport(data: ReportData, options: ReportOptions = {}
     for (const c of charts) figs.push(await figure(c, id, interactive));
     const observed = observedSection(inp);
     const entries: [string, string][] = [[`${id}-summary`, 'Summary'], ...charts.map((c): [string, string] => [`${id}-${c.id}`, c.title])];
+    const ab = abSection(inp, `${id}-ab`);
+    const byTask = taskSection(inp, `${id}-tasks`);
+    if (ab) entries.push([`${id}-ab`, 'A vs B']);
+    if (byTask) entries.push([`${id}-tasks`, 'Overhead by task']);
     if (observed) entries.push([`${id}-observed`, 'Observed vs predicted']);
     entries.push([`${id}-violations`, 'Coherence violations']);
     toc.push(`<li><a href="#${id}">${esc(inp.info.source)}</a><ul>${entries.map(([h, t]) => `<li><a href="#${h}">${esc(t)}</a></li>`).join('')}</ul></li>`);
@@ -279,8 +284,11 @@ export async function renderReport(data: ReportData, options: ReportOptions = {}
 ${factsList(inp, profileName)}
 <h3 id="${id}-summary">Summary <a class="pl" href="#${id}-summary" aria-label="link to this section">#</a></h3>
 ${findings(inp, baseline)}
+${whyBlock(inp)}
 ${summaryTable(inp, baseline)}
 ${figs.length > 0 ? figs.join('\n') : '<p class="note">Nothing to chart: the input has no events that cost anything under any strategy.</p>'}
+${ab}
+${byTask}
 ${observed ? anchor(observed, `${id}-observed`) : ''}
 ${anchor(violationsSection(inp, tables), `${id}-violations`)}
 </section>`);
@@ -288,7 +296,7 @@ ${anchor(violationsSection(inp, tables), `${id}-violations`)}
   if (tables.calibration.numRows) toc.push('<li><a href="#calibration">Calibration</a></li>');
   toc.push('<li><a href="#reference">Reference</a></li>');
 
-  const scripts = interactive ? [inlineScript(vegaMin()), APP_SCRIPT] : [];
+  const scripts = interactive ? [inlineScript(vegaMin()), APP_SCRIPT, AB_SCRIPT] : [];
   const csp = [
     "default-src 'none'",
     `script-src ${scripts.length ? `${scripts.map(scriptHash).join(' ')} 'unsafe-eval'` : "'none'"}`,
@@ -306,11 +314,11 @@ ${anchor(violationsSection(inp, tables), `${id}-violations`)}
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="tlbsim ${esc(PKG_VERSION)}">
 <title>${esc(title)}</title>
-<style>${CSS}</style>
+<style>${CSS}${WHY_CSS}</style>
 </head>
 <body>
 <header class="top"><h1>${esc(title)}</h1>
-<p>${data.inputs.length} input${data.inputs.length === 1 ? '' : 's'} · ${strategies.size} strategies · cost profile ${esc(profileName)} · baseline ${esc(baseline)} · tlbsim ${esc(PKG_VERSION)}</p></header>
+<p>${data.inputs.length} input${data.inputs.length === 1 ? '' : 's'} · ${strategies.size} strategies · cost profile ${esc(profileName)}${strategies.has(baseline) ? ` · baseline ${esc(baseline)}` : ''} · tlbsim ${esc(PKG_VERSION)}</p></header>
 <main>
 ${nav}
 ${sections.join('\n')}

@@ -74,14 +74,14 @@ interface Rec {
   snap: Snapshot;
 }
 
-interface Snapshot {
+export interface Snapshot {
   cur: Int32Array; curMm: Int32Array; loaded: Int32Array; asid: Int32Array; lazy: Uint8Array;
   slotCtx: Float64Array; slotGen: Float64Array;
   /** mm ids of interest and their ctx, gen and mask (as a CPU list). */
   mms: { mm: number; ctx: number; gen: number; mask: number[]; users: number }[];
 }
 
-interface RingEv { index: number; kind: number; time: number; cpu: number; tid: number; mm: number; a: number; b: number; c: number }
+export interface RingEv { index: number; kind: number; time: number; cpu: number; tid: number; mm: number; a: number; b: number; c: number }
 
 const RING = 4096;
 
@@ -208,11 +208,11 @@ export async function explainTrace(source: EventSource, opts: ExplainOptions): P
   return { strategy: def.name, disagreements: out, events, matched };
 }
 
-function copyEvent(b: EventBatch, i: number, index: number): RingEv {
+export function copyEvent(b: EventBatch, i: number, index: number): RingEv {
   return { index, kind: b.kind[i], time: b.time[i], cpu: b.cpu[i], tid: b.tid[i], mm: b.mm[i], a: b.a[i], b: b.b[i], c: b.c[i] };
 }
 
-function snapshot(m: Machine, mm: number, mm2: number): Snapshot {
+export function snapshot(m: Machine, mm: number, mm2: number): Snapshot {
   const n = m.nCpu;
   const s: Snapshot = {
     cur: Int32Array.from(m.curTid), curMm: Int32Array.from(m.curTaskMm),
@@ -244,13 +244,13 @@ function mmName(mm: number, info: TraceInfo): string {
   return x ? `mm ${mm} (${x.comm})` : `mm ${mm}`;
 }
 
-function taskName(tid: number, comm: Map<number, string>): string {
+export function taskName(tid: number, comm: Map<number, string>): string {
   if (tid < 0) return '(no event seen on this CPU yet)';
   if (tid === 0) return '<idle>-0';
   return `${comm.get(tid) ?? '?'}-${tid}`;
 }
 
-function formatState(m: Machine, s: Snapshot, info: TraceInfo, comm: Map<number, string>): string[] {
+export function formatState(m: Machine, s: Snapshot, info: TraceInfo, comm: Map<number, string>): string[] {
   const L: string[] = [];
   const ctxToMm = new Map<number, number>();
   for (const x of s.mms) ctxToMm.set(x.ctx, x.mm);

@@ -159,8 +159,8 @@ test('hostile task names and file name: shown as text, nothing executes', { skip
     assert.deepEqual(events, []);
     assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
     assert.equal(await page.$$eval('img', (i) => i.length), 0);
-    // Our two scripts (the vega runtime and the page script) and data blocks only.
-    assert.equal(await page.$$eval('script:not([type="application/json"])', (s) => s.length), 2);
+    // Our three scripts (the vega runtime, the chart script, the A-vs-B script) and data blocks only.
+    assert.equal(await page.$$eval('script:not([type="application/json"])', (s) => s.length), 3);
     const text = await page.evaluate(() => document.body.innerText);
     for (const n of HOSTILE_NAMES) assert.ok(text.includes(n), `shown as text: ${n}`);
     assert.ok(text.includes('<img src=y onerror=window.__pwned=4>.txt'));
