@@ -188,8 +188,10 @@ function summaryForInput(inp: AnalysisInput, baseline: string, fit: FitOptions):
     for (const o of otherSweeps(u)) lines.push(`    also ${o}`);
     lines.push(`  ${intervalNote(u)}`);
   }
-  const wrapped = (l: string) => { const [, lead, rest] = /^(\s*)(.*)$/s.exec(terminalSafe(l))!; return wrapWords(rest, fit.width, lead, false); };
-  return [...wrapped(lines[0]), ...table, ...lines.slice(1).flatMap(wrapped)].join('\n');
+  // The input line names a path, better wrapped by the terminal than cut; a word of a
+  // note longer than the width (a task name at 12 columns) is cut like the table's cells.
+  const wrapped = (cutLong: boolean) => (l: string) => { const [, lead, rest] = /^(\s*)(.*)$/s.exec(terminalSafe(l))!; return wrapWords(rest, fit.width, lead, cutLong); };
+  return [...wrapped(false)(lines[0]), ...table, ...lines.slice(1).flatMap(wrapped(true))].join('\n');
 }
 
 /** Write CSV tables into `dir` through a temporary directory inside it, each file renamed
