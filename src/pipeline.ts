@@ -1,0 +1,188 @@
+// The analysis of a set of inputs, in one place for the CLI (`tlbsim replay`) and for
+// scripts (reports/*.ts): each input opened, replayed under every chosen strategy, the
+// events behind its coherence violations looked up, its recorded kernel's flushes checked
+// against that kernel's model, optionally the uncertainty draws; then, when a synthetic
+// workload is among the inputs, calibration against the published numbers. writeAnalysis
+// writes the HTML report and the CSV / Parquet tables of the result.
+//
+// The heavy parts (report, tables, calibration, uncertainty) are imported only when used:
+// a summary-only replay does not load arquero or Vega.
+import { mkdirSync, renameSync, rmSync, statSync, type Stats } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { openInput, type OpenedInput } from './inputs.ts';
+import { replay } from './replay/replay.ts';
+import { findViolationEvents } from './analysis/events.ts';
+import { BASELINE_STRATEGY, STRATEGY_NAMES, validationStrategy } from './strategies/index.ts';
+import { hasObservedFlushes, hasObservedIpis, validateRun } from './validate/index.ts';
+import { getProfile, type CostProfile } from './machine/profiles.ts';
+import { describeFsError } from './trace/input.ts';
+import { atomicTarget, release, removeLater } from './trace/cleanup.ts';
+import type { RunResult } from './machine/result.ts';
+import type { AnalysisInput, CalibrationResult } from './analysis/types.ts';
+import type { UncertaintyResult } from './replay/uncertainty.ts';
+
+/** Below this many events x strategies, replay in-process unless `workers` says otherwise:
+ *  worker threads start tsx and the simulator anew (about a second each on a busy machine),
+ *  so for small inputs one thread finishes first. */
+export const SMALL_REPLAY_EVENTS = 2_000_000;
+
+/** A progress display the caller owns (the CLI's bars and spinners); the pipeline only
+ *  tells it how far it is. */
+export interface StageProgress {
+  update?(done: number, total?: number): void;
+  stop(): void;
+}
+
+export interface AnalyseOptions {
+  /** Registry names (default: every registered strategy). */
+  strategies?: readonly string[];
+  /** A profile name or a complete profile (default: the default profile). */
+  profile?: string | CostProfile;
+  /** Strategy the ratios and the uncertainty's ratio intervals are taken against. */
+  baseline?: string;
+  /** Worker threads; 'auto' (default) is in-process below SMALL_REPLAY_EVENTS. */
+  workers?: number | 'auto';
+  /** false: simulate CPUs without PCID (default: as the trace says). */
+  pcid?: boolean;
+  /** Draws of `replay --uncertainty` (0 or absent: none) and their seed (default 1). */
+  draws?: number;
+  seed?: number;
+  /** Calibrate when a workload is among the inputs (default true). */
+  calibration?: boolean;
+  /** Called as each stage starts; what it returns is told the progress and stopped. */
+  progress?: (stage: 'read' | 'replay' | 'uncertainty', spec: string, total: number) => StageProgress | null;
+}
+
+/** What analyse() returns: the report's and the tables' input. */
+export interface Analysis {
+  inputs: AnalysisInput[];
+  profile: CostProfile;
+  baseline: string;
+  calibration?: CalibrationResult;
+}
+
+/** One input analysed; `source` stays open for the caller's own passes and is closed by it. */
+export async function analyseInput(source: OpenedInput, opts: AnalyseOptions & { profile: CostProfile }): Promise<AnalysisInput> {
+  const strategies = [...(opts.strategies ?? STRATEGY_NAMES)];
+  const workers = opts.workers ?? 'auto';
+  const baseline = opts.baseline ?? BASELINE_STRATEGY;
+  const pcid = opts.pcid === false ? { pcid: false } : {};
+  const bar = source.info.events > 0 ? opts.progress?.('replay', source.spec, source.info.events) ?? null : null;
+  let results: RunResult[];
+  try {
+    const small = source.info.events * strategies.length < SMALL_REPLAY_EVENTS;
+    results = await replay(source, {
+      strategies, profile: opts.profile, workers: workers === 'auto' && small ? 1 : workers, ...pcid,
+      onProgress: bar?.update ? (p) => bar.update!(Math.min(p.events, source.info.events)) : undefined,
+    });
+  } finally {
+    bar?.stop();
+  }
+  let uncertainty: UncertaintyResult | undefined;
+  const draws = opts.draws ?? 0;
+  if (draws > 0) {
+    const { runUncertainty } = await import('./replay/uncertainty.ts');
+    const spin = opts.progress?.('uncertainty', source.spec, draws) ?? null;
+    try {
+      uncertainty = await runUncertainty(source, {
+        strategies, profile: opts.profile, baseline, nominal: results, draws, seed: opts.seed ?? 1, workers, ...pcid,
+      });
+    } finally {
+      spin?.stop();
+    }
+  }
+  const violationEvents = await findViolationEvents(source, results);
+  // A real trace that recorded what its kernel did: the predictions of that kernel's
+  // model (or the current kernel's) next to it (tlbsim validate's rows).
+  const checked = validationStrategy(source.info.machine, strategies);
+  const current = results.find((r) => r.strategy.name === checked);
+  const validation = current && (hasObservedFlushes(current) || hasObservedIpis(current)) ? validateRun(current) : undefined;
+  return { info: source.info, results, violationEvents, ...(validation ? { validation } : {}), ...(uncertainty ? { uncertainty } : {}) };
+}
+
+/** Every input of `specs` (trace paths or workload:NAME specs) analysed in turn, one open
+ *  at a time, then the calibration when a workload is among them. */
+export async function analyse(specs: readonly string[], opts: AnalyseOptions = {}): Promise<Analysis> {
+  const profile = typeof opts.profile === 'object' ? opts.profile : getProfile(opts.profile);
+  const baseline = opts.baseline ?? BASELINE_STRATEGY;
+  const inputs: AnalysisInput[] = [];
+  for (const spec of specs) {
+    const reading = opts.progress?.('read', spec, 0) ?? null;
+    let source: OpenedInput;
+    try {
+      source = await openInput(spec, reading?.update ? { onProgress: (done, total) => reading.update!(done, total) } : {});
+    } finally {
+      reading?.stop();
+    }
+    try {
+      inputs.push(await analyseInput(source, { ...opts, profile, baseline }));
+    } finally {
+      source.close();
+    }
+  }
+  // Synthetic workloads are what calibration checks against published numbers: when the
+  // report shows one, it shows how well this profile reproduces them.
+  let calibration: CalibrationResult | undefined;
+  if (opts.calibration !== false && specs.some((s) => s.startsWith('workload:'))) {
+    const { calibrate, calibrationJson } = await import('./calibrate/index.ts');
+    calibration = calibrationJson(await calibrate({ profile }));
+  }
+  return { inputs, profile, baseline, ...(calibration ? { calibration } : {}) };
+}
+
+/** An output that could not be written, in one line (which file, and why). */
+export class OutputError extends Error {
+  constructor(message: string) { super(message); this.name = 'OutputError'; }
+}
+
+function outputFailed(path: string, what: string, e: unknown): never {
+  if (!(e as { code?: string }).code) throw e;
+  throw new OutputError(`cannot write ${what} ${path}: ${describeFsError(e)}`);
+}
+
+/** The HTML report of `data` at `path`, written beside it and renamed into place (see
+ *  atomicTarget). Returns the absolute path. */
+export async function writeAnalysisReport(data: Analysis, path: string): Promise<string> {
+  const { writeReport } = await import('./report/index.ts');
+  const full = resolve(path);
+  try { mkdirSync(dirname(full), { recursive: true }); } catch (e) { outputFailed(path, 'the report', e); }
+  const target = atomicTarget(full);
+  try {
+    await writeReport(data, target.tmp);
+    target.commit();
+  } catch (e) {
+    target.abandon();
+    outputFailed(path, 'the report', e);
+  }
+  return full;
+}
+
+/** Every analysis table of `data` as CSV in `dir`, written into a temporary directory inside
+ *  it and each file renamed into place once all are written: a full disk leaves the previous
+ *  tables (or none), not an empty ratios.csv. Returns how many tables. */
+export async function writeAnalysisCsv(data: Analysis, dir: string): Promise<number> {
+  const { buildTables, writeCsvTables } = await import('./analysis/index.ts');
+  let st: Stats | null = null;
+  try { st = statSync(dir); } catch { /* created below */ }
+  if (st !== null && !st.isDirectory()) throw new OutputError(`--csv ${dir}: ${st.isFile() ? 'is a file' : 'exists and is not a directory'}; --csv takes a directory to write the tables into`);
+  const tmp = join(dir, `.tlbsim-csv.${process.pid}.tmp`);
+  try { mkdirSync(tmp, { recursive: true }); } catch (e) { outputFailed(dir, 'CSV tables into', e); }
+  removeLater(tmp, 'dir');
+  try {
+    const files = writeCsvTables(buildTables(data), tmp);
+    for (const f of files) renameSync(f, join(dir, basename(f)));
+    return files.length;
+  } catch (e) {
+    outputFailed(dir, 'CSV tables into', e);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+    release(tmp);
+  }
+}
+
+/** The same tables as writeAnalysisCsv, as Parquet files in `dir`. Returns how many. */
+export async function writeAnalysisParquet(data: Analysis, dir: string): Promise<number> {
+  const { buildTables } = await import('./analysis/index.ts');
+  const { writeParquetTables } = await import('./analysis/parquet.ts');
+  return (await writeParquetTables(buildTables(data), dir)).length;
+}
