@@ -18,6 +18,7 @@ import { getProfile, type CostProfile } from './machine/profiles.ts';
 import { describeFsError } from './trace/input.ts';
 import { atomicTarget, release, removeLater } from './trace/cleanup.ts';
 import type { RunResult } from './machine/result.ts';
+import type { StrategyDefinition } from './machine/strategy.ts';
 import type { AnalysisInput, CalibrationResult } from './analysis/types.ts';
 import type { UncertaintyResult } from './replay/uncertainty.ts';
 
@@ -34,8 +35,8 @@ export interface StageProgress {
 }
 
 export interface AnalyseOptions {
-  /** Registry names (default: every registered strategy). */
-  strategies?: readonly string[];
+  /** Registry names or strategy definitions (default: every registered strategy). */
+  strategies?: readonly (string | StrategyDefinition)[];
   /** A profile name or a complete profile (default: the default profile). */
   profile?: string | CostProfile;
   /** Strategy the ratios and the uncertainty's ratio intervals are taken against. */
@@ -64,6 +65,7 @@ export interface Analysis {
 /** One input analysed; `source` stays open for the caller's own passes and is closed by it. */
 export async function analyseInput(source: OpenedInput, opts: AnalyseOptions & { profile: CostProfile }): Promise<AnalysisInput> {
   const strategies = [...(opts.strategies ?? STRATEGY_NAMES)];
+  const names = strategies.map((s) => (typeof s === 'string' ? s : s.name));
   const workers = opts.workers ?? 'auto';
   const baseline = opts.baseline ?? BASELINE_STRATEGY;
   const pcid = opts.pcid === false ? { pcid: false } : {};
@@ -81,11 +83,12 @@ export async function analyseInput(source: OpenedInput, opts: AnalyseOptions & {
   let uncertainty: UncertaintyResult | undefined;
   const draws = opts.draws ?? 0;
   if (draws > 0) {
+    if (strategies.some((s) => typeof s !== 'string')) throw new Error('uncertainty draws replay registered strategies only: give their names');
     const { runUncertainty } = await import('./replay/uncertainty.ts');
     const spin = opts.progress?.('uncertainty', source.spec, draws) ?? null;
     try {
       uncertainty = await runUncertainty(source, {
-        strategies, profile: opts.profile, baseline, nominal: results, draws, seed: opts.seed ?? 1, workers, ...pcid,
+        strategies: names, profile: opts.profile, baseline, nominal: results, draws, seed: opts.seed ?? 1, workers, ...pcid,
       });
     } finally {
       spin?.stop();
@@ -94,7 +97,7 @@ export async function analyseInput(source: OpenedInput, opts: AnalyseOptions & {
   const violationEvents = await findViolationEvents(source, results);
   // A real trace that recorded what its kernel did: the predictions of that kernel's
   // model (or the current kernel's) next to it (tlbsim validate's rows).
-  const checked = validationStrategy(source.info.machine, strategies);
+  const checked = validationStrategy(source.info.machine, names);
   const current = results.find((r) => r.strategy.name === checked);
   const validation = current && (hasObservedFlushes(current) || hasObservedIpis(current)) ? validateRun(current) : undefined;
   return { info: source.info, results, violationEvents, ...(validation ? { validation } : {}), ...(uncertainty ? { uncertainty } : {}) };
