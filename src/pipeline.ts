@@ -19,7 +19,7 @@ import { describeFsError } from './trace/input.ts';
 import { atomicTarget, release, removeLater } from './trace/cleanup.ts';
 import type { RunResult } from './machine/result.ts';
 import type { StrategyDefinition } from './machine/strategy.ts';
-import type { AnalysisInput, CalibrationResult } from './analysis/types.ts';
+import type { AnalysisData, AnalysisInput, CalibrationResult } from './analysis/types.ts';
 import type { UncertaintyResult } from './replay/uncertainty.ts';
 
 /** Below this many events x strategies, replay in-process unless `workers` says otherwise:
@@ -54,12 +54,11 @@ export interface AnalyseOptions {
   progress?: (stage: 'read' | 'replay' | 'uncertainty', spec: string, total: number) => StageProgress | null;
 }
 
-/** What analyse() returns: the report's and the tables' input. */
-export interface Analysis {
-  inputs: AnalysisInput[];
+/** What analyse() returns: the report's and the tables' input, with the profile the runs
+ *  used and the baseline the ratios are taken against. */
+export interface Analysis extends AnalysisData {
   profile: CostProfile;
   baseline: string;
-  calibration?: CalibrationResult;
 }
 
 /** One input analysed; `source` stays open for the caller's own passes and is closed by it. */
