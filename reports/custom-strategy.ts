@@ -16,7 +16,7 @@
 // try your own idea: the hooks and machine primitives are described in
 // src/machine/strategy.ts and src/strategies/common.ts.
 import {
-  INIT_MM, defineStrategy, getProfile, Linux618, openInput, replay, type FlushReq, type RunResult, type StrategyMeta,
+  INIT_MM, analyse, defineStrategy, getProfile, Linux618, type FlushReq, type RunResult, type StrategyMeta,
 } from 'tlbsim';
 
 const NEVER_LAZY: StrategyMeta = {
@@ -80,13 +80,8 @@ const columns: [string, (r: RunResult) => string][] = [
 const widths = columns.map(([h]) => h.length);
 const tables: { title: string; cells: string[][] }[] = [];
 for (const spec of inputs) {
-  const input = await openInput(spec);
-  let runs: RunResult[];
-  try {
-    runs = await replay(input, { strategies: ['linux-4.13', 'linux-6.18', neverLazy, ipiLazy], profile, workers });
-  } finally {
-    input.close();
-  }
+  const { inputs: [input] } = await analyse([spec], { strategies: ['linux-4.13', 'linux-6.18', neverLazy, ipiLazy], profile, workers, calibration: false });
+  const runs = input.results;
   const cells = runs.map((r) => columns.map(([, f]) => f(r)));
   cells.forEach((row) => row.forEach((c, i) => { widths[i] = Math.max(widths[i], c.length); }));
   tables.push({ title: `${spec}: ${input.info.events} events on ${input.info.cpus} CPUs, profile ${profile.name}`, cells });

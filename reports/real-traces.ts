@@ -6,9 +6,7 @@
 // (default: every trace under traces/real)
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { openInput } from '../src/inputs.ts';
-import { replay, type RunResult } from '../src/replay/index.ts';
-import { STRATEGY_NAMES } from '../src/strategies/index.ts';
+import { analyse } from '../src/pipeline.ts';
 
 function defaultTraces(): string[] {
   const out: string[] = [];
@@ -33,11 +31,8 @@ const cls = (r: Record<string, { full: number; ranged: number; none: number }>, 
 const traces = process.argv.length > 2 ? process.argv.slice(2) : defaultTraces();
 const rows: string[] = [];
 for (const path of traces) {
-  const input = await openInput(path);
-  let res: RunResult[];
-  try {
-    res = await replay(input, { strategies: [...STRATEGY_NAMES], workers: 'auto' });
-  } finally { input.close(); }
+  const { inputs: [input] } = await analyse([path], { workers: 'auto' });
+  const res = input.results;
   console.log(`\n## ${path}  (${input.info.cpus} CPUs, ${input.info.events} events)`);
   console.log('strategy'.padEnd(20) + ['switches', 'cr3_flush', 'ipis', 'to_lazy', 'to_stale', 'misses', 'atomics', 'overhead_us', 'violations'].map((s) => s.padStart(11)).join(''));
   for (const r of res) {

@@ -23,9 +23,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
-import { openInput } from '../src/inputs.ts';
+import { analyse } from '../src/pipeline.ts';
 import { getProfile } from '../src/machine/profiles.ts';
-import { replay } from '../src/replay/replay.ts';
 import { STRATEGY_NAMES } from '../src/strategies/index.ts';
 
 const WORKLOADS = ['madv-threads', 'wis-tlb-flush2'] as const;
@@ -85,9 +84,7 @@ for (const w of workloads as Workload[]) {
   for (const n of sizes) {
     const spec = specFor(w, n);
     process.stderr.write(`sweep: ${spec}\n`);
-    const input = await openInput(spec);
-    const results = await replay(input, { strategies, profile, workers: 'auto' });
-    input.close();
+    const { inputs: [{ results }] } = await analyse([spec], { strategies, profile, workers: 'auto', calibration: false });
     for (const r of results) {
       const m = r.metrics;
       // The measured thread runs on CPU 0.

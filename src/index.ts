@@ -25,6 +25,12 @@ export { writeFtrace, writeFtraceFile, type FtraceWriteOptions } from './workloa
 
 // ---- replay
 export { replay, type ReplayOptions, type ReplayProgress } from './replay/index.ts';
+// What `tlbsim replay` does with its inputs, for scripts: analyse(specs, opts), then the
+// report and the tables of the result.
+export {
+  analyse, analyseInput, writeAnalysisReport, writeAnalysisCsv, writeAnalysisParquet, OutputError, SMALL_REPLAY_EVENTS,
+  type Analysis, type AnalyseOptions, type StageProgress,
+} from './pipeline.ts';
 export type { RunResult, FlushClassCounts, ViolationRecord } from './machine/result.ts';
 
 // ---- strategies: the registry, and what a new one is written with

@@ -13,6 +13,13 @@ export function fmtNs(ns: number): string {
   return `${Math.round(ns)} ns`;
 }
 
+/** A count in the report and its charts: thousands separators, at most two decimals. */
+export function fmtCount(n: number): string {
+  if (!Number.isFinite(n)) return '–';
+  if (Number.isInteger(n)) return n.toLocaleString('en-US');
+  return n.toLocaleString('en-US', { maximumFractionDigits: 2 });
+}
+
 /** fmtNs as a Vega expression over `v`, for axis labels (so the axis and the table agree). */
 export function nsExpr(v: string): string {
   const p = (d: string) => `format(${v} / ${d}, '.3~r')`;

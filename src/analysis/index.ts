@@ -3,7 +3,7 @@ export { TypedTable, type Cell, type Row } from './table.ts';
 export {
   buildTables, runsTable, ratiosTable, perCpuTable, latencyTable, timelineTable, overheadCausesTable,
   ipiMatrixTable, observedPredictedTable, observedPredictedRows, violationsTable, tasksTable, calibrationTable,
-  agreement, hasObservations, bestValue,
+  hasObservations, bestValue,
   type Tables, type RunRow, type RatioRow, type PerCpuRow, type LatencyRow, type TimelineRow, type OverheadCauseRow,
   type IpiMatrixRow, type ObservedPredictedRow, type ViolationRow, type TaskRow, type CalibrationRow,
 } from './tables.ts';

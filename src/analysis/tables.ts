@@ -7,6 +7,8 @@ import {
   KEY_METRICS, METRIC_NAMES, OVERHEAD_CAUSES, TIMELINE_METRICS, type MetricName,
 } from '../machine/metrics.ts';
 import type { RunResult } from '../machine/result.ts';
+import { TLB_FLUSH_REASON_NAMES } from '../trace/event.ts';
+import { rowAgreement } from '../validate/rows.ts';
 import { BASELINE_STRATEGY, CURRENT_STRATEGY, validationStrategy } from '../strategies/index.ts';
 import { TypedTable } from './table.ts';
 import type { AnalysisData, AnalysisInput, ValidationResult } from './types.ts';
@@ -165,14 +167,7 @@ export function ipiMatrixTable(inputs: readonly AnalysisInput[]): TypedTable<Ipi
   return TypedTable.of('ipi_matrix', [...ID, 'from_cpu', 'to_cpu', 'ipis'], rows);
 }
 
-const REASONS = ['task switch', 'remote shootdown', 'local shootdown', 'local mm shootdown', 'remote send IPI', 'remote wrong CPU'];
 const CLASSES = [['full', 'full flush'], ['ranged', 'ranged'], ['none', 'no flush']] as const;
-
-/** Agreement of one row: 1 - |p - o| / max(p, o); 1 when both are 0. */
-export function agreement(observed: number, predicted: number): number {
-  const m = Math.max(Math.abs(observed), Math.abs(predicted));
-  return m === 0 ? 1 : 1 - Math.abs(predicted - observed) / m;
-}
 
 /** True when the trace carries what the recorded kernel did (tlb_flush or IPI records). */
 export function hasObservations(inp: AnalysisInput): boolean {
@@ -189,30 +184,30 @@ export function observedPredictedRows(inp: AnalysisInput, strategy: string = CUR
     return {
       strategy: v.strategy,
       agreement: v.agreement,
-      rows: v.rows.map((r) => ({ input, strategy: v.strategy, what: r.what, observed: r.observed, predicted: r.predicted, agreement: r.agreement ?? agreement(r.observed, r.predicted) })),
+      rows: v.rows.map((r) => ({ input, strategy: v.strategy, what: r.what, observed: r.observed, predicted: r.predicted, agreement: r.agreement ?? rowAgreement(r.observed, r.predicted) })),
     };
   }
   const r = inp.results.find((x) => x.strategy.name === strategy);
   if (!r || !hasObservations(inp)) return { rows: [], agreement: null, strategy };
   const rows: ObservedPredictedRow[] = [];
-  const add = (what: string, o: number, p: number) => rows.push({ input, strategy, what, observed: o, predicted: p, agreement: agreement(o, p) });
-  for (let reason = 0; reason < REASONS.length; reason++) {
+  const add = (what: string, o: number, p: number) => rows.push({ input, strategy, what, observed: o, predicted: p, agreement: rowAgreement(o, p) });
+  for (let reason = 0; reason < TLB_FLUSH_REASON_NAMES.length; reason++) {
     const o = r.observed.tlbFlush[String(reason)], p = r.predicted.tlbFlush[String(reason)];
     if (!o && !p) continue;
     for (const [k, label] of CLASSES) {
       const ov = o?.[k] ?? 0, pv = p?.[k] ?? 0;
-      if (ov + pv > 0) add(`tlb_flush reason ${reason} (${REASONS[reason]}): ${label}`, ov, pv);
+      if (ov + pv > 0) add(`tlb_flush reason ${reason} (${TLB_FLUSH_REASON_NAMES[reason]}): ${label}`, ov, pv);
     }
     const op_ = o?.pages ?? 0, pp = p?.pages ?? 0;
-    if (op_ + pp > 0) add(`tlb_flush reason ${reason} (${REASONS[reason]}): pages`, op_, pp);
+    if (op_ + pp > 0) add(`tlb_flush reason ${reason} (${TLB_FLUSH_REASON_NAMES[reason]}): pages`, op_, pp);
   }
   add('flush cross-calls queued (csd_queue_cpu flush_tlb_func)', r.observed.ipiByKind.flushQueued ?? 0, r.predicted.csdQueued);
   add('IPI sends (ipi_send_cpu/cpumask; observed counts every purpose, the model only TLB ones)', r.observed.ipiSends, r.predicted.ipiSends);
-  // Overall: agreement weighted by the size of each row, so a row of 600 switches counts
-  // more than a row of 1 wrong-CPU flush.
-  let w = 0, s = 0;
-  for (const x of rows) { const m = Math.max(x.observed, x.predicted); w += m; s += m * (x.agreement ?? 1); }
-  return { rows, agreement: w > 0 ? s / w : 1, strategy };
+  // Overall: Σ min / Σ max as validateRun's, so a row of 600 switches counts more than a
+  // row of 1 wrong-CPU flush.
+  let lo = 0, hi = 0;
+  for (const x of rows) { lo += Math.min(x.observed, x.predicted); hi += Math.max(x.observed, x.predicted); }
+  return { rows, agreement: hi > 0 ? lo / hi : 1, strategy };
 }
 
 export function observedPredictedTable(inputs: readonly AnalysisInput[]): TypedTable<ObservedPredictedRow> {

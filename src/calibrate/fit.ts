@@ -89,7 +89,7 @@ export function residual(simulated: number, published: number): number {
 }
 
 /** Replays the workloads of `targets` under `profile`, each input opened once per fit. */
-class Simulator {
+class TargetReplayer {
   private inputs = new Map<string, Promise<OpenedInput>>();
 
   async values(targets: readonly FitTarget[], profile: CostProfile): Promise<Map<string, number>> {
@@ -137,7 +137,7 @@ export async function fitClass(clsName: string, options: FitOptions = {}): Promi
     const hand = getProfile(cls.base)[fp.key];
     return { lo: fp.lo, hi: fp.hi, x0: Math.min(fp.hi, Math.max(fp.lo, hand)) };
   });
-  const sim = new Simulator();
+  const sim = new TargetReplayer();
   const progress = options.onProgress ?? (() => {});
   try {
     const dataObjective = async (x: readonly number[]): Promise<number> => {

@@ -1,12 +1,9 @@
 // `tlbsim inspect <trace>`: what is in a trace, before replaying it.
 import type { Command } from 'commander';
-import { EVENT_KIND_NAMES, TRACE_FORMATS, type TraceFormat, type TraceInfo } from '../trace/event.ts';
+import { EVENT_KIND_NAMES, TLB_FLUSH_REASON_NAMES, TRACE_FORMATS, type TraceFormat, type TraceInfo } from '../trace/event.ts';
 import { fail, printJsonSafe, printSafe } from './util.ts';
+import { fmtNs } from '../analysis/format.ts';
 
-const REASON_NAMES: Record<string, string> = {
-  0: 'flush on task switch', 1: 'remote shootdown', 2: 'local shootdown', 3: 'local MM shootdown',
-  4: 'remote IPI send', 5: 'remote wrong CPU',
-};
 
 export function inspectJson(info: TraceInfo): unknown {
   const events: Record<string, number> = {};
@@ -21,13 +18,6 @@ export function inspectJson(info: TraceInfo): unknown {
     skippedLines: info.skippedLines, skipped: info.skipped.slice(0, 20), lostEvents: info.lostEvents, lostMarkers: info.lostMarkers,
     unusedEvents: info.unusedEvents, warnings: info.warnings,
   };
-}
-
-function fmtNs(ns: number): string {
-  if (ns >= 1e9) return `${(ns / 1e9).toFixed(3)} s`;
-  if (ns >= 1e6) return `${(ns / 1e6).toFixed(3)} ms`;
-  if (ns >= 1e3) return `${(ns / 1e3).toFixed(1)} µs`;
-  return `${ns} ns`;
 }
 
 export function inspectText(info: TraceInfo, verbose: boolean): string {
@@ -51,7 +41,7 @@ export function inspectText(info: TraceInfo, verbose: boolean): string {
     L.push('  observed tlb_flush by reason              total      full    ranged   no-flush  pages');
     for (const [r, n] of Object.entries(info.observedFlushByReason)) {
       const p = info.observedFlushPages[r];
-      L.push(`    ${r} ${(REASON_NAMES[r] ?? 'unknown reason').padEnd(24)}${String(n).padStart(10)}${String(p.full).padStart(10)}${String(p.ranged).padStart(10)}${String(p.none).padStart(11)}${String(p.pages).padStart(7)}`);
+      L.push(`    ${r} ${(TLB_FLUSH_REASON_NAMES[Number(r)] ?? 'unknown reason').padEnd(24)}${String(n).padStart(10)}${String(p.full).padStart(10)}${String(p.ranged).padStart(10)}${String(p.none).padStart(11)}${String(p.pages).padStart(7)}`);
     }
   }
   const ipi = info.observedIpis;

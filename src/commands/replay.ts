@@ -1,15 +1,11 @@
 // `tlbsim replay <input>...`: every input under every chosen strategy, one HTML report,
 // optional CSV tables, a summary table (or cli.md's JSON) on stdout.
 import type { Command } from 'commander';
-import { mkdirSync, renameSync, rmSync, statSync, type Stats } from 'node:fs';
-import { basename, join } from 'node:path';
-import { atomicTarget, fail, noteSafe, printJsonSafe, printSafe, terminalSafe, writeFailed } from './util.ts';
-import { release, removeLater } from '../trace/cleanup.ts';
+import { fail, noteSafe, printJsonSafe, printSafe, terminalSafe } from './util.ts';
 import { progress } from './progress.ts';
 import { DEFAULT_PROFILE, PROFILES } from '../machine/profiles.ts';
 import { DEFAULT_DRAWS } from '../replay/draws.ts';
 import { KEY_METRICS, metricDecl } from '../machine/metrics.ts';
-import type { RunResult } from '../machine/result.ts';
 import type { CostProfile } from '../machine/profiles.ts';
 import type { AnalysisInput } from '../analysis/types.ts';
 import { fmtInterval, headlineText, intervalNote, otherSweeps } from '../analysis/headline.ts';
@@ -24,8 +20,6 @@ let why: typeof import('../analysis/why.ts') | null = null;
 export async function loadWhy(): Promise<void> { why ??= await import('../analysis/why.ts'); }
 
 export const DEFAULT_REPORT = 'reports/out/index.html';
-/** Below this many events x strategies, replay in-process unless --workers says otherwise. */
-const SMALL_REPLAY_EVENTS = 2_000_000;
 
 export interface ReplayCommandOptions {
   strategies?: string;
@@ -194,139 +188,55 @@ function summaryForInput(inp: AnalysisInput, baseline: string, fit: FitOptions):
   return [...wrapped(false)(lines[0]), ...table, ...lines.slice(1).flatMap(wrapped(true))].join('\n');
 }
 
-/** Write CSV tables into `dir` through a temporary directory inside it, each file renamed
- *  into place once all are written: a full disk leaves the previous tables (or none), not
- *  an empty ratios.csv. */
-function writeCsvDir(dir: string, write: (tmp: string) => string[]): number {
-  let st: Stats | null = null;
-  try { st = statSync(dir); } catch { /* created below */ }
-  if (st !== null && !st.isDirectory()) fail(`--csv ${dir}: ${st.isFile() ? 'is a file' : 'exists and is not a directory'}; --csv takes a directory to write the tables into`, 1);
-  const tmp = join(dir, `.tlbsim-csv.${process.pid}.tmp`);
-  try { mkdirSync(tmp, { recursive: true }); } catch (e) { writeFailed(dir, 'CSV tables into', e); }
-  removeLater(tmp, 'dir');
-  try {
-    const files = write(tmp);
-    for (const f of files) renameSync(f, join(dir, basename(f)));
-    return files.length;
-  } catch (e) {
-    writeFailed(dir, 'CSV tables into', e);
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-    release(tmp);
-  }
-}
-
 export async function runReplay(inputs: string[], opts: ReplayCommandOptions): Promise<void> {
   const { strategies, profile, workers, baseline, draws, seed, compare } = await resolveOptions(opts);
   await loadWhy();
-  const { openInput } = await import('../inputs.ts');
-  const { replay } = await import('../replay/replay.ts');
+  const { analyse, writeAnalysisCsv, writeAnalysisParquet, writeAnalysisReport, OutputError } = await import('../pipeline.ts');
   const { WorkloadError } = await import('../workloads/types.ts');
-  const { findViolationEvents } = await import('../analysis/events.ts');
-  const { validationStrategy } = await import('../strategies/index.ts');
-  const { validateRun, hasObservedFlushes, hasObservedIpis } = await import('../validate/index.ts');
 
-  const analysed: AnalysisInput[] = [];
   const tty = process.stderr.isTTY === true && !opts.json;
-  for (const spec of inputs) {
-    let source: Awaited<ReturnType<typeof openInput>>;
-    const reading = tty ? progress(`${spec.startsWith('workload:') ? 'generate' : 'read'} ${spec.length > 40 ? `…${spec.slice(-39)}` : spec}`) : null;
-    try {
-      source = await openInput(spec, { ...(reading ? { onProgress: (done: number, total: number) => reading.update(done, total) } : {}), note: (line: string) => noteSafe(`tlbsim: note: ${line}`) });
-    } catch (e) {
-      if (e instanceof WorkloadError) fail(e.message, 2);
-      throw e;
-    } finally {
-      reading?.stop();
-    }
-    try {
-      // Shown only once the replay has run for a second (progress.ts): a short one prints nothing.
-      const bar = tty && source.info.events > 0 ? progress(`replay ${spec.length > 40 ? `…${spec.slice(-39)}` : spec}`, process.stderr, 'events') : undefined;
-      let results: RunResult[];
-      try {
-        // Worker threads start tsx and the simulator anew (about a second each on a busy
-        // machine): for small inputs one thread finishes first.
-        const small = source.info.events * strategies.length < SMALL_REPLAY_EVENTS;
-        results = await replay(source, {
-          strategies, profile, workers: workers === 'auto' && small ? 1 : workers,
-          ...(opts.pcid === false ? { pcid: false } : {}),
-          onProgress: bar ? (p) => bar.update(Math.min(p.events, source.info.events), source.info.events) : undefined,
-        });
-      } finally {
-        bar?.stop();
-      }
-      let uncertainty: import('../replay/uncertainty.ts').UncertaintyResult | undefined;
-      if (draws > 0) {
-        const { runUncertainty } = await import('../replay/uncertainty.ts');
-        const spin = tty ? progress(`uncertainty: ${draws} draws`) : null;
-        try {
-          uncertainty = await runUncertainty(source, {
-            strategies, profile, baseline, nominal: results, draws, seed, workers,
-            ...(opts.pcid === false ? { pcid: false } : {}),
-          });
-        } finally {
-          spin?.stop();
-        }
-      }
-      const violationEvents = await findViolationEvents(source, results);
-      // A real trace that recorded what its kernel did: the predictions of that kernel's
-      // model (or the current kernel's) next to it (tlbsim validate's rows).
-      const checked = validationStrategy(source.info.machine, strategies);
-      const current = results.find((r) => r.strategy.name === checked);
-      const validation = current && (hasObservedFlushes(current) || hasObservedIpis(current)) ? validateRun(current) : undefined;
-      const { explainInputs } = await import('./why-inputs.ts');
-      const why = await explainInputs(source, results, { profile, compare, force: draws > 0, ...(opts.pcid === false ? { pcid: false } : {}) });
-      analysed.push({ info: source.info, results, violationEvents, ...(validation ? { validation } : {}), ...(uncertainty ? { uncertainty } : {}), ...why });
-    } finally {
-      source.close();
-    }
+  const label = (spec: string) => (spec.length > 40 ? `…${spec.slice(-39)}` : spec);
+  let data: Awaited<ReturnType<typeof analyse>>;
+  try {
+    data = await analyse(inputs, {
+      strategies, profile, workers, baseline, draws, seed,
+      ...(opts.pcid === false ? { pcid: false } : {}),
+      // The calibration table is shown in the report and the tables, not in the summary.
+      calibration: opts.calibration !== false && (opts.report || opts.csv !== undefined || opts.parquet !== undefined),
+      // The why sentence's cost sweep and the first diverging events (heavier with --uncertainty).
+      explain: { compare, force: draws > 0 },
+      note: (line) => noteSafe(`tlbsim: note: ${line}`),
+      // Each shown only once its stage has run for a second (progress.ts): a short one prints nothing.
+      progress: !tty ? undefined : (stage, spec, total) => {
+        if (stage === 'read') return progress(`${spec.startsWith('workload:') ? 'generate' : 'read'} ${label(spec)}`);
+        if (stage === 'uncertainty') return progress(`uncertainty: ${total} draws`);
+        return progress(`replay ${label(spec)}`, process.stderr, 'events');
+      },
+    });
+  } catch (e) {
+    if (e instanceof WorkloadError) fail(e.message, 2);
+    throw e;
   }
 
-  // Synthetic workloads are what calibration checks against published numbers: when the
-  // report shows one, it shows how well this profile reproduces them.
-  let calibration: import('../analysis/types.ts').CalibrationResult | undefined;
-  if (opts.calibration !== false && (opts.report || opts.csv !== undefined || opts.parquet !== undefined) && inputs.some((i) => i.startsWith('workload:'))) {
-    const { calibrate, calibrationJson } = await import('../calibrate/index.ts');
-    calibration = calibrationJson(await calibrate({ profile }));
-  }
-  const data = { inputs: analysed, profile, baseline, ...(calibration ? { calibration } : {}) };
   let reportPath: string | undefined;
-  if (opts.report) {
-    const { writeReport } = await import('../report/index.ts');
-    const { resolve } = await import('node:path');
-    reportPath = resolve(opts.output);
-    const { dirname } = await import('node:path');
-    try { mkdirSync(dirname(reportPath), { recursive: true }); } catch (e) { writeFailed(opts.output, 'the report', e); }
-    const target = atomicTarget(reportPath);
-    try {
-      await writeReport(data, target.tmp);
-      target.commit();
-    } catch (e) {
-      target.abandon();
-      writeFailed(opts.output, 'the report', e);
-    }
-  }
-  if (opts.csv !== undefined) {
-    const { buildTables, writeCsvTables } = await import('../analysis/index.ts');
-    const written = writeCsvDir(opts.csv, (dir) => writeCsvTables(buildTables(data), dir));
-    noteSafe(`csv: ${written} tables in ${opts.csv}`);
-  }
-  if (opts.parquet !== undefined) {
-    const { buildTables } = await import('../analysis/index.ts');
-    const { writeParquetTables } = await import('../analysis/parquet.ts');
-    const written = await writeParquetTables(buildTables(data), opts.parquet);
-    noteSafe(`parquet: ${written.length} tables in ${opts.parquet}`);
+  try {
+    if (opts.report) reportPath = await writeAnalysisReport(data, opts.output);
+    if (opts.csv !== undefined) noteSafe(`csv: ${await writeAnalysisCsv(data, opts.csv)} tables in ${opts.csv}`);
+    if (opts.parquet !== undefined) noteSafe(`parquet: ${await writeAnalysisParquet(data, opts.parquet)} tables in ${opts.parquet}`);
+  } catch (e) {
+    if (e instanceof OutputError) fail(e.message, 1);
+    throw e;
   }
   if (opts.json) {
     const { summaryJson } = await import('../analysis/summary.ts');
     const { whyJson } = await import('./why-inputs.ts');
-    printJsonSafe(JSON.stringify({ ...summaryJson(data), ...whyJson(analysed, compare) }, null, 2));
+    printJsonSafe(JSON.stringify({ ...summaryJson(data), ...whyJson(data.inputs, compare) }, null, 2));
     if (reportPath) noteSafe(`report: ${reportPath}`);
   } else {
-    process.stdout.write(`${summaryText(analysed, baseline, { width: terminalWidth(), colour: summaryColour() }).trimEnd()}\n`);
+    process.stdout.write(`${summaryText(data.inputs, baseline, { width: terminalWidth(), colour: summaryColour() }).trimEnd()}\n`);
     if (compare) {
       const { compareText } = await import('./why-inputs.ts');
-      printSafe(`\n${compareText(analysed, compare)}`);
+      printSafe(`\n${compareText(data.inputs, compare)}`);
     }
     if (reportPath) printSafe(`\nreport: ${reportPath}`);
   }

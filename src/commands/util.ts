@@ -1,8 +1,6 @@
 // Shared helpers for commands: user errors end the process with a message, not a stack.
-import { renameSync, rmSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
 import { describeFsError } from '../trace/input.ts';
-import { release, removeLater } from '../trace/cleanup.ts';
+export { atomicTarget, type AtomicTarget } from '../trace/cleanup.ts';
 
 export class UsageError extends Error {
   constructor(message: string, readonly exitCode = 2) { super(message); this.name = 'UsageError'; }
@@ -43,32 +41,6 @@ export function printJsonSafe(json: string): void {
 /** A line for stderr (notes, "wrote ..."), which may quote paths and task names. */
 export function noteSafe(line: string): void {
   process.stderr.write(terminalSafe(line) + '\n');
-}
-
-/** A file written under a temporary name beside `path` and renamed over it when complete,
- *  so that a full disk, an error or Ctrl-C leaves the previous file (or none), never a
- *  truncated one. A path that exists and is not a regular file (/dev/null, /dev/full, a
- *  FIFO) is written in place: renaming over it would replace the device node. */
-export interface AtomicTarget {
-  /** Where to write. */
-  readonly tmp: string;
-  /** Rename into place. */
-  commit(): void;
-  /** Remove the temporary file (after a failure). */
-  abandon(): void;
-}
-
-export function atomicTarget(path: string): AtomicTarget {
-  let special = false;
-  try { special = !statSync(path).isFile(); } catch { /* absent: written anew */ }
-  if (special) return { tmp: path, commit() {}, abandon() {} };
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2, 8)}.tmp`);
-  removeLater(tmp);
-  return {
-    tmp,
-    commit() { renameSync(tmp, path); release(tmp); },
-    abandon() { rmSync(tmp, { force: true }); release(tmp); },
-  };
 }
 
 /** End the command with one line saying why `path` could not be written. */

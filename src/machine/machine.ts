@@ -2,11 +2,10 @@
 //
 // One class on purpose. Its parts (counters, cache lines, TLB rows, cross-calls, checker)
 // were split into files twice, as objects that delegate to each other and as layers of
-// one object through subclassing; both gave identical results and replayed 10-20% slower
-// (npm run bench -- --stages replay, 2-CPU threads: 0.83 and 0.81 of this class's
-// events/s), because every event crosses all of them many times. The sections below keep
-// them apart instead; only the cold global-ASID allocator has its own file
-// (global-asids.ts). Cross-call timing: see "cross-calls".
+// one object through subclassing; both gave identical results and replayed slower (the
+// figures are in bench/RESULTS.md), because every event crosses all of them many times. The
+// sections below keep them apart instead; only the cold global-ASID allocator has its own
+// file (global-asids.ts). Cross-call timing: see "cross-calls".
 //
 // State kept here, all in typed arrays indexed by CPU, mm id or tid:
 //  - per CPU, the kernel's cpu_tlbstate: loaded_mm (0 = init_mm), loaded_mm_asid, is_lazy,

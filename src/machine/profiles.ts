@@ -1,6 +1,6 @@
 // Cost profiles: what each primitive of the machine costs on a class of hardware.
 //
-// Every number carries its source. Confidence tags follow docs/strategies.md §d:
+// Every number carries its source and one of these confidence tags:
 //   [src]     read in a cited source;
 //   [derived] computed from cited numbers (the computation is given);
 //   [recall]  from memory, not re-verified: a hypothesis to check;

@@ -4,21 +4,20 @@
 // one thread (in-process, or 5-6 per worker), every strategy hook the machine calls
 // (switchMm, onFlushRequest, onFlushIpi, ...) and every base-class method the strategies
 // share (flushTlbMulti, flushToGen, `this.m`) sees 6-11 receiver classes: the calls go
-// through megamorphic inline caches and nothing is inlined across them (perf: ~6% of the
-// replay in LoadIC_Megamorphic and the generic Call builtins). Loading the engine once per
+// through megamorphic inline caches and nothing is inlined across them (perf shows the time
+// in LoadIC_Megamorphic and the generic Call builtins). Loading the engine once per
 // strategy, each copy in its own tsx module namespace, gives every strategy its own
 // functions and monomorphic feedback. The code is the same; the results are identical.
 //
-// A copy costs tens of milliseconds of CPU to load (see below), and each copy warms the JIT
-// up on its own, so copies pay off only on long replays (the measurements are in
-// bench/RESULTS.md): replay() uses them from ISOLATE_MIN_EVENTS on. Without the tsx loader
-// (a bundled build) there is one copy.
+// A copy costs CPU to load (see below), and each copy warms the JIT up on its own, so copies
+// pay off only on long replays (the measurements are in bench/RESULTS.md): replay() uses
+// them from ISOLATE_MIN_EVENTS on. Without the tsx loader (a bundled build) there is one
+// copy.
 //
 // Most of a copy's load time is the loader's round trip per module (resolve + load through
 // tsx's hooks thread, then compiling the module), so a copy loads only the simulator and
-// its own strategy's file (src/strategies/<name>.ts, with the files of the kernel versions
-// it extends), not the registry's eleven: 10 modules for linux-4.13, 14 for ptsync-targeted,
-// instead of 21.
+// its own strategy's file (the registry entry's file, with the files of the kernel versions
+// it extends), not every strategy of the registry.
 //
 // Compiled to JavaScript (dist/, what the CLI runs once built), the copies are the emitted
 // .js files: tsx's namespaces apply to any module its loader resolves, so the same trick
@@ -28,7 +27,7 @@ import type { CostProfile } from '../machine/profiles.ts';
 import { Simulator, type SimOptions } from '../machine/sim.ts';
 import type { StrategyDefinition } from '../machine/strategy.ts';
 import type * as EngineModule from './engine.ts';
-import type * as RegistryModule from '../strategies/index.ts';
+import { strategyFile } from '../strategies/index.ts';
 
 /** One isolated copy: its simulator class and the strategy definition built from the
  *  copy's own classes. */
@@ -69,7 +68,9 @@ async function load(name: string): Promise<Engine | null> {
     // is a fault worth knowing about: say it once; the replay goes on with one shared copy,
     // the same results, only slower.
     const err = e as NodeJS.ErrnoException;
-    const noTsx = err.code === 'ERR_MODULE_NOT_FOUND' && /tsx/.test(err.message);
+    // Only tsx itself missing: a copy's module URLs carry "tsx-namespace" too, and a strategy
+    // file that is not found must be reported, not taken for a build without tsx.
+    const noTsx = err.code === 'ERR_MODULE_NOT_FOUND' && /package 'tsx'/.test(err.message);
     if (!noTsx && !warned) {
       warned = true;
       process.emitWarning(`the engine copy for ${name} could not be loaded (${err.message}); replaying every strategy on one shared copy`, 'TlbsimWarning');
@@ -83,17 +84,14 @@ let warned = false;
 const isDefinition = (v: unknown, name: string): v is StrategyDefinition =>
   typeof v === 'object' && v !== null && (v as StrategyDefinition).name === name && typeof (v as StrategyDefinition).create === 'function';
 
-/** Strategy `name` as the copy defines it: from its own file when the file is named after
- *  it and exports its definition (every registered strategy; test/replay/isolate.test.ts),
- *  else from the copy's registry. */
+/** Registered strategy `name` as the copy defines it: from the file its registry entry
+ *  names (test/replay/isolate.test.ts checks each exports its definition). A file that
+ *  fails to load or lacks the definition is an error load() reports. */
 async function copyDefinition(name: string, load: (spec: string) => Promise<unknown>): Promise<StrategyDefinition> {
-  if (/^[a-z0-9][a-z0-9.-]*$/.test(name)) {
-    try {
-      const own = Object.values((await load(`../strategies/${name}${MODULE_EXT}`)) as Record<string, unknown>).find((v) => isDefinition(v, name));
-      if (own !== undefined) return own;
-    } catch { /* no such file: the registry has it */ }
-  }
-  return ((await load(`../strategies/index${MODULE_EXT}`)) as typeof RegistryModule).getStrategy(name);
+  const file = `../strategies/${strategyFile(name)}${MODULE_EXT}`;
+  const own = Object.values((await load(file)) as Record<string, unknown>).find((v) => isDefinition(v, name));
+  if (own === undefined) throw new Error(`${file.slice(3)} exports no definition of ${name}, as its registry entry says`);
+  return own;
 }
 
 /** A simulator for strategy `def`; a registered one (`name` not null) runs on its own

@@ -46,7 +46,7 @@ export interface ReplayOptions {
   pcid?: boolean;
   onProgress?: (p: ReplayProgress) => void;
   /** Give each registered strategy its own copy of the engine's code (isolate.ts): same
-   *  results, faster on long traces, 30-45 ms more per strategy to start. Default: when the
+   *  results, faster on long traces, slower to start (bench/RESULTS.md). Default: when the
    *  trace has at least ISOLATE_MIN_EVENTS events. */
   isolate?: boolean;
 }

@@ -16,6 +16,7 @@ import type { CostKey, CostProfile } from '../machine/profiles.ts';
 import type { RunResult } from '../machine/result.ts';
 import { DEFAULT_DRAWS, drawProfiles, variedRanges } from './draws.ts';
 import { replay } from './replay.ts';
+import { fmtNs } from '../analysis/format.ts';
 
 export { DEFAULT_DRAWS } from './draws.ts';
 export const DEFAULT_SEED = 1;
@@ -108,8 +109,6 @@ export function headlineStrategy(nominal: readonly RunResult[], baseline: string
   return best?.strategy.name ?? null;
 }
 
-const fmtNum = (v: number): string => (v >= 1000 ? `${Number((v / 1000).toPrecision(3))} µs` : `${Number(v.toPrecision(3))}`);
-
 /** The sweeps of the assumptions that drive a result, restricted to keys that vary. */
 function sweeps(source: EventSource, profile: CostProfile): { assumption: string; keys: CostKey[]; phrase: string; lo: CostProfile; hi: CostProfile }[] {
   const varied = new Map(variedRanges(profile));
@@ -128,9 +127,9 @@ function sweeps(source: EventSource, profile: CostProfile): { assumption: string
   if ((info.countsByKind.access ?? 0) === 0 && info.format !== 'workload') {
     add('workingSetPages', ['workingSetPages'], (lo, hi) => `a working set of ${lo.workingSetPages}–${hi.workingSetPages} pages`);
   }
-  add('ipiIdleWakeNs', ['ipiIdleWakeNs'], (lo, hi) => `an idle wake of ${fmtNum(lo.ipiIdleWakeNs)}–${fmtNum(hi.ipiIdleWakeNs)}`);
+  add('ipiIdleWakeNs', ['ipiIdleWakeNs'], (lo, hi) => `an idle wake of ${fmtNs(lo.ipiIdleWakeNs)}–${fmtNs(hi.ipiIdleWakeNs)}`);
   add('IPI costs', ['ipiSendNs', 'ipiDeliverNs', 'ipiHandlerNs', 'ipiAckNs'],
-    (lo, hi) => `IPI costs (send+deliver+handler+ack) of ${fmtNum(lo.ipiSendNs + lo.ipiDeliverNs + lo.ipiHandlerNs + lo.ipiAckNs)}–${fmtNum(hi.ipiSendNs + hi.ipiDeliverNs + hi.ipiHandlerNs + hi.ipiAckNs)} ns`);
+    (lo, hi) => `IPI costs (send+deliver+handler+ack) of ${fmtNs(lo.ipiSendNs + lo.ipiDeliverNs + lo.ipiHandlerNs + lo.ipiAckNs)}–${fmtNs(hi.ipiSendNs + hi.ipiDeliverNs + hi.ipiHandlerNs + hi.ipiAckNs)}`);
   return out;
 }
 

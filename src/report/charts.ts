@@ -6,7 +6,7 @@ import type {
 } from '../analysis/tables.ts';
 import { OVERHEAD_CAUSES, metricDecl } from '../machine/metrics.ts';
 import type { StrategyInterval } from '../replay/uncertainty.ts';
-import { fmtNs, nsExpr } from '../analysis/format.ts';
+import { fmtCount, fmtNs, nsExpr } from '../analysis/format.ts';
 
 export { fmtNs } from '../analysis/format.ts';
 
@@ -29,10 +29,6 @@ const pickOpacity = { condition: { param: 'pick', value: 1 }, value: 0.15 };
 
 /** Counts on an axis: whole numbers with thousands separators (no SI "200k"). */
 const COUNT_LABEL = "format(datum.value, ',~r')";
-
-function fmtCountPlain(n: number): string {
-  return Number.isInteger(n) ? n.toLocaleString('en-US') : n.toLocaleString('en-US', { maximumFractionDigits: 2 });
-}
 
 /** Key metrics of every strategy, one small bar chart per metric. A metric that is the same
  *  under every strategy gets no panel (the caption lists it); a metric whose non-zero values
@@ -62,7 +58,7 @@ export function metricBars(ratios: readonly RatioRow[], strategies: readonly str
         strategy: r.strategy, metric: m,
         // A log scale has no 0: such a bar is drawn from 1 and its tooltip still says 0.
         value: floor(r.value), base: logScale.has(m) ? 1 : 0,
-        shown: isNs(m) ? fmtNs(r.value) : fmtCountPlain(r.value),
+        shown: isNs(m) ? fmtNs(r.value) : fmtCount(r.value),
         ratio: r.ratio === null ? 'n/a' : `×${r.ratio.toFixed(3)}`,
         ...(b ? { lo: floor(b.lo), hi: floor(b.hi), range: `${fmtNs(b.lo)} – ${fmtNs(b.hi)}` } : {}),
       };
@@ -98,7 +94,7 @@ export function metricBars(ratios: readonly RatioRow[], strategies: readonly str
   });
   const rows: (typeof panels)[] = [];
   for (let i = 0; i < panels.length; i += 3) rows.push(panels.slice(i, i + 3));
-  const eqText = equal.length ? ` The same under every strategy (no panel): ${equal.map((m) => `${m} ${isNs(m) ? fmtNs(byMetric.get(m)![0]) : fmtCountPlain(byMetric.get(m)![0])}`).join(', ')}.` : '';
+  const eqText = equal.length ? ` The same under every strategy (no panel): ${equal.map((m) => `${m} ${isNs(m) ? fmtNs(byMetric.get(m)![0]) : fmtCount(byMetric.get(m)![0])}`).join(', ')}.` : '';
   return {
     id: 'metrics',
     title: 'Key metrics per strategy',

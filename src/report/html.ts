@@ -39,11 +39,7 @@ export function scriptHash(code: string): string {
   return `'sha256-${createHash('sha256').update(code, 'utf8').digest('base64')}'`;
 }
 
-export function fmtCount(n: number): string {
-  if (!Number.isFinite(n)) return '–';
-  if (Number.isInteger(n)) return n.toLocaleString('en-US');
-  return n.toLocaleString('en-US', { maximumFractionDigits: 2 });
-}
+export { fmtCount } from '../analysis/format.ts';
 
 export const CSS = `
 :root { --fg:#1d2430; --muted:#5b6575; --line:#dde2ea; --best:#dff3e4; --bad:#fbe3e1; --accent:#2f5d9e; }

@@ -1,8 +1,8 @@
 // The strategy registry: the one list everything else derives from (the CLI's catalogue,
-// replay's default set, src/index.ts, which re-exports this module whole, and the engine
-// copies of replay/isolate.ts, which load a strategy from the file named after it). A new
-// strategy is one file in this directory named after the strategy, its definition imported
-// and listed in STRATEGIES below, and its class re-exported at the bottom for scripts.
+// replay's default set, src/index.ts, which re-exports this module whole, the tests, and
+// the engine copies of replay/isolate.ts, which load a strategy's file named here alone).
+// A new strategy is one file in this directory: its definition imported and given an
+// entry in REGISTRY below, and its class re-exported at the bottom for scripts.
 import type { StrategyDefinition } from '../machine/strategy.ts';
 import { unknownNameMessage } from '../names.ts';
 import { linux413 } from './linux-4.13.ts';
@@ -20,22 +20,31 @@ import { linux61 } from './linux-6.1.ts';
 import { linux612 } from './linux-6.12.ts';
 import { linux73 } from './linux-7.3.ts';
 
-export const STRATEGIES: readonly StrategyDefinition[] = [
-  linux413,
-  pcidV4Posted,
-  linux414,
-  linux414NoPcid,
-  linux420,
-  linux513,
-  asyncRfc2019,
-  lazyShootdown,
-  ptsyncTargeted,
-  linux615Invlpgb,
-  linux618,
-  linux61,
-  linux612,
-  linux73,
+/** One entry a registered strategy, in catalogue order: the file of this directory that
+ *  defines it (src/strategies/<file>.ts, what an engine copy loads) and its definition. */
+export interface RegistryEntry {
+  readonly file: string;
+  readonly definition: StrategyDefinition;
+}
+
+export const REGISTRY: readonly RegistryEntry[] = [
+  { file: 'linux-4.13', definition: linux413 },
+  { file: 'pcid-v4-posted', definition: pcidV4Posted },
+  { file: 'linux-4.14', definition: linux414 },
+  { file: 'linux-4.14-nopcid', definition: linux414NoPcid },
+  { file: 'linux-4.20', definition: linux420 },
+  { file: 'linux-5.13', definition: linux513 },
+  { file: 'async-rfc-2019', definition: asyncRfc2019 },
+  { file: 'lazy-shootdown', definition: lazyShootdown },
+  { file: 'ptsync-targeted', definition: ptsyncTargeted },
+  { file: 'linux-6.15-invlpgb', definition: linux615Invlpgb },
+  { file: 'linux-6.18', definition: linux618 },
+  { file: 'linux-6.1', definition: linux61 },
+  { file: 'linux-6.12', definition: linux612 },
+  { file: 'linux-7.3', definition: linux73 },
 ];
+
+export const STRATEGIES: readonly StrategyDefinition[] = REGISTRY.map((e) => e.definition);
 
 /** The strategy ratios are taken against (the pre-PCID kernel). */
 export const BASELINE_STRATEGY = 'linux-4.13';
@@ -87,6 +96,13 @@ export function getStrategy(name: string): StrategyDefinition {
   const s = STRATEGIES.find((d) => d.name === name);
   if (!s) throw new UnknownStrategyError(unknownNameMessage('strategy', name, STRATEGY_NAMES));
   return s;
+}
+
+/** The file of this directory (without extension) that defines registered strategy `name`. */
+export function strategyFile(name: string): string {
+  const e = REGISTRY.find((x) => x.definition.name === name);
+  if (!e) throw new UnknownStrategyError(`unknown strategy "${name}" (known: ${STRATEGY_NAMES.join(', ')})`);
+  return e.file;
 }
 
 export function resolveStrategy(s: string | StrategyDefinition): StrategyDefinition {

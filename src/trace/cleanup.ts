@@ -6,8 +6,8 @@
 // A process that dies without running JavaScript (SIGKILL, a V8 heap OOM abort) cannot
 // clean up, so every such name carries the writer's pid: `sweepStale` removes, on a later
 // run, the leftovers of processes that no longer exist.
-import { lstatSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { lstatSync, readdirSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 
 const live = new Map<string, 'file' | 'dir'>();
 let installed = false;
@@ -72,4 +72,30 @@ export function sweepStale(dir: string, parse: (name: string) => number | null):
     } catch { continue; }
     try { rmSync(join(dir, name), { recursive: true, force: true }); } catch { /* not ours */ }
   }
+}
+
+/** A file written under a temporary name beside `path` and renamed over it when complete,
+ *  so that a full disk, an error or Ctrl-C leaves the previous file (or none), never a
+ *  truncated one. A path that exists and is not a regular file (/dev/null, /dev/full, a
+ *  FIFO) is written in place: renaming over it would replace the device node. */
+export interface AtomicTarget {
+  /** Where to write. */
+  readonly tmp: string;
+  /** Rename into place. */
+  commit(): void;
+  /** Remove the temporary file (after a failure). */
+  abandon(): void;
+}
+
+export function atomicTarget(path: string): AtomicTarget {
+  let special = false;
+  try { special = !statSync(path).isFile(); } catch { /* absent: written anew */ }
+  if (special) return { tmp: path, commit() {}, abandon() {} };
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2, 8)}.tmp`);
+  removeLater(tmp);
+  return {
+    tmp,
+    commit() { renameSync(tmp, path); release(tmp); },
+    abandon() { rmSync(tmp, { force: true }); release(tmp); },
+  };
 }

@@ -155,6 +155,12 @@ export const TlbFlushReason = {
   remoteSendIpi: 4,
   remoteWrongCpu: 5,
 } as const;
+/** TlbFlushReason names as the 6.18 kernel prints them in `reason:NAME (N)` (traces/real),
+ *  by value: the one wording every output uses. Older kernels print "local mm shootdown" and
+ *  "remote ipi send"; reason 5 (TLB_REMOTE_WRONG_CPU) came with 2815a56e4b72. */
+export const TLB_FLUSH_REASON_NAMES: readonly string[] = [
+  'flush on task switch', 'remote shootdown', 'local shootdown', 'local MM shootdown', 'remote IPI send', 'remote wrong CPU',
+];
 
 /** One event as a plain object: for tests, scripts and small generators. The replay
  *  loop never builds these; it reads EventBatch columns. */

@@ -5,7 +5,7 @@ import {
   DEFAULT_BATCH_SIZE, EVENT_KIND_NAMES, EventKind, FLUSH_ORIGIN_NAMES, IPI_KIND_NAMES, IpiKind, emptyTraceInfo, flushOrigin,
   type EventBatch, type EventSource, type SkippedLine, type TraceFormat, type TraceInfo,
 } from './event.ts';
-import { TraceError, openInput } from './input.ts';
+import { TraceError, openTraceFile } from './input.ts';
 import { TextIngest, sniffFormat } from './ingest.ts';
 import { EventStore, SpillError } from './store.ts';
 import { REORDER_WINDOW_NS, reorderStore } from './reorder.ts';
@@ -46,7 +46,7 @@ export interface OpenedTrace extends EventSource {
  *  gzipped or a trace.dat). Throws TraceError when the file cannot be used at all;
  *  malformed lines are counted in `info.skipped` and the rest is read. */
 export async function openTrace(path: string, options: OpenTraceOptions = {}): Promise<OpenedTrace> {
-  const input = openInput(path);
+  const input = openTraceFile(path);
   // Only a regular file has a size, mtime and inode that say whether it changed (a FIFO
   // or /dev/stdin has none, and its cache would land in /dev).
   const useCache = (options.cache ?? process.env.TLBSIM_CACHE !== '0') && input.regular;

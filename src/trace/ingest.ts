@@ -13,6 +13,7 @@ import type { TextChunk } from './input.ts';
 import { EventStore } from './store.ts';
 import { REORDER_WINDOW_NS } from './reorder.ts';
 import { PID_LIMIT, TaskTable } from './tasks.ts';
+import { fmtNs } from '../analysis/format.ts';
 
 /** Highest CPU number accepted when the trace does not say how many it has. */
 export const MAX_CPUS = 4096;
@@ -35,14 +36,6 @@ const CLOCK_RESET_LINES = 16;
 const GAP_NOTE_NS = 1e9;
 /** Lines longer than this are reported, not parsed (a trace line is ~100-300 bytes). */
 export const MAX_LINE = 64 * 1024;
-
-/** A duration for messages: `850 ns`, `12.5 µs`, `3.200 ms`, `2.000 s`. */
-function fmtNs(ns: number): string {
-  if (ns >= 1e9) return `${(ns / 1e9).toFixed(3)} s`;
-  if (ns >= 1e6) return `${(ns / 1e6).toFixed(3)} ms`;
-  if (ns >= 1e3) return `${(ns / 1e3).toFixed(1)} µs`;
-  return `${ns} ns`;
-}
 
 /** A flat copy of a (possibly cons) string. */
 function flat(s: string): string {

@@ -37,7 +37,9 @@ export function shellWord(path: string): string {
 
 export type Container = 'text' | 'gzip' | 'trace.dat';
 
-export interface OpenedInput {
+/** One trace file opened for reading: its container (plain, gzip, trace.dat) decoded into
+ *  text chunks, which openTrace parses. */
+export interface TraceFile {
   path: string;
   container: Container;
   /** Size on disk (compressed size for gzip). */
@@ -178,7 +180,7 @@ async function* textOnly(chunks: AsyncIterable<TextChunk>): AsyncIterable<string
   for await (const c of chunks) yield c.text;
 }
 
-export function openInput(path: string): OpenedInput {
+export function openTraceFile(path: string): TraceFile {
   const probed = probeInput(path);
   const { bytes, regular } = probed;
   let container = probed.container;

@@ -11,7 +11,7 @@
 // This is the slow path: one Simulator.processBatch call per event, a state copy per
 // event. Normal replays never come here (the machine's tap is null).
 import {
-  EVENT_KIND_NAMES, EventKind, FLUSH_ORIGIN_NAMES, IpiKind, NO_MM, flushOrigin,
+  EVENT_KIND_NAMES, EventKind, FLUSH_ORIGIN_NAMES, IpiKind, NO_MM, TLB_FLUSH_REASON_NAMES, flushOrigin,
   type EventBatch, type EventSource, type TraceInfo,
 } from '../trace/event.ts';
 import { TLB_NR_DYN_ASIDS, type Machine, type MachineTap } from '../machine/machine.ts';
@@ -22,8 +22,7 @@ import { CURRENT_STRATEGY, resolveStrategy } from '../strategies/index.ts';
 
 /** Pseudo-reason for a flush IPI in the record streams. */
 const R_IPI = 6;
-const REASON_TEXT = ['flush on task switch', 'remote shootdown', 'local shootdown', 'local MM shootdown',
-  'remote IPI send', 'remote wrong CPU', 'flush IPI'];
+const REASON_TEXT = [...TLB_FLUSH_REASON_NAMES, 'flush IPI'];
 const CSD_IPI_WINDOW_NS = 20_000;
 /** Records this close are the same kernel action even when their pages differ. */
 const NEAR_NS = 20_000;

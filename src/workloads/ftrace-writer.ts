@@ -25,7 +25,7 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import {
-  EVENT_KIND_NAMES, EventKind, FLUSH_ALL, NO_MM, PrevState, TlbFlushReason,
+  EVENT_KIND_NAMES, EventKind, FLUSH_ALL, NO_MM, PrevState, TLB_FLUSH_REASON_NAMES, TlbFlushReason,
   type EventSource, type TaskInfo,
 } from '../trace/event.ts';
 
@@ -47,15 +47,6 @@ export interface FtraceWriteResult {
 const FLUSH_CEILING = 33;
 const PRIO = 120;
 const CHUNK_CHARS = 1 << 16;
-
-const REASON_TEXT: Record<number, string> = {
-  [TlbFlushReason.taskSwitch]: 'flush on task switch',
-  [TlbFlushReason.remoteShootdown]: 'remote shootdown',
-  [TlbFlushReason.localShootdown]: 'local shootdown',
-  [TlbFlushReason.localMmShootdown]: 'local MM shootdown',
-  [TlbFlushReason.remoteSendIpi]: 'remote IPI send',
-  [TlbFlushReason.remoteWrongCpu]: 'remote wrong CPU',
-};
 
 const HEADER_LEGEND = [
   '#                                          _-----=> irqs-off/BH-disabled',
@@ -170,12 +161,12 @@ class Renderer {
         const pages = b === FLUSH_ALL || b > FLUSH_CEILING ? -1 : b;
         let remote = false;
         if (mm !== NO_MM) for (let i = 0; i < this.cpuMm.length; i++) if (i !== cpu && this.cpuMm[i] === mm) remote = true;
-        if (remote) line('...1.', `tlb_flush: pages:${pages} reason:${REASON_TEXT[TlbFlushReason.remoteSendIpi]} (${TlbFlushReason.remoteSendIpi})`);
-        line('d..1.', `tlb_flush: pages:${pages} reason:${REASON_TEXT[TlbFlushReason.localMmShootdown]} (${TlbFlushReason.localMmShootdown})`);
+        if (remote) line('...1.', `tlb_flush: pages:${pages} reason:${TLB_FLUSH_REASON_NAMES[TlbFlushReason.remoteSendIpi]} (${TlbFlushReason.remoteSendIpi})`);
+        line('d..1.', `tlb_flush: pages:${pages} reason:${TLB_FLUSH_REASON_NAMES[TlbFlushReason.localMmShootdown]} (${TlbFlushReason.localMmShootdown})`);
         return [remote ? 2 : 1, 0];
       }
       case EventKind.observed_flush:
-        line('d..1.', `tlb_flush: pages:${b} reason:${REASON_TEXT[a] ?? 'unknown'} (${a})`);
+        line('d..1.', `tlb_flush: pages:${b} reason:${TLB_FLUSH_REASON_NAMES[a] ?? 'unknown'} (${a})`);
         return [1, 0];
       case EventKind.observed_ipi:
         line('d..2.', `ipi_send_cpu: cpu=${a} callsite=tlbsim+0x0/0x0 callback=`

@@ -7,7 +7,7 @@ import { openInput } from '../../src/inputs.ts';
 import { replay } from '../../src/replay/index.ts';
 import { isolatedEngine } from '../../src/replay/isolate.ts';
 import { Simulator } from '../../src/machine/sim.ts';
-import { Linux618, STRATEGY_NAMES, defineStrategy, getStrategy } from '../../src/strategies/index.ts';
+import { Linux618, REGISTRY, STRATEGY_NAMES, defineStrategy, getStrategy } from '../../src/strategies/index.ts';
 
 test('each strategy name gets its own copy of the engine, loaded once', async () => {
   const a = await isolatedEngine('linux-6.18');
@@ -23,9 +23,9 @@ test('each strategy name gets its own copy of the engine, loaded once', async ()
   assert.deepEqual({ ...a.strategy, create: null }, { ...main, create: null });
 });
 
-test('every registered strategy is defined in src/strategies/<name>.ts (what a copy loads)', async () => {
-  for (const name of STRATEGY_NAMES) {
-    const mod = await import(`../../src/strategies/${name}.ts`) as Record<string, unknown>;
+test('every registered strategy is defined in the file its registry entry names (what a copy loads)', async () => {
+  for (const { file, definition: { name } } of REGISTRY) {
+    const mod = await import(`../../src/strategies/${file}.ts`) as Record<string, unknown>;
     const defs = Object.values(mod).filter((v) => typeof v === 'object' && v !== null && (v as { name?: unknown }).name === name
       && typeof (v as { create?: unknown }).create === 'function');
     assert.equal(defs.length, 1, `${name}: one definition exported by its own file`);

@@ -13,7 +13,7 @@ import { replay } from '../../src/replay/replay.ts';
 import { resolveProfile } from '../../src/machine/profiles.ts';
 import { findViolationEvents, type AnalysisInput } from '../../src/analysis/index.ts';
 import { writeReport } from '../../src/report/index.ts';
-import { explainInputs } from '../../src/commands/why-inputs.ts';
+import { explainInputs } from '../../src/pipeline.ts';
 import { signedNs } from '../../src/analysis/why.ts';
 import { tempFile, tmp } from '../helpers.ts';
 import { hostileTrace, HOSTILE_NAMES } from './hostile.ts';

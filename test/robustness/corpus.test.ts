@@ -141,8 +141,8 @@ test('timestamps backwards: a few µs late is put back in order; 2 s back is rep
   const { info, events } = await read('timestamps-backwards.txt');
   assert.equal(info.skippedLines, 1);
   assert.equal(info.skipped[0].line, 40);
-  assert.match(info.skipped[0].reason, /timestamp 9450\.924333 s is 2\.000 s earlier than the trace had reached .* this one is left out/);
-  assert.ok(info.warnings.some((w) => /1 event came up to 7\.0 µs late and was put back in time order/.test(w)), JSON.stringify(info.warnings));
+  assert.match(info.skipped[0].reason, /timestamp 9450\.924333 s is 2 s earlier than the trace had reached .* this one is left out/);
+  assert.ok(info.warnings.some((w) => /1 event came up to 7 µs late and was put back in time order/.test(w)), JSON.stringify(info.warnings));
   for (let i = 1; i < events.length; i++) assert.ok(events[i].time >= events[i - 1].time, `event ${i} in time order`);
   // The swapped pair is back in place: the events equal the clean ones minus the dropped line's.
   const droppedTime = 9452924333000;
@@ -169,7 +169,7 @@ test('the first event lines with a damaged timestamp: reported alone when the li
   // and the gap is pointed out.
   const behind = await read('first-timestamp-behind.txt');
   assert.equal(behind.info.skippedLines, 0);
-  assert.ok(behind.info.warnings.includes('the longest stretch without events is 400.000 s, before line 14'), JSON.stringify(behind.info.warnings));
+  assert.ok(behind.info.warnings.includes('the longest stretch without events is 400 s, before line 14'), JSON.stringify(behind.info.warnings));
   for (const [name, skippedLine] of [['first-timestamp-ahead.txt', 13], ['second-timestamp-behind.txt', 14]] as const) {
     const { info, events } = await read(name);
     assert.deepEqual(info.skipped.map((s) => s.line), [skippedLine], name);
@@ -184,7 +184,7 @@ test('the first event lines with a damaged timestamp: reported alone when the li
 test('perf events out of order within the window are re-ordered, and the user is told', async () => {
   const { info, events } = await read('perf-out-of-order.txt');
   assert.equal(info.skippedLines, 0);
-  assert.ok(info.warnings.some((w) => /2 events came up to 341\.0 µs late and were put back in time order \(window 10\.000 ms\)/.test(w)), JSON.stringify(info.warnings));
+  assert.ok(info.warnings.some((w) => /2 events came up to 341 µs late and were put back in time order \(window 10 ms\)/.test(w)), JSON.stringify(info.warnings));
   for (let i = 1; i < events.length; i++) assert.ok(events[i].time >= events[i - 1].time);
   await replays('perf-out-of-order.txt');
 });
@@ -202,7 +202,7 @@ test('CPU numbers beyond the header count are reported per line', async () => {
 test('perf traces concatenated (no header between them): the clock reset is found, the second shifted to follow', async () => {
   const { info, events } = await read('perf-concatenated.txt');
   assert.equal(info.skippedLines, 0, JSON.stringify(info.skipped.slice(0, 3)));
-  assert.ok(info.warnings.some((w) => /^line 41: the clock goes back 10\.\d+ s and the trace carries on from there: a second recording without its header/.test(w)), JSON.stringify(info.warnings));
+  assert.ok(info.warnings.some((w) => /^line 41: the clock goes back 10(\.\d+)? s and the trace carries on from there: a second recording without its header/.test(w)), JSON.stringify(info.warnings));
   const once = (await read('perf-out-of-order.txt')).events.length;
   assert.ok(events.length >= 2 * once - 4, `${events.length} events, ${once} in one copy`);
   for (let i = 1; i < events.length; i++) assert.ok(events[i].time >= events[i - 1].time);
@@ -273,7 +273,7 @@ test('lost-event markers of ftrace and trace-cmd are counted and kept in the str
 test('concatenated traces: the repeated header is named, the second trace is shifted to follow the first', async () => {
   const { info, events } = await read('concatenated-traces.txt');
   assert.equal(info.skippedLines, 0);
-  assert.ok(info.warnings.some((w) => /line 102 begins another trace \(its header repeats: concatenated files\?\); its clock starts 12\.001 s before the end of the previous one/.test(w)), JSON.stringify(info.warnings));
+  assert.ok(info.warnings.some((w) => /line 102 begins another trace \(its header repeats: concatenated files\?\); its clock starts 12 s before the end of the previous one/.test(w)), JSON.stringify(info.warnings));
   for (let i = 1; i < events.length; i++) assert.ok(events[i].time >= events[i - 1].time);
   assert.deepEqual(events.slice(0, clean.events.length), clean.events);
   const second = readFileSync(file('concatenated-traces.txt'), 'utf8').split('\n').slice(101);

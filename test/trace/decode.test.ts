@@ -3,14 +3,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { openInput } from '../../src/trace/input.ts';
+import { openTraceFile } from '../../src/trace/input.ts';
 import { tempFile } from '../helpers.ts';
 
 const CHUNK = 1 << 20;
 
 async function text(path: string): Promise<string> {
   let s = '';
-  for await (const c of openInput(path).chunks()) s += c;
+  for await (const c of openTraceFile(path).chunks()) s += c;
   return s;
 }
 

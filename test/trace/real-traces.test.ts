@@ -2,12 +2,14 @@
 // counts made by grep on the same file (counts.json, made without tlbsim code).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { openTrace, EventKind, IpiKind, type TraceEvent, eventsOf } from '../../src/trace/index.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
-const SHARED = join(ROOT, '..', 'shared', 'traces');
+// The two recordings made before these fixtures (traces/real/README.md), kept in the repo.
+const SHARED = join(ROOT, 'traces', 'real');
 
 interface Counts { file: string; total_lines: number; header_lines: number; lost_event_marker_lines: number;
   events: Record<string, number>; tlb_flush_reason: Record<string, number> }
@@ -73,10 +75,9 @@ for (const { path, counts } of fixtures()) {
 }
 
 test('shared recordings parse with zero skipped lines and their tlb_flush reasons', async () => {
-  for (const name of ['pingpong-100', 'madvthreads-2-notgid']) {
-    const path = join(SHARED, name, 'trace.txt');
-    if (!existsSync(path)) continue;
-    const text = readFileSync(path, 'utf8');
+  for (const name of ['shared-pingpong-100', 'shared-madvthreads-2-notgid']) {
+    const path = join(SHARED, name, 'trace.txt.gz');
+    const text = gunzipSync(readFileSync(path)).toString('utf8');
     const t = await openTrace(path);
     t.close();
     assert.equal(t.info.skippedLines, 0);
@@ -129,8 +130,7 @@ test('task → mm through the tgid column: the ping-pong processes are two mms',
 });
 
 test('task → mm through fork history: the madvise threads share one mm without a tgid column', async () => {
-  for (const path of [join(ROOT, 'traces/real/madvthreads-2/trace.txt.gz'), join(SHARED, 'madvthreads-2-notgid/trace.txt')]) {
-    if (!existsSync(path)) continue;
+  for (const path of [join(ROOT, 'traces/real/madvthreads-2/trace.txt.gz'), join(SHARED, 'shared-madvthreads-2-notgid/trace.txt.gz')]) {
     const t = await openTrace(path);
     t.close();
     const mt = t.info.tasks.filter((x) => x.comm.includes('madvthreads'));
