@@ -70,6 +70,8 @@ export interface ExplainInputsOptions {
   /** Run the gap sweep whatever the input's length (--uncertainty asked for heavy work). */
   force?: boolean;
   pcid?: boolean;
+  /** Script-defined strategies among the results. */
+  definitions?: readonly StrategyDefinition[];
 }
 
 /** What the summary and the report need to explain their answer, added to one input: the
@@ -86,7 +88,7 @@ export async function explainInputs(source: EventSource, results: RunResult[], o
   const best = current === null ? null : bestSafe(results, current);
   if (current !== null && best !== null && best.strategy.name !== current && results.length >= 2) {
     const nominalGap = results.find((r) => r.strategy.name === current)!.metrics.overhead_ns - best.metrics.overhead_ns;
-    const gap = await gapSensitivity(source, { profile: opts.profile, best: best.strategy.name, current, nominalGap, force: opts.force, ...pcid });
+    const gap = await gapSensitivity(source, { profile: opts.profile, definitions: opts.definitions, best: best.strategy.name, current, nominalGap, force: opts.force, ...pcid });
     if (gap) out.gap = gap;
   }
   const pairs: [string, string][] = [];
@@ -97,7 +99,7 @@ export async function explainInputs(source: EventSource, results: RunResult[], o
   }
   if (pairs.length) {
     out.divergences = [];
-    for (const [a, b] of pairs) out.divergences.push(await firstDivergences(source, { a, b, profile: opts.profile, ...pcid }));
+    for (const [a, b] of pairs) out.divergences.push(await firstDivergences(source, { a, b, profile: opts.profile, definitions: opts.definitions, ...pcid }));
   }
   if (opts.compare) out.compare = opts.compare;
   return out;
@@ -148,7 +150,7 @@ export async function analyseInput(source: OpenedInput, opts: AnalyseOptions & {
   const checked = validationStrategy(source.info.machine, names);
   const current = results.find((r) => r.strategy.name === checked);
   const validation = current && (hasObservedFlushes(current) || hasObservedIpis(current)) ? validateRun(current) : undefined;
-  const why = opts.explain === false ? {} : await explainInputs(source, results, { profile: opts.profile, compare: opts.explain?.compare ?? null, force: opts.explain?.force ?? false, ...pcid });
+  const why = opts.explain === false ? {} : await explainInputs(source, results, { profile: opts.profile, compare: opts.explain?.compare ?? null, force: opts.explain?.force ?? false, definitions: strategies.filter((s) => typeof s !== 'string'), ...pcid });
   return { info: source.info, results, violationEvents, ...(validation ? { validation } : {}), ...(uncertainty ? { uncertainty } : {}), ...why };
 }
 

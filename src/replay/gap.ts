@@ -10,6 +10,7 @@ import type { EventSource } from '../trace/event.ts';
 import type { CostKey, CostProfile } from '../machine/profiles.ts';
 import { variedRanges } from './draws.ts';
 import { replay } from './replay.ts';
+import type { StrategyDefinition } from '../machine/strategy.ts';
 
 /** Events x runs above which the sweep is skipped unless asked for: with a built-in profile
  *  (18-19 ranged keys, 72-76 runs) about 20 000 events. */
@@ -39,6 +40,8 @@ export interface GapOptions {
   current: string;
   nominalGap: number;
   pcid?: boolean;
+  /** Script-defined strategies best or current may name (registered names need none). */
+  definitions?: readonly StrategyDefinition[];
   /** Run even above the budget. */
   force?: boolean;
   /** Events x runs above which it does not run (default GAP_BUDGET_EVENT_RUNS). */
@@ -50,7 +53,7 @@ export async function gapSensitivity(source: EventSource, opts: GapOptions): Pro
   if (opts.best === opts.current) return null;
   const varied = variedRanges(opts.profile);
   if (varied.length === 0) return null;
-  const strategies = [opts.best, opts.current];
+  const strategies = [opts.best, opts.current].map((n) => opts.definitions?.find((d) => d.name === n) ?? n);
   const runs = varied.length * 2 * strategies.length;
   if (!opts.force && source.info.events * runs > (opts.budget ?? GAP_BUDGET_EVENT_RUNS)) return null;
   const profiles: CostProfile[] = [];

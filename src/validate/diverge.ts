@@ -7,12 +7,13 @@
 // reader sees where the two strategies part ways and what each did instead.
 //
 // Normal replays never come here; this path is for one pair at a time.
-import { EventKind, NO_MM, type EventSource } from '../trace/event.ts';
+import { EventKind, NO_MM, TLB_FLUSH_REASON_NAMES, type EventSource } from '../trace/event.ts';
 import { IpiPurpose, type MachineTap } from '../machine/machine.ts';
 import { MI } from '../machine/metrics.ts';
 import { resolveProfile, type CostProfile } from '../machine/profiles.ts';
 import { Simulator } from '../machine/sim.ts';
 import { resolveStrategy } from '../strategies/index.ts';
+import type { StrategyDefinition } from '../machine/strategy.ts';
 import { inertName } from '../analysis/why.ts';
 import { copyEvent, describe, formatState, snapshot, type RingEv } from './explain.ts';
 
@@ -25,6 +26,8 @@ export interface DivergeOptions {
   /** Events shown before each (default 4). */
   context?: number;
   pcid?: boolean;
+  /** Script-defined strategies a or b may name (registered names need none). */
+  definitions?: readonly StrategyDefinition[];
 }
 
 export interface Divergence {
@@ -63,19 +66,18 @@ const COUNTED: [metric: number, what: string][] = [
   [MI.page_flushes, 'INVLPG'],
   [MI.flush_requests, 'flush request'],
 ];
-const REASON = ['task switch', 'remote shootdown', 'local shootdown', 'local mm shootdown', 'remote send IPI', 'remote wrong CPU'];
 
 class Side {
   readonly sim: Simulator;
   readonly actions: string[] = [];
   private readonly prev: Float64Array;
-  constructor(source: EventSource, name: string, profile: CostProfile, pcid: boolean | undefined) {
-    this.sim = new Simulator(source.info, resolveStrategy(name), profile, pcid === undefined ? {} : { pcid });
+  constructor(source: EventSource, strategy: StrategyDefinition, profile: CostProfile, pcid: boolean | undefined) {
+    this.sim = new Simulator(source.info, strategy, profile, pcid === undefined ? {} : { pcid });
     const n = this.sim.m.nCpu;
     this.prev = new Float64Array(COUNTED.length * n);
     const actions = this.actions;
     const tap: MachineTap = {
-      flush(cpu, reason, pages) { actions.push(`tlb_flush on CPU ${cpu}: ${REASON[reason] ?? `reason ${reason}`} (${reason}), pages ${pages < 0 ? 'all' : pages}`); },
+      flush(cpu, reason, pages) { actions.push(`tlb_flush on CPU ${cpu}: ${TLB_FLUSH_REASON_NAMES[reason] ?? `reason ${reason}`} (${reason}), pages ${pages < 0 ? 'all' : pages}`); },
       ipi(from, to, purpose) { actions.push(`${purpose === IpiPurpose.flush ? 'flush IPI' : 'IPI'} CPU ${from} → CPU ${to}`); },
     };
     this.sim.m.tap = tap;
@@ -101,8 +103,9 @@ export async function firstDivergences(source: EventSource, opts: DivergeOptions
   const profile = typeof opts.profile === 'object' ? opts.profile : resolveProfile(opts.profile);
   const limit = opts.limit ?? 5;
   const ctxN = opts.context ?? 4;
-  const A = new Side(source, opts.a, profile, opts.pcid);
-  const B = new Side(source, opts.b, profile, opts.pcid);
+  const strategy = (name: string) => opts.definitions?.find((d) => d.name === name) ?? resolveStrategy(name);
+  const A = new Side(source, strategy(opts.a), profile, opts.pcid);
+  const B = new Side(source, strategy(opts.b), profile, opts.pcid);
   const comm = new Map<number, string>();
   // Untrusted names: no bidi override may reorder the lines they are printed in.
   for (const t of info.tasks) comm.set(t.tid, inertName(t.comm));

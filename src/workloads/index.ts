@@ -158,8 +158,9 @@ export interface GenerateOptions {
 
 /** Runs still counting after this long get an estimate of their size and duration. */
 export const ESTIMATE_AFTER_MS = 500;
-/** Time the size estimate may spend on its samples before it settles for what it has. */
-const ESTIMATE_SAMPLE_MS = 50;
+/** Events the size estimate's larger sample may reach before it settles for what it has:
+ *  a count, not a time, so that the same spec always gets the same estimate. */
+const ESTIMATE_SAMPLE_EVENTS = 50_000;
 /** Projected counting time from which the user is told what is coming. */
 export const LONG_NOTE_S = 10;
 
@@ -172,7 +173,7 @@ function lengthParam(def: WorkloadDefinition): ParamSpec | undefined {
  * How many events `spec` generates, without generating them: the same workload run for k
  * and for 2k iterations (or rounds), extrapolated linearly. Every workload's length is a
  * fixed set-up plus the same work per iteration. k doubles from 2 while the samples are
- * quick (under ESTIMATE_SAMPLE_MS) up to 64, so that seeded random choices (ptwalk-sync's
+ * small (under ESTIMATE_SAMPLE_EVENTS) up to 64, so that seeded random choices (ptwalk-sync's
  * mixed operations) average out. Null when the workload has no iteration count or is too
  * short to be worth it.
  */
@@ -190,8 +191,7 @@ export function estimateEvents(spec: string | WorkloadSpec, options: GenerateOpt
     return events;
   };
   let k = 2, a = count(k), b = count(2 * k);
-  const started = performance.now();
-  while (2 * k < 64 && 4 * k < n && performance.now() - started < ESTIMATE_SAMPLE_MS) {
+  while (2 * k < 64 && 4 * k < n && b < ESTIMATE_SAMPLE_EVENTS) {
     k *= 2;
     a = b;
     b = count(2 * k);
