@@ -1,4 +1,4 @@
-// Regenerates the calibration table of calibration.md from the simulator: published vs
+// Regenerates the calibration table of docs/design/calibration.md from the simulator: published vs
 // simulated ratios between strategies, with the default profile (or --profile NAME), as
 // Markdown on stdout or into a file (-o FILE). Rerun it after changing a cost or a strategy.
 //

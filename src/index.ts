@@ -7,7 +7,7 @@
 //   const runs = await replay(input, { strategies: ['linux-4.13', 'linux-6.18'], profile: 'kvm-guest' });
 //   input.close();
 //
-// Names exported here are a contract like the CLI's (cli.md): add freely, rename nothing.
+// Names exported here are a contract like the CLI's (docs/design/cli.md): add freely, rename nothing.
 
 // ---- inputs: real traces and synthetic workloads
 export { openInput, isWorkloadSpec, type OpenedInput, type OpenInputOptions } from './inputs.ts';
@@ -75,7 +75,7 @@ export {
   type Validation, type ValidationRow, type ExplainOptions, type ExplainResult,
 } from './validate/index.ts';
 
-// ---- calibration against published numbers (calibration.md; reports/calibration.ts)
+// ---- calibration against published numbers (docs/design/calibration.md; reports/calibration.ts)
 export {
   calibrate, calibrationJson, calibrationText, calibrationMarkdown, withinTolerance, CALIBRATION_TARGETS, TOLERANCE,
   type CalibrationTarget, type CalibrationRow, type CalibrationDetail, type CalibrationResult, type CalibrateOptions,

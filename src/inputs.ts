@@ -1,4 +1,4 @@
-// What the commands and the public API accept as an <input> (cli.md): a trace file, plain
+// What the commands and the public API accept as an <input> (docs/design/cli.md): a trace file, plain
 // or gzipped, in any format trace/ reads, or `workload:NAME[:key=value,...]`. Both become
 // an EventSource; the caller closes it when the replay is done (a parsed trace may hold a
 // spill file).

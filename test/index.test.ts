@@ -1,5 +1,5 @@
 // The public API a tsx script imports (`from 'tlbsim'`, i.e. src/index.ts): the names of
-// cli.md are there, and a script can define a strategy and replay it next to a built-in.
+// docs/design/cli.md are there, and a script can define a strategy and replay it next to a built-in.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tlbsim from 'tlbsim';
@@ -11,7 +11,7 @@ test('the package name resolves to src/index.ts for scripts', () => {
   assert.equal(tlbsim.openInput, openInput);
 });
 
-test('the contract names of cli.md are exported', async () => {
+test('the contract names of docs/design/cli.md are exported', async () => {
   const metrics: string[] = METRICS.map((m) => m.name);
   for (const m of ['context_switches', 'cr3_writes', 'cr3_flushes', 'full_flushes', 'page_flushes', 'flush_requests', 'ipis_sent',
     'ipis_to_lazy', 'ipis_to_stale', 'tlb_misses', 'atomic_ops', 'initiator_wait_ns', 'overhead_ns', 'coherence_violations', 'iteration_ns']) {

@@ -1,4 +1,4 @@
-// The replay summary in cli.md's `replay --json` shape. Kept apart from the tables so that
+// The replay summary in docs/design/cli.md's `replay --json` shape. Kept apart from the tables so that
 // `replay --json` does not load arquero or vega.
 import type { AnalysisData } from './types.ts';
 import type { UncertaintyResult } from '../replay/uncertainty.ts';

@@ -1,6 +1,6 @@
 // What the analysis and the report are given: per input, what is known about the trace and
 // one RunResult per strategy; optionally the validation and calibration results in the
-// shapes `tlbsim validate --json` and `tlbsim calibrate --json` print (cli.md).
+// shapes `tlbsim validate --json` and `tlbsim calibrate --json` print (docs/design/cli.md).
 import type { RunResult } from '../machine/result.ts';
 import type { TraceInfo } from '../trace/event.ts';
 import type { UncertaintyResult } from '../replay/uncertainty.ts';

@@ -35,7 +35,7 @@ export interface FitClass {
 // profiles convert with).
 const CR3: FreeParam = {
   key: 'cr3WriteNs', lo: 50, hi: 100, tied: ['flushLocalNs'],
-  why: '[recall] 150-300 cycles for a serializing CR3 write (strategies.md §d: no primary source found) = 50-100 ns at 3 GHz; '
+  why: '[recall] 150-300 cycles for a serializing CR3 write (docs/design/strategies.md §d: no primary source found) = 50-100 ns at 3 GHz; '
     + 'flush_tlb_local is the same instruction',
 };
 const ATOMIC_LOCAL: FreeParam = {
@@ -51,7 +51,7 @@ const SEND_PER_TARGET: FreeParam = {
 const CSD_HANDLE: FreeParam = {
   key: 'csdHandleNs', lo: 10, hi: 150,
   why: '[assume] one more queued call in the same interrupt: at least a call through an L1-resident llist entry, at most a '
-    + 'few line transfers (40 ns each, strategies.md §d)',
+    + 'few line transfers (40 ns each, docs/design/strategies.md §d)',
 };
 
 export const FIT_CLASSES: Readonly<Record<string, FitClass>> = {
@@ -76,7 +76,7 @@ export const FIT_CLASSES: Readonly<Record<string, FitClass>> = {
         why: '[assume] an x2APIC ICR write with the cross-call bookkeeping: ~150-1500 cycles' },
       { key: 'ipiDeliverNs', lo: 200, hi: 2000,
         why: '[assume] delivery to a running core; with handler and ack inside the 1-3 us IPI round trip rule of thumb '
-          + '(strategies.md §d, weak)' },
+          + '(docs/design/strategies.md §d, weak)' },
       { key: 'ipiHandlerNs', lo: 100, hi: 1000,
         why: '[assume] interrupt entry/exit and the cross-call dispatch: a few hundred to a few thousand cycles' },
       { key: 'ipiAckNs', lo: 40, hi: 400,

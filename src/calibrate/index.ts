@@ -1,5 +1,5 @@
 // Calibration: replay the benchmarks behind published numbers and compare ratios between
-// strategies (calibration.md). Absolute times depend on the CPU; a ratio "strategy ÷
+// strategies (docs/design/calibration.md). Absolute times depend on the CPU; a ratio "strategy ÷
 // baseline" for the same benchmark is what is expected to travel from the author's
 // machine to the simulated one. One cost profile must reproduce every row at once: this
 // module runs them all with the same profile and never adjusts anything per row.
@@ -8,7 +8,7 @@
 // laziness", 2017-06-29 (seed 000). "unpatched" is linux-4.13, "patched" the series as
 // posted (pcid-v4-posted), "patched, nopcid" the series booted with nopcid
 // (linux-4.14-nopcid: the lazy-TLB rework of the posted series and 4.14 differ only with
-// PCID, see strategies.md §b.3).
+// PCID, see docs/design/strategies.md §b.3).
 import { openInput } from '../inputs.ts';
 import { DEFAULT_PROFILE, resolveProfile, type CostProfile } from '../machine/profiles.ts';
 import { replay } from '../replay/replay.ts';
@@ -35,7 +35,7 @@ export interface CalibrationTarget {
   knownMiss?: string | ((row: CalibrationDetail, rows: readonly CalibrationDetail[], profile: CostProfile) => string);
 }
 
-/** The rows of calibration.md. Workload sizes: the published ones where given (pthread_mmap:
+/** The rows of docs/design/calibration.md. Workload sizes: the published ones where given (pthread_mmap:
  *  8 threads, 4 cores, 100 rounds, 256 MiB); otherwise enough iterations for a stable
  *  mean (the mean is over iterations after a warm-up one). */
 const PING_PONG = 'workload:ping-pong:pages=0,iterations=2000,cpus=2';
@@ -167,10 +167,10 @@ export const CALIBRATION_TARGETS: readonly CalibrationTarget[] = [
     knownMiss: pthreadMmapMiss },
 ];
 
-/** Relative tolerance of a simulated ratio against the published one (calibration.md). */
+/** Relative tolerance of a simulated ratio against the published one (docs/design/calibration.md). */
 export const TOLERANCE = 0.25;
 
-/** One row of `tlbsim calibrate --json` (cli.md: exactly these fields). */
+/** One row of `tlbsim calibrate --json` (docs/design/cli.md: exactly these fields). */
 export interface CalibrationRow {
   benchmark: string;
   metric: string;
@@ -202,7 +202,7 @@ export interface CalibrationResult {
   tolerance: number;
   rows: CalibrationDetail[];
   /** A second profile's simulated ratio per row (withFitted): the fitted profile of the
-   *  same class, shown beside the sourced one. Not part of --json (cli.md fixes its fields). */
+   *  same class, shown beside the sourced one. Not part of --json (docs/design/cli.md fixes its fields). */
   fitted?: { profile: string; simulated: number[] };
 }
 
@@ -212,7 +212,7 @@ export function withFitted(result: CalibrationResult, other: CalibrationResult):
 }
 
 /** Ratios within this of 1 count as "equal" when comparing the order of two strategies:
- *  calibration.md reads the published nopcid rows (0.99, 1.02, 1.09) as "nopcid ≈
+ *  docs/design/calibration.md reads the published nopcid rows (0.99, 1.02, 1.09) as "nopcid ≈
  *  unpatched", differences of the size of run-to-run noise. */
 const EQUAL_BAND = 0.10;
 
@@ -277,7 +277,7 @@ export async function calibrate(options: CalibrateOptions = {}): Promise<Calibra
   return { profile: profile.name, tolerance: TOLERANCE, rows };
 }
 
-/** The JSON document of `tlbsim calibrate --json` (cli.md). */
+/** The JSON document of `tlbsim calibrate --json` (docs/design/cli.md). */
 export function calibrationJson(result: CalibrationResult): { rows: CalibrationRow[] } {
   return {
     rows: result.rows.map((r) => ({

@@ -62,7 +62,7 @@ const TLB_FLUSH2 = `workload:wis-tlb-flush2:mode=threads,tasks=${TLB_FLUSH2_TASK
 // Desnoyers' context_switch1_threads at N threads = N/2 pairs on N CPUs.
 const cs1 = (threads: number, iterations: number) =>
   `workload:wis-context-switch1:mode=threads,tasks=${threads / 2},cpus=${threads},iterations=${iterations}`;
-const DESNOYERS = 'strategies.md §b.4 (Desnoyers, "[RFC PATCH v2 4/4] sched+mm: Use hazard pointers to track lazy active mm '
+const DESNOYERS = 'docs/design/strategies.md §b.4 (Desnoyers, "[RFC PATCH v2 4/4] sched+mm: Use hazard pointers to track lazy active mm '
   + 'existence", 2024-10-04)';
 const desnoyersNote = 'hazard pointers remove lazy-TLB mm_count refcounting, as lazy-shootdown does (the modelled proxy); '
   + 'published as a throughput gain, so the iteration-time ratio is 1 / (1 + gain)';
@@ -107,11 +107,11 @@ export const FIT_TARGETS: readonly FitTarget[] = [
     citation: { source: SEED000, quote: 'In a stupid little benchmark I did, it saves about 100ns on my laptop per context switch.' },
     note: 'ns saved per switch (a ping-pong round trip is two switches); "about", and from an earlier version of the '
       + 'benchmark than the table, whose own figures give 60 ns, hence ±50%' },
-  // ------------------------------------------------------------ INVLPGB (strategies.md S7, §d)
+  // ------------------------------------------------------------ INVLPGB (docs/design/strategies.md S7, §d)
   { id: 'tlb-flush2-ipi-share', profileClass: 'zen3-server', workload: TLB_FLUSH2,
     measure: { kind: 'share', metric: 'overhead_ns', tasks: TLB_FLUSH2_TASKS, iterations: TLB_FLUSH2_ITER },
     strategy: 'linux-6.18', published: 0.40, role: 'reported', tolerance: 0.25,
-    citation: { source: 'strategies.md S7 and §d (van Riel, "AMD broadcast TLB invalidation" cover letters v2-v7)',
+    citation: { source: 'docs/design/strategies.md S7 and §d (van Riel, "AMD broadcast TLB invalidation" cover letters v2-v7)',
       quote: 'will-it-scale tlb_flush2_threads on a 36-core AMD Milan ... TLB invalidation CPU share 40% → ~4% (contention moved to the LRU lock)' },
     note: 'a share of all CPU time, so it depends on the loop\'s own work as much as on flush costs: the published profile '
       + 'has the rest of the time in page faults and in contention on the LRU lock (where it "moved" with INVLPGB), and the '
@@ -122,7 +122,7 @@ export const FIT_TARGETS: readonly FitTarget[] = [
   { id: 'tlb-flush2-invlpgb-share', profileClass: 'zen3-server', workload: TLB_FLUSH2,
     measure: { kind: 'share', metric: 'overhead_ns', tasks: TLB_FLUSH2_TASKS, iterations: TLB_FLUSH2_ITER },
     strategy: 'linux-6.15-invlpgb', published: 0.04, role: 'reported', tolerance: 0.5,
-    citation: { source: 'strategies.md S7 and §d (van Riel, "AMD broadcast TLB invalidation" cover letters v2-v7)',
+    citation: { source: 'docs/design/strategies.md S7 and §d (van Riel, "AMD broadcast TLB invalidation" cover letters v2-v7)',
       quote: 'TLB invalidation CPU share 40% → ~4%' },
     note: '"~4%": ±50%. The same denominator as the row without INVLPGB (no fault or LRU-lock contention in the workload), '
       + 'so it is reported, not held out; the INVLPGB and TLBSYNC costs have no other target and stay at their hand values' },

@@ -1,5 +1,5 @@
 // `tlbsim calibrate [--json] [--profile P]`: replay the benchmarks behind published numbers
-// and print published vs simulated ratios between strategies (calibration.md), with the
+// and print published vs simulated ratios between strategies (docs/design/calibration.md), with the
 // profile's fitted sibling (`<profile>-fitted`) beside it when there is one.
 // `tlbsim calibrate --fit`: fit the unsourced cost numbers to every published figure
 // (src/calibrate/fit.ts) and print residuals per row; --write keeps the fitted profiles.

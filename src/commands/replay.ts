@@ -1,5 +1,5 @@
 // `tlbsim replay <input>...`: every input under every chosen strategy, one HTML report,
-// optional CSV tables, a summary table (or cli.md's JSON) on stdout.
+// optional CSV tables, a summary table (or docs/design/cli.md's JSON) on stdout.
 import type { Command } from 'commander';
 import { fail, noteSafe, printJsonSafe, printSafe, terminalSafe } from './util.ts';
 import { progress } from './progress.ts';

@@ -4,7 +4,7 @@ import { bold, red } from './style.ts';
 
 export interface StrategyListing { name: string; title: string; kernel: string; description: string; safe: boolean }
 
-/** What `--json` prints (cli.md): exactly these five keys, in registry order. */
+/** What `--json` prints (docs/design/cli.md): exactly these five keys, in registry order. */
 export async function strategiesListing(): Promise<StrategyListing[]> {
   const { STRATEGIES } = await import('../strategies/index.ts');
   return STRATEGIES.map((s) => ({ name: s.name, title: s.title, kernel: s.kernel, description: s.description, safe: s.safe }));

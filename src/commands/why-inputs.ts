@@ -15,7 +15,7 @@ export function compareText(inputs: readonly AnalysisInput[], pair: { a: string;
 }
 
 /** What `replay --compare --json` adds: per input the comparison, and the gap sentence and
- *  its parts. Without --compare, --json stays cli.md's `{ runs }`. */
+ *  its parts. Without --compare, --json stays docs/design/cli.md's `{ runs }`. */
 export function whyJson(inputs: readonly AnalysisInput[], pair: { a: string; b: string } | null): Record<string, unknown> {
   if (!pair) return {};
   const why = inputs.map((inp) => whyGap(inp, inp.gap)).filter((w) => w !== null);

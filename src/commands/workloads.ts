@@ -1,7 +1,7 @@
 // `tlbsim workloads [--json]`: the synthetic workload generators and their parameters.
 import type { Command } from 'commander';
 
-/** The listing as printed: JSON ([{ name, description, iteration, params }], cli.md) or text. */
+/** The listing as printed: JSON ([{ name, description, iteration, params }], docs/design/cli.md) or text. */
 export async function workloadsListing(json: boolean): Promise<string> {
   const { listWorkloads, describeWorkload } = await import('../workloads/index.ts');
   const list = listWorkloads().map(describeWorkload);

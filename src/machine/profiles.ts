@@ -5,7 +5,7 @@
 //   [derived] computed from cited numbers (the computation is given);
 //   [recall]  from memory, not re-verified: a hypothesis to check;
 //   [assume]  a modelling choice with no published number behind it.
-// Profiles are NOT fitted per benchmark (calibration.md): one profile must reproduce every
+// Profiles are NOT fitted per benchmark (docs/design/calibration.md): one profile must reproduce every
 // calibration row at once, and a number that would need fitting stays at its anchor. The
 // fitted profiles (`<class>-fitted`, `tlbsim calibrate --fit`) are kept apart from these:
 // one fit per class over all its published figures, loaded from fitted-profiles.json.
@@ -123,7 +123,7 @@ const skylakeLaptop: CostProfile = {
   name: 'skylake-laptop',
   description: 'Skylake-class Intel laptop (the machine behind the PCID v4 cover-letter numbers), 1 socket',
   ghz: 3.0, // [assume] a typical Skylake client turbo clock; used only to convert cycles
-  // ~150-300 cycles for a serializing CR3 write [recall, strategies.md §d]: 200 cycles at 3 GHz.
+  // ~150-300 cycles for a serializing CR3 write [recall, docs/design/strategies.md §d]: 200 cycles at 3 GHz.
   cr3WriteNs: 65,
   // PCID cover letter: ping-pong 1.34 -> 1.22 us per round trip (2 switches) = ~60 ns per
   // switch saved by CR3(noflush), refills included [derived]. The loop touches a handful of
@@ -134,7 +134,7 @@ const skylakeLaptop: CostProfile = {
   // tlb.c comment for tlb_single_page_flush_ceiling: "each single flush is about 100 ns" [src]
   invlpgNs: 100,
   // ping-pong + 512 pages: (6.1 - 1.8) us / ~1024 misses per round trip = ~4 ns per warm
-  // page walk (10-15 cycles) [derived, strategies.md §d]
+  // page walk (10-15 cycles) [derived, docs/design/strategies.md §d]
   tlbMissNs: 4,
   // Skylake STLB: 1536 entries shared 4K/2M (Intel Opt. Manual 248966-045 Table 2-15) [src]
   tlbEntries: 1536,

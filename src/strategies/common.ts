@@ -1,6 +1,6 @@
 // Helpers shared by the strategies: the kernel functions several versions have in common
 // (choose_new_asid, the single-page flush ceiling) and a base class with the default
-// hooks. The per-version flush_tlb_func ("F" in strategies.md) lives in the class of the
+// hooks. The per-version flush_tlb_func ("F" in docs/design/strategies.md) lives in the class of the
 // version that introduced it and is inherited by later ones.
 import { AckMode, IpiPurpose, type Machine } from '../machine/machine.ts';
 import { MI } from '../machine/metrics.ts';

@@ -69,7 +69,7 @@ export class Linux414 extends KernelStrategy {
     m.setLoaded(cpu, next, asid);
   }
 
-  /** flush_tlb_func_common() v4.14-v5.12 ("F" of strategies.md without the 6.0 early-out).
+  /** flush_tlb_func_common() v4.14-v5.12 ("F" of docs/design/strategies.md without the 6.0 early-out).
    *  `local` only selects which vm event counter the kernel bumps; the trace reason says it. */
   protected flushFuncCommon(cpu: number, req: FlushReq, _local: boolean, reason: number): void {
     const m = this.m;

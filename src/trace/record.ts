@@ -1,4 +1,4 @@
-// Recording a command with the kernel events tlbsim replays (trace-formats.md; the same
+// Recording a command with the kernel events tlbsim replays (docs/design/trace-formats.md; the same
 // set traces/real/record.sh uses for the fixtures).
 //
 // tracefs (the default) works like record.sh: a private instance under

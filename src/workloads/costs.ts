@@ -11,7 +11,7 @@
 // scaled to bare metal by ONE factor, VM_TO_BARE_METAL, taken from the one operation that
 // has a published cycle count and is not a calibration target: Nadav Amit's madvise
 // (DONTNEED, 1 page) = 2119 cycles on Skylake ("Defer PTI flushes" RFC v2, Aug 2019;
-// strategies.md §d). At REF_GHZ that is 706 ns; it measured ~1420 ns here, so the factor is
+// docs/design/strategies.md §d). At REF_GHZ that is 706 ns; it measured ~1420 ns here, so the factor is
 // 0.5. Two independent published numbers land close to the scaled values, which is the
 // check on the method: a null syscall scales to 98 ns (101 ns measured with KPTI on an
 // i7-12650H, riyaneel.github.io/posts/kernel-tax, weak source) and a zero-page read fault
@@ -21,7 +21,7 @@
 // Where one measurement had to be split into parts (e.g. a handoff into wakeup and
 // schedule), the split is marked [split]. Numbers not measured at all are marked
 // [assumption] or [recall] with the reasoning. No number here was chosen to make a
-// calibration benchmark (calibration.md) come out right; the calibration room should
+// calibration benchmark (docs/design/calibration.md) come out right; the calibration room should
 // treat any disagreement as information, and can pass overrides through
 // generateWorkload(spec, { costs }) for sensitivity runs instead of editing this file.
 //
@@ -96,7 +96,7 @@ export const BASE_COSTS = {
   /** madvise(MADV_DONTNEED) of one present page, up to the TLB flush request (syscall
    *  entry, VMA lookup, zap). Total without the flush = 2119 cycles (706 ns, includes a
    *  local 1-page flush) − ~100 ns INVLPG (tlb.c's "about 100 ns" per single-page flush,
-   *  strategies.md §d) = ~600 ns, split 500 before the flush request and 100 after [split]. */
+   *  docs/design/strategies.md §d) = ~600 ns, split 500 before the flush request and 100 after [split]. */
   MADVISE_BEFORE_FLUSH_NS: 500,
   /** Rest of that madvise after the flush request: mmu_gather finish, syscall exit. */
   MADVISE_AFTER_FLUSH_NS: 100,

@@ -1,4 +1,4 @@
-// Writes an EventSource as raw tracefs text (trace-formats.md §1, the record-tgid layout),
+// Writes an EventSource as raw tracefs text (docs/design/trace-formats.md §1, the record-tgid layout),
 // so generated workloads can be fed to anything that reads real traces, and `tlbsim
 // generate -o x.txt` has a writer before the ingestion room's writers exist.
 //

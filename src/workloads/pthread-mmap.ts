@@ -1,6 +1,6 @@
 // pthread-mmap: "Vitaly's pthread_mmap microbenchmark" from Lutomirski's PCID v4 cover letter
 // (8 threads on four cores, nrounds = 100, 256M data). Its source was not found: this is a
-// RECONSTRUCTION from those four parameters (strategies.md §e.1). A later post by the same
+// RECONSTRUCTION from those four parameters (docs/design/strategies.md §e.1). A later post by the same
 // author describes a TLB-thrashing test of his as threads "doing 100 mmap()/munmap() for 16384
 // pages with a tiny random nanosleep in between" (lkml, 2 Apr 2018, "[PATCH 0/5] KVM: x86:
 // hyperv: PV TLB flush for Windows guests"). It may be the same program, but it says neither

@@ -1,5 +1,5 @@
 // ptwalk-sync: lockless page-table walkers (GUP-fast) on some CPUs while a thread of the
-// same process frees or unshares page tables (strategies.md b.7: Lance Yang's page-table-free
+// same process frees or unshares page tables (docs/design/strategies.md b.7: Lance Yang's page-table-free
 // sync series; seed 003). The thread's operations emit `pt_sync` requests
 // (tlb_remove_table_sync_one) next to their flushes; walkers emit `ptwalk` begin/end.
 import { EventKind, FlushFlags, FlushOrigin, flushFlags } from '../trace/event.ts';

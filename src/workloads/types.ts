@@ -37,7 +37,7 @@ export interface GeneratedWorkload {
 }
 
 export interface WorkloadDefinition {
-  /** Name users type (a contract: see cli.md). */
+  /** Name users type (a contract: see docs/design/cli.md). */
   name: string;
   description: string;
   params: readonly ParamSpec[];

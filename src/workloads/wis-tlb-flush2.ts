@@ -1,5 +1,5 @@
 // wis-tlb-flush2: will-it-scale tlb_flush2 ("anonymous memory private mapping",
-// antonblanchard/will-it-scale tests/tlb_flush2.c; strategies.md §e.3).
+// antonblanchard/will-it-scale tests/tlb_flush2.c; docs/design/strategies.md §e.3).
 import { PAGE_SIZE, PROT_RW, run, simulate, WaitQueue, wake, type TaskCtx } from './scheduler.ts';
 import { createThread, exitTask, forkProcess, Join, madviseDontneed, mmap, munmap, sleepUntil, touch } from './ops.ts';
 import { commonParams, num, str, type WorkloadDefinition } from './types.ts';

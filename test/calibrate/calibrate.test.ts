@@ -1,5 +1,5 @@
 // Calibration: the published rows, replayed with one profile. Rows not documented as a
-// known miss must stay within tolerance; the CLI prints the JSON shape cli.md promises.
+// known miss must stay within tolerance; the CLI prints the JSON shape docs/design/cli.md promises.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -40,7 +40,7 @@ test('calibrate: every row is a ratio of replay metrics; rows not known to miss 
   const misses = result.rows.find((r) => r.metric === 'tlb_misses' && r.strategy === 'pcid-v4-posted');
   assert.ok(misses && misses.simulatedBaseline >= 2000 * 1024, 'unpatched: ~1024 walks per round trip');
   assert.ok(misses && misses.simulatedStrategy <= 2 * 1024, 'patched: only the first touches walk');
-  // The JSON document has exactly the fields of cli.md.
+  // The JSON document has exactly the fields of docs/design/cli.md.
   for (const row of calibrationJson(result).rows) {
     assert.deepEqual(Object.keys(row), ['benchmark', 'metric', 'strategy', 'baseline', 'published', 'simulated']);
   }

@@ -18,7 +18,7 @@ test('inspect prints a summary of a real trace', () => {
   assert.match(r.stdout, /skipped lines\s+0/);
 });
 
-test('inspect --json has the shape cli.md promises', () => {
+test('inspect --json has the shape docs/design/cli.md promises', () => {
   const r = run('inspect', '--json', 'traces/real/pingpong-0/trace.txt.gz');
   assert.equal(r.status, 0, r.stderr);
   const j = JSON.parse(r.stdout);
@@ -28,7 +28,7 @@ test('inspect --json has the shape cli.md promises', () => {
   for (const k of ['switch', 'fork', 'exec', 'exit', 'migrate', 'mmap', 'munmap', 'madvise', 'mprotect', 'flush_request', 'access', 'observed_flush', 'observed_ipi']) assert.ok(k in j.events, k);
 });
 
-test('a missing file, an unknown file and wrong usage: a message and the exit codes of cli.md', () => {
+test('a missing file, an unknown file and wrong usage: a message and the exit codes of docs/design/cli.md', () => {
   const missing = run('inspect', 'no/such/trace.txt');
   assert.equal(missing.status, 1);
   assert.match(missing.stderr, /no\/such\/trace.txt: no such file/);

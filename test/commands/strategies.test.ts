@@ -11,7 +11,7 @@ test('strategies --json prints exactly [{ name, title, kernel, description, safe
   assert.equal(r.status, 0, r.stderr);
   const list = JSON.parse(r.stdout) as Record<string, unknown>[];
   assert.deepEqual(list.map((s) => s.name), STRATEGIES.map((s) => s.name));
-  for (const name of CLI_MD_NAMES) assert.ok(list.some((s) => s.name === name), `cli.md names ${name}`);
+  for (const name of CLI_MD_NAMES) assert.ok(list.some((s) => s.name === name), `docs/design/cli.md names ${name}`);
   for (const s of list) {
     assert.deepEqual(Object.keys(s), ['name', 'title', 'kernel', 'description', 'safe']);
     for (const k of ['name', 'title', 'kernel', 'description']) assert.ok(typeof s[k] === 'string' && (s[k] as string).length > 0, `${String(s.name)}.${k}`);

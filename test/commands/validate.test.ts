@@ -8,7 +8,7 @@ import { FTRACE_HEADER, tempFile } from '../helpers.ts';
 const ROOT = new URL('../../', import.meta.url).pathname;
 const run = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin/tlbsim.mjs'), ...args], { encoding: 'utf8', cwd: ROOT });
 
-test('validate --json has exactly the shape cli.md promises, with the recording in the observed column', () => {
+test('validate --json has exactly the shape docs/design/cli.md promises, with the recording in the observed column', () => {
   const r = run('validate', '--json', 'traces/real/madvthreads-2/trace.txt.gz');
   assert.equal(r.status, 0, r.stderr);
   const j = JSON.parse(r.stdout);
@@ -53,7 +53,7 @@ test('validate --explain N shows N disagreements, the events around each and the
   assert.ok(json.disagreements[0].state.length >= 2);
 });
 
-test('validate refuses what it cannot check, with the exit codes of cli.md and no stack trace', () => {
+test('validate refuses what it cannot check, with the exit codes of docs/design/cli.md and no stack trace', () => {
   const workload = run('validate', 'workload:ping-pong');
   assert.equal(workload.status, 2);
   assert.match(workload.stderr, /needs a recorded trace/);

@@ -12,7 +12,7 @@ test('workloads --json lists every generator with its parameters; every one take
   assert.equal(r.status, 0, r.stderr);
   const list = JSON.parse(r.stdout) as { name: string; description: string; params: { name: string; default: unknown; type: string }[] }[];
   assert.deepEqual(list.map((w) => w.name), listWorkloads().map((w) => w.name));
-  for (const name of CLI_MD_NAMES) assert.ok(list.some((w) => w.name === name), `cli.md names ${name}`);
+  for (const name of CLI_MD_NAMES) assert.ok(list.some((w) => w.name === name), `docs/design/cli.md names ${name}`);
   for (const w of list) {
     assert.ok(w.description.length > 20, w.name);
     const params = w.params.map((p) => p.name);

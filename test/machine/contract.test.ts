@@ -1,4 +1,4 @@
-// The names cli.md makes a contract: metric names and strategy names. Every metric is
+// The names docs/design/cli.md makes a contract: metric names and strategy names. Every metric is
 // declared once with a unit and a meaning; every strategy names the kernel version or
 // series it models, and an unsafe one says when it is unsafe.
 import { test } from 'node:test';
@@ -7,7 +7,7 @@ import { KEY_METRICS, METRICS, METRIC_NAMES } from '../../src/machine/metrics.ts
 import { STRATEGIES, STRATEGY_NAMES } from '../../src/strategies/index.ts';
 import { CLI_MD_STRATEGIES } from '../contract-names.ts';
 
-test('the metric names of cli.md are declared once, with a unit and a meaning', () => {
+test('the metric names of docs/design/cli.md are declared once, with a unit and a meaning', () => {
   const required = ['context_switches', 'cr3_writes', 'cr3_flushes', 'full_flushes', 'page_flushes', 'flush_requests',
     'ipis_sent', 'ipis_to_lazy', 'ipis_to_stale', 'tlb_misses', 'atomic_ops', 'initiator_wait_ns', 'overhead_ns',
     'coherence_violations', 'iteration_ns'];
@@ -22,8 +22,8 @@ test('the metric names of cli.md are declared once, with a unit and a meaning', 
   assert.ok(KEY_METRICS.length > 0);
 });
 
-test('the strategy names of cli.md, each naming its kernel version or series', () => {
-  // cli.md's names stay (renaming none); a new strategy is added by its registry entry alone.
+test('the strategy names of docs/design/cli.md, each naming its kernel version or series', () => {
+  // docs/design/cli.md's names stay (renaming none); a new strategy is added by its registry entry alone.
   for (const n of CLI_MD_STRATEGIES) assert.ok(STRATEGY_NAMES.includes(n), n);
   assert.equal(new Set(STRATEGY_NAMES).size, STRATEGY_NAMES.length, 'no strategy registered twice');
   for (const s of STRATEGIES) {

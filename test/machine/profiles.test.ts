@@ -1,4 +1,4 @@
-// Cost profiles: every number carries its source (strategies.md §d, calibration.md: "each
+// Cost profiles: every number carries its source (docs/design/strategies.md §d, docs/design/calibration.md: "each
 // with its source in a comment"), the four required hardware classes exist, and the
 // override paths (--set-cost key=value, a JSON profile file) reject bad input with a
 // message that names the key and what was expected.

@@ -1,4 +1,4 @@
-// Replay invariants (architecture.md "Invariants worth a test each"): the same input gives
+// Replay invariants (docs/design/architecture.md "Invariants worth a test each"): the same input gives
 // identical results; the worker-thread path gives the same results as the in-process
 // path; and feeding the stream in one batch or in many small ones (streaming) changes
 // nothing. Inputs: generated workloads that exercise every hook (fork/exec/exit teardown,

@@ -169,7 +169,7 @@ test('hostile task names and file name: shown as text, nothing executes', { skip
   }
 });
 
-test('validation and calibration results, in the shapes of cli.md, are shown when given', async () => {
+test('validation and calibration results, in the shapes of docs/design/cli.md, are shown when given', async () => {
   const [real, workload] = await inputs;
   const validation = { strategy: 'linux-6.18', agreement: 0.875, rows: [{ what: 'tlb_flush reason 3 ranged', observed: 62, predicted: 60, agreement: 0.9677 }] };
   const calibration = { rows: [

@@ -1,5 +1,5 @@
 // A user task goes to a kernel thread, then idle, then comes back with nothing flushed in
-// between: the row "back to same mm, nothing flushed meanwhile" of strategies.md b.8b.
+// between: the row "back to same mm, nothing flushed meanwhile" of docs/design/strategies.md b.8b.
 // What differs is what entering and leaving lazy mode costs: CR3 writes, mm_cpumask
 // atomics and mm_count atomics.
 //

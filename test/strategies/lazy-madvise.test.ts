@@ -1,6 +1,6 @@
 // An madvise(MADV_DONTNEED) of one page while the other CPU of the process is lazy (its
 // thread went idle with the mm still in CR3): the situation that separates the lazy-TLB
-// designs (Andy Lutomirski's MADV_DONTNEED + CPU switch test, strategies.md e.1), with and
+// designs (Andy Lutomirski's MADV_DONTNEED + CPU switch test, docs/design/strategies.md e.1), with and
 // without page tables being freed.
 //
 // Trace (2 CPUs, one process mm 1 with threads 10 and 11; both CPUs start idle, so init_mm

@@ -1,4 +1,4 @@
-// Line shapes from real recordings (trace-formats.md and traces/real), one behaviour each.
+// Line shapes from real recordings (docs/design/trace-formats.md and traces/real), one behaviour each.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventKind, IpiKind, PrevState, FlushOrigin, flushOrigin, FlushFlags } from '../../src/trace/index.ts';

@@ -22,7 +22,7 @@ function rejects(fn: () => unknown, re: RegExp): void {
 }
 
 describe('workload registry', () => {
-  it('lists exactly the contract names (cli.md)', () => {
+  it('lists exactly the contract names (docs/design/cli.md)', () => {
     assert.deepEqual(listWorkloads().map((w) => w.name), NAMES);
   });
 
@@ -43,7 +43,7 @@ describe('workload registry', () => {
     }
   });
 
-  it('cli.md parameters exist', () => {
+  it('docs/design/cli.md parameters exist', () => {
     const params = (name: string) => getWorkload(name).params.map((p) => p.name);
     assert.ok(['pages', 'iterations'].every((p) => params('ping-pong').includes(p)));
     assert.ok(params('madv-threads').includes('threads'));
