@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Help and version are answered from a memo rendered by the real command definitions
-// (see help-cache.mjs). Everything else runs the JavaScript that bin/build.mjs compiled
+// Help, the version and the catalogues are answered from a memo of what the program
+// itself printed for them (see help-cache.mjs). Everything else runs the JavaScript that bin/build.mjs compiled
 // into dist/ at install time, as long as it was compiled from the sources now in src/
 // (source-hash.mjs); an edited checkout, or one never built, registers tsx and runs the
 // TypeScript sources directly: slower to start, the same program.

@@ -1,7 +1,7 @@
 // Shared helpers for commands: user errors end the process with a message, not a stack.
 import { renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { describeFsError } from '../trace/input.ts';
+import { describeFsError } from '../trace/errors.ts';
 import { release, removeLater } from '../trace/cleanup.ts';
 
 export class UsageError extends Error {

@@ -8,7 +8,7 @@ import { buildProgram } from '../../src/cli.ts';
 import { helpCacheKey, helpRequest } from '../../bin/help-cache.mjs';
 import { ROOT, tlbsim } from './run.ts';
 
-const COMMANDS = buildProgram().commands.map((c) => c.name()).filter((n) => n !== 'help');
+const COMMANDS = (await buildProgram()).commands.map((c) => c.name()).filter((n) => n !== 'help');
 const NO_MEMO = { env: { TLBSIM_NO_HELP_CACHE: '1' } };
 
 test('every command answers --help with a description and an example, exit 0', () => {
