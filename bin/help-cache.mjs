@@ -4,15 +4,16 @@
 // compiled program still loads commander and the command definitions).
 //
 // The texts are not written by hand: src/cli.ts stores what the program itself printed,
-// each time it answers one of these requests, under a key made of every source file's size
-// and mtime, package.json, package-lock.json, the Node version, and what the terminal looks
-// like (commander wraps help to the terminal width; the catalogues colour for a terminal).
-// Any edit to the sources changes the key and the next request goes through the full path
-// again, which starts a new memo. Plain JavaScript with Node built-ins only: this file runs
+// each time it answers one of these requests, with the size and mtime of every source
+// file and directory (bin/source-hash.mjs), package.json, package-lock.json, the Node
+// version, and what the terminal looks like (commander wraps help to the terminal width;
+// the catalogues colour for a terminal). Any edit to the sources makes the memo stale and
+// the next request goes through the full path again, which starts a new memo. Plain JavaScript with Node built-ins only: this file runs
 // before tsx is registered.
-import { mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { treeSnapshot, treeUnchanged } from './source-hash.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 // One memo per checkout: worktrees of one repository may share a node_modules (a symlink),
@@ -35,15 +36,6 @@ export function helpRequest(args) {
   return null;
 }
 
-function listFiles(dir, out) {
-  let entries;
-  try { entries = readdirSync(dir, { withFileTypes: true }); } catch { return; }
-  for (const e of entries) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) listFiles(p, out); else out.push(p);
-  }
-}
-
 /** The catalogue commands whose output is memoised: argv exactly as typed. */
 const CATALOGUES = new Set(['strategies', 'strategies --json', 'workloads', 'workloads --json']);
 
@@ -56,44 +48,39 @@ export function memoRequest(args) {
   return args.length <= 2 && CATALOGUES.has(line) ? `run:${line}` : null;
 }
 
-/** Changes whenever anything that could change the help text changes. */
-export function helpCacheKey() {
-  const files = [join(ROOT, 'package.json'), join(ROOT, 'package-lock.json'), join(ROOT, 'bin', 'help-cache.mjs')];
-  listFiles(join(ROOT, 'src'), files);
-  files.sort();
-  // Loaded here: a command that is not a memo request never needs node:crypto.
-  const h = process.getBuiltinModule('node:crypto').createHash('sha256');
-  for (const f of files) {
-    try { const st = statSync(f); h.update(`${f}\0${st.size}\0${Math.trunc(st.mtimeMs)}\n`); } catch { h.update(`${f}\0missing\n`); }
-  }
+/** The files besides src/ whose change may change a memoised text. */
+const EXTRA = [join(ROOT, 'package.json'), join(ROOT, 'package-lock.json'), join(ROOT, 'bin', 'help-cache.mjs')];
+
+/** What else the texts depend on: the Node version and what the terminal looks like. */
+export function memoEnvironment() {
   const out = process.stdout;
-  h.update(`${process.version}\0${out.isTTY ? `tty${out.columns}` : 'pipe'}\0${process.env.NO_COLOR ?? ''}\0${process.env.FORCE_COLOR ?? ''}\0${process.env.TERM === 'dumb' ? 'dumb' : ''}`);
-  return h.digest('hex');
+  return `${process.version}\0${out.isTTY ? `tty${out.columns}` : 'pipe'}\0${process.env.NO_COLOR ?? ''}\0${process.env.FORCE_COLOR ?? ''}\0${process.env.TERM === 'dumb' ? 'dumb' : ''}`;
 }
 
-/** The memoised text for argv, or null (not a help request, no memo, or a stale one). */
-export function cachedHelp(args) {
+/** The memoised text for argv, or null (not a memo request, no memo, or a stale one). */
+export function cachedHelp(args, file = CACHE_FILE) {
   if (process.env.TLBSIM_NO_HELP_CACHE) return null;
   const entry = memoRequest(args);
   if (entry === null) return null;
   let memo;
-  try { memo = JSON.parse(readFileSync(CACHE_FILE, 'utf8')); } catch { return null; }
-  if (!memo || memo.key !== helpCacheKey() || typeof memo.texts?.[entry] !== 'string') return null;
+  try { memo = JSON.parse(readFileSync(file, 'utf8')); } catch { return null; }
+  if (typeof memo?.texts?.[entry] !== 'string' || memo.env !== memoEnvironment() || !treeUnchanged(memo.tree)) return null;
   return memo.texts[entry];
 }
 
 /** Add freshly printed texts to the memo, or start a new one if the sources changed (best
  *  effort: a read-only install simply has no memo; two runs at once may keep one's entry). */
-export function writeHelpCache(texts) {
+export function writeHelpCache(texts, file = CACHE_FILE) {
   if (process.env.TLBSIM_NO_HELP_CACHE) return; // asked to bypass the memo: leave it alone too
   try {
-    const key = helpCacheKey();
     let memo = null;
-    try { memo = JSON.parse(readFileSync(CACHE_FILE, 'utf8')); } catch { /* none yet, or torn */ }
-    const kept = memo?.key === key && typeof memo.texts === 'object' && memo.texts !== null ? memo.texts : {};
-    mkdirSync(dirname(CACHE_FILE), { recursive: true });
-    const tmp = `${CACHE_FILE}.${process.pid}`;
-    writeFileSync(tmp, JSON.stringify({ key, texts: { ...kept, ...texts } }));
-    renameSync(tmp, CACHE_FILE);
+    try { memo = JSON.parse(readFileSync(file, 'utf8')); } catch { /* none yet, or torn */ }
+    const env = memoEnvironment();
+    const current = memo?.env === env && typeof memo.texts === 'object' && memo.texts !== null && treeUnchanged(memo.tree);
+    const tree = current ? memo.tree : treeSnapshot(EXTRA);
+    mkdirSync(dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}`;
+    writeFileSync(tmp, JSON.stringify({ env, tree, texts: { ...(current ? memo.texts : {}), ...texts } }));
+    renameSync(tmp, file);
   } catch { /* no memo: help still works, just slower */ }
 }

@@ -50,13 +50,16 @@ export function sourceHash(files = sourceFiles()) {
   return h.digest('hex');
 }
 
+/** A file's size and mtime, as the stamp records them ('missing' for none). */
+function statOf(path) {
+  const st = statSync(path, { throwIfNoEntry: false });
+  return st === undefined ? 'missing' : `${st.size}:${st.mtimeMs}`;
+}
+
 /** Each source file's size and mtime, keyed by its path under the root. */
 function sourceStats(files) {
   const out = {};
-  for (const f of files) {
-    const st = statSync(f);
-    out[relative(ROOT, f)] = `${st.size}:${st.mtimeMs}`;
-  }
+  for (const f of files) out[relative(ROOT, f)] = statOf(f);
   return out;
 }
 
@@ -69,21 +72,24 @@ function dirStats(dirs) {
 
 /** What bin/build.mjs writes beside the JavaScript it compiled from `hash`. */
 export function stampText(hash, files = sourceFiles()) {
-  return JSON.stringify({ hash, stats: sourceStats(files), dirs: dirStats(sourceDirs()) }) + '\n';
+  return JSON.stringify({ hash, ...treeSnapshot([], files) }) + '\n';
+}
+
+/** The sizes and mtimes of src/ (files and directories) and of `extra` files (absolute
+ *  paths, which need not exist), for treeUnchanged to compare against later. */
+export function treeSnapshot(extra = [], files = sourceFiles()) {
+  return { stats: sourceStats([...files, ...extra]), dirs: dirStats(sourceDirs()) };
 }
 
 /** True when no directory gained or lost an entry and no file changed size or mtime since
- *  the stamp was written: one stat each, no listing. */
-function statsMatch(stamp) {
-  if (typeof stamp.dirs !== 'object' || stamp.dirs === null || typeof stamp.stats !== 'object' || stamp.stats === null) return false;
-  for (const [d, mtime] of Object.entries(stamp.dirs)) {
+ *  `snapshot` was taken: one stat each, no listing. */
+export function treeUnchanged(snapshot) {
+  if (typeof snapshot?.dirs !== 'object' || snapshot.dirs === null || typeof snapshot.stats !== 'object' || snapshot.stats === null) return false;
+  for (const [d, mtime] of Object.entries(snapshot.dirs)) {
     const st = statSync(join(ROOT, d), { throwIfNoEntry: false });
     if (st === undefined || !st.isDirectory() || st.mtimeMs !== mtime) return false;
   }
-  for (const [f, stat] of Object.entries(stamp.stats)) {
-    const st = statSync(join(ROOT, f), { throwIfNoEntry: false });
-    if (st === undefined || `${st.size}:${st.mtimeMs}` !== stat) return false;
-  }
+  for (const [f, stat] of Object.entries(snapshot.stats)) if (statOf(join(ROOT, f)) !== stat) return false;
   return true;
 }
 
@@ -92,7 +98,7 @@ export function distIsCurrent() {
   if (process.env.TLBSIM_NO_DIST) return false;
   try {
     const stamp = JSON.parse(readFileSync(STAMP, 'utf8'));
-    if (statsMatch(stamp)) return true;
+    if (treeUnchanged(stamp)) return true;
     const files = sourceFiles();
     if (sourceHash(files) !== stamp.hash) return false;
     try {
