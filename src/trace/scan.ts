@@ -105,7 +105,7 @@ export function indexIn(s: string, needle: string, from: number, end: number): n
 
 /** indexIn for a needle that is usually absent from the line (a header's '#P:'):
  *  String.indexOf would go on to the end of `s`, a whole chunk of lines, on every such line
- *  (quadratic: 100 k comment lines took seconds); this stops at `end`, at the cost of being
+ *  (quadratic in the comment lines of a chunk); this stops at `end`, at the cost of being
  *  slower than indexOf where the needle is present. */
 export function indexInLine(s: string, needle: string, from: number, end: number): number {
   const n = needle.length;
