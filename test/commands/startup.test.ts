@@ -10,6 +10,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, ROOT } from './run.ts';
+import { PROFILES } from '../../src/machine/profiles.ts';
+import { profileNames } from '../../src/machine/profile-names.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tlbsim-startup-'));
 const hook = join(dir, 'hook.mjs');
@@ -97,6 +99,16 @@ test('a usage error loads only its command', () => {
   assert.equal(h.status, 0);
   assert.match(h.stdout, /--profile <name>\s+cost profile: skylake-laptop, /);
   assertLight(h, 'replay --help', ['commands/inspect', 'strategies/index']);
+});
+
+test('the option help names every cost profile, fitted ones included, without loading them', () => {
+  const names = profileNames();
+  assert.deepEqual(names, Object.keys(PROFILES));
+  assert.ok(names.some((n) => n.endsWith('-fitted')), names.join(' '));
+  const h = loads(['replay', '--help']);
+  const listed = /--profile <name>\s+cost profile: ([^(]*)\(default/.exec(h.stdout)?.[1].replace(/\s+/g, ' ').trim();
+  assert.equal(listed, names.join(', '));
+  assertLight(h, 'replay --help');
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));
