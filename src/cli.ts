@@ -37,7 +37,7 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
     .version(pkg.version)
     .showHelpAfterError()
     .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(`${red(text.trimEnd(), process.stderr)}\n`) });
+    .configureOutput({ outputError: (text, write) => write(`${red(terminalSafe(text.trimEnd()), process.stderr)}\n`) });
   const named = COMMANDS.filter(([name]) => name === argv[2]);
   for (const c of await Promise.all((named.length ? named : COMMANDS).map(([, load]) => load()))) c.register(program);
   return program;
