@@ -8,6 +8,7 @@ import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync, renameSync
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { DIST, ROOT, STAMP, sourceHash, stampText } from './source-hash.mjs';
+import { writeStart } from './start-bundle.mjs';
 
 const require = createRequire(import.meta.url);
 let tsc;
@@ -43,6 +44,13 @@ function copyAssets(dir) {
   }
 }
 copyAssets(join(ROOT, 'src'));
+try {
+  await writeStart(tmp);
+} catch (e) {
+  rmSync(tmp, { recursive: true, force: true });
+  console.error(`tlbsim build: bundling dist/start.js failed: ${e.message}`);
+  process.exit(1);
+}
 writeFileSync(join(tmp, relative(DIST, STAMP)), stampText(hash));
 // Swap in whole, so a concurrent CLI run sees the old dist/ or the new one, never half.
 rmSync(DIST, { recursive: true, force: true });

@@ -3,8 +3,10 @@
 import type { Command } from 'commander';
 import { fail, noteSafe, printJsonSafe, printSafe, terminalSafe } from './util.ts';
 import { progress } from './progress.ts';
-import { DEFAULT_PROFILE, PROFILES } from '../machine/profiles.ts';
-import { DEFAULT_DRAWS } from '../replay/draws.ts';
+// Names and defaults only, from modules that load nothing: every command's start-up
+// registers this one's options, and building the profiles is for replaying.
+import { DEFAULT_PROFILE, profileNames } from '../machine/profile-names.ts';
+import { DEFAULT_DRAWS } from '../replay/draw-count.ts';
 import { KEY_METRICS, metricDecl } from '../machine/metrics.ts';
 import type { CostProfile } from '../machine/profiles.ts';
 import type { AnalysisInput } from '../analysis/types.ts';
@@ -256,7 +258,7 @@ export function register(program: Command): void {
     .description('replay traces or synthetic workloads under each strategy; write an HTML report, CSV tables and a summary')
     .argument('<input...>', 'trace files (ftrace, trace-cmd, perf, tlbsim CSV; plain or .gz) or workload:NAME[:key=value,...]')
     .option('-s, --strategies <list>', 'comma-separated strategy names (default: all; see `tlbsim strategies`)')
-    .option('--profile <name>', `cost profile: ${Object.keys(PROFILES).join(', ')} (default ${DEFAULT_PROFILE})`)
+    .option('--profile <name>', `cost profile: ${profileNames().join(', ')} (default ${DEFAULT_PROFILE})`)
     .option('--profile-file <json>', 'cost profile from a JSON file (partial; "base": "<profile>" to start from one)')
     .option('--cost <key=value>', 'override one cost of the profile (repeatable), e.g. --cost ipiSendNs=400', collect)
     .option('-o, --output <file>', 'HTML report to write', DEFAULT_REPORT)

@@ -1,5 +1,5 @@
 // Shared helpers for commands: user errors end the process with a message, not a stack.
-import { describeFsError } from '../trace/input.ts';
+import { describeFsError } from '../trace/errors.ts';
 export { atomicTarget, type AtomicTarget } from '../trace/cleanup.ts';
 
 export class UsageError extends Error {

@@ -10,8 +10,10 @@
 // fitted profiles (`<class>-fitted`, `tlbsim calibrate --fit`) are kept apart from these:
 // one fit per class over all its published figures, loaded from fitted-profiles.json.
 
-import { readFileSync } from 'node:fs';
 import { unknownNameMessage } from '../names.ts';
+import { DEFAULT_PROFILE, SOURCED_PROFILE_NAMES, readFittedProfiles } from './profile-names.ts';
+
+export { DEFAULT_PROFILE };
 
 export interface CostProfile {
   name: string;
@@ -306,7 +308,6 @@ kvmGuest.ranges = {
 };
 
 
-export const DEFAULT_PROFILE = 'skylake-laptop';
 
 const NON_COST_FIELDS: ReadonlySet<string> = new Set(['name', 'description', 'ranges', 'provenance', 'micro']);
 
@@ -472,21 +473,17 @@ const SOURCED: Readonly<Record<string, CostProfile>> = {
   'zen3-server': zen3Server,
   'kvm-guest': kvmGuest,
 };
+if (Object.keys(SOURCED).join() !== SOURCED_PROFILE_NAMES.join()) {
+  throw new Error(`profile-names.ts lists ${SOURCED_PROFILE_NAMES.join(', ')}; profiles.ts defines ${Object.keys(SOURCED).join(', ')}`);
+}
 
 /** Fitted profiles: `<class>-fitted` beside each sourced class that `tlbsim calibrate --fit`
  *  fitted, read from fitted-profiles.json (written by that command, committed). Each is its
  *  base profile with the fitted [assume]/[recall] numbers applied, their fit intervals as
  *  ranges, and provenance kind 'fitted'. */
 function loadFitted(): Record<string, CostProfile> {
-  let text: string;
-  try {
-    text = readFileSync(new URL('./fitted-profiles.json', import.meta.url), 'utf8');
-  } catch (e) {
-    // A checkout from before the first fit has no file: there are then no fitted profiles.
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw e;
-  }
-  const doc = JSON.parse(text) as { profiles?: Record<string, unknown> };
+  // A checkout from before the first fit has no file: there are then no fitted profiles.
+  const doc = readFittedProfiles() ?? {};
   const out: Record<string, CostProfile> = {};
   for (const [name, entry] of Object.entries(doc.profiles ?? {})) {
     if (!isRecord(entry) || typeof entry.base !== 'string' || !SOURCED[entry.base] || !isRecord(entry.values)) {

@@ -7,8 +7,7 @@
 // likely halved as doubled); a range starting at 0 linearly.
 import { COST_KEYS, type CostKey, type CostProfile, type CostRange } from '../machine/profiles.ts';
 
-/** Draws of `replay --uncertainty` when no count is given (the nominal one included). */
-export const DEFAULT_DRAWS = 16;
+export { DEFAULT_DRAWS } from './draw-count.ts';
 
 /** Keys whose values are counts: a draw rounds them. */
 const INTEGRAL: ReadonlySet<CostKey> = new Set(['workingSetPages', 'tlbEntries', 'invlpgbMaxPages', 'cpusPerSocket', 'hz']);

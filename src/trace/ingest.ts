@@ -8,7 +8,7 @@
 import { EventKind, IpiKind, PrevState, type RecordedMachine, type SkippedLine, type TraceFormat, pushEvent } from './event.ts';
 import { recordedMachineOf } from './vm-header.ts';
 import { EventName, parseFtraceHeader, parseIntactFtraceHeader, parseIntactFtraceHeaderBytes, parsePerfHeader, newLineRecord, type LineRecord } from './headers.ts';
-import { cursor, equalsAt, indexIn, isDigit, lastIndexIn, literalTest, readHex, readInt, readNumber, readUint, skipSpaces } from './scan.ts';
+import { cursor, equalsAt, indexIn, indexInLine, isDigit, lastIndexIn, literalTest, readHex, readInt, readNumber, readUint, skipSpaces } from './scan.ts';
 import type { TextChunk } from './input.ts';
 import { EventStore } from './store.ts';
 import { REORDER_WINDOW_NS } from './reorder.ts';
@@ -556,7 +556,7 @@ export class TextIngest {
     if (this.lateRun.length > 0) this.reportLateRun();
     if (this.maxNs !== -Infinity && s.startsWith('# tracer:', first)) this.newSegment = true;
     // "# entries-in-buffer/entries-written: 4157/4157   #P:2"
-    const p = indexIn(s, '#P:', first + 1, end);
+    const p = indexInLine(s, '#P:', first + 1, end);
     if (p >= 0) this.setCpus(readUint(s, p + 3, end));
     // "# tlbsim-vm: kernel=6.12.57+deb12-cloud-amd64 cpus=32 pcid=0 ..." (record --vm)
     if (s.startsWith('# tlbsim-vm:', first)) {
@@ -569,10 +569,10 @@ export class TextIngest {
   /** "CPU:1 [LOST 1234 EVENTS]" / "CPU:1 [LOST EVENTS]" (ftrace), "CPU:1 [204 EVENTS DROPPED]" /
    *  "CPU:1 [EVENTS DROPPED]" (trace-cmd report). */
   private lostLine(s: string, first: number, end: number): boolean {
-    let count = indexIn(s, '[LOST', first, end);
+    let count = indexInLine(s, '[LOST', first, end);
     if (count >= 0) count += 5;
     else {
-      const dropped = indexIn(s, 'EVENTS DROPPED]', first, end);
+      const dropped = indexInLine(s, 'EVENTS DROPPED]', first, end);
       if (dropped < 0) return false;
       count = s.lastIndexOf('[', dropped) + 1;
       if (count <= first) return false;

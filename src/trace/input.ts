@@ -5,14 +5,11 @@ import { constants as zlibConstants, crc32, createInflateRaw } from 'node:zlib';
 import { spawn, spawnSync } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
 import { isAscii } from 'node:buffer';
+import { TraceError, describeFsError } from './errors.ts';
 
-/** A user-facing problem with an input: printed as one sentence, never as a stack. */
-export class TraceError extends Error {
-  constructor(message: string, readonly file?: string, readonly line?: number) {
-    super(message);
-    this.name = 'TraceError';
-  }
-}
+// Defined in errors.ts, which loads nothing: commands that never open a trace (catalogues,
+// usage errors) need them without paying for zlib and child_process.
+export { TraceError, describeFsError };
 
 const GZIP_MAGIC = [0x1f, 0x8b];
 // trace-cmd's trace.dat begins with "\x17\x08\x44tracing".
@@ -80,26 +77,6 @@ function startsWith(buf: Uint8Array, n: number, magic: number[]): boolean {
   if (n < magic.length) return false;
   for (let i = 0; i < magic.length; i++) if (buf[i] !== magic[i]) return false;
   return true;
-}
-
-/** What an errno from opening or reading `path` means, in words (an unknown code is named). */
-export function describeFsError(e: unknown): string {
-  const code = (e as { code?: string }).code;
-  switch (code) {
-    case 'ENOENT': return 'no such file';
-    case 'ENOTDIR': return 'a component of the path is not a directory';
-    case 'EACCES': case 'EPERM': return `permission denied (tlbsim runs as uid ${process.geteuid?.() ?? '?'})`;
-    case 'ELOOP': return 'too many levels of symbolic links (a symlink loop?)';
-    case 'EISDIR': return 'is a directory';
-    case 'ENAMETOOLONG': return 'the path is too long';
-    case 'ENOSPC': return 'no space left on the device';
-    case 'EDQUOT': return 'disk quota exceeded';
-    case 'EROFS': return 'read-only file system';
-    case 'EIO': return 'input/output error (a failing disk?)';
-    case 'EMFILE': case 'ENFILE': return 'too many open files';
-    case 'EFBIG': return 'file too large';
-    default: return code ? `${code}: ${(e as Error).message.replace(/^[A-Z]+: /, '').split(',')[0]}` : String((e as Error).message ?? e);
-  }
 }
 
 function containerOf(head: Uint8Array, n: number, path: string): Container {

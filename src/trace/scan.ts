@@ -103,6 +103,22 @@ export function indexIn(s: string, needle: string, from: number, end: number): n
   return i >= 0 && i + needle.length <= end ? i : -1;
 }
 
+/** indexIn for a needle that is usually absent from the line (a header's '#P:'):
+ *  String.indexOf would go on to the end of `s`, a whole chunk of lines, on every such line
+ *  (quadratic in the comment lines of a chunk); this stops at `end`, at the cost of being
+ *  slower than indexOf where the needle is present. */
+export function indexInLine(s: string, needle: string, from: number, end: number): number {
+  const n = needle.length;
+  const c0 = needle.charCodeAt(0);
+  for (let i = from, last = end - n; i <= last; i++) {
+    if (s.charCodeAt(i) !== c0) continue;
+    let k = 1;
+    while (k < n && s.charCodeAt(i + k) === needle.charCodeAt(k)) k++;
+    if (k === n) return i;
+  }
+  return -1;
+}
+
 /** Last index of `needle` in s that lies entirely within [from, end), or -1. */
 export function lastIndexIn(s: string, needle: string, from: number, end: number): number {
   const i = s.lastIndexOf(needle, end - needle.length);

@@ -2,23 +2,32 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { statSync, utimesSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildProgram } from '../../src/cli.ts';
-import { helpCacheKey, helpRequest } from '../../bin/help-cache.mjs';
+import { cachedHelp, helpRequest, memoRequest, writeHelpCache } from '../../bin/help-cache.mjs';
 import { ROOT, tlbsim } from './run.ts';
 
-const COMMANDS = buildProgram().commands.map((c) => c.name()).filter((n) => n !== 'help');
+const COMMANDS = (await buildProgram()).commands.map((c) => c.name()).filter((n) => n !== 'help');
 const NO_MEMO = { env: { TLBSIM_NO_HELP_CACHE: '1' } };
+
+// Each answer of the program itself (no memo) is asked for once and checked by both tests.
+const freshRuns = new Map<string, ReturnType<typeof tlbsim>>();
+function fresh(args: string[]): ReturnType<typeof tlbsim> {
+  const key = args.join('\0');
+  if (!freshRuns.has(key)) freshRuns.set(key, tlbsim(args, NO_MEMO));
+  return freshRuns.get(key)!;
+}
 
 test('every command answers --help with a description and an example, exit 0', () => {
   assert.ok(COMMANDS.length >= 5, COMMANDS.join(','));
   for (const name of ['inspect', 'generate', 'strategies', 'workloads', 'record']) assert.ok(COMMANDS.includes(name), name);
-  const top = tlbsim(['--help'], NO_MEMO);
+  const top = fresh(['--help']);
   assert.equal(top.status, 0, top.stderr);
   for (const name of COMMANDS) assert.match(top.stdout, new RegExp(`^  ${name} `, 'm'), `tlbsim --help lists ${name}`);
   for (const name of COMMANDS) {
-    const r = tlbsim([name, '--help'], NO_MEMO);
+    const r = fresh([name, '--help']);
     assert.equal(r.status, 0, `${name}: ${r.stderr}`);
     assert.match(r.stdout, new RegExp(`^Usage: tlbsim ${name} `, 'm'), name);
     assert.match(r.stdout, /\nExamples?:\n {2}(sudo )?tlbsim /, `${name} --help has an example`);
@@ -28,18 +37,18 @@ test('every command answers --help with a description and an example, exit 0', (
 test('help from the memo is byte-for-byte what the command definitions print', () => {
   // The first request renders the memo (or finds it current); the answers must not differ.
   for (const args of [['--help'], ['--version'], ...COMMANDS.map((c) => [c, '--help']), ['help', 'record']]) {
-    const fresh = tlbsim(args, NO_MEMO);
+    const program = fresh(args);
     const warm = tlbsim(args);
     const memo = tlbsim(args);
-    assert.equal(fresh.status, 0, fresh.stderr);
+    assert.equal(program.status, 0, program.stderr);
     assert.equal(memo.status, 0, memo.stderr);
-    assert.equal(warm.stdout, fresh.stdout, args.join(' '));
-    assert.equal(memo.stdout, fresh.stdout, args.join(' '));
+    assert.equal(warm.stdout, program.stdout, args.join(' '));
+    assert.equal(memo.stdout, program.stdout, args.join(' '));
   }
-  assert.match(tlbsim(['--version']).stdout, /^\d+\.\d+\.\d+\n$/);
+  assert.match(fresh(['--version']).stdout, /^\d+\.\d+\.\d+\n$/);
 });
 
-test('the memo is used only for help and version requests, and goes stale when a source file changes', () => {
+test('the memo is used only for help, version and catalogue requests, and goes stale when a source file changes', () => {
   assert.equal(helpRequest(['--help']), '');
   assert.equal(helpRequest(['help']), '');
   assert.equal(helpRequest(['-V']), '--version');
@@ -50,20 +59,40 @@ test('the memo is used only for help and version requests, and goes stale when a
   assert.equal(helpRequest(['--json', '--help']), null);
   assert.equal(helpRequest([]), null);
 
+  assert.equal(memoRequest(['strategies']), 'run:strategies');
+  assert.equal(memoRequest(['workloads', '--json']), 'run:workloads --json');
+  assert.equal(memoRequest(['strategies', '--bogus']), null);
+  assert.equal(memoRequest(['replay', 'x.txt']), null);
+
+  // A memo of its own (the checkout's may be in use by other tests): a text it holds is
+  // answered while the sources are as they were, and not once one changes.
+  const dir = mkdtempSync(join(tmpdir(), 'tlbsim-memo-'));
+  const memo = join(dir, 'help.json');
   const file = join(ROOT, 'src/commands/generate.ts');
-  // Whole seconds: utimes takes seconds as a double, so restoring a millisecond mtime can
-  // land a nanosecond early and change the key by itself (a flaky test in a fresh clone).
-  const { atime, mtimeMs } = statSync(file);
-  const whole = Math.floor(mtimeMs / 1000);
-  utimesSync(file, atime, whole);
-  const before = helpCacheKey();
+  const { atime, mtime } = statSync(file);
   try {
-    utimesSync(file, atime, whole + 1);
-    assert.notEqual(helpCacheKey(), before);
+    writeHelpCache({ '': 'MEMO TEXT\n' }, memo);
+    assert.equal(cachedHelp(['--help'], memo), 'MEMO TEXT\n');
+    assert.equal(cachedHelp(['strategies'], memo), null);
+    utimesSync(file, atime, new Date(mtime.getTime() + 1000));
+    assert.equal(cachedHelp(['--help'], memo), null);
   } finally {
-    utimesSync(file, atime, whole);
+    utimesSync(file, atime, mtime);
+    rmSync(dir, { recursive: true, force: true });
   }
-  assert.equal(helpCacheKey(), before);
+});
+
+test('a catalogue from the memo is byte-for-byte what the command prints', () => {
+  for (const args of [['strategies'], ['strategies', '--json'], ['workloads'], ['workloads', '--json']]) {
+    const program = fresh(args);
+    const warm = tlbsim(args);
+    const memo = tlbsim(args);
+    assert.equal(program.status, 0, program.stderr);
+    assert.equal(memo.status, 0, memo.stderr);
+    assert.ok(program.stdout.length > 100, args.join(' '));
+    assert.equal(warm.stdout, program.stdout, args.join(' '));
+    assert.equal(memo.stdout, program.stdout, args.join(' '));
+  }
 });
 
 test('unknown commands and options exit 2 with the usage, no stack', () => {
