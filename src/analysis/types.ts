@@ -4,6 +4,7 @@
 import type { RunResult } from '../machine/result.ts';
 import type { TraceInfo } from '../trace/event.ts';
 import type { UncertaintyResult } from '../replay/uncertainty.ts';
+import type { Recording } from '../machine/recorder.ts';
 
 /** `tlbsim validate --json`: observed vs predicted for one strategy on a real trace. */
 export interface ValidationResult {
@@ -38,6 +39,9 @@ export interface AnalysisInput {
   violationEvents?: ViolationEvent[];
   /** `replay --uncertainty`: intervals and sensitivity sweeps (absent when it did not run). */
   uncertainty?: UncertaintyResult;
+  /** Recorded replays of the strategies the per-CPU timeline shows (replay records the
+   *  pair: the best safe strategy and the current kernel by default); absent: no timeline. */
+  timeline?: { recordings: Recording[] };
 }
 
 export interface AnalysisData {

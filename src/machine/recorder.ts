@@ -94,11 +94,12 @@ class Track {
     this.open = new Int32Array(nCpu).fill(-1);
   }
 
-  add(cpu: number, t: number, d: number, a: number, b: number): void {
-    this.seen++;
+  /** One event (or `wt` events already merged into one record). */
+  add(cpu: number, t: number, d: number, a: number, b: number, wt = 1): void {
+    this.seen += wt;
     const o = this.open[cpu];
     if (o >= 0 && this.w[o] < this.stride) {
-      this.w[o]++;
+      this.w[o] += wt;
       if (this.span) {
         // A span merges with the next one on the CPU: it now ends where that one ends.
         const end = t + d;
@@ -109,8 +110,8 @@ class Track {
     }
     if (this.n === this.cap) this.halve();
     const i = this.n++;
-    this.cpu[i] = cpu; this.t[i] = t; this.d[i] = d; this.a[i] = a; this.b[i] = b; this.w[i] = 1; this.dom[i] = d;
-    this.open[cpu] = this.stride > 1 ? i : -1;
+    this.cpu[i] = cpu; this.t[i] = t; this.d[i] = d; this.a[i] = a; this.b[i] = b; this.w[i] = wt; this.dom[i] = d;
+    this.open[cpu] = this.stride > wt ? i : -1;
   }
 
   /** Merge each CPU's records pairwise, in place (the write index never passes the read
@@ -149,6 +150,17 @@ class Track {
       b: this.b.slice(0, n), w: this.w.slice(0, n), seen: this.seen, stride: this.stride,
     };
   }
+}
+
+/** `td` with at most `max` records, merged as a full track merges them (for a view that
+ *  shows fewer records than the recording keeps). */
+export function thinTrack(td: TrackData, max: number, kind: number, nCpu: number): TrackData {
+  if (td.t.length <= max) return td;
+  const tr = new Track(max, nCpu, SPAN_TRACKS.has(kind));
+  for (let i = 0; i < td.t.length; i++) tr.add(Math.min(td.cpu[i], nCpu - 1), td.t[i], td.d[i], td.a[i], td.b[i], td.w[i]);
+  const out = tr.data();
+  out.seen = td.seen;
+  return out;
 }
 
 export interface RecorderOptions {
