@@ -114,7 +114,7 @@ export function chromeTrace(rec: Recording, info: TraceInfo): ChromeTrace {
   }
   const cr3 = T.cr3;
   for (let i = 0; i < cr3.t.length; i++) {
-    ev.push({ name: cr3.b[i] === 1 ? 'CR3 write (flush)' : 'CR3 write (no flush)', cat: 'tlb', ph: 'i', s: 't', pid: MODEL_PID, tid: tidOf(cr3.cpu[i], 2), ts: tsOf(cr3.t[i], first), args: weight(cr3.w[i], { mm: cr3.a[i] }) });
+    ev.push({ name: cr3.b[i] > 0 ? 'CR3 write (flush)' : 'CR3 write (no flush)', cat: 'tlb', ph: 'i', s: 't', pid: MODEL_PID, tid: tidOf(cr3.cpu[i], 2), ts: tsOf(cr3.t[i], first), args: weight(cr3.w[i], cr3.w[i] > 1 ? { mm: cr3.a[i], flushing: cr3.b[i] } : { mm: cr3.a[i] }) });
   }
   const ipi = T.ipi;
   for (let i = 0; i < ipi.t.length; i++) {

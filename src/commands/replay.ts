@@ -37,6 +37,10 @@ export interface ReplayCommandOptions {
   /** --uncertainty [draws]: true (default draws) or the count as given. */
   uncertainty?: boolean | string;
   uncertaintySeed?: string;
+  /** --trace-out DIR: one Chrome trace-event JSON per strategy (commands/trace-out.ts). */
+  traceOut?: string;
+  /** --timeline a,b (string) or --no-timeline (false). */
+  timeline?: string | boolean;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -192,6 +196,9 @@ function writeCsvDir(dir: string, write: (tmp: string) => string[]): number {
 
 export async function runReplay(inputs: string[], opts: ReplayCommandOptions): Promise<void> {
   const { strategies, profile, workers, baseline, draws, seed } = await resolveOptions(opts);
+  const { checkTraceOut, parseTimeline, recordInput } = await import('./trace-out.ts');
+  const timelinePair = parseTimeline(opts.timeline, strategies);
+  checkTraceOut(opts.traceOut);
   const { openInput } = await import('../inputs.ts');
   const { replay } = await import('../replay/replay.ts');
   const { WorkloadError } = await import('../workloads/types.ts');
@@ -251,7 +258,11 @@ export async function runReplay(inputs: string[], opts: ReplayCommandOptions): P
       const checked = validationStrategy(source.info.machine, strategies);
       const current = results.find((r) => r.strategy.name === checked);
       const validation = current && (hasObservedFlushes(current) || hasObservedIpis(current)) ? validateRun(current) : undefined;
-      analysed.push({ info: source.info, results, violationEvents, ...(validation ? { validation } : {}), ...(uncertainty ? { uncertainty } : {}) });
+      const timeline = await recordInput(source, results, {
+        ...(opts.traceOut !== undefined ? { traceOut: opts.traceOut } : {}), ...(timelinePair !== undefined ? { timeline: timelinePair } : {}),
+        report: opts.report, profile, ...(opts.pcid === false ? { pcid: false as const } : {}), inputIndex: analysed.length, inputCount: inputs.length,
+      });
+      analysed.push({ info: source.info, results, violationEvents, ...(validation ? { validation } : {}), ...(uncertainty ? { uncertainty } : {}), ...(timeline ? { timeline } : {}) });
     } finally {
       source.close();
     }
@@ -330,12 +341,16 @@ export function register(program: Command): void {
     .option('--no-pcid', 'simulate CPUs without PCID, under every strategy (default: as the trace header of `record --vm` says, else with PCID)')
     .option('--uncertainty [draws]', 'also replay with the profile\'s numbers drawn across their ranges (default 16 draws): overhead and ratio intervals, and the assumptions the headline depends on')
     .option('--uncertainty-seed <n>', 'seed of the --uncertainty draws (default 1; the same seed gives the same output)')
+    .option('--trace-out <dir>', 'also write one Chrome trace-event JSON per strategy into DIR (per-CPU tracks, IPI flows; open in ui.perfetto.dev or chrome://tracing)')
+    .option('--timeline <a,b>', 'the two strategies the report\'s per-CPU timeline shows (default: the best safe one and the current kernel)')
+    .option('--no-timeline', 'leave the per-CPU timeline out of the report (it replays its two strategies once more)')
     .addHelpText('after', `
 Examples:
   tlbsim replay traces/real/pingpong-512/trace.txt.gz
   tlbsim replay -s linux-4.13,linux-6.18 --profile kvm-guest trace.txt.gz workload:ping-pong:pages=512
   tlbsim replay --json --csv out/ workload:madv-threads:threads=4 | jq '.runs[].metrics.overhead_ns'
-  tlbsim replay --uncertainty 32 --uncertainty-seed 7 traces/real/pingpong-512/trace.txt.gz`)
+  tlbsim replay --uncertainty 32 --uncertainty-seed 7 traces/real/pingpong-512/trace.txt.gz
+  tlbsim replay --trace-out out/perfetto -s linux-4.14,linux-7.3 traces/real/pingpong-512/trace.txt.gz`)
     .action(async (inputs: string[], opts: ReplayCommandOptions) => {
       // `tlbsim replay ... | head`: a closed pipe ends the output quietly, like other tools.
       process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); else throw e; });

@@ -16,7 +16,8 @@ export const RecTrack = {
   run: 0,
   /** The CPU was in lazy TLB mode (is_lazy, the strategy's own flag). */
   lazy: 1,
-  /** CR3 write. a = mm, b = 1 when it flushed the PCID (or no PCID). */
+  /** CR3 write. a = mm, b = 1 when it flushed the PCID (or no PCID); a merged record's b
+   *  counts the flushing writes among those it stands for. */
   cr3: 2,
   /** A TLB flush on the CPU. a = FlushMark, b = pages (-1 full), d = its cost. */
   flush: 3,
@@ -36,6 +37,8 @@ export const RecTrack = {
 export const REC_TRACK_NAMES = ['run', 'lazy', 'cr3', 'flush', 'ipi', 'wait', 'handler', 'request', 'obsFlush', 'obsIpi'] as const;
 export type RecTrackName = (typeof REC_TRACK_NAMES)[number];
 const SPAN_TRACKS = new Set<number>([RecTrack.run, RecTrack.lazy]);
+/** Tracks whose b is a count, added up when records merge. */
+const SUM_B_TRACKS = new Set<number>([RecTrack.cr3]);
 
 /** Kinds of flush marks (RecTrack.flush's a). */
 export const FlushMark = { localFull: 0, localRanged: 1, remoteFull: 2, remoteRanged: 3, broadcast: 4 } as const;
@@ -67,6 +70,7 @@ export interface Recording {
 class Track {
   readonly cap: number;
   readonly span: boolean;
+  readonly sumB: boolean;
   n = 0;
   seen = 0;
   stride = 1;
@@ -81,9 +85,10 @@ class Track {
   private readonly open: Int32Array;
   private readonly dom: Float64Array;
 
-  constructor(cap: number, nCpu: number, span: boolean) {
+  constructor(cap: number, nCpu: number, span: boolean, sumB = false) {
     this.cap = Math.max(4, cap & ~1);
     this.span = span;
+    this.sumB = sumB;
     this.cpu = new Int32Array(this.cap);
     this.t = new Float64Array(this.cap);
     this.d = new Float64Array(this.cap);
@@ -105,7 +110,8 @@ class Track {
         const end = t + d;
         this.d[o] = end - this.t[o];
         if (d > this.dom[o]) { this.dom[o] = d; this.a[o] = a; this.b[o] = b; }
-      } else if (d > this.d[o]) { this.d[o] = d; this.a[o] = a; this.b[o] = b; }
+      } else if (this.sumB) { this.b[o] += b; if (d > this.d[o]) { this.d[o] = d; this.a[o] = a; } }
+      else if (d > this.d[o]) { this.d[o] = d; this.a[o] = a; this.b[o] = b; }
       return;
     }
     if (this.n === this.cap) this.halve();
@@ -129,7 +135,8 @@ class Track {
         if (this.span) {
           this.d[o] = this.t[i] + this.d[i] - this.t[o];
           if (this.dom[i] > this.dom[o]) { this.dom[o] = this.dom[i]; this.a[o] = this.a[i]; this.b[o] = this.b[i]; }
-        } else if (this.d[i] > this.d[o]) { this.d[o] = this.d[i]; this.a[o] = this.a[i]; this.b[o] = this.b[i]; }
+        } else if (this.sumB) { this.b[o] += this.b[i]; if (this.d[i] > this.d[o]) { this.d[o] = this.d[i]; this.a[o] = this.a[i]; } }
+        else if (this.d[i] > this.d[o]) { this.d[o] = this.d[i]; this.a[o] = this.a[i]; this.b[o] = this.b[i]; }
         continue;
       }
       if (w !== i) {
@@ -156,7 +163,7 @@ class Track {
  *  shows fewer records than the recording keeps). */
 export function thinTrack(td: TrackData, max: number, kind: number, nCpu: number): TrackData {
   if (td.t.length <= max) return td;
-  const tr = new Track(max, nCpu, SPAN_TRACKS.has(kind));
+  const tr = new Track(max, nCpu, SPAN_TRACKS.has(kind), SUM_B_TRACKS.has(kind));
   for (let i = 0; i < td.t.length; i++) tr.add(Math.min(td.cpu[i], nCpu - 1), td.t[i], td.d[i], td.a[i], td.b[i], td.w[i]);
   const out = tr.data();
   out.seen = td.seen;
@@ -184,7 +191,7 @@ export class EventRecorder {
     const n = Math.max(1, nCpu | 0);
     this.nCpu = n;
     const cap = opts.capacity ?? DEFAULT_TRACK_CAPACITY;
-    this.tracks = REC_TRACK_NAMES.map((_, k) => new Track(cap, n, SPAN_TRACKS.has(k)));
+    this.tracks = REC_TRACK_NAMES.map((_, k) => new Track(cap, n, SPAN_TRACKS.has(k), SUM_B_TRACKS.has(k)));
     this.runTid = new Int32Array(n).fill(-1);
     this.runFrom = new Float64Array(n);
     this.lazyFrom = new Float64Array(n).fill(-1);

@@ -101,7 +101,7 @@ export function timelineChart(inp: AnalysisInput): ChartSpec | null {
     const cr = take(rec, 'cr3', RecTrack.cr3, panels[p]);
     for (let i = 0; i < cr.t.length; i++) {
       const c = cr.cpu[i];
-      if (c < nCpu) push(p, cr.b[i] === 1 ? WHAT.cr3Flush : WHAT.cr3, cr.t[i], cr.t[i], c + LAZY[1], c + 1 - 0.04, -1, many(cr.w[i], `mm ${cr.a[i]}`));
+      if (c < nCpu) push(p, cr.b[i] > 0 ? WHAT.cr3Flush : WHAT.cr3, cr.t[i], cr.t[i], c + LAZY[1], c + 1 - 0.04, -1, cr.w[i] > 1 ? `${cr.w[i].toLocaleString('en-US')} merged, ${cr.b[i].toLocaleString('en-US')} flushing` : `mm ${cr.a[i]}`);
     }
     const fl = take(rec, 'flush', RecTrack.flush, panels[p]);
     for (let i = 0; i < fl.t.length; i++) {
