@@ -12,7 +12,7 @@ import { FLUSH_MARK_NAMES, RecTrack, thinTrack, type Recording, type TrackData }
 import type { ChartSpec } from './charts.ts';
 
 /** Marks of one kind drawn in one panel, at most (the SVG and the embedded spec carry each). */
-export const TIMELINE_MAX_MARKS = 1000;
+export const TIMELINE_MAX_MARKS = 500;
 /** Lanes drawn at most (CPUs past it are left out and the caption says so). */
 const MAX_LANES = 64;
 
@@ -91,8 +91,8 @@ export function timelineChart(inp: AnalysisInput): ChartSpec | null {
     if (c < nCpu && to < nCpu) push(0, WHAT.obsIpi, oi.t[i], oi.t[i], c + MARK, to + MARK, -1, many(oi.w[i], `CPU ${c} → CPU ${to}`));
   }
   for (const rec of recs) {
+    // The tasks are the trace's and the same under every strategy: drawn once, on top.
     const p = panels.push(`${rec.strategy} (model${rec.safe ? '' : ', unsafe'})`) - 1;
-    runs(rec, p);
     const lz = take(rec, 'lazy', RecTrack.lazy, panels[p]);
     for (let i = 0; i < lz.t.length; i++) {
       const c = lz.cpu[i];
@@ -119,7 +119,7 @@ export function timelineChart(inp: AnalysisInput): ChartSpec | null {
       if (c < nCpu && to < nCpu) push(p, WHAT.ipi, ip.t[i], ip.b[i], c + MARK, to + MARK, ip.b[i] - ip.t[i], many(ip.w[i], `CPU ${c} → CPU ${to}`));
     }
   }
-  const laneH = Math.max(18, Math.min(34, Math.round(240 / nCpu)));
+  const laneH = Math.max(12, Math.min(34, Math.round(240 / nCpu)));
   const height = nCpu * laneH;
   const width = 1040;
   const lanes = Array.from({ length: nCpu }, (_, c) => c + 0.5);
@@ -177,7 +177,7 @@ export function timelineChart(inp: AnalysisInput): ChartSpec | null {
   return {
     id: 'timeline',
     title: `Per-CPU timeline: ${pair}`,
-    caption: `One lane per CPU: the recorded trace's task switches, tlb_flush and IPI records on top, then what ${pair} would have done on the same events (lazy periods, CR3 writes, flushes: circles local, triangles remote; IPIs as lines from sender to target; initiator waits). Model marks sit at the trace time of the event that caused them; lengths are modelled costs. Drag across the strip at the top to zoom; tooltips give times from the first event.${recs[0].cpus > MAX_LANES ? ` The first ${MAX_LANES} of ${recs[0].cpus} CPUs.` : ''}${thinned.length > 0 ? ` Thinned (consecutive marks of one CPU merged; the tooltip says how many): ${thinned.join(', ')}.` : ''}`,
+    caption: `One lane per CPU: the recorded trace's tasks (from its switches), tlb_flush and IPI records on top, then what ${pair} would have done on the same events (lazy periods, CR3 writes, flushes: circles local, triangles remote; IPIs as lines from sender to target; initiator waits). Model marks sit at the trace time of the event that caused them; lengths are modelled costs. Drag across the strip at the top to zoom; tooltips give times from the first event.${recs[0].cpus > MAX_LANES ? ` The first ${MAX_LANES} of ${recs[0].cpus} CPUs.` : ''}${thinned.length > 0 ? ` Thinned (consecutive marks of one CPU merged; the tooltip says how many): ${thinned.join(', ')}.` : ''}`,
     spec,
   };
 }
