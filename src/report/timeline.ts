@@ -12,7 +12,7 @@ import { FLUSH_MARK_NAMES, RecTrack, thinTrack, type Recording, type TrackData }
 import type { ChartSpec } from './charts.ts';
 
 /** Marks of one kind drawn in one panel, at most (the SVG and the embedded spec carry each). */
-export const TIMELINE_MAX_MARKS = 500;
+export const TIMELINE_MAX_MARKS = 800;
 /** Lanes drawn at most (CPUs past it are left out and the caption says so). */
 const MAX_LANES = 64;
 
@@ -119,6 +119,10 @@ export function timelineChart(inp: AnalysisInput): ChartSpec | null {
       if (c < nCpu && to < nCpu) push(p, WHAT.ipi, ip.t[i], ip.b[i], c + MARK, to + MARK, ip.b[i] - ip.t[i], many(ip.w[i], `CPU ${c} → CPU ${to}`));
     }
   }
+  // Each panel's time axis spans the whole trace until the brush says otherwise (an empty
+  // brush leaves each panel its own data's extent): two invisible marks per panel at the
+  // trace's first and last event.
+  for (let p = 0; p < panels.length; p++) for (const t of [first, first + span]) rows.push({ p, k: -1, t0: t - first, t1: t - first, y0: 0, y1: 0, d: -1, x: '' });
   const laneH = Math.max(12, Math.min(34, Math.round(240 / nCpu)));
   const height = nCpu * laneH;
   const width = 1040;
@@ -141,6 +145,7 @@ export function timelineChart(inp: AnalysisInput): ChartSpec | null {
     { transform: [is(WHAT.cr3Flush, WHAT.cr3)], mark: { type: 'rule' as const, tooltip: true, clip: true, aria: false, strokeWidth: 1 }, encoding: { x: x(zoom), y, y2: { field: 'y1' }, color, tooltip } },
     { transform: [is(WHAT.ipi, WHAT.obsIpi)], mark: { type: 'rule' as const, tooltip: true, clip: true, aria: false, strokeWidth: 1.5 }, encoding: { x: x(zoom), x2: { field: 't1' }, y, y2: { field: 'y1' }, color, tooltip } },
     { transform: [is(...WHAT.flush, WHAT.obsFlush)], mark: { type: 'point' as const, tooltip: true, clip: true, aria: false, filled: true, size: 36 }, encoding: { x: x(zoom), y, color, shape: { field: 'what', type: 'nominal' as const, legend: null, scale: { domain: [...WHAT.flush, WHAT.obsFlush], range: ['circle', 'circle', 'triangle-down', 'triangle-down', 'square', 'diamond'] } }, tooltip } },
+    { transform: [{ filter: { field: 'k', equal: -1 } }], mark: { type: 'point' as const, opacity: 0, aria: false }, encoding: { x: x(zoom), y } },
     { transform: [{ filter: 'isValid(datum.l)' }], mark: { type: 'text' as const, clip: true, aria: false, align: 'left' as const, dx: 3, fontSize: 10, baseline: 'middle' as const, color: '#1d2430' }, encoding: { x: x(zoom), y: { ...y, field: 'ym' }, text: { field: 'l' } } },
   ];
   // Strings the tooltips show, made in the browser from the numbers (fmtNs's rule).
