@@ -58,6 +58,11 @@ export {
 export { writeRuns, writeRunsParquet, writeRunsArrow, writeRunsCsv, runsCsv } from './analysis/export.ts';
 export { writeReport, renderReport, type ReportData, type ReportOptions } from './report/index.ts';
 
+// ---- recorded replays: the report's per-CPU timeline and Chrome trace-event files (--trace-out)
+export { recordRuns, defaultTimelinePair, type RecordRunsOptions, type RecordedRun } from './replay/record.ts';
+export { EventRecorder, RecTrack, FlushMark, type Recording, type TrackData } from './machine/recorder.ts';
+export { chromeTrace, chromeTraceText, type ChromeTrace } from './analysis/perfetto.ts';
+
 // ---- validation against the recorded kernel (tlbsim validate)
 export {
   validateRun, validationText, explainTrace, explainText,

@@ -12,7 +12,7 @@ import type { StrategyDefinition } from '../machine/strategy.ts';
 
 export type { Recording, TrackData } from '../machine/recorder.ts';
 
-export interface RecordOptions extends RecorderOptions {
+export interface RecordRunsOptions extends RecorderOptions {
   strategies: (string | StrategyDefinition)[];
   profile?: string | CostProfile;
   costOverrides?: Record<string, unknown>;
@@ -26,7 +26,7 @@ export interface RecordedRun {
 }
 
 /** Replay `source` once more under each strategy with a recorder attached. */
-export async function recordRuns(source: EventSource, options: RecordOptions): Promise<RecordedRun[]> {
+export async function recordRuns(source: EventSource, options: RecordRunsOptions): Promise<RecordedRun[]> {
   const profile = resolveProfile(options.profile, options.costOverrides);
   const info = source.info;
   const simOpts: SimOptions = {
