@@ -165,6 +165,18 @@ test('tlbsim replay --trace-out writes one file per strategy, checked; a file in
   assert.doesNotMatch(bad.stderr, NO_STACK);
 });
 
+test('two inputs get files named after each; --timeline takes only replayed strategies', () => {
+  const dir = join(tmp, 'trace-out-2');
+  const r = tlbsim(['replay', '--no-report', '-s', 'linux-7.3', '--trace-out', dir, real[0], real[2]]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(readdirSync(dir).sort(), ['1-trace.txt.gz.linux-7.3.json', '2-trace.txt.gz.linux-7.3.json']);
+  const sources = readdirSync(dir).sort().map((f) => (JSON.parse(readFileSync(join(dir, f), 'utf8')) as ChromeTrace).otherData.input);
+  assert.deepEqual(sources, [real[0], real[2]]);
+  const bad = tlbsim(['replay', '-s', 'linux-4.13,linux-7.3', '--timeline', 'linux-4.13,linux-6.18', real[0]]);
+  assert.equal(bad.status, 2);
+  assert.equal(bad.stderr.trim(), 'tlbsim: --timeline: strategy "linux-6.18" is not among those replayed (linux-4.13, linux-7.3)');
+});
+
 test('Chromium parses every file to the same events', { skip: noBrowser }, async () => {
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
