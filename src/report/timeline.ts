@@ -182,7 +182,7 @@ export function timelineChart(inp: AnalysisInput): ChartSpec | null {
   return {
     id: 'timeline',
     title: `Per-CPU timeline: ${pair}`,
-    caption: `One lane per CPU: the recorded trace's tasks (from its switches), tlb_flush and IPI records on top, then what ${pair} would have done on the same events (lazy periods, CR3 writes, flushes: circles local, triangles remote, squares INVLPGB; IPIs as lines from sender to target; initiator waits). Model marks sit at the trace time of the event that caused them; lengths are modelled costs. Drag across the strip at the top to zoom; tooltips give times from the first event.${recs[0].cpus > MAX_LANES ? ` The first ${MAX_LANES} of ${recs[0].cpus} CPUs.` : ''}${thinned.length > 0 ? ` Thinned (consecutive marks of one CPU merged; the tooltip says how many): ${thinned.join(', ')}.` : ''}`,
+    caption: `One lane per CPU: the recorded trace's tasks (from its switches), tlb_flush and IPI records on top, then what ${pair} would have done on the same events (lazy periods, CR3 writes, flushes: circles local, triangles remote, squares INVLPGB; IPIs as lines from sender to target; initiator waits). Model marks sit at the trace time of the event that caused them; lengths are modelled costs. With JavaScript, drag across the strip at the top to zoom; tooltips give times from the first event.${recs[0].cpus > MAX_LANES ? ` The first ${MAX_LANES} of ${recs[0].cpus} CPUs.` : ''}${thinned.length > 0 ? ` Thinned (consecutive marks of one CPU merged; the tooltip says how many): ${thinned.join(', ')}.` : ''}`,
     spec,
   };
 }
