@@ -93,6 +93,8 @@ test('the timeline with JavaScript: lanes, tooltips without NaN, a brush that zo
     await page.waitForSelector('body[data-interactive]');
     assert.equal(await page.getAttribute('body', 'data-interactive'), 'ready', errors.join('\n'));
     checkLanes(await page.evaluate(lanes), 'JS');
+    const drawn = (await page.evaluate(lanes))[0].text;
+    assert.ok(drawn.includes(`${TIMELINE_HOSTILE_NAMES[0]} (7655)`) && !drawn.includes(BIDI_NAME[0]), 'names drawn as text, the override gone');
     assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
     for (let k = 0; k < 2; k++) {
       const fig = page.locator('figure[data-chart="timeline"]').nth(k);
