@@ -81,10 +81,8 @@ export function chromeTrace(rec: Recording, info: TraceInfo): ChromeTrace {
     ev.push({ name: tid === 0 ? 'idle' : taskLabel(names, tid), cat: 'sched', ph: 'X', pid: MODEL_PID, tid: tidOf(run.cpu[i], 0), ts: tsOf(run.t[i], first), dur: durOf(run.d[i]), args: weight(run.w[i], { tid }) });
   }
   const lazy = T.lazy;
-  const lazyEdges: [number, number][] = [];
   for (let i = 0; i < lazy.t.length; i++) {
     ev.push({ name: 'lazy TLB', cat: 'tlb', ph: 'X', pid: MODEL_PID, tid: tidOf(lazy.cpu[i], 1), ts: tsOf(lazy.t[i], first), dur: durOf(lazy.d[i]), args: weight(lazy.w[i], {}) });
-    lazyEdges.push([lazy.t[i], 1], [lazy.t[i] + lazy.d[i], -1]);
   }
   // Requests: the initiator's wait comes at the end of its request (after the local flush
   // and the sends), so it is drawn there.
@@ -126,13 +124,11 @@ export function chromeTrace(rec: Recording, info: TraceInfo): ChromeTrace {
     ev.push({ name: 'IPI', cat: 'ipi', ph: 's', id, pid: MODEL_PID, tid: tidOf(from, 2), ts });
     ev.push({ name: 'IPI', cat: 'ipi', ph: 'f', bp: 'e', id, pid: MODEL_PID, tid: tidOf(to, 2), ts: arrive });
   }
-  lazyEdges.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
-  let lazyNow = 0;
-  for (let i = 0; i < lazyEdges.length; i++) {
-    lazyNow += lazyEdges[i][1];
-    // One counter value per time: the last edge at a time gives it.
-    if (i + 1 < lazyEdges.length && lazyEdges[i + 1][0] === lazyEdges[i][0]) continue;
-    ev.push({ name: 'lazy CPUs', ph: 'C', pid: MODEL_PID, ts: tsOf(lazyEdges[i][0], first), args: { cpus: lazyNow } });
+  const lc = T.lazyCount;
+  for (let i = 0; i < lc.t.length; i++) {
+    // One counter value per time: the last change at a time gives it.
+    if (i + 1 < lc.t.length && lc.t[i + 1] === lc.t[i]) continue;
+    ev.push({ name: 'lazy CPUs', ph: 'C', pid: MODEL_PID, ts: tsOf(lc.t[i], first), args: { cpus: lc.a[i] } });
   }
   const of = T.obsFlush;
   for (let i = 0; i < of.t.length; i++) {

@@ -33,8 +33,12 @@ export const RecTrack = {
   obsFlush: 8,
   /** What the recording printed: a real IPI. cpu = sender, a = target. */
   obsIpi: 9,
+  /** CPUs in lazy TLB mode: a = how many, after `cpu` entered or left it. Kept apart from
+   *  the lazy spans because two merged spans cover the gap between them, while a thinned
+   *  counter is still exact at every sample it keeps. */
+  lazyCount: 10,
 } as const;
-export const REC_TRACK_NAMES = ['run', 'lazy', 'cr3', 'flush', 'ipi', 'wait', 'handler', 'request', 'obsFlush', 'obsIpi'] as const;
+export const REC_TRACK_NAMES = ['run', 'lazy', 'cr3', 'flush', 'ipi', 'wait', 'handler', 'request', 'obsFlush', 'obsIpi', 'lazyCount'] as const;
 export type RecTrackName = (typeof REC_TRACK_NAMES)[number];
 const SPAN_TRACKS = new Set<number>([RecTrack.run, RecTrack.lazy]);
 /** Tracks whose b is a count, added up when records merge. */
@@ -182,6 +186,7 @@ export class EventRecorder {
   private readonly runTid: Int32Array;
   private readonly runFrom: Float64Array;
   private readonly lazyFrom: Float64Array;
+  private lazyN = 0;
   /** Per CPU: inside a cross-call handler started at handlerAt (sent by handlerFrom), or -1. */
   private readonly handlerFrom: Int32Array;
   private readonly handlerAt: Float64Array;
@@ -216,11 +221,17 @@ export class EventRecorder {
 
   lazy(cpu: number, now: number, on: boolean): void {
     if (cpu >= this.nCpu) return;
-    if (on) { if (this.lazyFrom[cpu] < 0) this.lazyFrom[cpu] = now; return; }
+    if (on) {
+      if (this.lazyFrom[cpu] >= 0) return;
+      this.lazyFrom[cpu] = now;
+      this.tracks[RecTrack.lazyCount].add(cpu, now, 0, ++this.lazyN, 0);
+      return;
+    }
     const from = this.lazyFrom[cpu];
     if (from < 0) return;
     this.lazyFrom[cpu] = -1;
     this.tracks[RecTrack.lazy].add(cpu, from, now - from, 0, 0);
+    this.tracks[RecTrack.lazyCount].add(cpu, now, 0, --this.lazyN, 0);
   }
 
   cr3(cpu: number, now: number, mm: number, flush: boolean): void {

@@ -38,7 +38,7 @@ const RANGE = ['#9fb8d8', '#eceff3', '#f2c14e', '#7b3294', '#c2a5cf', '#d7301f',
 
 const THIN_NAME: Record<keyof Recording['tracks'], string> = {
   run: 'task runs', lazy: 'lazy periods', cr3: 'CR3 writes', flush: 'flushes', ipi: 'IPIs', wait: 'waits',
-  handler: 'handlers', request: 'requests', obsFlush: 'tlb_flush records', obsIpi: 'IPI records',
+  handler: 'handlers', request: 'requests', obsFlush: 'tlb_flush records', obsIpi: 'IPI records', lazyCount: 'lazy counts',
 };
 
 /** The timeline chart of an input that carries recordings (replay records the pair it

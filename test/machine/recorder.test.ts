@@ -39,6 +39,19 @@ function checkCounts(rec: Recording, r: RunResult, spec: string): void {
   // The trace's own records: what its info counted.
   assert.equal(total(T.obsFlush.w), Object.values(r.observed.tlbFlush).reduce((a, c) => a + c.full + c.ranged + c.none, 0), `${at}: tlb_flush records`);
   assert.equal(total(T.obsIpi.w), r.observed.ipiTargets, `${at}: IPI records`);
+  // The lazy-CPU counter: between 0 and the CPU count, and while nothing was merged, the
+  // number of lazy spans open just after each sample.
+  for (let i = 0; i < T.lazyCount.t.length; i++) assert.ok(T.lazyCount.a[i] >= 0 && T.lazyCount.a[i] <= rec.cpus, `${at}: lazy count ${T.lazyCount.a[i]}`);
+  assert.equal(T.lazyCount.seen, 2 * T.lazy.seen, `${at}: each lazy period enters and leaves once`);
+  if (T.lazy.stride === 1 && T.lazyCount.stride === 1) {
+    for (let i = 0; i < T.lazyCount.t.length; i++) {
+      const t = T.lazyCount.t[i];
+      if (i + 1 < T.lazyCount.t.length && T.lazyCount.t[i + 1] === t) continue;
+      let open = 0;
+      for (let j = 0; j < T.lazy.t.length; j++) if (T.lazy.t[j] <= t && t < T.lazy.t[j] + T.lazy.d[j]) open++;
+      assert.equal(T.lazyCount.a[i], open, `${at}: lazy CPUs at ${t}`);
+    }
+  }
   for (const t of Object.values(T)) {
     for (let i = 0; i < t.t.length; i++) {
       assert.ok(t.cpu[i] >= 0 && t.cpu[i] < rec.cpus, `${at}: cpu ${t.cpu[i]}`);
