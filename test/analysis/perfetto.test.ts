@@ -102,7 +102,7 @@ function checkFormat(trace: ChromeTrace, cpus: number): Map<string, TraceEventJs
   return byPh;
 }
 
-async function exported(spec: string): Promise<{ info: TraceInfo; files: { strategy: string; text: string; ipis: number; waits: number; cpus: number }[] }> {
+async function exported(spec: string): Promise<{ info: TraceInfo; files: { strategy: string; text: string; ipis: number; waits: number; requests: number; lazy: number; cpus: number }[] }> {
   const src = await openInput(spec);
   try {
     const runs = await recordRuns(src, { strategies: STRATEGIES });
@@ -110,7 +110,8 @@ async function exported(spec: string): Promise<{ info: TraceInfo; files: { strat
       info: src.info,
       files: runs.map((r) => ({
         strategy: r.result.strategy.name, text: chromeTraceText(chromeTrace(r.recording, src.info)),
-        ipis: r.result.metrics.ipis_sent, waits: r.recording.tracks.wait.t.length, cpus: r.result.cpus,
+        ipis: r.result.metrics.ipis_sent, waits: r.recording.tracks.wait.t.length, requests: r.result.metrics.flush_requests,
+        lazy: r.recording.tracks.lazy.t.length, cpus: r.result.cpus,
       })),
     };
   } finally { src.close(); }
@@ -130,6 +131,10 @@ test('trace-event files of real traces follow the format and match the replay', 
       // One flow per IPI the model sent (nothing was merged on traces this short).
       assert.equal((byPh.get('s') ?? []).length, f.ipis, `${at}: flows`);
       assert.equal((byPh.get('X') ?? []).filter((e) => e.name === 'initiator wait').length, f.waits, `${at}: waits`);
+      const counters = byPh.get('C') ?? [];
+      assert.equal(counters.filter((e) => e.name === 'mm_cpumask weight (flushed mm)').length, f.requests, `${at}: one mm_cpumask sample per request`);
+      assert.equal(counters.some((e) => e.name === 'lazy CPUs'), f.lazy > 0, `${at}: a lazy counter when there were lazy periods`);
+      assert.equal((byPh.get('X') ?? []).filter((e) => e.name === 'lazy TLB').length, f.lazy, `${at}: lazy periods`);
       assert.ok((byPh.get('X') ?? []).some((e) => e.tid === 1 && e.name !== 'idle'), `${at}: CPU 0 ran tasks`);
       assert.ok((byPh.get('i') ?? []).some((e) => e.pid === 2 && e.name.startsWith('tlb_flush: ')), `${at}: the recorded tlb_flush records`);
     }
