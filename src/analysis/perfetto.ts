@@ -7,8 +7,9 @@
 // the task), its lazy TLB periods, and its TLB work (flush requests with the initiator's
 // wait inside them, flushes, cross-call handlers, CR3 writes as instants); an IPI is a
 // flow from the sender's request to a zero-length "IPI" slice where it arrives on the
-// target. Counters: CPUs in lazy TLB mode, and the flushed mm's mm_cpumask weight at
-// each request. Slices on one thread must nest: one that would overlap the end of its
+// target. Process 3 has a thread per task (KernelShark's task view), a slice per run
+// named by its CPU. Counters: CPUs in lazy TLB mode, and the flushed mm's mm_cpumask
+// weight at each request. Slices on one thread must nest: one that would overlap the end of its
 // enclosing slice is cut there (args.cut_ns says by how much).
 import type { TraceInfo } from '../trace/event.ts';
 import { FLUSH_MARK_NAMES, type Recording } from '../machine/recorder.ts';
@@ -36,6 +37,7 @@ export interface ChromeTrace {
 
 const MODEL_PID = 1;
 const TRACE_PID = 2;
+const TASK_PID = 3;
 /** Threads per CPU in the model process: tasks, lazy, TLB. */
 const LANES = 3;
 const tidOf = (cpu: number, lane: number) => cpu * LANES + lane + 1;
@@ -66,6 +68,7 @@ export function chromeTrace(rec: Recording, info: TraceInfo): ChromeTrace {
   };
   proc(MODEL_PID, `${rec.strategy} (model${rec.safe ? '' : ', unsafe'})`, 1);
   proc(TRACE_PID, 'recorded kernel (the trace\'s own tlb_flush and IPI records)', 2);
+  proc(TASK_PID, 'tasks (their runs, from the trace\'s switches)', 3);
   for (let c = 0; c < nCpu; c++) {
     thread(MODEL_PID, tidOf(c, 0), `CPU ${c}`);
     thread(MODEL_PID, tidOf(c, 1), `CPU ${c} lazy TLB`);
@@ -76,9 +79,14 @@ export function chromeTrace(rec: Recording, info: TraceInfo): ChromeTrace {
   const weight = (w: number, args: Record<string, unknown>) => (w > 1 ? { ...args, events: w } : args);
 
   const run = T.run;
+  const seenTask = new Set<number>();
   for (let i = 0; i < run.t.length; i++) {
-    const tid = run.a[i];
-    ev.push({ name: tid === 0 ? 'idle' : taskLabel(names, tid), cat: 'sched', ph: 'X', pid: MODEL_PID, tid: tidOf(run.cpu[i], 0), ts: tsOf(run.t[i], first), dur: durOf(run.d[i]), args: weight(run.w[i], { tid }) });
+    const tid = run.a[i], c = run.cpu[i];
+    const ts = tsOf(run.t[i], first), dur = durOf(run.d[i]);
+    ev.push({ name: tid === 0 ? 'idle' : taskLabel(names, tid), cat: 'sched', ph: 'X', pid: MODEL_PID, tid: tidOf(c, 0), ts, dur, args: weight(run.w[i], { tid }) });
+    if (tid <= 0) continue;
+    if (!seenTask.has(tid)) { seenTask.add(tid); thread(TASK_PID, tid, taskLabel(names, tid)); }
+    ev.push({ name: `CPU ${c}`, cat: 'sched', ph: 'X', pid: TASK_PID, tid, ts, dur, args: weight(run.w[i], { cpu: c }) });
   }
   const lazy = T.lazy;
   for (let i = 0; i < lazy.t.length; i++) {

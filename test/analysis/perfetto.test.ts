@@ -136,6 +136,11 @@ test('trace-event files of real traces follow the format and match the replay', 
       assert.equal(counters.some((e) => e.name === 'lazy CPUs'), f.lazy > 0, `${at}: a lazy counter when there were lazy periods`);
       assert.equal((byPh.get('X') ?? []).filter((e) => e.name === 'lazy TLB').length, f.lazy, `${at}: lazy periods`);
       assert.ok((byPh.get('X') ?? []).some((e) => e.tid === 1 && e.name !== 'idle'), `${at}: CPU 0 ran tasks`);
+      // The task view: each non-idle run of a CPU lane again on its task's own thread.
+      const runs = (byPh.get('X') ?? []).filter((e) => e.pid === 1 && e.cat === 'sched' && e.name !== 'idle');
+      const taskRuns = (byPh.get('X') ?? []).filter((e) => e.pid === 3);
+      assert.equal(taskRuns.length, runs.length, `${at}: task view`);
+      assert.ok(taskRuns.every((e) => /^CPU \d+$/.test(e.name)), `${at}: task runs are named by CPU`);
       assert.ok((byPh.get('i') ?? []).some((e) => e.pid === 2 && e.name.startsWith('tlb_flush: ')), `${at}: the recorded tlb_flush records`);
     }
   }
