@@ -2,9 +2,9 @@
 // one RunResult per strategy; optionally the validation and calibration results in the
 // shapes `tlbsim validate --json` and `tlbsim calibrate --json` print (cli.md).
 import type { RunResult } from '../machine/result.ts';
+import type { Recording } from '../machine/recorder.ts';
 import type { TraceInfo } from '../trace/event.ts';
 import type { UncertaintyResult } from '../replay/uncertainty.ts';
-import type { Recording } from '../machine/recorder.ts';
 
 /** `tlbsim validate --json`: observed vs predicted for one strategy on a real trace. */
 export interface ValidationResult {
@@ -34,14 +34,14 @@ export interface AnalysisInput {
   info: TraceInfo;
   /** One result per strategy, in the order they were replayed. */
   results: RunResult[];
+  /** Recorded replays of the strategies the per-CPU timeline shows (replay records the
+   *  pair: the best safe strategy and the current kernel by default); absent: no timeline. */
+  timeline?: { recordings: Recording[] };
   validation?: ValidationResult;
   /** Events behind result.violations.first (any strategy), by event index. */
   violationEvents?: ViolationEvent[];
   /** `replay --uncertainty`: intervals and sensitivity sweeps (absent when it did not run). */
   uncertainty?: UncertaintyResult;
-  /** Recorded replays of the strategies the per-CPU timeline shows (replay records the
-   *  pair: the best safe strategy and the current kernel by default); absent: no timeline. */
-  timeline?: { recordings: Recording[] };
 }
 
 export interface AnalysisData {

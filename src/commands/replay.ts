@@ -21,6 +21,10 @@ const SMALL_REPLAY_EVENTS = 2_000_000;
 
 export interface ReplayCommandOptions {
   strategies?: string;
+  /** --trace-out DIR: one Chrome trace-event JSON per strategy (commands/trace-out.ts). */
+  traceOut?: string;
+  /** --timeline a,b (string) or --no-timeline (false). */
+  timeline?: string | boolean;
   profile?: string;
   profileFile?: string;
   cost?: string[];
@@ -37,10 +41,6 @@ export interface ReplayCommandOptions {
   /** --uncertainty [draws]: true (default draws) or the count as given. */
   uncertainty?: boolean | string;
   uncertaintySeed?: string;
-  /** --trace-out DIR: one Chrome trace-event JSON per strategy (commands/trace-out.ts). */
-  traceOut?: string;
-  /** --timeline a,b (string) or --no-timeline (false). */
-  timeline?: string | boolean;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -196,15 +196,17 @@ function writeCsvDir(dir: string, write: (tmp: string) => string[]): number {
 
 export async function runReplay(inputs: string[], opts: ReplayCommandOptions): Promise<void> {
   const { strategies, profile, workers, baseline, draws, seed } = await resolveOptions(opts);
-  const { checkTraceOut, parseTimeline, recordInput } = await import('./trace-out.ts');
-  const timelinePair = parseTimeline(opts.timeline, strategies);
-  checkTraceOut(opts.traceOut);
   const { openInput } = await import('../inputs.ts');
   const { replay } = await import('../replay/replay.ts');
   const { WorkloadError } = await import('../workloads/types.ts');
   const { findViolationEvents } = await import('../analysis/events.ts');
   const { validationStrategy } = await import('../strategies/index.ts');
   const { validateRun, hasObservedFlushes, hasObservedIpis } = await import('../validate/index.ts');
+  const { checkTraceOut, parseTimeline, recordInput } = await import('./trace-out.ts');
+  const timelinePair = parseTimeline(opts.timeline, strategies);
+  checkTraceOut(opts.traceOut);
+  /** Per input: the recordings of its timeline (--trace-out, the report's pair). */
+  const timelines: AnalysisInput['timeline'][] = [];
 
   const analysed: AnalysisInput[] = [];
   const tty = process.stderr.isTTY === true && !opts.json;
@@ -253,20 +255,21 @@ export async function runReplay(inputs: string[], opts: ReplayCommandOptions): P
         }
       }
       const violationEvents = await findViolationEvents(source, results);
+      timelines.push(await recordInput(source, results, {
+        ...(opts.traceOut !== undefined ? { traceOut: opts.traceOut } : {}), ...(timelinePair !== undefined ? { timeline: timelinePair } : {}),
+        report: opts.report, profile, ...(opts.pcid === false ? { pcid: false as const } : {}), inputIndex: timelines.length, inputCount: inputs.length,
+      }));
       // A real trace that recorded what its kernel did: the predictions of that kernel's
       // model (or the current kernel's) next to it (tlbsim validate's rows).
       const checked = validationStrategy(source.info.machine, strategies);
       const current = results.find((r) => r.strategy.name === checked);
       const validation = current && (hasObservedFlushes(current) || hasObservedIpis(current)) ? validateRun(current) : undefined;
-      const timeline = await recordInput(source, results, {
-        ...(opts.traceOut !== undefined ? { traceOut: opts.traceOut } : {}), ...(timelinePair !== undefined ? { timeline: timelinePair } : {}),
-        report: opts.report, profile, ...(opts.pcid === false ? { pcid: false as const } : {}), inputIndex: analysed.length, inputCount: inputs.length,
-      });
-      analysed.push({ info: source.info, results, violationEvents, ...(validation ? { validation } : {}), ...(uncertainty ? { uncertainty } : {}), ...(timeline ? { timeline } : {}) });
+      analysed.push({ info: source.info, results, violationEvents, ...(validation ? { validation } : {}), ...(uncertainty ? { uncertainty } : {}) });
     } finally {
       source.close();
     }
   }
+  timelines.forEach((t, i) => { if (t !== undefined) analysed[i].timeline = t; });
 
   // Synthetic workloads are what calibration checks against published numbers: when the
   // report shows one, it shows how well this profile reproduces them.
@@ -347,10 +350,10 @@ export function register(program: Command): void {
     .addHelpText('after', `
 Examples:
   tlbsim replay traces/real/pingpong-512/trace.txt.gz
+  tlbsim replay --trace-out out/perfetto -s linux-4.14,linux-7.3 traces/real/pingpong-512/trace.txt.gz
   tlbsim replay -s linux-4.13,linux-6.18 --profile kvm-guest trace.txt.gz workload:ping-pong:pages=512
   tlbsim replay --json --csv out/ workload:madv-threads:threads=4 | jq '.runs[].metrics.overhead_ns'
-  tlbsim replay --uncertainty 32 --uncertainty-seed 7 traces/real/pingpong-512/trace.txt.gz
-  tlbsim replay --trace-out out/perfetto -s linux-4.14,linux-7.3 traces/real/pingpong-512/trace.txt.gz`)
+  tlbsim replay --uncertainty 32 --uncertainty-seed 7 traces/real/pingpong-512/trace.txt.gz`)
     .action(async (inputs: string[], opts: ReplayCommandOptions) => {
       // `tlbsim replay ... | head`: a closed pipe ends the output quietly, like other tools.
       process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); else throw e; });
