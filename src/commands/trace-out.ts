@@ -50,7 +50,7 @@ export function checkTraceOut(dir: string | undefined): void {
 export async function recordInput(source: EventSource, results: readonly RunResult[], opts: RecordingOptions): Promise<{ recordings: Recording[] } | undefined> {
   const { recordRuns, defaultTimelinePair } = await import('../replay/record.ts');
   const replayed = results.map((r) => r.strategy.name);
-  const pair = opts.report && opts.timeline !== false ? (opts.timeline ?? defaultTimelinePair(source.info, results)) : [];
+  const pair = opts.report && opts.timeline !== false ? (opts.timeline ?? defaultTimelinePair(results)) : [];
   const wanted = opts.traceOut !== undefined ? replayed : pair;
   if (wanted.length === 0) return undefined;
   const spin = progress(`record ${wanted.length === 1 ? wanted[0] : `${wanted.length} strategies`}`);

@@ -2,7 +2,7 @@
 // report and `replay --trace-out`. The main replay stays unrecorded (no recorder attached:
 // nothing is kept per event); this pass attaches an EventRecorder to each machine, in
 // process, and reads the source again (EventSource.batches may be called more than once).
-import type { EventSource, TraceInfo } from '../trace/event.ts';
+import type { EventSource } from '../trace/event.ts';
 import { resolveProfile, type CostProfile } from '../machine/profiles.ts';
 import type { RunResult } from '../machine/result.ts';
 import { EventRecorder, type Recording, type RecorderOptions } from '../machine/recorder.ts';
@@ -47,21 +47,29 @@ export async function recordRuns(source: EventSource, options: RecordRunsOptions
   });
 }
 
-/** The pair the report's timeline shows by default: the best strategy without coherence
- *  violations (lowest time per iteration when the input has iterations, else lowest
- *  overhead), and the current kernel's model (the recorded kernel's when the trace says
- *  which). When the best is that kernel, the baseline, else the runner-up, takes its place. */
-export function defaultTimelinePair(info: TraceInfo, results: readonly RunResult[]): string[] {
+/** Overheads this close are a tie (the report's headline uses the same rule). */
+const TIE = 0.005;
+
+/** The pair the report's timeline shows by default, the pair the report's headline
+ *  explains: the best safe strategy (declared safe, no coherence violation on this input,
+ *  lowest overhead_ns; a tie with the current kernel goes to the current kernel) and the
+ *  current kernel (CURRENT_STRATEGY when it was replayed). When the current kernel is the
+ *  best, the baseline, else the runner-up, is shown beside it. */
+export function defaultTimelinePair(results: readonly RunResult[]): string[] {
   if (results.length === 0) return [];
   const names = results.map((r) => r.strategy.name);
-  const metric = results.some((r) => r.metrics.iteration_ns > 0) ? 'iteration_ns' : 'overhead_ns';
-  const clean = results.filter((r) => r.strategy.safe && r.violations.count === 0)
-    .sort((x, y) => (x.metrics[metric] ?? 0) - (y.metrics[metric] ?? 0));
-  const current = validationStrategy(info.machine, names) ?? (names.includes(CURRENT_STRATEGY) ? CURRENT_STRATEGY : names[names.length - 1]);
-  const best = clean[0]?.strategy.name ?? names[0];
+  const current = names.includes(CURRENT_STRATEGY) ? CURRENT_STRATEGY : (validationStrategy(undefined, names) ?? names[names.length - 1]);
+  const ok = results.filter((r) => r.strategy.safe && r.violations.count === 0);
+  let best = names[0];
+  if (ok.length > 0) {
+    const lo = Math.min(...ok.map((r) => r.metrics.overhead_ns));
+    const tied = ok.filter((r) => r.metrics.overhead_ns <= lo * (1 + TIE));
+    best = (tied.find((r) => r.strategy.name === current) ?? tied.find((r) => r.metrics.overhead_ns === lo)!).strategy.name;
+  }
   if (best !== current) return [best, current];
   const other = names.includes(BASELINE_STRATEGY) && BASELINE_STRATEGY !== current
     ? BASELINE_STRATEGY
-    : (clean.find((r) => r.strategy.name !== current) ?? results.find((r) => r.strategy.name !== current))?.strategy.name;
+    : [...ok].sort((x, y) => x.metrics.overhead_ns - y.metrics.overhead_ns).find((r) => r.strategy.name !== current)?.strategy.name
+      ?? names.find((n) => n !== current);
   return other === undefined ? [current] : [current, other];
 }

@@ -112,15 +112,20 @@ test('a small capacity bounds every track and still accounts for every event, sp
   } finally { src.close(); }
 });
 
-test('the default timeline pair: the best strategy without violations, and the current kernel', async () => {
+test('the default timeline pair: the best safe strategy and the current kernel; the baseline when the current kernel is best', async () => {
   const src = await openInput(TRACES[0]);
   try {
     const results = await replay(src, { workers: 1 });
-    const pair = defaultTimelinePair(src.info, results);
+    const pair = defaultTimelinePair(results);
     assert.equal(pair.length, 2);
     assert.equal(pair[1], 'linux-7.3');
     const best = results.find((r) => r.strategy.name === pair[0])!;
+    assert.ok(best.strategy.safe);
     assert.equal(best.violations.count, 0);
     for (const r of results) if (r.strategy.safe && r.violations.count === 0) assert.ok(best.metrics.overhead_ns <= r.metrics.overhead_ns, r.strategy.name);
+    // Without the strategies that beat it, the current kernel is the best: shown with the baseline.
+    const worse = results.filter((r) => r.strategy.name === 'linux-7.3' || r.metrics.overhead_ns > results.find((x) => x.strategy.name === 'linux-7.3')!.metrics.overhead_ns);
+    assert.ok(worse.some((r) => r.strategy.name === 'linux-4.13'), 'linux-4.13 costs more than linux-7.3 here');
+    assert.deepEqual(defaultTimelinePair(worse), ['linux-7.3', 'linux-4.13']);
   } finally { src.close(); }
 });

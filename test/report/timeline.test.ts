@@ -22,7 +22,7 @@ async function withTimeline(spec: string, strategies?: string[]): Promise<Analys
   const src = await openInput(spec);
   try {
     const results = await replay(src, { workers: 1, ...(strategies ? { strategies } : {}) });
-    const pair = defaultTimelinePair(src.info, results);
+    const pair = defaultTimelinePair(results);
     const runs = await recordRuns(src, { strategies: pair });
     return { info: src.info, results, timeline: { recordings: runs.map((r) => r.recording) } };
   } finally { src.close(); }
