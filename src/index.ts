@@ -69,6 +69,11 @@ export { compareRuns, comparisonText, type Comparison, type MetricDelta } from '
 export { gapSensitivity, type GapSensitivity, type GapAssumption } from './replay/gap.ts';
 export { firstDivergences, divergeText, type DivergeResult, type Divergence } from './validate/diverge.ts';
 
+// ---- recorded replays: the report's per-CPU timeline and Chrome trace-event files (--trace-out)
+export { recordRuns, defaultTimelinePair, type RecordRunsOptions, type RecordedRun } from './replay/record.ts';
+export { EventRecorder, RecTrack, FlushMark, type Recording, type TrackData } from './machine/recorder.ts';
+export { chromeTrace, chromeTraceText, type ChromeTrace } from './analysis/perfetto.ts';
+
 // ---- validation against the recorded kernel (tlbsim validate)
 export {
   validateRun, validationText, explainTrace, explainText,

@@ -56,6 +56,9 @@ export interface AnalyseOptions {
   explain?: false | { compare?: { a: string; b: string } | null; force?: boolean };
   /** A line for the user about an input (a long workload's estimate); default: none. */
   note?: (line: string) => void;
+  /** A further pass over each input while it is open (`replay --trace-out` and the report's
+   *  per-CPU timeline: commands/trace-out.ts); what it returns is the input's timeline. */
+  record?: (source: EventSource, results: RunResult[]) => Promise<AnalysisInput['timeline']>;
   /** Called as each stage starts; what it returns is told the progress and stopped. */
   progress?: (stage: 'read' | 'replay' | 'uncertainty', spec: string, total: number) => StageProgress | null;
 }
@@ -145,13 +148,14 @@ export async function analyseInput(source: OpenedInput, opts: AnalyseOptions & {
     }
   }
   const violationEvents = await findViolationEvents(source, results);
+  const timeline = opts.record ? await opts.record(source, results) : undefined;
   // A real trace that recorded what its kernel did: the predictions of that kernel's
   // model (or the current kernel's) next to it (tlbsim validate's rows).
   const checked = validationStrategy(source.info.machine, names);
   const current = results.find((r) => r.strategy.name === checked);
   const validation = current && (hasObservedFlushes(current) || hasObservedIpis(current)) ? validateRun(current) : undefined;
   const why = opts.explain === false ? {} : await explainInputs(source, results, { profile: opts.profile, compare: opts.explain?.compare ?? null, force: opts.explain?.force ?? false, definitions: strategies.filter((s) => typeof s !== 'string'), ...pcid });
-  return { info: source.info, results, violationEvents, ...(validation ? { validation } : {}), ...(uncertainty ? { uncertainty } : {}), ...why };
+  return { info: source.info, results, violationEvents, ...(validation ? { validation } : {}), ...(uncertainty ? { uncertainty } : {}), ...why, ...(timeline ? { timeline } : {}) };
 }
 
 /** Every input of `specs` (trace paths or workload:NAME specs) analysed in turn, one open

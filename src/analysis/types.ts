@@ -2,6 +2,7 @@
 // one RunResult per strategy; optionally the validation and calibration results in the
 // shapes `tlbsim validate --json` and `tlbsim calibrate --json` print (docs/design/cli.md).
 import type { RunResult } from '../machine/result.ts';
+import type { Recording } from '../machine/recorder.ts';
 import type { TraceInfo } from '../trace/event.ts';
 import type { UncertaintyResult } from '../replay/uncertainty.ts';
 import type { GapSensitivity } from '../replay/gap.ts';
@@ -35,6 +36,9 @@ export interface AnalysisInput {
   info: TraceInfo;
   /** One result per strategy, in the order they were replayed. */
   results: RunResult[];
+  /** Recorded replays of the strategies the per-CPU timeline shows (replay records the
+   *  pair: the best safe strategy and the current kernel by default); absent: no timeline. */
+  timeline?: { recordings: Recording[] };
   validation?: ValidationResult;
   /** Events behind result.violations.first (any strategy), by event index. */
   violationEvents?: ViolationEvent[];

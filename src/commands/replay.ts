@@ -25,6 +25,10 @@ export const DEFAULT_REPORT = 'reports/out/index.html';
 
 export interface ReplayCommandOptions {
   strategies?: string;
+  /** --trace-out DIR: one Chrome trace-event JSON per strategy (commands/trace-out.ts). */
+  traceOut?: string;
+  /** --timeline a,b (string) or --no-timeline (false). */
+  timeline?: string | boolean;
   profile?: string;
   profileFile?: string;
   cost?: string[];
@@ -195,6 +199,10 @@ export async function runReplay(inputs: string[], opts: ReplayCommandOptions): P
   await loadWhy();
   const { analyse, writeAnalysisCsv, writeAnalysisParquet, writeAnalysisReport, OutputError } = await import('../pipeline.ts');
   const { WorkloadError } = await import('../workloads/types.ts');
+  const { checkTraceOut, parseTimeline, recordInput } = await import('./trace-out.ts');
+  const timelinePair = parseTimeline(opts.timeline, strategies);
+  checkTraceOut(opts.traceOut);
+  let inputIndex = 0;
 
   const tty = process.stderr.isTTY === true && !opts.json;
   const label = (spec: string) => (spec.length > 40 ? `…${spec.slice(-39)}` : spec);
@@ -207,6 +215,11 @@ export async function runReplay(inputs: string[], opts: ReplayCommandOptions): P
       calibration: opts.calibration !== false && (opts.report || opts.csv !== undefined || opts.parquet !== undefined),
       // The why sentence's cost sweep and the first diverging events (heavier with --uncertainty).
       explain: { compare, force: draws > 0 },
+      // --trace-out's files and the report's per-CPU timeline: a recorded pass (trace-out.ts).
+      record: (source, results) => recordInput(source, results, {
+        ...(opts.traceOut !== undefined ? { traceOut: opts.traceOut } : {}), ...(timelinePair !== undefined ? { timeline: timelinePair } : {}),
+        report: opts.report, profile, ...(opts.pcid === false ? { pcid: false as const } : {}), inputIndex: inputIndex++, inputCount: inputs.length,
+      }),
       note: (line) => noteSafe(`tlbsim: note: ${line}`),
       // Each shown only once its stage has run for a second (progress.ts): a short one prints nothing.
       progress: !tty ? undefined : (stage, spec, total) => {
@@ -273,9 +286,13 @@ export function register(program: Command): void {
     .option('--uncertainty [draws]', 'also replay with the profile\'s numbers drawn across their ranges (default 16 draws): overhead and ratio intervals, and the assumptions the headline depends on')
     .option('--compare <a,b>', 'print B against A: per-metric, per-cause, per-CPU and per-task deltas, and the first events where the two act differently')
     .option('--uncertainty-seed <n>', 'seed of the --uncertainty draws (default 1; the same seed gives the same output)')
+    .option('--trace-out <dir>', 'also write one Chrome trace-event JSON per strategy into DIR (per-CPU tracks, IPI flows; open in ui.perfetto.dev or chrome://tracing)')
+    .option('--timeline <a,b>', 'the two strategies the report\'s per-CPU timeline shows (default: the best safe one and the current kernel)')
+    .option('--no-timeline', 'leave the per-CPU timeline out of the report (it replays its two strategies once more)')
     .addHelpText('after', `
 Examples:
   tlbsim replay traces/real/pingpong-512/trace.txt.gz
+  tlbsim replay --trace-out out/perfetto -s linux-4.14,linux-7.3 traces/real/pingpong-512/trace.txt.gz
   tlbsim replay -s linux-4.13,linux-6.18 --profile kvm-guest trace.txt.gz workload:ping-pong:pages=512
   tlbsim replay --json --csv out/ workload:madv-threads:threads=4 | jq '.runs[].metrics.overhead_ns'
   tlbsim replay --uncertainty 32 --uncertainty-seed 7 traces/real/pingpong-512/trace.txt.gz

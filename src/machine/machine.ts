@@ -47,6 +47,7 @@ import { GlobalAsids } from './global-asids.ts';
 import type { CostProfile } from './profiles.ts';
 import { FlushReq } from './request.ts';
 import type { Strategy } from './strategy.ts';
+import type { EventRecorder } from './recorder.ts';
 
 export const TLB_NR_DYN_ASIDS = 6;
 /** PCID rows per CPU in the TLB model. */
@@ -163,6 +164,8 @@ export class Machine {
    *  handler runs. Only the tap reads it. */
   execCpu = 0;
   tap: MachineTap | null = null;
+  /** The timeline recorder (replay --trace-out, the report's timeline); null otherwise. */
+  rec: EventRecorder | null = null;
 
   // ---------------------------------------------------------------- counters
   readonly metrics = new Float64Array(NM);
@@ -578,7 +581,10 @@ export class Machine {
   /** The CPU whose code runs now (the event's CPU). */
   setExecCpu(cpu: number): void { this.execCpu = cpu; }
   /** The scheduler switched `cpu` to task `tid` (current). */
-  setCurrent(cpu: number, tid: number): void { this._curTid[cpu] = tid; }
+  setCurrent(cpu: number, tid: number): void {
+    this._curTid[cpu] = tid;
+    if (this.rec !== null) this.rec.run(cpu, this.now, tid);
+  }
   /** current->mm of `cpu` (0: a kernel thread, idle, or a task after exit_mm). */
   setTaskMm(cpu: number, mm: number): void { this._curTaskMm[cpu] = mm; }
   /** The mm whose mm_count `cpu`'s lazy borrow holds (-1: none). */
@@ -738,6 +744,7 @@ export class Machine {
   /** is_lazy store (a plain store; it makes the line dirty for remote readers). */
   setLazy(cpu: number, lazy: boolean): void {
     this._isLazy[cpu] = lazy ? 1 : 0;
+    if (this.rec !== null) this.rec.lazy(cpu, this.now, lazy);
     if (lazy) this.lazyBits[cpu >>> 5] |= 1 << (cpu & 31);
     else this.lazyBits[cpu >>> 5] &= ~(1 << (cpu & 31));
     this.ownStore(this.lazyLine(), cpu);
@@ -872,6 +879,11 @@ export class Machine {
   }
 
   /** cpumask_set_cpu(cpu, mm_cpumask(mm)): lock bts by `cpu` on its own bit. */
+  /** cpumask_weight(mm_cpumask(mm)), for the recorder (no cache-line model: nobody reads it). */
+  cpumaskWeight(mm: number): number {
+    return mm > 0 && mm < this.mmCap ? bitCount(this.mmMask, mm * this.words, this.words) : 0;
+  }
+
   cpumaskSet(cpu: number, mm: number): void {
     this.lineAtomic(this.mmLineOwner, this.mmLineReader, mm * MM_LINES + LINE_CPUMASK, cpu);
     this.add(MI.cpumask_atomics, cpu, 1);
@@ -1084,12 +1096,14 @@ export class Machine {
     this._cr3Mm[cpu] = mm;
     this._cr3Row[cpu] = r;
     this.rowUse[r] = this.now;
+    if (this.rec !== null) this.rec.cr3(cpu, this.now, mm, flush);
   }
 
   /** flush_tlb_local(): rewrite CR3 with its own value, flushing the current PCID. */
   flushLocalFull(cpu: number): void {
     this.inc(MI.full_flushes, cpu);
     this.cost(MI.invalidate_ns, cpu, this.p.flushLocalNs);
+    if (this.rec !== null) this.rec.flush(cpu, this.now, -1, this.p.flushLocalNs);
     const r = this._cr3Row[cpu];
     if (!this.pcid) { for (let i = cpu; i < NROWS * this.nCpu; i += this.nCpu) this.dropRow(cpu, i); }
     else this.dropRow(cpu, r);
@@ -1102,6 +1116,7 @@ export class Machine {
   flushPages(cpu: number, n: number, req: FlushReq): void {
     this.add(MI.page_flushes, cpu, n);
     this.cost(MI.invalidate_ns, cpu, n * this.p.invlpgNs);
+    if (this.rec !== null) this.rec.flush(cpu, this.now, n * req.stride, n * this.p.invlpgNs);
     const r = this._cr3Row[cpu];
     const drop = Math.min(this.rowPages[r], n * req.stride);
     if (drop > 0) {
@@ -1140,6 +1155,7 @@ export class Machine {
     this.inc(MI.broadcast_flushes, cpu, ops);
     this.inc(MI.invalidate_ns, cpu, ops * this.p.invlpgbNs);
     this.charge(cpu, ops * this.p.invlpgbNs);
+    if (this.rec !== null) this.rec.flush(cpu, this.now, req.full ? -1 : req.nr * req.stride, ops * this.p.invlpgbNs, true);
     for (let c = 0; c < this.nCpu; c++) {
       for (let r = GLOBAL_ROW * this.nCpu + c; r < NROWS * this.nCpu; r += this.nCpu) {
         if (this.rowPcid[r] !== asid) continue;
@@ -1162,6 +1178,7 @@ export class Machine {
     this.inc(MI.broadcast_flushes, cpu);
     this.inc(MI.invalidate_ns, cpu, this.p.invlpgbNs);
     this.charge(cpu, this.p.invlpgbNs);
+    if (this.rec !== null) this.rec.flush(cpu, this.now, -1, this.p.invlpgbNs, true);
     this.tlbsync(cpu);
     for (let c = 0; c < this.nCpu; c++) {
       for (let r = c; r < NROWS * this.nCpu; r += this.nCpu) {
@@ -1177,6 +1194,7 @@ export class Machine {
     this.inc(MI.tlbsyncs, cpu);
     this.inc(MI.initiator_wait_ns, cpu, this.p.tlbsyncNs);
     this.charge(cpu, this.p.tlbsyncNs);
+    if (this.rec !== null) this.rec.wait(cpu, this.now, this.p.tlbsyncNs);
   }
 
   // ======================================================================= cross-calls
@@ -1224,7 +1242,7 @@ export class Machine {
     const W = this.words;
     const mmOf = req !== null ? req.mm : mm;
     const nCpu = this.nCpu;
-    const per = this.perCpu, tot = this.metrics, strategy = this.strategy;
+    const per = this.perCpu, tot = this.metrics, strategy = this.strategy, rec = this.rec;
     const irqEnd = this.irqEnd, takenAt = this.queueTakenAt, kind = this.csdKind;
     const lazy = this.lazyBits, loaded = this._loadedMm, curTid = this._curTid, touched = this.queueTouched;
     const flushCall = purpose === IpiPurpose.flush && req !== null;
@@ -1320,6 +1338,12 @@ export class Machine {
           if (arrive > start) start = arrive;
           takenAt[c] = start;
         }
+        // On the trace clock, the interrupt starts as far after now as it does after the
+        // send on the initiator's delayed clock.
+        if (rec !== null) {
+          if (k !== CSD_JOINS) rec.ipi(cpu, c, this.now, this.now + (start - sentAt));
+          if (!deferred && !this.irqWhenRun) rec.handlerBegin(c, cpu, this.now + (start - sentAt));
+        }
         const ttid = curTid[c];
         if (ttid >= this.taskOvh.length) this.growTasks(ttid);
         const taskOvh = this.taskOvh;
@@ -1380,6 +1404,7 @@ export class Machine {
         }
         const handled = per[oi] - t0;
         handledSum += handled; per[I_HANDLER * nCpu + c] += handled;
+        if (rec !== null) rec.handlerEnd(c, handled);
         irqEnd[c] = end;
         if (this.spinLeft[c] > 0) this.creditWait(c, start, start + handled);
         if (acked > lastAck) lastAck = acked;
@@ -1437,6 +1462,7 @@ export class Machine {
     const w = this.waitUntil[cpu] - from;
     if (w > 0) {
       this.cost(MI.initiator_wait_ns, cpu, w);
+      if (this.rec !== null) this.rec.wait(cpu, this.now, w);
       this.waitFrom[cpu] = from; this.waitTo[cpu] = from + w; this.spinLeft[cpu] = w;
       this.waitTid[cpu] = this.curTid[cpu]; this.waitBucket[cpu] = this.tlBucket;
     }
@@ -1476,9 +1502,11 @@ export class Machine {
     for (let j = 0; j < this.csdQN[c]; j++) {
       const req = this.csdQReq[c][j], purpose = this.csdQPurpose[c][j];
       const t0 = this.perCpu[I_OVH * n + c];
+      if (this.rec !== null) this.rec.handlerBegin(c, this.csdQFrom[c][j], this.now);
       if (purpose === IpiPurpose.flush && req.mm >= 0) this.strategy.onFlushIpi(c, req);
       else this.strategy.onIpi(c, purpose, this.csdQMm[c][j]);
       const handled = this.perCpu[I_OVH * n + c] - t0;
+      if (this.rec !== null) this.rec.handlerEnd(c, handled);
       this.metrics[MI.ipi_handler_ns] += handled; this.perCpu[MI.ipi_handler_ns * n + c] += handled;
       bitClear(this.unacked, this.csdQFrom[c][j] * this.words, c);
     }
@@ -1562,8 +1590,10 @@ export class Machine {
     const t0 = this.cpuOverhead(cpu);
     const exec = this.execCpu;
     this.execCpu = cpu;
+    if (this.rec !== null) this.rec.handlerBegin(cpu, req.initiator, this.now);
     this.strategy.onFlushIpi(cpu, req);
     this.execCpu = exec;
+    if (this.rec !== null) this.rec.handlerEnd(cpu, this.cpuOverhead(cpu) - t0);
     this.inc(MI.ipi_handler_ns, cpu, this.cpuOverhead(cpu) - t0);
     this.now = saved;
     // remove k, keeping order

@@ -329,9 +329,11 @@ export class Simulator {
       if (this.mmTdStart[mm] >= 0 || m.mmState[mm] === 2) flags |= FlushFlags.FREED_TABLES;
     }
     const t0 = m.cpuOverhead(cpu);
+    const weight = m.rec !== null ? m.cpumaskWeight(mm) : 0;
     const req = m.beginRequest(cpu, mm, start, pages, flags, flushOrigin(flags));
     this.s.onFlushRequest(cpu, req);
     m.endRequest(cpu, req, t0);
+    if (m.rec !== null) m.rec.request(cpu, m.now, mm, weight, m.cpuOverhead(cpu) - t0);
   }
 
   // ------------------------------------------------------------------ the event loop
@@ -425,6 +427,7 @@ export class Simulator {
             if (r === 4) this.obsCall[cpu]++;
             else this.obsCallOver[cpu] = this.obsCall[cpu];
           }
+          if (m.rec !== null) m.rec.observedFlush(cpu, t, r, p);
           if (r >= 0 && r <= 5) {
             this.obsFlush[r * 3 + (p === -1 ? 0 : p === 0 ? 2 : 1)]++;
             if (p > 0) this.obsPages[r] += p;
@@ -462,7 +465,10 @@ export class Simulator {
               }
             }
           }
-          if (kk === IpiKind.real) { this.obsTargets++; this.obsSends += B[i]; }
+          if (kk === IpiKind.real) {
+            this.obsTargets++; this.obsSends += B[i];
+            if (m.rec !== null) m.rec.observedIpi(cpu, target, t);
+          }
           break;
         }
         default: break; // migrate, lost: nothing to do

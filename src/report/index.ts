@@ -15,6 +15,7 @@ import {
 } from './charts.ts';
 import { APP_SCRIPT, CSS, esc, fmtCount, inlineScript, jsonForScript, scriptHash } from './html.ts';
 import { renderChart } from './render.ts';
+import { timelineChart } from './timeline.ts';
 import { summaryJson } from '../analysis/summary.ts';
 import { fmtInterval, headlineText, intervalNote, otherSweeps } from '../analysis/headline.ts';
 import { AB_SCRIPT, WHY_CSS, abSection, taskSection, whyBlock } from './why.ts';
@@ -222,6 +223,7 @@ function chartsFor(inp: AnalysisInput, tables: Tables): ChartSpec[] {
     metricBars(of(tables.ratios.rows()), strategies, summaryOrder(), inp.uncertainty?.strategies),
     overheadByCause(of(tables.overhead_causes.rows()), strategies),
     overTime(of(tables.timeline.rows()), strategies),
+    timelineChart(inp),
     ipiHeatmap(of(tables.ipi_matrix.rows()), strategies, inp.info.cpus),
     latencyHeatmap(of(tables.latency.rows()), strategies),
     inp.results.some((r) => r.metrics.overhead_ns > 0) ? perCpuOverhead(of(tables.per_cpu.rows()), strategies, inp.info.cpus) : null,
