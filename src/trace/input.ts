@@ -5,6 +5,7 @@ import { constants as zlibConstants, crc32, createInflateRaw } from 'node:zlib';
 import { spawn, spawnSync } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
 import { isAscii } from 'node:buffer';
+import { normaliseText } from './encoding.ts';
 
 /** A user-facing problem with an input: printed as one sentence, never as a stack. */
 export class TraceError extends Error {
@@ -204,8 +205,8 @@ export function openInput(path: string): OpenedInput {
           source = (async function* () { yield first.value; for (;;) { const r = await it.next(); if (r.done) return; yield r.value; } })();
         }
         try {
-          if (container === 'text') yield* decode(source);
-          else yield* decode(gunzipMembers(path, source, notes, (n) => { compressedRead = n; }));
+          if (container === 'text') yield* decode(normaliseText(path, source, notes));
+          else yield* decode(normaliseText(path, gunzipMembers(path, source, notes, (n) => { compressedRead = n; }), notes));
         } finally { stream.destroy(); }
       })();
     },
