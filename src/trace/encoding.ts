@@ -88,3 +88,21 @@ async function* crLineEnds(path: string, source: AsyncIterable<Buffer>, notes: s
     yield out;
   }
 }
+
+/** The digits in s[start, end) that read as `value`, as the line writes them: a number
+ *  past 2^53 (a pid of 10^20) is held rounded, and printing the double would show other
+ *  digits than the trace has. */
+export function digitsAsWritten(value: number, s: string, start: number, end: number): string {
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) continue;
+    let j = i;
+    while (j < end && s.charCodeAt(j) >= 48 && s.charCodeAt(j) <= 57) j++;
+    const run = s.slice(i, j);
+    // Read digit by digit, a large value rounds differently from Number(): close is the same.
+    const v = Number(run);
+    if (v === value || (value > Number.MAX_SAFE_INTEGER && Math.abs(v - value) <= value * 1e-12)) return run.length > 24 ? `${run.slice(0, 24)}...` : run;
+    i = j;
+  }
+  return String(value);
+}

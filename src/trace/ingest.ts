@@ -13,6 +13,7 @@ import type { TextChunk } from './input.ts';
 import { EventStore } from './store.ts';
 import { REORDER_WINDOW_NS } from './reorder.ts';
 import { PID_LIMIT, TaskTable } from './tasks.ts';
+import { digitsAsWritten } from './encoding.ts';
 
 /** Highest CPU number accepted when the trace does not say how many it has. */
 export const MAX_CPUS = 4096;
@@ -330,7 +331,7 @@ export class TextIngest {
 
   /** A line whose header parsed: check it, then read the event. */
   private eventLine(s: string | null, start: number, end: number, r: LineRecord, b: Buffer | null): void {
-    if (r.pid >= PID_LIMIT) { this.skip(`pid ${r.pid} is beyond the kernel's PID limit`, this.text(s), start, end); return; }
+    if (r.pid >= PID_LIMIT) { this.skip(`pid ${digitsAsWritten(r.pid, this.text(s), start, end)} is beyond the kernel's PID limit`, this.text(s), start, end); return; }
     if (r.cpu >= MAX_CPUS) { this.skip(`CPU ${r.cpu} is beyond the supported ${MAX_CPUS} CPUs`, this.text(s), start, end); return; }
     if (this.unterminated) {
       // Only the last line, always a string.
