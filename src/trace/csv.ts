@@ -192,8 +192,11 @@ export async function readTraceCsv(chunks: AsyncIterable<string>, file: string, 
   return { header, tasks, mms, lines: line, skipped, skippedLines, maxCpu, late };
 }
 
-/** A number as the row writes it (a value past 2^53 would print rounded), cut short. */
+/** A number for a message: an integer past 2^53 as the row writes it (the double would
+ *  print rounded digits), cut short; any other as the number read. */
 function asWritten(text: string): string {
+  const v = Number(text);
+  if (Number.isSafeInteger(v) || !/^-?\d+$/.test(text)) return String(v);
   return text.length > 24 ? `${text.slice(0, 24)}...` : text;
 }
 
