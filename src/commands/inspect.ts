@@ -11,16 +11,23 @@ const REASON_NAMES: Record<string, string> = {
 export function inspectJson(info: TraceInfo): unknown {
   const events: Record<string, number> = {};
   for (const k of EVENT_KIND_NAMES) if (k !== 'lost') events[k] = info.countsByKind[k] ?? 0;
-  const routes: Record<string, number> = {};
-  for (const t of info.tasks) routes[t.route] = (routes[t.route] ?? 0) + 1;
+  const routes = routesOf(info);
   return {
-    format: info.format, cpus: info.cpus, spanNs: info.lastNs - info.firstNs, tasks: info.tasks.length, mms: info.mms.length,
+    format: info.format, cpus: info.cpus, spanNs: info.lastNs - info.firstNs, tasks: info.taskCount ?? info.tasks.length, mms: info.mms.length,
     events, observedFlushByReason: info.observedFlushByReason, observedFlushPages: info.observedFlushPages,
     flushRequestsByOrigin: info.flushRequestsByOrigin, tracedFlushRequests: info.tracedFlushRequests,
     observedIpis: info.observedIpis, tasksByRoute: routes,
     skippedLines: info.skippedLines, skipped: info.skipped.slice(0, 20), lostEvents: info.lostEvents, lostMarkers: info.lostMarkers,
     unusedEvents: info.unusedEvents, warnings: info.warnings,
   };
+}
+
+/** Tasks by route to their mm: all of them, also when only the first are listed. */
+function routesOf(info: TraceInfo): Record<string, number> {
+  if (info.taskRoutes !== undefined) return info.taskRoutes;
+  const routes: Record<string, number> = {};
+  for (const t of info.tasks) routes[t.route] = (routes[t.route] ?? 0) + 1;
+  return routes;
 }
 
 function fmtNs(ns: number): string {
@@ -32,13 +39,12 @@ function fmtNs(ns: number): string {
 
 export function inspectText(info: TraceInfo, verbose: boolean): string {
   const L: string[] = [];
-  const routes: Record<string, number> = {};
-  for (const t of info.tasks) routes[t.route] = (routes[t.route] ?? 0) + 1;
+  const routes = routesOf(info);
   L.push(`${info.source}`);
   L.push(`  format        ${info.format}`);
   L.push(`  CPUs          ${info.cpus}`);
   L.push(`  time span     ${fmtNs(info.lastNs - info.firstNs)} (${(info.firstNs / 1e9).toFixed(6)} → ${(info.lastNs / 1e9).toFixed(6)} s)`);
-  L.push(`  tasks         ${info.tasks.length}   address spaces ${info.mms.length}`);
+  L.push(`  tasks         ${info.taskCount ?? info.tasks.length}   address spaces ${info.mms.length}`);
   L.push(`  tasks → mm    ${Object.entries(routes).map(([r, n]) => `${r} ${n}`).join(', ')}`);
   L.push(`  events        ${info.events}`);
   for (const k of EVENT_KIND_NAMES) {

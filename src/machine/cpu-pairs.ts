@@ -45,13 +45,15 @@ export class CpuPairs {
   set(from: number, to: number, v: number): void {
     const key = from * this.n + to;
     if (this.dense !== null) { this.dense[key] = v; return; }
-    this.vals[this.slot(key)] = v;
+    const i = this.slot(key); // may grow (replace) vals: look it up after
+    this.vals[i] = v;
   }
 
   add(from: number, to: number, d: number): void {
     const key = from * this.n + to;
     if (this.dense !== null) { this.dense[key] += d; return; }
-    this.vals[this.slot(key)] += d;
+    const i = this.slot(key);
+    this.vals[i] += d;
   }
 
   /** Every pair whose value is not the empty one, in (from, to) order. */

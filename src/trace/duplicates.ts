@@ -33,6 +33,9 @@ export class Duplicates {
   private prevText: string | null = null;
   private prevStart = 0;
   private prevEnd = 0;
+  private prevLineNo = 0;
+  /** Line → the copies of it left out, for the last lines that had any. */
+  private readonly copyLines = new Map<number, number[]>();
   /** Lines dropped as copies of the line before them. */
   copies = 0;
   private firstCopyLine = 0;
@@ -70,9 +73,17 @@ export class Duplicates {
     const len = end - start;
     if (r.ns === this.prevNs && r.cpu === this.prevCpu && r.pid === this.prevPid && len === this.prevEnd - this.prevStart && this.samePrev(s, b, start, end)) {
       if (this.copies++ === 0) this.firstCopyLine = lineNo;
+      let a = this.copyLines.get(this.prevLineNo);
+      if (a === undefined) {
+        a = [];
+        this.copyLines.set(this.prevLineNo, a);
+        // Lines are judged within a few of their reading (held, late runs): older ones are settled.
+        if (this.copyLines.size > 64) this.copyLines.delete(this.copyLines.keys().next().value!);
+      }
+      a.push(lineNo);
       return Verdict.drop;
     }
-    this.prevNs = r.ns; this.prevCpu = r.cpu; this.prevPid = r.pid;
+    this.prevNs = r.ns; this.prevCpu = r.cpu; this.prevPid = r.pid; this.prevLineNo = lineNo;
     this.prevBytes = b; this.prevText = b === null ? s : null; this.prevStart = start; this.prevEnd = end;
     const h = lineHash(r.ns, r.cpu, r.pid, len);
     if (this.inRun) return this.runLine(h, s !== null ? s : chunk!.text, start, end, lineNo);
@@ -101,9 +112,16 @@ export class Duplicates {
     return Verdict.keep;
   }
 
-  /** The previous line was reported as bad: a copy of it is not a copy of an event. */
-  forget(): void {
-    this.prevNs = NaN;
+  /** The line numbered `lineNo` was reported as bad (perhaps later, when a held line was
+   *  judged): the copies of it left out are as bad, and reported with it. Their numbers. */
+  reportedBad(lineNo: number): number[] {
+    // A copy still to come is not a copy of an event either: it is read, and reported.
+    if (lineNo === this.prevLineNo) this.prevNs = NaN;
+    const a = this.copyLines.get(lineNo);
+    if (a === undefined) return [];
+    this.copyLines.delete(lineNo);
+    this.copies -= a.length;
+    return a;
   }
 
   /** Lines held while checking a run that turned out not to be a repeat. */

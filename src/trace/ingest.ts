@@ -285,10 +285,13 @@ export class TextIngest {
 
   private skip(reason: string, s: string, start: number, end = Math.min(s.length, start + 200)): void {
     this.skippedLines++;
-    // A copy of a reported line is reported too, not left out as a copy.
-    this.dups.forget();
     if (this.skipped.length < MAX_SKIPPED_KEPT) {
       this.skipped.push({ file: this.file, line: this.lineNo, reason, text: s.slice(start, Math.min(end, start + 200)) });
+    }
+    // Copies of a reported line are reported with it, not left out as copies.
+    for (const n of this.dups.reportedBad(this.lineNo)) {
+      this.skippedLines++;
+      if (this.skipped.length < MAX_SKIPPED_KEPT) this.skipped.push({ file: this.file, line: n, reason, text: s.slice(start, Math.min(end, start + 200)) });
     }
   }
 
