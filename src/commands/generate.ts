@@ -73,7 +73,8 @@ export async function generateFile(spec: string, path: string, onProgress?: (don
     if (!special) await rename(tmp, path);
     release(tmp);
   } catch (e) {
-    if (!special) await rm(tmp, { force: true });
+    // Removing it can fail as writing did (ELOOP, EACCES on the directory): the write's error is the one to report.
+    if (!special) await rm(tmp, { force: true }).catch(() => undefined);
     release(tmp);
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') fail(`cannot write ${path}: the directory ${dirname(path)} does not exist`, 1);

@@ -8,10 +8,9 @@ import { fmtNs } from '../analysis/format.ts';
 export function inspectJson(info: TraceInfo): unknown {
   const events: Record<string, number> = {};
   for (const k of EVENT_KIND_NAMES) if (k !== 'lost') events[k] = info.countsByKind[k] ?? 0;
-  const routes: Record<string, number> = {};
-  for (const t of info.tasks) routes[t.route] = (routes[t.route] ?? 0) + 1;
+  const routes = routesOf(info);
   return {
-    format: info.format, cpus: info.cpus, spanNs: info.lastNs - info.firstNs, tasks: info.tasks.length, mms: info.mms.length,
+    format: info.format, cpus: info.cpus, spanNs: info.lastNs - info.firstNs, tasks: info.taskCount ?? info.tasks.length, mms: info.mms.length,
     events, observedFlushByReason: info.observedFlushByReason, observedFlushPages: info.observedFlushPages,
     flushRequestsByOrigin: info.flushRequestsByOrigin, tracedFlushRequests: info.tracedFlushRequests,
     observedIpis: info.observedIpis, tasksByRoute: routes,
@@ -20,15 +19,22 @@ export function inspectJson(info: TraceInfo): unknown {
   };
 }
 
-export function inspectText(info: TraceInfo, verbose: boolean): string {
-  const L: string[] = [];
+/** Tasks by route to their mm: all of them, also when only the first are listed. */
+function routesOf(info: TraceInfo): Record<string, number> {
+  if (info.taskRoutes !== undefined) return info.taskRoutes;
   const routes: Record<string, number> = {};
   for (const t of info.tasks) routes[t.route] = (routes[t.route] ?? 0) + 1;
+  return routes;
+}
+
+export function inspectText(info: TraceInfo, verbose: boolean): string {
+  const L: string[] = [];
+  const routes = routesOf(info);
   L.push(`${info.source}`);
   L.push(`  format        ${info.format}`);
   L.push(`  CPUs          ${info.cpus}`);
   L.push(`  time span     ${fmtNs(info.lastNs - info.firstNs)} (${(info.firstNs / 1e9).toFixed(6)} → ${(info.lastNs / 1e9).toFixed(6)} s)`);
-  L.push(`  tasks         ${info.tasks.length}   address spaces ${info.mms.length}`);
+  L.push(`  tasks         ${info.taskCount ?? info.tasks.length}   address spaces ${info.mms.length}`);
   L.push(`  tasks → mm    ${Object.entries(routes).map(([r, n]) => `${r} ${n}`).join(', ')}`);
   L.push(`  events        ${info.events}`);
   for (const k of EVENT_KIND_NAMES) {

@@ -1,7 +1,8 @@
 // `tlbsim record -o FILE -- CMD ...`: run CMD with the kernel events tlbsim needs recorded,
 // on this machine (tracefs, trace-cmd, perf) or, with --vm, inside a kernel booted under QEMU.
 import type { Command } from 'commander';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { readSmallFile } from './small-file.ts';
 import { constants } from 'node:os';
 import { fail, noteSafe } from './util.ts';
 
@@ -132,7 +133,9 @@ async function recordVm(command: string[], opts: RecordCliOptions): Promise<void
       if (!existsSync(opts.suite)) fail(`--suite ${opts.suite}: no such file`, 1);
       if (existsSync(opts.output) && !statSync(opts.output).isDirectory()) fail(`with --suite, -o names a directory; ${opts.output} is a file`, 2);
       mkdirSync(opts.output, { recursive: true });
-      runs = vm.parseSuite(readFileSync(opts.suite, 'utf8'), opts.suite, opts.output);
+      let text: string;
+      try { text = readSmallFile(opts.suite, 'suite file'); } catch (e) { fail((e as Error).message, 1); }
+      runs = vm.parseSuite(text, opts.suite, opts.output);
     } else {
       if (command.length === 0) fail('no command to record (give it after --, e.g. tlbsim record --vm --kernel 6.12 --cpus 8 -o t.txt.gz -- traces/lab/workloads/madvstorm.c 0 100; or --suite FILE)', 2);
       runs = [{ output: opts.output, command }];

@@ -57,7 +57,7 @@ function collect(value: string, previous: string[] | undefined): string[] {
 async function resolveOptions(opts: ReplayCommandOptions): Promise<{ strategies: string[]; profile: CostProfile; workers: number | 'auto'; baseline: string; draws: number; seed: number; compare: { a: string; b: string } | null }> {
   const { STRATEGY_NAMES, BASELINE_STRATEGY } = await import('../strategies/index.ts');
   const { ProfileError, parseCostAssignments, profileFromJson, resolveProfile } = await import('../machine/profiles.ts');
-  const { readFileSync } = await import('node:fs');
+  const { readSmallFile } = await import('./small-file.ts');
   let strategies = [...STRATEGY_NAMES];
   if (opts.strategies !== undefined) {
     strategies = opts.strategies.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
@@ -80,8 +80,8 @@ async function resolveOptions(opts: ReplayCommandOptions): Promise<{ strategies:
     if (opts.profileFile !== undefined) {
       if (opts.profile !== undefined) fail('give either --profile or --profile-file, not both', 2);
       let text: string;
-      try { text = readFileSync(opts.profileFile, 'utf8'); } catch (e) {
-        fail(`${opts.profileFile}: cannot read the profile file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 1);
+      try { text = readSmallFile(opts.profileFile, 'profile file'); } catch (e) {
+        fail((e as Error).message, 1);
       }
       profile = profileFromJson(text, undefined, opts.profileFile);
     } else {

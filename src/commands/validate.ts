@@ -89,13 +89,13 @@ export function register(program: Command): void {
 async function validateTimeCommand(path: string | undefined, opts: ValidateOpts): Promise<void> {
   if (path !== undefined) fail('validate --time runs the lab workloads itself: give no trace', 2);
   const { ProfileError, profileFromJson, resolveProfile } = await import('../machine/profiles.ts');
-  const { readFileSync } = await import('node:fs');
+  const { readSmallFile } = await import('./small-file.ts');
   let profile;
   try {
     if (opts.profileFile !== undefined) {
       let text: string;
-      try { text = readFileSync(opts.profileFile, 'utf8'); } catch (e) {
-        fail(`${opts.profileFile}: cannot read the profile (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 2);
+      try { text = readSmallFile(opts.profileFile, 'profile'); } catch (e) {
+        fail((e as Error).message, 2);
       }
       profile = profileFromJson(text, undefined, opts.profileFile);
     } else profile = resolveProfile(opts.profile);

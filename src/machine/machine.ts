@@ -39,6 +39,7 @@
 // When a request that freed page tables completes, every CPU still holding M's page
 // tables in CR3 without running M must have flushed for it (speculative walks). When an
 // mm is freed, no CPU may still have its pgd in CR3. Correct strategies report zero.
+import { CpuPairs } from './cpu-pairs.ts';
 import { bitAnyBut, bitClear, bitCount, bitNext, bitSet, bitTest, popcount32, wordsFor } from './bitset.ts';
 import {
   LATENCY_BUCKETS, MAX_VIOLATIONS_KEPT, METRIC_COUNT, METRICS, MI, TIMELINE_BUCKETS, TIMELINE_METRICS, VK,
@@ -201,7 +202,7 @@ export class Machine {
   mutedFlushRecords = 0;
   violationCount = 0;
   /** Real IPIs by sender x target: [sender * nCpu + target]. */
-  readonly ipiMatrix: Float64Array;
+  readonly ipiMatrix: CpuPairs;
   readonly vIndex = new Float64Array(MAX_VIOLATIONS_KEPT);
   readonly vKind = new Uint8Array(MAX_VIOLATIONS_KEPT);
   readonly vCpu = new Int32Array(MAX_VIOLATIONS_KEPT);
@@ -360,7 +361,7 @@ export class Machine {
     this.implicitAccess = opts.implicitAccess ?? false;
     this.oneSocket = Math.floor((n - 1) / profile.cpusPerSocket) === 0;
     this.perCpu = new Float64Array(NM * n);
-    this.ipiMatrix = new Float64Array(n * n);
+    this.ipiMatrix = new CpuPairs(n);
     TIMELINE_METRICS.forEach((name, i) => { this.tlRow[MI[name]] = i * TIMELINE_BUCKETS; });
     this.timeline = new Float64Array(TIMELINE_METRICS.length * TIMELINE_BUCKETS);
     const first = opts.firstNs ?? 0, last = opts.lastNs ?? 0;
@@ -1300,7 +1301,7 @@ export class Machine {
         } else {
           real++;
           if (this.tap !== null) this.tap.ipi(cpu, c, purpose);
-          this.ipiMatrix[cpu * nCpu + c]++;
+          this.ipiMatrix.add(cpu, c, 1);
           if (curTid[c] === 0) { toIdle++; kind[c] = CSD_IPI_IDLE; } else kind[c] = CSD_IPI;
         }
       }

@@ -3,6 +3,7 @@
 // mmput/exit_mmap) that are the same for every strategy, and calls the strategy's hooks
 // where the kernel calls the x86 code. Observed events (what the recorded kernel did) are
 // counted here and never reach the strategy.
+import { CpuPairs } from './cpu-pairs.ts';
 import {
   EventKind, FlushFlags, FlushOrigin, IPI_KIND_NAMES, IpiKind, flushOrigin, type EventBatch, type TraceInfo,
 } from '../trace/event.ts';
@@ -87,7 +88,7 @@ export class Simulator {
   /** Per sender: the send being read (its targets follow its first) carries the flush. */
   private readonly obsSendIsFlush: Uint8Array;
   /** Per sender x target: the call in which flush_tlb_func was queued for the target. */
-  private readonly obsQueuedIn: Float64Array;
+  private readonly obsQueuedIn: CpuPairs;
   private obsFlushSends = 0;
   /** The trace recorded csd_queue_cpu for flush_tlb_func (6.5+ with the csd events on). */
   private readonly csdRecorded: boolean;
@@ -138,7 +139,7 @@ export class Simulator {
     this.obsCall = new Float64Array(this.m.nCpu);
     this.obsCallOver = new Float64Array(this.m.nCpu);
     this.obsSendIsFlush = new Uint8Array(this.m.nCpu);
-    this.obsQueuedIn = new Float64Array(this.m.nCpu * this.m.nCpu).fill(-1);
+    this.obsQueuedIn = new CpuPairs(this.m.nCpu, -1);
     this.csdRecorded = (info.observedIpis?.byKind?.flushQueued ?? 0) > 0;
     this.cpuFreeT = new Float64Array(this.m.nCpu);
     this.cpuFreeDelay = new Float64Array(this.m.nCpu);
@@ -452,14 +453,14 @@ export class Simulator {
             // reason-4 record is the flush's (smp_call_function_many_cond follows
             // native_flush_tlb_multi's trace at once).
             const call = this.obsCall[cpu];
-            if (kk === IpiKind.flushQueued) this.obsQueuedIn[cpu * nCpu + target] = call;
+            if (kk === IpiKind.flushQueued) this.obsQueuedIn.set(cpu, target, call);
             else if (kk === IpiKind.real) {
               const first = B[i] === 1;
               if (first) {
                 this.obsSendIsFlush[cpu] = call > this.obsCallOver[cpu] ? 1 : 0;
                 this.obsCallOver[cpu] = call;
               }
-              if (this.obsSendIsFlush[cpu] === 1 && (!this.csdRecorded || this.obsQueuedIn[cpu * nCpu + target] === call)) {
+              if (this.obsSendIsFlush[cpu] === 1 && (!this.csdRecorded || this.obsQueuedIn.get(cpu, target) === call)) {
                 this.obsFlushTargets++;
                 if (first) this.obsFlushSends++;
               }
@@ -603,7 +604,7 @@ export class Simulator {
       metrics,
       perCpu,
       latencyHistogram: { lowerNs, counts: Array.from(m.latency) },
-      ipiMatrix: ipiCells(m.ipiMatrix, m.nCpu),
+      ipiMatrix: m.ipiMatrix.cells().map((x) => ({ from: x.from, to: x.to, count: x.value })),
       timeline: { startNs: m.tlFirst, bucketNs: m.tlBucketNs, metrics: tl },
       taskOverhead: m.taskOverheads(),
       violations: { count: m.violationCount, first },
@@ -620,10 +621,3 @@ export class Simulator {
   }
 }
 
-function ipiCells(matrix: Float64Array, nCpu: number): { from: number; to: number; count: number }[] {
-  const out: { from: number; to: number; count: number }[] = [];
-  for (let i = 0; i < matrix.length; i++) {
-    if (matrix[i] > 0) out.push({ from: Math.floor(i / nCpu), to: i % nCpu, count: matrix[i] });
-  }
-  return out;
-}

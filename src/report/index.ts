@@ -137,7 +137,7 @@ function factsList(inp: AnalysisInput, profileName: string): string {
     ['span', esc(fmtNs(i.lastNs - i.firstNs))],
     ['events', fmtCount(i.events)],
     ['context switches', fmtCount(inp.results[0]?.metrics.context_switches ?? i.countsByKind.switch ?? 0)],
-    ['tasks', `${fmtCount(i.tasks.length)}${top ? `; user: ${top}` : ''}`],
+    ['tasks', `${fmtCount(i.taskCount ?? i.tasks.length)}${top ? `; user: ${top}` : ''}`],
     ['address spaces', fmtCount(i.mms.length)],
     ['flush requests', i.tracedFlushRequests ? 'from tlb:tlb_flush records' : (i.format === 'workload' ? 'written by the generator' : 'derived from syscalls and exits')],
     ['profile', esc(profileName)],

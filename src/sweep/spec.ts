@@ -20,7 +20,8 @@
 // relative to the spec file's directory, so a shard finds the same files wherever it runs.
 // JSON only: YAML would add a parser dependency for a file a user writes once.
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
+import { readSmallFile } from '../commands/small-file.ts';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fail } from '../commands/util.ts';
 import { closestNames } from '../names.ts';
@@ -119,8 +120,8 @@ function product(axes: [string, ParamValue[]][]): Record<string, ParamValue>[] {
  *  expected and what was found. */
 export async function loadSweepSpec(path: string): Promise<SweepSpec> {
   let text: string;
-  try { text = readFileSync(path, 'utf8'); } catch (e) {
-    fail(`${path}: cannot read the sweep spec (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 1);
+  try { text = readSmallFile(path, 'sweep spec'); } catch (e) {
+    fail((e as Error).message, 1);
   }
   let doc: Json;
   try { doc = JSON.parse(text) as Json; } catch (e) {

@@ -279,6 +279,7 @@ export function checkInfo(info: unknown, events: number): string | null {
     if (!isObj(t) || !isInt(t.tid, 0, MAX_TID) || !isInt(t.tgid, -1, MAX_TID) || !isInt(t.mm, 0, mmLimit) || !isStr(t.comm)
       || !(TASK_ROUTES as readonly unknown[]).includes(t.route)) return 'a task entry is malformed';
   }
+  if (i.taskCount !== undefined && (!isInt(i.taskCount, i.tasks.length, MAX_TID + 1) || !numbersIn(i.taskRoutes))) return 'the task count is malformed';
   for (const f of ['countsByKind', 'flushRequestsByOrigin', 'observedFlushByReason', 'unusedEvents'] as const) {
     if (!numbersIn(i[f])) return `${f} is not a table of numbers`;
   }

@@ -164,11 +164,11 @@ export async function readTraceCsv(chunks: AsyncIterable<string>, file: string, 
         const t = Number(row[0]), cpu = Number(row[1]), tid = Number(row[3]), mm = Number(row[4]);
         const a = Number(row[5]), b = Number(row[6]), c = Number(row[7]);
         if (![t, cpu, tid, mm, a, b, c].every(Number.isFinite) || row[0] === '' || row[1] === '') { bad('a numeric column is empty or not a number', row); return; }
-        if (cpu < 0 || cpu >= (header?.cpus ?? 4096) || !Number.isInteger(cpu)) { bad(`CPU ${cpu} is outside the ${header?.cpus} CPUs of the header`, row); return; }
+        if (cpu < 0 || cpu >= (header?.cpus ?? 4096) || !Number.isInteger(cpu)) { bad(`CPU ${asWritten(row[1])} is outside the ${header?.cpus} CPUs of the header`, row); return; }
         const mmLimit = Math.max(UNDECLARED_MMS, mms.length);
-        const problem = !isId(tid, MAX_TID) ? `tid ${tid} is not a task id (0 to ${MAX_TID - 1})`
-          : !isId(mm, mmLimit) ? `mm ${mm} is not an address-space id (0 to ${mmLimit})`
-            : checkArgs(code, a, b, mmLimit);
+        const problem = !isId(tid, MAX_TID) ? `tid ${asWritten(row[3])} is not a task id (0 to ${MAX_TID - 1})`
+          : !isId(mm, mmLimit) ? `mm ${asWritten(row[4])} is not an address-space id (0 to ${mmLimit})`
+            : checkArgs(code, a, b, mmLimit, asWritten(row[5]), asWritten(row[6]));
         if (problem !== null) { bad(problem, row); return; }
         const W = REORDER_WINDOW_NS;
         if (held !== null) {
@@ -179,7 +179,7 @@ export async function readTraceCsv(chunks: AsyncIterable<string>, file: string, 
           if (t >= h.t - W) accept(h);
           else refute(h, t);
         }
-        if (t < maxNs - W) { bad(`time_ns ${t} is more than ${W} ns earlier than a row before it (${maxNs})`, row); return; }
+        if (t < maxNs - W) { bad(`time_ns ${asWritten(row[0])} is more than ${W} ns earlier than a row before it (${maxNs})`, row); return; }
         const e: Row = { t, cpu, code, tid, mm, a, b, c, line, text: row };
         if (maxNs === -Infinity || t > maxNs + W) { held = e; return; }
         accept(e);
@@ -192,23 +192,31 @@ export async function readTraceCsv(chunks: AsyncIterable<string>, file: string, 
   return { header, tasks, mms, lines: line, skipped, skippedLines, maxCpu, late };
 }
 
+/** A number for a message: an integer past 2^53 as the row writes it (the double would
+ *  print rounded digits), cut short; any other as the number read. */
+function asWritten(text: string): string {
+  const v = Number(text);
+  if (Number.isSafeInteger(v) || !/^-?\d+$/.test(text)) return String(v);
+  return text.length > 24 ? `${text.slice(0, 24)}...` : text;
+}
+
 function isId(v: number, limit: number): boolean {
   return Number.isInteger(v) && v >= 0 && v <= limit;
 }
 
 /** What is wrong with columns a and b for this kind, where they are ids or page counts. */
-function checkArgs(kind: number, a: number, b: number, mmLimit: number): string | null {
+function checkArgs(kind: number, a: number, b: number, mmLimit: number, aText: string, bText: string): string | null {
   switch (kind) {
     case EventKind.switch: case EventKind.fork:
-      if (!isId(a, MAX_TID)) return `${EVENT_KIND_NAMES[kind]} column a (${a}) is not a task id`;
-      if (!isId(b, mmLimit)) return `${EVENT_KIND_NAMES[kind]} column b (${b}) is not an address-space id`;
+      if (!isId(a, MAX_TID)) return `${EVENT_KIND_NAMES[kind]} column a (${aText}) is not a task id`;
+      if (!isId(b, mmLimit)) return `${EVENT_KIND_NAMES[kind]} column b (${bText}) is not an address-space id`;
       return null;
     case EventKind.exec:
-      return isId(a, mmLimit) ? null : `exec column a (${a}) is not an address-space id`;
+      return isId(a, mmLimit) ? null : `exec column a (${aText}) is not an address-space id`;
     case EventKind.flush_request:
-      return b >= -1 && b <= MAX_PAGES ? null : `flush_request pages (${b}) is neither -1 nor a page count of a 57-bit address space`;
+      return b >= -1 && b <= MAX_PAGES ? null : `flush_request pages (${bText}) is neither -1 nor a page count of a 57-bit address space`;
     case EventKind.access:
-      return b >= 0 && b <= MAX_PAGES ? null : `access pages (${b}) is not a page count of a 57-bit address space`;
+      return b >= 0 && b <= MAX_PAGES ? null : `access pages (${bText}) is not a page count of a 57-bit address space`;
   }
   return null;
 }

@@ -26,6 +26,8 @@ export function describeFsError(e: unknown): string {
     case 'EIO': return 'input/output error (a failing disk?)';
     case 'EMFILE': case 'ENFILE': return 'too many open files';
     case 'EFBIG': return 'file too large';
+    // /dev/stdin when stdin is a socket (a program's socketpair, not a shell's pipe).
+    case 'ENXIO': return 'no such device or address (a socket cannot be opened by name: pipe it through cat)';
     default: return code ? `${code}: ${(e as Error).message.replace(/^[A-Z]+: /, '').split(',')[0]}` : String((e as Error).message ?? e);
   }
 }

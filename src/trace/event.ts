@@ -309,6 +309,10 @@ export interface TraceInfo {
   events: number;
   countsByKind: Record<string, number>;
   tasks: TaskInfo[];
+  /** Set when `tasks` lists only the first tasks seen (MAX_TASKS_LISTED, tasks.ts): how
+   *  many the trace has, and how many of them took each route to their mm. */
+  taskCount?: number;
+  taskRoutes?: Record<string, number>;
   mms: MmInfo[];
   /** true when flush requests come from tlb_flush records (derived ones were dropped). */
   tracedFlushRequests: boolean;

@@ -7,6 +7,7 @@ import {
 } from './event.ts';
 import { TraceError, openTraceFile } from './input.ts';
 import { TextIngest, sniffFormat } from './ingest.ts';
+import { MAX_TASKS_LISTED } from './tasks.ts';
 import { EventStore, SpillError } from './store.ts';
 import { REORDER_WINDOW_NS, reorderStore } from './reorder.ts';
 import { canonicalize, reclaimsPteTables } from './canonical.ts';
@@ -139,7 +140,12 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
     const hasExitMmap = r.rawCounts[EventKind.exit_mmap] > 0;
     const cpus = r.cpus;
     info = emptyTraceInfo(path, format, cpus);
-    info.tasks = ingest.tasks.tasks();
+    info.tasks = ingest.tasks.tasks(MAX_TASKS_LISTED);
+    if (ingest.tasks.count > MAX_TASKS_LISTED) {
+      info.taskCount = ingest.tasks.count;
+      info.taskRoutes = ingest.tasks.routeCounts();
+      r.warnings.push(`the trace has ${info.taskCount} tasks: all are simulated, the first ${MAX_TASKS_LISTED} seen are listed by name (task tables, reports, the cache)`);
+    }
     info.mms = ingest.tasks.mms();
     info.tracedFlushRequests = traced;
     info.skippedLines = r.skippedLines;

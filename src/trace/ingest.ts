@@ -14,6 +14,8 @@ import { EventStore } from './store.ts';
 import { REORDER_WINDOW_NS } from './reorder.ts';
 import { PID_LIMIT, TaskTable } from './tasks.ts';
 import { fmtNs } from '../analysis/format.ts';
+import { digitsAsWritten } from './encoding.ts';
+import { Duplicates, Verdict } from './duplicates.ts';
 
 /** Highest CPU number accepted when the trace does not say how many it has. */
 export const MAX_CPUS = 4096;
@@ -256,8 +258,10 @@ export class TextIngest {
       this.line(s, 0, s.length);
       this.unterminated = false;
     }
+    this.readBack(this.dups.interrupt());
     this.flushHeld();
     if (this.lateRun.length > 0) this.reportLateRun();
+    this.warnings.push(...this.dups.finish());
   }
 
   /** The kernel and the tools end every line with a newline, so a last line without one
@@ -276,6 +280,11 @@ export class TextIngest {
     this.skippedLines++;
     if (this.skipped.length < MAX_SKIPPED_KEPT) {
       this.skipped.push({ file: this.file, line: this.lineNo, reason, text: s.slice(start, Math.min(end, start + 200)) });
+    }
+    // Copies of a reported line are reported with it, not left out as copies.
+    for (const n of this.dups.reportedBad(this.lineNo)) {
+      this.skippedLines++;
+      if (this.skipped.length < MAX_SKIPPED_KEPT) this.skipped.push({ file: this.file, line: n, reason, text: s.slice(start, Math.min(end, start + 200)) });
     }
   }
 
@@ -323,12 +332,21 @@ export class TextIngest {
 
   /** A line whose header parsed: check it, then read the event. */
   private eventLine(s: string | null, start: number, end: number, r: LineRecord, b: Buffer | null): void {
-    if (r.pid >= PID_LIMIT) { this.skip(`pid ${r.pid} is beyond the kernel's PID limit`, this.text(s), start, end); return; }
+    if (r.pid >= PID_LIMIT) { this.skip(`pid ${digitsAsWritten(r.pid, this.text(s), start, end)} is beyond the kernel's PID limit`, this.text(s), start, end); return; }
     if (r.cpu >= MAX_CPUS) { this.skip(`CPU ${r.cpu} is beyond the supported ${MAX_CPUS} CPUs`, this.text(s), start, end); return; }
     if (this.unterminated) {
       // Only the last line, always a string.
       const cut = this.cutShort(s!, r);
       if (cut !== null) { this.skip(cut, s!, start, end); return; }
+    }
+    if (!this.confirming && !this.dupReplay && this.lineNo !== this.dupChecked) {
+      this.dupChecked = this.lineNo;
+      const v = this.dups.check(s, b, this.chunk, start, end, r, this.lineNo);
+      if (v !== Verdict.keep) {
+        if (this.dups.runEnded) this.newSegment = false;
+        if (v === Verdict.handBack) this.readBack(this.dups.takePending());
+        return;
+      }
     }
     if (this.newSegment) this.startSegment(r.ns);
     r.ns += this.timeShift;
@@ -359,6 +377,21 @@ export class TextIngest {
       this.late++;
       if (this.maxNs - ns > this.maxLagNs) this.maxLagNs = this.maxNs - ns;
     }
+  }
+
+  /** Copies of lines and repeats of the whole recording (duplicates.ts). */
+  private readonly dups = new Duplicates();
+  private dupReplay = false;
+  private dupChecked = 0;
+
+  /** Read lines the duplicate check held and handed back, under their own numbers. */
+  private readBack(lines: { text: string; lineNo: number }[]): void {
+    if (lines.length === 0) return;
+    const lineNo = this.lineNo;
+    this.dupReplay = true;
+    for (const x of lines) { this.lineNo = x.lineNo - 1; this.line(x.text, 0, x.text.length); }
+    this.dupReplay = false;
+    this.lineNo = lineNo;
   }
 
   /** Lines whose timestamp is not yet vouched for. A line that jumps more than the window
@@ -537,9 +570,14 @@ export class TextIngest {
     this.newSegment = false;
     const end = this.maxNs - this.timeShift;
     const where = `line ${this.lineNo} begins another trace (its header repeats: concatenated files?)`;
-    if (ns + REORDER_WINDOW_NS < end) {
+    // A clock that goes back is another recording; by less than the reorder window, only
+    // if a CPU it starts on was traced before (per-CPU files, cat per_cpu/cpu*/trace, cover
+    // the same time on other CPUs and are read interleaved).
+    if (ns + REORDER_WINDOW_NS < end || (ns < end && this.rec.cpu < MAX_CPUS && this.linesOnCpu[this.rec.cpu] > 0)) {
       this.timeShift += end - ns + 1000;
       this.warnings.push(`${where}; its clock starts ${fmtNs(end - ns)} before the end of the previous one, so its events are shifted by +${fmtNs(end - ns + 1000)} to follow them`);
+    } else if (ns < end) {
+      this.warnings.push(`${where}; its clock starts ${fmtNs(end - ns)} before the end of the previous one, on a CPU the previous one did not trace (per-CPU files of one recording?): the two are read interleaved, in time order`);
     } else {
       this.warnings.push(`${where}; its events follow the previous ones in time and are read as a continuation`);
     }
@@ -551,6 +589,7 @@ export class TextIngest {
   }
 
   private headerLine(s: string, first: number, end: number): void {
+    this.readBack(this.dups.interrupt());
     this.ignoredLines++;
     this.flushHeld();
     if (this.lateRun.length > 0) this.reportLateRun();

@@ -6,6 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
 import { isAscii } from 'node:buffer';
 import { TraceError, describeFsError } from './errors.ts';
+import { normaliseText } from './encoding.ts';
 
 // Defined in errors.ts, which loads nothing: commands that never open a trace (catalogues,
 // usage errors) need them without paying for zlib and child_process.
@@ -183,8 +184,8 @@ export function openTraceFile(path: string): TraceFile {
           source = (async function* () { yield first.value; for (;;) { const r = await it.next(); if (r.done) return; yield r.value; } })();
         }
         try {
-          if (container === 'text') yield* decode(source);
-          else yield* decode(gunzipMembers(path, source, notes, (n) => { compressedRead = n; }));
+          if (container === 'text') yield* decode(normaliseText(path, source, notes));
+          else yield* decode(normaliseText(path, gunzipMembers(path, source, notes, (n) => { compressedRead = n; }), notes));
         } finally { stream.destroy(); }
       })();
     },

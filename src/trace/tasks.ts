@@ -17,6 +17,11 @@ import { NO_MM, type MmInfo, type TaskInfo, type TaskRoute, TASK_ROUTES } from '
 /** PID_MAX_LIMIT on 64-bit kernels: larger pids cannot be real. */
 export const PID_LIMIT = 4 * 1024 * 1024;
 
+/** Tasks listed by name in a trace's info (the rest are simulated, counted, not listed):
+ *  a trace of a million short-lived tasks would otherwise carry a million objects into
+ *  every report, table and cache, where no one reads past the first screens. */
+export const MAX_TASKS_LISTED = 65536;
+
 const ROUTES = TASK_ROUTES;
 const R = Object.fromEntries(ROUTES.map((r, i) => [r, i])) as Record<TaskRoute, number>;
 
@@ -239,9 +244,20 @@ export class TaskTable {
     return this.remap!;
   }
 
-  tasks(): TaskInfo[] {
+  /** Tasks seen (each tid once, pid reuse aside). */
+  get count(): number { return this.order.length; }
+
+  /** How many tasks took each route to their mm. */
+  routeCounts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const tid of this.order) { const r = ROUTES[this.route[tid]]; out[r] = (out[r] ?? 0) + 1; }
+    return out;
+  }
+
+  /** The first `limit` tasks seen. */
+  tasks(limit = Infinity): TaskInfo[] {
     const remap = this.remapTable;
-    return this.order.map((tid) => ({
+    return this.order.slice(0, Math.min(limit, this.order.length)).map((tid) => ({
       tid,
       comm: this.comm.get(tid) ?? '',
       tgid: this.tgid[tid],

@@ -10,6 +10,7 @@
 //
 // This is the slow path: one Simulator.processBatch call per event, a state copy per
 // event. Normal replays never come here (the machine's tap is null).
+import { CpuPairs } from '../machine/cpu-pairs.ts';
 import {
   EVENT_KIND_NAMES, EventKind, FLUSH_ORIGIN_NAMES, IpiKind, NO_MM, TLB_FLUSH_REASON_NAMES, flushOrigin,
   type EventBatch, type EventSource, type TraceInfo,
@@ -104,7 +105,7 @@ export async function explainTrace(source: EventSource, opts: ExplainOptions): P
   let matched = 0;
   let before: Snapshot | null = null;
   let evMm = 0;
-  const csdAt = new Float64Array(nCpu * nCpu).fill(-1);
+  const csdAt = new CpuPairs(nCpu, -1);
   const csdRecorded = (info.observedIpis?.byKind?.flushQueued ?? 0) > 0;
 
   // Pair a new record with the nearest unmatched one of the same reason on the same CPU:
@@ -184,14 +185,15 @@ export async function explainTrace(source: EventSource, opts: ExplainOptions): P
       before = snapshot(m, evMm, e.kind === EventKind.exec ? e.a : NO_MM);
       sim.processBatch(b, i, i + 1);
       if (e.kind === EventKind.observed_flush && e.cpu < nCpu) {
-        if (e.a === 4 && !csdRecorded) csdAt[e.cpu * nCpu + e.cpu] = e.time;
+        if (e.a === 4 && !csdRecorded) csdAt.set(e.cpu, e.cpu, e.time);
         push(obs, pred, e.cpu, e.time, e.a, e.b, false);
       } else if (e.kind === EventKind.observed_ipi && e.cpu < nCpu && e.a >= 0 && e.a < nCpu) {
         // the same attribution as the simulator's: after the csd, or after the reason 4
-        const at = csdRecorded ? e.cpu * nCpu + e.a : e.cpu * nCpu + e.cpu;
-        if (e.c === IpiKind.flushQueued) csdAt[at] = e.time;
-        else if (e.c === IpiKind.real && csdAt[at] >= 0 && e.time - csdAt[at] <= CSD_IPI_WINDOW_NS) {
-          if (csdRecorded || e.b === 1) csdAt[at] = -1;
+        const to = csdRecorded ? e.a : e.cpu;
+        const queued = csdAt.get(e.cpu, to);
+        if (e.c === IpiKind.flushQueued) csdAt.set(e.cpu, to, e.time);
+        else if (e.c === IpiKind.real && queued >= 0 && e.time - queued <= CSD_IPI_WINDOW_NS) {
+          if (csdRecorded || e.b === 1) csdAt.set(e.cpu, to, -1);
           push(obs, pred, e.cpu, e.time, R_IPI, e.a, false);
         }
       }

@@ -178,10 +178,11 @@ test('in a world-writable sticky directory the cache goes to XDG_CACHE_HOME, and
   assert.deepEqual(JSON.parse(second.stdout).events, JSON.parse(truth.stdout).events);
 });
 
-test('a cache far larger than its trace (one repeated line, gzipped) is not written, with a note', async () => {
-  const line = '          <idle>-0       [000] d..2.  100.000000: sched_switch: prev_comm=swapper/0 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=a next_pid=7 next_prio=120\n';
-  const path = join(tmp, `repeated${n++}.txt.gz`);
-  writeFileSync(path, gzipSync(Buffer.from(`# tracer: nop\n${line.repeat(450_000)}`)));
+test('a cache far larger than its trace (one repeated row, gzipped) is not written, with a note', async () => {
+  // A tlbsim CSV: in ftrace text, a line repeated is a copy, read once (duplicates.ts).
+  const row = '2000,0,flush_request,100,1,4096,1,256,\n';
+  const path = join(tmp, `repeated${n++}.csv.gz`);
+  writeFileSync(path, gzipSync(Buffer.from(`# tlbsim-trace v1 cpus=2 format=ftrace\ntime_ns,cpu,kind,tid,mm,a,b,c,name\n,,task,100,1,100,0,,ok\n,,mm,100,1,,,,ok\n${row.repeat(1_500_000)}`)));
   const r = await read(path);
   assert.ok(statSync(path).size < 400_000, "a small gzip");
   assert.equal(r.cache, 'off');

@@ -1,0 +1,143 @@
+// Issue 21, item 7: memory stays bounded in the dimensions other than trace length.
+//   - Distinct tasks: a generated ftrace trace of more tasks than MAX_TASKS_LISTED lists the
+//     first ones by name and counts the rest (info, inspect, the cache), with a note; every
+//     task is still simulated.
+//   - CPU numbers: one high CPU (4095) makes a 4096-CPU machine; its per-CPU-pair state is
+//     sized by the pairs used, not n² per strategy. Bounded by the array-buffer memory a
+//     machine and a simulator take, measured, not by time.
+//   - Small inputs: a profile file that never ends (/dev/zero) is refused after a bound,
+//     in one line.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { openTrace } from '../../src/trace/index.ts';
+import { MAX_TASKS_LISTED } from '../../src/trace/tasks.ts';
+import { replay } from '../../src/replay/replay.ts';
+import { Machine } from '../../src/machine/machine.ts';
+import { Simulator } from '../../src/machine/sim.ts';
+import { CpuPairs } from '../../src/machine/cpu-pairs.ts';
+import { resolveProfile } from '../../src/machine/profiles.ts';
+import { getStrategy } from '../../src/strategies/index.ts';
+import { tmp } from '../helpers.ts';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const dir = join(tmp, 'memory-bounds');
+mkdirSync(dir, { recursive: true });
+const cli = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+  spawnSync(process.execPath, [join(ROOT, 'bin/tlbsim.mjs'), ...args], { encoding: 'utf8', cwd: dir, timeout: 60_000, env: { ...process.env, ...env } });
+
+/** `n` tasks, each named differently, switched in and out on 2 CPUs with a flush each. */
+async function manyTasks(path: string, n: number): Promise<void> {
+  const out = createWriteStream(path);
+  const ts = (t: number) => `${Math.floor(t / 1e6)}.${String(t % 1e6).padStart(6, '0')}`;
+  out.write('# tracer: nop\n#\n# entries-in-buffer/entries-written: 0/0   #P:2\n');
+  let t = 1000_000000;
+  for (let i = 0; i < n; i++) {
+    const pid = 1000 + i, cpu = i & 1, name = `task${i.toString(36)}`;
+    const lines =
+      `${'<idle>'.padStart(16)}-0       [00${cpu}] d..2. ${ts(t)}: sched_switch: prev_comm=swapper/${cpu} prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=${name} next_pid=${pid} next_prio=120\n` +
+      `${name.padStart(16)}-${pid} [00${cpu}] d..1. ${ts(t + 2)}: tlb_flush: pages:1 reason:local MM shootdown (3)\n` +
+      `${name.padStart(16)}-${pid} [00${cpu}] d..2. ${ts(t + 4)}: sched_switch: prev_comm=${name} prev_pid=${pid} prev_prio=120 prev_state=S ==> next_comm=swapper/${cpu} next_pid=0 next_prio=120\n`;
+    t += 6;
+    if (!out.write(lines)) await new Promise<void>((r) => out.once('drain', () => r()));
+  }
+  await new Promise<void>((r) => out.end(r));
+}
+
+test(`more distinct tasks than ${MAX_TASKS_LISTED}: the first are listed, all counted and simulated, one note, also from the cache`, async () => {
+  const n = MAX_TASKS_LISTED + 4000;
+  const path = join(dir, 'many-tasks.txt');
+  await manyTasks(path, n);
+  for (const pass of ['parsed', 'from the cache']) {
+    const t = await openTrace(path, { cache: true });
+    try {
+      assert.equal(t.cache, pass === 'parsed' ? 'written' : 'hit', pass);
+      const info = t.info;
+      assert.equal(info.tasks.length, MAX_TASKS_LISTED, pass);
+      assert.equal(info.taskCount, n + 1, pass); // and the idle task
+      assert.equal(info.taskRoutes?.['guess-own-mm'], n, pass);
+      assert.equal(info.countsByKind.switch, 2 * n, pass);
+      assert.equal(info.countsByKind.observed_flush, n, pass);
+      assert.deepEqual(info.tasks.slice(1, 3).map((x) => x.comm), ['task0', 'task1'], pass);
+      assert.equal(info.warnings.filter((w) => w.includes(`the trace has ${n + 1} tasks: all are simulated, the first ${MAX_TASKS_LISTED} seen are listed`)).length, 1, pass);
+    } finally { t.close(); }
+  }
+  const r = cli(['inspect', '--json', path]);
+  assert.equal(r.status, 0, r.stderr);
+  const j = JSON.parse(r.stdout) as { tasks: number; tasksByRoute: Record<string, number> };
+  assert.equal(j.tasks, n + 1);
+  assert.deepEqual(j.tasksByRoute, { idle: 1, 'guess-own-mm': n });
+});
+
+test('a 4096-CPU machine (one line names CPU 4095) does not hold n² per-pair state per strategy', () => {
+  const profile = resolveProfile(undefined);
+  const before = process.memoryUsage().arrayBuffers;
+  const keep: unknown[] = [];
+  for (const name of ['linux-4.13', 'linux-6.18']) {
+    keep.push(new Machine(4096, profile));
+    keep.push(new Simulator({ ...emptyInfo(), cpus: 4096 } as never, getStrategy(name), profile));
+  }
+  const grown = process.memoryUsage().arrayBuffers - before;
+  // n² doubles are 128 MiB per machine and per simulator; everything per CPU together is
+  // a few MiB.
+  assert.ok(grown < 64 * 1024 * 1024, `${(grown / 2 ** 20).toFixed(1)} MiB for 2 machines and 2 simulators of 4096 CPUs`);
+  assert.equal(keep.length, 4);
+});
+
+function emptyInfo() {
+  return {
+    source: 'x', format: 'ftrace', cpus: 1, firstNs: 0, lastNs: 0, events: 0, countsByKind: {}, tasks: [], mms: [],
+    tracedFlushRequests: true, flushRequestsByOrigin: {}, observedFlushByReason: {}, observedFlushPages: {},
+    observedIpis: { sends: 0, targets: 0, byKind: {} }, skippedLines: 0, skipped: [], lostEvents: 0, lostMarkers: 0,
+    ignoredLines: 0, unusedEvents: {}, warnings: [],
+  };
+}
+
+test('the hashed CPU pairs hold what a dense matrix holds', () => {
+  const n = 4096;
+  const pairs = new CpuPairs(n, -1);
+  const dense = new Map<number, number>();
+  let x = 12345;
+  const rnd = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  for (let i = 0; i < 20000; i++) {
+    const a = Math.floor(rnd() * n), b = Math.floor(rnd() * 64) * 64 + (a % 64);
+    if (rnd() < 0.5) { pairs.set(a, b, i); dense.set(a * n + b, i); } else {
+      pairs.add(a, b, 2); dense.set(a * n + b, (dense.get(a * n + b) ?? -1) + 2);
+    }
+  }
+  for (const [k, v] of dense) assert.equal(pairs.get(Math.floor(k / n), k % n), v);
+  assert.equal(pairs.get(4095, 4095), dense.get(4095 * n + 4095) ?? -1);
+  const cells = pairs.cells();
+  assert.equal(cells.length, [...dense.values()].filter((v) => v !== -1).length);
+  for (let i = 1; i < cells.length; i++) assert.ok(cells[i - 1].from * n + cells[i - 1].to < cells[i].from * n + cells[i].to, 'in (from, to) order');
+});
+
+test('a real trace with CPU 4095 on a third of its lines replays, its IPI matrix naming the CPUs used', async () => {
+  const lines = gunzipSync(readFileSync(join(ROOT, 'traces/real/pingpong-512/trace.txt.gz'))).toString('latin1').split('\n');
+  let k = 0;
+  const text = lines.map((l) => (l.startsWith('#') || k++ % 3 !== 0 ? l : l.replace(/\[00[01]\]/, '[4095]'))).join('\n');
+  const path = join(dir, 'cpu4095.txt');
+  writeFileSync(path, text, 'latin1');
+  const t = await openTrace(path, { cache: false });
+  try {
+    assert.equal(t.info.cpus, 4096);
+    const results = await replay(t, { strategies: ['linux-4.13', 'linux-6.18'], workers: 1 });
+    for (const r of results) {
+      assert.ok((r.ipiMatrix ?? []).length > 0, r.strategy.name);
+      for (const c of r.ipiMatrix ?? []) assert.ok([0, 1, 4095].includes(c.from) && [0, 1, 4095].includes(c.to) && c.count > 0, JSON.stringify(c));
+    }
+  } finally { t.close(); }
+});
+
+test('--profile-file /dev/zero is refused after a bound, in one line (not read on without end)', () => {
+  const r = cli(['replay', '--no-report', '--profile-file', '/dev/zero', 'workload:ping-pong:iterations=5']);
+  assert.equal(r.status, 1, `${r.signal ?? ''} ${r.stderr}`);
+  assert.match(r.stderr, /^tlbsim: \/dev\/zero: expected a profile file of at most 16 MiB, found more/);
+  assert.equal(r.stderr.trim().split('\n').length, 1);
+  const v = cli(['validate', '--time', '--profile-file', '/dev/zero']);
+  assert.notEqual(v.signal, 'SIGTERM', 'validate --time read /dev/zero without end');
+  assert.match(v.stderr, /\/dev\/zero: expected a profile of at most 16 MiB, found more/);
+});
