@@ -63,6 +63,11 @@ const isCallback = literalTest('callback'),
   isBehavior = literalTest('behavior'),
   isProt = literalTest('prot');
 
+/** `sys_` and more at b[i..end): a syscall, which the byte readers take. */
+function isSysPrefix(b: Buffer, i: number, end: number): boolean {
+  return end - i > 4 && b[i] === 115 /* s */ && b[i + 1] === 121 /* y */ && b[i + 2] === 115 /* s */ && b[i + 3] === 95 /* _ */;
+}
+
 /** Value of a hex digit byte, -1 for anything else (undefined past the end included). */
 function hexValue(c: number): number {
   if (c >= 48 && c <= 57) return c - 48;
@@ -299,6 +304,15 @@ export class TextIngest {
     // else, a malformed intact-looking line included, takes the general path below.
     if (!this.perf && (b !== null ? b[start] : s!.charCodeAt(start)) !== C_HASH &&
       (b !== null ? parseIntactFtraceHeaderBytes(b, start, end, r) : parseIntactFtraceHeader(s!, start, end, r))) {
+      if (b !== null && r.nameId === EventName.other && !isSysPrefix(b, r.nameStart, r.nameEnd)) {
+        // An event without a byte reader (fork, exec, exit, csd_queue_cpu...) is read from
+        // a string of its own line: decoding the whole chunk for it, as text() does, cost
+        // more than parsing the chunk.
+        const own = b.toString('latin1', start, end);
+        if (parseIntactFtraceHeader(own, 0, own.length, r)) { this.eventLine(own, 0, own.length, r, null); return; }
+        this.otherLine(own, 0, own.length, r, null);
+        return;
+      }
       this.eventLine(s, start, end, r, b);
       return;
     }
