@@ -53,6 +53,8 @@ export interface VforkChild {
   parentMm: number;
 }
 
+/** No task (afterSwitchPrev). */
+const NO_TID = -(2 ** 31);
 /** No record (an empty slot of a per-task column). */
 const NONE = -1;
 /** lastReq reason of a reason 4 whose local reason 3 followed (the pair is complete). */
@@ -118,38 +120,60 @@ class TaskSlots {
 /** One pass over the raw events (before the canonical pass, so that what it finds does
  *  not depend on how the stream is cut into batches). */
 export function prescan(raw: Iterable<EventBatch>): Prescan {
-  const moves = new Map<number, ExecMove>();
-  const forkFlushes = new Set<number>();
+  const p = new Prescanner();
+  for (const b of raw) p.add(b);
+  return p.result();
+}
+
+/** The prescan fed one batch at a time, in order (as the reader stores them, so that the
+ *  events need not be read back for it). */
+export class Prescanner {
+  private readonly moves = new Map<number, ExecMove>();
+  private readonly forkFlushes = new Set<number>();
   // vfork: a parent whose first switch-out after the fork leaves it in D
   // (wait_for_vfork_done() is a killable, i.e. uninterruptible, wait) and switches to
   // the child. A fork()ing parent that waits for its child sleeps in S (wait4).
-  const vforks = new Map<number, VforkChild>();
-  const vforkOf = new Map<number, VforkChild>(); // child tid -> until its exec/exit
-  const t = new TaskSlots();
+  private readonly vforks = new Map<number, VforkChild>();
+  private readonly vforkOf = new Map<number, VforkChild>(); // child tid -> until its exec/exit
+  private readonly t = new TaskSlots();
   // per CPU: the previous event was a sched_switch whose prev task is this tid (NO_TID: no)
-  const NO_TID = -(2 ** 31);
-  const afterSwitchPrev = new Int32Array(1 << 16).fill(NO_TID);
-  let index = 0;
-  for (const b of raw) {
+  private readonly afterSwitchPrev = new Int32Array(1 << 16).fill(NO_TID);
+  private index = 0;
+
+  result(): Prescan {
+    return { execMoves: this.moves, forkFlushes: this.forkFlushes, vforks: this.vforks };
+  }
+
+  add(b: EventBatch): void {
+    const t = this.t, afterSwitchPrev = this.afterSwitchPrev;
     const bKind = b.kind, bCpu = b.cpu, bTid = b.tid, bTime = b.time, bA = b.a, bB = b.b, bC = b.c, bMm = b.mm;
+    let index = this.index;
     for (let i = 0; i < b.length; i++, index++) {
-      const kind = bKind[i], cpu = bCpu[i], tid = bTid[i], time = bTime[i];
+      const kind = bKind[i], cpu = bCpu[i], tid = bTid[i];
       if (kind === EventKind.observed_ipi) continue; // none of the state below looks at IPIs
       const s = t.slot(tid);
-      if (kind === EventKind.observed_flush && tid > 0) {
-        const r = bA[i], full = bB[i] === -1;
-        const had = t.reqIndex[s] !== NONE;
-        if (r === TlbFlushReason.remoteSendIpi || (r === TlbFlushReason.localMmShootdown && !(had && t.reqReason[s] === TlbFlushReason.remoteSendIpi))) {
-          t.reqIndex[s] = index; t.reqReason[s] = r; t.reqFull[s] = full ? 1 : 0;
-        } else if (r === TlbFlushReason.localMmShootdown && had) t.reqReason[s] = PAIRED;
-      } else if (tid > 0) {
-        if (kind === EventKind.fork && t.reqIndex[s] !== NONE && t.reqFull[s] === 1) forkFlushes.add(t.reqIndex[s]);
+      if (kind === EventKind.observed_flush) {
+        if (tid > 0) {
+          const r = bA[i], full = bB[i] === -1;
+          const had = t.reqIndex[s] !== NONE;
+          if (r === TlbFlushReason.remoteSendIpi || (r === TlbFlushReason.localMmShootdown && !(had && t.reqReason[s] === TlbFlushReason.remoteSendIpi))) {
+            t.reqIndex[s] = index; t.reqReason[s] = r; t.reqFull[s] = full ? 1 : 0;
+          } else if (r === TlbFlushReason.localMmShootdown && had) t.reqReason[s] = PAIRED;
+          if (r === TlbFlushReason.taskSwitch && afterSwitchPrev[cpu] !== tid) {
+            t.actIndex[s] = index; t.actTime[s] = bTime[i];
+          }
+        }
+        afterSwitchPrev[cpu] = NO_TID;
+        continue;
+      }
+      if (tid > 0) {
+        if (kind === EventKind.fork && t.reqIndex[s] !== NONE && t.reqFull[s] === 1) this.forkFlushes.add(t.reqIndex[s]);
         t.reqIndex[s] = NONE;
         if (t.forkIndex[s] !== NONE) {
           if (kind === EventKind.switch && bC[i] === PrevState.uninterruptible && bA[i] === t.forkChild[s]) {
             const v = { child: t.forkChild[s], childMm: t.forkChildMm[s], parentMm: t.forkParentMm[s] };
-            vforks.set(t.forkIndex[s], v);
-            vforkOf.set(v.child, v);
+            this.vforks.set(t.forkIndex[s], v);
+            this.vforkOf.set(v.child, v);
           }
           t.forkIndex[s] = NONE;
         }
@@ -158,40 +182,38 @@ export function prescan(raw: Iterable<EventBatch>): Prescan {
         }
       }
       switch (kind) {
-        case EventKind.observed_flush:
-          if (bA[i] === TlbFlushReason.taskSwitch && tid > 0 && afterSwitchPrev[cpu] !== tid) {
-            t.actIndex[s] = index; t.actTime[s] = time;
-          }
-          break;
         case EventKind.exit_mmap:
-          if (tid > 0) { t.exitIndex[s] = index; t.exitTime[s] = time; t.exitMm[s] = bMm[i]; }
+          if (tid > 0) { t.exitIndex[s] = index; t.exitTime[s] = bTime[i]; t.exitMm[s] = bMm[i]; }
           break;
-        case EventKind.exec: {
-          const v = vforkOf.size > 0 ? vforkOf.get(tid) : undefined;
-          const oldMm = v !== undefined && bA[i] === v.childMm ? v.parentMm : bA[i];
-          vforkOf.delete(tid);
-          const ai = t.actIndex[s], xi = t.exitIndex[s];
-          const ex = xi !== NONE && t.exitMm[s] === oldMm && time - t.exitTime[s] <= MAX_WINDOW_NS;
-          let at = -1;
-          if (ai !== NONE && time - t.actTime[s] <= MAX_WINDOW_NS && (!ex || ai < xi)) at = ai;
-          else if (ex) at = xi;
-          if (at >= 0) {
-            moves.set(at, { at, exec: index, tid, newMm: bMm[i], oldMm, oldTornDown: ex && xi > at });
-          }
-          t.actIndex[s] = NONE; t.exitIndex[s] = NONE;
+        case EventKind.exec:
+          this.exec(s, tid, index, bTime[i], bA[i], bMm[i]);
           break;
-        }
         case EventKind.fork: {
           const c = t.slot(bA[i]);
           t.actIndex[c] = NONE; t.exitIndex[c] = NONE;
           break;
         }
         case EventKind.exit:
-          t.actIndex[s] = NONE; t.exitIndex[s] = NONE; vforkOf.delete(tid);
+          t.actIndex[s] = NONE; t.exitIndex[s] = NONE;
+          if (this.vforkOf.size > 0) this.vforkOf.delete(tid);
           break;
       }
       afterSwitchPrev[cpu] = kind === EventKind.switch ? tid : NO_TID;
     }
+    this.index = index;
   }
-  return { execMoves: moves, forkFlushes, vforks };
+
+  private exec(s: number, tid: number, index: number, time: number, printedOldMm: number, newMm: number): void {
+    const t = this.t;
+    const v = this.vforkOf.size > 0 ? this.vforkOf.get(tid) : undefined;
+    const oldMm = v !== undefined && printedOldMm === v.childMm ? v.parentMm : printedOldMm;
+    this.vforkOf.delete(tid);
+    const ai = t.actIndex[s], xi = t.exitIndex[s];
+    const ex = xi !== NONE && t.exitMm[s] === oldMm && time - t.exitTime[s] <= MAX_WINDOW_NS;
+    let at = -1;
+    if (ai !== NONE && time - t.actTime[s] <= MAX_WINDOW_NS && (!ex || ai < xi)) at = ai;
+    else if (ex) at = xi;
+    if (at >= 0) this.moves.set(at, { at, exec: index, tid, newMm, oldMm, oldTornDown: ex && xi > at });
+    t.actIndex[s] = NONE; t.exitIndex[s] = NONE;
+  }
 }

@@ -10,9 +10,9 @@ import { TextIngest, sniffFormat } from './ingest.ts';
 import { EventStore, SpillError } from './store.ts';
 import { REORDER_WINDOW_NS, reorderStore } from './reorder.ts';
 import { canonicalize, reclaimsPteTables } from './canonical.ts';
-import { prescan } from './exec-window.ts';
+import { Prescanner, prescan } from './exec-window.ts';
 import { readTraceCsv } from './csv.ts';
-import { CacheWriter, cacheKey, cachePathOf, readCache, type CacheKey } from './cache.ts';
+import { CacheWriter, cacheKey, cachePathOf, readCache, type CacheKey, type CachedTrace } from './cache.ts';
 
 export { TraceError } from './input.ts';
 export { writeTraceCsv, readTraceCsv, neutralise } from './csv.ts';
@@ -104,6 +104,8 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
     batches = () => store.batches();
   } else {
     const ingest = new TextIngest(path, format, store);
+    const prescanner = new Prescanner();
+    store.onBatch = (b) => prescanner.add(b);
     try {
       const onProgress = options.onProgress;
       for await (const chunk of restChunks()) {
@@ -155,7 +157,8 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
     // Every finding of the prescan (exec moves, dup_mmap flushes, vfork children) starts
     // at a fork or an exec: without either it would read every event to find nothing.
     const forksOrExecs = r.rawCounts[EventKind.fork] + r.rawCounts[EventKind.exec] > 0;
-    const pre = traced && forksOrExecs ? prescan(store.batches()) : undefined;
+    // The reader's order is the stream's unless events had to be put back in order.
+    const pre = traced && forksOrExecs ? (r.outOfOrder > 0 ? prescan(store.batches()) : prescanner.result()) : undefined;
     const ptReclaim = reclaimsPteTables(info.machine?.kernel);
     batches = () => canonicalize(store.batches(), { remap, traced, hasExitMmap, cpus, batchSize, ptReclaim, ...(pre ?? {}) });
   }
@@ -179,16 +182,30 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
   if (writer === null) {
     return { info, cache: 'off', async *batches() { yield* batches(); }, close() { store.close(); } };
   }
-  const found = writer.finish(info) ? readCache(cachePath, key!) : null;
+  const written = writer.finish(info);
   // Notes about the cache concern this run, not the trace: not in the cache's own info.
   if (writer.refused !== null) cacheNotes.push(writer.refused);
   info.warnings.push(...cacheNotes);
-  const cached = found !== null && 'cached' in found ? found.cached : null;
-  if (cached === null) {
+  if (!written) {
     return { info, cache: 'off', async *batches() { yield* batches(); }, close() { store.close(); } };
   }
-  store.close();
-  return { info, cache: 'written', async *batches() { yield* cached.batches(); }, close() { cached.close(); } };
+  // The cache is read back (and checked) when the events are first wanted, not before:
+  // `inspect` never wants them. Until then, and if it cannot be read, the parsed events
+  // stay the source.
+  let cached: CachedTrace | null | undefined;
+  const source = (): CachedTrace | null => {
+    if (cached === undefined) {
+      const found = readCache(cachePath, key!);
+      cached = found !== null && 'cached' in found ? found.cached : null;
+      if (cached !== null) store.close();
+    }
+    return cached;
+  };
+  return {
+    info, cache: 'written',
+    async *batches() { const c = source(); if (c !== null) yield* c.batches(); else yield* batches(); },
+    close() { if (cached) cached.close(); store.close(); },
+  };
 }
 
 function* teeInto(batches: Iterable<EventBatch>, writer: CacheWriter): Generator<EventBatch> {
