@@ -68,12 +68,18 @@ function isSysPrefix(b: Buffer, i: number, end: number): boolean {
   return end - i > 4 && b[i] === 115 /* s */ && b[i + 1] === 121 /* y */ && b[i + 2] === 115 /* s */ && b[i + 3] === 95 /* _ */;
 }
 
+/** Value of each hex digit byte, -1 for anything else. */
+const HEX_VALUE = new Int8Array(256).fill(-1);
+for (let c = 0; c < 256; c++) {
+  if (c >= 48 && c <= 57) HEX_VALUE[c] = c - 48;
+  else if (c >= 97 && c <= 102) HEX_VALUE[c] = c - 87;
+  else if (c >= 65 && c <= 70) HEX_VALUE[c] = c - 55;
+}
+
 /** Value of a hex digit byte, -1 for anything else (undefined past the end included). */
 function hexValue(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  if (c >= 65 && c <= 70) return c - 55;
-  return -1;
+  const v = HEX_VALUE[c];
+  return v === undefined ? -1 : v;
 }
 
 const C_HASH = 35, C_NL = 10, C_CR = 13, C_LBRACK = 91, C_EQ = 61, C_COLON = 58, C_SPACE = 32, C_COMMA = 44, C_DASH = 45, C_LPAREN = 40, C_RPAREN = 41;
