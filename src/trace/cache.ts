@@ -28,7 +28,7 @@
 //
 // Layout (little-endian):
 //   [0, 8)    magic "TLBCACH3"
-//   [8, 16)   float64: byte offset of the trailer (JSON)
+//   [8, 16)   float64: byte offset of the trailer (deflated JSON)
 //   [16, 24)  float64: byte length of the trailer
 //   [24, 28)  uint32: CRC-32 of the batches, then the trailer, then bytes [8, 24)
 //   [28, 32)  zero
@@ -43,7 +43,7 @@ import {
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { crc32 } from 'node:zlib';
+import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib';
 import {
   createBatch, EVENT_KIND_NAMES, EventKind, TASK_ROUTES, TRACE_FORMATS, type EventBatch, type TraceInfo,
 } from './event.ts';
@@ -62,6 +62,8 @@ const MAX_TID = 4 * 1024 * 1024;
 const MAX_CPUS = 4096;
 const MAX_PAGES = 2 ** 45;
 const UNDECLARED_MMS = 65535;
+/** Largest trailer read (inflated), so that a crafted one cannot exhaust memory. */
+const MAX_TRAILER = 1 << 29;
 
 export interface CacheKey {
   tlbsim: string;
@@ -190,7 +192,8 @@ export class CacheWriter {
   finish(info: TraceInfo): boolean {
     if (this.failed) return false;
     try {
-      const trailer = Buffer.from(JSON.stringify({ key: this.key, info, batches: this.batches, events: this.events }), 'utf8');
+      // Deflated: the task and address-space tables of a fork-heavy trace outweigh its events.
+      const trailer = deflateRawSync(JSON.stringify({ key: this.key, info, batches: this.batches, events: this.events }));
       writeSync(this.fd, trailer, 0, trailer.length, this.pos);
       const head = Buffer.alloc(HEADER_BYTES);
       head.write(MAGIC, 0, 'latin1');
@@ -346,7 +349,7 @@ export function readCache(path: string, key: CacheKey): CacheLookup {
     const tbuf = Buffer.alloc(tLen);
     if (readSync(fd, tbuf, 0, tLen, tOff) !== tLen) return ignore('it is cut short');
     let t: Trailer;
-    try { t = JSON.parse(tbuf.toString('utf8')) as Trailer; } catch { return ignore('its trailer is damaged'); }
+    try { t = JSON.parse(inflateRawSync(tbuf, { maxOutputLength: MAX_TRAILER }).toString('utf8')) as Trailer; } catch { return ignore('its trailer is damaged'); }
     if (!isObj(t)) return ignore('its trailer is damaged');
     // A key that does not match is the normal case (the trace or tlbsim changed), not damage.
     if (JSON.stringify(t.key) !== JSON.stringify(key)) return null;

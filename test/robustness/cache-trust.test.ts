@@ -8,7 +8,7 @@ import {
   chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { crc32, gzipSync } from 'node:zlib';
+import { crc32, deflateRawSync, gzipSync, inflateRawSync } from 'node:zlib';
 import { openTrace, cachePathOf, createBatch, eventsOf, type EventBatch, type TraceEvent, type OpenTraceOptions } from '../../src/trace/index.ts';
 import { decodeBatch, encodeBatch } from '../../src/trace/cache-codec.ts';
 import { replay } from '../../src/replay/replay.ts';
@@ -37,7 +37,7 @@ async function read(path: string, opts: OpenTraceOptions = {}) {
 function parts(path: string) {
   const buf = readFileSync(path);
   const tOff = buf.readDoubleLE(8);
-  const trailer = JSON.parse(buf.subarray(tOff).toString('utf8'));
+  const trailer = JSON.parse(inflateRawSync(buf.subarray(tOff)).toString('utf8'));
   const [off0, n0, len0] = trailer.batches[0] as [number, number, number];
   const first: EventBatch = createBatch(n0);
   assert.ok(decodeBatch(buf.subarray(off0, off0 + len0), n0, first));
@@ -50,7 +50,7 @@ function parts(path: string) {
       const shift = encoded.length - len0;
       trailer.batches = (trailer.batches as [number, number, number][]).map(([o, k, l], i) => (i === 0 ? [o, k, encoded.length] : [o + shift, k, l]));
       const data = Buffer.concat([encoded, rest]);
-      const t = Buffer.from(JSON.stringify(trailer));
+      const t = deflateRawSync(JSON.stringify(trailer));
       const head = Buffer.alloc(32);
       head.write('TLBCACH3', 0, 'latin1');
       head.writeDoubleLE(32 + data.length, 8);
