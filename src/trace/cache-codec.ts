@@ -40,38 +40,56 @@ function putNumber(buf: Uint8Array, p: number, v: number): number {
   return p;
 }
 
+/** Each column in a loop of its own: as one function, V8 deoptimised it at every call
+ *  (each loop's first run past an on-stack-replaced one). */
+function putUints(buf: Uint8Array, p: number, col: Uint16Array, n: number): number {
+  for (let i = 0; i < n; i++) { const v = col[i]; if (v < 128) buf[p++] = v; else p = putVarint(buf, p, v); }
+  return p;
+}
+
+function putInts(buf: Uint8Array, p: number, col: Int32Array, n: number): number {
+  for (let i = 0; i < n; i++) { const v = zigzag(col[i]); if (v < 128) buf[p++] = v; else p = putVarint(buf, p, v); }
+  return p;
+}
+
+function putTimes(buf: Uint8Array, p: number, time: Float64Array, n: number): number {
+  let prev = 0;
+  for (let i = 0; i < n; i++) {
+    const t = time[i];
+    if (!(Number.isInteger(t) && t >= prev && t <= 2 ** 53)) {
+      buf[p++] = TIME_RAW;
+      buf.set(new Uint8Array(time.buffer, time.byteOffset, n * 8), p);
+      return p + n * 8;
+    }
+    prev = t;
+  }
+  buf[p++] = TIME_DELTAS;
+  prev = 0;
+  for (let i = 0; i < n; i++) { const d = time[i] - prev; prev = time[i]; if (d < 128) buf[p++] = d; else p = putVarint(buf, p, d); }
+  return p;
+}
+
+function putNumbers(buf: Uint8Array, p: number, col: Float64Array, n: number): number {
+  for (let i = 0; i < n; i++) {
+    const v = col[i];
+    if ((v | 0) === v && v >= 0 && v < 63 && 1 / v > 0) buf[p++] = v * 2 + 1; /* 1 / v: not -0 */ else p = putNumber(buf, p, v);
+  }
+  return p;
+}
+
 /** The batch's events, encoded and deflated. */
 export function encodeBatch(b: EventBatch, level = 1): Buffer {
   const n = b.length;
   if (scratch.length < n * MAX_ENCODED_EVENT + 1) scratch = new Uint8Array(n * MAX_ENCODED_EVENT + 1);
   const buf = scratch;
-  const { kind, cpu, tid, mm, time, a, b: bb, c } = b;
-  buf.set(kind.subarray(0, n), 0);
-  let p = n;
-  for (let i = 0; i < n; i++) { const v = cpu[i]; if (v < 128) buf[p++] = v; else p = putVarint(buf, p, v); }
-  for (let i = 0; i < n; i++) { const v = zigzag(tid[i]); if (v < 128) buf[p++] = v; else p = putVarint(buf, p, v); }
-  for (let i = 0; i < n; i++) { const v = zigzag(mm[i]); if (v < 128) buf[p++] = v; else p = putVarint(buf, p, v); }
-  let deltas = true, prev = 0;
-  for (let i = 0; i < n; i++) {
-    const t = time[i];
-    if (!(Number.isInteger(t) && t >= prev && t <= 2 ** 53)) { deltas = false; break; }
-    prev = t;
-  }
-  if (deltas) {
-    buf[p++] = TIME_DELTAS;
-    prev = 0;
-    for (let i = 0; i < n; i++) { const d = time[i] - prev; prev = time[i]; if (d < 128) buf[p++] = d; else p = putVarint(buf, p, d); }
-  } else {
-    buf[p++] = TIME_RAW;
-    buf.set(new Uint8Array(time.buffer, time.byteOffset, n * 8), p);
-    p += n * 8;
-  }
-  for (const col of [a, bb, c]) {
-    for (let i = 0; i < n; i++) {
-      const v = col[i];
-      if ((v | 0) === v && v >= 0 && v < 63 && 1 / v > 0) buf[p++] = v * 2 + 1; /* 1 / v: not -0 */ else p = putNumber(buf, p, v);
-    }
-  }
+  buf.set(b.kind.subarray(0, n), 0);
+  let p = putUints(buf, n, b.cpu, n);
+  p = putInts(buf, p, b.tid, n);
+  p = putInts(buf, p, b.mm, n);
+  p = putTimes(buf, p, b.time, n);
+  p = putNumbers(buf, p, b.a, n);
+  p = putNumbers(buf, p, b.b, n);
+  p = putNumbers(buf, p, b.c, n);
   return deflateRawSync(buf.subarray(0, p), { level });
 }
 
@@ -87,6 +105,48 @@ function longVarint(buf: Uint8Array, p: number, first: number): number {
   return v;
 }
 
+function getUints(buf: Uint8Array, p: number, col: Uint16Array, n: number): number {
+  for (let i = 0; i < n; i++) { const x = buf[p++]; if (x < 128) col[i] = x; else { col[i] = longVarint(buf, p, x); p = after; } }
+  return p;
+}
+
+function getInts(buf: Uint8Array, p: number, col: Int32Array, n: number): number {
+  for (let i = 0; i < n; i++) { const x = buf[p++]; if (x < 128) col[i] = unzigzag(x); else { col[i] = unzigzag(longVarint(buf, p, x)); p = after; } }
+  return p;
+}
+
+/** -1: not a time column. */
+function getTimes(buf: Uint8Array, p: number, time: Float64Array, n: number): number {
+  const mode = buf[p++];
+  if (mode === TIME_DELTAS) {
+    let t = 0;
+    for (let i = 0; i < n; i++) { const x = buf[p++]; if (x < 128) t += x; else { t += longVarint(buf, p, x); p = after; } time[i] = t; }
+    return p;
+  }
+  if (mode !== TIME_RAW || p + n * 8 > buf.length) return -1;
+  new Uint8Array(time.buffer, time.byteOffset, n * 8).set(buf.subarray(p, p + n * 8));
+  return p + n * 8;
+}
+
+/** -1: a float64 cut short. */
+function getNumbers(buf: Uint8Array, p: number, col: Float64Array, n: number): number {
+  const len = buf.length;
+  for (let i = 0; i < n; i++) {
+    const x = buf[p++];
+    if (x === 0) {
+      if (p + 8 > len) return -1;
+      for (let k = 0; k < 8; k++) f64Bytes[k] = buf[p++];
+      col[i] = f64[0];
+    } else if (x < 128) {
+      col[i] = unzigzag(x - 1);
+    } else {
+      col[i] = unzigzag(longVarint(buf, p, x) - 1);
+      p = after;
+    }
+  }
+  return p;
+}
+
 /** Decode `n` events from `bytes` (as encodeBatch wrote them) into `out`'s columns; false
  *  when they do not decode (damage: the CRC says so first). */
 export function decodeBatch(bytes: Uint8Array, n: number, out: EventBatch): boolean {
@@ -96,38 +156,17 @@ export function decodeBatch(bytes: Uint8Array, n: number, out: EventBatch): bool
   } catch {
     return false;
   }
-  const len = buf.length;
-  if (len < n) return false;
-  const { kind, cpu, tid, mm, time, a, b: bb, c } = out;
-  kind.set(buf.subarray(0, n));
-  let p = n, x = 0;
-  for (let i = 0; i < n; i++) { x = buf[p++]; if (x < 128) cpu[i] = x; else { cpu[i] = longVarint(buf, p, x); p = after; } }
-  for (let i = 0; i < n; i++) { x = buf[p++]; if (x < 128) tid[i] = unzigzag(x); else { tid[i] = unzigzag(longVarint(buf, p, x)); p = after; } }
-  for (let i = 0; i < n; i++) { x = buf[p++]; if (x < 128) mm[i] = unzigzag(x); else { mm[i] = unzigzag(longVarint(buf, p, x)); p = after; } }
-  const mode = buf[p++];
-  if (mode === TIME_DELTAS) {
-    let t = 0;
-    for (let i = 0; i < n; i++) { x = buf[p++]; if (x < 128) t += x; else { t += longVarint(buf, p, x); p = after; } time[i] = t; }
-  } else if (mode === TIME_RAW) {
-    if (p + n * 8 > len) return false;
-    new Uint8Array(time.buffer, time.byteOffset, n * 8).set(buf.subarray(p, p + n * 8));
-    p += n * 8;
-  } else return false;
-  for (const col of [a, bb, c]) {
-    for (let i = 0; i < n; i++) {
-      x = buf[p++];
-      if (x === 0) {
-        if (p + 8 > len) return false;
-        for (let k = 0; k < 8; k++) f64Bytes[k] = buf[p++];
-        col[i] = f64[0];
-      } else if (x < 128) {
-        col[i] = unzigzag(x - 1);
-      } else {
-        col[i] = unzigzag(longVarint(buf, p, x) - 1);
-        p = after;
-      }
-    }
+  if (buf.length < n) return false;
+  out.kind.set(buf.subarray(0, n));
+  let p = getUints(buf, n, out.cpu, n);
+  p = getInts(buf, p, out.tid, n);
+  p = getInts(buf, p, out.mm, n);
+  p = getTimes(buf, p, out.time, n);
+  if (p < 0) return false;
+  for (const col of [out.a, out.b, out.c]) {
+    p = getNumbers(buf, p, col, n);
+    if (p < 0) return false;
   }
   // Every byte used, none missing (a read past the end gives undefined, then NaN or 0).
-  return p === len;
+  return p === buf.length;
 }
