@@ -4,7 +4,7 @@
 // integers (CPUs, task and mm ids, reasons, page counts) and the rest repeat (addresses).
 // Every value is kept exactly: a value that is not a safe integer (a fraction, -0, NaN, a
 // huge number) is stored as its float64 bytes.
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { deflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { EventBatch } from './event.ts';
 
 /** Bytes an encoded event can take at most: kind 1, cpu 3, tid and mm 5 each, time 9
@@ -79,6 +79,18 @@ function putNumbers(buf: Uint8Array, p: number, col: Float64Array, n: number): n
 
 /** The batch's events, encoded and deflated. */
 export function encodeBatch(b: EventBatch, level = 1): Buffer {
+  return deflateRawSync(encodeColumns(b), { level });
+}
+
+/** encodeBatch with the deflating done on libuv's threads (the encoded columns are copied
+ *  first: the caller may reuse the batch, and this module its scratch buffer). */
+export function encodeBatchAsync(b: EventBatch, level = 1): Promise<Buffer> {
+  const columns = Buffer.from(encodeColumns(b));
+  return new Promise((resolve, reject) => deflateRaw(columns, { level }, (e, out) => (e ? reject(e) : resolve(out))));
+}
+
+/** The batch's columns encoded, in a scratch buffer valid until the next call. */
+function encodeColumns(b: EventBatch): Uint8Array {
   const n = b.length;
   if (scratch.length < n * MAX_ENCODED_EVENT + 1) scratch = new Uint8Array(n * MAX_ENCODED_EVENT + 1);
   const buf = scratch;
@@ -90,7 +102,7 @@ export function encodeBatch(b: EventBatch, level = 1): Buffer {
   p = putNumbers(buf, p, b.a, n);
   p = putNumbers(buf, p, b.b, n);
   p = putNumbers(buf, p, b.c, n);
-  return deflateRawSync(buf.subarray(0, p), { level });
+  return buf.subarray(0, p);
 }
 
 /** Where longVarint stopped. */

@@ -43,12 +43,12 @@ import {
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib';
+import { crc32, deflateRaw, inflateRawSync } from 'node:zlib';
 import {
   createBatch, EVENT_KIND_NAMES, EventKind, TASK_ROUTES, TRACE_FORMATS, type EventBatch, type TraceInfo,
 } from './event.ts';
 import { removeLater, release, sweepStale } from './cleanup.ts';
-import { decodeBatch, encodeBatch } from './cache-codec.ts';
+import { decodeBatch, encodeBatchAsync } from './cache-codec.ts';
 
 export const CACHE_SUFFIX = '.tlbcache';
 const MAGIC = 'TLBCACH3';
@@ -62,6 +62,8 @@ const MAX_TID = 4 * 1024 * 1024;
 const MAX_CPUS = 4096;
 const MAX_PAGES = 2 ** 45;
 const UNDECLARED_MMS = 65535;
+/** Batches deflated at once while a cache is written (each ~1 MB before deflating). */
+const MAX_PENDING = 8;
 /** Largest trailer read (inflated), so that a crafted one cannot exhaust memory. */
 const MAX_TRAILER = 1 << 29;
 
@@ -169,10 +171,25 @@ export class CacheWriter {
     try { return new CacheWriter(path, key, CACHE_SIZE_FACTOR * traceBytes + CACHE_SIZE_SLACK); } catch { return null; }
   }
 
-  add(batch: EventBatch): void {
+  /** Batches being deflated (on libuv's threads), in order. */
+  private pending: { n: number; bytes: Promise<Buffer> }[] = [];
+
+  /** Queue a batch (it may be reused once this returns). The promise waits only while
+   *  MAX_PENDING batches are being deflated, so memory stays bounded. */
+  async add(batch: EventBatch): Promise<void> {
     if (this.failed || batch.length === 0) return;
-    const n = batch.length;
-    const view = encodeBatch(batch);
+    const bytes = encodeBatchAsync(batch);
+    bytes.catch(() => { /* seen by write() */ });
+    this.pending.push({ n: batch.length, bytes });
+    if (this.pending.length > MAX_PENDING) await this.writeNext();
+  }
+
+  /** Write the oldest queued batch. */
+  private async writeNext(): Promise<void> {
+    const next = this.pending.shift()!;
+    let view: Buffer;
+    try { view = await next.bytes; } catch { this.abort(); return; }
+    if (this.failed) return;
     const bytes = view.length;
     if (this.pos + bytes > this.maxBytes) {
       this.refused = `not cached: the cache would exceed ${Math.round(this.maxBytes / 2 ** 20)} MB (${CACHE_SIZE_FACTOR}x the trace's ${formatMb(this.key.size)} + ${CACHE_SIZE_SLACK >> 20} MB)`;
@@ -183,17 +200,22 @@ export class CacheWriter {
       writeSync(this.fd, view, 0, bytes, this.pos);
     } catch { this.abort(); return; }
     this.crc = crc32(view, this.crc);
-    this.batches.push([this.pos, n, bytes]);
+    this.batches.push([this.pos, next.n, bytes]);
     this.pos += bytes;
-    this.events += n;
+    this.events += next.n;
   }
 
-  /** Write the trailer and rename into place; false when anything failed. */
-  finish(info: TraceInfo): boolean {
+  /** Write the queued batches and the trailer, and rename into place; false when anything
+   *  failed. */
+  async finish(info: TraceInfo): Promise<boolean> {
+    while (this.pending.length > 0 && !this.failed) await this.writeNext();
+    this.pending = [];
     if (this.failed) return false;
     try {
       // Deflated: the task and address-space tables of a fork-heavy trace outweigh its events.
-      const trailer = deflateRawSync(JSON.stringify({ key: this.key, info, batches: this.batches, events: this.events }));
+      const json = JSON.stringify({ key: this.key, info, batches: this.batches, events: this.events });
+      const trailer = await new Promise<Buffer>((resolve, reject) => deflateRaw(json, (e, out) => (e ? reject(e) : resolve(out))));
+      if (this.failed) return false;
       writeSync(this.fd, trailer, 0, trailer.length, this.pos);
       const head = Buffer.alloc(HEADER_BYTES);
       head.write(MAGIC, 0, 'latin1');
