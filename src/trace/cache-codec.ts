@@ -86,7 +86,8 @@ export function encodeBatch(b: EventBatch, level = 1): Buffer {
  *  first: the caller may reuse the batch, and this module its scratch buffer). */
 export function encodeBatchAsync(b: EventBatch, level = 1): Promise<Buffer> {
   const columns = Buffer.from(encodeColumns(b));
-  return new Promise((resolve, reject) => deflateRaw(columns, { level }, (e, out) => (e ? reject(e) : resolve(out))));
+  // Output in few large pieces: each piece is a round trip to the main thread.
+  return new Promise((resolve, reject) => deflateRaw(columns, { level, chunkSize: 1 << 18 }, (e, out) => (e ? reject(e) : resolve(out))));
 }
 
 /** The batch's columns encoded, in a scratch buffer valid until the next call. */

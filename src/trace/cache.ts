@@ -214,7 +214,7 @@ export class CacheWriter {
     try {
       // Deflated: the task and address-space tables of a fork-heavy trace outweigh its events.
       const json = JSON.stringify({ key: this.key, info, batches: this.batches, events: this.events });
-      const trailer = await new Promise<Buffer>((resolve, reject) => deflateRaw(json, (e, out) => (e ? reject(e) : resolve(out))));
+      const trailer = await new Promise<Buffer>((resolve, reject) => deflateRaw(json, { chunkSize: 1 << 18 }, (e, out) => (e ? reject(e) : resolve(out))));
       if (this.failed) return false;
       writeSync(this.fd, trailer, 0, trailer.length, this.pos);
       const head = Buffer.alloc(HEADER_BYTES);
