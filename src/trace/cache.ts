@@ -27,14 +27,14 @@
 // ownership checks are what keep other users out.
 //
 // Layout (little-endian):
-//   [0, 8)    magic "TLBCACH2"
-//   [8, 16)   float64: byte offset of the trailer (JSON)
+//   [0, 8)    magic "TLBCACH3"
+//   [8, 16)   float64: byte offset of the trailer (deflated JSON)
 //   [16, 24)  float64: byte length of the trailer
 //   [24, 28)  uint32: CRC-32 of the batches, then the trailer, then bytes [8, 24)
 //   [28, 32)  zero
-//   [32, ...) batches, each at an 8-byte aligned offset: time, a, b, c (float64 x n),
-//             tid, mm (int32 x n), cpu (uint16 x n), kind (uint8 x n)
-//   trailer   {"key": ..., "info": TraceInfo, "batches": [[offset, length], ...], "events": N}
+//   [32, ...) batches, one after the other, each encoded by cache-codec.ts (varint
+//             columns, deflated)
+//   trailer   {"key": ..., "info": TraceInfo, "batches": [[offset, events, bytes], ...], "events": N}
 import { createHash } from 'node:crypto';
 import {
   closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, realpathSync, renameSync,
@@ -43,14 +43,15 @@ import {
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { crc32 } from 'node:zlib';
+import { crc32, deflateRaw, inflateRawSync } from 'node:zlib';
 import {
-  copyEvents, EVENT_KIND_NAMES, EventKind, TASK_ROUTES, TRACE_FORMATS, type EventBatch, type TraceInfo,
+  createBatch, EVENT_KIND_NAMES, EventKind, TASK_ROUTES, TRACE_FORMATS, type EventBatch, type TraceInfo,
 } from './event.ts';
 import { removeLater, release, sweepStale } from './cleanup.ts';
+import { decodeBatch, encodeBatchAsync } from './cache-codec.ts';
 
 export const CACHE_SUFFIX = '.tlbcache';
-const MAGIC = 'TLBCACH2';
+const MAGIC = 'TLBCACH3';
 const HEADER_BYTES = 32;
 /** A cache may be this many times the trace's size on disk (plus CACHE_SIZE_SLACK). Real
  *  traces give 0.4x (plain text) to 11x (the most repetitive gzipped recording bundled). */
@@ -61,7 +62,10 @@ const MAX_TID = 4 * 1024 * 1024;
 const MAX_CPUS = 4096;
 const MAX_PAGES = 2 ** 45;
 const UNDECLARED_MMS = 65535;
-const PER_EVENT = 8 * 4 + 4 * 2 + 2 + 1;
+/** Batches deflated at once while a cache is written (each ~1 MB before deflating). */
+const MAX_PENDING = 8;
+/** Largest trailer read (inflated), so that a crafted one cannot exhaust memory. */
+const MAX_TRAILER = 1 << 29;
 
 export interface CacheKey {
   tlbsim: string;
@@ -138,28 +142,12 @@ function tmpPid(name: string): number | null {
   return m ? Number(m[1]) : null;
 }
 
-const align8 = (n: number) => (n + 7) & ~7;
-
-/** Views of batch columns laid out as in the cache, over `buf` at `off`. */
-function viewsAt(buf: ArrayBuffer, off: number, n: number): EventBatch {
-  const time = new Float64Array(buf, off, n); off += n * 8;
-  const a = new Float64Array(buf, off, n); off += n * 8;
-  const b = new Float64Array(buf, off, n); off += n * 8;
-  const c = new Float64Array(buf, off, n); off += n * 8;
-  const tid = new Int32Array(buf, off, n); off += n * 4;
-  const mm = new Int32Array(buf, off, n); off += n * 4;
-  const cpu = new Uint16Array(buf, off, n); off += n * 2;
-  const kind = new Uint8Array(buf, off, n);
-  return { length: n, kind, cpu, time, tid, mm, a, b, c };
-}
-
 /** A cache being written; `finish` renames it into place. Any failure leaves no file. */
 export class CacheWriter {
   private fd: number;
   private pos = HEADER_BYTES;
-  private readonly batches: [number, number][] = [];
+  private readonly batches: [number, number, number][] = [];
   private events = 0;
-  private buf = new ArrayBuffer(0);
   private failed = false;
   private crc = 0;
   private readonly tmp: string;
@@ -183,32 +171,51 @@ export class CacheWriter {
     try { return new CacheWriter(path, key, CACHE_SIZE_FACTOR * traceBytes + CACHE_SIZE_SLACK); } catch { return null; }
   }
 
-  add(batch: EventBatch): void {
+  /** Batches being deflated (on libuv's threads), in order. */
+  private pending: { n: number; bytes: Promise<Buffer> }[] = [];
+
+  /** Queue a batch (it may be reused once this returns). The promise waits only while
+   *  MAX_PENDING batches are being deflated, so memory stays bounded. */
+  async add(batch: EventBatch): Promise<void> {
     if (this.failed || batch.length === 0) return;
-    const n = batch.length;
-    const bytes = align8(n * PER_EVENT);
+    const bytes = encodeBatchAsync(batch);
+    bytes.catch(() => { /* seen by write() */ });
+    this.pending.push({ n: batch.length, bytes });
+    if (this.pending.length > MAX_PENDING) await this.writeNext();
+  }
+
+  /** Write the oldest queued batch. */
+  private async writeNext(): Promise<void> {
+    const next = this.pending.shift()!;
+    let view: Buffer;
+    try { view = await next.bytes; } catch { this.abort(); return; }
+    if (this.failed) return;
+    const bytes = view.length;
     if (this.pos + bytes > this.maxBytes) {
       this.refused = `not cached: the cache would exceed ${Math.round(this.maxBytes / 2 ** 20)} MB (${CACHE_SIZE_FACTOR}x the trace's ${formatMb(this.key.size)} + ${CACHE_SIZE_SLACK >> 20} MB)`;
       this.abort();
       return;
     }
-    if (this.buf.byteLength < bytes) this.buf = new ArrayBuffer(bytes);
-    copyEvents(batch, 0, n, viewsAt(this.buf, 0, n));
-    const view = new Uint8Array(this.buf, 0, bytes);
     try {
       writeSync(this.fd, view, 0, bytes, this.pos);
     } catch { this.abort(); return; }
     this.crc = crc32(view, this.crc);
-    this.batches.push([this.pos, n]);
+    this.batches.push([this.pos, next.n, bytes]);
     this.pos += bytes;
-    this.events += n;
+    this.events += next.n;
   }
 
-  /** Write the trailer and rename into place; false when anything failed. */
-  finish(info: TraceInfo): boolean {
+  /** Write the queued batches and the trailer, and rename into place; false when anything
+   *  failed. */
+  async finish(info: TraceInfo): Promise<boolean> {
+    while (this.pending.length > 0 && !this.failed) await this.writeNext();
+    this.pending = [];
     if (this.failed) return false;
     try {
-      const trailer = Buffer.from(JSON.stringify({ key: this.key, info, batches: this.batches, events: this.events }), 'utf8');
+      // Deflated: the task and address-space tables of a fork-heavy trace outweigh its events.
+      const json = JSON.stringify({ key: this.key, info, batches: this.batches, events: this.events });
+      const trailer = await new Promise<Buffer>((resolve, reject) => deflateRaw(json, { chunkSize: 1 << 18 }, (e, out) => (e ? reject(e) : resolve(out))));
+      if (this.failed) return false;
       writeSync(this.fd, trailer, 0, trailer.length, this.pos);
       const head = Buffer.alloc(HEADER_BYTES);
       head.write(MAGIC, 0, 'latin1');
@@ -334,7 +341,7 @@ function checkBatch(b: EventBatch, cpus: number, mmLimit: number, prevTime: numb
   return null;
 }
 
-interface Trailer { key: CacheKey; info: TraceInfo; batches: [number, number][]; events: number }
+interface Trailer { key: CacheKey; info: TraceInfo; batches: [number, number, number][]; events: number }
 
 /** The cache at `path` when it exists, is intact, is trustworthy and matches `key`. */
 export function readCache(path: string, key: CacheKey): CacheLookup {
@@ -365,34 +372,34 @@ export function readCache(path: string, key: CacheKey): CacheLookup {
     const tbuf = Buffer.alloc(tLen);
     if (readSync(fd, tbuf, 0, tLen, tOff) !== tLen) return ignore('it is cut short');
     let t: Trailer;
-    try { t = JSON.parse(tbuf.toString('utf8')) as Trailer; } catch { return ignore('its trailer is damaged'); }
+    try { t = JSON.parse(inflateRawSync(tbuf, { maxOutputLength: MAX_TRAILER }).toString('utf8')) as Trailer; } catch { return ignore('its trailer is damaged'); }
     if (!isObj(t)) return ignore('its trailer is damaged');
     // A key that does not match is the normal case (the trace or tlbsim changed), not damage.
     if (JSON.stringify(t.key) !== JSON.stringify(key)) return null;
     if (!Array.isArray(t.batches) || !isInt(t.events, 0, Number.MAX_SAFE_INTEGER)) return ignore('its batch table is damaged');
     // The batch table must tile the file between the header and the trailer.
-    let expect = HEADER_BYTES, total = 0, maxN = 0;
+    let expect = HEADER_BYTES, total = 0, maxN = 0, maxBytes = 0;
     for (const e of t.batches as unknown[]) {
-      if (!Array.isArray(e) || e[0] !== expect || !isInt(e[1], 1, 1 << 24)) return ignore('its batch table is damaged');
-      expect += align8(e[1] * PER_EVENT); total += e[1]; if (e[1] > maxN) maxN = e[1];
+      if (!Array.isArray(e) || e[0] !== expect || !isInt(e[1], 1, 1 << 24) || !isInt(e[2], 1, tOff)) return ignore('its batch table is damaged');
+      expect += e[2]; total += e[1]; if (e[1] > maxN) maxN = e[1]; if (e[2] > maxBytes) maxBytes = e[2];
     }
     if (expect !== tOff || total !== t.events) return ignore('its batch table is damaged');
     const problem = checkInfo(t.info, t.events);
     if (problem !== null) return ignore(`its trace info is damaged (${problem})`);
     const info = t.info;
     const mmLimit = Math.max(UNDECLARED_MMS, info.mms.length);
-    const buf = new ArrayBuffer(align8(maxN * PER_EVENT));
-    const bytes = new Uint8Array(buf);
+    const views = createBatch(maxN);
+    const bytes = new Uint8Array(maxBytes);
     // One pass over every byte before any is used: a cache that fails half-way through a
     // replay could not be parsed again without starting over.
     // Damage is named as such (checksum) before what it did to a value (range).
     let crc = 0, prev = -Infinity, bad: string | null = null;
-    for (const [off, n] of t.batches) {
-      const len = align8(n * PER_EVENT);
+    for (const [off, n, len] of t.batches) {
       if (readSync(fd, bytes, 0, len, off) !== len) return ignore('it is cut short');
       crc = crc32(bytes.subarray(0, len), crc);
       if (bad !== null) continue;
-      const views = viewsAt(buf, 0, n);
+      if (!decodeBatch(bytes.subarray(0, len), n, views)) { bad = 'a batch does not decode'; continue; }
+      views.length = n;
       bad = checkBatch(views, info.cpus, mmLimit, prev);
       prev = views.time[n - 1];
     }
@@ -410,13 +417,15 @@ export function readCache(path: string, key: CacheKey): CacheLookup {
         events: t.events,
         *batches() {
           if (!open) throw new Error(`${path}: the trace cache was closed`);
-          // A buffer per pass: two passes may be under way at once.
-          const buf = new ArrayBuffer(align8(maxN * PER_EVENT));
-          const bytes = new Uint8Array(buf);
-          for (const [off, n] of batches) {
-            const len = align8(n * PER_EVENT);
-            if (readSync(fd, bytes, 0, len, off) !== len) throw new Error(`${path}: the trace cache was cut short while reading; delete it and open the trace again`);
-            yield viewsAt(buf, 0, n);
+          // Buffers per pass: two passes may be under way at once.
+          const out = createBatch(maxN);
+          const bytes = new Uint8Array(maxBytes);
+          for (const [off, n, len] of batches) {
+            if (readSync(fd, bytes, 0, len, off) !== len || !decodeBatch(bytes.subarray(0, len), n, out)) {
+              throw new Error(`${path}: the trace cache was cut short or changed while reading; delete it and open the trace again`);
+            }
+            out.length = n;
+            yield out;
           }
         },
         close() { if (open) { open = false; closeSync(fd); } },

@@ -156,12 +156,60 @@ function nestedGather(sk: number, sys: SyscallOfTask, tid: number, pages: number
   return len > 0 && len <= 33 * PAGE;
 }
 
+/** Tids present in a per-task Map, as a bitmap beside it: the Map is asked only for a
+ *  tid that is there (a lookup per event, mostly a miss, cost more than the pass's work). */
+class TidsIn {
+  private bits = new Uint8Array(1024);
+  /** Tids the bitmap cannot hold (never from a text trace): always asked. */
+  private static readonly LIMIT = 1 << 23;
+
+  maybe(tid: number): boolean {
+    if (tid >= 0 && tid < TidsIn.LIMIT) return tid < this.bits.length && this.bits[tid] === 1;
+    return true;
+  }
+
+  add(tid: number): void {
+    if (tid < 0 || tid >= TidsIn.LIMIT) return;
+    if (tid >= this.bits.length) {
+      let n = this.bits.length;
+      while (n <= tid) n *= 2;
+      const b = new Uint8Array(n); b.set(this.bits); this.bits = b;
+    }
+    this.bits[tid] = 1;
+  }
+
+  delete(tid: number): void {
+    if (tid >= 0 && tid < this.bits.length) this.bits[tid] = 0;
+  }
+}
+
+interface ExecWindow { exec: number; oldMm: number; newMm: number; oldTornDown: boolean; exitSeen: boolean }
+
 /** Streams canonical batches out of raw ones. One output batch is reused. */
 export function* canonicalize(raw: Iterable<EventBatch>, o: CanonicalOptions): Generator<EventBatch> {
-  const out = createBatch(o.batchSize ?? 1 << 16);
-  const cap = out.kind.length;
-  const remap = o.remap;
-  const mapMm = (id: number) => (id > 0 && id < remap.length ? remap[id] : NO_MM);
+  const c = new Canonicalizer(o);
+  for (const batch of raw) {
+    for (let i = 0; i < batch.length;) {
+      i = c.run(batch, i);
+      if (i < batch.length) { yield c.take(); }
+    }
+  }
+  if (c.n > 0) yield c.take();
+}
+
+/** The state of one canonical pass. The per-event loop (run) is kept small and the rare
+ *  cases (vfork children, exec windows, moved execs) are methods of their own: as one
+ *  generator function the pass took V8 longer to compile, again after every deopt, than
+ *  to run. */
+class Canonicalizer {
+  readonly out: EventBatch;
+  private readonly cap: number;
+  n = 0;
+  private readonly remap: Int32Array;
+  private readonly nCpus: number;
+  private readonly traced: boolean;
+  private readonly hasExitMmap: boolean;
+  private readonly ptReclaim: boolean;
   // Per-CPU: the pending reason-4 request whose local half may follow.
   // A reason 4 and the initiator's own reason 3/2 after it are one request: they pair by
   // order on the CPU (nothing of the task's comes between: flush_tlb_mm_range runs with
@@ -169,195 +217,272 @@ export function* canonicalize(raw: Iterable<EventBatch>, o: CanonicalOptions): G
   // pairing ends at a switch, at the task's next syscall, or at its reason 0/5 (the local
   // half that printed otherwise); a local half that returned early (6.0+: already at its
   // generation) prints nothing, and the next syscall ends its wait.
-  const pendTid = new Int32Array(o.cpus).fill(-1);
-  const pendIdx = new Int32Array(o.cpus).fill(-1);
+  private readonly pendTid: Int32Array;
+  private readonly pendIdx: Int32Array;
   // Per task: the syscall it is in (for freed_tables and the start address).
-  const sys = new SyscallOfTask();
+  private readonly sys = new SyscallOfTask();
   // Per mm: whether more than one of its tasks has run (a nested mmu_gather needs two).
-  const mmThreads = new ThreadsOfMm();
-
+  private readonly mmThreads = new ThreadsOfMm();
   // Execs moved earlier: per tid, the window until the printed exec (dropped).
-  const moves = o.execMoves ?? new Map<number, ExecMove>();
-  const win = new Map<number, { exec: number; oldMm: number; newMm: number; oldTornDown: boolean; exitSeen: boolean }>();
-  let rawIndex = -1;
-  const forkFlushes = o.forkFlushes ?? new Set<number>();
-  const vforks = o.vforks ?? new Map<number, VforkChild>();
+  private readonly moves: Map<number, ExecMove>;
+  private readonly win = new Map<number, ExecWindow>();
+  private readonly inWin = new TidsIn();
+  private rawIndex = -1;
+  // Moves, dup_mmap flushes and vforks are found by walking their raw indices in order
+  // beside the stream: a Map or Set lookup per event cost more than the rest of the pass.
+  private readonly moveAt: Float64Array;
+  private nextMove = 0;
+  private readonly forkFlushAt: Float64Array;
+  private nextForkFlush = 0;
+  private readonly vforks: Map<number, VforkChild>;
+  private readonly vforkAt: Float64Array;
+  private nextVfork = 0;
   // vfork children running their parent's mm (until exec or exit), by child tid
-  const sharing = new Map<number, VforkChild>();
+  private readonly sharing = new Map<number, VforkChild>();
+  private readonly isSharing = new TidsIn();
 
-  // munmap, madvise and mprotect flush once, from the single mmu_gather of the call
-  // (tlb_finish_mmu): later requests of the task (COW faults, reclaim) are not theirs.
-  const endSyscallFlush = (tid: number): void => {
-    const k = sys.kind(tid);
-    if (k === EventKind.munmap || k === SMALL_MUNMAP || k === RECLAIMING_MADVISE || k === EventKind.madvise || k === EventKind.mprotect) sys.clear(tid);
-  };
+  constructor(o: CanonicalOptions) {
+    this.out = createBatch(o.batchSize ?? 1 << 16);
+    this.cap = this.out.kind.length;
+    this.remap = o.remap;
+    this.nCpus = o.cpus;
+    this.traced = o.traced;
+    this.hasExitMmap = o.hasExitMmap;
+    this.ptReclaim = o.ptReclaim === true;
+    this.pendTid = new Int32Array(o.cpus).fill(-1);
+    this.pendIdx = new Int32Array(o.cpus).fill(-1);
+    this.moves = o.execMoves ?? new Map<number, ExecMove>();
+    this.moveAt = Float64Array.from(this.moves.keys()).sort();
+    this.forkFlushAt = Float64Array.from(o.forkFlushes ?? []).sort();
+    this.vforks = o.vforks ?? new Map<number, VforkChild>();
+    this.vforkAt = Float64Array.from(this.vforks.keys()).sort();
+  }
 
-  let n = 0;
-  const push = (kind: number, time: number, cpu: number, tid: number, mm: number, a: number, b: number, c: number): number => {
-    const i = n++;
+  /** The full (or last) output batch; the next events go to the start of it again. */
+  take(): EventBatch {
+    this.out.length = this.n;
+    this.n = 0;
+    this.pendIdx.fill(-1);
+    return this.out;
+  }
+
+  private mapMm(id: number): number {
+    return id > 0 && id < this.remap.length ? this.remap[id] : NO_MM;
+  }
+
+  private push(kind: number, time: number, cpu: number, tid: number, mm: number, a: number, b: number, c: number): number {
+    const i = this.n++;
+    const out = this.out;
     out.kind[i] = kind; out.time[i] = time; out.cpu[i] = cpu; out.tid[i] = tid;
     out.mm[i] = mm; out.a[i] = a; out.b[i] = b; out.c[i] = c;
     return i;
-  };
+  }
 
-  const nCpus = o.cpus, traced = o.traced;
-  for (const batch of raw) {
-    const bKind = batch.kind, bTime = batch.time, bCpu = batch.cpu, bTid = batch.tid, bMm = batch.mm, bA = batch.a, bB = batch.b, bC = batch.c;
-    const len = batch.length;
-    for (let i = 0; i < len; i++) {
-      // Room for the event, a moved exec and one derived request.
-      if (n + 3 > cap) {
-        out.length = n; yield out; n = 0;
-        pendIdx.fill(-1);
-      }
-      rawIndex++;
-      const kind = bKind[i], time = bTime[i], cpu = bCpu[i], tid = bTid[i];
-      // Lines on a CPU the trace does not have (a damaged CPU column) were reported.
-      if (cpu >= nCpus) continue;
-      let rawMm = bMm[i];
-      let a = bA[i], b = bB[i], c = bC[i];
-      if (vforks.size > 0) {
-        // A vfork child shares its parent's mm until it execs (CLONE_VM).
-        if (kind === EventKind.fork) {
-          const v = vforks.get(rawIndex);
-          if (v !== undefined) { sharing.set(v.child, v); b = v.parentMm; }
-        }
-        if (sharing.size > 0) {
-          const v = sharing.get(tid);
-          if (v !== undefined) {
-            if (rawMm === v.childMm) rawMm = v.parentMm;
-            if (kind === EventKind.exec) { if (a === v.childMm) a = v.parentMm; sharing.delete(tid); }
-            else if (kind === EventKind.exit) sharing.delete(tid);
-          }
-          if (kind === EventKind.switch) {
-            const vn = sharing.get(a);
-            if (vn !== undefined && b === vn.childMm) b = vn.parentMm;
-          }
-        }
-      }
-      let mm = mapMm(rawMm);
-      let nextMmOverride = -1;
-      let teardown = false;
-      if (win.size > 0) {
-        // Inside an exec window the task runs its new mm; the old one's teardown flush
-        // (a remote send before its exit_mmap) and exit_mmap itself stay with the old mm.
-        const w = win.get(tid);
-        if (w !== undefined) {
-          if (rawIndex === w.exec) { win.delete(tid); continue; }
-          if (kind === EventKind.exit) win.delete(tid);
-          else if (kind === EventKind.exit_mmap && mm === w.oldMm) w.exitSeen = true;
-          else if (mm === w.oldMm) {
-            // exit_mmap's flush frees every page table (tlb->freed_tables).
-            teardown = kind === EventKind.observed_flush && a === TlbFlushReason.remoteSendIpi && w.oldTornDown && !w.exitSeen;
-            if (!teardown) mm = w.newMm;
-          }
-        }
-        if (kind === EventKind.switch) {
-          const wn = win.get(a);
-          if (wn !== undefined && mapMm(b) === wn.oldMm) nextMmOverride = wn.newMm;
-        }
-      }
-      switch (kind) {
-        case EventKind.switch:
-          b = nextMmOverride >= 0 ? nextMmOverride : mapMm(b);
-          mmThreads.ran(b, a);
-          if (cpu < nCpus) pendTid[cpu] = -1;
-          // A flush after the task ran again is not part of the syscall it was in.
-          sys.clear(tid);
-          break;
-        case EventKind.fork:
-          b = mapMm(b);
-          c = b !== NO_MM && b === mm ? 1 : 0;
-          if (c === 1) mmThreads.ran(mm, a);
-          break;
-        case EventKind.exec:
-          a = mapMm(a);
-          break;
-      }
-      push(kind, time, cpu, tid, mm, a, b, c);
-      const mv = moves.size > 0 ? moves.get(rawIndex) : undefined;
-      if (mv !== undefined && mv.tid === tid) {
-        const newMm = mapMm(mv.newMm), oldMm = mapMm(mv.oldMm);
-        push(EventKind.exec, time, cpu, tid, newMm, oldMm, 0, 0);
-        win.set(tid, { exec: mv.exec, oldMm, newMm, oldTornDown: mv.oldTornDown, exitSeen: kind === EventKind.exit_mmap });
-      }
+  private isForkFlush(index: number): boolean {
+    const at = this.forkFlushAt;
+    while (this.nextForkFlush < at.length && at[this.nextForkFlush] < index) this.nextForkFlush++;
+    return this.nextForkFlush < at.length && at[this.nextForkFlush] === index;
+  }
 
-      if (traced) {
-        if (kind === EventKind.munmap || kind === EventKind.madvise || kind === EventKind.mprotect) {
-          if (cpu < nCpus && pendTid[cpu] === tid) pendTid[cpu] = -1;
-          // free_pgtables() frees a page-table page only when no mapping is left in the
-          // 2 MiB it covers: a munmap shorter than that (ld.so's small unmaps) frees none.
-          // With PT_RECLAIM a DONTNEED over a whole 2 MiB also frees that PTE page.
-          const reclaims = kind === EventKind.madvise && o.ptReclaim === true && (c === 4 || c === 24) && coversAPmd(a, b);
-          sys.set(tid, kind === EventKind.munmap && b < PMD_SIZE ? SMALL_MUNMAP : reclaims ? RECLAIMING_MADVISE : kind, a, b);
-        } else if (kind === EventKind.exit_mmap) {
-          sys.set(tid, kind, -1);
-        } else if (kind === EventKind.observed_flush && cpu < nCpus) {
-          const reason = a, pages = b;
-          if (reason === TlbFlushReason.remoteSendIpi) {
-            const sk = sys.kind(tid);
-            const freed = teardown || (forkFlushes.size > 0 && forkFlushes.has(rawIndex)) || sk === EventKind.munmap || sk === RECLAIMING_MADVISE || sk === EventKind.exit_mmap
-              || nestedGather(sk, sys, tid, pages, mmThreads.threaded(mm));
-            const start = sk !== NO_SYSCALL ? sys.addr(tid) : -1;
-            pendIdx[cpu] = push(EventKind.flush_request, time, cpu, tid, mm, start, pages, flushFlags(FlushOrigin.tracedRemote, freed));
-            endSyscallFlush(tid);
+  private moveAfter(index: number): ExecMove | undefined {
+    const at = this.moveAt;
+    while (this.nextMove < at.length && at[this.nextMove] < index) this.nextMove++;
+    return this.nextMove < at.length && at[this.nextMove] === index ? this.moves.get(index) : undefined;
+  }
 
-            pendTid[cpu] = tid;
-          } else if ((reason === TlbFlushReason.remoteWrongCpu || reason === TlbFlushReason.taskSwitch) && pendTid[cpu] === tid) {
-            // The initiator's own flush_tlb_func printed "wrong CPU" (it no longer runs the
-            // mm: exec's teardown of the old one) or left lazy mode: that was the local
-            // half, and a reason 3 after it is a request of its own.
-            pendTid[cpu] = -1;
-          } else if (reason === TlbFlushReason.localMmShootdown || reason === TlbFlushReason.localShootdown) {
-            const paired = pendTid[cpu] === tid;
-            pendTid[cpu] = -1;
-            if (paired) {
-              // The local half of a remote request: a reason 2 reveals it was a batch flush.
-              if (reason === TlbFlushReason.localShootdown && pendIdx[cpu] >= 0) {
-                const j = pendIdx[cpu];
-                out.mm[j] = NO_MM;
-                out.c[j] = flushFlags(FlushOrigin.tracedBatch, false);
-              }
-            } else if (reason === TlbFlushReason.localShootdown) {
-              push(EventKind.flush_request, time, cpu, tid, NO_MM, -1, FLUSH_ALL, flushFlags(FlushOrigin.tracedBatch, false));
-            } else {
-              const sk = sys.kind(tid);
-              const freed = (forkFlushes.size > 0 && forkFlushes.has(rawIndex)) || sk === EventKind.munmap || sk === RECLAIMING_MADVISE || sk === EventKind.exit_mmap
-                || nestedGather(sk, sys, tid, pages, mmThreads.threaded(mm));
-              const start = sk !== NO_SYSCALL ? sys.addr(tid) : -1;
-              push(EventKind.flush_request, time, cpu, tid, mm, start, pages, flushFlags(FlushOrigin.tracedLocal, freed));
-              endSyscallFlush(tid);
-            }
-          }
-        }
-        continue;
+  // munmap, madvise and mprotect flush once, from the single mmu_gather of the call
+  // (tlb_finish_mmu): later requests of the task (COW faults, reclaim) are not theirs.
+  private endSyscallFlush(tid: number): void {
+    const k = this.sys.kind(tid);
+    if (k === EventKind.munmap || k === SMALL_MUNMAP || k === RECLAIMING_MADVISE || k === EventKind.madvise || k === EventKind.mprotect) this.sys.clear(tid);
+  }
+
+  // Scratch of the vfork and exec-window steps (they change an event's fields).
+  private rawMm = 0;
+  private a = 0;
+  private b = 0;
+
+  /** A vfork child shares its parent's mm until it execs (CLONE_VM). */
+  private vforkStep(kind: number, tid: number): void {
+    if (kind === EventKind.fork) {
+      const at = this.vforkAt;
+      while (this.nextVfork < at.length && at[this.nextVfork] < this.rawIndex) this.nextVfork++;
+      const v = at[this.nextVfork] === this.rawIndex ? this.vforks.get(this.rawIndex) : undefined;
+      if (v !== undefined) { this.sharing.set(v.child, v); this.isSharing.add(v.child); this.b = v.parentMm; }
+    }
+    if (this.sharing.size > 0) {
+      const v = this.isSharing.maybe(tid) ? this.sharing.get(tid) : undefined;
+      if (v !== undefined) {
+        if (this.rawMm === v.childMm) this.rawMm = v.parentMm;
+        if (kind === EventKind.exec) { if (this.a === v.childMm) this.a = v.parentMm; this.sharing.delete(tid); this.isSharing.delete(tid); }
+        else if (kind === EventKind.exit) { this.sharing.delete(tid); this.isSharing.delete(tid); }
       }
-
-      // Derived requests (the trace has no tlb_flush records).
-      switch (kind) {
-        case EventKind.munmap:
-          if (mm !== NO_MM && pagesOf(b) > 0) push(EventKind.flush_request, time, cpu, tid, mm, a, pagesOf(b), flushFlags(FlushOrigin.derivedMunmap, true));
-          break;
-        case EventKind.madvise:
-          if (mm !== NO_MM && pagesOf(b) > 0 && ZAPPING_MADVISE.has(c)) {
-            const reclaims = o.ptReclaim === true && (c === 4 || c === 24) && coversAPmd(a, b);
-            push(EventKind.flush_request, time, cpu, tid, mm, a, pagesOf(b), flushFlags(FlushOrigin.derivedMadvise, reclaims));
-          }
-          break;
-        case EventKind.mprotect:
-          if (mm !== NO_MM && pagesOf(b) > 0) push(EventKind.flush_request, time, cpu, tid, mm, a, pagesOf(b), flushFlags(FlushOrigin.derivedMprotect, false));
-          break;
-        case EventKind.exit_mmap:
-          if (mm !== NO_MM) push(EventKind.flush_request, time, cpu, tid, mm, -1, FLUSH_ALL, flushFlags(FlushOrigin.derivedExit, true));
-          break;
-        case EventKind.exit:
-          if (!o.hasExitMmap && a === 1 && mm !== NO_MM) push(EventKind.flush_request, time, cpu, tid, mm, -1, FLUSH_ALL, flushFlags(FlushOrigin.derivedExit, true));
-          break;
-        case EventKind.exec:
-          if (!o.hasExitMmap && a !== NO_MM) push(EventKind.flush_request, time, cpu, tid, a, -1, FLUSH_ALL, flushFlags(FlushOrigin.derivedExit, true));
-          break;
+      if (kind === EventKind.switch) {
+        const vn = this.isSharing.maybe(this.a) ? this.sharing.get(this.a) : undefined;
+        if (vn !== undefined && this.b === vn.childMm) this.b = vn.parentMm;
       }
     }
   }
-  if (n > 0) { out.length = n; yield out; }
+
+  // Results of windowStep.
+  private mm = 0;
+  private nextMmOverride = -1;
+  private teardown = false;
+
+  /** Inside an exec window the task runs its new mm; the old one's teardown flush (a
+   *  remote send before its exit_mmap) and exit_mmap itself stay with the old mm. False:
+   *  the event is the printed exec, dropped. */
+  private windowStep(kind: number, tid: number): boolean {
+    const w = this.inWin.maybe(tid) ? this.win.get(tid) : undefined;
+    if (w !== undefined) {
+      if (this.rawIndex === w.exec) { this.win.delete(tid); this.inWin.delete(tid); return false; }
+      if (kind === EventKind.exit) { this.win.delete(tid); this.inWin.delete(tid); }
+      else if (kind === EventKind.exit_mmap && this.mm === w.oldMm) w.exitSeen = true;
+      else if (this.mm === w.oldMm) {
+        // exit_mmap's flush frees every page table (tlb->freed_tables).
+        this.teardown = kind === EventKind.observed_flush && this.a === TlbFlushReason.remoteSendIpi && w.oldTornDown && !w.exitSeen;
+        if (!this.teardown) this.mm = w.newMm;
+      }
+    }
+    if (kind === EventKind.switch) {
+      const wn = this.inWin.maybe(this.a) ? this.win.get(this.a) : undefined;
+      if (wn !== undefined && this.mapMm(this.b) === wn.oldMm) this.nextMmOverride = wn.newMm;
+    }
+    return true;
+  }
+
+  private insertMovedExec(mv: ExecMove, kind: number, time: number, cpu: number, tid: number): void {
+    const newMm = this.mapMm(mv.newMm), oldMm = this.mapMm(mv.oldMm);
+    this.push(EventKind.exec, time, cpu, tid, newMm, oldMm, 0, 0);
+    this.inWin.add(tid);
+    this.win.set(tid, { exec: mv.exec, oldMm, newMm, oldTornDown: mv.oldTornDown, exitSeen: kind === EventKind.exit_mmap });
+  }
+
+  /** Events [i, ...) of `batch` into the output, until the batch ends (its length is
+   *  returned) or the output is full (the index to go on from). */
+  run(batch: EventBatch, i: number): number {
+    const bKind = batch.kind, bTime = batch.time, bCpu = batch.cpu, bTid = batch.tid, bMm = batch.mm, bA = batch.a, bB = batch.b, bC = batch.c;
+    const len = batch.length, nCpus = this.nCpus, cap = this.cap;
+    const hasVforks = this.vforks.size > 0;
+    for (; i < len; i++) {
+      // Room for the event, a moved exec and one derived request.
+      if (this.n + 3 > cap) return i;
+      const index = ++this.rawIndex;
+      const kind = bKind[i], time = bTime[i], cpu = bCpu[i], tid = bTid[i];
+      // Lines on a CPU the trace does not have (a damaged CPU column) were reported.
+      if (cpu >= nCpus) continue;
+      this.rawMm = bMm[i]; this.a = bA[i]; this.b = bB[i];
+      let c = bC[i];
+      if (hasVforks) this.vforkStep(kind, tid);
+      this.mm = this.mapMm(this.rawMm);
+      this.nextMmOverride = -1;
+      this.teardown = false;
+      if (this.win.size > 0 && !this.windowStep(kind, tid)) continue;
+      const mm = this.mm;
+      let a = this.a, b = this.b;
+      switch (kind) {
+        case EventKind.switch:
+          b = this.nextMmOverride >= 0 ? this.nextMmOverride : this.mapMm(b);
+          this.mmThreads.ran(b, a);
+          this.pendTid[cpu] = -1;
+          // A flush after the task ran again is not part of the syscall it was in.
+          this.sys.clear(tid);
+          break;
+        case EventKind.fork:
+          b = this.mapMm(b);
+          c = b !== NO_MM && b === mm ? 1 : 0;
+          if (c === 1) this.mmThreads.ran(mm, a);
+          break;
+        case EventKind.exec:
+          a = this.mapMm(a);
+          break;
+      }
+      this.push(kind, time, cpu, tid, mm, a, b, c);
+      if (this.nextMove < this.moveAt.length) {
+        const mv = this.moveAfter(index);
+        if (mv !== undefined && mv.tid === tid) this.insertMovedExec(mv, kind, time, cpu, tid);
+      }
+      if (this.traced) this.tracedRequest(kind, time, cpu, tid, mm, a, b, c, index);
+      else this.derivedRequest(kind, time, cpu, tid, mm, a, b, c);
+    }
+    return len;
+  }
+
+  /** A trace with tlb_flush records: requests from the initiator's records. */
+  private tracedRequest(kind: number, time: number, cpu: number, tid: number, mm: number, a: number, b: number, c: number, index: number): void {
+    const sys = this.sys, pendTid = this.pendTid, pendIdx = this.pendIdx;
+    if (kind === EventKind.munmap || kind === EventKind.madvise || kind === EventKind.mprotect) {
+      if (pendTid[cpu] === tid) pendTid[cpu] = -1;
+      // free_pgtables() frees a page-table page only when no mapping is left in the
+      // 2 MiB it covers: a munmap shorter than that (ld.so's small unmaps) frees none.
+      // With PT_RECLAIM a DONTNEED over a whole 2 MiB also frees that PTE page.
+      const reclaims = kind === EventKind.madvise && this.ptReclaim && (c === 4 || c === 24) && coversAPmd(a, b);
+      sys.set(tid, kind === EventKind.munmap && b < PMD_SIZE ? SMALL_MUNMAP : reclaims ? RECLAIMING_MADVISE : kind, a, b);
+    } else if (kind === EventKind.exit_mmap) {
+      sys.set(tid, kind, -1);
+    } else if (kind === EventKind.observed_flush) {
+      const reason = a, pages = b;
+      if (reason === TlbFlushReason.remoteSendIpi) {
+        const sk = sys.kind(tid);
+        const freed = this.teardown || this.isForkFlush(index) || sk === EventKind.munmap || sk === RECLAIMING_MADVISE || sk === EventKind.exit_mmap
+          || nestedGather(sk, sys, tid, pages, this.mmThreads.threaded(mm));
+        const start = sk !== NO_SYSCALL ? sys.addr(tid) : -1;
+        pendIdx[cpu] = this.push(EventKind.flush_request, time, cpu, tid, mm, start, pages, flushFlags(FlushOrigin.tracedRemote, freed));
+        this.endSyscallFlush(tid);
+        pendTid[cpu] = tid;
+      } else if ((reason === TlbFlushReason.remoteWrongCpu || reason === TlbFlushReason.taskSwitch) && pendTid[cpu] === tid) {
+        // The initiator's own flush_tlb_func printed "wrong CPU" (it no longer runs the
+        // mm: exec's teardown of the old one) or left lazy mode: that was the local
+        // half, and a reason 3 after it is a request of its own.
+        pendTid[cpu] = -1;
+      } else if (reason === TlbFlushReason.localMmShootdown || reason === TlbFlushReason.localShootdown) {
+        const paired = pendTid[cpu] === tid;
+        pendTid[cpu] = -1;
+        if (paired) {
+          // The local half of a remote request: a reason 2 reveals it was a batch flush.
+          if (reason === TlbFlushReason.localShootdown && pendIdx[cpu] >= 0) {
+            const j = pendIdx[cpu];
+            this.out.mm[j] = NO_MM;
+            this.out.c[j] = flushFlags(FlushOrigin.tracedBatch, false);
+          }
+        } else if (reason === TlbFlushReason.localShootdown) {
+          this.push(EventKind.flush_request, time, cpu, tid, NO_MM, -1, FLUSH_ALL, flushFlags(FlushOrigin.tracedBatch, false));
+        } else {
+          const sk = sys.kind(tid);
+          const freed = this.isForkFlush(index) || sk === EventKind.munmap || sk === RECLAIMING_MADVISE || sk === EventKind.exit_mmap
+            || nestedGather(sk, sys, tid, pages, this.mmThreads.threaded(mm));
+          const start = sk !== NO_SYSCALL ? sys.addr(tid) : -1;
+          this.push(EventKind.flush_request, time, cpu, tid, mm, start, pages, flushFlags(FlushOrigin.tracedLocal, freed));
+          this.endSyscallFlush(tid);
+        }
+      }
+    }
+  }
+
+  /** Derived requests (the trace has no tlb_flush records). */
+  private derivedRequest(kind: number, time: number, cpu: number, tid: number, mm: number, a: number, b: number, c: number): void {
+    switch (kind) {
+      case EventKind.munmap:
+        if (mm !== NO_MM && pagesOf(b) > 0) this.push(EventKind.flush_request, time, cpu, tid, mm, a, pagesOf(b), flushFlags(FlushOrigin.derivedMunmap, true));
+        break;
+      case EventKind.madvise:
+        if (mm !== NO_MM && pagesOf(b) > 0 && ZAPPING_MADVISE.has(c)) {
+          const reclaims = this.ptReclaim && (c === 4 || c === 24) && coversAPmd(a, b);
+          this.push(EventKind.flush_request, time, cpu, tid, mm, a, pagesOf(b), flushFlags(FlushOrigin.derivedMadvise, reclaims));
+        }
+        break;
+      case EventKind.mprotect:
+        if (mm !== NO_MM && pagesOf(b) > 0) this.push(EventKind.flush_request, time, cpu, tid, mm, a, pagesOf(b), flushFlags(FlushOrigin.derivedMprotect, false));
+        break;
+      case EventKind.exit_mmap:
+        if (mm !== NO_MM) this.push(EventKind.flush_request, time, cpu, tid, mm, -1, FLUSH_ALL, flushFlags(FlushOrigin.derivedExit, true));
+        break;
+      case EventKind.exit:
+        if (!this.hasExitMmap && a === 1 && mm !== NO_MM) this.push(EventKind.flush_request, time, cpu, tid, mm, -1, FLUSH_ALL, flushFlags(FlushOrigin.derivedExit, true));
+        break;
+      case EventKind.exec:
+        if (!this.hasExitMmap && a !== NO_MM) this.push(EventKind.flush_request, time, cpu, tid, a, -1, FLUSH_ALL, flushFlags(FlushOrigin.derivedExit, true));
+        break;
+    }
+  }
 }

@@ -11,9 +11,9 @@ import { MAX_TASKS_LISTED } from './tasks.ts';
 import { EventStore, SpillError } from './store.ts';
 import { REORDER_WINDOW_NS, reorderStore } from './reorder.ts';
 import { canonicalize, reclaimsPteTables } from './canonical.ts';
-import { prescan } from './exec-window.ts';
+import { Prescanner, prescan } from './exec-window.ts';
 import { readTraceCsv } from './csv.ts';
-import { CacheWriter, cacheKey, cachePathOf, readCache, type CacheKey } from './cache.ts';
+import { CacheWriter, cacheKey, cachePathOf, readCache, type CacheKey, type CachedTrace } from './cache.ts';
 
 export { TraceError } from './input.ts';
 export { writeTraceCsv, readTraceCsv, neutralise } from './csv.ts';
@@ -105,6 +105,8 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
     batches = () => store.batches();
   } else {
     const ingest = new TextIngest(path, format, store);
+    const prescanner = new Prescanner();
+    store.onBatch = (b) => prescanner.add(b);
     try {
       const onProgress = options.onProgress;
       for await (const chunk of restChunks()) {
@@ -161,14 +163,20 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
     // Every finding of the prescan (exec moves, dup_mmap flushes, vfork children) starts
     // at a fork or an exec: without either it would read every event to find nothing.
     const forksOrExecs = r.rawCounts[EventKind.fork] + r.rawCounts[EventKind.exec] > 0;
-    const pre = traced && forksOrExecs ? prescan(store.batches()) : undefined;
+    // The reader's order is the stream's unless events had to be put back in order.
+    const pre = traced && forksOrExecs ? (r.outOfOrder > 0 ? prescan(store.batches()) : prescanner.result()) : undefined;
     const ptReclaim = reclaimsPteTables(info.machine?.kernel);
     batches = () => canonicalize(store.batches(), { remap, traced, hasExitMmap, cpus, batchSize, ptReclaim, ...(pre ?? {}) });
   }
   // One pass over the canonical events fills the summary and, when caching, writes them to
   // the cache; later passes then read the cache instead of canonicalising again.
   const writer = key !== null ? CacheWriter.open(cachePath, key, input.bytes) : null;
-  summarise(info, writer === null ? batches() : teeInto(batches(), writer));
+  if (writer === null) summarise(info, batches());
+  else {
+    const summary = new Summary();
+    for (const b of batches()) { summary.add(b); await writer.add(b); }
+    summary.into(info);
+  }
   if (format === 'csv') {
     // The CSV keeps the events, not the reader's verdicts: recover what the replay needs.
     info.tracedFlushRequests = (info.countsByKind.observed_flush ?? 0) > 0;
@@ -185,21 +193,32 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
   if (writer === null) {
     return { info, cache: 'off', async *batches() { yield* batches(); }, close() { store.close(); } };
   }
-  const found = writer.finish(info) ? readCache(cachePath, key!) : null;
+  const written = await writer.finish(info);
   // Notes about the cache concern this run, not the trace: not in the cache's own info.
   if (writer.refused !== null) cacheNotes.push(writer.refused);
   info.warnings.push(...cacheNotes);
-  const cached = found !== null && 'cached' in found ? found.cached : null;
-  if (cached === null) {
+  if (!written) {
     return { info, cache: 'off', async *batches() { yield* batches(); }, close() { store.close(); } };
   }
-  store.close();
-  return { info, cache: 'written', async *batches() { yield* cached.batches(); }, close() { cached.close(); } };
+  // The cache is read back (and checked) when the events are first wanted, not before:
+  // `inspect` never wants them. Until then, and if it cannot be read, the parsed events
+  // stay the source.
+  let cached: CachedTrace | null | undefined;
+  const source = (): CachedTrace | null => {
+    if (cached === undefined) {
+      const found = readCache(cachePath, key!);
+      cached = found !== null && 'cached' in found ? found.cached : null;
+      if (cached !== null) store.close();
+    }
+    return cached;
+  };
+  return {
+    info, cache: 'written',
+    async *batches() { const c = source(); if (c !== null) yield* c.batches(); else yield* batches(); },
+    close() { if (cached) cached.close(); store.close(); },
+  };
 }
 
-function* teeInto(batches: Iterable<EventBatch>, writer: CacheWriter): Generator<EventBatch> {
-  for (const b of batches) { writer.add(b); yield b; }
-}
 
 /** The events of `store` in time order, in a new store (the old one is closed). */
 function inTimeOrder(store: EventStore, options: { memoryEvents?: number; batchSize?: number }): { store: EventStore; displaced: number } {
@@ -224,15 +243,29 @@ function looksBinary(head: string): boolean {
 
 /** Fill the counts of `info` from one pass over the canonical events. */
 export function summarise(info: TraceInfo, batches: Iterable<EventBatch>): void {
-  const kinds = new Float64Array(EVENT_KIND_NAMES.length);
-  const origins = new Float64Array(16);
+  const s = new Summary();
+  for (const b of batches) s.add(b);
+  s.into(info);
+}
+
+/** The counts of the canonical events, batch by batch. */
+class Summary {
+  private readonly kinds = new Float64Array(EVENT_KIND_NAMES.length);
+  private readonly origins = new Float64Array(16);
   // Per reason (0..255, what the text readers accept): full, ranged, none, pages. Other
   // values (a CSV may carry any) go to the Map.
-  const byReason = new Float64Array(256 * 4);
-  const reasons = new Map<number, { full: number; ranged: number; none: number; pages: number }>();
-  const ipiKinds = new Float64Array(IPI_KIND_NAMES.length);
-  let first = Infinity, last = -Infinity, total = 0, sends = 0, targets = 0;
-  for (const batch of batches) {
+  private readonly byReason = new Float64Array(256 * 4);
+  private readonly reasons = new Map<number, { full: number; ranged: number; none: number; pages: number }>();
+  private readonly ipiKinds = new Float64Array(IPI_KIND_NAMES.length);
+  private first = Infinity;
+  private last = -Infinity;
+  private total = 0;
+  private sends = 0;
+  private targets = 0;
+
+  add(batch: EventBatch): void {
+    const kinds = this.kinds, origins = this.origins, byReason = this.byReason, ipiKinds = this.ipiKinds;
+    let first = this.first, last = this.last, total = this.total, sends = this.sends, targets = this.targets;
     const kind = batch.kind, time = batch.time, a = batch.a, b = batch.b, c = batch.c, n = batch.length;
     for (let i = 0; i < n; i++) {
       const k = kind[i];
@@ -250,37 +283,46 @@ export function summarise(info: TraceInfo, batches: Iterable<EventBatch>): void 
           if (p === -1) byReason[j]++; else if (p === 0) byReason[j + 2]++; else { byReason[j + 1]++; byReason[j + 3] += p; }
           continue;
         }
-        let e = reasons.get(r);
-        if (!e) { e = { full: 0, ranged: 0, none: 0, pages: 0 }; reasons.set(r, e); }
-        if (p === -1) e.full++; else if (p === 0) e.none++; else { e.ranged++; e.pages += p; }
+        this.otherReason(r, p);
       } else if (k === EventKind.observed_ipi) {
         ipiKinds[c[i]]++;
         if (c[i] !== IpiKind.received) { targets++; sends += b[i]; } // an interrupt taken is no IPI sent
       }
     }
+    this.first = first; this.last = last; this.total = total; this.sends = sends; this.targets = targets;
   }
-  info.events = total;
-  info.firstNs = total > 0 ? first : 0;
-  info.lastNs = total > 0 ? last : 0;
-  info.countsByKind = {};
-  EVENT_KIND_NAMES.forEach((name, k) => { if (name !== 'lost') info.countsByKind[name] = kinds[k]; });
-  info.flushRequestsByOrigin = {};
-  origins.forEach((n, o) => { if (n > 0) info.flushRequestsByOrigin[FLUSH_ORIGIN_NAMES[o] ?? `origin${o}`] = n; });
-  for (let r = 0; r < 256; r++) {
-    const j = r * 4;
-    if (byReason[j] + byReason[j + 1] + byReason[j + 2] > 0) {
-      reasons.set(r, { full: byReason[j], ranged: byReason[j + 1], none: byReason[j + 2], pages: byReason[j + 3] });
+
+  private otherReason(r: number, p: number): void {
+    let e = this.reasons.get(r);
+    if (!e) { e = { full: 0, ranged: 0, none: 0, pages: 0 }; this.reasons.set(r, e); }
+    if (p === -1) e.full++; else if (p === 0) e.none++; else { e.ranged++; e.pages += p; }
+  }
+
+  into(info: TraceInfo): void {
+    const { kinds, origins, byReason, reasons, ipiKinds, total } = this;
+    info.events = total;
+    info.firstNs = total > 0 ? this.first : 0;
+    info.lastNs = total > 0 ? this.last : 0;
+    info.countsByKind = {};
+    EVENT_KIND_NAMES.forEach((name, k) => { if (name !== 'lost') info.countsByKind[name] = kinds[k]; });
+    info.flushRequestsByOrigin = {};
+    origins.forEach((n, o) => { if (n > 0) info.flushRequestsByOrigin[FLUSH_ORIGIN_NAMES[o] ?? `origin${o}`] = n; });
+    for (let r = 0; r < 256; r++) {
+      const j = r * 4;
+      if (byReason[j] + byReason[j + 1] + byReason[j + 2] > 0) {
+        reasons.set(r, { full: byReason[j], ranged: byReason[j + 1], none: byReason[j + 2], pages: byReason[j + 3] });
+      }
     }
+    info.observedFlushByReason = {};
+    info.observedFlushPages = {};
+    for (const r of [...reasons.keys()].sort((a, b) => a - b)) {
+      const e = reasons.get(r)!;
+      info.observedFlushByReason[String(r)] = e.full + e.ranged + e.none;
+      info.observedFlushPages[String(r)] = e;
+    }
+    info.observedIpis = { sends: this.sends, targets: this.targets, byKind: {} };
+    ipiKinds.forEach((n, k) => { if (n > 0) info.observedIpis.byKind[IPI_KIND_NAMES[k]] = n; });
   }
-  info.observedFlushByReason = {};
-  info.observedFlushPages = {};
-  for (const r of [...reasons.keys()].sort((a, b) => a - b)) {
-    const e = reasons.get(r)!;
-    info.observedFlushByReason[String(r)] = e.full + e.ranged + e.none;
-    info.observedFlushPages[String(r)] = e;
-  }
-  info.observedIpis = { sends, targets, byKind: {} };
-  ipiKinds.forEach((n, k) => { if (n > 0) info.observedIpis.byKind[IPI_KIND_NAMES[k]] = n; });
 }
 
 export type { SkippedLine };

@@ -56,14 +56,27 @@ const isCallback = literalTest('callback'),
   isStart = literalTest('start'),
   isLenIn = literalTest('len_in'),
   isBehavior = literalTest('behavior'),
-  isProt = literalTest('prot');
+  isProt = literalTest('prot'),
+  isCsdQueueCpu = literalTest('csd_queue_cpu'),
+  isFunc = literalTest('func');
+
+/** `sys_` and more at b[i..end): a syscall, which the byte readers take. */
+function isSysPrefix(b: Buffer, i: number, end: number): boolean {
+  return end - i > 4 && b[i] === 115 /* s */ && b[i + 1] === 121 /* y */ && b[i + 2] === 115 /* s */ && b[i + 3] === 95 /* _ */;
+}
+
+/** Value of each hex digit byte, -1 for anything else. */
+const HEX_VALUE = new Int8Array(256).fill(-1);
+for (let c = 0; c < 256; c++) {
+  if (c >= 48 && c <= 57) HEX_VALUE[c] = c - 48;
+  else if (c >= 97 && c <= 102) HEX_VALUE[c] = c - 87;
+  else if (c >= 65 && c <= 70) HEX_VALUE[c] = c - 55;
+}
 
 /** Value of a hex digit byte, -1 for anything else (undefined past the end included). */
 function hexValue(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  if (c >= 65 && c <= 70) return c - 55;
-  return -1;
+  const v = HEX_VALUE[c];
+  return v === undefined ? -1 : v;
 }
 
 const C_HASH = 35, C_NL = 10, C_CR = 13, C_LBRACK = 91, C_EQ = 61, C_COLON = 58, C_SPACE = 32, C_COMMA = 44, C_DASH = 45, C_LPAREN = 40, C_RPAREN = 41;
@@ -301,6 +314,15 @@ export class TextIngest {
     // else, a malformed intact-looking line included, takes the general path below.
     if (!this.perf && (b !== null ? b[start] : s!.charCodeAt(start)) !== C_HASH &&
       (b !== null ? parseIntactFtraceHeaderBytes(b, start, end, r) : parseIntactFtraceHeader(s!, start, end, r))) {
+      if (b !== null && r.nameId === EventName.other && !isSysPrefix(b, r.nameStart, r.nameEnd) && !(r.nameEnd - r.nameStart === 13 && isCsdQueueCpu(b, r.nameStart, r.nameEnd))) {
+        // An event without a byte reader (fork, exec, exit, csd_queue_cpu...) is read from
+        // a string of its own line: decoding the whole chunk for it, as text() does, cost
+        // more than parsing the chunk.
+        const own = b.toString('latin1', start, end);
+        if (parseIntactFtraceHeader(own, 0, own.length, r)) { this.eventLine(own, 0, own.length, r, null); return; }
+        this.otherLine(own, 0, own.length, r, null);
+        return;
+      }
       this.eventLine(s, start, end, r, b);
       return;
     }
@@ -677,6 +699,10 @@ export class TextIngest {
       if (b[ns] === 115 /* s */ && b[ns + 1] === 121 /* y */ && b[ns + 2] === 115 /* s */ && b[ns + 3] === 95 /* _ */ && len > 4) {
         if (this.syscallBytes(b, r, ns, ne, ps, pe)) return null;
         return this.syscall(this.text(str), r, ns, ne, ps, pe);
+      }
+      if (len === 13 && isCsdQueueCpu(b, ns, ne)) {
+        if (this.csdQueueBytes(b, r, ps, pe)) return null;
+        return this.csdQueue(this.text(str), r, ps, pe);
       }
     }
     const s = this.text(str);
@@ -1092,6 +1118,41 @@ export class TextIngest {
     this.noteCpu(target);
     this.emit(EventKind.observed_ipi, r, r.pid, mm, target, 1, IpiKind.flushQueued);
     return null;
+  }
+
+  /** csdQueue on the bytes of an ASCII chunk for the common form: `cpu=N` (or `cpu:`)
+   *  first with a decimal N, and a `func` field. Otherwise false, nothing done. */
+  private csdQueueBytes(b: Buffer, r: LineRecord, ps: number, pe: number): boolean {
+    if (pe - ps < 5 || b[ps] !== 99 /* c */ || b[ps + 1] !== 112 /* p */ || b[ps + 2] !== 117 /* u */) return false;
+    let i = ps + 3;
+    if (b[i] !== C_EQ && b[i] !== C_COLON) return false;
+    i++;
+    while (i < pe && (b[i] === C_SPACE || b[i] === 9)) i++;
+    let target = 0, c = b[i];
+    if (i >= pe || c < 48 || c > 57 || (c === 48 && (b[i + 1] === 120 || b[i + 1] === 88))) return false;
+    while (i < pe && c >= 48 && c <= 57) { target = target * 10 + (c - 48); c = b[++i]; }
+    // readNumber would read a decimal run followed by a hex letter as hex.
+    if (i < pe && c !== C_SPACE) return false;
+    if (target >= MAX_CPUS) return false;
+    // The first `func` that valueAfter takes: a delimiter (or the payload start) before
+    // it, `:` or `=` after it.
+    let v = -1;
+    for (let k = ps; k + 4 <= pe; k++) {
+      if (b[k] !== 102 /* f */ || !isFunc(b, k, pe)) continue;
+      const before = k === ps ? C_SPACE : b[k - 1], after = b[k + 4];
+      if ((before === C_SPACE || before === C_COMMA || before === C_LPAREN) && (after === C_COLON || after === C_EQ)) { v = k + 5; break; }
+      k += 3;
+    }
+    const mm = this.currentMmBytes(b, r);
+    if (v >= 0) while (v < pe && (b[v] === C_SPACE || b[v] === 9)) v++;
+    // startsWith in csdQueue is not bounded by the payload end: neither is this.
+    if (v < 0 || !isFlushTlbFunc(b, v, b.length)) {
+      this.unusedEvents.set('csd_queue_cpu', (this.unusedEvents.get('csd_queue_cpu') ?? 0) + 1);
+      return true;
+    }
+    this.noteCpu(target);
+    this.emit(EventKind.observed_ipi, r, r.pid, mm, target, 1, IpiKind.flushQueued);
+    return true;
   }
 
   private noteCpu(cpu: number): void {

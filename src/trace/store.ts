@@ -35,6 +35,9 @@ export class EventStore {
   private spilledBatches = 0;
   private spilledLengths: number[] = [];
   total = 0;
+  /** Called with each batch as it is completed, in order (before it may be spilled): a
+   *  pass over the events as they are read, instead of reading them back for it. */
+  onBatch: ((batch: EventBatch) => void) | null = null;
 
   constructor(options: { batchSize?: number; memoryEvents?: number } = {}) {
     this.batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
@@ -51,6 +54,7 @@ export class EventStore {
 
   private rotate(): void {
     const full = this.current;
+    if (this.onBatch !== null) this.onBatch(full);
     if (this.file === null && (this.inMemory.length + 1) * this.batchSize > this.memoryLimit) this.openSpill();
     if (this.file !== null) {
       for (const b of this.inMemory) this.writeBatch(b);
@@ -95,6 +99,8 @@ export class EventStore {
 
   /** Stop appending: the events are complete. */
   seal(): void {
+    if (this.onBatch !== null && this.current.length > 0) this.onBatch(this.current);
+    this.onBatch = null;
     if (this.current.length > 0 && this.file !== null) {
       this.writeBatch(this.current);
       this.current = createBatch(1);

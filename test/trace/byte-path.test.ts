@@ -120,6 +120,19 @@ test('ipi_send_cpu in every form and damage: the same events and reports', () =>
   ], 'ipi_send_cpu');
 });
 
+test('csd_queue_cpu in every form and damage: the same events, unused counts and reports', () => {
+  const head = '     hw-madvthre-4242    [001] d..2.  7253.649616: csd_queue_cpu: ';
+  const good = 'cpu=0 callsite=on_each_cpu_cond_mask+0x20/0x60 func=flush_tlb_func csd=00000000954f0819';
+  samePayloads(head, good, [
+    good, 'cpu=1 callsite=x func=do_nothing csd=0', 'cpu:1 callsite=x func:flush_tlb_func', 'cpu=1 func=flush_tlb_func',
+    'cpu=0x1 callsite=x func=flush_tlb_func', 'cpu=12a callsite=x func=flush_tlb_func', 'cpu=-1 callsite=x func=flush_tlb_func',
+    'cpu= 1 callsite=x func= flush_tlb_func', 'cpu=4096 callsite=x func=flush_tlb_func', 'cpu=1 callsite=x', 'cpu=1 callsite=x func=',
+    'cpu=1 callsite=x xfunc=flush_tlb_func func=other', 'cpu=1 callsite=(func:flush_tlb_func) func=other', 'cpu=1 funcs=flush_tlb_func',
+    'cpu=1 callsite=x func =flush_tlb_func', 'cpu=1 callsite=x func', 'cpus=1 cpu=1 func=flush_tlb_func', 'cpu=', '',
+    'callsite=x cpu=1 func=flush_tlb_func', 'cpu=1,func=flush_tlb_func', 'cpu=1 callsite=x func=flush_tlb_funcs',
+  ], 'csd_queue_cpu');
+});
+
 test('munmap, madvise, mprotect and mmap in every form and damage: the same events and reports', () => {
   const at = '     hw-madvthre-4242    [001] d..2.  7253.649616: ';
   const lines = [

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, copyFileSync, existsSync, readFileSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { deflateRawSync, gunzipSync, inflateRawSync } from 'node:zlib';
 import { openTrace, cachePathOf, eventsOf, type TraceEvent, type OpenTraceOptions } from '../../src/trace/index.ts';
 import { tmp } from '../helpers.ts';
 
@@ -78,12 +78,16 @@ test('a cache cut short, overwritten with junk, or with a foreign key is ignored
     ['junk', () => writeFileSync(cache, Buffer.alloc(4096, 0x41))],
     ['empty', () => writeFileSync(cache, '')],
     ['foreign key', () => {
+      // Another version's cache: the trailer (deflated JSON) says so.
       const b = readFileSync(cache);
-      const s = b.toString('latin1');
-      const at = s.indexOf('"tlbsim":"');
-      assert.ok(at > 0);
-      b.write('X', at + 10, 'latin1'); // same length, different version
-      writeFileSync(cache, b);
+      const tOff = b.readDoubleLE(8);
+      const trailer = JSON.parse(inflateRawSync(b.subarray(tOff)).toString('utf8'));
+      assert.equal(typeof trailer.key.tlbsim, 'string');
+      trailer.key.tlbsim = `X${trailer.key.tlbsim}`;
+      const t = deflateRawSync(JSON.stringify(trailer));
+      const head = Buffer.from(b.subarray(0, 32));
+      head.writeDoubleLE(t.length, 16);
+      writeFileSync(cache, Buffer.concat([head, b.subarray(32, tOff), t]));
     }],
   ];
   for (const [what, hurt] of damage) {
