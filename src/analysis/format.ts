@@ -25,3 +25,13 @@ export function nsExpr(v: string): string {
   const p = (d: string) => `format(${v} / ${d}, '.3~r')`;
   return `abs(${v}) >= 1e9 ? ${p('1e9')} + ' s' : abs(${v}) >= 1e6 ? ${p('1e6')} + ' ms' : abs(${v}) >= 1e3 ? ${p('1e3')} + ' µs' : format(${v}, '.3~r') + ' ns'`;
 }
+
+/** A task name (untrusted text from the trace) for display anywhere: control characters
+ *  (terminal escapes) and the bidirectional overrides and isolates that reorder what
+ *  follows them (U+202A-U+202E, U+2066-U+2069, U+200E/U+200F, U+061C) become U+FFFD, so
+ *  a name can neither run nor disguise itself or its neighbours. Markup is left to the
+ *  renderer's escaping (Vega's SVG text, JSON.stringify, report/html.ts esc). */
+export function inertName(comm: string): string {
+  // eslint-disable-next-line no-control-regex
+  return comm.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '\ufffd');
+}

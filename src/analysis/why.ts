@@ -6,7 +6,7 @@
 import { OVERHEAD_CAUSES } from '../machine/metrics.ts';
 import type { RunResult } from '../machine/result.ts';
 import { CURRENT_STRATEGY, validationStrategy } from '../strategies/index.ts';
-import { fmtNs } from './format.ts';
+import { fmtNs, inertName } from './format.ts';
 import type { AnalysisInput } from './types.ts';
 import type { GapSensitivity } from '../replay/gap.ts';
 
@@ -89,12 +89,7 @@ export function bestSafe(results: readonly RunResult[], prefer?: string): RunRes
   return tied.find((r) => r.strategy.name === prefer) ?? tied.find((r) => r.metrics.overhead_ns === lo)!;
 }
 
-/** A task name as these views print it: control characters and bidirectional overrides
- *  (untrusted trace text that could reorder what follows it) become U+FFFD. */
-export function inertName(comm: string): string {
-  // eslint-disable-next-line no-control-regex
-  return comm.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '\ufffd');
-}
+export { inertName };
 
 function taskNames(inp: AnalysisInput): Map<number, string> {
   const m = new Map<number, string>();

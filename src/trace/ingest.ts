@@ -1052,21 +1052,34 @@ export class TextIngest {
     return null;
   }
 
+  /** Where leadingCpuField's field ended (a field, not a return object: no allocation per line). */
+  private cpuFieldEnd = 0;
+
+  /** The decimal N of a payload that starts `cpu=N` (or `cpu: N`), below MAX_CPUS, with
+   *  cpuFieldEnd set after it; -1 for any other form (the string path reads those). */
+  private leadingCpuField(b: Buffer, ps: number, pe: number): number {
+    if (pe - ps < 5 || b[ps] !== 99 /* c */ || b[ps + 1] !== 112 /* p */ || b[ps + 2] !== 117 /* u */) return -1;
+    let i = ps + 3;
+    if (b[i] !== C_EQ && b[i] !== C_COLON) return -1;
+    i++;
+    while (i < pe && (b[i] === C_SPACE || b[i] === 9)) i++;
+    let target = 0, c = b[i];
+    if (i >= pe || c < 48 || c > 57 || (c === 48 && (b[i + 1] === 120 || b[i + 1] === 88))) return -1;
+    while (i < pe && c >= 48 && c <= 57) { target = target * 10 + (c - 48); c = b[++i]; }
+    // readNumber would read a decimal run followed by a hex letter as hex.
+    if (i < pe && c !== C_SPACE) return -1;
+    if (target >= MAX_CPUS) return -1;
+    this.cpuFieldEnd = i;
+    return target;
+  }
+
   /** ipiSendCpu on the bytes of an ASCII chunk for the common form: `cpu=N` (or `cpu:`)
    *  first with a decimal N, and the first `callback` in the payload being the field (a
    *  delimiter before it, `=` or `:` after). Otherwise false, nothing done. */
   private ipiSendCpuBytes(b: Buffer, r: LineRecord, ps: number, pe: number): boolean {
-    if (pe - ps < 5 || b[ps] !== 99 /* c */ || b[ps + 1] !== 112 /* p */ || b[ps + 2] !== 117 /* u */) return false;
-    let i = ps + 3;
-    if (b[i] !== C_EQ && b[i] !== C_COLON) return false;
-    i++;
-    while (i < pe && (b[i] === C_SPACE || b[i] === 9)) i++;
-    let target = 0, c = b[i];
-    if (i >= pe || c < 48 || c > 57 || (c === 48 && (b[i + 1] === 120 || b[i + 1] === 88))) return false;
-    while (i < pe && c >= 48 && c <= 57) { target = target * 10 + (c - 48); c = b[++i]; }
-    // readNumber would read a decimal run followed by a hex letter as hex.
-    if (i < pe && c !== C_SPACE) return false;
-    if (target >= MAX_CPUS) return false;
+    const target = this.leadingCpuField(b, ps, pe);
+    if (target < 0) return false;
+    const i = this.cpuFieldEnd;
     let kind: number = IpiKind.real;
     for (let k = i; k + 8 <= pe; k++) {
       if (b[k] !== 99 /* c */ || !isCallback(b, k, pe)) continue;
@@ -1123,17 +1136,9 @@ export class TextIngest {
   /** csdQueue on the bytes of an ASCII chunk for the common form: `cpu=N` (or `cpu:`)
    *  first with a decimal N, and a `func` field. Otherwise false, nothing done. */
   private csdQueueBytes(b: Buffer, r: LineRecord, ps: number, pe: number): boolean {
-    if (pe - ps < 5 || b[ps] !== 99 /* c */ || b[ps + 1] !== 112 /* p */ || b[ps + 2] !== 117 /* u */) return false;
-    let i = ps + 3;
-    if (b[i] !== C_EQ && b[i] !== C_COLON) return false;
-    i++;
-    while (i < pe && (b[i] === C_SPACE || b[i] === 9)) i++;
-    let target = 0, c = b[i];
-    if (i >= pe || c < 48 || c > 57 || (c === 48 && (b[i + 1] === 120 || b[i + 1] === 88))) return false;
-    while (i < pe && c >= 48 && c <= 57) { target = target * 10 + (c - 48); c = b[++i]; }
-    // readNumber would read a decimal run followed by a hex letter as hex.
-    if (i < pe && c !== C_SPACE) return false;
-    if (target >= MAX_CPUS) return false;
+    const target = this.leadingCpuField(b, ps, pe);
+    if (target < 0) return false;
+    const i = this.cpuFieldEnd;
     // The first `func` that valueAfter takes: a delimiter (or the payload start) before
     // it, `:` or `=` after it.
     let v = -1;

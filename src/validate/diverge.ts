@@ -14,7 +14,7 @@ import { resolveProfile, type CostProfile } from '../machine/profiles.ts';
 import { Simulator } from '../machine/sim.ts';
 import { resolveStrategy } from '../strategies/index.ts';
 import type { StrategyDefinition } from '../machine/strategy.ts';
-import { inertName } from '../analysis/why.ts';
+import { inertName } from '../analysis/format.ts';
 import { copyEvent, describe, formatState, snapshot, type RingEv } from './explain.ts';
 
 export interface DivergeOptions {
