@@ -32,8 +32,8 @@ export interface SimOptions {
 
 
 export class Simulator {
-  readonly m: Machine;
-  readonly s: Strategy;
+  readonly machine: Machine;
+  readonly strategy: Strategy;
   /** The definition's metadata: a script that defines a strategy by reusing a registered
    *  class (defineStrategy({ name, ..., create: (m) => new Linux618(m) })) is reported
    *  under its own name, not the class's. */
@@ -51,7 +51,7 @@ export class Simulator {
   /** An mm whose exit_mmap was seen while the current task still ran it (exec of 6.18
    *  prints exit_mmap of the old mm before sched_process_exec): torn down at the task's
    *  exec / exit / switch. -1: none. */
-  private readonly pendTd: Int32Array;
+  private readonly pendingTeardown: Int32Array;
   private index = 0;
   // tasks: state 0 unknown, 1 alive (counted in mm_users), 2 dead
   private tidState = new Uint8Array(1024);
@@ -103,10 +103,10 @@ export class Simulator {
   // iteration marks
   private iterTid = -1;
   private iterN = 0;
-  private iterT0 = 0;
-  private iterO0 = 0;
-  private iterT1 = 0;
-  private iterO1 = 0;
+  private iterTime0 = 0;
+  private iterDelay0 = 0;
+  private iterTime1 = 0;
+  private iterDelay1 = 0;
   private readonly notes: string[] = [];
 
   constructor(info: TraceInfo, def: StrategyDefinition, profile: CostProfile, opts: SimOptions = {}) {
@@ -120,29 +120,29 @@ export class Simulator {
     const irqWhenRun = opts.irqWhenRun ?? info.machine?.accel === 'tcg';
     // Every lab recording ran on a 2-core host; a header that does not say is taken as one.
     const hostCores = opts.hostCpus ?? info.machine?.hostCpus ?? 2;
-    this.m = new Machine(info.cpus, profile, { implicitAccess: this.implicit, firstNs: info.firstNs, lastNs: info.lastNs, irqWhenRun, hostCores });
+    this.machine = new Machine(info.cpus, profile, { implicitAccess: this.implicit, firstNs: info.firstNs, lastNs: info.lastNs, irqWhenRun, hostCores });
     // A recording with irq_vectors entries says when each CPU took its interrupts.
-    if (irqWhenRun) this.m.irqTimesRecorded = (info.observedIpis?.byKind?.received ?? 0) > 0;
-    this.s = def.create(this.m);
+    if (irqWhenRun) this.machine.irqTimesRecorded = (info.observedIpis?.byKind?.received ?? 0) > 0;
+    this.strategy = def.create(this.machine);
     // After the strategy's constructor, which sets CR4.PCIDE as its kernel would on a CPU
     // with PCID (linux-4.13 and linux-4.14-nopcid clear it themselves).
     const pcid = opts.pcid ?? info.machine?.pcid;
-    if (pcid === false) this.m.pcid = false;
+    if (pcid === false) this.machine.pcid = false;
     this.meta = metaOf(def);
-    this.m.strategy = this.s;
+    this.machine.strategy = this.strategy;
     this.profileName = profile.name;
     this.traced = info.tracedFlushRequests;
     this.hasExitMmap = (info.countsByKind?.exit_mmap ?? 0) > 0;
-    this.booted = new Uint8Array(this.m.nCpu);
-    this.pendTd = new Int32Array(this.m.nCpu).fill(-1);
-    this.obsIrqOpen = new Uint8Array(this.m.nCpu);
-    this.obsCall = new Float64Array(this.m.nCpu);
-    this.obsCallOver = new Float64Array(this.m.nCpu);
-    this.obsSendIsFlush = new Uint8Array(this.m.nCpu);
-    this.obsQueuedIn = new CpuPairs(this.m.nCpu, -1);
+    this.booted = new Uint8Array(this.machine.nCpu);
+    this.pendingTeardown = new Int32Array(this.machine.nCpu).fill(-1);
+    this.obsIrqOpen = new Uint8Array(this.machine.nCpu);
+    this.obsCall = new Float64Array(this.machine.nCpu);
+    this.obsCallOver = new Float64Array(this.machine.nCpu);
+    this.obsSendIsFlush = new Uint8Array(this.machine.nCpu);
+    this.obsQueuedIn = new CpuPairs(this.machine.nCpu, -1);
     this.csdRecorded = (info.observedIpis?.byKind?.flushQueued ?? 0) > 0;
-    this.cpuFreeT = new Float64Array(this.m.nCpu);
-    this.cpuFreeDelay = new Float64Array(this.m.nCpu);
+    this.cpuFreeT = new Float64Array(this.machine.nCpu);
+    this.cpuFreeDelay = new Float64Array(this.machine.nCpu);
     if (pcid === false) this.notes.push(`CPUs without PCID (${opts.pcid === false ? '--no-pcid' : 'as the trace header says'}): every switch to another mm flushes`);
     if (irqWhenRun) this.notes.push(`cross-call handlers run when their target vCPU next runs (${opts.irqWhenRun === true ? 'irqWhenRun' : 'a TCG guest, as the trace header says'}; ${hostCores} host cores${info.machine?.hostCpus === undefined ? ', assumed' : ''}): CSDs queue up and are handled in one interrupt`);
     if (this.implicit) this.notes.push(`no access events: each switch into a user task touches workingSetPages=${this.ws} pages (assumption)`);
@@ -154,14 +154,14 @@ export class Simulator {
   private growTid(tid: number): void {
     let cap = this.tidState.length;
     while (cap <= tid) cap *= 2;
-    const s = new Uint8Array(cap); s.set(this.tidState); this.tidState = s;
-    const m = new Int32Array(cap); m.set(this.tidMm); this.tidMm = m;
+    const state = new Uint8Array(cap); state.set(this.tidState); this.tidState = state;
+    const mms = new Int32Array(cap); mms.set(this.tidMm); this.tidMm = mms;
   }
 
   /** How late `tid` runs against the trace clock: the overhead charged to it plus the delay
    *  it inherited by being switched in on a CPU whose previous task finished late. */
   private taskDelay(tid: number): number {
-    return this.m.taskDelay(tid);
+    return this.machine.taskDelay(tid);
   }
 
   /** CPU serialisation: a task switched in cannot start before the CPU's previous (non-idle)
@@ -169,12 +169,12 @@ export class Simulator {
    *  between absorbs as much of it as it lasts. This is how overhead charged to one side
    *  of a same-CPU ping-pong lengthens the other side's round trip. */
   private passDelay(cpu: number, prev: number, next: number): void {
-    const now = this.m.now;
+    const now = this.machine.now;
     if (prev > 0) { this.cpuFreeT[cpu] = now; this.cpuFreeDelay[cpu] = this.taskDelay(prev); }
     if (next <= 0) return;
     const late = this.cpuFreeDelay[cpu] - (now - this.cpuFreeT[cpu]);
     const own = this.taskDelay(next);
-    if (late > own) this.m.inheritDelay(next, late - own);
+    if (late > own) this.machine.inheritDelay(next, late - own);
   }
 
   private growMmLocal(mm: number): void {
@@ -189,7 +189,7 @@ export class Simulator {
   private mmEnsure(mm: number, fresh = false): boolean {
     if (mm <= 0) return false;
     if (mm >= this.mmLastUser.length) this.growMmLocal(mm);
-    const created = this.m.ensureMm(mm);
+    const created = this.machine.ensureMm(mm);
     if (created) {
       this.mmLastUser[mm] = -1; this.mmLastFlush[mm] = -1; this.mmTdStart[mm] = -1;
       // Not made by a fork or exec the trace shows: it existed before the recording.
@@ -205,7 +205,7 @@ export class Simulator {
     if (this.tidState[tid] !== 0) return;
     this.tidState[tid] = 1;
     this.tidMm[tid] = mm;
-    if (mm > 0) { this.mmEnsure(mm); this.m.mmUserAdd(mm); }
+    if (mm > 0) { this.mmEnsure(mm); this.machine.mmUserAdd(mm); }
   }
 
   private taskMm(tid: number, hint: number): number {
@@ -216,25 +216,25 @@ export class Simulator {
 
   /** Make `tid` the current task of `cpu` (first sight of the CPU, or a lost switch). */
   private ensureCurrent(cpu: number, tid: number, mmHint: number): void {
-    const m = this.m;
+    const machine = this.machine;
     if (!this.booted[cpu]) {
       this.booted[cpu] = 1;
       const mm = this.taskMm(tid, mmHint);
       this.mmEnsure(mm);
       this.noteTask(tid, mm);
-      m.bootCpu(cpu, mm);
-      m.setCurrent(cpu, tid);
-      m.setTaskMm(cpu, mm);
-      m.setActiveMm(cpu, mm);
+      machine.bootCpu(cpu, mm);
+      machine.setCurrent(cpu, tid);
+      machine.setTaskMm(cpu, mm);
+      machine.setActiveMm(cpu, mm);
       return;
     }
-    if (m.curTid[cpu] === tid) return;
-    m.inc(MI.resyncs, cpu);
+    if (machine.curTid[cpu] === tid) return;
+    machine.inc(MI.resyncs, cpu);
     // The recording lost this switch (on the recorded VM, switches out of idle are rarely
     // printed), and with it the tlb_flush record its switch_mm printed: predict none.
-    m.muteTrace(true);
+    machine.muteTrace(true);
     this.switchTo(cpu, tid, this.taskMm(tid, mmHint));
-    m.muteTrace(false);
+    machine.muteTrace(false);
   }
 
   // ------------------------------------------------------------------ scheduler semantics
@@ -242,81 +242,81 @@ export class Simulator {
   /** context_switch(prev = current, next = tid with mm nextMm). */
   private switchTo(cpu: number, tid: number, nextMm: number): void {
     this.contextSwitch(cpu, tid, nextMm);
-    if (this.pendTd[cpu] >= 0) this.finishPendingTeardown(cpu);
+    if (this.pendingTeardown[cpu] >= 0) this.finishPendingTeardown(cpu);
   }
 
   private finishPendingTeardown(cpu: number): void {
-    const mm = this.pendTd[cpu];
-    this.pendTd[cpu] = -1;
+    const mm = this.pendingTeardown[cpu];
+    this.pendingTeardown[cpu] = -1;
     this.teardown(cpu, mm);
   }
 
   private contextSwitch(cpu: number, tid: number, nextMm: number): void {
-    const m = this.m, s = this.s;
-    m.inc(MI.context_switches, cpu);
-    const prevUser = m.curTaskMm[cpu] !== 0;
-    this.passDelay(cpu, m.curTid[cpu], tid);
-    m.setCurrent(cpu, tid);
+    const machine = this.machine, strategy = this.strategy;
+    machine.inc(MI.context_switches, cpu);
+    const prevUser = machine.curTaskMm[cpu] !== 0;
+    this.passDelay(cpu, machine.curTid[cpu], tid);
+    machine.setCurrent(cpu, tid);
     if (nextMm === 0) {
       // next is a kernel thread or idle: it borrows prev->active_mm (enter_lazy_tlb)
-      const active = m.activeMm[cpu];
-      s.enterLazy(cpu);
+      const active = machine.activeMm[cpu];
+      strategy.enterLazy(cpu);
       if (prevUser) {
-        m.inc(MI.lazy_entries, cpu);
-        if (s.lazyRefcount !== 'none' && active !== 0) { m.mmGrab(cpu, active); m.setLazyRef(cpu, active); }
-      } else if (s.lazyRefcount === 'pre-5.4' && m.lazyRef[cpu] >= 0) {
+        machine.inc(MI.lazy_entries, cpu);
+        if (strategy.lazyRefcount !== 'none' && active !== 0) { machine.mmGrab(cpu, active); machine.setLazyRef(cpu, active); }
+      } else if (strategy.lazyRefcount === 'pre-5.4' && machine.lazyRef[cpu] >= 0) {
         // Before 139d025cda1d (5.4) kthread->kthread did mmgrab(oldmm) for next and
         // finish_task_switch's mmdrop for prev: two atomics on the same line.
-        const ref = m.lazyRef[cpu];
-        m.mmGrab(cpu, ref);
-        m.mmDrop(cpu, ref);
+        const ref = machine.lazyRef[cpu];
+        machine.mmGrab(cpu, ref);
+        machine.mmDrop(cpu, ref);
       }
-      m.setTaskMm(cpu, 0);
+      machine.setTaskMm(cpu, 0);
       return;
     }
     this.mmEnsure(nextMm);
-    s.switchMm(cpu, nextMm);
-    m.setActiveMm(cpu, nextMm);
-    m.setTaskMm(cpu, nextMm);
+    strategy.switchMm(cpu, nextMm);
+    machine.setActiveMm(cpu, nextMm);
+    machine.setTaskMm(cpu, nextMm);
     if (!prevUser) {
       // finish_task_switch: mmdrop_lazy_tlb_sched(rq->prev_mm)
-      const ref = m.lazyRef[cpu];
-      m.setLazyRef(cpu, -1);
-      if (ref >= 0) m.mmDrop(cpu, ref);
+      const ref = machine.lazyRef[cpu];
+      machine.setLazyRef(cpu, -1);
+      if (ref >= 0) machine.mmDrop(cpu, ref);
     }
     this.userRuns(cpu, nextMm);
-    if (this.implicit) m.access(cpu, nextMm, this.ws);
+    if (this.implicit) machine.access(cpu, nextMm, this.ws);
   }
 
   /** exit_mm(): the current task drops its mm and continues as a lazy TLB user of it. */
   private exitMm(cpu: number): void {
-    const m = this.m;
-    const mm = m.curTaskMm[cpu];
+    const machine = this.machine;
+    const mm = machine.curTaskMm[cpu];
     if (mm === 0) return;
-    if (this.s.lazyRefcount !== 'none') { m.mmGrab(cpu, mm); m.setLazyRef(cpu, mm); }
-    m.setTaskMm(cpu, 0);
-    m.inc(MI.lazy_entries, cpu);
-    this.s.enterLazy(cpu);
+    if (this.strategy.lazyRefcount !== 'none') { machine.mmGrab(cpu, mm); machine.setLazyRef(cpu, mm); }
+    machine.setTaskMm(cpu, 0);
+    machine.inc(MI.lazy_entries, cpu);
+    this.strategy.enterLazy(cpu);
   }
 
   /** exit_mmap() finished and mmput() drops the users' reference (mmdrop). */
   private teardown(cpu: number, mm: number): void {
-    this.m.serveUnacked(cpu); // the exit flush's targets acked before exit_mmap went on
-    const m = this.m;
-    if (!m.isLive(mm)) return;
-    m.markTornDown(mm);
-    m.inc(MI.teardowns, cpu);
-    m.mmDrop(cpu, mm);
+    this.machine.serveUnacked(cpu); // the exit flush's targets acked before exit_mmap went on
+    const machine = this.machine;
+    if (!machine.isLive(mm)) return;
+    machine.markTornDown(mm);
+    machine.inc(MI.teardowns, cpu);
+    machine.mmDrop(cpu, mm);
   }
 
   private userRuns(cpu: number, mm: number): void {
     if (mm <= 0) return;
     this.mmLastUser[mm] = this.index;
-    this.m.checkUser(cpu, mm);
+    this.machine.checkUser(cpu, mm);
   }
 
   private flush(cpu: number, mm: number, start: number, pages: number, flags: number): void {
-    const m = this.m;
+    const machine = this.machine;
     if (mm > 0) {
       this.mmEnsure(mm);
       this.mmLastFlush[mm] = this.index;
@@ -324,40 +324,40 @@ export class Simulator {
         // What CPUs the mm ran on before the recording is unknown; its first recorded
         // request says whether the kernel found another CPU in its mm_cpumask then.
         this.preexisting[mm] = 0;
-        if (flushOrigin(flags) === FlushOrigin.tracedRemote) this.s.adoptMm?.(mm);
+        if (flushOrigin(flags) === FlushOrigin.tracedRemote) this.strategy.adoptMm?.(mm);
       }
       // exit_mmap frees every page table: a request made during teardown frees them.
-      if (this.mmTdStart[mm] >= 0 || m.mmState[mm] === 2) flags |= FlushFlags.FREED_TABLES;
+      if (this.mmTdStart[mm] >= 0 || machine.mmState[mm] === 2) flags |= FlushFlags.FREED_TABLES;
     }
-    const t0 = m.cpuOverhead(cpu);
-    const weight = m.rec !== null ? m.cpumaskWeight(mm) : 0;
-    const req = m.beginRequest(cpu, mm, start, pages, flags, flushOrigin(flags));
-    this.s.onFlushRequest(cpu, req);
-    m.endRequest(cpu, req, t0);
-    if (m.rec !== null) m.rec.request(cpu, m.now, mm, weight, m.cpuOverhead(cpu) - t0);
+    const t0 = machine.cpuOverhead(cpu);
+    const weight = machine.rec !== null ? machine.cpumaskWeight(mm) : 0;
+    const req = machine.beginRequest(cpu, mm, start, pages, flags, flushOrigin(flags));
+    this.strategy.onFlushRequest(cpu, req);
+    machine.endRequest(cpu, req, t0);
+    if (machine.rec !== null) machine.rec.request(cpu, machine.now, mm, weight, machine.cpuOverhead(cpu) - t0);
   }
 
   // ------------------------------------------------------------------ the event loop
 
   /** Replay events [from, to) of a batch (all of it by default). */
   processBatch(b: EventBatch, from = 0, to = b.length): void {
-    const m = this.m;
+    const machine = this.machine;
     const n = to;
-    const nCpu = m.nCpu;
+    const nCpu = machine.nCpu;
     const kind = b.kind, time = b.time, cpuCol = b.cpu, tidCol = b.tid, mmCol = b.mm;
     const A = b.a, B = b.b, C = b.c;
     for (let i = from; i < n; i++, this.index++) {
       const t = time[i];
-      if (t >= m.nextDue) m.runDue(t);
-      m.setTime(t, this.index);
+      if (t >= machine.nextDue) machine.runDue(t);
+      machine.setTime(t, this.index);
       const k = kind[i];
       const cpu = cpuCol[i];
       if (cpu >= nCpu) continue;
       if (k !== EventKind.observed_flush && k !== EventKind.observed_ipi) {
         this.obsIrqOpen[cpu] = 0; // the CPU went on with other work
-        if (m.irqWhenRun) m.serveBefore(cpu);
+        if (machine.irqWhenRun) machine.serveBefore(cpu);
       }
-      m.setExecCpu(cpu);
+      machine.setExecCpu(cpu);
       switch (k) {
         case EventKind.switch: {
           const prev = tidCol[i];
@@ -381,13 +381,13 @@ export class Simulator {
         case EventKind.access: {
           const tid = tidCol[i], mm = mmCol[i];
           this.ensureCurrent(cpu, tid, mm);
-          const cur = m.curTaskMm[cpu];
-          if (cur > 0) { this.userRuns(cpu, cur); m.access(cpu, cur, B[i]); }
+          const cur = machine.curTaskMm[cpu];
+          if (cur > 0) { this.userRuns(cpu, cur); machine.access(cpu, cur, B[i]); }
           break;
         }
         case EventKind.mmap: case EventKind.munmap: case EventKind.madvise: case EventKind.mprotect: {
           this.ensureCurrent(cpu, tidCol[i], mmCol[i]);
-          const cur = m.curTaskMm[cpu];
+          const cur = machine.curTaskMm[cpu];
           if (cur > 0) this.userRuns(cpu, cur);
           break;
         }
@@ -404,12 +404,12 @@ export class Simulator {
         case EventKind.ptwalk: {
           this.ensureCurrent(cpu, tidCol[i], mmCol[i]);
           const begin = A[i] === 1;
-          this.s.onPtWalk(cpu, begin ? mmCol[i] : 0, begin);
+          this.strategy.onPtWalk(cpu, begin ? mmCol[i] : 0, begin);
           break;
         }
         case EventKind.pt_sync:
           this.ensureCurrent(cpu, tidCol[i], mmCol[i]);
-          this.s.onPageTableFreeSync(cpu, mmCol[i], C[i]);
+          this.strategy.onPageTableFreeSync(cpu, mmCol[i], C[i]);
           break;
         case EventKind.iteration: this.onIteration(tidCol[i], t); break;
         case EventKind.observed_flush: {
@@ -428,7 +428,7 @@ export class Simulator {
             if (r === 4) this.obsCall[cpu]++;
             else this.obsCallOver[cpu] = this.obsCall[cpu];
           }
-          if (m.rec !== null) m.rec.observedFlush(cpu, t, r, p);
+          if (machine.rec !== null) machine.rec.observedFlush(cpu, t, r, p);
           if (r >= 0 && r <= 5) {
             this.obsFlush[r * 3 + (p === -1 ? 0 : p === 0 ? 2 : 1)]++;
             if (p > 0) this.obsPages[r] += p;
@@ -444,7 +444,7 @@ export class Simulator {
             // entry is when this CPU took its cross-call interrupt: the model's pending
             // CSDs there are handled now. Timing only, as switches are: what each handler
             // does is the strategy's (irq_vectors entries are recorded by record --vm).
-            if (m.irqWhenRun) m.serveIrq(cpu);
+            if (machine.irqWhenRun) machine.serveIrq(cpu);
             break;
           }
           const target = A[i];
@@ -468,7 +468,7 @@ export class Simulator {
           }
           if (kk === IpiKind.real) {
             this.obsTargets++; this.obsSends += B[i];
-            if (m.rec !== null) m.rec.observedIpi(cpu, target, t);
+            if (machine.rec !== null) machine.rec.observedIpi(cpu, target, t);
           }
           break;
         }
@@ -478,44 +478,44 @@ export class Simulator {
   }
 
   private onExec(cpu: number, tid: number, newMm: number, oldMm: number): void {
-    const m = this.m;
+    const machine = this.machine;
     this.ensureCurrent(cpu, tid, oldMm);
     this.mmEnsure(newMm, true);
     if (tid >= this.tidState.length) this.growTid(tid);
     if (this.tidState[tid] === 1) {
       const old = this.tidMm[tid];
-      if (old > 0) m.mmUserDrop(old);
+      if (old > 0) machine.mmUserDrop(old);
     }
     this.tidState[tid] = 1;
     this.tidMm[tid] = newMm;
-    if (newMm > 0) m.mmUserAdd(newMm);
-    if (m.curTid[cpu] === tid && newMm > 0) {
+    if (newMm > 0) machine.mmUserAdd(newMm);
+    if (machine.curTid[cpu] === tid && newMm > 0) {
       // exec_mmap(): activate_mm(active_mm, mm) = switch_mm; a task that had no mm drops
       // its lazy reference (mmdrop_lazy_tlb(active_mm)).
-      const hadMm = m.curTaskMm[cpu] !== 0;
-      this.s.switchMm(cpu, newMm);
-      m.setActiveMm(cpu, newMm);
-      m.setTaskMm(cpu, newMm);
-      if (!hadMm) { const ref = m.lazyRef[cpu]; m.setLazyRef(cpu, -1); if (ref >= 0) m.mmDrop(cpu, ref); }
+      const hadMm = machine.curTaskMm[cpu] !== 0;
+      this.strategy.switchMm(cpu, newMm);
+      machine.setActiveMm(cpu, newMm);
+      machine.setTaskMm(cpu, newMm);
+      if (!hadMm) { const ref = machine.lazyRef[cpu]; machine.setLazyRef(cpu, -1); if (ref >= 0) machine.mmDrop(cpu, ref); }
       this.userRuns(cpu, newMm);
-      if (this.implicit) m.access(cpu, newMm, this.ws);
+      if (this.implicit) machine.access(cpu, newMm, this.ws);
     }
-    if (this.pendTd[cpu] >= 0) this.finishPendingTeardown(cpu);
+    if (this.pendingTeardown[cpu] >= 0) this.finishPendingTeardown(cpu);
     // mmput(old_mm): without exit_mmap records, the old mm dies here if exec took its last user.
-    if (!this.hasExitMmap && oldMm > 0 && oldMm !== newMm && m.isLive(oldMm) && m.mmUsers[oldMm] <= 0) this.teardown(cpu, oldMm);
+    if (!this.hasExitMmap && oldMm > 0 && oldMm !== newMm && machine.isLive(oldMm) && machine.mmUsers[oldMm] <= 0) this.teardown(cpu, oldMm);
   }
 
   private onExit(cpu: number, tid: number, mm: number, groupDead: boolean): void {
-    const m = this.m;
+    const machine = this.machine;
     this.ensureCurrent(cpu, tid, mm);
-    const own = m.curTid[cpu] === tid ? m.curTaskMm[cpu] : this.taskMm(tid, mm);
-    if (m.curTid[cpu] === tid) this.exitMm(cpu);
-    if (this.pendTd[cpu] >= 0) this.finishPendingTeardown(cpu);
+    const own = machine.curTid[cpu] === tid ? machine.curTaskMm[cpu] : this.taskMm(tid, mm);
+    if (machine.curTid[cpu] === tid) this.exitMm(cpu);
+    if (this.pendingTeardown[cpu] >= 0) this.finishPendingTeardown(cpu);
     if (tid > 0 && tid < this.tidState.length && this.tidState[tid] === 1) {
       this.tidState[tid] = 2;
-      if (own > 0) m.mmUserDrop(own);
+      if (own > 0) machine.mmUserDrop(own);
     }
-    if (groupDead && own > 0 && m.isLive(own)) {
+    if (groupDead && own > 0 && machine.isLive(own)) {
       if (own >= this.mmTdStart.length) this.growMmLocal(own);
       this.mmTdStart[own] = this.index;
       if (!this.hasExitMmap) this.teardown(cpu, own);
@@ -523,16 +523,16 @@ export class Simulator {
   }
 
   private onExitMmap(cpu: number, tid: number, mm: number): void {
-    const m = this.m;
-    if (mm <= 0 || !m.isLive(mm)) return;
+    const machine = this.machine;
+    if (mm <= 0 || !machine.isLive(mm)) return;
     this.ensureCurrent(cpu, tid, mm);
     // 6.18 prints sched_process_exit (group_dead) before exit_mm, and exit_mmap at the end
     // of the teardown. exit_mmap while the task still runs mm without a group exit is the
     // old mm of an exec (activate_mm already loaded the new one, which the trace names only
     // at sched_process_exec) or an older kernel's exit order: finish at that event.
-    if (m.curTid[cpu] === tid && m.curTaskMm[cpu] === mm && this.mmTdStart[mm] < 0) {
-      if (this.pendTd[cpu] >= 0 && this.pendTd[cpu] !== mm) this.finishPendingTeardown(cpu);
-      this.pendTd[cpu] = mm;
+    if (machine.curTid[cpu] === tid && machine.curTaskMm[cpu] === mm && this.mmTdStart[mm] < 0) {
+      if (this.pendingTeardown[cpu] >= 0 && this.pendingTeardown[cpu] !== mm) this.finishPendingTeardown(cpu);
+      this.pendingTeardown[cpu] = mm;
       return;
     }
     if (this.traced) {
@@ -540,7 +540,7 @@ export class Simulator {
       // exiting CPU was in mm_cpumask: F's lazy branch prints reason 0 only. Supply it.
       const since = this.mmTdStart[mm] >= 0 ? this.mmTdStart[mm] : this.mmLastUser[mm];
       if (this.mmLastFlush[mm] <= since) {
-        m.inc(MI.synthesized_requests, cpu);
+        machine.inc(MI.synthesized_requests, cpu);
         this.flush(cpu, mm, -1, -1, FlushFlags.FREED_TABLES);
       }
     }
@@ -551,39 +551,39 @@ export class Simulator {
     if (this.iterTid < 0) this.iterTid = tid;
     if (tid !== this.iterTid) return;
     const o = this.taskDelay(tid);
-    if (this.iterN === 0) { this.iterT0 = t; this.iterO0 = o; }
-    this.iterT1 = t; this.iterO1 = o;
+    if (this.iterN === 0) { this.iterTime0 = t; this.iterDelay0 = o; }
+    this.iterTime1 = t; this.iterDelay1 = o;
     this.iterN++;
   }
 
   /** Run the deferred work left at the end of the trace. */
   drain(): void {
-    this.m.runDue(Infinity);
-    if (this.m.irqWhenRun) this.m.serveAll();
+    this.machine.runDue(Infinity);
+    if (this.machine.irqWhenRun) this.machine.serveAll();
   }
 
   // ------------------------------------------------------------------ results
 
   result(): RunResult {
     this.drain();
-    const m = this.m;
-    m.settle();
-    const metrics = m.metricRecord();
-    metrics.iteration_ns = this.iterN >= 2 ? ((this.iterT1 - this.iterT0) + (this.iterO1 - this.iterO0)) / (this.iterN - 1) : 0;
+    const machine = this.machine;
+    machine.settle();
+    const metrics = machine.metricRecord();
+    metrics.iteration_ns = this.iterN >= 2 ? ((this.iterTime1 - this.iterTime0) + (this.iterDelay1 - this.iterDelay0)) / (this.iterN - 1) : 0;
     const perCpu: Record<string, number[]> = {};
     METRICS.forEach((d, i) => {
-      const row = new Array<number>(m.nCpu);
-      for (let c = 0; c < m.nCpu; c++) row[c] = m.perCpu[i * m.nCpu + c];
+      const row = new Array<number>(machine.nCpu);
+      for (let c = 0; c < machine.nCpu; c++) row[c] = machine.perCpu[i * machine.nCpu + c];
       perCpu[d.name] = row;
     });
     const lowerNs: number[] = [];
     for (let i = 0; i < LATENCY_BUCKETS; i++) lowerNs.push(i === 0 ? 0 : 2 ** (i - 1));
     const tl: Record<string, number[]> = {};
-    TIMELINE_METRICS.forEach((name, i) => { tl[name] = Array.from(m.timeline.subarray(i * TIMELINE_BUCKETS, (i + 1) * TIMELINE_BUCKETS)); });
+    TIMELINE_METRICS.forEach((name, i) => { tl[name] = Array.from(machine.timeline.subarray(i * TIMELINE_BUCKETS, (i + 1) * TIMELINE_BUCKETS)); });
     const first = [];
-    for (let i = 0; i < Math.min(m.violationCount, m.vIndex.length); i++) {
-      const k = m.vKind[i];
-      first.push({ eventIndex: m.vIndex[i], kind: VIOLATION_KINDS[k], cpu: m.vCpu[i], mm: m.vMm[i], what: VIOLATION_TEXT[k] });
+    for (let i = 0; i < Math.min(machine.violationCount, machine.vIndex.length); i++) {
+      const k = machine.vKind[i];
+      first.push({ eventIndex: machine.vIndex[i], kind: VIOLATION_KINDS[k], cpu: machine.vCpu[i], mm: machine.vMm[i], what: VIOLATION_TEXT[k] });
     }
     const classes = (arr: Float64Array, pages: Float64Array): Record<string, FlushClassCounts> => {
       const out: Record<string, FlushClassCounts> = {};
@@ -599,23 +599,23 @@ export class Simulator {
       strategy: this.meta,
       profile: this.profileName,
       input: this.info.source,
-      cpus: m.nCpu,
+      cpus: machine.nCpu,
       events: this.index,
       metrics,
       perCpu,
-      latencyHistogram: { lowerNs, counts: Array.from(m.latency) },
-      ipiMatrix: m.ipiMatrix.cells().map((x) => ({ from: x.from, to: x.to, count: x.value })),
-      timeline: { startNs: m.tlFirst, bucketNs: m.tlBucketNs, metrics: tl },
-      taskOverhead: m.taskOverheads(),
-      violations: { count: m.violationCount, first },
-      predicted: { tlbFlush: classes(m.predFlush, m.predFlushPages), ipiSends: m.predIpiSends, ipiTargets: metrics.ipis_sent, csdQueued: metrics.csd_queued, flushIrqs: m.predFlushIrqs },
+      latencyHistogram: { lowerNs, counts: Array.from(machine.latency) },
+      ipiMatrix: machine.ipiMatrix.cells().map((x) => ({ from: x.from, to: x.to, count: x.value })),
+      timeline: { startNs: machine.tlFirst, bucketNs: machine.tlBucketNs, metrics: tl },
+      taskOverhead: machine.taskOverheads(),
+      violations: { count: machine.violationCount, first },
+      predicted: { tlbFlush: classes(machine.predFlush, machine.predFlushPages), ipiSends: machine.predIpiSends, ipiTargets: metrics.ipis_sent, csdQueued: metrics.csd_queued, flushIrqs: machine.predFlushIrqs },
       observed: {
         tlbFlush: classes(this.obsFlush, this.obsPages), ipiSends: this.obsSends, ipiTargets: this.obsTargets, ipiByKind: byKind,
         flushIpiSends: this.obsFlushSends, flushIpiTargets: this.obsFlushTargets,
         ...(this.obsIrqs > 0 ? { irqs: this.obsIrqs, flushIrqs: this.obsFlushIrqs } : {}),
       },
-      notes: m.mutedFlushRecords > 0
-        ? [...this.notes, `${metrics.resyncs} context switches missing from the trace were inferred from the next event (not lost events: the ring buffer reported none for them); ${m.mutedFlushRecords} tlb_flush records inside them are not predicted`]
+      notes: machine.mutedFlushRecords > 0
+        ? [...this.notes, `${metrics.resyncs} context switches missing from the trace were inferred from the next event (not lost events: the ring buffer reported none for them); ${machine.mutedFlushRecords} tlb_flush records inside them are not predicted`]
         : [...this.notes],
     };
   }

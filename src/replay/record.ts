@@ -35,14 +35,14 @@ export async function recordRuns(source: EventSource, options: RecordRunsOptions
   };
   const sims = options.strategies.map((s) => {
     const sim = new Simulator(info, resolveStrategy(s), profile, simOpts);
-    sim.m.rec = new EventRecorder(sim.m.nCpu, options.capacity === undefined ? {} : { capacity: options.capacity });
+    sim.machine.rec = new EventRecorder(sim.machine.nCpu, options.capacity === undefined ? {} : { capacity: options.capacity });
     return sim;
   });
   for await (const b of source.batches()) for (const s of sims) s.processBatch(b);
   return sims.map((s) => {
     const result = s.result();
-    const recording = s.m.rec!.finish(result.strategy.name, result.strategy.safe, info.firstNs, info.lastNs);
-    s.m.rec = null;
+    const recording = s.machine.rec!.finish(result.strategy.name, result.strategy.safe, info.firstNs, info.lastNs);
+    s.machine.rec = null;
     return { result, recording };
   });
 }

@@ -73,18 +73,18 @@ class Side {
   private readonly prev: Float64Array;
   constructor(source: EventSource, strategy: StrategyDefinition, profile: CostProfile, pcid: boolean | undefined) {
     this.sim = new Simulator(source.info, strategy, profile, pcid === undefined ? {} : { pcid });
-    const n = this.sim.m.nCpu;
+    const n = this.sim.machine.nCpu;
     this.prev = new Float64Array(COUNTED.length * n);
     const actions = this.actions;
     const tap: MachineTap = {
       flush(cpu, reason, pages) { actions.push(`tlb_flush on CPU ${cpu}: ${TLB_FLUSH_REASON_NAMES[reason] ?? `reason ${reason}`} (${reason}), pages ${pages < 0 ? 'all' : pages}`); },
       ipi(from, to, purpose) { actions.push(`${purpose === IpiPurpose.flush ? 'flush IPI' : 'IPI'} CPU ${from} → CPU ${to}`); },
     };
-    this.sim.m.tap = tap;
+    this.sim.machine.tap = tap;
   }
   /** Append the counted actions since the last call (per CPU, in CPU order). */
   collect(): void {
-    const m = this.sim.m, n = m.nCpu;
+    const m = this.sim.machine, n = m.nCpu;
     COUNTED.forEach(([mi, what], k) => {
       for (let c = 0; c < n; c++) {
         const v = m.perCpu[mi * n + c];
@@ -129,7 +129,7 @@ export async function firstDivergences(source: EventSource, opts: DivergeOptions
           eventIndex: index, timeNs: e.time - info.firstNs, cpu: e.cpu, event: describe(e, comm),
           a: A.actions.length ? [...A.actions] : ['nothing'], b: B.actions.length ? [...B.actions] : ['nothing'],
           before: ring.map((r) => `#${r.index} ${describe(r, comm)}`),
-          ...statePair(formatState(A.sim.m, snapshot(A.sim.m, mm, mm2), info, comm), formatState(B.sim.m, snapshot(B.sim.m, mm, mm2), info, comm), A.sim.m.nCpu,
+          ...statePair(formatState(A.sim.machine, snapshot(A.sim.machine, mm, mm2), info, comm), formatState(B.sim.machine, snapshot(B.sim.machine, mm, mm2), info, comm), A.sim.machine.nCpu,
             new Set([e.cpu, ...[...A.actions, ...B.actions].flatMap((x) => [...x.matchAll(/CPU (\d+)/g)].map((g) => Number(g[1])))])),
         });
         if (out.length >= limit) { index++; break outer; }
@@ -139,7 +139,7 @@ export async function firstDivergences(source: EventSource, opts: DivergeOptions
       index++;
     }
   }
-  A.sim.m.tap = null; B.sim.m.tap = null;
+  A.sim.machine.tap = null; B.sim.machine.tap = null;
   return { a: opts.a, b: opts.b, divergences: out, events: index, differing };
 }
 

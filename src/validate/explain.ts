@@ -89,7 +89,7 @@ export async function explainTrace(source: EventSource, opts: ExplainOptions): P
   const info = source.info;
   const def = resolveStrategy(opts.strategy ?? CURRENT_STRATEGY);
   const sim = new Simulator(info, def, resolveProfile(opts.profile), opts.pcid === undefined ? {} : { pcid: opts.pcid });
-  const m = sim.m;
+  const m = sim.machine;
   const W = opts.windowNs ?? 200_000;
   const ctxN = opts.context ?? 6;
   const nCpu = m.nCpu;
