@@ -40,15 +40,18 @@ export interface RunResult {
     flushIrqs?: number;
   };
   /** What the recorded kernel printed (observed_* events; never fed to the strategy). */
-  observed: {
-    tlbFlush: Record<string, FlushClassCounts>; ipiSends: number; ipiTargets: number; ipiByKind: Record<string, number>;
-    /** Real IPIs that carried a TLB flush (an ipi_send_* following csd_queue_cpu
-     *  func=flush_tlb_func from the same sender to the same target). */
-    flushIpiSends?: number; flushIpiTargets?: number;
-    /** irq_vectors:call_function*_entry (kernels without ipi:* events, e.g. 6.1), and those
-     *  followed on their CPU by the handler's tlb_flush record (1, 5, or 0 for a lazy CPU). */
-    irqs?: number; flushIrqs?: number;
-  };
+  observed: ObservedRecord;
   /** Modelling notes for this run (assumptions that applied). */
   notes: string[];
+}
+
+/** What the recorded kernel printed, counted by ObservedCounts (observed.ts). */
+export interface ObservedRecord {
+  tlbFlush: Record<string, FlushClassCounts>; ipiSends: number; ipiTargets: number; ipiByKind: Record<string, number>;
+  /** Real IPIs that carried a TLB flush (the send inside a sender's flush call, to the
+   *  targets queued in it when csd_queue_cpu was recorded: observed.ts). */
+  flushIpiSends?: number; flushIpiTargets?: number;
+  /** irq_vectors:call_function*_entry (kernels without ipi:* events, e.g. 6.1), and those
+   *  followed on their CPU by the handler's tlb_flush record (1, 5, or 0 for a lazy CPU). */
+  irqs?: number; flushIrqs?: number;
 }

@@ -1,18 +1,18 @@
 // The simulator: reads canonical events and drives one Machine + one Strategy. It owns
 // the scheduler-side semantics (kernel/sched/core.c context_switch, exit_mm, exec_mmap,
 // mmput/exit_mmap) that are the same for every strategy, and calls the strategy's hooks
-// where the kernel calls the x86 code. Observed events (what the recorded kernel did) are
-// counted here and never reach the strategy.
-import { CpuPairs } from './cpu-pairs.ts';
+// where the kernel calls the x86 code. Observed events (what the recorded kernel did) never
+// reach the strategy: they are counted by ObservedCounts (observed.ts), once per trace.
 import {
-  EventKind, FlushFlags, FlushOrigin, IPI_KIND_NAMES, IpiKind, flushOrigin, type EventBatch, type TraceInfo,
+  EventKind, FlushFlags, FlushOrigin, IpiKind, flushOrigin, type EventBatch, type TraceInfo,
 } from '../trace/event.ts';
 import { Machine } from './machine.ts';
+import { ObservedCounts } from './observed.ts';
 import {
   LATENCY_BUCKETS, METRICS, MI, TIMELINE_BUCKETS, TIMELINE_METRICS, VIOLATION_KINDS, VIOLATION_TEXT,
 } from './metrics.ts';
 import type { CostProfile } from './profiles.ts';
-import type { FlushClassCounts, RunResult } from './result.ts';
+import type { FlushClassCounts, ObservedRecord, RunResult } from './result.ts';
 import { metaOf, type Strategy, type StrategyDefinition, type StrategyMeta } from './strategy.ts';
 
 export interface SimOptions {
@@ -28,8 +28,15 @@ export interface SimOptions {
   irqWhenRun?: boolean;
   /** With irqWhenRun: the host's cores (default: the header's host_cpus, else 2, the lab's). */
   hostCpus?: number;
+  /** Count what the recorded kernel did (RunResult.observed) in this simulator. Default
+   *  true; replay() passes false and counts it once for all its strategies. */
+  countObserved?: boolean;
 }
 
+
+/** RunResult.observed of a simulator built with countObserved: false, until its caller
+ *  fills in the counts it kept (replay()). */
+const NOT_COUNTED: ObservedRecord = Object.freeze({ tlbFlush: {}, ipiSends: 0, ipiTargets: 0, ipiByKind: {} }) as ObservedRecord;
 
 export class Simulator {
   readonly machine: Machine;
@@ -66,40 +73,8 @@ export class Simulator {
   private mmLastUser = new Float64Array(64).fill(-1);
   private mmLastFlush = new Float64Array(64).fill(-1);
   private mmTdStart = new Float64Array(64).fill(-1);
-  // observed
-  private readonly obsFlush = new Float64Array(6 * 3);
-  private readonly obsPages = new Float64Array(6);
-  private obsOther = 0;
-  private obsSends = 0;
-  private obsTargets = 0;
-  // Real IPIs that carried a TLB flush, told apart by order, not by time or symbol names
-  // (a TCG guest prints the steps of one cross-call tens of µs apart; since 6.5 every IPI
-  // names generic_smp_call_function_single_interrupt as its callback). native_flush_tlb_multi()
-  // prints reason 4, then smp_call_function_many_cond() queues one CSD per target
-  // (csd_queue_cpu func=flush_tlb_func, when recorded) and sends one ipi_send_cpu(mask) to
-  // the targets whose queue was empty, all with preemption off; the local flush_tlb_func
-  // and any switch come after. So a sender's flush call is its reason-4 record up to its
-  // first send, another tlb_flush record, or a switch; the send inside it is the flush's
-  // (with csd records: to the targets queued inside it).
-  /** Per sender: reason-4 records so far (the current flush call's number). */
-  private readonly obsCall: Float64Array;
-  /** Per sender: the call that ended (sent, flushed locally or switched away). */
-  private readonly obsCallOver: Float64Array;
-  /** Per sender: the send being read (its targets follow its first) carries the flush. */
-  private readonly obsSendIsFlush: Uint8Array;
-  /** Per sender x target: the call in which flush_tlb_func was queued for the target. */
-  private readonly obsQueuedIn: CpuPairs;
-  private obsFlushSends = 0;
-  /** The trace recorded csd_queue_cpu for flush_tlb_func (6.5+ with the csd events on). */
-  private readonly csdRecorded: boolean;
-  private obsFlushTargets = 0;
-  private readonly obsKinds = new Float64Array(IPI_KIND_NAMES.length);
-  /** Cross-call interrupts the recording shows (call_function*_entry), and those whose
-   *  handler printed a tlb_flush record before the CPU did anything else. */
-  private obsIrqs = 0;
-  private obsFlushIrqs = 0;
-  /** Per CPU: an interrupt entry not yet followed by a flush record or other work. */
-  private readonly obsIrqOpen: Uint8Array;
+  /** Counts of what the recorded kernel did, when this simulator keeps them itself. */
+  private readonly observed: ObservedCounts | null;
   // iteration marks
   private iterTid = -1;
   private iterN = 0;
@@ -135,12 +110,7 @@ export class Simulator {
     this.hasExitMmap = (info.countsByKind?.exit_mmap ?? 0) > 0;
     this.booted = new Uint8Array(this.machine.nCpu);
     this.pendingTeardown = new Int32Array(this.machine.nCpu).fill(-1);
-    this.obsIrqOpen = new Uint8Array(this.machine.nCpu);
-    this.obsCall = new Float64Array(this.machine.nCpu);
-    this.obsCallOver = new Float64Array(this.machine.nCpu);
-    this.obsSendIsFlush = new Uint8Array(this.machine.nCpu);
-    this.obsQueuedIn = new CpuPairs(this.machine.nCpu, -1);
-    this.csdRecorded = (info.observedIpis?.byKind?.flushQueued ?? 0) > 0;
+    this.observed = opts.countObserved === false ? null : new ObservedCounts(info);
     this.cpuFreeT = new Float64Array(this.machine.nCpu);
     this.cpuFreeDelay = new Float64Array(this.machine.nCpu);
     if (pcid === false) this.notes.push(`CPUs without PCID (${opts.pcid === false ? '--no-pcid' : 'as the trace header says'}): every switch to another mm flushes`);
@@ -346,6 +316,7 @@ export class Simulator {
     const nCpu = machine.nCpu;
     const kind = b.kind, time = b.time, cpuCol = b.cpu, tidCol = b.tid, mmCol = b.mm;
     const A = b.a, B = b.b, C = b.c;
+    if (this.observed !== null) this.observed.processBatch(b, from, to);
     for (let i = from; i < n; i++, this.index++) {
       const t = time[i];
       if (t >= machine.nextDue) machine.runDue(t);
@@ -353,10 +324,7 @@ export class Simulator {
       const k = kind[i];
       const cpu = cpuCol[i];
       if (cpu >= nCpu) continue;
-      if (k !== EventKind.observed_flush && k !== EventKind.observed_ipi) {
-        this.obsIrqOpen[cpu] = 0; // the CPU went on with other work
-        if (machine.irqWhenRun) machine.serveBefore(cpu);
-      }
+      if (machine.irqWhenRun && k !== EventKind.observed_flush && k !== EventKind.observed_ipi) machine.serveBefore(cpu);
       machine.setExecCpu(cpu);
       switch (k) {
         case EventKind.switch: {
@@ -369,7 +337,6 @@ export class Simulator {
           this.noteTask(next, nextMm);
           if (nextMm > 0) this.mmEnsure(nextMm);
           this.switchTo(cpu, next, nextMm);
-          this.obsCallOver[cpu] = this.obsCall[cpu]; // a switch ends any recorded flush call
           break;
         }
         case EventKind.flush_request: {
@@ -420,56 +387,17 @@ export class Simulator {
           // of idle. Reason 0 is printed inside switch_mm, where current is still the
           // previous task, so it says nothing reliable.
           if (r === 1 || r === 5) this.ensureCurrent(cpu, tidCol[i], mmCol[i]);
-          if (this.obsIrqOpen[cpu] === 1) {
-            this.obsIrqOpen[cpu] = 0;
-            if (r !== 4 && r !== 3 && r !== 2) this.obsFlushIrqs++; // the handler's flush (1, 5, or 0 when lazy)
-          }
-          if (cpu < nCpu) {
-            if (r === 4) this.obsCall[cpu]++;
-            else this.obsCallOver[cpu] = this.obsCall[cpu];
-          }
           if (machine.rec !== null) machine.rec.observedFlush(cpu, t, r, p);
-          if (r >= 0 && r <= 5) {
-            this.obsFlush[r * 3 + (p === -1 ? 0 : p === 0 ? 2 : 1)]++;
-            if (p > 0) this.obsPages[r] += p;
-          } else this.obsOther++;
           break;
         }
         case EventKind.observed_ipi: {
-          const kk = C[i];
-          if (kk >= 0 && kk < IPI_KIND_NAMES.length) this.obsKinds[kk]++;
-          if (kk === IpiKind.received) {
-            this.obsIrqs++; this.obsIrqOpen[cpu] = 1;
-            // On a guest whose vCPUs wait for the host's cores, the recorded interrupt
-            // entry is when this CPU took its cross-call interrupt: the model's pending
-            // CSDs there are handled now. Timing only, as switches are: what each handler
-            // does is the strategy's (irq_vectors entries are recorded by record --vm).
-            if (machine.irqWhenRun) machine.serveIrq(cpu);
-            break;
-          }
-          const target = A[i];
-          if (target >= 0 && target < nCpu) {
-            // Without csd_queue_cpu records, the send printed right after the sender's
-            // reason-4 record is the flush's (smp_call_function_many_cond follows
-            // native_flush_tlb_multi's trace at once).
-            const call = this.obsCall[cpu];
-            if (kk === IpiKind.flushQueued) this.obsQueuedIn.set(cpu, target, call);
-            else if (kk === IpiKind.real) {
-              const first = B[i] === 1;
-              if (first) {
-                this.obsSendIsFlush[cpu] = call > this.obsCallOver[cpu] ? 1 : 0;
-                this.obsCallOver[cpu] = call;
-              }
-              if (this.obsSendIsFlush[cpu] === 1 && (!this.csdRecorded || this.obsQueuedIn.get(cpu, target) === call)) {
-                this.obsFlushTargets++;
-                if (first) this.obsFlushSends++;
-              }
-            }
-          }
-          if (kk === IpiKind.real) {
-            this.obsTargets++; this.obsSends += B[i];
-            if (machine.rec !== null) machine.rec.observedIpi(cpu, target, t);
-          }
+          const ipiKind = C[i];
+          // On a guest whose vCPUs wait for the host's cores, the recorded interrupt entry is
+          // when this CPU took its cross-call interrupt: the model's pending CSDs there are
+          // handled now. Timing only, as switches are: what each handler does is the
+          // strategy's (irq_vectors entries are recorded by record --vm).
+          if (ipiKind === IpiKind.received) { if (machine.irqWhenRun) machine.serveIrq(cpu); }
+          else if (ipiKind === IpiKind.real && machine.rec !== null) machine.rec.observedIpi(cpu, A[i], t);
           break;
         }
         default: break; // migrate, lost: nothing to do
@@ -585,16 +513,11 @@ export class Simulator {
       const k = machine.vKind[i];
       first.push({ eventIndex: machine.vIndex[i], kind: VIOLATION_KINDS[k], cpu: machine.vCpu[i], mm: machine.vMm[i], what: VIOLATION_TEXT[k] });
     }
-    const classes = (arr: Float64Array, pages: Float64Array): Record<string, FlushClassCounts> => {
-      const out: Record<string, FlushClassCounts> = {};
-      for (let r = 0; r < 6; r++) {
-        const full = arr[r * 3], ranged = arr[r * 3 + 1], none = arr[r * 3 + 2];
-        if (full + ranged + none > 0) out[String(r)] = { full, ranged, none, pages: pages[r] };
-      }
-      return out;
-    };
-    const byKind: Record<string, number> = {};
-    this.obsKinds.forEach((v, k) => { if (v > 0) byKind[IPI_KIND_NAMES[k]] = v; });
+    const tlbFlush: Record<string, FlushClassCounts> = {};
+    for (let r = 0; r < 6; r++) {
+      const full = machine.predFlush[r * 3], ranged = machine.predFlush[r * 3 + 1], none = machine.predFlush[r * 3 + 2];
+      if (full + ranged + none > 0) tlbFlush[String(r)] = { full, ranged, none, pages: machine.predFlushPages[r] };
+    }
     return {
       strategy: this.meta,
       profile: this.profileName,
@@ -608,12 +531,8 @@ export class Simulator {
       timeline: { startNs: machine.tlFirst, bucketNs: machine.tlBucketNs, metrics: tl },
       taskOverhead: machine.taskOverheads(),
       violations: { count: machine.violationCount, first },
-      predicted: { tlbFlush: classes(machine.predFlush, machine.predFlushPages), ipiSends: machine.predIpiSends, ipiTargets: metrics.ipis_sent, csdQueued: metrics.csd_queued, flushIrqs: machine.predFlushIrqs },
-      observed: {
-        tlbFlush: classes(this.obsFlush, this.obsPages), ipiSends: this.obsSends, ipiTargets: this.obsTargets, ipiByKind: byKind,
-        flushIpiSends: this.obsFlushSends, flushIpiTargets: this.obsFlushTargets,
-        ...(this.obsIrqs > 0 ? { irqs: this.obsIrqs, flushIrqs: this.obsFlushIrqs } : {}),
-      },
+      predicted: { tlbFlush, ipiSends: machine.predIpiSends, ipiTargets: metrics.ipis_sent, csdQueued: metrics.csd_queued, flushIrqs: machine.predFlushIrqs },
+      observed: this.observed !== null ? this.observed.result() : NOT_COUNTED,
       notes: machine.mutedFlushRecords > 0
         ? [...this.notes, `${metrics.resyncs} context switches missing from the trace were inferred from the next event (not lost events: the ring buffer reported none for them); ${machine.mutedFlushRecords} tlb_flush records inside them are not predicted`]
         : [...this.notes],

@@ -5,12 +5,14 @@
 // runs in-process. The main thread reads the EventSource once, copies each batch into one
 // of a few SharedArrayBuffer batches, and posts it to every worker; at most SLOTS batches
 // are in flight, so memory does not grow with the trace. Results are deterministic: the
-// same input and options give identical results on either path.
+// same input and options give identical results on either path. What the recorded kernel
+// did (RunResult.observed) does not depend on the strategy: the main thread counts it once.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import {
   DEFAULT_BATCH_SIZE, batchBuffer, copyEvents, createBatch, type EventBatch, type EventSource, type TraceInfo,
 } from '../trace/event.ts';
+import { ObservedCounts } from '../machine/observed.ts';
 import { resolveProfile, type CostProfile } from '../machine/profiles.ts';
 import type { RunResult } from '../machine/result.ts';
 import { Simulator, type SimOptions } from '../machine/sim.ts';
@@ -64,6 +66,7 @@ export async function replay(source: EventSource, options: ReplayOptions = {}): 
   const prof = profiles.flatMap((_, p) => defs1.map(() => p));
   const info = source.info;
   const simOpts: SimOptions = {
+    countObserved: false,
     ...(options.implicitAccess === undefined ? {} : { implicitAccess: options.implicitAccess }),
     ...(options.pcid === undefined ? {} : { pcid: options.pcid }),
   };
@@ -74,16 +77,18 @@ export async function replay(source: EventSource, options: ReplayOptions = {}): 
   const nWorkers = Math.min(want, named.length);
 
   const isolate = options.isolate ?? info.events >= ISOLATE_MIN_EVENTS;
+  const observed = new ObservedCounts(info);
 
   if (nWorkers <= 1 || defs.length <= 1) {
     const sims = await Promise.all(defs.map((d, i) => createSimulator(info, d, names[i], profiles[prof[i]], simOpts, isolate)));
     let events = 0;
     for await (const b of source.batches()) {
       for (const s of sims) s.processBatch(b);
+      observed.processBatch(b);
       events += b.length;
       options.onProgress?.({ events, total: info.events });
     }
-    return sims.map((s) => s.result());
+    return sims.map((s) => withObserved(s.result(), observed));
   }
 
   // ---- worker path
@@ -143,6 +148,7 @@ export async function replay(source: EventSource, options: ReplayOptions = {}): 
     pending[s] = workers.length;
     for (const w of workers) w.postMessage({ t: 'batch', slot: s, length: len });
     for (const sim of localSims) sim.processBatch(dst);
+    observed.processBatch(dst, 0, len);
   };
 
   try {
@@ -161,7 +167,12 @@ export async function replay(source: EventSource, options: ReplayOptions = {}): 
   }
   const localResults = new Map<number, RunResult>();
   localIdx.forEach((i, k) => localResults.set(i, localSims[k].result()));
-  return defs.map((_, i) => (names[i] === null ? localResults.get(i)! : results.get(i)!));
+  return defs.map((_, i) => withObserved(names[i] === null ? localResults.get(i)! : results.get(i)!, observed));
+}
+
+function withObserved(r: RunResult, observed: ObservedCounts): RunResult {
+  r.observed = observed.result();
+  return r;
 }
 
 /** TraceInfo without anything a worker does not need (tasks/mms lists can be large). */

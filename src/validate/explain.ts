@@ -10,13 +10,13 @@
 //
 // This is the slow path: one Simulator.processBatch call per event, a state copy per
 // event. Normal replays never come here (the machine's tap is null).
-import { CpuPairs } from '../machine/cpu-pairs.ts';
 import {
-  EVENT_KIND_NAMES, EventKind, FLUSH_ORIGIN_NAMES, IpiKind, NO_MM, TLB_FLUSH_REASON_NAMES, flushOrigin,
+  EVENT_KIND_NAMES, EventKind, FLUSH_ORIGIN_NAMES, NO_MM, TLB_FLUSH_REASON_NAMES, flushOrigin,
   type EventBatch, type EventSource, type TraceInfo,
 } from '../trace/event.ts';
 import { TLB_NR_DYN_ASIDS, type Machine, type MachineTap } from '../machine/machine.ts';
 import { IpiPurpose } from '../machine/machine.ts';
+import { ObservedCounts } from '../machine/observed.ts';
 import { resolveProfile } from '../machine/profiles.ts';
 import { Simulator } from '../machine/sim.ts';
 import { CURRENT_STRATEGY, resolveStrategy } from '../strategies/index.ts';
@@ -24,7 +24,6 @@ import { CURRENT_STRATEGY, resolveStrategy } from '../strategies/index.ts';
 /** Pseudo-reason for a flush IPI in the record streams. */
 const R_IPI = 6;
 const REASON_TEXT = [...TLB_FLUSH_REASON_NAMES, 'flush IPI'];
-const CSD_IPI_WINDOW_NS = 20_000;
 /** Records this close are the same kernel action even when their pages differ. */
 const NEAR_NS = 20_000;
 
@@ -88,7 +87,9 @@ const RING = 4096;
 export async function explainTrace(source: EventSource, opts: ExplainOptions): Promise<ExplainResult> {
   const info = source.info;
   const def = resolveStrategy(opts.strategy ?? CURRENT_STRATEGY);
-  const sim = new Simulator(info, def, resolveProfile(opts.profile), opts.pcid === undefined ? {} : { pcid: opts.pcid });
+  const sim = new Simulator(info, def, resolveProfile(opts.profile), { countObserved: false, ...(opts.pcid === undefined ? {} : { pcid: opts.pcid }) });
+  // Which recorded IPIs carried a flush: the rule RunResult.observed counts them by.
+  const recorded = new ObservedCounts(info);
   const m = sim.machine;
   const W = opts.windowNs ?? 200_000;
   const ctxN = opts.context ?? 6;
@@ -105,8 +106,6 @@ export async function explainTrace(source: EventSource, opts: ExplainOptions): P
   let matched = 0;
   let before: Snapshot | null = null;
   let evMm = 0;
-  const csdAt = new CpuPairs(nCpu, -1);
-  const csdRecorded = (info.observedIpis?.byKind?.flushQueued ?? 0) > 0;
 
   // Pair a new record with the nearest unmatched one of the same reason on the same CPU:
   // same pages within the window first, else any pages within NEAR_NS (the same
@@ -184,19 +183,9 @@ export async function explainTrace(source: EventSource, opts: ExplainOptions): P
       evMm = e.kind === EventKind.switch ? e.b : e.mm;
       before = snapshot(m, evMm, e.kind === EventKind.exec ? e.a : NO_MM);
       sim.processBatch(b, i, i + 1);
-      if (e.kind === EventKind.observed_flush && e.cpu < nCpu) {
-        if (e.a === 4 && !csdRecorded) csdAt.set(e.cpu, e.cpu, e.time);
-        push(obs, pred, e.cpu, e.time, e.a, e.b, false);
-      } else if (e.kind === EventKind.observed_ipi && e.cpu < nCpu && e.a >= 0 && e.a < nCpu) {
-        // the same attribution as the simulator's: after the csd, or after the reason 4
-        const to = csdRecorded ? e.a : e.cpu;
-        const queued = csdAt.get(e.cpu, to);
-        if (e.c === IpiKind.flushQueued) csdAt.set(e.cpu, to, e.time);
-        else if (e.c === IpiKind.real && queued >= 0 && e.time - queued <= CSD_IPI_WINDOW_NS) {
-          if (csdRecorded || e.b === 1) csdAt.set(e.cpu, to, -1);
-          push(obs, pred, e.cpu, e.time, R_IPI, e.a, false);
-        }
-      }
+      const flushIpi = recorded.event(e.kind, e.cpu, e.a, e.b, e.c);
+      if (e.kind === EventKind.observed_flush && e.cpu < nCpu) push(obs, pred, e.cpu, e.time, e.a, e.b, false);
+      else if (flushIpi) push(obs, pred, e.cpu, e.time, R_IPI, e.a, false);
       expire(e.time);
       index++;
       events++;
