@@ -319,7 +319,17 @@ export class Machine {
   irqTimesRecorded = false;
 
   // ---------------------------------------------------------------- per mm (grown on demand)
+  // Indexed by slot, not by the trace's mm number: the simulator maps each mm of the trace
+  // to a slot (allocMm) and a freed mm's slot is given to a later one, so this state is as
+  // large as the most mms alive at once, not as all the mms a long fork-heavy trace makes.
+  // What leaves the machine (violations, the recorder) names the trace's number (mmTraceId).
   private mmCap = 0;
+  /** Slots in use or freed so far (slot 0 is init_mm). */
+  private mmSlots = 0;
+  /** Freed slots, oldest first, that a new mm may take once nothing points at them. */
+  private readonly freedSlots: number[] = [];
+  /** The trace's mm number of each slot. */
+  private _mmTraceId = new Int32Array(0);
   /** 0 unseen, 1 live, 2 torn down (exit_mmap done), 3 freed */
   private _mmState = new Uint8Array(0);
   private mmCtx = new Float64Array(0);
@@ -337,6 +347,10 @@ export class Machine {
   private mmLineReader = new Int32Array(0);
   private lastCtxId = 1; // init_mm has ctx_id 1 (last_mm_ctx_id starts at 1)
   get mmState(): RO { return this._mmState; }
+  /** The trace's mm number of each slot (0: init_mm). */
+  get mmTraceId(): RO { return this._mmTraceId; }
+  /** Slots ever used for mms (the most alive at once, plus freed ones still named). */
+  get mmSlotsUsed(): number { return this.mmSlots; }
   /** mm_users */
   get mmUsers(): RO { return this._mmUsers; }
   /** mm_count */
@@ -573,7 +587,7 @@ export class Machine {
     const i = this.violationCount++;
     this.inc(MI.coherence_violations, cpu);
     if (i < MAX_VIOLATIONS_KEPT) {
-      this.vIndex[i] = this.eventIndex; this.vKind[i] = kind; this.vCpu[i] = cpu; this.vMm[i] = mm;
+      this.vIndex[i] = this.eventIndex; this.vKind[i] = kind; this.vCpu[i] = cpu; this.vMm[i] = this._mmTraceId[mm];
     }
   }
 
@@ -650,6 +664,7 @@ export class Machine {
     const g32 = (a: Int32Array, fill = 0) => { const b = new Int32Array(cap).fill(fill); b.set(a); return b; };
     const g64 = (a: Float64Array) => { const b = new Float64Array(cap); b.set(a); return b; };
     this._mmState = g8(this._mmState);
+    this._mmTraceId = g32(this._mmTraceId);
     this.mmCtx = g64(this.mmCtx);
     this.mmGen = g64(this.mmGen);
     const m = new Uint32Array(cap * W); m.set(this.mmMask); this.mmMask = m;
@@ -665,13 +680,24 @@ export class Machine {
     this.mmCap = cap;
   }
 
-  /** Make sure mm exists (a new one if never seen or freed before). Returns true if new. */
-  ensureMm(mm: number): boolean {
-    if (mm <= 0) return false;
-    if (mm >= this.mmCap) this.growMm(mm);
-    const s = this.mmState[mm];
-    if (s === 1 || s === 2) return false;
+  /** A new mm (init_new_context) for the trace's mm number `traceId`: the oldest freed slot
+   *  that no CPU state, TLB row or queued request points at any more, else a new slot.
+   *  Returns the slot. */
+  allocMm(traceId: number): number {
+    let mm = 0;
+    // A few candidates: a slot a lazy CPU or a TLB row still names goes to the back, so a
+    // slot pinned for long (a row on a CPU that stays idle) does not stop the others' reuse.
+    for (let k = 0; k < 4 && this.freedSlots.length > 0; k++) {
+      const candidate = this.freedSlots.shift()!;
+      if (!this.slotReferenced(candidate)) { mm = candidate; break; }
+      this.freedSlots.push(candidate);
+    }
+    if (mm === 0) {
+      mm = ++this.mmSlots;
+      if (mm >= this.mmCap) this.growMm(mm);
+    }
     // init_new_context: unique ctx_id, tlb_gen 0, empty cpumask, next_trim = jiffies + HZ
+    this._mmTraceId[mm] = traceId;
     this._mmState[mm] = 1;
     this.mmCtx[mm] = ++this.lastCtxId;
     this.mmGen[mm] = 0;
@@ -683,7 +709,25 @@ export class Machine {
     this.mmNextTrim[mm] = this.jiffies() + this.p.hz;
     this.truthGen[mm] = 0;
     this.completedGen[mm] = 0;
-    return true;
+    this.mmLineOwner.fill(-1, mm * MM_LINES, (mm + 1) * MM_LINES);
+    this.mmLineReader.fill(-1, mm * MM_LINES, (mm + 1) * MM_LINES);
+    return mm;
+  }
+
+  /** Something still names freed slot `mm`: a CPU's loaded, active, lazily borrowed,
+   *  walked or current mm, its CR3, a TLB row, a queued CSD or a deferred request. */
+  private slotReferenced(mm: number): boolean {
+    const n = this.nCpu;
+    for (let c = 0; c < n; c++) {
+      if (this._loadedMm[c] === mm || this._activeMm[c] === mm || this._lazyRef[c] === mm || this._cr3Mm[c] === mm
+        || this._walkMm[c] === mm || this._curTaskMm[c] === mm) return true;
+      const q = this.csdQMm[c];
+      for (let j = 0; j < this.csdQN[c]; j++) if (q[j] === mm) return true;
+      for (let j = 0; j < this.pendN[c]; j++) if (this.pendReq[c * PEND + j].mm === mm) return true;
+    }
+    const rows = this.rowMm;
+    for (let r = 0; r < rows.length; r++) if (rows[r] === mm) return true;
+    return false;
   }
 
   isLive(mm: number): boolean { return mm > 0 && mm < this.mmCap && this.mmState[mm] === 1; }
@@ -972,6 +1016,7 @@ export class Machine {
       if (this._cr3Mm[c] === mm) this.violation(VK.freedPgd, c, mm);
     }
     this._mmState[mm] = 3;
+    this.freedSlots.push(mm);
     this.inc(MI.mm_frees, cpu);
   }
 
@@ -1097,7 +1142,7 @@ export class Machine {
     this._cr3Mm[cpu] = mm;
     this._cr3Row[cpu] = r;
     this.rowUse[r] = this.now;
-    if (this.rec !== null) this.rec.cr3(cpu, this.now, mm, flush);
+    if (this.rec !== null) this.rec.cr3(cpu, this.now, this._mmTraceId[mm], flush);
   }
 
   /** flush_tlb_local(): rewrite CR3 with its own value, flushing the current PCID. */

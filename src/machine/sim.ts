@@ -52,24 +52,30 @@ export class Simulator {
   private readonly implicit: boolean;
   private readonly ws: number;
   private readonly booted: Uint8Array;
-  /** Per mm: it existed before the recording and has not been flushed yet (traced
+  /** Per mm slot: it existed before the recording and has not been flushed yet (traced
    *  requests only). */
   private preexisting = new Uint8Array(64);
-  /** An mm whose exit_mmap was seen while the current task still ran it (exec of 6.18
+  /** The slot of an mm whose exit_mmap was seen while the current task still ran it (exec of 6.18
    *  prints exit_mmap of the old mm before sched_process_exec): torn down at the task's
    *  exec / exit / switch. -1: none. */
   private readonly pendingTeardown: Int32Array;
   private index = 0;
   // tasks: state 0 unknown, 1 alive (counted in mm_users), 2 dead
   private tidState = new Uint8Array(1024);
+  /** Per task: the trace's number of its mm (not the machine's slot, which a freed mm gives
+   *  up: a task the trace shows alive after its mm was freed gets a new mm, as before). */
   private tidMm = new Int32Array(1024);
+  /** The trace's mm number -> the machine's slot for it (Machine.allocMm). The per-mm
+   *  arrays here and the machine's are indexed by slot, and what the strategy and the
+   *  machine are given is a slot: only this map grows with the mms of the whole trace. */
+  private slotOfId = new Int32Array(64);
   // Critical path of iteration_ns: a task's delay (Machine.taskDelay) = overhead charged to
   // it + the delay it inherited from the CPU it was switched in on (the task before it
   // finished late by its own delay; passDelay).
   /** Trace time at which the last non-idle task left each CPU, and that task's delay. */
   private readonly cpuFreeT: Float64Array;
   private readonly cpuFreeDelay: Float64Array;
-  // per mm: last user-code event, last flush request, start of teardown (group-dead exit)
+  // per mm slot: last user-code event, last flush request, start of teardown (group-dead exit)
   private mmLastUser = new Float64Array(64).fill(-1);
   private mmLastFlush = new Float64Array(64).fill(-1);
   private mmTdStart = new Float64Array(64).fill(-1);
@@ -155,17 +161,33 @@ export class Simulator {
     const pre = new Uint8Array(cap); pre.set(this.preexisting); this.preexisting = pre;
   }
 
-  /** Make sure mm exists; returns true when it was created now. */
-  private mmEnsure(mm: number, fresh = false): boolean {
-    if (mm <= 0) return false;
-    if (mm >= this.mmLastUser.length) this.growMmLocal(mm);
-    const created = this.machine.ensureMm(mm);
-    if (created) {
-      this.mmLastUser[mm] = -1; this.mmLastFlush[mm] = -1; this.mmTdStart[mm] = -1;
-      // Not made by a fork or exec the trace shows: it existed before the recording.
-      this.preexisting[mm] = fresh || !this.traced ? 0 : 1;
+  /** The machine's slot for the trace's mm `id` while that mm exists (0: none, or freed). */
+  slotOf(id: number): number {
+    if (id <= 0 || id >= this.slotOfId.length) return 0;
+    const slot = this.slotOfId[id];
+    const machine = this.machine;
+    return slot > 0 && machine.mmTraceId[slot] === id && machine.mmState[slot] !== 3 ? slot : 0;
+  }
+
+  /** The slot of the trace's mm `id`, made now (init_new_context) if it has none: never
+   *  seen, or freed since (the number was used again). `fresh`: made by a fork or exec the
+   *  trace shows. */
+  private mmEnsure(id: number, fresh = false): number {
+    if (id <= 0) return 0;
+    const have = this.slotOf(id);
+    if (have > 0) return have;
+    if (id >= this.slotOfId.length) {
+      let cap = this.slotOfId.length;
+      while (cap <= id) cap *= 2;
+      const grown = new Int32Array(cap); grown.set(this.slotOfId); this.slotOfId = grown;
     }
-    return created;
+    const slot = this.machine.allocMm(id);
+    this.slotOfId[id] = slot;
+    if (slot >= this.mmLastUser.length) this.growMmLocal(slot);
+    this.mmLastUser[slot] = -1; this.mmLastFlush[slot] = -1; this.mmTdStart[slot] = -1;
+    // Not made by a fork or exec the trace shows: it existed before the recording.
+    this.preexisting[slot] = fresh || !this.traced ? 0 : 1;
+    return slot;
   }
 
   /** A task seen using mm: count it in mm_users once. */
@@ -175,7 +197,7 @@ export class Simulator {
     if (this.tidState[tid] !== 0) return;
     this.tidState[tid] = 1;
     this.tidMm[tid] = mm;
-    if (mm > 0) { this.mmEnsure(mm); this.machine.mmUserAdd(mm); }
+    if (mm > 0) this.machine.mmUserAdd(this.mmEnsure(mm));
   }
 
   private taskMm(tid: number, hint: number): number {
@@ -190,12 +212,12 @@ export class Simulator {
     if (!this.booted[cpu]) {
       this.booted[cpu] = 1;
       const mm = this.taskMm(tid, mmHint);
-      this.mmEnsure(mm);
+      const slot = this.mmEnsure(mm);
       this.noteTask(tid, mm);
-      machine.bootCpu(cpu, mm);
+      machine.bootCpu(cpu, slot);
       machine.setCurrent(cpu, tid);
-      machine.setTaskMm(cpu, mm);
-      machine.setActiveMm(cpu, mm);
+      machine.setTaskMm(cpu, slot);
+      machine.setActiveMm(cpu, slot);
       return;
     }
     if (machine.curTid[cpu] === tid) return;
@@ -244,18 +266,18 @@ export class Simulator {
       machine.setTaskMm(cpu, 0);
       return;
     }
-    this.mmEnsure(nextMm);
-    strategy.switchMm(cpu, nextMm);
-    machine.setActiveMm(cpu, nextMm);
-    machine.setTaskMm(cpu, nextMm);
+    const slot = this.mmEnsure(nextMm);
+    strategy.switchMm(cpu, slot);
+    machine.setActiveMm(cpu, slot);
+    machine.setTaskMm(cpu, slot);
     if (!prevUser) {
       // finish_task_switch: mmdrop_lazy_tlb_sched(rq->prev_mm)
       const ref = machine.lazyRef[cpu];
       machine.setLazyRef(cpu, -1);
       if (ref >= 0) machine.mmDrop(cpu, ref);
     }
-    this.userRuns(cpu, nextMm);
-    if (this.implicit) machine.access(cpu, nextMm, this.ws);
+    this.userRuns(cpu, slot);
+    if (this.implicit) machine.access(cpu, slot, this.ws);
   }
 
   /** exit_mm(): the current task drops its mm and continues as a lazy TLB user of it. */
@@ -285,23 +307,24 @@ export class Simulator {
     this.machine.checkUser(cpu, mm);
   }
 
+  /** A flush request for the trace's mm `mm` (0: a reclaim batch's, of no one mm). */
   private flush(cpu: number, mm: number, start: number, pages: number, flags: number): void {
     const machine = this.machine;
-    if (mm > 0) {
-      this.mmEnsure(mm);
-      this.mmLastFlush[mm] = this.index;
-      if (this.preexisting[mm]) {
+    const slot = mm > 0 ? this.mmEnsure(mm) : mm;
+    if (slot > 0) {
+      this.mmLastFlush[slot] = this.index;
+      if (this.preexisting[slot]) {
         // What CPUs the mm ran on before the recording is unknown; its first recorded
         // request says whether the kernel found another CPU in its mm_cpumask then.
-        this.preexisting[mm] = 0;
-        if (flushOrigin(flags) === FlushOrigin.tracedRemote) this.strategy.adoptMm?.(mm);
+        this.preexisting[slot] = 0;
+        if (flushOrigin(flags) === FlushOrigin.tracedRemote) this.strategy.adoptMm?.(slot);
       }
       // exit_mmap frees every page table: a request made during teardown frees them.
-      if (this.mmTdStart[mm] >= 0 || machine.mmState[mm] === 2) flags |= FlushFlags.FREED_TABLES;
+      if (this.mmTdStart[slot] >= 0 || machine.mmState[slot] === 2) flags |= FlushFlags.FREED_TABLES;
     }
     const t0 = machine.cpuOverhead(cpu);
-    const weight = machine.rec !== null ? machine.cpumaskWeight(mm) : 0;
-    const req = machine.beginRequest(cpu, mm, start, pages, flags, flushOrigin(flags));
+    const weight = machine.rec !== null ? machine.cpumaskWeight(slot) : 0;
+    const req = machine.beginRequest(cpu, slot, start, pages, flags, flushOrigin(flags));
     this.strategy.onFlushRequest(cpu, req);
     machine.endRequest(cpu, req, t0);
     if (machine.rec !== null) machine.rec.request(cpu, machine.now, mm, weight, machine.cpuOverhead(cpu) - t0);
@@ -371,12 +394,12 @@ export class Simulator {
         case EventKind.ptwalk: {
           this.ensureCurrent(cpu, tidCol[i], mmCol[i]);
           const begin = A[i] === 1;
-          this.strategy.onPtWalk(cpu, begin ? mmCol[i] : 0, begin);
+          this.strategy.onPtWalk(cpu, begin ? this.mmEnsure(mmCol[i]) : 0, begin);
           break;
         }
         case EventKind.pt_sync:
           this.ensureCurrent(cpu, tidCol[i], mmCol[i]);
-          this.strategy.onPageTableFreeSync(cpu, mmCol[i], C[i]);
+          this.strategy.onPageTableFreeSync(cpu, this.mmEnsure(mmCol[i]), C[i]);
           break;
         case EventKind.iteration: this.onIteration(tidCol[i], t); break;
         case EventKind.observed_flush: {
@@ -405,38 +428,41 @@ export class Simulator {
     }
   }
 
+  /** sched_process_exec: `tid` now runs the trace's mm `newMm` (it ran `oldMm`). */
   private onExec(cpu: number, tid: number, newMm: number, oldMm: number): void {
     const machine = this.machine;
     this.ensureCurrent(cpu, tid, oldMm);
-    this.mmEnsure(newMm, true);
+    const slot = this.mmEnsure(newMm, true);
     if (tid >= this.tidState.length) this.growTid(tid);
     if (this.tidState[tid] === 1) {
-      const old = this.tidMm[tid];
+      const old = this.slotOf(this.tidMm[tid]);
       if (old > 0) machine.mmUserDrop(old);
     }
     this.tidState[tid] = 1;
     this.tidMm[tid] = newMm;
-    if (newMm > 0) machine.mmUserAdd(newMm);
-    if (machine.curTid[cpu] === tid && newMm > 0) {
+    if (slot > 0) machine.mmUserAdd(slot);
+    if (machine.curTid[cpu] === tid && slot > 0) {
       // exec_mmap(): activate_mm(active_mm, mm) = switch_mm; a task that had no mm drops
       // its lazy reference (mmdrop_lazy_tlb(active_mm)).
       const hadMm = machine.curTaskMm[cpu] !== 0;
-      this.strategy.switchMm(cpu, newMm);
-      machine.setActiveMm(cpu, newMm);
-      machine.setTaskMm(cpu, newMm);
+      this.strategy.switchMm(cpu, slot);
+      machine.setActiveMm(cpu, slot);
+      machine.setTaskMm(cpu, slot);
       if (!hadMm) { const ref = machine.lazyRef[cpu]; machine.setLazyRef(cpu, -1); if (ref >= 0) machine.mmDrop(cpu, ref); }
-      this.userRuns(cpu, newMm);
-      if (this.implicit) machine.access(cpu, newMm, this.ws);
+      this.userRuns(cpu, slot);
+      if (this.implicit) machine.access(cpu, slot, this.ws);
     }
     if (this.pendingTeardown[cpu] >= 0) this.finishPendingTeardown(cpu);
     // mmput(old_mm): without exit_mmap records, the old mm dies here if exec took its last user.
-    if (!this.hasExitMmap && oldMm > 0 && oldMm !== newMm && machine.isLive(oldMm) && machine.mmUsers[oldMm] <= 0) this.teardown(cpu, oldMm);
+    const oldSlot = this.slotOf(oldMm);
+    if (!this.hasExitMmap && oldSlot > 0 && oldSlot !== slot && machine.isLive(oldSlot) && machine.mmUsers[oldSlot] <= 0) this.teardown(cpu, oldSlot);
   }
 
+  /** sched_process_exit of `tid` (the trace's mm `mm`); `groupDead`: the last thread. */
   private onExit(cpu: number, tid: number, mm: number, groupDead: boolean): void {
     const machine = this.machine;
     this.ensureCurrent(cpu, tid, mm);
-    const own = machine.curTid[cpu] === tid ? machine.curTaskMm[cpu] : this.taskMm(tid, mm);
+    const own = machine.curTid[cpu] === tid ? machine.curTaskMm[cpu] : this.slotOf(this.taskMm(tid, mm));
     if (machine.curTid[cpu] === tid) this.exitMm(cpu);
     if (this.pendingTeardown[cpu] >= 0) this.finishPendingTeardown(cpu);
     if (tid > 0 && tid < this.tidState.length && this.tidState[tid] === 1) {
@@ -444,35 +470,36 @@ export class Simulator {
       if (own > 0) machine.mmUserDrop(own);
     }
     if (groupDead && own > 0 && machine.isLive(own)) {
-      if (own >= this.mmTdStart.length) this.growMmLocal(own);
       this.mmTdStart[own] = this.index;
       if (!this.hasExitMmap) this.teardown(cpu, own);
     }
   }
 
+  /** exit_mmap of the trace's mm `mm`. */
   private onExitMmap(cpu: number, tid: number, mm: number): void {
     const machine = this.machine;
-    if (mm <= 0 || !machine.isLive(mm)) return;
+    const slot = this.slotOf(mm);
+    if (slot <= 0 || !machine.isLive(slot)) return;
     this.ensureCurrent(cpu, tid, mm);
     // 6.18 prints sched_process_exit (group_dead) before exit_mm, and exit_mmap at the end
     // of the teardown. exit_mmap while the task still runs mm without a group exit is the
     // old mm of an exec (activate_mm already loaded the new one, which the trace names only
     // at sched_process_exec) or an older kernel's exit order: finish at that event.
-    if (machine.curTid[cpu] === tid && machine.curTaskMm[cpu] === mm && this.mmTdStart[mm] < 0) {
-      if (this.pendingTeardown[cpu] >= 0 && this.pendingTeardown[cpu] !== mm) this.finishPendingTeardown(cpu);
-      this.pendingTeardown[cpu] = mm;
+    if (machine.curTid[cpu] === tid && machine.curTaskMm[cpu] === slot && this.mmTdStart[slot] < 0) {
+      if (this.pendingTeardown[cpu] >= 0 && this.pendingTeardown[cpu] !== slot) this.finishPendingTeardown(cpu);
+      this.pendingTeardown[cpu] = slot;
       return;
     }
     if (this.traced) {
       // The recorded kernel's teardown flush prints no request when only the (lazy)
       // exiting CPU was in mm_cpumask: F's lazy branch prints reason 0 only. Supply it.
-      const since = this.mmTdStart[mm] >= 0 ? this.mmTdStart[mm] : this.mmLastUser[mm];
-      if (this.mmLastFlush[mm] <= since) {
+      const since = this.mmTdStart[slot] >= 0 ? this.mmTdStart[slot] : this.mmLastUser[slot];
+      if (this.mmLastFlush[slot] <= since) {
         machine.inc(MI.synthesized_requests, cpu);
         this.flush(cpu, mm, -1, -1, FlushFlags.FREED_TABLES);
       }
     }
-    this.teardown(cpu, mm);
+    this.teardown(cpu, slot);
   }
 
   private onIteration(tid: number, t: number): void {

@@ -129,7 +129,7 @@ export async function firstDivergences(source: EventSource, opts: DivergeOptions
           eventIndex: index, timeNs: e.time - info.firstNs, cpu: e.cpu, event: describe(e, comm),
           a: A.actions.length ? [...A.actions] : ['nothing'], b: B.actions.length ? [...B.actions] : ['nothing'],
           before: ring.map((r) => `#${r.index} ${describe(r, comm)}`),
-          ...statePair(formatState(A.sim.machine, snapshot(A.sim.machine, mm, mm2), info, comm), formatState(B.sim.machine, snapshot(B.sim.machine, mm, mm2), info, comm), A.sim.machine.nCpu,
+          ...statePair(formatState(A.sim.machine, snapshot(A.sim, mm, mm2), info, comm), formatState(B.sim.machine, snapshot(B.sim, mm, mm2), info, comm), A.sim.machine.nCpu,
             new Set([e.cpu, ...[...A.actions, ...B.actions].flatMap((x) => [...x.matchAll(/CPU (\d+)/g)].map((g) => Number(g[1])))])),
         });
         if (out.length >= limit) { index++; break outer; }

@@ -181,7 +181,7 @@ export async function explainTrace(source: EventSource, opts: ExplainOptions): P
       const e = copyEvent(b, i, index);
       ring[index % RING] = e;
       evMm = e.kind === EventKind.switch ? e.b : e.mm;
-      before = snapshot(m, evMm, e.kind === EventKind.exec ? e.a : NO_MM);
+      before = snapshot(sim, evMm, e.kind === EventKind.exec ? e.a : NO_MM);
       sim.processBatch(b, i, i + 1);
       const flushIpi = recorded.event(e.kind, e.cpu, e.a, e.b, e.c);
       if (e.kind === EventKind.observed_flush && e.cpu < nCpu) push(obs, pred, e.cpu, e.time, e.a, e.b, false);
@@ -202,27 +202,32 @@ export function copyEvent(b: EventBatch, i: number, index: number): RingEv {
   return { index, kind: b.kind[i], time: b.time[i], cpu: b.cpu[i], tid: b.tid[i], mm: b.mm[i], a: b.a[i], b: b.b[i], c: b.c[i] };
 }
 
-export function snapshot(m: Machine, mm: number, mm2: number): Snapshot {
+/** The machine state of `sim` now, with the trace's mm numbers (the machine's slots
+ *  translated); `mm` and `mm2` (trace numbers) are shown even when no CPU holds them. */
+export function snapshot(sim: Simulator, mm: number, mm2: number): Snapshot {
+  const m = sim.machine;
   const n = m.nCpu;
+  const id = m.mmTraceId;
   const s: Snapshot = {
-    cur: Int32Array.from(m.curTid), curMm: Int32Array.from(m.curTaskMm),
+    cur: Int32Array.from(m.curTid), curMm: Int32Array.from(m.curTaskMm, (slot) => id[slot]),
     loaded: new Int32Array(n), asid: new Int32Array(n), lazy: new Uint8Array(n),
     slotCtx: new Float64Array(n * TLB_NR_DYN_ASIDS), slotGen: new Float64Array(n * TLB_NR_DYN_ASIDS), mms: [],
   };
   const want = new Set<number>();
   for (let c = 0; c < n; c++) {
-    s.loaded[c] = m.loadedMm[c]; s.asid[c] = m.loadedAsid[c]; s.lazy[c] = m.isLazy[c];
+    s.loaded[c] = id[m.loadedMm[c]]; s.asid[c] = m.loadedAsid[c]; s.lazy[c] = m.isLazy[c];
     if (m.loadedMm[c] > 0) want.add(m.loadedMm[c]);
     if (m.curTaskMm[c] > 0) want.add(m.curTaskMm[c]);
   }
   for (let k = 0; k < n * TLB_NR_DYN_ASIDS; k++) { s.slotCtx[k] = m.slotCtx[k]; s.slotGen[k] = m.slotGen[k]; }
-  if (mm > 0) want.add(mm);
-  if (mm2 > 0) want.add(mm2);
-  for (const id of want) {
-    if (!m.isLive(id) && !(id < m.mmState.length && m.mmState[id] === 2)) continue;
+  const slot = sim.slotOf(mm), slot2 = sim.slotOf(mm2);
+  if (slot > 0) want.add(slot);
+  if (slot2 > 0) want.add(slot2);
+  for (const x of want) {
+    if (!m.isLive(x) && m.mmState[x] !== 2) continue;
     const mask: number[] = [];
-    for (let c = m.maskNext(id, 0); c >= 0; c = m.maskNext(id, c + 1)) mask.push(c);
-    s.mms.push({ mm: id, ctx: m.ctxId(id), gen: m.peekMmGen(id), mask, users: m.mmUsers[id] });
+    for (let c = m.maskNext(x, 0); c >= 0; c = m.maskNext(x, c + 1)) mask.push(c);
+    s.mms.push({ mm: id[x], ctx: m.ctxId(x), gen: m.peekMmGen(x), mask, users: m.mmUsers[x] });
   }
   s.mms.sort((a, b) => a.mm - b.mm);
   return s;
@@ -244,7 +249,7 @@ export function formatState(m: Machine, s: Snapshot, info: TraceInfo, comm: Map<
   const L: string[] = [];
   const ctxToMm = new Map<number, number>();
   for (const x of s.mms) ctxToMm.set(x.ctx, x.mm);
-  for (let id = 1; id < m.mmState.length; id++) if (m.mmState[id] === 1 || m.mmState[id] === 2) ctxToMm.set(m.ctxId(id), id);
+  for (let slot = 1; slot < m.mmState.length; slot++) if (m.mmState[slot] === 1 || m.mmState[slot] === 2) ctxToMm.set(m.ctxId(slot), m.mmTraceId[slot]);
   ctxToMm.set(1, 0);
   for (let c = 0; c < s.cur.length; c++) {
     const slots: string[] = [];

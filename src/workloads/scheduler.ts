@@ -428,10 +428,13 @@ export class WorkloadScheduler {
   private dropMm(t: SimTask, mm: number): void {
     const s = this.mm(mm);
     if (--s.users > 0) return;
-    // exit_mmap: unmap everything and free the page tables; the final flush of a fullmm
-    // mmu_gather covers the whole address space with freed tables.
-    this.push(EventKind.exit_mmap, t.cpu, t.tid, mm, 0, 0, 0);
+    // exit_mmap (mm/mmap.c): unmap everything and free the page tables; the final flush of
+    // the fullmm mmu_gather (tlb_finish_mmu) covers the whole address space with freed
+    // tables, and trace_exit_mmap() comes after it, at the end of the teardown. In the
+    // other order the replay would free the mm at exit_mmap and see the flush name a
+    // dead mm (a new one, for a simulator).
     this.push(EventKind.flush_request, t.cpu, t.tid, mm, -1, FLUSH_ALL, flushFlags(FlushOrigin.synthetic, true));
+    this.push(EventKind.exit_mmap, t.cpu, t.tid, mm, 0, 0, 0);
   }
 
   /** Push an event at the current time. */

@@ -12,7 +12,7 @@ import { linux618 } from '../../src/strategies/linux-6.18.ts';
 function machine(nCpu: number, profile = 'skylake-laptop'): Machine {
   const m = new Machine(nCpu, getProfile(profile));
   m.strategy = linux618.create(m);
-  m.ensureMm(1);
+  assert.equal(m.allocMm(1), 1, 'the first mm takes slot 1');
   return m;
 }
 
