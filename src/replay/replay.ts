@@ -102,7 +102,7 @@ export async function replay(source: EventSource, options: ReplayOptions = {}): 
 
   const slots = Array.from({ length: SLOTS }, () => createBatch(DEFAULT_BATCH_SIZE, true));
   const pending = new Int32Array(SLOTS); // workers still reading each slot
-  const free: number[] = [0, 1, 2, 3];
+  const free: number[] = slots.map((_, i) => i);
   let wake: (() => void) | null = null;
   let failure: Error | null = null;
 

@@ -39,6 +39,29 @@ export function scriptHash(code: string): string {
   return `'sha256-${createHash('sha256').update(code, 'utf8').digest('base64')}'`;
 }
 
+/** `<!doctype html>` to `</head>` of a self-contained report: a Content-Security-Policy
+ *  that lets only `scripts` (by hash; vega compiles expressions, hence 'unsafe-eval') and
+ *  inline styles run, loads nothing from anywhere, and submits nowhere. */
+export function documentHead(title: string, scripts: string[], css: string, generator?: string): string {
+  const csp = [
+    "default-src 'none'",
+    `script-src ${scripts.length ? `${scripts.map(scriptHash).join(' ')} 'unsafe-eval'` : "'none'"}`,
+    "style-src 'unsafe-inline'",
+    'img-src data:',
+    "base-uri 'none'",
+    "form-action 'none'",
+  ].join('; ');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${esc(csp)}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+${generator === undefined ? '' : `<meta name="generator" content="${esc(generator)}">\n`}<title>${esc(title)}</title>
+<style>${css}</style>
+</head>`;
+}
+
 export { fmtCount } from '../analysis/format.ts';
 
 export const CSS = `

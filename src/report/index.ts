@@ -13,7 +13,7 @@ import { BASELINE_STRATEGY, CURRENT_STRATEGY, validationStrategy } from '../stra
 import {
   ipiHeatmap, latencyHeatmap, metricBars, overTime, overheadByCause, perCpuOverhead, fmtNs, type ChartSpec,
 } from './charts.ts';
-import { APP_SCRIPT, CSS, esc, fmtCount, inlineScript, jsonForScript, scriptHash } from './html.ts';
+import { APP_SCRIPT, CSS, documentHead, esc, fmtCount, inlineScript, jsonForScript } from './html.ts';
 import { renderChart } from './render.ts';
 import { timelineChart } from './timeline.ts';
 import { summaryJson } from '../analysis/summary.ts';
@@ -299,25 +299,8 @@ ${anchor(violationsSection(inp, tables), `${id}-violations`)}
   toc.push('<li><a href="#reference">Reference</a></li>');
 
   const scripts = interactive ? [inlineScript(vegaMin()), APP_SCRIPT, AB_SCRIPT] : [];
-  const csp = [
-    "default-src 'none'",
-    `script-src ${scripts.length ? `${scripts.map(scriptHash).join(' ')} 'unsafe-eval'` : "'none'"}`,
-    "style-src 'unsafe-inline'",
-    'img-src data:',
-    "base-uri 'none'",
-    "form-action 'none'",
-  ].join('; ');
   const nav = `<nav class="toc" aria-label="contents"><details open><summary>Contents</summary><ul>${toc.join('')}</ul></details></nav>`;
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${esc(csp)}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="tlbsim ${esc(PKG_VERSION)}">
-<title>${esc(title)}</title>
-<style>${CSS}${WHY_CSS}</style>
-</head>
+  return `${documentHead(title, scripts, CSS + WHY_CSS, `tlbsim ${PKG_VERSION}`)}
 <body>
 <header class="top"><h1>${esc(title)}</h1>
 <p>${data.inputs.length} input${data.inputs.length === 1 ? '' : 's'} · ${strategies.size} strategies · cost profile ${esc(profileName)}${strategies.has(baseline) ? ` · baseline ${esc(baseline)}` : ''} · tlbsim ${esc(PKG_VERSION)}</p></header>

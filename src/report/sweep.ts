@@ -4,7 +4,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { Row } from '../analysis/table.ts';
 import type { AggregateResult, Curve } from '../sweep/aggregate.ts';
-import { APP_SCRIPT, CSS, esc, fmtCount, inlineScript, scriptHash } from './html.ts';
+import { APP_SCRIPT, CSS, documentHead, esc, fmtCount, inlineScript } from './html.ts';
 import { figure, vegaMin } from './index.ts';
 import type { ChartSpec } from './charts.ts';
 
@@ -65,21 +65,8 @@ export async function renderSweepReport(res: AggregateResult, interactive = true
   }
   const errors = res.tables.errors.rows();
   const scripts = interactive ? [inlineScript(vegaMin()), APP_SCRIPT] : [];
-  const csp = [
-    "default-src 'none'",
-    `script-src ${scripts.length ? `${scripts.map(scriptHash).join(' ')} 'unsafe-eval'` : "'none'"}`,
-    "style-src 'unsafe-inline'", 'img-src data:', "base-uri 'none'", "form-action 'none'",
-  ].join('; ');
   const title = `tlbsim sweep ${res.name}`;
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${esc(csp)}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)}</title>
-<style>${CSS}</style>
-</head>
+  return `${documentHead(title, scripts, CSS)}
 <body>
 <header class="top"><h1>${esc(title)}</h1>
 <p>${fmtCount(res.tasks)} tasks · ${res.strategies.length} strategies · ${profiles} profile${profiles === 1 ? '' : 's'}${res.failed ? ` · <b>${fmtCount(res.failed)} failed</b>` : ''}</p></header>
