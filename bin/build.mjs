@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { DIST, ROOT, STAMP, sourceHash, stampText } from './source-hash.mjs';
 import { writeStart } from './start-bundle.mjs';
 
@@ -44,6 +45,22 @@ function copyAssets(dir) {
   }
 }
 copyAssets(join(ROOT, 'src'));
+// The catalogues, taken from the compiled registries themselves, so that `tlbsim strategies`
+// and `tlbsim workloads` answer without loading them (src/commands/built-catalogues.ts).
+try {
+  const strategies = await import(pathToFileURL(join(tmp, 'commands', 'strategies.js')).href);
+  const workloads = await import(pathToFileURL(join(tmp, 'commands', 'workloads.js')).href);
+  const { BUILT_CATALOGUES_FILE } = await import(pathToFileURL(join(tmp, 'commands', 'built-catalogues.js')).href);
+  writeFileSync(join(tmp, BUILT_CATALOGUES_FILE), JSON.stringify({
+    strategies: await strategies.strategiesListing(),
+    unsafeWhen: await strategies.strategiesUnsafeWhen(),
+    workloads: await workloads.workloadListings(),
+  }));
+} catch (e) {
+  rmSync(tmp, { recursive: true, force: true });
+  console.error(`tlbsim build: writing the catalogues failed: ${e.message}`);
+  process.exit(1);
+}
 try {
   await writeStart(tmp);
 } catch (e) {

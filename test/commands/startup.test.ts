@@ -68,16 +68,26 @@ test('the hook sees what a command loads: inspect of a gzipped trace loads the r
 });
 
 test('tlbsim strategies and workloads load their catalogue and no other command', () => {
+  // Compiled, the catalogues come from dist/catalogues.json (bin/build.mjs), not from the
+  // registries: no strategy implementation or workload generator is loaded. Under tsx the
+  // registries are read.
   const s = loads(['strategies']);
   assert.equal(s.status, 0);
   assert.match(s.stdout, /linux-6\.18/);
-  assert.ok(s.ours.has('strategies/index') && (s.joined || s.ours.has('commands/strategies')), [...s.ours].join(' '));
-  assertLight(s, 'strategies', ['commands/replay', 'commands/inspect', 'commands/generate', 'workloads/index']);
+  assert.ok(s.joined || s.ours.has('commands/strategies'), [...s.ours].join(' '));
+  assert.equal(s.ours.has('strategies/index'), !s.compiled, [...s.ours].join(' '));
+  assertLight(s, 'strategies', ['commands/replay', 'commands/inspect', 'commands/generate', 'workloads/index', ...(s.compiled ? ['strategies/linux-6.18', 'machine/machine'] : [])]);
   const w = loads(['workloads', '--json']);
   assert.equal(w.status, 0);
   assert.ok(JSON.parse(w.stdout).length > 3);
-  assert.ok(w.ours.has('workloads/index'), [...w.ours].join(' '));
-  assertLight(w, 'workloads', ['commands/replay', 'commands/strategies', 'strategies/index']);
+  assert.equal(w.ours.has('workloads/index'), !w.compiled, [...w.ours].join(' '));
+  assertLight(w, 'workloads', ['commands/replay', 'commands/strategies', 'strategies/index', ...(w.compiled ? ['workloads/ping-pong'] : [])]);
+});
+
+test('inspect of a file that is not there loads none of the trace readers', () => {
+  const r = loads(['inspect', join(dir, 'no-such-trace.txt')]);
+  assert.equal(r.status, 1);
+  assertLight(r, 'inspect MISSING', ['trace/csv', 'trace/cache']);
 });
 
 test('--help without the memo registers every command but loads none of their work', () => {
