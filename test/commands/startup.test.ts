@@ -1,8 +1,9 @@
 // What a command loads before its first output: the catalogues, help and usage errors
 // must not pay for the trace readers (zlib, child_process), the cost profiles, the replay
 // or the report. Observed, not timed: a module hook given to node with --import records
-// every module the run loads, as the bin shim runs it: dist/start.js when dist/ is current
-// (the command definitions joined into it, bin/start-bundle.mjs), else src/ through tsx.
+// every module the run loads, as the bin shim runs it: dist/start.cjs when dist/ is current
+// (a script, not a module: the hook sees what it imports, not the script itself; the command
+// definitions are joined into it, bin/start-bundle.mjs), else src/ through tsx.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -45,9 +46,9 @@ function loads(args: string[]): { status: number | null; stdout: string; ours: S
     if (m[1] === 'dist') compiled = true;
     ours.add(m[2]);
   }
-  assert.ok(ours.has('cli') || ours.has('start'), `tlbsim ${args.join(' ')} loaded no entry point: ${[...ours].join(' ')}`);
-  // dist/start.js holds the command definitions: they are not files of their own there.
-  const joined = ours.has('start') && !ours.has('cli');
+  assert.ok(ours.has('cli') || compiled, `tlbsim ${args.join(' ')} loaded no entry point: ${[...ours].join(' ')}`);
+  // dist/start.cjs holds cli.js and the command definitions: they are not files of their own there.
+  const joined = compiled && !ours.has('cli');
   return { status: r.status, stdout: r.stdout, ours, builtins: new Set(urls.filter((u) => u.startsWith('node:'))), compiled, joined };
 }
 
