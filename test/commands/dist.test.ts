@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Script } from 'node:vm';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -24,14 +25,18 @@ const run = (dir: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
     encoding: 'utf8', env: { ...process.env, TLBSIM_NO_HELP_CACHE: '1', TLBSIM_NO_DIST: '', ...env },
   });
 
-test('bin/tlbsim.mjs runs dist/ while it matches src/, and src/ once they differ', () => {
+test('bin/tlbsim.mjs runs dist/ while it matches src/, and src/ once they differ', async () => {
   const dir = copyPackage();
   try {
     const build = spawnSync(process.execPath, [join(dir, 'bin', 'build.mjs')], { encoding: 'utf8' });
     assert.equal(build.status, 0, build.stderr);
     assert.ok(existsSync(join(dir, 'dist', 'cli.js')));
     assert.ok(existsSync(join(dir, 'dist', 'start.cjs')));
-    assert.ok(existsSync(join(dir, 'dist', 'start.cache')));
+    // The code cache fits the script as bin/run-compiled.mjs wraps it: V8 takes it.
+    const { PARAMETERS } = await import(join(dir, 'bin', 'run-compiled.mjs'));
+    const script = new Script(`(function (${(PARAMETERS as string[]).join(', ')}) {${readFileSync(join(dir, 'dist', 'start.cjs'), 'utf8')}\n})`,
+      { filename: join(dir, 'dist', 'start.cjs'), cachedData: readFileSync(join(dir, 'dist', 'start.cache')) });
+    assert.equal(script.cachedDataRejected, false, 'dist/start.cache is refused by V8');
     assert.ok(existsSync(join(dir, 'dist', 'replay', 'worker.js')));
     // Assets the modules read beside themselves are copied.
     assert.ok(existsSync(join(dir, 'dist', 'measure', 'microbench.c')));
