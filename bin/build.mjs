@@ -74,8 +74,9 @@ writeFileSync(join(tmp, relative(DIST, STAMP)), stampText(hash));
 rmSync(DIST, { recursive: true, force: true });
 renameSync(tmp, DIST);
 // The code cache of dist/start.cjs, from a `--help` run (it defines every command and
-// formats their help). Made where it will be read: V8 keys it to the script's source.
-// Without it the CLI compiles the script each time, which is slower and no different.
+// formats their help), made after the swap so that it is of the script as it now stands
+// (V8 refuses a cache made for a source of another length). Without it the CLI compiles the
+// script each time, which is slower and no different.
 if (existsSync(START_SCRIPT)) {
   const cacheTmp = `${START_CACHE}.${process.pid}.tmp`;
   const warm = spawnSync(process.execPath, ['--input-type=module', '-e',
