@@ -11,7 +11,7 @@
 //             the many-CPU lab (traces/lab: 32 and 64 vCPUs, as recorded)
 //   e2e       all strategies over the large trace with worker threads, parse included;
 //             again reading the cache the cached stage wrote (the second look at a trace)
-//   help      start-up: wall time of commands that answer at once, vs `node -e 0` (best of 7)
+//   help      start-up: wall time of commands that answer at once, vs `node -e 0` (median and best of --repeat rounds, at least 7)
 //   cli       as users run it: wall time of `tlbsim inspect` and of `tlbsim replay` (every
 //             strategy, no report; without and with the trace cache) on real recordings
 //             replicated to --cli-mb with shifted timestamps (bench/real-shaped.ts: madvthreads,
@@ -200,7 +200,8 @@ if (STAGES.includes('cli')) {
 if (STAGES.includes('help')) {
   // Start-up as a user meets it, through the bin shim: wall time to exit of commands that
   // print at once, each as a ratio to a bare `node -e 0` timed in the same rounds (this
-  // machine's speed varies within minutes). Interleaved, best of 7.
+  // machine's speed varies within minutes). Interleaved rounds (--repeat, at least 7): the
+  // median, which a shared machine moves less than the best, and the best.
   const bin = join(import.meta.dirname, '..', 'bin', 'tlbsim.mjs');
   // The memo (bin/help-cache.mjs) answers help and the catalogues after their first run;
   // the "no memo" rows are that first run, through the compiled program.
@@ -213,21 +214,28 @@ if (STAGES.includes('help')) {
     ['tlbsim strategies (memo)', [bin, 'strategies']],
     ['tlbsim strategies (no memo)', [bin, 'strategies'], noMemo],
     ['tlbsim workloads (no memo)', [bin, 'workloads'], noMemo],
+    ['tlbsim workloads --json (no memo)', [bin, 'workloads', '--json'], noMemo],
+    ['tlbsim --version (no memo)', [bin, '--version'], noMemo],
+    ['tlbsim frobnicate (unknown command)', [bin, 'frobnicate']],
     ['tlbsim replay --bogus (usage error)', [bin, 'replay', '--bogus']],
     ['tlbsim inspect (missing file)', [bin, 'inspect', join(dir, 'no-such-trace.txt')]],
     ['tlbsim strategies, without dist/ (tsx)', [bin, 'strategies'], { TLBSIM_NO_DIST: '1', ...noMemo }],
   ];
   // Fill the memo first, so the "memo" rows read it.
   for (const args of [['--help'], ['strategies']]) spawnSync(process.execPath, [bin, ...args], { stdio: 'ignore' });
-  const best = cases.map(() => Infinity);
-  for (let round = 0; round < 7; round++) {
+  const rounds = Math.max(7, REPEAT);
+  const times = cases.map((): number[] => []);
+  for (let round = 0; round < rounds; round++) {
     cases.forEach(([, argv, env], i) => {
       const t0 = performance.now();
       spawnSync(process.execPath, argv, { stdio: 'ignore', env: { ...process.env, ...env } });
-      best[i] = Math.min(best[i], (performance.now() - t0) / 1000);
+      times[i].push((performance.now() - t0) / 1000);
     });
   }
-  report.startup = cases.map(([name], i) => ({ name, seconds: best[i], vsNode: best[i] / best[0] }));
+  const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
+  const best = times.map((t) => Math.min(...t));
+  const medians = times.map(median);
+  report.startup = cases.map(([name], i) => ({ name, rounds, seconds: medians[i], vsNode: medians[i] / medians[0], bestSeconds: best[i], bestVsNode: best[i] / best[0] }));
 }
 report.calibrateAfter = stage('calibrate');
 report.loadAvgAfter = loadavg().map((x) => Number(x.toFixed(2)));
@@ -260,8 +268,8 @@ for (const r of (report.cli ?? []) as Row[]) {
   rows.push([`cli (wall): ${r.name}`, `${f(r.mb)} MB`, '', `split ${x(r.split)}, inspect ${x(r.inspect)}, replay ${x(r.replay)}, cached ${x(r.replayCached)}`,
     `inspect ${(r.split / r.inspect).toFixed(2)}x split; replay ${(r.replay / r.split).toFixed(1)}x, cached ${(r.replayCached / r.split).toFixed(1)}x split; cache ${(r.cacheMB / r.mb).toFixed(2)}x text`, '']);
 }
-for (const r of (report.startup ?? []) as { name: string; seconds: number; vsNode: number }[]) {
-  rows.push([`start-up (wall): ${r.name}`, '', '', `${f(r.seconds * 1000)} ms (best of 7)`, `${r.vsNode.toFixed(2)}x node -e 0`, '']);
+for (const r of (report.startup ?? []) as { name: string; rounds: number; seconds: number; vsNode: number; bestSeconds: number; bestVsNode: number }[]) {
+  rows.push([`start-up (wall): ${r.name}`, '', '', `${f(r.seconds * 1000)} ms median of ${r.rounds}, best ${f(r.bestSeconds * 1000)} ms`, `${r.vsNode.toFixed(2)}x node -e 0 (best ${r.bestVsNode.toFixed(2)}x)`, '']);
 }
 const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
 for (const r of rows) console.log(r.map((c, i) => (i === 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd());

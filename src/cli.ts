@@ -78,7 +78,3 @@ export async function main(argv: string[]): Promise<number> {
     if (memoable) process.stdout.write = write;
   }
 }
-
-if (process.argv[1] && /tlbsim(\.mjs)?$|cli\.ts$/.test(process.argv[1])) {
-  process.exitCode = await main(process.argv);
-}

@@ -1,8 +1,10 @@
 // `tlbsim inspect <trace>`: what is in a trace, before replaying it.
 import type { Command } from 'commander';
 import { EVENT_KIND_NAMES, TLB_FLUSH_REASON_NAMES, TRACE_FORMATS, type TraceFormat, type TraceInfo } from '../trace/event.ts';
+import { statSync } from 'node:fs';
 import { fail, printJsonSafe, printSafe } from './util.ts';
 import { fmtNs } from '../analysis/format.ts';
+import { TraceError, describeFsError } from '../trace/errors.ts';
 
 
 export function inspectJson(info: TraceInfo): unknown {
@@ -73,6 +75,9 @@ export function register(program: Command): void {
     .addHelpText('after', '\nExample:\n  tlbsim inspect traces/real/pingpong-0/trace.txt.gz\n  tlbsim inspect --json trace.txt | jq .events')
     .action(async (path: string, opts: { json?: boolean; format?: string; verbose?: boolean; cache?: boolean }) => {
       if (opts.format && !TRACE_FORMATS.includes(opts.format as TraceFormat)) fail(`unknown format "${opts.format}" (expected one of ${TRACE_FORMATS.join(', ')})`, 2);
+      // A path that cannot be stat'ed is refused before the trace readers (zlib, child_process,
+      // the CSV and cache codecs) are loaded, in the words openTrace's own probe would use.
+      try { statSync(path); } catch (e) { throw new TraceError(`${path}: ${describeFsError(e)}`, path); }
       const { openTrace } = await import('../trace/index.ts');
       const { progress } = await import('./progress.ts');
       const reading = progress(`read ${path.length > 40 ? `…${path.slice(-39)}` : path}`);

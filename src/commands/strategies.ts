@@ -1,6 +1,7 @@
 // `tlbsim strategies [--json]`: the registered TLB-flush strategies, oldest kernel first.
 import type { Command } from 'commander';
 import { bold, red } from './style.ts';
+import { builtCatalogues } from './built-catalogues.ts';
 
 export interface StrategyListing { name: string; title: string; kernel: string; description: string; safe: boolean }
 
@@ -8,6 +9,12 @@ export interface StrategyListing { name: string; title: string; kernel: string; 
 export async function strategiesListing(): Promise<StrategyListing[]> {
   const { STRATEGIES } = await import('../strategies/index.ts');
   return STRATEGIES.map((s) => ({ name: s.name, title: s.title, kernel: s.kernel, description: s.description, safe: s.safe }));
+}
+
+/** Strategy name -> when it is unsafe, for the strategies that say. */
+export async function strategiesUnsafeWhen(): Promise<Record<string, string>> {
+  const { STRATEGIES } = await import('../strategies/index.ts');
+  return Object.fromEntries(STRATEGIES.filter((s) => s.unsafeWhen).map((s) => [s.name, s.unsafeWhen!]));
 }
 
 export function strategiesText(list: readonly StrategyListing[], unsafeWhen: ReadonlyMap<string, string>): string {
@@ -33,10 +40,10 @@ export function register(program: Command): void {
     .option('--json', 'print [{ name, title, kernel, description, safe }] as JSON')
     .addHelpText('after', '\nExamples:\n  tlbsim strategies\n  tlbsim strategies --json | jq -r \'.[] | select(.safe) | .name\'')
     .action(async (opts: { json?: boolean }) => {
-      const list = await strategiesListing();
+      const built = builtCatalogues();
+      const list = built?.strategies ?? await strategiesListing();
       if (opts.json) { process.stdout.write(JSON.stringify(list, null, 2) + '\n'); return; }
-      const { STRATEGIES } = await import('../strategies/index.ts');
-      const unsafeWhen = new Map(STRATEGIES.filter((s) => s.unsafeWhen).map((s) => [s.name, s.unsafeWhen!] as const));
-      process.stdout.write(strategiesText(list, unsafeWhen));
+      const unsafeWhen = built?.unsafeWhen ?? await strategiesUnsafeWhen();
+      process.stdout.write(strategiesText(list, new Map(Object.entries(unsafeWhen))));
     });
 }

@@ -1,10 +1,20 @@
 // `tlbsim workloads [--json]`: the synthetic workload generators and their parameters.
 import type { Command } from 'commander';
+import type { ParamSpec } from '../workloads/types.ts';
+import { builtCatalogues } from './built-catalogues.ts';
+
+/** One workload as `--json` lists it (describeWorkload in src/workloads/index.ts). */
+export interface WorkloadListing { name: string; description: string; iteration: string; params: ParamSpec[] }
+
+/** Every workload, in registry order, as `--json` lists it. */
+export async function workloadListings(): Promise<WorkloadListing[]> {
+  const { listWorkloads, describeWorkload } = await import('../workloads/index.ts');
+  return listWorkloads().map(describeWorkload);
+}
 
 /** The listing as printed: JSON ([{ name, description, iteration, params }], docs/design/cli.md) or text. */
 export async function workloadsListing(json: boolean): Promise<string> {
-  const { listWorkloads, describeWorkload } = await import('../workloads/index.ts');
-  const list = listWorkloads().map(describeWorkload);
+  const list = builtCatalogues()?.workloads ?? await workloadListings();
   if (json) return JSON.stringify(list, null, 2) + '\n';
   const lines: string[] = [];
   for (const w of list) {

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Script } from 'node:vm';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -24,30 +25,42 @@ const run = (dir: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
     encoding: 'utf8', env: { ...process.env, TLBSIM_NO_HELP_CACHE: '1', TLBSIM_NO_DIST: '', ...env },
   });
 
-test('bin/tlbsim.mjs runs dist/ while it matches src/, and src/ once they differ', () => {
+test('bin/tlbsim.mjs runs dist/ while it matches src/, and src/ once they differ', async () => {
   const dir = copyPackage();
   try {
     const build = spawnSync(process.execPath, [join(dir, 'bin', 'build.mjs')], { encoding: 'utf8' });
     assert.equal(build.status, 0, build.stderr);
     assert.ok(existsSync(join(dir, 'dist', 'cli.js')));
-    assert.ok(existsSync(join(dir, 'dist', 'start.js')));
+    assert.ok(existsSync(join(dir, 'dist', 'start.cjs')));
+    // The code cache fits the script as bin/run-compiled.mjs wraps it: V8 takes it.
+    const { PARAMETERS } = await import(join(dir, 'bin', 'run-compiled.mjs'));
+    const script = new Script(`(function (${(PARAMETERS as string[]).join(', ')}) {${readFileSync(join(dir, 'dist', 'start.cjs'), 'utf8')}\n})`,
+      { filename: join(dir, 'dist', 'start.cjs'), cachedData: readFileSync(join(dir, 'dist', 'start.cache')) });
+    assert.equal(script.cachedDataRejected, false, 'dist/start.cache is refused by V8');
     assert.ok(existsSync(join(dir, 'dist', 'replay', 'worker.js')));
     // Assets the modules read beside themselves are copied.
     assert.ok(existsSync(join(dir, 'dist', 'measure', 'microbench.c')));
 
     // Compiled and interpreted give the same answers.
-    const fromDist = run(dir, ['strategies']);
-    const fromTsx = run(dir, ['strategies'], { TLBSIM_NO_DIST: '1' });
-    assert.equal(fromDist.status, 0, fromDist.stderr);
-    assert.equal(fromDist.stdout, fromTsx.stdout);
+    // The catalogues compiled come from dist/catalogues.json, written by the build from the
+    // registries: they must print what the registries do.
+    assert.ok(existsSync(join(dir, 'dist', 'catalogues.json')));
+    for (const args of [['strategies'], ['strategies', '--json'], ['workloads'], ['workloads', '--json']]) {
+      const fromDist = run(dir, args);
+      const fromTsx = run(dir, args, { TLBSIM_NO_DIST: '1' });
+      assert.equal(fromDist.status, 0, fromDist.stderr);
+      assert.ok(fromDist.stdout.length > 100, args.join(' '));
+      assert.equal(fromDist.stdout, fromTsx.stdout, args.join(' '));
+    }
     const usage = run(dir, ['replay', '--no-such-option']);
     assert.equal(usage.status, 2);
     assert.match(usage.stderr, /unknown option '--no-such-option'/);
 
     // dist/ is what runs while current: a mark put into the compiled file shows (the bin
-    // runs dist/start.js: cli.js with the command definitions joined in, or importing it).
+    // runs dist/start.cjs: cli.js with the command definitions joined in; V8 refuses the code
+    // cache of a script whose source changed).
     const description = 'Replay kernel traces through a simulated x86 machine';
-    const start = join(dir, 'dist', 'start.js');
+    const start = join(dir, 'dist', 'start.cjs');
     const distCli = readFileSync(start, 'utf8').includes(description) ? start : join(dir, 'dist', 'cli.js');
     writeFileSync(distCli, readFileSync(distCli, 'utf8').replace(description, 'COMPILED-MARK'));
     assert.match(run(dir, ['--help']).stdout, /COMPILED-MARK/);

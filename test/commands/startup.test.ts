@@ -1,8 +1,9 @@
 // What a command loads before its first output: the catalogues, help and usage errors
 // must not pay for the trace readers (zlib, child_process), the cost profiles, the replay
 // or the report. Observed, not timed: a module hook given to node with --import records
-// every module the run loads, as the bin shim runs it: dist/start.js when dist/ is current
-// (the command definitions joined into it, bin/start-bundle.mjs), else src/ through tsx.
+// every module the run loads, as the bin shim runs it: dist/start.cjs when dist/ is current
+// (a script, not a module: the hook sees what it imports, not the script itself; the command
+// definitions are joined into it, bin/start-bundle.mjs), else src/ through tsx.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -45,9 +46,9 @@ function loads(args: string[]): { status: number | null; stdout: string; ours: S
     if (m[1] === 'dist') compiled = true;
     ours.add(m[2]);
   }
-  assert.ok(ours.has('cli') || ours.has('start'), `tlbsim ${args.join(' ')} loaded no entry point: ${[...ours].join(' ')}`);
-  // dist/start.js holds the command definitions: they are not files of their own there.
-  const joined = ours.has('start') && !ours.has('cli');
+  assert.ok(ours.has('cli') || compiled, `tlbsim ${args.join(' ')} loaded no entry point: ${[...ours].join(' ')}`);
+  // dist/start.cjs holds cli.js and the command definitions: they are not files of their own there.
+  const joined = compiled && !ours.has('cli');
   return { status: r.status, stdout: r.stdout, ours, builtins: new Set(urls.filter((u) => u.startsWith('node:'))), compiled, joined };
 }
 
@@ -68,16 +69,26 @@ test('the hook sees what a command loads: inspect of a gzipped trace loads the r
 });
 
 test('tlbsim strategies and workloads load their catalogue and no other command', () => {
+  // Compiled, the catalogues come from dist/catalogues.json (bin/build.mjs), not from the
+  // registries: no strategy implementation or workload generator is loaded. Under tsx the
+  // registries are read.
   const s = loads(['strategies']);
   assert.equal(s.status, 0);
   assert.match(s.stdout, /linux-6\.18/);
-  assert.ok(s.ours.has('strategies/index') && (s.joined || s.ours.has('commands/strategies')), [...s.ours].join(' '));
-  assertLight(s, 'strategies', ['commands/replay', 'commands/inspect', 'commands/generate', 'workloads/index']);
+  assert.ok(s.joined || s.ours.has('commands/strategies'), [...s.ours].join(' '));
+  assert.equal(s.ours.has('strategies/index'), !s.compiled, [...s.ours].join(' '));
+  assertLight(s, 'strategies', ['commands/replay', 'commands/inspect', 'commands/generate', 'workloads/index', ...(s.compiled ? ['strategies/linux-6.18', 'machine/machine'] : [])]);
   const w = loads(['workloads', '--json']);
   assert.equal(w.status, 0);
   assert.ok(JSON.parse(w.stdout).length > 3);
-  assert.ok(w.ours.has('workloads/index'), [...w.ours].join(' '));
-  assertLight(w, 'workloads', ['commands/replay', 'commands/strategies', 'strategies/index']);
+  assert.equal(w.ours.has('workloads/index'), !w.compiled, [...w.ours].join(' '));
+  assertLight(w, 'workloads', ['commands/replay', 'commands/strategies', 'strategies/index', ...(w.compiled ? ['workloads/ping-pong'] : [])]);
+});
+
+test('inspect of a file that is not there loads none of the trace readers', () => {
+  const r = loads(['inspect', join(dir, 'no-such-trace.txt')]);
+  assert.equal(r.status, 1);
+  assertLight(r, 'inspect MISSING', ['trace/csv', 'trace/cache']);
 });
 
 test('--help without the memo registers every command but loads none of their work', () => {

@@ -85,7 +85,9 @@ test('leftovers of killed runs (spill directory, cache temporary file) are remov
 
 test('SIGINT during generate removes its temporary output', async () => {
   const dir = mkdtempSync(join(tmp, 'gen-'));
-  const child = spawn(process.execPath, [join(ROOT, 'bin/tlbsim.mjs'), 'generate', 'workload:ping-pong:iterations=2000000', '-o', join(dir, 'big.txt')], { cwd: ROOT, stdio: 'ignore' });
+  // Big enough that the signal comes while the file is written (gzip keeps it writing for
+  // longer than the events took to generate, seconds on a loaded machine), no bigger.
+  const child = spawn(process.execPath, [join(ROOT, 'bin/tlbsim.mjs'), 'generate', 'workload:ping-pong:iterations=200000', '-o', join(dir, 'big.txt.gz')], { cwd: ROOT, stdio: 'ignore' });
   const done = exited(child);
   await until('the temporary output', () => readdirSync(dir).some((f) => f.endsWith('.tmp')));
   child.kill('SIGINT');
