@@ -57,8 +57,8 @@ export const INIT_MM = 0;
 export { MAX_ASID_AVAILABLE } from './global-asids.ts';
 /** The first of the two global-ASID rows of each CPU (rows 6 and 7). */
 const GLOBAL_ROW = TLB_NR_DYN_ASIDS;
-/** Pending early-acknowledged flushes kept per target CPU (stride of the pend* arrays). */
-const PEND = 4;
+/** Pending early-acknowledged flushes kept per target CPU (stride of the deferred* arrays). */
+const DEFERRED_SLOTS = 4;
 /** Per-CPU cache lines, kept as bitsets over the CPUs (one `words`-word mask each, at
  *  line * words in cpuLineDirty). Only CPU c ever stores to its own is_lazy, cpu_tlbstate
  *  and walk-slot lines, and no atomic touches them, so each line's state is one bit: c holds
@@ -104,12 +104,11 @@ export const AckMode = {
 /** Read-only view of a per-CPU array, for strategies. */
 export interface RO { readonly [i: number]: number; readonly length: number }
 
-const NM = METRIC_COUNT;
-const I_OVH = MI.overhead_ns;
-const I_LT = MI.line_transfers, I_AOPS = MI.atomic_ops, I_ANS = MI.atomic_ns;
+const MI_OVERHEAD_NS = MI.overhead_ns;
+const MI_LINE_TRANSFERS = MI.line_transfers, MI_ATOMIC_OPS = MI.atomic_ops, MI_ATOMIC_NS = MI.atomic_ns;
 /** Offset of overhead_ns's row in the timeline. */
-const TL_OVH = TIMELINE_METRICS.indexOf('overhead_ns') * TIMELINE_BUCKETS;
-if (TL_OVH < 0) throw new Error('machine.ts: overhead_ns is not on the timeline; charge() must use inc()');
+const TIMELINE_OVERHEAD_ROW = TIMELINE_METRICS.indexOf('overhead_ns') * TIMELINE_BUCKETS;
+if (TIMELINE_OVERHEAD_ROW < 0) throw new Error('machine.ts: overhead_ns is not on the timeline; charge() must use inc()');
 // The hot paths count these with add() / cost() or plain adds, which skip the timeline.
 for (const name of [
   'line_transfers', 'atomic_ops', 'atomic_ns', 'ipi_ns', 'ipis_received', 'ipi_handler_ns', 'csd_queued',
@@ -147,7 +146,7 @@ export interface MachineOptions {
 export class Machine {
   readonly nCpu: number;
   readonly words: number;
-  readonly p: CostProfile;
+  readonly profile: CostProfile;
   strategy!: Strategy;
   /** CR4.PCIDE: set by the strategy (nopcid variants clear it). */
   pcid = true;
@@ -169,7 +168,7 @@ export class Machine {
   rec: EventRecorder | null = null;
 
   // ---------------------------------------------------------------- counters
-  readonly metrics = new Float64Array(NM);
+  readonly metrics = new Float64Array(METRIC_COUNT);
   /** metric m of CPU c at [m * nCpu + c]: metric-major, so that a cross-call, which walks
    *  its targets in CPU order and adds the same few metrics to each, reads each metric's
    *  row sequentially (one cache line serves 8 targets) instead of touching several lines
@@ -179,12 +178,12 @@ export class Machine {
   readonly timeline: Float64Array;
   readonly tlFirst: number;
   readonly tlBucketNs: number;
-  private tlBucket = 0;
-  /** Times known to be in bucket tlBucket (empty until the first event). */
-  private tlBucketLo = Infinity;
-  private tlBucketHi = -Infinity;
+  private timelineBucket = 0;
+  /** Times known to be in bucket timelineBucket (empty until the first event). */
+  private timelineBucketLo = Infinity;
+  private timelineBucketHi = -Infinity;
   /** Per metric: offset of its row in `timeline` (-1: not on the timeline). */
-  private readonly tlRow = new Int32Array(NM).fill(-1);
+  private readonly timelineRow = new Int32Array(METRIC_COUNT).fill(-1);
   /** Predicted tlb:tlb_flush by reason (0..5) x class (0 full, 1 ranged, 2 none). */
   readonly predFlush = new Float64Array(6 * 3);
   readonly predFlushPages = new Float64Array(6);
@@ -276,10 +275,10 @@ export class Machine {
   private readonly waitTid: Int32Array;
   private readonly waitBucket: Int32Array;
   // early-ack pending flushes
-  private readonly pendN: Int32Array;
-  private readonly pendReq: FlushReq[];
-  private readonly pendAck: Float64Array;
-  private readonly pendDone: Float64Array;
+  private readonly deferredCount: Int32Array;
+  private readonly deferredReq: FlushReq[];
+  private readonly deferredAckAt: Float64Array;
+  private readonly deferredDoneAt: Float64Array;
   nextDue = Infinity;
   // initiator wait bookkeeping
   private readonly waitUntil: Float64Array;
@@ -302,11 +301,11 @@ export class Machine {
   // call_single_queue, their flush infos copied (the kernel's cfd slots hold them).
   /** See MachineOptions.irqWhenRun. */
   readonly irqWhenRun: boolean;
-  private readonly csdQN: Int32Array;
-  private readonly csdQReq: FlushReq[][];
-  private readonly csdQPurpose: Int32Array[];
-  private readonly csdQMm: Int32Array[];
-  private readonly csdQFrom: Int32Array[];
+  private readonly queueLength: Int32Array;
+  private readonly queuedReq: FlushReq[][];
+  private readonly queuedPurpose: Int32Array[];
+  private readonly queuedMm: Int32Array[];
+  private readonly queuedFrom: Int32Array[];
   /** Per initiator (words each): targets holding a CSD of it not handled yet. */
   private readonly unacked: Uint32Array;
   /** Trace time of each CPU's latest event of the workload (serveBefore). */
@@ -322,8 +321,8 @@ export class Machine {
   private mmCap = 0;
   /** 0 unseen, 1 live, 2 torn down (exit_mmap done), 3 freed */
   private _mmState = new Uint8Array(0);
-  private mmCtx = new Float64Array(0);
-  private mmGen = new Float64Array(0);
+  private mmCtxId = new Float64Array(0);
+  private mmTlbGen = new Float64Array(0);
   private mmMask = new Uint32Array(0);
   private _mmUsers = new Int32Array(0);
   private _mmCount = new Int32Array(0);
@@ -343,12 +342,12 @@ export class Machine {
   get mmCount(): RO { return this._mmCount; }
 
   // global ASID allocator (global-asids.ts; arch/x86/mm/tlb.c, 6.15+)
-  private readonly gAsids = new GlobalAsids(TLB_NR_DYN_ASIDS);
+  private readonly globalAsids = new GlobalAsids(TLB_NR_DYN_ASIDS);
 
   // per tid
-  private taskOvh = new Float64Array(1024);
+  private taskOverheadNs = new Float64Array(1024);
   /** Delay a task inherited from the CPU it was switched in on (the simulator's passDelay). */
-  private taskInh = new Float64Array(1024);
+  private taskInheritedNs = new Float64Array(1024);
 
   // scratch masks for strategies
   private readonly scratch: Uint32Array[];
@@ -357,12 +356,12 @@ export class Machine {
     const n = Math.max(1, nCpu | 0);
     this.nCpu = n;
     this.words = wordsFor(n);
-    this.p = profile;
+    this.profile = profile;
     this.implicitAccess = opts.implicitAccess ?? false;
     this.oneSocket = Math.floor((n - 1) / profile.cpusPerSocket) === 0;
-    this.perCpu = new Float64Array(NM * n);
+    this.perCpu = new Float64Array(METRIC_COUNT * n);
     this.ipiMatrix = new CpuPairs(n);
-    TIMELINE_METRICS.forEach((name, i) => { this.tlRow[MI[name]] = i * TIMELINE_BUCKETS; });
+    TIMELINE_METRICS.forEach((name, i) => { this.timelineRow[MI[name]] = i * TIMELINE_BUCKETS; });
     this.timeline = new Float64Array(TIMELINE_METRICS.length * TIMELINE_BUCKETS);
     const first = opts.firstNs ?? 0, last = opts.lastNs ?? 0;
     this.tlFirst = first;
@@ -398,10 +397,10 @@ export class Machine {
     this.spinLeft = new Float64Array(n);
     this.waitTid = new Int32Array(n).fill(-1);
     this.waitBucket = new Int32Array(n);
-    this.pendN = new Int32Array(n);
-    this.pendReq = Array.from({ length: n * PEND }, () => new FlushReq());
-    this.pendAck = new Float64Array(n * PEND);
-    this.pendDone = new Float64Array(n * PEND);
+    this.deferredCount = new Int32Array(n);
+    this.deferredReq = Array.from({ length: n * DEFERRED_SLOTS }, () => new FlushReq());
+    this.deferredAckAt = new Float64Array(n * DEFERRED_SLOTS);
+    this.deferredDoneAt = new Float64Array(n * DEFERRED_SLOTS);
     this.waitUntil = new Float64Array(n);
     this.waitArmed = new Uint8Array(n);
     this.clockBase = new Float64Array(n);
@@ -412,11 +411,11 @@ export class Machine {
     this.recvInfo = new Float64Array(n);
     this.irqCounted = new Uint8Array(n);
     this.irqWhenRun = opts.irqWhenRun ?? false;
-    this.csdQN = new Int32Array(n);
-    this.csdQReq = Array.from({ length: n }, () => []);
-    this.csdQPurpose = Array.from({ length: n }, () => new Int32Array(0));
-    this.csdQMm = Array.from({ length: n }, () => new Int32Array(0));
-    this.csdQFrom = Array.from({ length: n }, () => new Int32Array(0));
+    this.queueLength = new Int32Array(n);
+    this.queuedReq = Array.from({ length: n }, () => []);
+    this.queuedPurpose = Array.from({ length: n }, () => new Int32Array(0));
+    this.queuedMm = Array.from({ length: n }, () => new Int32Array(0));
+    this.queuedFrom = Array.from({ length: n }, () => new Int32Array(0));
     this.unacked = new Uint32Array(this.irqWhenRun ? n * this.words : 0);
     this.lastRun = new Float64Array(n).fill(-Infinity);
     this.hostCores = Math.max(1, opts.hostCores ?? 2);
@@ -428,7 +427,7 @@ export class Machine {
       this.rowMm[c] = 0; this.rowCtx[c] = 1; this.rowPcid[c] = 0; // row 0 of CPU c
     }
     this.growMm(64);
-    this._mmState[0] = 1; this.mmCtx[0] = 1; this._mmCount[0] = 1; this._mmUsers[0] = 1;
+    this._mmState[0] = 1; this.mmCtxId[0] = 1; this._mmCount[0] = 1; this._mmUsers[0] = 1;
   }
 
   // ======================================================================= accounting
@@ -437,7 +436,7 @@ export class Machine {
     this.now = t;
     this.eventIndex = index;
     // Most events fall in the bucket of the previous one: skip the division then.
-    if (t >= this.tlBucketLo && t <= this.tlBucketHi) return;
+    if (t >= this.timelineBucketLo && t <= this.timelineBucketHi) return;
     if (this.tlBucketNs > 0) this.enterBucket(t);
   }
 
@@ -448,11 +447,11 @@ export class Machine {
    *  checked with the same formula. */
   private enterBucket(t: number): void {
     const b = this.bucketOf(t);
-    this.tlBucket = b;
-    this.tlBucketLo = t;
-    if (b === TIMELINE_BUCKETS - 1) { this.tlBucketHi = Infinity; return; }
+    this.timelineBucket = b;
+    this.timelineBucketLo = t;
+    if (b === TIMELINE_BUCKETS - 1) { this.timelineBucketHi = Infinity; return; }
     const hi = this.tlFirst + (b + 1 - 1e-6) * this.tlBucketNs;
-    this.tlBucketHi = hi >= t && this.bucketOf(hi) === b ? hi : t;
+    this.timelineBucketHi = hi >= t && this.bucketOf(hi) === b ? hi : t;
   }
 
   private bucketOf(t: number): number {
@@ -464,8 +463,8 @@ export class Machine {
   inc(mi: number, cpu: number, v = 1): void {
     this.metrics[mi] += v;
     this.perCpu[mi * this.nCpu + cpu] += v;
-    const row = this.tlRow[mi];
-    if (row >= 0) this.timeline[row + this.tlBucket] += v;
+    const row = this.timelineRow[mi];
+    if (row >= 0) this.timeline[row + this.timelineBucket] += v;
   }
 
   /** inc() of a metric that is not on the timeline (checked at load). */
@@ -481,13 +480,13 @@ export class Machine {
     tot[cause] += ns;
     per[cause * n + cpu] += ns;
     if (ns <= 0) return;
-    tot[I_OVH] += ns;
-    per[I_OVH * n + cpu] += ns;
-    this.timeline[TL_OVH + this.tlBucket] += ns;
+    tot[MI_OVERHEAD_NS] += ns;
+    per[MI_OVERHEAD_NS * n + cpu] += ns;
+    this.timeline[TIMELINE_OVERHEAD_ROW + this.timelineBucket] += ns;
     const tid = this.curTid[cpu];
     if (tid >= 0) {
-      if (tid >= this.taskOvh.length) this.growTasks(tid);
-      this.taskOvh[tid] += ns;
+      if (tid >= this.taskOverheadNs.length) this.growTasks(tid);
+      this.taskOverheadNs[tid] += ns;
     }
   }
 
@@ -496,45 +495,45 @@ export class Machine {
    *  split overhead_ns exactly. */
   charge(cpu: number, ns: number): void {
     if (ns <= 0) return;
-    // inc(I_OVH, cpu, ns) written out: overhead_ns is on the timeline (checked at load).
-    this.metrics[I_OVH] += ns;
-    this.perCpu[I_OVH * this.nCpu + cpu] += ns;
-    this.timeline[TL_OVH + this.tlBucket] += ns;
+    // inc(MI_OVERHEAD_NS, cpu, ns) written out: overhead_ns is on the timeline (checked at load).
+    this.metrics[MI_OVERHEAD_NS] += ns;
+    this.perCpu[MI_OVERHEAD_NS * this.nCpu + cpu] += ns;
+    this.timeline[TIMELINE_OVERHEAD_ROW + this.timelineBucket] += ns;
     const tid = this.curTid[cpu];
     if (tid >= 0) {
-      if (tid >= this.taskOvh.length) this.growTasks(tid);
-      this.taskOvh[tid] += ns;
+      if (tid >= this.taskOverheadNs.length) this.growTasks(tid);
+      this.taskOverheadNs[tid] += ns;
     }
   }
 
   /** Overhead charged so far to `cpu`. */
   cpuOverhead(cpu: number): number {
-    return this.perCpu[I_OVH * this.nCpu + cpu];
+    return this.perCpu[MI_OVERHEAD_NS * this.nCpu + cpu];
   }
 
   /** Every task's charged overhead, non-zero only (RunResult.taskOverhead). */
   taskOverheads(): { tid: number; ns: number }[] {
     const out: { tid: number; ns: number }[] = [];
-    for (let t = 0; t < this.taskOvh.length; t++) if (this.taskOvh[t] !== 0) out.push({ tid: t, ns: this.taskOvh[t] });
+    for (let t = 0; t < this.taskOverheadNs.length; t++) if (this.taskOverheadNs[t] !== 0) out.push({ tid: t, ns: this.taskOverheadNs[t] });
     return out;
   }
 
   taskOverhead(tid: number): number {
-    return tid >= 0 && tid < this.taskOvh.length ? this.taskOvh[tid] : 0;
+    return tid >= 0 && tid < this.taskOverheadNs.length ? this.taskOverheadNs[tid] : 0;
   }
 
   /** How late `tid` runs against the trace clock: the overhead charged to it plus the delay
    *  it inherited (inheritDelay). iteration_ns is built from it. */
   taskDelay(tid: number): number {
-    return tid > 0 && tid < this.taskOvh.length ? this.taskOvh[tid] + this.taskInh[tid] : this.taskOverhead(tid);
+    return tid > 0 && tid < this.taskOverheadNs.length ? this.taskOverheadNs[tid] + this.taskInheritedNs[tid] : this.taskOverhead(tid);
   }
 
   /** `tid` starts `ns` later than its own overhead says (the CPU's previous task finished
    *  late; the simulator's CPU serialisation). */
   inheritDelay(tid: number, ns: number): void {
     if (tid <= 0 || ns <= 0) return;
-    if (tid >= this.taskOvh.length) this.growTasks(tid);
-    this.taskInh[tid] += ns;
+    if (tid >= this.taskOverheadNs.length) this.growTasks(tid);
+    this.taskInheritedNs[tid] += ns;
   }
 
   /** The CPU's lag: how far the work it runs now is behind the trace clock (the current
@@ -542,14 +541,14 @@ export class Machine {
    *  position in delayed time, the clock the cross-calls are timed in. */
   cpuLag(cpu: number): number {
     const tid = this.curTid[cpu];
-    return tid > 0 && tid < this.taskOvh.length ? this.taskOvh[tid] + this.taskInh[tid] : 0;
+    return tid > 0 && tid < this.taskOverheadNs.length ? this.taskOverheadNs[tid] + this.taskInheritedNs[tid] : 0;
   }
 
   private growTasks(tid: number): void {
-    let cap = this.taskOvh.length;
+    let cap = this.taskOverheadNs.length;
     while (cap <= tid) cap *= 2;
-    const t = new Float64Array(cap); t.set(this.taskOvh); this.taskOvh = t;
-    const h = new Float64Array(cap); h.set(this.taskInh); this.taskInh = h;
+    const t = new Float64Array(cap); t.set(this.taskOverheadNs); this.taskOverheadNs = t;
+    const h = new Float64Array(cap); h.set(this.taskInheritedNs); this.taskInheritedNs = h;
   }
 
   /** A tlb:tlb_flush event the modelled kernel would emit here. */
@@ -602,7 +601,7 @@ export class Machine {
   // ======================================================================= cache lines
 
   private transferNs(from: number, to: number): number {
-    const p = this.p;
+    const p = this.profile;
     if (this.oneSocket) return p.lineTransferNs;
     const same = Math.floor(from / p.cpusPerSocket) === Math.floor(to / p.cpusPerSocket);
     return same ? p.lineTransferNs : p.lineTransferNs * p.crossSocketFactor;
@@ -612,15 +611,15 @@ export class Machine {
    *  owner, from the one other reader, or, when several CPUs share it, the invalidation of
    *  their copies priced as one same-socket transfer). */
   private lineAtomic(owner: Int32Array, reader: Int32Array, idx: number, cpu: number): void {
-    let ns = this.p.atomicLocalNs;
+    let ns = this.profile.atomicLocalNs;
     const o = owner[idx];
     const from = o >= 0 ? (o !== cpu ? o : -1) : lineSharer(reader[idx], cpu);
     const total = this.metrics, per = this.perCpu, n = this.nCpu;
     // None of these three is on the timeline (checked at load below): plain adds.
-    if (from >= 0) { ns += this.transferNs(from, cpu); total[I_LT]++; per[I_LT * n + cpu]++; }
+    if (from >= 0) { ns += this.transferNs(from, cpu); total[MI_LINE_TRANSFERS]++; per[MI_LINE_TRANSFERS * n + cpu]++; }
     owner[idx] = cpu; reader[idx] = -1;
-    total[I_AOPS]++; per[I_AOPS * n + cpu]++;
-    total[I_ANS] += ns; per[I_ANS * n + cpu] += ns;
+    total[MI_ATOMIC_OPS]++; per[MI_ATOMIC_OPS * n + cpu]++;
+    total[MI_ATOMIC_NS] += ns; per[MI_ATOMIC_NS * n + cpu] += ns;
     this.charge(cpu, ns);
   }
 
@@ -631,8 +630,8 @@ export class Machine {
   private lineRead(owner: Int32Array, reader: Int32Array, idx: number, cpu: number): void {
     const o = owner[idx];
     if (o >= 0 && o !== cpu) {
-      this.add(I_LT, cpu, 1);
-      this.cost(I_ANS, cpu, this.transferNs(o, cpu));
+      this.add(MI_LINE_TRANSFERS, cpu, 1);
+      this.cost(MI_ATOMIC_NS, cpu, this.transferNs(o, cpu));
       owner[idx] = -1;
     }
     const r = reader[idx];
@@ -650,8 +649,8 @@ export class Machine {
     const g32 = (a: Int32Array, fill = 0) => { const b = new Int32Array(cap).fill(fill); b.set(a); return b; };
     const g64 = (a: Float64Array) => { const b = new Float64Array(cap); b.set(a); return b; };
     this._mmState = g8(this._mmState);
-    this.mmCtx = g64(this.mmCtx);
-    this.mmGen = g64(this.mmGen);
+    this.mmCtxId = g64(this.mmCtxId);
+    this.mmTlbGen = g64(this.mmTlbGen);
     const m = new Uint32Array(cap * W); m.set(this.mmMask); this.mmMask = m;
     this._mmUsers = g32(this._mmUsers);
     this._mmCount = g32(this._mmCount);
@@ -673,22 +672,22 @@ export class Machine {
     if (s === 1 || s === 2) return false;
     // init_new_context: unique ctx_id, tlb_gen 0, empty cpumask, next_trim = jiffies + HZ
     this._mmState[mm] = 1;
-    this.mmCtx[mm] = ++this.lastCtxId;
-    this.mmGen[mm] = 0;
+    this.mmCtxId[mm] = ++this.lastCtxId;
+    this.mmTlbGen[mm] = 0;
     this.mmMask.fill(0, mm * this.words, (mm + 1) * this.words);
     this._mmUsers[mm] = 0;
     this._mmCount[mm] = 1;
     this.mmGlobal[mm] = 0;
     this.mmTransition[mm] = 0;
-    this.mmNextTrim[mm] = this.jiffies() + this.p.hz;
+    this.mmNextTrim[mm] = this.jiffies() + this.profile.hz;
     this.truthGen[mm] = 0;
     this.completedGen[mm] = 0;
     return true;
   }
 
   isLive(mm: number): boolean { return mm > 0 && mm < this.mmCap && this.mmState[mm] === 1; }
-  ctxId(mm: number): number { return this.mmCtx[mm]; }
-  jiffies(): number { return Math.floor(this.now * this.p.hz / 1e9); }
+  ctxId(mm: number): number { return this.mmCtxId[mm]; }
+  jiffies(): number { return Math.floor(this.now * this.profile.hz / 1e9); }
 
   // ======================================================================= per-CPU state primitives
 
@@ -706,8 +705,8 @@ export class Machine {
     const i = line * this.words + (target >>> 5), b = 1 << (target & 31);
     if ((this.cpuLineDirty[i] & b) === 0) return;
     this.cpuLineDirty[i] &= ~b;
-    this.add(I_LT, cpu, 1);
-    this.cost(I_ANS, cpu, this.transferNs(target, cpu));
+    this.add(MI_LINE_TRANSFERS, cpu, 1);
+    this.cost(MI_ATOMIC_NS, cpu, this.transferNs(target, cpu));
   }
 
   /** `cpu` reads the per-CPU line of every CPU in `mask` but itself, one after the other:
@@ -729,8 +728,8 @@ export class Machine {
       }
     }
     if (n === 0) return;
-    this.add(I_LT, cpu, n);
-    this.cost(I_ANS, cpu, this.oneSocket ? n * this.p.lineTransferNs : ns);
+    this.add(MI_LINE_TRANSFERS, cpu, n);
+    this.cost(MI_ATOMIC_NS, cpu, this.oneSocket ? n * this.profile.lineTransferNs : ns);
   }
 
   private lazyLine(): number { return this.lazyLinePrivate ? LINE_LAZY : LINE_TLBSTATE; }
@@ -759,7 +758,7 @@ export class Machine {
    *  performed"). */
   setSlot(cpu: number, asid: number, mm: number, gen: number): void {
     const i = cpu * TLB_NR_DYN_ASIDS + asid;
-    this._slotCtx[i] = this.mmCtx[mm];
+    this._slotCtx[i] = this.mmCtxId[mm];
     this._slotGen[i] = gen;
     this.ownStore(LINE_TLBSTATE, cpu);
   }
@@ -828,7 +827,7 @@ export class Machine {
     this._walkMm[cpu] = mm;
     if (tracked) {
       this.ownStore(LINE_WALK, cpu);
-      this.cost(MI.ptwalk_track_ns, cpu, this.p.ptwalkTrackNs);
+      this.cost(MI.ptwalk_track_ns, cpu, this.profile.ptwalkTrackNs);
     }
   }
 
@@ -837,17 +836,17 @@ export class Machine {
   /** atomic64_inc_return(&mm->context.tlb_gen) */
   incMmGen(cpu: number, mm: number): number {
     this.lineAtomic(this.mmLineOwner, this.mmLineReader, mm * MM_LINES + LINE_TLB_GEN, cpu);
-    return ++this.mmGen[mm];
+    return ++this.mmTlbGen[mm];
   }
 
   /** atomic64_read(&mm->context.tlb_gen) */
   readMmGen(cpu: number, mm: number): number {
     this.lineRead(this.mmLineOwner, this.mmLineReader, mm * MM_LINES + LINE_TLB_GEN, cpu);
-    return this.mmGen[mm];
+    return this.mmTlbGen[mm];
   }
 
   /** tlb_gen without a cost (assertions and tests). */
-  peekMmGen(mm: number): number { return this.mmGen[mm]; }
+  peekMmGen(mm: number): number { return this.mmTlbGen[mm]; }
 
   /** Reclaim batching (arch_tlbbatch_add_pending) bumped tlb_gen of every mm whose pages
    *  the batch unmapped; the trace does not say which, so the mms loaded on some CPU are
@@ -967,7 +966,7 @@ export class Machine {
     this.serveMm(mm); // a handler still queued for mm runs before it goes: its initiator waited
     this.strategy.onMmDrop(cpu, mm);
     // destroy_context: the global ASID is reusable after the next wrap-around flush.
-    if (this.mmGlobal[mm] !== 0) { this.gAsids.free(this.mmGlobal[mm]); this.mmGlobal[mm] = 0; }
+    if (this.mmGlobal[mm] !== 0) { this.globalAsids.free(this.mmGlobal[mm]); this.mmGlobal[mm] = 0; }
     for (let c = 0; c < this.nCpu; c++) {
       if (this._cr3Mm[c] === mm) this.violation(VK.freedPgd, c, mm);
     }
@@ -985,7 +984,7 @@ export class Machine {
    *  (one invlpgb_flush_all_nonglobals). Returns the asid or 0. */
   assignGlobalAsid(cpu: number, mm: number): number {
     if (this.mmGlobal[mm] !== 0) return this.mmGlobal[mm];
-    const g = this.gAsids;
+    const g = this.globalAsids;
     if (g.available <= 0) return 0;
     if (g.needsReset()) {
       this.invlpgbFlushAllNonglobals(cpu);
@@ -1004,7 +1003,7 @@ export class Machine {
   /** should_trim_cpumask(): once per HZ. */
   shouldTrimCpumask(mm: number): boolean {
     const j = this.jiffies();
-    if (j > this.mmNextTrim[mm]) { this.mmNextTrim[mm] = j + this.p.hz; return true; }
+    if (j > this.mmNextTrim[mm]) { this.mmNextTrim[mm] = j + this.profile.hz; return true; }
     return false;
   }
 
@@ -1044,12 +1043,12 @@ export class Machine {
 
   private refill(cpu: number, r: number, n: number): void {
     this.add(MI.tlb_misses, cpu, n);
-    this.cost(MI.refill_ns, cpu, n * this.p.tlbMissNs);
+    this.cost(MI.refill_ns, cpu, n * this.profile.tlbMissNs);
     this.fill(cpu, r, this.rowPages[r] + n);
   }
 
   private fill(cpu: number, r: number, target: number): void {
-    const cap = this.p.tlbEntries;
+    const cap = this.profile.tlbEntries;
     if (target > cap) target = cap;
     const add = target - this.rowPages[r];
     if (add <= 0) return;
@@ -1071,7 +1070,7 @@ export class Machine {
   /** Write CR3: load mm's page tables with PCID `asid` (asid+1 in hardware), flushing that
    *  PCID or not (NOFLUSH). Without PCID every write flushes all non-global entries. */
   cr3Write(cpu: number, mm: number, asid: number, flush: boolean): void {
-    const p = this.p;
+    const p = this.profile;
     this.add(MI.cr3_writes, cpu, 1);
     if (this._cr3Mm[cpu] !== mm) this.add(MI.mm_switches, cpu, 1);
     if (!this.pcid) { asid = 0; flush = true; }
@@ -1081,17 +1080,17 @@ export class Machine {
       this.cost(MI.cr3_ns, cpu, p.cr3WriteNs + p.cr3FlushExtraNs);
       if (!this.pcid) { for (let i = cpu; i < NROWS * this.nCpu; i += this.nCpu) this.dropRow(cpu, i); }
       else this.dropRow(cpu, r);
-      this.rowMm[r] = mm; this.rowCtx[r] = this.mmCtx[mm]; this.rowFresh[r] = this.truthGen[mm];
+      this.rowMm[r] = mm; this.rowCtx[r] = this.mmCtxId[mm]; this.rowFresh[r] = this.truthGen[mm];
     } else {
       this.cost(MI.cr3_ns, cpu, p.cr3WriteNs);
-      if (this.rowCtx[r] !== this.mmCtx[mm]) {
+      if (this.rowCtx[r] !== this.mmCtxId[mm]) {
         if (this.rowMm[r] < 0 && this.rowPages[r] === 0) {
           // An empty PCID (a global ASID seen for the first time): trivially fresh.
           this.rowFresh[r] = this.truthGen[mm];
         } else {
           this.rowFresh[r] = -1; // entries of another address space now tagged as mm's
         }
-        this.rowMm[r] = mm; this.rowCtx[r] = this.mmCtx[mm];
+        this.rowMm[r] = mm; this.rowCtx[r] = this.mmCtxId[mm];
       }
     }
     this._cr3Mm[cpu] = mm;
@@ -1103,8 +1102,8 @@ export class Machine {
   /** flush_tlb_local(): rewrite CR3 with its own value, flushing the current PCID. */
   flushLocalFull(cpu: number): void {
     this.inc(MI.full_flushes, cpu);
-    this.cost(MI.invalidate_ns, cpu, this.p.flushLocalNs);
-    if (this.rec !== null) this.rec.flush(cpu, this.now, -1, this.p.flushLocalNs);
+    this.cost(MI.invalidate_ns, cpu, this.profile.flushLocalNs);
+    if (this.rec !== null) this.rec.flush(cpu, this.now, -1, this.profile.flushLocalNs);
     const r = this._cr3Row[cpu];
     if (!this.pcid) { for (let i = cpu; i < NROWS * this.nCpu; i += this.nCpu) this.dropRow(cpu, i); }
     else this.dropRow(cpu, r);
@@ -1116,8 +1115,8 @@ export class Machine {
    *  row only if the row was fresh up to the previous request). */
   flushPages(cpu: number, n: number, req: FlushReq): void {
     this.add(MI.page_flushes, cpu, n);
-    this.cost(MI.invalidate_ns, cpu, n * this.p.invlpgNs);
-    if (this.rec !== null) this.rec.flush(cpu, this.now, n * req.stride, n * this.p.invlpgNs);
+    this.cost(MI.invalidate_ns, cpu, n * this.profile.invlpgNs);
+    if (this.rec !== null) this.rec.flush(cpu, this.now, n * req.stride, n * this.profile.invlpgNs);
     const r = this._cr3Row[cpu];
     const drop = Math.min(this.rowPages[r], n * req.stride);
     if (drop > 0) {
@@ -1134,12 +1133,12 @@ export class Machine {
     if (n <= 0 || this._cr3Mm[cpu] !== mm) return;
     const r = this._cr3Row[cpu];
     const c = this.rowPages[r];
-    const cap = this.p.tlbEntries;
+    const cap = this.profile.tlbEntries;
     const miss = n > cap ? n : (n > c ? n - c : 0);
     this.rowUse[r] = this.now;
     if (miss > 0) {
       this.add(MI.tlb_misses, cpu, miss);
-      this.cost(MI.refill_ns, cpu, miss * this.p.tlbMissNs);
+      this.cost(MI.refill_ns, cpu, miss * this.profile.tlbMissNs);
       this.fill(cpu, r, n > c ? n : c);
     }
   }
@@ -1152,11 +1151,11 @@ export class Machine {
   /** broadcast_tlb_flush(): INVLPGB for PCID of global `asid` over the request's range on
    *  every CPU (no IPI, no target-side cost). */
   invlpgb(cpu: number, asid: number, req: FlushReq): void {
-    const ops = req.full ? 1 : Math.max(1, Math.ceil(req.nr / this.p.invlpgbMaxPages));
+    const ops = req.full ? 1 : Math.max(1, Math.ceil(req.nr / this.profile.invlpgbMaxPages));
     this.inc(MI.broadcast_flushes, cpu, ops);
-    this.inc(MI.invalidate_ns, cpu, ops * this.p.invlpgbNs);
-    this.charge(cpu, ops * this.p.invlpgbNs);
-    if (this.rec !== null) this.rec.flush(cpu, this.now, req.full ? -1 : req.nr * req.stride, ops * this.p.invlpgbNs, true);
+    this.inc(MI.invalidate_ns, cpu, ops * this.profile.invlpgbNs);
+    this.charge(cpu, ops * this.profile.invlpgbNs);
+    if (this.rec !== null) this.rec.flush(cpu, this.now, req.full ? -1 : req.nr * req.stride, ops * this.profile.invlpgbNs, true);
     for (let c = 0; c < this.nCpu; c++) {
       for (let r = GLOBAL_ROW * this.nCpu + c; r < NROWS * this.nCpu; r += this.nCpu) {
         if (this.rowPcid[r] !== asid) continue;
@@ -1177,9 +1176,9 @@ export class Machine {
    *  arch/x86/include/asm/tlb.h, v6.15+, ends with __tlbsync()). */
   invlpgbFlushAllNonglobals(cpu: number): void {
     this.inc(MI.broadcast_flushes, cpu);
-    this.inc(MI.invalidate_ns, cpu, this.p.invlpgbNs);
-    this.charge(cpu, this.p.invlpgbNs);
-    if (this.rec !== null) this.rec.flush(cpu, this.now, -1, this.p.invlpgbNs, true);
+    this.inc(MI.invalidate_ns, cpu, this.profile.invlpgbNs);
+    this.charge(cpu, this.profile.invlpgbNs);
+    if (this.rec !== null) this.rec.flush(cpu, this.now, -1, this.profile.invlpgbNs, true);
     this.tlbsync(cpu);
     for (let c = 0; c < this.nCpu; c++) {
       for (let r = c; r < NROWS * this.nCpu; r += this.nCpu) {
@@ -1193,9 +1192,9 @@ export class Machine {
   /** TLBSYNC: the initiator waits until its broadcasts completed everywhere. */
   tlbsync(cpu: number): void {
     this.inc(MI.tlbsyncs, cpu);
-    this.inc(MI.initiator_wait_ns, cpu, this.p.tlbsyncNs);
-    this.charge(cpu, this.p.tlbsyncNs);
-    if (this.rec !== null) this.rec.wait(cpu, this.now, this.p.tlbsyncNs);
+    this.inc(MI.initiator_wait_ns, cpu, this.profile.tlbsyncNs);
+    this.charge(cpu, this.profile.tlbsyncNs);
+    if (this.rec !== null) this.rec.wait(cpu, this.now, this.profile.tlbsyncNs);
   }
 
   // ======================================================================= cross-calls
@@ -1229,7 +1228,7 @@ export class Machine {
    *  task it is now + its delay, and for idle (lag 0) the work done since the send still
    *  overlaps the wait. */
   private clockOf(cpu: number): number {
-    return this.clockBase[cpu] + this.perCpu[I_OVH * this.nCpu + cpu];
+    return this.clockBase[cpu] + this.perCpu[MI_OVERHEAD_NS * this.nCpu + cpu];
   }
 
   /** Queue a cross-call of `purpose` to every CPU of `mask` except `cpu` and run its handler
@@ -1239,7 +1238,7 @@ export class Machine {
    *  the info and runs the flush handler shortly after (deferred). Call ipiWait(cpu) for
    *  the initiator's wait. Returns the number of targets. */
   sendIpis(cpu: number, mask: Uint32Array, purpose: number, req: FlushReq | null, mm: number, ack: number = AckMode.sync): number {
-    const p = this.p;
+    const p = this.profile;
     const W = this.words;
     const mmOf = req !== null ? req.mm : mm;
     const nCpu = this.nCpu;
@@ -1252,9 +1251,9 @@ export class Machine {
     const atomicNs = p.atomicLocalNs;
     const oneSocket = this.oneSocket, lineNs = p.lineTransferNs;
     const I_IPI = MI.ipi_ns, I_RECV = MI.ipis_received, I_HANDLER = MI.ipi_handler_ns;
-    if (!this.waitArmed[cpu]) this.clockBase[cpu] = this.now + this.cpuLag(cpu) - per[I_OVH * nCpu + cpu];
+    if (!this.waitArmed[cpu]) this.clockBase[cpu] = this.now + this.cpuLag(cpu) - per[MI_OVERHEAD_NS * nCpu + cpu];
     const base = this.clockBase[cpu];
-    const tl = this.timeline, tlAt = TL_OVH + this.tlBucket;
+    const tl = this.timeline, tlAt = TIMELINE_OVERHEAD_ROW + this.timelineBucket;
     // The targets: the mask's CPUs but the initiator, none past nCpu; walked word by word.
     const tg = this.targetScratch;
     const sw = cpu >>> 5, sb = 1 << (cpu & 31);
@@ -1269,9 +1268,9 @@ export class Machine {
     // is kept in locals: the same additions in the same order as charge() would make,
     // stored once after the loop (nothing else charges the initiator meanwhile).
     const tid = curTid[cpu];
-    if (tid >= this.taskOvh.length) this.growTasks(tid);
-    let ovh = per[I_OVH * nCpu + cpu], ansCpu = per[I_ANS * nCpu + cpu], ansTot = tot[I_ANS], ovhTot = tot[I_OVH], ovhTl = tl[tlAt];
-    let ovhTask = tid >= 0 ? this.taskOvh[tid] : 0;
+    if (tid >= this.taskOverheadNs.length) this.growTasks(tid);
+    let ovh = per[MI_OVERHEAD_NS * nCpu + cpu], ansCpu = per[MI_ATOMIC_NS * nCpu + cpu], ansTot = tot[MI_ATOMIC_NS], ovhTot = tot[MI_OVERHEAD_NS], ovhTl = tl[tlAt];
+    let ovhTask = tid >= 0 ? this.taskOverheadNs[tid] : 0;
     for (let w = 0; w < W; w++) {
       let bits = mask[w];
       if (w === sw) bits &= ~sb;
@@ -1296,7 +1295,7 @@ export class Machine {
         } else if (purpose === IpiPurpose.ptSync) {
           if (this.walkMm[c] !== mm) toNonWalkers++;
         }
-        if (this.irqWhenRun ? this.csdQN[c] > 0 : base + ovh < takenAt[c]) {
+        if (this.irqWhenRun ? this.queueLength[c] > 0 : base + ovh < takenAt[c]) {
           kind[c] = CSD_JOINS; // the pending interrupt there will take it
         } else {
           real++;
@@ -1307,8 +1306,8 @@ export class Machine {
       }
     }
     if (targets === 0) return 0;
-    per[I_OVH * nCpu + cpu] = ovh; per[I_ANS * nCpu + cpu] = ansCpu; tot[I_ANS] = ansTot; tot[I_OVH] = ovhTot; tl[tlAt] = ovhTl;
-    if (tid >= 0) this.taskOvh[tid] = ovhTask;
+    per[MI_OVERHEAD_NS * nCpu + cpu] = ovh; per[MI_ATOMIC_NS * nCpu + cpu] = ansCpu; tot[MI_ATOMIC_NS] = ansTot; tot[MI_OVERHEAD_NS] = ovhTot; tl[tlAt] = ovhTl;
+    if (tid >= 0) this.taskOverheadNs[tid] = ovhTask;
     if (real > 0) {
       this.predIpiSends++;
       this.cost(I_IPI, cpu, p.ipiSendNs + (real - 1) * p.ipiSendPerTargetNs);
@@ -1317,7 +1316,7 @@ export class Machine {
     // own counters are added as it goes (its overhead times its interrupt); the totals of
     // the constant-priced parts (interrupt entry, the queue and info line transfers) are
     // counted and priced once after the loop.
-    const sentAt = base + per[I_OVH * nCpu + cpu];
+    const sentAt = base + per[MI_OVERHEAD_NS * nCpu + cpu];
     let lastAck = -Infinity;
     let ipis = 0, joins = 0, transfers = 0, ansSum = 0, handledSum = 0;
     // flush_tlb_func() reads the initiator's flush_tlb_info (its stack before 5.4, its
@@ -1346,8 +1345,8 @@ export class Machine {
           if (!deferred && !this.irqWhenRun) rec.handlerBegin(c, cpu, this.now + (start - sentAt));
         }
         const ttid = curTid[c];
-        if (ttid >= this.taskOvh.length) this.growTasks(ttid);
-        const taskOvh = this.taskOvh;
+        if (ttid >= this.taskOverheadNs.length) this.growTasks(ttid);
+        const taskOverheadNs = this.taskOverheadNs;
         // The interrupt entry (or the queued call's dispatch), then llist_del_all on the
         // queue head, which the initiator's llist_add holds (and the info's line). Their
         // prices are the same for every target on one socket: each target's count of them
@@ -1358,10 +1357,10 @@ export class Machine {
         if (k === CSD_JOINS) { entry = csdNs; joins++; } else { entry = handlerNs; ipis++; }
         let ns = atomicNs + lineNs, tr = 1;
         if (infoRead) { ns += lineNs; tr = 2; }
-        const oi = I_OVH * nCpu + c;
+        const oi = MI_OVERHEAD_NS * nCpu + c;
         const t0 = per[oi];
         let o = t0;
-        if (entry > 0) { o += entry; if (ttid >= 0) taskOvh[ttid] += entry; }
+        if (entry > 0) { o += entry; if (ttid >= 0) taskOverheadNs[ttid] += entry; }
         if (oneSocket) {
           recvCalls[c]++;
           if (k === CSD_JOINS) recvJoins[c]++;
@@ -1369,10 +1368,10 @@ export class Machine {
         } else {
           ns = atomicNs + this.transferNs(cpu, c) + (tr === 2 ? this.transferNs(cpu, c) : 0);
           per[I_IPI * nCpu + c] += entry;
-          per[I_LT * nCpu + c] += tr; per[I_AOPS * nCpu + c]++; per[I_ANS * nCpu + c] += ns;
+          per[MI_LINE_TRANSFERS * nCpu + c] += tr; per[MI_ATOMIC_OPS * nCpu + c]++; per[MI_ATOMIC_NS * nCpu + c] += ns;
           per[I_RECV * nCpu + c]++;
         }
-        if (ns > 0) { o += ns; if (ttid >= 0) taskOvh[ttid] += ns; }
+        if (ns > 0) { o += ns; if (ttid >= 0) taskOverheadNs[ttid] += ns; }
         per[oi] = o;
         transfers += tr; ansSum += ns;
         let end: number, acked: number;
@@ -1415,12 +1414,12 @@ export class Machine {
     // the queue and info atomics with their transfers.
     const entryNs = ipis * handlerNs + joins * csdNs;
     tot[I_IPI] += entryNs;
-    tot[I_ANS] += ansSum;
+    tot[MI_ATOMIC_NS] += ansSum;
     const charged = (handlerNs > 0 ? ipis * handlerNs : 0) + (csdNs > 0 ? joins * csdNs : 0) + (atomicNs + lineNs > 0 ? ansSum : 0);
-    tot[I_OVH] += charged; tl[tlAt] += charged;
+    tot[MI_OVERHEAD_NS] += charged; tl[tlAt] += charged;
     tot[I_HANDLER] += handledSum;
-    tot[I_LT] += initiatorTransfers + transfers; per[I_LT * nCpu + cpu] += initiatorTransfers;
-    tot[I_AOPS] += 2 * targets; per[I_AOPS * nCpu + cpu] += targets;
+    tot[MI_LINE_TRANSFERS] += initiatorTransfers + transfers; per[MI_LINE_TRANSFERS * nCpu + cpu] += initiatorTransfers;
+    tot[MI_ATOMIC_OPS] += 2 * targets; per[MI_ATOMIC_OPS * nCpu + cpu] += targets;
     tot[I_RECV] += targets;
     this.add(MI.csd_queued, cpu, targets);
     if (purpose === IpiPurpose.ptSync) this.add(MI.pt_sync_ipis, cpu, targets);
@@ -1448,10 +1447,10 @@ export class Machine {
     this.spinLeft[cpu] -= ns;
     const n = this.nCpu;
     this.metrics[MI.initiator_wait_ns] -= ns; this.perCpu[MI.initiator_wait_ns * n + cpu] -= ns;
-    this.metrics[I_OVH] -= ns; this.perCpu[I_OVH * n + cpu] -= ns;
-    this.timeline[TL_OVH + this.waitBucket[cpu]] -= ns;
+    this.metrics[MI_OVERHEAD_NS] -= ns; this.perCpu[MI_OVERHEAD_NS * n + cpu] -= ns;
+    this.timeline[TIMELINE_OVERHEAD_ROW + this.waitBucket[cpu]] -= ns;
     const tid = this.waitTid[cpu];
-    if (tid >= 0 && tid < this.taskOvh.length) this.taskOvh[tid] -= ns;
+    if (tid >= 0 && tid < this.taskOverheadNs.length) this.taskOverheadNs[tid] -= ns;
   }
 
   /** The initiator waits for the acknowledgements of its cross-calls (csd_lock_wait),
@@ -1465,28 +1464,28 @@ export class Machine {
       this.cost(MI.initiator_wait_ns, cpu, w);
       if (this.rec !== null) this.rec.wait(cpu, this.now, w);
       this.waitFrom[cpu] = from; this.waitTo[cpu] = from + w; this.spinLeft[cpu] = w;
-      this.waitTid[cpu] = this.curTid[cpu]; this.waitBucket[cpu] = this.tlBucket;
+      this.waitTid[cpu] = this.curTid[cpu]; this.waitBucket[cpu] = this.timelineBucket;
     }
   }
 
   // ---------------------------------------------------------------- irqWhenRun queues
 
   private enqueueCsd(c: number, from: number, purpose: number, req: FlushReq | null, mm: number): void {
-    const n = this.csdQN[c];
-    if (n === this.csdQPurpose[c].length) {
+    const n = this.queueLength[c];
+    if (n === this.queuedPurpose[c].length) {
       const cap = Math.max(8, n * 2);
       const grow = (a: Int32Array) => { const b = new Int32Array(cap); b.set(a); return b; };
-      this.csdQPurpose[c] = grow(this.csdQPurpose[c]);
-      this.csdQMm[c] = grow(this.csdQMm[c]);
-      this.csdQFrom[c] = grow(this.csdQFrom[c]);
-      while (this.csdQReq[c].length < cap) this.csdQReq[c].push(new FlushReq());
+      this.queuedPurpose[c] = grow(this.queuedPurpose[c]);
+      this.queuedMm[c] = grow(this.queuedMm[c]);
+      this.queuedFrom[c] = grow(this.queuedFrom[c]);
+      while (this.queuedReq[c].length < cap) this.queuedReq[c].push(new FlushReq());
     }
-    if (req !== null) this.csdQReq[c][n].copyFrom(req);
-    else this.csdQReq[c][n].mm = -1;
-    this.csdQPurpose[c][n] = purpose;
-    this.csdQMm[c][n] = mm;
-    this.csdQFrom[c][n] = from;
-    this.csdQN[c] = n + 1;
+    if (req !== null) this.queuedReq[c][n].copyFrom(req);
+    else this.queuedReq[c][n].mm = -1;
+    this.queuedPurpose[c][n] = purpose;
+    this.queuedMm[c][n] = mm;
+    this.queuedFrom[c][n] = from;
+    this.queueLength[c] = n + 1;
     bitSet(this.unacked, from * this.words, c);
   }
 
@@ -1494,24 +1493,24 @@ export class Machine {
    *  order queued, then csd_unlock() (the initiator's ack). The simulator calls it where
    *  the recording shows c took a cross-call interrupt (irq_vectors entries). */
   serveIrq(c: number): void {
-    if (this.csdQN[c] === 0) return;
+    if (this.queueLength[c] === 0) return;
     const exec = this.execCpu;
     this.execCpu = c;
     const n = this.nCpu;
     const records = this.flushRecords;
     // A handler may queue more (none does today): the loop reads the count each time.
-    for (let j = 0; j < this.csdQN[c]; j++) {
-      const req = this.csdQReq[c][j], purpose = this.csdQPurpose[c][j];
-      const t0 = this.perCpu[I_OVH * n + c];
-      if (this.rec !== null) this.rec.handlerBegin(c, this.csdQFrom[c][j], this.now);
+    for (let j = 0; j < this.queueLength[c]; j++) {
+      const req = this.queuedReq[c][j], purpose = this.queuedPurpose[c][j];
+      const t0 = this.perCpu[MI_OVERHEAD_NS * n + c];
+      if (this.rec !== null) this.rec.handlerBegin(c, this.queuedFrom[c][j], this.now);
       if (purpose === IpiPurpose.flush && req.mm >= 0) this.strategy.onFlushIpi(c, req);
-      else this.strategy.onIpi(c, purpose, this.csdQMm[c][j]);
-      const handled = this.perCpu[I_OVH * n + c] - t0;
+      else this.strategy.onIpi(c, purpose, this.queuedMm[c][j]);
+      const handled = this.perCpu[MI_OVERHEAD_NS * n + c] - t0;
       if (this.rec !== null) this.rec.handlerEnd(c, handled);
       this.metrics[MI.ipi_handler_ns] += handled; this.perCpu[MI.ipi_handler_ns * n + c] += handled;
-      bitClear(this.unacked, this.csdQFrom[c][j] * this.words, c);
+      bitClear(this.unacked, this.queuedFrom[c][j] * this.words, c);
     }
-    this.csdQN[c] = 0;
+    this.queueLength[c] = 0;
     if (this.flushRecords > records) this.predFlushIrqs++; // one interrupt took the queue
     this.execCpu = exec;
   }
@@ -1522,7 +1521,7 @@ export class Machine {
    *  `cpu` (never before records of what the kernel did: those must not time the model). */
   serveBefore(cpu: number): void {
     this.lastRun[cpu] = this.now;
-    if (this.csdQN[cpu] !== 0 && !this.irqTimesRecorded) this.serveIrq(cpu);
+    if (this.queueLength[cpu] !== 0 && !this.irqTimesRecorded) this.serveIrq(cpu);
     this.serveUnacked(cpu);
   }
 
@@ -1541,7 +1540,7 @@ export class Machine {
   /** The queues holding a flush of `mm` (it is about to be freed). */
   private serveMm(mm: number): void {
     if (!this.irqWhenRun) return;
-    for (let c = 0; c < this.nCpu; c++) if (this.csdQN[c] !== 0 && this.pendingCsdGen(c, mm) !== Infinity) this.serveIrq(c);
+    for (let c = 0; c < this.nCpu; c++) if (this.queueLength[c] !== 0 && this.pendingCsdGen(c, mm) !== Infinity) this.serveIrq(c);
   }
 
   /** Whether vCPU c is on one of the host's cores now: among the hostCores CPUs whose
@@ -1558,10 +1557,10 @@ export class Machine {
    *  pending there (Infinity: none; 0: a batch flush, which covers every mm). */
   private pendingCsdGen(cpu: number, mm: number): number {
     let g = Infinity;
-    const n = this.csdQN[cpu];
+    const n = this.queueLength[cpu];
     for (let j = 0; j < n; j++) {
-      if (this.csdQPurpose[cpu][j] !== IpiPurpose.flush) continue;
-      const q = this.csdQReq[cpu][j];
+      if (this.queuedPurpose[cpu][j] !== IpiPurpose.flush) continue;
+      const q = this.queuedReq[cpu][j];
       if (q.mm === 0) return 0;
       if (q.mm === mm && q.truthGen < g) g = q.truthGen;
     }
@@ -1569,25 +1568,25 @@ export class Machine {
   }
 
   private estimateFlushNs(req: FlushReq): number {
-    return req.full ? this.p.flushLocalNs : req.nr * this.p.invlpgNs;
+    return req.full ? this.profile.flushLocalNs : req.nr * this.profile.invlpgNs;
   }
 
   /** Keep an early-acknowledged flush for `cpu` to run at `done`. */
   private defer(cpu: number, req: FlushReq, ackAt: number, done: number): void {
-    if (this.pendN[cpu] >= PEND) this.runPending(cpu, 0);
-    const i = cpu * PEND + this.pendN[cpu]++;
-    this.pendReq[i].copyFrom(req);
-    this.pendAck[i] = ackAt;
-    this.pendDone[i] = done;
+    if (this.deferredCount[cpu] >= DEFERRED_SLOTS) this.runPending(cpu, 0);
+    const i = cpu * DEFERRED_SLOTS + this.deferredCount[cpu]++;
+    this.deferredReq[i].copyFrom(req);
+    this.deferredAckAt[i] = ackAt;
+    this.deferredDoneAt[i] = done;
     if (done < this.nextDue) this.nextDue = done;
   }
 
   private runPending(cpu: number, k: number): void {
-    const base = cpu * PEND;
+    const base = cpu * DEFERRED_SLOTS;
     const i = base + k;
-    const req = this.pendReq[i];
+    const req = this.deferredReq[i];
     const saved = this.now;
-    if (this.pendDone[i] > this.now) this.now = this.pendDone[i];
+    if (this.deferredDoneAt[i] > this.now) this.now = this.deferredDoneAt[i];
     const t0 = this.cpuOverhead(cpu);
     const exec = this.execCpu;
     this.execCpu = cpu;
@@ -1598,11 +1597,11 @@ export class Machine {
     this.inc(MI.ipi_handler_ns, cpu, this.cpuOverhead(cpu) - t0);
     this.now = saved;
     // remove k, keeping order
-    const n = --this.pendN[cpu];
+    const n = --this.deferredCount[cpu];
     for (let j = k; j < n; j++) {
-      this.pendReq[base + j].copyFrom(this.pendReq[base + j + 1]);
-      this.pendAck[base + j] = this.pendAck[base + j + 1];
-      this.pendDone[base + j] = this.pendDone[base + j + 1];
+      this.deferredReq[base + j].copyFrom(this.deferredReq[base + j + 1]);
+      this.deferredAckAt[base + j] = this.deferredAckAt[base + j + 1];
+      this.deferredDoneAt[base + j] = this.deferredDoneAt[base + j + 1];
     }
   }
 
@@ -1614,8 +1613,8 @@ export class Machine {
     for (;;) {
       let bc = -1, bk = -1, best = Infinity;
       for (let c = 0; c < this.nCpu; c++) {
-        for (let k = 0; k < this.pendN[c]; k++) {
-          const d = this.pendDone[c * PEND + k];
+        for (let k = 0; k < this.deferredCount[c]; k++) {
+          const d = this.deferredDoneAt[c * DEFERRED_SLOTS + k];
           if (d < best) { best = d; bc = c; bk = k; }
         }
       }
@@ -1679,7 +1678,7 @@ export class Machine {
       for (let c = 0; c < this.nCpu; c++) {
         if (this._cr3Mm[c] !== mm || this.curTaskMm[c] === mm) continue;
         // Its flush waits in its queue (irqWhenRun): the tables are freed only after its ack.
-        if (this.csdQN[c] !== 0 && this.pendingCsdGen(c, mm) <= req.truthGen) continue;
+        if (this.queueLength[c] !== 0 && this.pendingCsdGen(c, mm) <= req.truthGen) continue;
         const r = this._cr3Row[c];
         if (this.rowFresh[r] < req.truthGen) this.violation(VK.freedTablesWalk, c, mm);
       }
@@ -1697,12 +1696,12 @@ export class Machine {
     if (fresh >= need) return;
     // An early-acknowledged flush that this CPU has not acknowledged yet: the request is
     // not complete from this CPU's point of view.
-    for (let k = 0; k < this.pendN[cpu]; k++) {
-      const i = cpu * PEND + k;
-      const q = this.pendReq[i];
-      if (q.mm === mm && this.pendAck[i] > this.now && q.truthGen - 1 < need) need = q.truthGen - 1;
+    for (let k = 0; k < this.deferredCount[cpu]; k++) {
+      const i = cpu * DEFERRED_SLOTS + k;
+      const q = this.deferredReq[i];
+      if (q.mm === mm && this.deferredAckAt[i] > this.now && q.truthGen - 1 < need) need = q.truthGen - 1;
     }
-    if (this.csdQN[cpu] !== 0) {
+    if (this.queueLength[cpu] !== 0) {
       // Its flush waits in its queue (irqWhenRun): the initiator is still waiting for it.
       const g = this.pendingCsdGen(cpu, mm);
       if (g === 0) return;
@@ -1716,11 +1715,11 @@ export class Machine {
   bootCpu(cpu: number, mm: number): void {
     this._loadedMm[cpu] = mm;
     this._loadedAsid[cpu] = 0;
-    this._slotCtx[cpu * TLB_NR_DYN_ASIDS] = this.mmCtx[mm];
-    this._slotGen[cpu * TLB_NR_DYN_ASIDS] = this.mmGen[mm];
+    this._slotCtx[cpu * TLB_NR_DYN_ASIDS] = this.mmCtxId[mm];
+    this._slotGen[cpu * TLB_NR_DYN_ASIDS] = this.mmTlbGen[mm];
     this._nextAsid[cpu] = 1;
     const r = cpu; // row 0 of cpu
-    this.rowPcid[r] = 0; this.rowMm[r] = mm; this.rowCtx[r] = this.mmCtx[mm]; this.rowFresh[r] = this.truthGen[mm];
+    this.rowPcid[r] = 0; this.rowMm[r] = mm; this.rowCtx[r] = this.mmCtxId[mm]; this.rowFresh[r] = this.truthGen[mm];
     this._cr3Mm[cpu] = mm; this._cr3Row[cpu] = r;
     if (mm !== 0) bitSet(this.mmMask, mm * this.words, cpu);
   }
@@ -1733,15 +1732,15 @@ export class Machine {
    *  transfer. The totals were added as they happened. Call before reading perCpu; a
    *  second call adds nothing. */
   settle(): void {
-    const per = this.perCpu, n = this.nCpu, p = this.p;
+    const per = this.perCpu, n = this.nCpu, p = this.profile;
     for (let c = 0; c < n; c++) {
       const calls = this.recvCalls[c];
       if (calls === 0) continue;
       const joins = this.recvJoins[c], info = this.recvInfo[c];
       per[MI.ipis_received * n + c] += calls;
-      per[I_AOPS * n + c] += calls;
-      per[I_LT * n + c] += calls + info;
-      per[I_ANS * n + c] += calls * (p.atomicLocalNs + p.lineTransferNs) + info * p.lineTransferNs;
+      per[MI_ATOMIC_OPS * n + c] += calls;
+      per[MI_LINE_TRANSFERS * n + c] += calls + info;
+      per[MI_ATOMIC_NS * n + c] += calls * (p.atomicLocalNs + p.lineTransferNs) + info * p.lineTransferNs;
       per[MI.ipi_ns * n + c] += (calls - joins) * p.ipiHandlerNs + joins * p.csdHandleNs;
       this.recvCalls[c] = 0; this.recvJoins[c] = 0; this.recvInfo[c] = 0;
     }
