@@ -47,7 +47,7 @@ import {
 import { GlobalAsids } from './global-asids.ts';
 import type { CostProfile } from './profiles.ts';
 import { FlushReq } from './request.ts';
-import type { Strategy } from './strategy.ts';
+import { RemoteFlush, type Strategy } from './strategy.ts';
 import type { EventRecorder } from './recorder.ts';
 
 export const TLB_NR_DYN_ASIDS = 6;
@@ -104,8 +104,26 @@ export const AckMode = {
 /** Read-only view of a per-CPU array, for strategies. */
 export interface RO { readonly [i: number]: number; readonly length: number }
 
+// Metric indexes as module constants: a load of MI.x in the hot paths failed its map check
+// on every call of sendIpis and creditWait ("wrong map" deoptimisations, thousands per
+// replay at 256 CPUs, each leaving the rest of the call to the interpreter).
 const MI_OVERHEAD_NS = MI.overhead_ns;
 const MI_LINE_TRANSFERS = MI.line_transfers, MI_ATOMIC_OPS = MI.atomic_ops, MI_ATOMIC_NS = MI.atomic_ns;
+const MI_BROADCAST_FLUSHES = MI.broadcast_flushes;
+const MI_COHERENCE_VIOLATIONS = MI.coherence_violations, MI_CPUMASK_ATOMICS = MI.cpumask_atomics;
+const MI_CR3_FLUSHES = MI.cr3_flushes, MI_CR3_NS = MI.cr3_ns, MI_CR3_WRITES = MI.cr3_writes;
+const MI_CSD_QUEUED = MI.csd_queued, MI_FLUSH_REQUESTS = MI.flush_requests;
+const MI_FULL_FLUSHES = MI.full_flushes, MI_GLOBAL_ASIDS = MI.global_asids;
+const MI_INITIATOR_WAIT_NS = MI.initiator_wait_ns, MI_INVALIDATE_NS = MI.invalidate_ns;
+const MI_IPI_HANDLER_NS = MI.ipi_handler_ns, MI_IPI_NS = MI.ipi_ns;
+const MI_IPIS_RECEIVED = MI.ipis_received, MI_IPIS_SENT = MI.ipis_sent;
+const MI_IPIS_TO_IDLE = MI.ipis_to_idle, MI_IPIS_TO_LAZY = MI.ipis_to_lazy;
+const MI_IPIS_TO_NONWALKERS = MI.ipis_to_nonwalkers, MI_IPIS_TO_STALE = MI.ipis_to_stale;
+const MI_MM_COUNT_ATOMICS = MI.mm_count_atomics, MI_MM_FREES = MI.mm_frees;
+const MI_MM_SWITCHES = MI.mm_switches, MI_MMDROP_IPIS = MI.mmdrop_ipis;
+const MI_PAGE_FLUSHES = MI.page_flushes, MI_PT_SYNC_IPIS = MI.pt_sync_ipis;
+const MI_PTWALK_TRACK_NS = MI.ptwalk_track_ns, MI_REFILL_NS = MI.refill_ns;
+const MI_TLB_MISSES = MI.tlb_misses, MI_TLBSYNCS = MI.tlbsyncs;
 /** Offset of overhead_ns's row in the timeline. */
 const TIMELINE_OVERHEAD_ROW = TIMELINE_METRICS.indexOf('overhead_ns') * TIMELINE_BUCKETS;
 if (TIMELINE_OVERHEAD_ROW < 0) throw new Error('machine.ts: overhead_ns is not on the timeline; charge() must use inc()');
@@ -570,7 +588,7 @@ export class Machine {
 
   violation(kind: number, cpu: number, mm: number): void {
     const i = this.violationCount++;
-    this.inc(MI.coherence_violations, cpu);
+    this.inc(MI_COHERENCE_VIOLATIONS, cpu);
     if (i < MAX_VIOLATIONS_KEPT) {
       this.vIndex[i] = this.eventIndex; this.vKind[i] = kind; this.vCpu[i] = cpu; this.vMm[i] = mm;
     }
@@ -827,7 +845,7 @@ export class Machine {
     this._walkMm[cpu] = mm;
     if (tracked) {
       this.ownStore(LINE_WALK, cpu);
-      this.cost(MI.ptwalk_track_ns, cpu, this.profile.ptwalkTrackNs);
+      this.cost(MI_PTWALK_TRACK_NS, cpu, this.profile.ptwalkTrackNs);
     }
   }
 
@@ -886,7 +904,7 @@ export class Machine {
 
   cpumaskSet(cpu: number, mm: number): void {
     this.lineAtomic(this.mmLineOwner, this.mmLineReader, mm * MM_LINES + LINE_CPUMASK, cpu);
-    this.add(MI.cpumask_atomics, cpu, 1);
+    this.add(MI_CPUMASK_ATOMICS, cpu, 1);
     bitSet(this.mmMask, mm * this.words, cpu);
   }
 
@@ -898,7 +916,7 @@ export class Machine {
   /** cpumask_clear_cpu(cpu, mm_cpumask(mm)): lock btr by `cpu` on its own bit. */
   cpumaskClear(cpu: number, mm: number): void {
     this.lineAtomic(this.mmLineOwner, this.mmLineReader, mm * MM_LINES + LINE_CPUMASK, cpu);
-    this.add(MI.cpumask_atomics, cpu, 1);
+    this.add(MI_CPUMASK_ATOMICS, cpu, 1);
     bitClear(this.mmMask, mm * this.words, cpu);
   }
 
@@ -951,14 +969,14 @@ export class Machine {
   /** mmgrab / mmgrab_lazy_tlb: atomic inc of mm_count. */
   mmGrab(cpu: number, mm: number): void {
     this.lineAtomic(this.mmLineOwner, this.mmLineReader, mm * MM_LINES + LINE_MM_COUNT, cpu);
-    this.add(MI.mm_count_atomics, cpu, 1);
+    this.add(MI_MM_COUNT_ATOMICS, cpu, 1);
     this._mmCount[mm]++;
   }
 
   /** mmdrop / mmdrop_lazy_tlb: atomic dec of mm_count; at zero, __mmdrop frees the mm. */
   mmDrop(cpu: number, mm: number): void {
     this.lineAtomic(this.mmLineOwner, this.mmLineReader, mm * MM_LINES + LINE_MM_COUNT, cpu);
-    this.add(MI.mm_count_atomics, cpu, 1);
+    this.add(MI_MM_COUNT_ATOMICS, cpu, 1);
     if (--this._mmCount[mm] <= 0 && mm !== 0) this.freeMm(cpu, mm);
   }
 
@@ -971,7 +989,7 @@ export class Machine {
       if (this._cr3Mm[c] === mm) this.violation(VK.freedPgd, c, mm);
     }
     this._mmState[mm] = 3;
-    this.inc(MI.mm_frees, cpu);
+    this.inc(MI_MM_FREES, cpu);
   }
 
   // ---------------------------------------------------------------- global ASIDs (INVLPGB)
@@ -994,7 +1012,7 @@ export class Machine {
     if (asid === 0) return 0;
     this.mmGlobal[mm] = asid;
     this.mmTransition[mm] = 1;
-    this.inc(MI.global_asids, cpu);
+    this.inc(MI_GLOBAL_ASIDS, cpu);
     return asid;
   }
 
@@ -1042,8 +1060,8 @@ export class Machine {
   }
 
   private refill(cpu: number, r: number, n: number): void {
-    this.add(MI.tlb_misses, cpu, n);
-    this.cost(MI.refill_ns, cpu, n * this.profile.tlbMissNs);
+    this.add(MI_TLB_MISSES, cpu, n);
+    this.cost(MI_REFILL_NS, cpu, n * this.profile.tlbMissNs);
     this.fill(cpu, r, this.rowPages[r] + n);
   }
 
@@ -1071,18 +1089,18 @@ export class Machine {
    *  PCID or not (NOFLUSH). Without PCID every write flushes all non-global entries. */
   cr3Write(cpu: number, mm: number, asid: number, flush: boolean): void {
     const p = this.profile;
-    this.add(MI.cr3_writes, cpu, 1);
-    if (this._cr3Mm[cpu] !== mm) this.add(MI.mm_switches, cpu, 1);
+    this.add(MI_CR3_WRITES, cpu, 1);
+    if (this._cr3Mm[cpu] !== mm) this.add(MI_MM_SWITCHES, cpu, 1);
     if (!this.pcid) { asid = 0; flush = true; }
     const r = this.rowFor(cpu, asid);
     if (flush) {
-      this.inc(MI.cr3_flushes, cpu);
-      this.cost(MI.cr3_ns, cpu, p.cr3WriteNs + p.cr3FlushExtraNs);
+      this.inc(MI_CR3_FLUSHES, cpu);
+      this.cost(MI_CR3_NS, cpu, p.cr3WriteNs + p.cr3FlushExtraNs);
       if (!this.pcid) { for (let i = cpu; i < NROWS * this.nCpu; i += this.nCpu) this.dropRow(cpu, i); }
       else this.dropRow(cpu, r);
       this.rowMm[r] = mm; this.rowCtx[r] = this.mmCtxId[mm]; this.rowFresh[r] = this.truthGen[mm];
     } else {
-      this.cost(MI.cr3_ns, cpu, p.cr3WriteNs);
+      this.cost(MI_CR3_NS, cpu, p.cr3WriteNs);
       if (this.rowCtx[r] !== this.mmCtxId[mm]) {
         if (this.rowMm[r] < 0 && this.rowPages[r] === 0) {
           // An empty PCID (a global ASID seen for the first time): trivially fresh.
@@ -1101,8 +1119,8 @@ export class Machine {
 
   /** flush_tlb_local(): rewrite CR3 with its own value, flushing the current PCID. */
   flushLocalFull(cpu: number): void {
-    this.inc(MI.full_flushes, cpu);
-    this.cost(MI.invalidate_ns, cpu, this.profile.flushLocalNs);
+    this.inc(MI_FULL_FLUSHES, cpu);
+    this.cost(MI_INVALIDATE_NS, cpu, this.profile.flushLocalNs);
     if (this.rec !== null) this.rec.flush(cpu, this.now, -1, this.profile.flushLocalNs);
     const r = this._cr3Row[cpu];
     if (!this.pcid) { for (let i = cpu; i < NROWS * this.nCpu; i += this.nCpu) this.dropRow(cpu, i); }
@@ -1114,8 +1132,8 @@ export class Machine {
   /** INVLPG x n in the current PCID, for request `req` (its truth generation advances the
    *  row only if the row was fresh up to the previous request). */
   flushPages(cpu: number, n: number, req: FlushReq): void {
-    this.add(MI.page_flushes, cpu, n);
-    this.cost(MI.invalidate_ns, cpu, n * this.profile.invlpgNs);
+    this.add(MI_PAGE_FLUSHES, cpu, n);
+    this.cost(MI_INVALIDATE_NS, cpu, n * this.profile.invlpgNs);
     if (this.rec !== null) this.rec.flush(cpu, this.now, n * req.stride, n * this.profile.invlpgNs);
     const r = this._cr3Row[cpu];
     const drop = Math.min(this.rowPages[r], n * req.stride);
@@ -1137,8 +1155,8 @@ export class Machine {
     const miss = n > cap ? n : (n > c ? n - c : 0);
     this.rowUse[r] = this.now;
     if (miss > 0) {
-      this.add(MI.tlb_misses, cpu, miss);
-      this.cost(MI.refill_ns, cpu, miss * this.profile.tlbMissNs);
+      this.add(MI_TLB_MISSES, cpu, miss);
+      this.cost(MI_REFILL_NS, cpu, miss * this.profile.tlbMissNs);
       this.fill(cpu, r, n > c ? n : c);
     }
   }
@@ -1152,8 +1170,8 @@ export class Machine {
    *  every CPU (no IPI, no target-side cost). */
   invlpgb(cpu: number, asid: number, req: FlushReq): void {
     const ops = req.full ? 1 : Math.max(1, Math.ceil(req.nr / this.profile.invlpgbMaxPages));
-    this.inc(MI.broadcast_flushes, cpu, ops);
-    this.inc(MI.invalidate_ns, cpu, ops * this.profile.invlpgbNs);
+    this.inc(MI_BROADCAST_FLUSHES, cpu, ops);
+    this.inc(MI_INVALIDATE_NS, cpu, ops * this.profile.invlpgbNs);
     this.charge(cpu, ops * this.profile.invlpgbNs);
     if (this.rec !== null) this.rec.flush(cpu, this.now, req.full ? -1 : req.nr * req.stride, ops * this.profile.invlpgbNs, true);
     for (let c = 0; c < this.nCpu; c++) {
@@ -1175,8 +1193,8 @@ export class Machine {
   /** invlpgb_flush_all_nonglobals(): every PCID on every CPU, then TLBSYNC (the helper in
    *  arch/x86/include/asm/tlb.h, v6.15+, ends with __tlbsync()). */
   invlpgbFlushAllNonglobals(cpu: number): void {
-    this.inc(MI.broadcast_flushes, cpu);
-    this.inc(MI.invalidate_ns, cpu, this.profile.invlpgbNs);
+    this.inc(MI_BROADCAST_FLUSHES, cpu);
+    this.inc(MI_INVALIDATE_NS, cpu, this.profile.invlpgbNs);
     this.charge(cpu, this.profile.invlpgbNs);
     if (this.rec !== null) this.rec.flush(cpu, this.now, -1, this.profile.invlpgbNs, true);
     this.tlbsync(cpu);
@@ -1191,8 +1209,8 @@ export class Machine {
 
   /** TLBSYNC: the initiator waits until its broadcasts completed everywhere. */
   tlbsync(cpu: number): void {
-    this.inc(MI.tlbsyncs, cpu);
-    this.inc(MI.initiator_wait_ns, cpu, this.profile.tlbsyncNs);
+    this.inc(MI_TLBSYNCS, cpu);
+    this.inc(MI_INITIATOR_WAIT_NS, cpu, this.profile.tlbsyncNs);
     this.charge(cpu, this.profile.tlbsyncNs);
     if (this.rec !== null) this.rec.wait(cpu, this.now, this.profile.tlbsyncNs);
   }
@@ -1247,10 +1265,13 @@ export class Machine {
     const lazy = this.lazyBits, loaded = this._loadedMm, curTid = this._curTid, touched = this.queueTouched;
     const flushCall = purpose === IpiPurpose.flush && req !== null;
     const deferred = ack === AckMode.early && req !== null;
+    // Handlers that run now, on targets in the plain state, run here (plainRemoteFlush).
+    const shape = req !== null && flushCall && !deferred && !this.irqWhenRun ? strategy.remoteFlushShape(req) : RemoteFlush.handler;
+    const tracedPages = req !== null && shape !== RemoteFlush.handler ? strategy.remoteFlushTracedPages(req) : 0;
     const deliverNs = p.ipiDeliverNs, idleWakeNs = p.ipiIdleWakeNs, handlerNs = p.ipiHandlerNs, csdNs = p.csdHandleNs;
     const atomicNs = p.atomicLocalNs;
     const oneSocket = this.oneSocket, lineNs = p.lineTransferNs;
-    const I_IPI = MI.ipi_ns, I_RECV = MI.ipis_received, I_HANDLER = MI.ipi_handler_ns;
+    const I_IPI = MI_IPI_NS, I_RECV = MI_IPIS_RECEIVED, I_HANDLER = MI_IPI_HANDLER_NS;
     if (!this.waitArmed[cpu]) this.clockBase[cpu] = this.now + this.cpuLag(cpu) - per[MI_OVERHEAD_NS * nCpu + cpu];
     const base = this.clockBase[cpu];
     const tl = this.timeline, tlAt = TIMELINE_OVERHEAD_ROW + this.timelineBucket;
@@ -1325,6 +1346,24 @@ export class Machine {
     // messages") for the flushes it acknowledges early, which saves this read.
     const infoRead = flushCall && !deferred;
     const recvCalls = this.recvCalls, recvJoins = this.recvJoins, recvInfo = this.recvInfo;
+    // A ranged flush on a target in the plain state (plainRemoteFlush) is written out in
+    // the loop below: the same state changes and the same additions to that target's
+    // counters, its overhead kept in a local; its totals (page_flushes, invalidate_ns, the
+    // overhead and tlb_flush records) are whole numbers on one socket, counted and added
+    // once after the loop. Without a recorder or a tap, which want each flush as it happens.
+    const fused = req !== null && shape !== RemoteFlush.handler && !req.full && mmOf !== 0 && oneSocket
+      && rec === null && this.tap === null;
+    const tlbGenShape = shape === RemoteFlush.tlbGen;
+    const reqGen = req !== null ? req.gen : 0, reqTruth = req !== null ? req.truthGen : 0;
+    const flushNr = req !== null ? req.nr : 0, dropMax = req !== null ? req.nr * req.stride : 0;
+    const invNs = flushNr * p.invlpgNs;
+    const genLine = mmOf * MM_LINES + LINE_TLB_GEN, lineOwner = this.mmLineOwner, lineReader = this.mmLineReader;
+    const loadedAsid = this._loadedAsid, slotGen = this._slotGen, mmTlbGen = this.mmTlbGen;
+    const cr3Row = this._cr3Row, rowPages = this.rowPages, rowFresh = this.rowFresh, rowMm = this.rowMm, cpuPages = this.cpuPages;
+    const dirty = this.cpuLineDirty, tlbstateLine = LINE_TLBSTATE * W, irqCounted = this.irqCounted;
+    const muted = this._traceMuted, implicitAccess = this.implicitAccess;
+    const I_PAGE_FLUSHES = MI_PAGE_FLUSHES, I_INVALIDATE = MI_INVALIDATE_NS;
+    let plainFlushes = 0, plainNs = 0;
     for (let w = 0; w < W; w++) {
       let bits = tg[w];
       while (bits !== 0) {
@@ -1372,10 +1411,48 @@ export class Machine {
           per[I_RECV * nCpu + c]++;
         }
         if (ns > 0) { o += ns; if (ttid >= 0) taskOverheadNs[ttid] += ns; }
+        let plain = false;
+        if (fused && loaded[c] === mmOf && (lazy[w] & low) === 0) {
+          const asid = loadedAsid[c];
+          plain = !tlbGenShape || (asid < TLB_NR_DYN_ASIDS && reqGen !== 0 && mmTlbGen[mmOf] === reqGen
+            && slotGen[c * TLB_NR_DYN_ASIDS + asid] === reqGen - 1);
+          if (plain) {
+            // readMmGen: only the first reader after the initiator's atomic pays a transfer.
+            if (tlbGenShape && (lineOwner[genLine] >= 0 || lineReader[genLine] !== SHARED_BY_SEVERAL)) {
+              per[oi] = o;
+              this.lineRead(lineOwner, lineReader, genLine, c);
+              o = per[oi];
+            }
+            // flushPages(c, nr, req)
+            per[I_PAGE_FLUSHES * nCpu + c] += flushNr;
+            per[I_INVALIDATE * nCpu + c] += invNs;
+            if (invNs > 0) { o += invNs; plainNs += invNs; if (ttid >= 0) taskOverheadNs[ttid] += invNs; }
+            const r = cr3Row[c];
+            const cached = rowPages[r];
+            const drop = cached < dropMax ? cached : dropMax;
+            if (drop > 0) {
+              rowPages[r] = cached - drop; cpuPages[c] -= drop;
+              if (implicitAccess && this._curTaskMm[c] === rowMm[r] && rowMm[r] > 0) {
+                per[oi] = o;
+                this.refill(c, r, drop);
+                o = per[oi];
+              }
+            }
+            if (mmOf === rowMm[r] && rowFresh[r] >= reqTruth - 1 && rowFresh[r] < reqTruth) rowFresh[r] = reqTruth;
+            // traceFlush(1, tracedPages), counted; this interrupt printed a record
+            plainFlushes++;
+            if (k !== CSD_JOINS) irqCounted[c] = 0;
+            if (!muted && irqCounted[c] === 0) { irqCounted[c] = 1; this.predFlushIrqs++; }
+            // setSlotGen(c, asid, gen)
+            if (tlbGenShape) { slotGen[c * TLB_NR_DYN_ASIDS + asid] = reqGen; dirty[tlbstateLine + w] |= low; }
+          }
+        }
         per[oi] = o;
         transfers += tr; ansSum += ns;
         let end: number, acked: number;
-        if (deferred) {
+        if (plain) {
+          end = acked = start + (o - t0);
+        } else if (deferred) {
           acked = start + (per[oi] - t0);
           const flushNs = this.estimateFlushNs(req);
           end = acked + flushNs;
@@ -1396,8 +1473,9 @@ export class Machine {
           this.execCpu = c;
           const records = this.flushRecords;
           if (k !== CSD_JOINS) this.irqCounted[c] = 0; // a new interrupt there
-          if (flushCall) strategy.onFlushIpi(c, req);
-          else strategy.onIpi(c, purpose, mm);
+          if (flushCall) {
+            if (shape === RemoteFlush.handler || !this.plainRemoteFlush(c, req, shape, tracedPages)) strategy.onFlushIpi(c, req);
+          } else strategy.onIpi(c, purpose, mm);
           if (this.flushRecords > records && this.irqCounted[c] === 0) { this.irqCounted[c] = 1; this.predFlushIrqs++; }
           this.execCpu = exec;
           end = acked = start + (per[oi] - t0);
@@ -1408,6 +1486,17 @@ export class Machine {
         irqEnd[c] = end;
         if (this.spinLeft[c] > 0) this.creditWait(c, start, start + handled);
         if (acked > lastAck) lastAck = acked;
+      }
+    }
+    if (plainFlushes > 0) {
+      tot[I_PAGE_FLUSHES] += plainFlushes * flushNr;
+      tot[I_INVALIDATE] += plainFlushes * invNs;
+      tot[MI_OVERHEAD_NS] += plainNs; tl[tlAt] += plainNs;
+      if (muted) this.mutedFlushRecords += plainFlushes;
+      else {
+        this.flushRecords += plainFlushes;
+        this.predFlush[3 + (tracedPages === 0 ? 2 : 1)] += plainFlushes;
+        if (tracedPages > 0) this.predFlushPages[1] += plainFlushes * tracedPages;
       }
     }
     // The targets' constant-priced parts, priced once: interrupt entries and queued calls,
@@ -1421,18 +1510,45 @@ export class Machine {
     tot[MI_LINE_TRANSFERS] += initiatorTransfers + transfers; per[MI_LINE_TRANSFERS * nCpu + cpu] += initiatorTransfers;
     tot[MI_ATOMIC_OPS] += 2 * targets; per[MI_ATOMIC_OPS * nCpu + cpu] += targets;
     tot[I_RECV] += targets;
-    this.add(MI.csd_queued, cpu, targets);
-    if (purpose === IpiPurpose.ptSync) this.add(MI.pt_sync_ipis, cpu, targets);
-    else if (purpose === IpiPurpose.mmDrop) this.add(MI.mmdrop_ipis, cpu, targets);
-    if (toLazy > 0) this.add(MI.ipis_to_lazy, cpu, toLazy);
-    if (toStale > 0) this.add(MI.ipis_to_stale, cpu, toStale);
-    if (toNonWalkers > 0) this.add(MI.ipis_to_nonwalkers, cpu, toNonWalkers);
-    if (real > 0) this.inc(MI.ipis_sent, cpu, real);
-    if (toIdle > 0) this.add(MI.ipis_to_idle, cpu, toIdle);
+    this.add(MI_CSD_QUEUED, cpu, targets);
+    if (purpose === IpiPurpose.ptSync) this.add(MI_PT_SYNC_IPIS, cpu, targets);
+    else if (purpose === IpiPurpose.mmDrop) this.add(MI_MMDROP_IPIS, cpu, targets);
+    if (toLazy > 0) this.add(MI_IPIS_TO_LAZY, cpu, toLazy);
+    if (toStale > 0) this.add(MI_IPIS_TO_STALE, cpu, toStale);
+    if (toNonWalkers > 0) this.add(MI_IPIS_TO_NONWALKERS, cpu, toNonWalkers);
+    if (real > 0) this.inc(MI_IPIS_SENT, cpu, real);
+    if (toIdle > 0) this.add(MI_IPIS_TO_IDLE, cpu, toIdle);
     const until = lastAck + p.ipiAckNs;
     if (!this.waitArmed[cpu] || until > this.waitUntil[cpu]) this.waitUntil[cpu] = until;
     this.waitArmed[cpu] = 1;
     return targets;
+  }
+
+  /** The flush handler of target `c` when it is in the plain state of `shape`
+   *  (Strategy.remoteFlushShape): what the strategy's onFlushIpi does there, with the same
+   *  primitives in the same order, without a call into the strategy per target. False
+   *  when `c` is not in that state: the strategy's handler must run. */
+  private plainRemoteFlush(c: number, req: FlushReq, shape: number, tracedPages: number): boolean {
+    const mm = req.mm;
+    if (mm === 0 || this._loadedMm[c] !== mm || this._isLazy[c] !== 0) return false;
+    let asid = -1;
+    if (shape === RemoteFlush.tlbGen) {
+      asid = this._loadedAsid[c];
+      // One generation behind, so flushToGen() neither returns early nor catches up on
+      // older requests with a full flush.
+      if (asid >= TLB_NR_DYN_ASIDS || req.gen === 0 || this.mmTlbGen[mm] !== req.gen
+        || this._slotGen[c * TLB_NR_DYN_ASIDS + asid] !== req.gen - 1) return false;
+      this.lineRead(this.mmLineOwner, this.mmLineReader, mm * MM_LINES + LINE_TLB_GEN, c); // readMmGen
+    }
+    if (req.full) {
+      this.flushLocalFull(c);
+      this.traceFlush(1, -1);
+    } else {
+      this.flushPages(c, req.nr, req);
+      this.traceFlush(1, tracedPages);
+    }
+    if (asid >= 0) this.setSlotGen(c, asid, req.gen);
+    return true;
   }
 
   /** Handler time [from, to) on `cpu` that falls inside its own csd_lock_wait() window ran
@@ -1446,7 +1562,7 @@ export class Machine {
     if (ns > this.spinLeft[cpu]) ns = this.spinLeft[cpu];
     this.spinLeft[cpu] -= ns;
     const n = this.nCpu;
-    this.metrics[MI.initiator_wait_ns] -= ns; this.perCpu[MI.initiator_wait_ns * n + cpu] -= ns;
+    this.metrics[MI_INITIATOR_WAIT_NS] -= ns; this.perCpu[MI_INITIATOR_WAIT_NS * n + cpu] -= ns;
     this.metrics[MI_OVERHEAD_NS] -= ns; this.perCpu[MI_OVERHEAD_NS * n + cpu] -= ns;
     this.timeline[TIMELINE_OVERHEAD_ROW + this.waitBucket[cpu]] -= ns;
     const tid = this.waitTid[cpu];
@@ -1461,7 +1577,7 @@ export class Machine {
     const from = this.clockOf(cpu);
     const w = this.waitUntil[cpu] - from;
     if (w > 0) {
-      this.cost(MI.initiator_wait_ns, cpu, w);
+      this.cost(MI_INITIATOR_WAIT_NS, cpu, w);
       if (this.rec !== null) this.rec.wait(cpu, this.now, w);
       this.waitFrom[cpu] = from; this.waitTo[cpu] = from + w; this.spinLeft[cpu] = w;
       this.waitTid[cpu] = this.curTid[cpu]; this.waitBucket[cpu] = this.timelineBucket;
@@ -1507,7 +1623,7 @@ export class Machine {
       else this.strategy.onIpi(c, purpose, this.queuedMm[c][j]);
       const handled = this.perCpu[MI_OVERHEAD_NS * n + c] - t0;
       if (this.rec !== null) this.rec.handlerEnd(c, handled);
-      this.metrics[MI.ipi_handler_ns] += handled; this.perCpu[MI.ipi_handler_ns * n + c] += handled;
+      this.metrics[MI_IPI_HANDLER_NS] += handled; this.perCpu[MI_IPI_HANDLER_NS * n + c] += handled;
       bitClear(this.unacked, this.queuedFrom[c][j] * this.words, c);
     }
     this.queueLength[c] = 0;
@@ -1594,7 +1710,7 @@ export class Machine {
     this.strategy.onFlushIpi(cpu, req);
     this.execCpu = exec;
     if (this.rec !== null) this.rec.handlerEnd(cpu, this.cpuOverhead(cpu) - t0);
-    this.inc(MI.ipi_handler_ns, cpu, this.cpuOverhead(cpu) - t0);
+    this.inc(MI_IPI_HANDLER_NS, cpu, this.cpuOverhead(cpu) - t0);
     this.now = saved;
     // remove k, keeping order
     const n = --this.deferredCount[cpu];
@@ -1652,7 +1768,7 @@ export class Machine {
         if (!seen) { this.batchMm[this.batchN++] = b; this.truthGen[b]++; }
       }
     }
-    this.add(MI.flush_requests, cpu, 1);
+    this.add(MI_FLUSH_REQUESTS, cpu, 1);
     return r;
   }
 
@@ -1737,11 +1853,11 @@ export class Machine {
       const calls = this.recvCalls[c];
       if (calls === 0) continue;
       const joins = this.recvJoins[c], info = this.recvInfo[c];
-      per[MI.ipis_received * n + c] += calls;
+      per[MI_IPIS_RECEIVED * n + c] += calls;
       per[MI_ATOMIC_OPS * n + c] += calls;
       per[MI_LINE_TRANSFERS * n + c] += calls + info;
       per[MI_ATOMIC_NS * n + c] += calls * (p.atomicLocalNs + p.lineTransferNs) + info * p.lineTransferNs;
-      per[MI.ipi_ns * n + c] += (calls - joins) * p.ipiHandlerNs + joins * p.csdHandleNs;
+      per[MI_IPI_NS * n + c] += (calls - joins) * p.ipiHandlerNs + joins * p.csdHandleNs;
       this.recvCalls[c] = 0; this.recvJoins[c] = 0; this.recvInfo[c] = 0;
     }
   }
