@@ -1288,6 +1288,8 @@ export class Machine {
     // join a pending interrupt" test reads the initiator's clock), so its running overhead
     // is kept in locals: the same additions in the same order as charge() would make,
     // stored once after the loop (nothing else charges the initiator meanwhile).
+    const irqWhenRun = this.irqWhenRun, queueLength = this.queueLength, tap = this.tap, ipiMatrix = this.ipiMatrix;
+    const walkMm = this._walkMm;
     const tid = curTid[cpu];
     if (tid >= this.taskOverheadNs.length) this.growTasks(tid);
     let ovh = per[MI_OVERHEAD_NS * nCpu + cpu], ansCpu = per[MI_ATOMIC_NS * nCpu + cpu], ansTot = tot[MI_ATOMIC_NS], ovhTot = tot[MI_OVERHEAD_NS], ovhTl = tl[tlAt];
@@ -1314,14 +1316,14 @@ export class Machine {
           if ((lazy[w] & low) !== 0) toLazy++;
           if (mmOf !== 0 && loaded[c] !== mmOf) toStale++;
         } else if (purpose === IpiPurpose.ptSync) {
-          if (this.walkMm[c] !== mm) toNonWalkers++;
+          if (walkMm[c] !== mm) toNonWalkers++;
         }
-        if (this.irqWhenRun ? this.queueLength[c] > 0 : base + ovh < takenAt[c]) {
+        if (irqWhenRun ? queueLength[c] > 0 : base + ovh < takenAt[c]) {
           kind[c] = CSD_JOINS; // the pending interrupt there will take it
         } else {
           real++;
-          if (this.tap !== null) this.tap.ipi(cpu, c, purpose);
-          this.ipiMatrix.add(cpu, c, 1);
+          if (tap !== null) tap.ipi(cpu, c, purpose);
+          ipiMatrix.add(cpu, c, 1);
           if (curTid[c] === 0) { toIdle++; kind[c] = CSD_IPI_IDLE; } else kind[c] = CSD_IPI;
         }
       }
@@ -1346,6 +1348,7 @@ export class Machine {
     // messages") for the flushes it acknowledges early, which saves this read.
     const infoRead = flushCall && !deferred;
     const recvCalls = this.recvCalls, recvJoins = this.recvJoins, recvInfo = this.recvInfo;
+    const spinLeft = this.spinLeft, waitFrom = this.waitFrom, waitTo = this.waitTo;
     // A ranged flush on a target in the plain state (plainRemoteFlush) is written out in
     // the loop below: the same state changes and the same additions to that target's
     // counters, its overhead kept in a local; its totals (page_flushes, invalidate_ns, the
@@ -1484,7 +1487,8 @@ export class Machine {
         handledSum += handled; per[I_HANDLER * nCpu + c] += handled;
         if (rec !== null) rec.handlerEnd(c, handled);
         irqEnd[c] = end;
-        if (this.spinLeft[c] > 0) this.creditWait(c, start, start + handled);
+        // creditWait's own overlap test, first half, without the call.
+        if (spinLeft[c] > 0 && start < waitTo[c] && start + handled > waitFrom[c]) this.creditWait(c, start, start + handled);
         if (acked > lastAck) lastAck = acked;
       }
     }
