@@ -1716,13 +1716,16 @@ export class Machine {
     if (this.rec !== null) this.rec.handlerEnd(cpu, this.cpuOverhead(cpu) - t0);
     this.inc(MI_IPI_HANDLER_NS, cpu, this.cpuOverhead(cpu) - t0);
     this.now = saved;
-    // remove k, keeping order
+    // remove k, keeping order; its request object goes to the freed last slot (moved, not
+    // copied field by field)
     const n = --this.deferredCount[cpu];
+    const reqs = this.deferredReq;
     for (let j = k; j < n; j++) {
-      this.deferredReq[base + j].copyFrom(this.deferredReq[base + j + 1]);
+      reqs[base + j] = reqs[base + j + 1];
       this.deferredAckAt[base + j] = this.deferredAckAt[base + j + 1];
       this.deferredDoneAt[base + j] = this.deferredDoneAt[base + j + 1];
     }
+    reqs[base + n] = req;
   }
 
   /** Run every deferred flush due at or before t (called before each event). */
