@@ -342,6 +342,9 @@ export class Machine {
   private mmCtxId = new Float64Array(0);
   private mmTlbGen = new Float64Array(0);
   private mmMask = new Uint32Array(0);
+  /** Per mm (words each): the CPUs whose cpu_tlbstate.loaded_mm is it, the same facts as
+   *  _loadedMm (setLoadedMm keeps both), so a mask of CPUs is filtered word by word. */
+  private loadedBits = new Uint32Array(0);
   private _mmUsers = new Int32Array(0);
   private _mmCount = new Int32Array(0);
   private mmGlobal = new Int32Array(0);
@@ -445,6 +448,7 @@ export class Machine {
       this.rowMm[c] = 0; this.rowCtx[c] = 1; this.rowPcid[c] = 0; // row 0 of CPU c
     }
     this.growMm(64);
+    for (let c = 0; c < n; c++) bitSet(this.loadedBits, 0, c); // every CPU on init_mm
     this._mmState[0] = 1; this.mmCtxId[0] = 1; this._mmCount[0] = 1; this._mmUsers[0] = 1;
   }
 
@@ -670,6 +674,7 @@ export class Machine {
     this.mmCtxId = g64(this.mmCtxId);
     this.mmTlbGen = g64(this.mmTlbGen);
     const m = new Uint32Array(cap * W); m.set(this.mmMask); this.mmMask = m;
+    const lb = new Uint32Array(cap * W); lb.set(this.loadedBits); this.loadedBits = lb;
     this._mmUsers = g32(this._mmUsers);
     this._mmCount = g32(this._mmCount);
     this.mmGlobal = g32(this.mmGlobal);
@@ -754,7 +759,7 @@ export class Machine {
 
   /** cpu_tlbstate.loaded_mm / loaded_mm_asid store. */
   setLoaded(cpu: number, mm: number, asid: number): void {
-    this._loadedMm[cpu] = mm;
+    this.setLoadedMm(cpu, mm);
     this._loadedAsid[cpu] = asid;
     this.ownStore(LINE_TLBSTATE, cpu);
   }
@@ -812,19 +817,22 @@ export class Machine {
     return out;
   }
 
+  private setLoadedMm(cpu: number, mm: number): void {
+    const old = this._loadedMm[cpu];
+    if (mm >= this.mmCap) this.growMm(mm);
+    bitClear(this.loadedBits, old * this.words, cpu);
+    bitSet(this.loadedBits, mm * this.words, cpu);
+    this._loadedMm[cpu] = mm;
+  }
+
   /** The CPUs of `mask` whose cpu_tlbstate.loaded_mm `cpu` reads as `mm`, into scratch
    *  mask k (k must not be the scratch mask `mask` is). */
   loadedIn(cpu: number, mask: Uint32Array, mm: number, k: number): Uint32Array {
     this.maskRead(LINE_TLBSTATE, cpu, mask);
-    const out = this.scratch[k], loaded = this._loadedMm;
-    for (let w = 0; w < this.words; w++) {
-      let bits = mask[w], keep = bits;
-      while (bits !== 0) {
-        const low = bits & -bits; bits ^= low;
-        if (loaded[(w << 5) | (31 - Math.clz32(low))] !== mm) keep ^= low;
-      }
-      out[w] = keep;
-    }
+    const out = this.scratch[k], W = this.words;
+    if (mm < 0 || mm >= this.mmCap) { for (let w = 0; w < W; w++) out[w] = 0; return out; }
+    const loaded = this.loadedBits, base = mm * W;
+    for (let w = 0; w < W; w++) out[w] = mask[w] & loaded[base + w];
     return out;
   }
 
@@ -876,9 +884,8 @@ export class Machine {
       const mm = this._loadedMm[c];
       if (mm !== 0) {
         bitSet(mask, 0, c);
-        let seen = false;
-        for (let d = 0; d < c; d++) if (this._loadedMm[d] === mm) { seen = true; break; }
-        if (!seen && bumpGen) this.incMmGen(cpu, mm);
+        // the first CPU with mm loaded bumps it
+        if (bumpGen && bitNext(this.loadedBits, mm * this.words, this.words, 0) === c) this.incMmGen(cpu, mm);
       }
     }
     return mask;
@@ -1836,7 +1843,7 @@ export class Machine {
   /** Set the hardware + kernel state of a CPU first seen running `mm` (no cost): CR3 holds
    *  mm in ASID 0, fresh, and the CPU is in mm_cpumask. */
   bootCpu(cpu: number, mm: number): void {
-    this._loadedMm[cpu] = mm;
+    this.setLoadedMm(cpu, mm);
     this._loadedAsid[cpu] = 0;
     this._slotCtx[cpu * TLB_NR_DYN_ASIDS] = this.mmCtxId[mm];
     this._slotGen[cpu * TLB_NR_DYN_ASIDS] = this.mmTlbGen[mm];
