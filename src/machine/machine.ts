@@ -104,9 +104,10 @@ export const AckMode = {
 /** Read-only view of a per-CPU array, for strategies. */
 export interface RO { readonly [i: number]: number; readonly length: number }
 
-// Metric indexes as module constants: a load of MI.x in the hot paths failed its map check
-// on every call of sendIpis and creditWait ("wrong map" deoptimisations, thousands per
-// replay at 256 CPUs, each leaving the rest of the call to the interpreter).
+// Metric indexes as module constants: no property load in the hot paths. (A load of MI.x
+// there failed its map check on every call of sendIpis and creditWait, thousands of "wrong
+// map" deoptimisations per 256-CPU replay, until MI got a hidden class of its own: see
+// metrics.ts.)
 const MI_OVERHEAD_NS = MI.overhead_ns;
 const MI_LINE_TRANSFERS = MI.line_transfers, MI_ATOMIC_OPS = MI.atomic_ops, MI_ATOMIC_NS = MI.atomic_ns;
 const MI_BROADCAST_FLUSHES = MI.broadcast_flushes;
@@ -1359,10 +1360,12 @@ export class Machine {
     // A ranged flush on a target in the plain state (plainRemoteFlush) is written out in
     // the loop below: the same state changes and the same additions to that target's
     // counters, its overhead kept in a local; its totals (page_flushes, invalidate_ns, the
-    // overhead and tlb_flush records) are whole numbers on one socket, counted and added
-    // once after the loop. Without a recorder or a tap, which want each flush as it happens.
+    // overhead and tlb_flush records) are counted and added once after the loop, which is
+    // exact with whole-number costs (every built-in profile) and differs by rounding only
+    // with fractional ones, as settle()'s pricing does. Without a recorder or a tap, which
+    // want each flush as it happens.
     const fused = req !== null && shape !== RemoteFlush.handler && !req.full && mmOf !== 0 && oneSocket
-      && rec === null && this.tap === null;
+      && rec === null && tap === null;
     const tlbGenShape = shape === RemoteFlush.tlbGen;
     const reqGen = req !== null ? req.gen : 0, reqTruth = req !== null ? req.truthGen : 0;
     const flushNr = req !== null ? req.nr : 0, dropMax = req !== null ? req.nr * req.stride : 0;
