@@ -1364,7 +1364,7 @@ export class Machine {
     // exact with whole-number costs (every built-in profile) and differs by rounding only
     // with fractional ones, as settle()'s pricing does. Without a recorder or a tap, which
     // want each flush as it happens.
-    const fused = req !== null && shape !== RemoteFlush.handler && !req.full && mmOf !== 0 && oneSocket
+    const fused = req !== null && shape !== RemoteFlush.handler && !req.full && mmOf !== 0
       && rec === null && tap === null;
     const tlbGenShape = shape === RemoteFlush.tlbGen;
     const reqGen = req !== null ? req.gen : 0, reqTruth = req !== null ? req.truthGen : 0;

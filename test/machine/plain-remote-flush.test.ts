@@ -15,13 +15,15 @@ import { STRATEGY_NAMES, getStrategy } from '../../src/strategies/index.ts';
 import type { EventBatch } from '../../src/trace/event.ts';
 import { copyBatch } from '../../src/trace/event.ts';
 
-const INPUTS = [
+const INPUTS: [string, string?][] = [
   // one mm on 16 CPUs: every flush reaches 15 targets that run it
-  'workload:wis-tlb-flush2:cpus=16,tasks=16,iterations=40',
+  ['workload:wis-tlb-flush2:cpus=16,tasks=16,iterations=40'],
+  // the same on three sockets (18 CPUs each): transfers priced by distance
+  ['workload:wis-tlb-flush2:cpus=40,tasks=40,iterations=20', 'haswell-server'],
   // threads that sleep: lazy and idle targets, stale mm_cpumask bits
-  'workload:madv-threads:cpus=8,threads=8,iterations=200',
+  ['workload:madv-threads:cpus=8,threads=8,iterations=200'],
   // a real recording (Linux 6.18, implicit accesses: refills under running tasks)
-  'traces/real/madvthreads-2/trace.txt.gz',
+  ['traces/real/madvthreads-2/trace.txt.gz'],
 ];
 
 async function load(spec: string) {
@@ -33,7 +35,7 @@ async function load(spec: string) {
 }
 
 /** Replays under `def`, counting the strategy's onFlushIpi calls. */
-function run(input: Awaited<ReturnType<typeof load>>, def: StrategyDefinition, refuse: boolean) {
+function run(input: Awaited<ReturnType<typeof load>>, def: StrategyDefinition, profile: string | undefined, refuse: boolean) {
   let handlerCalls = 0;
   const counted: StrategyDefinition = {
     ...def,
@@ -45,17 +47,17 @@ function run(input: Awaited<ReturnType<typeof load>>, def: StrategyDefinition, r
       return s;
     },
   };
-  const sim = new Simulator(input.info, counted, getProfile());
+  const sim = new Simulator(input.info, counted, getProfile(profile));
   for (const b of input.batches) sim.processBatch(b);
   return { result: sim.result(), handlerCalls };
 }
 
-for (const spec of INPUTS) {
-  test(`plain remote flushes run by the machine equal the strategies' handlers: ${spec}`, async () => {
+for (const [spec, profile] of INPUTS) {
+  test(`plain remote flushes run by the machine equal the strategies' handlers: ${spec}${profile ? ` (${profile})` : ''}`, async () => {
     const input = await load(spec);
     for (const name of STRATEGY_NAMES) {
       const def = getStrategy(name);
-      const fast = run(input, def, false), slow = run(input, def, true);
+      const fast = run(input, def, profile, false), slow = run(input, def, profile, true);
       assert.deepEqual(fast.result, slow.result, `${name} on ${spec}`);
       const targets = slow.result.metrics.csd_queued;
       if (spec.includes('wis-tlb-flush2') && name !== 'linux-6.15-invlpgb' && name !== 'async-rfc-2019') {
