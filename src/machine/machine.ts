@@ -47,7 +47,7 @@ import {
 import { GlobalAsids } from './global-asids.ts';
 import type { CostProfile } from './profiles.ts';
 import { FlushReq } from './request.ts';
-import type { Strategy } from './strategy.ts';
+import { RemoteFlush, type Strategy } from './strategy.ts';
 import type { EventRecorder } from './recorder.ts';
 
 export const TLB_NR_DYN_ASIDS = 6;
@@ -57,8 +57,8 @@ export const INIT_MM = 0;
 export { MAX_ASID_AVAILABLE } from './global-asids.ts';
 /** The first of the two global-ASID rows of each CPU (rows 6 and 7). */
 const GLOBAL_ROW = TLB_NR_DYN_ASIDS;
-/** Pending early-acknowledged flushes kept per target CPU (stride of the pend* arrays). */
-const PEND = 4;
+/** Pending early-acknowledged flushes kept per target CPU (stride of the deferred* arrays). */
+const DEFERRED_SLOTS = 4;
 /** Per-CPU cache lines, kept as bitsets over the CPUs (one `words`-word mask each, at
  *  line * words in cpuLineDirty). Only CPU c ever stores to its own is_lazy, cpu_tlbstate
  *  and walk-slot lines, and no atomic touches them, so each line's state is one bit: c holds
@@ -104,12 +104,30 @@ export const AckMode = {
 /** Read-only view of a per-CPU array, for strategies. */
 export interface RO { readonly [i: number]: number; readonly length: number }
 
-const NM = METRIC_COUNT;
-const I_OVH = MI.overhead_ns;
-const I_LT = MI.line_transfers, I_AOPS = MI.atomic_ops, I_ANS = MI.atomic_ns;
+// Metric indexes as module constants: no property load in the hot paths. (A load of MI.x
+// there failed its map check on every call of sendIpis and creditWait, thousands of "wrong
+// map" deoptimisations per 256-CPU replay, until MI got a hidden class of its own: see
+// metrics.ts.)
+const MI_OVERHEAD_NS = MI.overhead_ns;
+const MI_LINE_TRANSFERS = MI.line_transfers, MI_ATOMIC_OPS = MI.atomic_ops, MI_ATOMIC_NS = MI.atomic_ns;
+const MI_BROADCAST_FLUSHES = MI.broadcast_flushes;
+const MI_COHERENCE_VIOLATIONS = MI.coherence_violations, MI_CPUMASK_ATOMICS = MI.cpumask_atomics;
+const MI_CR3_FLUSHES = MI.cr3_flushes, MI_CR3_NS = MI.cr3_ns, MI_CR3_WRITES = MI.cr3_writes;
+const MI_CSD_QUEUED = MI.csd_queued, MI_FLUSH_REQUESTS = MI.flush_requests;
+const MI_FULL_FLUSHES = MI.full_flushes, MI_GLOBAL_ASIDS = MI.global_asids;
+const MI_INITIATOR_WAIT_NS = MI.initiator_wait_ns, MI_INVALIDATE_NS = MI.invalidate_ns;
+const MI_IPI_HANDLER_NS = MI.ipi_handler_ns, MI_IPI_NS = MI.ipi_ns;
+const MI_IPIS_RECEIVED = MI.ipis_received, MI_IPIS_SENT = MI.ipis_sent;
+const MI_IPIS_TO_IDLE = MI.ipis_to_idle, MI_IPIS_TO_LAZY = MI.ipis_to_lazy;
+const MI_IPIS_TO_NONWALKERS = MI.ipis_to_nonwalkers, MI_IPIS_TO_STALE = MI.ipis_to_stale;
+const MI_MM_COUNT_ATOMICS = MI.mm_count_atomics, MI_MM_FREES = MI.mm_frees;
+const MI_MM_SWITCHES = MI.mm_switches, MI_MMDROP_IPIS = MI.mmdrop_ipis;
+const MI_PAGE_FLUSHES = MI.page_flushes, MI_PT_SYNC_IPIS = MI.pt_sync_ipis;
+const MI_PTWALK_TRACK_NS = MI.ptwalk_track_ns, MI_REFILL_NS = MI.refill_ns;
+const MI_TLB_MISSES = MI.tlb_misses, MI_TLBSYNCS = MI.tlbsyncs;
 /** Offset of overhead_ns's row in the timeline. */
-const TL_OVH = TIMELINE_METRICS.indexOf('overhead_ns') * TIMELINE_BUCKETS;
-if (TL_OVH < 0) throw new Error('machine.ts: overhead_ns is not on the timeline; charge() must use inc()');
+const TIMELINE_OVERHEAD_ROW = TIMELINE_METRICS.indexOf('overhead_ns') * TIMELINE_BUCKETS;
+if (TIMELINE_OVERHEAD_ROW < 0) throw new Error('machine.ts: overhead_ns is not on the timeline; charge() must use inc()');
 // The hot paths count these with add() / cost() or plain adds, which skip the timeline.
 for (const name of [
   'line_transfers', 'atomic_ops', 'atomic_ns', 'ipi_ns', 'ipis_received', 'ipi_handler_ns', 'csd_queued',
@@ -147,7 +165,7 @@ export interface MachineOptions {
 export class Machine {
   readonly nCpu: number;
   readonly words: number;
-  readonly p: CostProfile;
+  readonly profile: CostProfile;
   strategy!: Strategy;
   /** CR4.PCIDE: set by the strategy (nopcid variants clear it). */
   pcid = true;
@@ -169,7 +187,7 @@ export class Machine {
   rec: EventRecorder | null = null;
 
   // ---------------------------------------------------------------- counters
-  readonly metrics = new Float64Array(NM);
+  readonly metrics = new Float64Array(METRIC_COUNT);
   /** metric m of CPU c at [m * nCpu + c]: metric-major, so that a cross-call, which walks
    *  its targets in CPU order and adds the same few metrics to each, reads each metric's
    *  row sequentially (one cache line serves 8 targets) instead of touching several lines
@@ -179,12 +197,12 @@ export class Machine {
   readonly timeline: Float64Array;
   readonly tlFirst: number;
   readonly tlBucketNs: number;
-  private tlBucket = 0;
-  /** Times known to be in bucket tlBucket (empty until the first event). */
-  private tlBucketLo = Infinity;
-  private tlBucketHi = -Infinity;
+  private timelineBucket = 0;
+  /** Times known to be in bucket timelineBucket (empty until the first event). */
+  private timelineBucketLo = Infinity;
+  private timelineBucketHi = -Infinity;
   /** Per metric: offset of its row in `timeline` (-1: not on the timeline). */
-  private readonly tlRow = new Int32Array(NM).fill(-1);
+  private readonly timelineRow = new Int32Array(METRIC_COUNT).fill(-1);
   /** Predicted tlb:tlb_flush by reason (0..5) x class (0 full, 1 ranged, 2 none). */
   readonly predFlush = new Float64Array(6 * 3);
   readonly predFlushPages = new Float64Array(6);
@@ -276,10 +294,10 @@ export class Machine {
   private readonly waitTid: Int32Array;
   private readonly waitBucket: Int32Array;
   // early-ack pending flushes
-  private readonly pendN: Int32Array;
-  private readonly pendReq: FlushReq[];
-  private readonly pendAck: Float64Array;
-  private readonly pendDone: Float64Array;
+  private readonly deferredCount: Int32Array;
+  private readonly deferredReq: FlushReq[];
+  private readonly deferredAckAt: Float64Array;
+  private readonly deferredDoneAt: Float64Array;
   nextDue = Infinity;
   // initiator wait bookkeeping
   private readonly waitUntil: Float64Array;
@@ -302,11 +320,11 @@ export class Machine {
   // call_single_queue, their flush infos copied (the kernel's cfd slots hold them).
   /** See MachineOptions.irqWhenRun. */
   readonly irqWhenRun: boolean;
-  private readonly csdQN: Int32Array;
-  private readonly csdQReq: FlushReq[][];
-  private readonly csdQPurpose: Int32Array[];
-  private readonly csdQMm: Int32Array[];
-  private readonly csdQFrom: Int32Array[];
+  private readonly queueLength: Int32Array;
+  private readonly queuedReq: FlushReq[][];
+  private readonly queuedPurpose: Int32Array[];
+  private readonly queuedMm: Int32Array[];
+  private readonly queuedFrom: Int32Array[];
   /** Per initiator (words each): targets holding a CSD of it not handled yet. */
   private readonly unacked: Uint32Array;
   /** Trace time of each CPU's latest event of the workload (serveBefore). */
@@ -332,9 +350,12 @@ export class Machine {
   private _mmTraceId = new Int32Array(0);
   /** 0 unseen, 1 live, 2 torn down (exit_mmap done), 3 freed */
   private _mmState = new Uint8Array(0);
-  private mmCtx = new Float64Array(0);
-  private mmGen = new Float64Array(0);
+  private mmCtxId = new Float64Array(0);
+  private mmTlbGen = new Float64Array(0);
   private mmMask = new Uint32Array(0);
+  /** Per mm (words each): the CPUs whose cpu_tlbstate.loaded_mm is it, the same facts as
+   *  _loadedMm (setLoadedMm keeps both), so a mask of CPUs is filtered word by word. */
+  private loadedBits = new Uint32Array(0);
   private _mmUsers = new Int32Array(0);
   private _mmCount = new Int32Array(0);
   private mmGlobal = new Int32Array(0);
@@ -357,12 +378,12 @@ export class Machine {
   get mmCount(): RO { return this._mmCount; }
 
   // global ASID allocator (global-asids.ts; arch/x86/mm/tlb.c, 6.15+)
-  private readonly gAsids = new GlobalAsids(TLB_NR_DYN_ASIDS);
+  private readonly globalAsids = new GlobalAsids(TLB_NR_DYN_ASIDS);
 
   // per tid
-  private taskOvh = new Float64Array(1024);
+  private taskOverheadNs = new Float64Array(1024);
   /** Delay a task inherited from the CPU it was switched in on (the simulator's passDelay). */
-  private taskInh = new Float64Array(1024);
+  private taskInheritedNs = new Float64Array(1024);
 
   // scratch masks for strategies
   private readonly scratch: Uint32Array[];
@@ -371,12 +392,12 @@ export class Machine {
     const n = Math.max(1, nCpu | 0);
     this.nCpu = n;
     this.words = wordsFor(n);
-    this.p = profile;
+    this.profile = profile;
     this.implicitAccess = opts.implicitAccess ?? false;
     this.oneSocket = Math.floor((n - 1) / profile.cpusPerSocket) === 0;
-    this.perCpu = new Float64Array(NM * n);
+    this.perCpu = new Float64Array(METRIC_COUNT * n);
     this.ipiMatrix = new CpuPairs(n);
-    TIMELINE_METRICS.forEach((name, i) => { this.tlRow[MI[name]] = i * TIMELINE_BUCKETS; });
+    TIMELINE_METRICS.forEach((name, i) => { this.timelineRow[MI[name]] = i * TIMELINE_BUCKETS; });
     this.timeline = new Float64Array(TIMELINE_METRICS.length * TIMELINE_BUCKETS);
     const first = opts.firstNs ?? 0, last = opts.lastNs ?? 0;
     this.tlFirst = first;
@@ -412,10 +433,10 @@ export class Machine {
     this.spinLeft = new Float64Array(n);
     this.waitTid = new Int32Array(n).fill(-1);
     this.waitBucket = new Int32Array(n);
-    this.pendN = new Int32Array(n);
-    this.pendReq = Array.from({ length: n * PEND }, () => new FlushReq());
-    this.pendAck = new Float64Array(n * PEND);
-    this.pendDone = new Float64Array(n * PEND);
+    this.deferredCount = new Int32Array(n);
+    this.deferredReq = Array.from({ length: n * DEFERRED_SLOTS }, () => new FlushReq());
+    this.deferredAckAt = new Float64Array(n * DEFERRED_SLOTS);
+    this.deferredDoneAt = new Float64Array(n * DEFERRED_SLOTS);
     this.waitUntil = new Float64Array(n);
     this.waitArmed = new Uint8Array(n);
     this.clockBase = new Float64Array(n);
@@ -426,11 +447,11 @@ export class Machine {
     this.recvInfo = new Float64Array(n);
     this.irqCounted = new Uint8Array(n);
     this.irqWhenRun = opts.irqWhenRun ?? false;
-    this.csdQN = new Int32Array(n);
-    this.csdQReq = Array.from({ length: n }, () => []);
-    this.csdQPurpose = Array.from({ length: n }, () => new Int32Array(0));
-    this.csdQMm = Array.from({ length: n }, () => new Int32Array(0));
-    this.csdQFrom = Array.from({ length: n }, () => new Int32Array(0));
+    this.queueLength = new Int32Array(n);
+    this.queuedReq = Array.from({ length: n }, () => []);
+    this.queuedPurpose = Array.from({ length: n }, () => new Int32Array(0));
+    this.queuedMm = Array.from({ length: n }, () => new Int32Array(0));
+    this.queuedFrom = Array.from({ length: n }, () => new Int32Array(0));
     this.unacked = new Uint32Array(this.irqWhenRun ? n * this.words : 0);
     this.lastRun = new Float64Array(n).fill(-Infinity);
     this.hostCores = Math.max(1, opts.hostCores ?? 2);
@@ -442,7 +463,8 @@ export class Machine {
       this.rowMm[c] = 0; this.rowCtx[c] = 1; this.rowPcid[c] = 0; // row 0 of CPU c
     }
     this.growMm(64);
-    this._mmState[0] = 1; this.mmCtx[0] = 1; this._mmCount[0] = 1; this._mmUsers[0] = 1;
+    for (let c = 0; c < n; c++) bitSet(this.loadedBits, 0, c); // every CPU on init_mm
+    this._mmState[0] = 1; this.mmCtxId[0] = 1; this._mmCount[0] = 1; this._mmUsers[0] = 1;
   }
 
   // ======================================================================= accounting
@@ -451,7 +473,7 @@ export class Machine {
     this.now = t;
     this.eventIndex = index;
     // Most events fall in the bucket of the previous one: skip the division then.
-    if (t >= this.tlBucketLo && t <= this.tlBucketHi) return;
+    if (t >= this.timelineBucketLo && t <= this.timelineBucketHi) return;
     if (this.tlBucketNs > 0) this.enterBucket(t);
   }
 
@@ -462,11 +484,11 @@ export class Machine {
    *  checked with the same formula. */
   private enterBucket(t: number): void {
     const b = this.bucketOf(t);
-    this.tlBucket = b;
-    this.tlBucketLo = t;
-    if (b === TIMELINE_BUCKETS - 1) { this.tlBucketHi = Infinity; return; }
+    this.timelineBucket = b;
+    this.timelineBucketLo = t;
+    if (b === TIMELINE_BUCKETS - 1) { this.timelineBucketHi = Infinity; return; }
     const hi = this.tlFirst + (b + 1 - 1e-6) * this.tlBucketNs;
-    this.tlBucketHi = hi >= t && this.bucketOf(hi) === b ? hi : t;
+    this.timelineBucketHi = hi >= t && this.bucketOf(hi) === b ? hi : t;
   }
 
   private bucketOf(t: number): number {
@@ -478,8 +500,8 @@ export class Machine {
   inc(mi: number, cpu: number, v = 1): void {
     this.metrics[mi] += v;
     this.perCpu[mi * this.nCpu + cpu] += v;
-    const row = this.tlRow[mi];
-    if (row >= 0) this.timeline[row + this.tlBucket] += v;
+    const row = this.timelineRow[mi];
+    if (row >= 0) this.timeline[row + this.timelineBucket] += v;
   }
 
   /** inc() of a metric that is not on the timeline (checked at load). */
@@ -495,13 +517,13 @@ export class Machine {
     tot[cause] += ns;
     per[cause * n + cpu] += ns;
     if (ns <= 0) return;
-    tot[I_OVH] += ns;
-    per[I_OVH * n + cpu] += ns;
-    this.timeline[TL_OVH + this.tlBucket] += ns;
+    tot[MI_OVERHEAD_NS] += ns;
+    per[MI_OVERHEAD_NS * n + cpu] += ns;
+    this.timeline[TIMELINE_OVERHEAD_ROW + this.timelineBucket] += ns;
     const tid = this.curTid[cpu];
     if (tid >= 0) {
-      if (tid >= this.taskOvh.length) this.growTasks(tid);
-      this.taskOvh[tid] += ns;
+      if (tid >= this.taskOverheadNs.length) this.growTasks(tid);
+      this.taskOverheadNs[tid] += ns;
     }
   }
 
@@ -510,45 +532,45 @@ export class Machine {
    *  split overhead_ns exactly. */
   charge(cpu: number, ns: number): void {
     if (ns <= 0) return;
-    // inc(I_OVH, cpu, ns) written out: overhead_ns is on the timeline (checked at load).
-    this.metrics[I_OVH] += ns;
-    this.perCpu[I_OVH * this.nCpu + cpu] += ns;
-    this.timeline[TL_OVH + this.tlBucket] += ns;
+    // inc(MI_OVERHEAD_NS, cpu, ns) written out: overhead_ns is on the timeline (checked at load).
+    this.metrics[MI_OVERHEAD_NS] += ns;
+    this.perCpu[MI_OVERHEAD_NS * this.nCpu + cpu] += ns;
+    this.timeline[TIMELINE_OVERHEAD_ROW + this.timelineBucket] += ns;
     const tid = this.curTid[cpu];
     if (tid >= 0) {
-      if (tid >= this.taskOvh.length) this.growTasks(tid);
-      this.taskOvh[tid] += ns;
+      if (tid >= this.taskOverheadNs.length) this.growTasks(tid);
+      this.taskOverheadNs[tid] += ns;
     }
   }
 
   /** Overhead charged so far to `cpu`. */
   cpuOverhead(cpu: number): number {
-    return this.perCpu[I_OVH * this.nCpu + cpu];
+    return this.perCpu[MI_OVERHEAD_NS * this.nCpu + cpu];
   }
 
   /** Every task's charged overhead, non-zero only (RunResult.taskOverhead). */
   taskOverheads(): { tid: number; ns: number }[] {
     const out: { tid: number; ns: number }[] = [];
-    for (let t = 0; t < this.taskOvh.length; t++) if (this.taskOvh[t] !== 0) out.push({ tid: t, ns: this.taskOvh[t] });
+    for (let t = 0; t < this.taskOverheadNs.length; t++) if (this.taskOverheadNs[t] !== 0) out.push({ tid: t, ns: this.taskOverheadNs[t] });
     return out;
   }
 
   taskOverhead(tid: number): number {
-    return tid >= 0 && tid < this.taskOvh.length ? this.taskOvh[tid] : 0;
+    return tid >= 0 && tid < this.taskOverheadNs.length ? this.taskOverheadNs[tid] : 0;
   }
 
   /** How late `tid` runs against the trace clock: the overhead charged to it plus the delay
    *  it inherited (inheritDelay). iteration_ns is built from it. */
   taskDelay(tid: number): number {
-    return tid > 0 && tid < this.taskOvh.length ? this.taskOvh[tid] + this.taskInh[tid] : this.taskOverhead(tid);
+    return tid > 0 && tid < this.taskOverheadNs.length ? this.taskOverheadNs[tid] + this.taskInheritedNs[tid] : this.taskOverhead(tid);
   }
 
   /** `tid` starts `ns` later than its own overhead says (the CPU's previous task finished
    *  late; the simulator's CPU serialisation). */
   inheritDelay(tid: number, ns: number): void {
     if (tid <= 0 || ns <= 0) return;
-    if (tid >= this.taskOvh.length) this.growTasks(tid);
-    this.taskInh[tid] += ns;
+    if (tid >= this.taskOverheadNs.length) this.growTasks(tid);
+    this.taskInheritedNs[tid] += ns;
   }
 
   /** The CPU's lag: how far the work it runs now is behind the trace clock (the current
@@ -556,14 +578,14 @@ export class Machine {
    *  position in delayed time, the clock the cross-calls are timed in. */
   cpuLag(cpu: number): number {
     const tid = this.curTid[cpu];
-    return tid > 0 && tid < this.taskOvh.length ? this.taskOvh[tid] + this.taskInh[tid] : 0;
+    return tid > 0 && tid < this.taskOverheadNs.length ? this.taskOverheadNs[tid] + this.taskInheritedNs[tid] : 0;
   }
 
   private growTasks(tid: number): void {
-    let cap = this.taskOvh.length;
+    let cap = this.taskOverheadNs.length;
     while (cap <= tid) cap *= 2;
-    const t = new Float64Array(cap); t.set(this.taskOvh); this.taskOvh = t;
-    const h = new Float64Array(cap); h.set(this.taskInh); this.taskInh = h;
+    const t = new Float64Array(cap); t.set(this.taskOverheadNs); this.taskOverheadNs = t;
+    const h = new Float64Array(cap); h.set(this.taskInheritedNs); this.taskInheritedNs = h;
   }
 
   /** A tlb:tlb_flush event the modelled kernel would emit here. */
@@ -585,7 +607,7 @@ export class Machine {
 
   violation(kind: number, cpu: number, mm: number): void {
     const i = this.violationCount++;
-    this.inc(MI.coherence_violations, cpu);
+    this.inc(MI_COHERENCE_VIOLATIONS, cpu);
     if (i < MAX_VIOLATIONS_KEPT) {
       this.vIndex[i] = this.eventIndex; this.vKind[i] = kind; this.vCpu[i] = cpu; this.vMm[i] = this._mmTraceId[mm];
     }
@@ -616,7 +638,7 @@ export class Machine {
   // ======================================================================= cache lines
 
   private transferNs(from: number, to: number): number {
-    const p = this.p;
+    const p = this.profile;
     if (this.oneSocket) return p.lineTransferNs;
     const same = Math.floor(from / p.cpusPerSocket) === Math.floor(to / p.cpusPerSocket);
     return same ? p.lineTransferNs : p.lineTransferNs * p.crossSocketFactor;
@@ -626,15 +648,15 @@ export class Machine {
    *  owner, from the one other reader, or, when several CPUs share it, the invalidation of
    *  their copies priced as one same-socket transfer). */
   private lineAtomic(owner: Int32Array, reader: Int32Array, idx: number, cpu: number): void {
-    let ns = this.p.atomicLocalNs;
+    let ns = this.profile.atomicLocalNs;
     const o = owner[idx];
     const from = o >= 0 ? (o !== cpu ? o : -1) : lineSharer(reader[idx], cpu);
     const total = this.metrics, per = this.perCpu, n = this.nCpu;
     // None of these three is on the timeline (checked at load below): plain adds.
-    if (from >= 0) { ns += this.transferNs(from, cpu); total[I_LT]++; per[I_LT * n + cpu]++; }
+    if (from >= 0) { ns += this.transferNs(from, cpu); total[MI_LINE_TRANSFERS]++; per[MI_LINE_TRANSFERS * n + cpu]++; }
     owner[idx] = cpu; reader[idx] = -1;
-    total[I_AOPS]++; per[I_AOPS * n + cpu]++;
-    total[I_ANS] += ns; per[I_ANS * n + cpu] += ns;
+    total[MI_ATOMIC_OPS]++; per[MI_ATOMIC_OPS * n + cpu]++;
+    total[MI_ATOMIC_NS] += ns; per[MI_ATOMIC_NS * n + cpu] += ns;
     this.charge(cpu, ns);
   }
 
@@ -645,8 +667,8 @@ export class Machine {
   private lineRead(owner: Int32Array, reader: Int32Array, idx: number, cpu: number): void {
     const o = owner[idx];
     if (o >= 0 && o !== cpu) {
-      this.add(I_LT, cpu, 1);
-      this.cost(I_ANS, cpu, this.transferNs(o, cpu));
+      this.add(MI_LINE_TRANSFERS, cpu, 1);
+      this.cost(MI_ATOMIC_NS, cpu, this.transferNs(o, cpu));
       owner[idx] = -1;
     }
     const r = reader[idx];
@@ -665,9 +687,10 @@ export class Machine {
     const g64 = (a: Float64Array) => { const b = new Float64Array(cap); b.set(a); return b; };
     this._mmState = g8(this._mmState);
     this._mmTraceId = g32(this._mmTraceId);
-    this.mmCtx = g64(this.mmCtx);
-    this.mmGen = g64(this.mmGen);
+    this.mmCtxId = g64(this.mmCtxId);
+    this.mmTlbGen = g64(this.mmTlbGen);
     const m = new Uint32Array(cap * W); m.set(this.mmMask); this.mmMask = m;
+    const lb = new Uint32Array(cap * W); lb.set(this.loadedBits); this.loadedBits = lb;
     this._mmUsers = g32(this._mmUsers);
     this._mmCount = g32(this._mmCount);
     this.mmGlobal = g32(this.mmGlobal);
@@ -699,14 +722,14 @@ export class Machine {
     // init_new_context: unique ctx_id, tlb_gen 0, empty cpumask, next_trim = jiffies + HZ
     this._mmTraceId[mm] = traceId;
     this._mmState[mm] = 1;
-    this.mmCtx[mm] = ++this.lastCtxId;
-    this.mmGen[mm] = 0;
+    this.mmCtxId[mm] = ++this.lastCtxId;
+    this.mmTlbGen[mm] = 0;
     this.mmMask.fill(0, mm * this.words, (mm + 1) * this.words);
     this._mmUsers[mm] = 0;
     this._mmCount[mm] = 1;
     this.mmGlobal[mm] = 0;
     this.mmTransition[mm] = 0;
-    this.mmNextTrim[mm] = this.jiffies() + this.p.hz;
+    this.mmNextTrim[mm] = this.jiffies() + this.profile.hz;
     this.truthGen[mm] = 0;
     this.completedGen[mm] = 0;
     this.mmLineOwner.fill(-1, mm * MM_LINES, (mm + 1) * MM_LINES);
@@ -721,9 +744,9 @@ export class Machine {
     for (let c = 0; c < n; c++) {
       if (this._loadedMm[c] === mm || this._activeMm[c] === mm || this._lazyRef[c] === mm || this._cr3Mm[c] === mm
         || this._walkMm[c] === mm || this._curTaskMm[c] === mm) return true;
-      const q = this.csdQMm[c];
-      for (let j = 0; j < this.csdQN[c]; j++) if (q[j] === mm) return true;
-      for (let j = 0; j < this.pendN[c]; j++) if (this.pendReq[c * PEND + j].mm === mm) return true;
+      const q = this.queuedMm[c];
+      for (let j = 0; j < this.queueLength[c]; j++) if (q[j] === mm) return true;
+      for (let j = 0; j < this.deferredCount[c]; j++) if (this.deferredReq[c * DEFERRED_SLOTS + j].mm === mm) return true;
     }
     const rows = this.rowMm;
     for (let r = 0; r < rows.length; r++) if (rows[r] === mm) return true;
@@ -731,8 +754,8 @@ export class Machine {
   }
 
   isLive(mm: number): boolean { return mm > 0 && mm < this.mmCap && this.mmState[mm] === 1; }
-  ctxId(mm: number): number { return this.mmCtx[mm]; }
-  jiffies(): number { return Math.floor(this.now * this.p.hz / 1e9); }
+  ctxId(mm: number): number { return this.mmCtxId[mm]; }
+  jiffies(): number { return Math.floor(this.now * this.profile.hz / 1e9); }
 
   // ======================================================================= per-CPU state primitives
 
@@ -750,8 +773,8 @@ export class Machine {
     const i = line * this.words + (target >>> 5), b = 1 << (target & 31);
     if ((this.cpuLineDirty[i] & b) === 0) return;
     this.cpuLineDirty[i] &= ~b;
-    this.add(I_LT, cpu, 1);
-    this.cost(I_ANS, cpu, this.transferNs(target, cpu));
+    this.add(MI_LINE_TRANSFERS, cpu, 1);
+    this.cost(MI_ATOMIC_NS, cpu, this.transferNs(target, cpu));
   }
 
   /** `cpu` reads the per-CPU line of every CPU in `mask` but itself, one after the other:
@@ -773,15 +796,15 @@ export class Machine {
       }
     }
     if (n === 0) return;
-    this.add(I_LT, cpu, n);
-    this.cost(I_ANS, cpu, this.oneSocket ? n * this.p.lineTransferNs : ns);
+    this.add(MI_LINE_TRANSFERS, cpu, n);
+    this.cost(MI_ATOMIC_NS, cpu, this.oneSocket ? n * this.profile.lineTransferNs : ns);
   }
 
   private lazyLine(): number { return this.lazyLinePrivate ? LINE_LAZY : LINE_TLBSTATE; }
 
   /** cpu_tlbstate.loaded_mm / loaded_mm_asid store. */
   setLoaded(cpu: number, mm: number, asid: number): void {
-    this._loadedMm[cpu] = mm;
+    this.setLoadedMm(cpu, mm);
     this._loadedAsid[cpu] = asid;
     this.ownStore(LINE_TLBSTATE, cpu);
   }
@@ -803,7 +826,7 @@ export class Machine {
    *  performed"). */
   setSlot(cpu: number, asid: number, mm: number, gen: number): void {
     const i = cpu * TLB_NR_DYN_ASIDS + asid;
-    this._slotCtx[i] = this.mmCtx[mm];
+    this._slotCtx[i] = this.mmCtxId[mm];
     this._slotGen[i] = gen;
     this.ownStore(LINE_TLBSTATE, cpu);
   }
@@ -839,19 +862,22 @@ export class Machine {
     return out;
   }
 
+  private setLoadedMm(cpu: number, mm: number): void {
+    const old = this._loadedMm[cpu];
+    if (mm >= this.mmCap) this.growMm(mm);
+    bitClear(this.loadedBits, old * this.words, cpu);
+    bitSet(this.loadedBits, mm * this.words, cpu);
+    this._loadedMm[cpu] = mm;
+  }
+
   /** The CPUs of `mask` whose cpu_tlbstate.loaded_mm `cpu` reads as `mm`, into scratch
    *  mask k (k must not be the scratch mask `mask` is). */
   loadedIn(cpu: number, mask: Uint32Array, mm: number, k: number): Uint32Array {
     this.maskRead(LINE_TLBSTATE, cpu, mask);
-    const out = this.scratch[k], loaded = this._loadedMm;
-    for (let w = 0; w < this.words; w++) {
-      let bits = mask[w], keep = bits;
-      while (bits !== 0) {
-        const low = bits & -bits; bits ^= low;
-        if (loaded[(w << 5) | (31 - Math.clz32(low))] !== mm) keep ^= low;
-      }
-      out[w] = keep;
-    }
+    const out = this.scratch[k], W = this.words;
+    if (mm < 0 || mm >= this.mmCap) { for (let w = 0; w < W; w++) out[w] = 0; return out; }
+    const loaded = this.loadedBits, base = mm * W;
+    for (let w = 0; w < W; w++) out[w] = mask[w] & loaded[base + w];
     return out;
   }
 
@@ -872,7 +898,7 @@ export class Machine {
     this._walkMm[cpu] = mm;
     if (tracked) {
       this.ownStore(LINE_WALK, cpu);
-      this.cost(MI.ptwalk_track_ns, cpu, this.p.ptwalkTrackNs);
+      this.cost(MI_PTWALK_TRACK_NS, cpu, this.profile.ptwalkTrackNs);
     }
   }
 
@@ -881,17 +907,17 @@ export class Machine {
   /** atomic64_inc_return(&mm->context.tlb_gen) */
   incMmGen(cpu: number, mm: number): number {
     this.lineAtomic(this.mmLineOwner, this.mmLineReader, mm * MM_LINES + LINE_TLB_GEN, cpu);
-    return ++this.mmGen[mm];
+    return ++this.mmTlbGen[mm];
   }
 
   /** atomic64_read(&mm->context.tlb_gen) */
   readMmGen(cpu: number, mm: number): number {
     this.lineRead(this.mmLineOwner, this.mmLineReader, mm * MM_LINES + LINE_TLB_GEN, cpu);
-    return this.mmGen[mm];
+    return this.mmTlbGen[mm];
   }
 
   /** tlb_gen without a cost (assertions and tests). */
-  peekMmGen(mm: number): number { return this.mmGen[mm]; }
+  peekMmGen(mm: number): number { return this.mmTlbGen[mm]; }
 
   /** Reclaim batching (arch_tlbbatch_add_pending) bumped tlb_gen of every mm whose pages
    *  the batch unmapped; the trace does not say which, so the mms loaded on some CPU are
@@ -903,9 +929,8 @@ export class Machine {
       const mm = this._loadedMm[c];
       if (mm !== 0) {
         bitSet(mask, 0, c);
-        let seen = false;
-        for (let d = 0; d < c; d++) if (this._loadedMm[d] === mm) { seen = true; break; }
-        if (!seen && bumpGen) this.incMmGen(cpu, mm);
+        // the first CPU with mm loaded bumps it
+        if (bumpGen && bitNext(this.loadedBits, mm * this.words, this.words, 0) === c) this.incMmGen(cpu, mm);
       }
     }
     return mask;
@@ -931,7 +956,7 @@ export class Machine {
 
   cpumaskSet(cpu: number, mm: number): void {
     this.lineAtomic(this.mmLineOwner, this.mmLineReader, mm * MM_LINES + LINE_CPUMASK, cpu);
-    this.add(MI.cpumask_atomics, cpu, 1);
+    this.add(MI_CPUMASK_ATOMICS, cpu, 1);
     bitSet(this.mmMask, mm * this.words, cpu);
   }
 
@@ -943,7 +968,7 @@ export class Machine {
   /** cpumask_clear_cpu(cpu, mm_cpumask(mm)): lock btr by `cpu` on its own bit. */
   cpumaskClear(cpu: number, mm: number): void {
     this.lineAtomic(this.mmLineOwner, this.mmLineReader, mm * MM_LINES + LINE_CPUMASK, cpu);
-    this.add(MI.cpumask_atomics, cpu, 1);
+    this.add(MI_CPUMASK_ATOMICS, cpu, 1);
     bitClear(this.mmMask, mm * this.words, cpu);
   }
 
@@ -996,14 +1021,14 @@ export class Machine {
   /** mmgrab / mmgrab_lazy_tlb: atomic inc of mm_count. */
   mmGrab(cpu: number, mm: number): void {
     this.lineAtomic(this.mmLineOwner, this.mmLineReader, mm * MM_LINES + LINE_MM_COUNT, cpu);
-    this.add(MI.mm_count_atomics, cpu, 1);
+    this.add(MI_MM_COUNT_ATOMICS, cpu, 1);
     this._mmCount[mm]++;
   }
 
   /** mmdrop / mmdrop_lazy_tlb: atomic dec of mm_count; at zero, __mmdrop frees the mm. */
   mmDrop(cpu: number, mm: number): void {
     this.lineAtomic(this.mmLineOwner, this.mmLineReader, mm * MM_LINES + LINE_MM_COUNT, cpu);
-    this.add(MI.mm_count_atomics, cpu, 1);
+    this.add(MI_MM_COUNT_ATOMICS, cpu, 1);
     if (--this._mmCount[mm] <= 0 && mm !== 0) this.freeMm(cpu, mm);
   }
 
@@ -1011,13 +1036,13 @@ export class Machine {
     this.serveMm(mm); // a handler still queued for mm runs before it goes: its initiator waited
     this.strategy.onMmDrop(cpu, mm);
     // destroy_context: the global ASID is reusable after the next wrap-around flush.
-    if (this.mmGlobal[mm] !== 0) { this.gAsids.free(this.mmGlobal[mm]); this.mmGlobal[mm] = 0; }
+    if (this.mmGlobal[mm] !== 0) { this.globalAsids.free(this.mmGlobal[mm]); this.mmGlobal[mm] = 0; }
     for (let c = 0; c < this.nCpu; c++) {
       if (this._cr3Mm[c] === mm) this.violation(VK.freedPgd, c, mm);
     }
     this._mmState[mm] = 3;
     this.freedSlots.push(mm);
-    this.inc(MI.mm_frees, cpu);
+    this.inc(MI_MM_FREES, cpu);
   }
 
   // ---------------------------------------------------------------- global ASIDs (INVLPGB)
@@ -1030,7 +1055,7 @@ export class Machine {
    *  (one invlpgb_flush_all_nonglobals). Returns the asid or 0. */
   assignGlobalAsid(cpu: number, mm: number): number {
     if (this.mmGlobal[mm] !== 0) return this.mmGlobal[mm];
-    const g = this.gAsids;
+    const g = this.globalAsids;
     if (g.available <= 0) return 0;
     if (g.needsReset()) {
       this.invlpgbFlushAllNonglobals(cpu);
@@ -1040,7 +1065,7 @@ export class Machine {
     if (asid === 0) return 0;
     this.mmGlobal[mm] = asid;
     this.mmTransition[mm] = 1;
-    this.inc(MI.global_asids, cpu);
+    this.inc(MI_GLOBAL_ASIDS, cpu);
     return asid;
   }
 
@@ -1049,7 +1074,7 @@ export class Machine {
   /** should_trim_cpumask(): once per HZ. */
   shouldTrimCpumask(mm: number): boolean {
     const j = this.jiffies();
-    if (j > this.mmNextTrim[mm]) { this.mmNextTrim[mm] = j + this.p.hz; return true; }
+    if (j > this.mmNextTrim[mm]) { this.mmNextTrim[mm] = j + this.profile.hz; return true; }
     return false;
   }
 
@@ -1088,13 +1113,13 @@ export class Machine {
   }
 
   private refill(cpu: number, r: number, n: number): void {
-    this.add(MI.tlb_misses, cpu, n);
-    this.cost(MI.refill_ns, cpu, n * this.p.tlbMissNs);
+    this.add(MI_TLB_MISSES, cpu, n);
+    this.cost(MI_REFILL_NS, cpu, n * this.profile.tlbMissNs);
     this.fill(cpu, r, this.rowPages[r] + n);
   }
 
   private fill(cpu: number, r: number, target: number): void {
-    const cap = this.p.tlbEntries;
+    const cap = this.profile.tlbEntries;
     if (target > cap) target = cap;
     const add = target - this.rowPages[r];
     if (add <= 0) return;
@@ -1116,27 +1141,27 @@ export class Machine {
   /** Write CR3: load mm's page tables with PCID `asid` (asid+1 in hardware), flushing that
    *  PCID or not (NOFLUSH). Without PCID every write flushes all non-global entries. */
   cr3Write(cpu: number, mm: number, asid: number, flush: boolean): void {
-    const p = this.p;
-    this.add(MI.cr3_writes, cpu, 1);
-    if (this._cr3Mm[cpu] !== mm) this.add(MI.mm_switches, cpu, 1);
+    const p = this.profile;
+    this.add(MI_CR3_WRITES, cpu, 1);
+    if (this._cr3Mm[cpu] !== mm) this.add(MI_MM_SWITCHES, cpu, 1);
     if (!this.pcid) { asid = 0; flush = true; }
     const r = this.rowFor(cpu, asid);
     if (flush) {
-      this.inc(MI.cr3_flushes, cpu);
-      this.cost(MI.cr3_ns, cpu, p.cr3WriteNs + p.cr3FlushExtraNs);
+      this.inc(MI_CR3_FLUSHES, cpu);
+      this.cost(MI_CR3_NS, cpu, p.cr3WriteNs + p.cr3FlushExtraNs);
       if (!this.pcid) { for (let i = cpu; i < NROWS * this.nCpu; i += this.nCpu) this.dropRow(cpu, i); }
       else this.dropRow(cpu, r);
-      this.rowMm[r] = mm; this.rowCtx[r] = this.mmCtx[mm]; this.rowFresh[r] = this.truthGen[mm];
+      this.rowMm[r] = mm; this.rowCtx[r] = this.mmCtxId[mm]; this.rowFresh[r] = this.truthGen[mm];
     } else {
-      this.cost(MI.cr3_ns, cpu, p.cr3WriteNs);
-      if (this.rowCtx[r] !== this.mmCtx[mm]) {
+      this.cost(MI_CR3_NS, cpu, p.cr3WriteNs);
+      if (this.rowCtx[r] !== this.mmCtxId[mm]) {
         if (this.rowMm[r] < 0 && this.rowPages[r] === 0) {
           // An empty PCID (a global ASID seen for the first time): trivially fresh.
           this.rowFresh[r] = this.truthGen[mm];
         } else {
           this.rowFresh[r] = -1; // entries of another address space now tagged as mm's
         }
-        this.rowMm[r] = mm; this.rowCtx[r] = this.mmCtx[mm];
+        this.rowMm[r] = mm; this.rowCtx[r] = this.mmCtxId[mm];
       }
     }
     this._cr3Mm[cpu] = mm;
@@ -1147,9 +1172,9 @@ export class Machine {
 
   /** flush_tlb_local(): rewrite CR3 with its own value, flushing the current PCID. */
   flushLocalFull(cpu: number): void {
-    this.inc(MI.full_flushes, cpu);
-    this.cost(MI.invalidate_ns, cpu, this.p.flushLocalNs);
-    if (this.rec !== null) this.rec.flush(cpu, this.now, -1, this.p.flushLocalNs);
+    this.inc(MI_FULL_FLUSHES, cpu);
+    this.cost(MI_INVALIDATE_NS, cpu, this.profile.flushLocalNs);
+    if (this.rec !== null) this.rec.flush(cpu, this.now, -1, this.profile.flushLocalNs);
     const r = this._cr3Row[cpu];
     if (!this.pcid) { for (let i = cpu; i < NROWS * this.nCpu; i += this.nCpu) this.dropRow(cpu, i); }
     else this.dropRow(cpu, r);
@@ -1160,9 +1185,9 @@ export class Machine {
   /** INVLPG x n in the current PCID, for request `req` (its truth generation advances the
    *  row only if the row was fresh up to the previous request). */
   flushPages(cpu: number, n: number, req: FlushReq): void {
-    this.add(MI.page_flushes, cpu, n);
-    this.cost(MI.invalidate_ns, cpu, n * this.p.invlpgNs);
-    if (this.rec !== null) this.rec.flush(cpu, this.now, n * req.stride, n * this.p.invlpgNs);
+    this.add(MI_PAGE_FLUSHES, cpu, n);
+    this.cost(MI_INVALIDATE_NS, cpu, n * this.profile.invlpgNs);
+    if (this.rec !== null) this.rec.flush(cpu, this.now, n * req.stride, n * this.profile.invlpgNs);
     const r = this._cr3Row[cpu];
     const drop = Math.min(this.rowPages[r], n * req.stride);
     if (drop > 0) {
@@ -1179,12 +1204,12 @@ export class Machine {
     if (n <= 0 || this._cr3Mm[cpu] !== mm) return;
     const r = this._cr3Row[cpu];
     const c = this.rowPages[r];
-    const cap = this.p.tlbEntries;
+    const cap = this.profile.tlbEntries;
     const miss = n > cap ? n : (n > c ? n - c : 0);
     this.rowUse[r] = this.now;
     if (miss > 0) {
-      this.add(MI.tlb_misses, cpu, miss);
-      this.cost(MI.refill_ns, cpu, miss * this.p.tlbMissNs);
+      this.add(MI_TLB_MISSES, cpu, miss);
+      this.cost(MI_REFILL_NS, cpu, miss * this.profile.tlbMissNs);
       this.fill(cpu, r, n > c ? n : c);
     }
   }
@@ -1197,11 +1222,11 @@ export class Machine {
   /** broadcast_tlb_flush(): INVLPGB for PCID of global `asid` over the request's range on
    *  every CPU (no IPI, no target-side cost). */
   invlpgb(cpu: number, asid: number, req: FlushReq): void {
-    const ops = req.full ? 1 : Math.max(1, Math.ceil(req.nr / this.p.invlpgbMaxPages));
-    this.inc(MI.broadcast_flushes, cpu, ops);
-    this.inc(MI.invalidate_ns, cpu, ops * this.p.invlpgbNs);
-    this.charge(cpu, ops * this.p.invlpgbNs);
-    if (this.rec !== null) this.rec.flush(cpu, this.now, req.full ? -1 : req.nr * req.stride, ops * this.p.invlpgbNs, true);
+    const ops = req.full ? 1 : Math.max(1, Math.ceil(req.nr / this.profile.invlpgbMaxPages));
+    this.inc(MI_BROADCAST_FLUSHES, cpu, ops);
+    this.inc(MI_INVALIDATE_NS, cpu, ops * this.profile.invlpgbNs);
+    this.charge(cpu, ops * this.profile.invlpgbNs);
+    if (this.rec !== null) this.rec.flush(cpu, this.now, req.full ? -1 : req.nr * req.stride, ops * this.profile.invlpgbNs, true);
     for (let c = 0; c < this.nCpu; c++) {
       for (let r = GLOBAL_ROW * this.nCpu + c; r < NROWS * this.nCpu; r += this.nCpu) {
         if (this.rowPcid[r] !== asid) continue;
@@ -1221,10 +1246,10 @@ export class Machine {
   /** invlpgb_flush_all_nonglobals(): every PCID on every CPU, then TLBSYNC (the helper in
    *  arch/x86/include/asm/tlb.h, v6.15+, ends with __tlbsync()). */
   invlpgbFlushAllNonglobals(cpu: number): void {
-    this.inc(MI.broadcast_flushes, cpu);
-    this.inc(MI.invalidate_ns, cpu, this.p.invlpgbNs);
-    this.charge(cpu, this.p.invlpgbNs);
-    if (this.rec !== null) this.rec.flush(cpu, this.now, -1, this.p.invlpgbNs, true);
+    this.inc(MI_BROADCAST_FLUSHES, cpu);
+    this.inc(MI_INVALIDATE_NS, cpu, this.profile.invlpgbNs);
+    this.charge(cpu, this.profile.invlpgbNs);
+    if (this.rec !== null) this.rec.flush(cpu, this.now, -1, this.profile.invlpgbNs, true);
     this.tlbsync(cpu);
     for (let c = 0; c < this.nCpu; c++) {
       for (let r = c; r < NROWS * this.nCpu; r += this.nCpu) {
@@ -1237,10 +1262,10 @@ export class Machine {
 
   /** TLBSYNC: the initiator waits until its broadcasts completed everywhere. */
   tlbsync(cpu: number): void {
-    this.inc(MI.tlbsyncs, cpu);
-    this.inc(MI.initiator_wait_ns, cpu, this.p.tlbsyncNs);
-    this.charge(cpu, this.p.tlbsyncNs);
-    if (this.rec !== null) this.rec.wait(cpu, this.now, this.p.tlbsyncNs);
+    this.inc(MI_TLBSYNCS, cpu);
+    this.inc(MI_INITIATOR_WAIT_NS, cpu, this.profile.tlbsyncNs);
+    this.charge(cpu, this.profile.tlbsyncNs);
+    if (this.rec !== null) this.rec.wait(cpu, this.now, this.profile.tlbsyncNs);
   }
 
   // ======================================================================= cross-calls
@@ -1274,7 +1299,7 @@ export class Machine {
    *  task it is now + its delay, and for idle (lag 0) the work done since the send still
    *  overlaps the wait. */
   private clockOf(cpu: number): number {
-    return this.clockBase[cpu] + this.perCpu[I_OVH * this.nCpu + cpu];
+    return this.clockBase[cpu] + this.perCpu[MI_OVERHEAD_NS * this.nCpu + cpu];
   }
 
   /** Queue a cross-call of `purpose` to every CPU of `mask` except `cpu` and run its handler
@@ -1284,7 +1309,7 @@ export class Machine {
    *  the info and runs the flush handler shortly after (deferred). Call ipiWait(cpu) for
    *  the initiator's wait. Returns the number of targets. */
   sendIpis(cpu: number, mask: Uint32Array, purpose: number, req: FlushReq | null, mm: number, ack: number = AckMode.sync): number {
-    const p = this.p;
+    const p = this.profile;
     const W = this.words;
     const mmOf = req !== null ? req.mm : mm;
     const nCpu = this.nCpu;
@@ -1293,13 +1318,16 @@ export class Machine {
     const lazy = this.lazyBits, loaded = this._loadedMm, curTid = this._curTid, touched = this.queueTouched;
     const flushCall = purpose === IpiPurpose.flush && req !== null;
     const deferred = ack === AckMode.early && req !== null;
+    // Handlers that run now, on targets in the plain state, run here (plainRemoteFlush).
+    const shape = req !== null && flushCall && !deferred && !this.irqWhenRun ? strategy.remoteFlushShape(req) : RemoteFlush.handler;
+    const tracedPages = req !== null && shape !== RemoteFlush.handler ? strategy.remoteFlushTracedPages(req) : 0;
     const deliverNs = p.ipiDeliverNs, idleWakeNs = p.ipiIdleWakeNs, handlerNs = p.ipiHandlerNs, csdNs = p.csdHandleNs;
     const atomicNs = p.atomicLocalNs;
     const oneSocket = this.oneSocket, lineNs = p.lineTransferNs;
-    const I_IPI = MI.ipi_ns, I_RECV = MI.ipis_received, I_HANDLER = MI.ipi_handler_ns;
-    if (!this.waitArmed[cpu]) this.clockBase[cpu] = this.now + this.cpuLag(cpu) - per[I_OVH * nCpu + cpu];
+    const I_IPI = MI_IPI_NS, I_RECV = MI_IPIS_RECEIVED, I_HANDLER = MI_IPI_HANDLER_NS;
+    if (!this.waitArmed[cpu]) this.clockBase[cpu] = this.now + this.cpuLag(cpu) - per[MI_OVERHEAD_NS * nCpu + cpu];
     const base = this.clockBase[cpu];
-    const tl = this.timeline, tlAt = TL_OVH + this.tlBucket;
+    const tl = this.timeline, tlAt = TIMELINE_OVERHEAD_ROW + this.timelineBucket;
     // The targets: the mask's CPUs but the initiator, none past nCpu; walked word by word.
     const tg = this.targetScratch;
     const sw = cpu >>> 5, sb = 1 << (cpu & 31);
@@ -1313,10 +1341,12 @@ export class Machine {
     // join a pending interrupt" test reads the initiator's clock), so its running overhead
     // is kept in locals: the same additions in the same order as charge() would make,
     // stored once after the loop (nothing else charges the initiator meanwhile).
+    const irqWhenRun = this.irqWhenRun, queueLength = this.queueLength, tap = this.tap, ipiMatrix = this.ipiMatrix;
+    const walkMm = this._walkMm;
     const tid = curTid[cpu];
-    if (tid >= this.taskOvh.length) this.growTasks(tid);
-    let ovh = per[I_OVH * nCpu + cpu], ansCpu = per[I_ANS * nCpu + cpu], ansTot = tot[I_ANS], ovhTot = tot[I_OVH], ovhTl = tl[tlAt];
-    let ovhTask = tid >= 0 ? this.taskOvh[tid] : 0;
+    if (tid >= this.taskOverheadNs.length) this.growTasks(tid);
+    let ovh = per[MI_OVERHEAD_NS * nCpu + cpu], ansCpu = per[MI_ATOMIC_NS * nCpu + cpu], ansTot = tot[MI_ATOMIC_NS], ovhTot = tot[MI_OVERHEAD_NS], ovhTl = tl[tlAt];
+    let ovhTask = tid >= 0 ? this.taskOverheadNs[tid] : 0;
     for (let w = 0; w < W; w++) {
       let bits = mask[w];
       if (w === sw) bits &= ~sb;
@@ -1339,21 +1369,21 @@ export class Machine {
           if ((lazy[w] & low) !== 0) toLazy++;
           if (mmOf !== 0 && loaded[c] !== mmOf) toStale++;
         } else if (purpose === IpiPurpose.ptSync) {
-          if (this.walkMm[c] !== mm) toNonWalkers++;
+          if (walkMm[c] !== mm) toNonWalkers++;
         }
-        if (this.irqWhenRun ? this.csdQN[c] > 0 : base + ovh < takenAt[c]) {
+        if (irqWhenRun ? queueLength[c] > 0 : base + ovh < takenAt[c]) {
           kind[c] = CSD_JOINS; // the pending interrupt there will take it
         } else {
           real++;
-          if (this.tap !== null) this.tap.ipi(cpu, c, purpose);
-          this.ipiMatrix.add(cpu, c, 1);
+          if (tap !== null) tap.ipi(cpu, c, purpose);
+          ipiMatrix.add(cpu, c, 1);
           if (curTid[c] === 0) { toIdle++; kind[c] = CSD_IPI_IDLE; } else kind[c] = CSD_IPI;
         }
       }
     }
     if (targets === 0) return 0;
-    per[I_OVH * nCpu + cpu] = ovh; per[I_ANS * nCpu + cpu] = ansCpu; tot[I_ANS] = ansTot; tot[I_OVH] = ovhTot; tl[tlAt] = ovhTl;
-    if (tid >= 0) this.taskOvh[tid] = ovhTask;
+    per[MI_OVERHEAD_NS * nCpu + cpu] = ovh; per[MI_ATOMIC_NS * nCpu + cpu] = ansCpu; tot[MI_ATOMIC_NS] = ansTot; tot[MI_OVERHEAD_NS] = ovhTot; tl[tlAt] = ovhTl;
+    if (tid >= 0) this.taskOverheadNs[tid] = ovhTask;
     if (real > 0) {
       this.predIpiSends++;
       this.cost(I_IPI, cpu, p.ipiSendNs + (real - 1) * p.ipiSendPerTargetNs);
@@ -1362,7 +1392,7 @@ export class Machine {
     // own counters are added as it goes (its overhead times its interrupt); the totals of
     // the constant-priced parts (interrupt entry, the queue and info line transfers) are
     // counted and priced once after the loop.
-    const sentAt = base + per[I_OVH * nCpu + cpu];
+    const sentAt = base + per[MI_OVERHEAD_NS * nCpu + cpu];
     let lastAck = -Infinity;
     let ipis = 0, joins = 0, transfers = 0, ansSum = 0, handledSum = 0;
     // flush_tlb_func() reads the initiator's flush_tlb_info (its stack before 5.4, its
@@ -1371,6 +1401,27 @@ export class Machine {
     // messages") for the flushes it acknowledges early, which saves this read.
     const infoRead = flushCall && !deferred;
     const recvCalls = this.recvCalls, recvJoins = this.recvJoins, recvInfo = this.recvInfo;
+    const spinLeft = this.spinLeft, waitFrom = this.waitFrom, waitTo = this.waitTo;
+    // A ranged flush on a target in the plain state (plainRemoteFlush) is written out in
+    // the loop below: the same state changes and the same additions to that target's
+    // counters, its overhead kept in a local; its totals (page_flushes, invalidate_ns, the
+    // overhead and tlb_flush records) are counted and added once after the loop, which is
+    // exact with whole-number costs (every built-in profile) and differs by rounding only
+    // with fractional ones, as settle()'s pricing does. Without a recorder or a tap, which
+    // want each flush as it happens.
+    const fused = req !== null && shape !== RemoteFlush.handler && !req.full && mmOf !== 0
+      && rec === null && tap === null;
+    const tlbGenShape = shape === RemoteFlush.tlbGen;
+    const reqGen = req !== null ? req.gen : 0, reqTruth = req !== null ? req.truthGen : 0;
+    const flushNr = req !== null ? req.nr : 0, dropMax = req !== null ? req.nr * req.stride : 0;
+    const invNs = flushNr * p.invlpgNs;
+    const genLine = mmOf * MM_LINES + LINE_TLB_GEN, lineOwner = this.mmLineOwner, lineReader = this.mmLineReader;
+    const loadedAsid = this._loadedAsid, slotGen = this._slotGen, mmTlbGen = this.mmTlbGen;
+    const cr3Row = this._cr3Row, rowPages = this.rowPages, rowFresh = this.rowFresh, rowMm = this.rowMm, cpuPages = this.cpuPages;
+    const dirty = this.cpuLineDirty, tlbstateLine = LINE_TLBSTATE * W, irqCounted = this.irqCounted;
+    const muted = this._traceMuted, implicitAccess = this.implicitAccess;
+    const I_PAGE_FLUSHES = MI_PAGE_FLUSHES, I_INVALIDATE = MI_INVALIDATE_NS;
+    let plainFlushes = 0, plainNs = 0;
     for (let w = 0; w < W; w++) {
       let bits = tg[w];
       while (bits !== 0) {
@@ -1391,8 +1442,8 @@ export class Machine {
           if (!deferred && !this.irqWhenRun) rec.handlerBegin(c, cpu, this.now + (start - sentAt));
         }
         const ttid = curTid[c];
-        if (ttid >= this.taskOvh.length) this.growTasks(ttid);
-        const taskOvh = this.taskOvh;
+        if (ttid >= this.taskOverheadNs.length) this.growTasks(ttid);
+        const taskOverheadNs = this.taskOverheadNs;
         // The interrupt entry (or the queued call's dispatch), then llist_del_all on the
         // queue head, which the initiator's llist_add holds (and the info's line). Their
         // prices are the same for every target on one socket: each target's count of them
@@ -1403,10 +1454,10 @@ export class Machine {
         if (k === CSD_JOINS) { entry = csdNs; joins++; } else { entry = handlerNs; ipis++; }
         let ns = atomicNs + lineNs, tr = 1;
         if (infoRead) { ns += lineNs; tr = 2; }
-        const oi = I_OVH * nCpu + c;
+        const oi = MI_OVERHEAD_NS * nCpu + c;
         const t0 = per[oi];
         let o = t0;
-        if (entry > 0) { o += entry; if (ttid >= 0) taskOvh[ttid] += entry; }
+        if (entry > 0) { o += entry; if (ttid >= 0) taskOverheadNs[ttid] += entry; }
         if (oneSocket) {
           recvCalls[c]++;
           if (k === CSD_JOINS) recvJoins[c]++;
@@ -1414,14 +1465,52 @@ export class Machine {
         } else {
           ns = atomicNs + this.transferNs(cpu, c) + (tr === 2 ? this.transferNs(cpu, c) : 0);
           per[I_IPI * nCpu + c] += entry;
-          per[I_LT * nCpu + c] += tr; per[I_AOPS * nCpu + c]++; per[I_ANS * nCpu + c] += ns;
+          per[MI_LINE_TRANSFERS * nCpu + c] += tr; per[MI_ATOMIC_OPS * nCpu + c]++; per[MI_ATOMIC_NS * nCpu + c] += ns;
           per[I_RECV * nCpu + c]++;
         }
-        if (ns > 0) { o += ns; if (ttid >= 0) taskOvh[ttid] += ns; }
+        if (ns > 0) { o += ns; if (ttid >= 0) taskOverheadNs[ttid] += ns; }
+        let plain = false;
+        if (fused && loaded[c] === mmOf && (lazy[w] & low) === 0) {
+          const asid = loadedAsid[c];
+          plain = !tlbGenShape || (asid < TLB_NR_DYN_ASIDS && reqGen !== 0 && mmTlbGen[mmOf] === reqGen
+            && slotGen[c * TLB_NR_DYN_ASIDS + asid] === reqGen - 1);
+          if (plain) {
+            // readMmGen: only the first reader after the initiator's atomic pays a transfer.
+            if (tlbGenShape && (lineOwner[genLine] >= 0 || lineReader[genLine] !== SHARED_BY_SEVERAL)) {
+              per[oi] = o;
+              this.lineRead(lineOwner, lineReader, genLine, c);
+              o = per[oi];
+            }
+            // flushPages(c, nr, req)
+            per[I_PAGE_FLUSHES * nCpu + c] += flushNr;
+            per[I_INVALIDATE * nCpu + c] += invNs;
+            if (invNs > 0) { o += invNs; plainNs += invNs; if (ttid >= 0) taskOverheadNs[ttid] += invNs; }
+            const r = cr3Row[c];
+            const cached = rowPages[r];
+            const drop = cached < dropMax ? cached : dropMax;
+            if (drop > 0) {
+              rowPages[r] = cached - drop; cpuPages[c] -= drop;
+              if (implicitAccess && this._curTaskMm[c] === rowMm[r] && rowMm[r] > 0) {
+                per[oi] = o;
+                this.refill(c, r, drop);
+                o = per[oi];
+              }
+            }
+            if (mmOf === rowMm[r] && rowFresh[r] >= reqTruth - 1 && rowFresh[r] < reqTruth) rowFresh[r] = reqTruth;
+            // traceFlush(1, tracedPages), counted; this interrupt printed a record
+            plainFlushes++;
+            if (k !== CSD_JOINS) irqCounted[c] = 0;
+            if (!muted && irqCounted[c] === 0) { irqCounted[c] = 1; this.predFlushIrqs++; }
+            // setSlotGen(c, asid, gen)
+            if (tlbGenShape) { slotGen[c * TLB_NR_DYN_ASIDS + asid] = reqGen; dirty[tlbstateLine + w] |= low; }
+          }
+        }
         per[oi] = o;
         transfers += tr; ansSum += ns;
         let end: number, acked: number;
-        if (deferred) {
+        if (plain) {
+          end = acked = start + (o - t0);
+        } else if (deferred) {
           acked = start + (per[oi] - t0);
           const flushNs = this.estimateFlushNs(req);
           end = acked + flushNs;
@@ -1442,8 +1531,9 @@ export class Machine {
           this.execCpu = c;
           const records = this.flushRecords;
           if (k !== CSD_JOINS) this.irqCounted[c] = 0; // a new interrupt there
-          if (flushCall) strategy.onFlushIpi(c, req);
-          else strategy.onIpi(c, purpose, mm);
+          if (flushCall) {
+            if (shape === RemoteFlush.handler || !this.plainRemoteFlush(c, req, shape, tracedPages)) strategy.onFlushIpi(c, req);
+          } else strategy.onIpi(c, purpose, mm);
           if (this.flushRecords > records && this.irqCounted[c] === 0) { this.irqCounted[c] = 1; this.predFlushIrqs++; }
           this.execCpu = exec;
           end = acked = start + (per[oi] - t0);
@@ -1452,33 +1542,72 @@ export class Machine {
         handledSum += handled; per[I_HANDLER * nCpu + c] += handled;
         if (rec !== null) rec.handlerEnd(c, handled);
         irqEnd[c] = end;
-        if (this.spinLeft[c] > 0) this.creditWait(c, start, start + handled);
+        // creditWait's own overlap test, first half, without the call.
+        if (spinLeft[c] > 0 && start < waitTo[c] && start + handled > waitFrom[c]) this.creditWait(c, start, start + handled);
         if (acked > lastAck) lastAck = acked;
+      }
+    }
+    if (plainFlushes > 0) {
+      tot[I_PAGE_FLUSHES] += plainFlushes * flushNr;
+      tot[I_INVALIDATE] += plainFlushes * invNs;
+      tot[MI_OVERHEAD_NS] += plainNs; tl[tlAt] += plainNs;
+      if (muted) this.mutedFlushRecords += plainFlushes;
+      else {
+        this.flushRecords += plainFlushes;
+        this.predFlush[3 + (tracedPages === 0 ? 2 : 1)] += plainFlushes;
+        if (tracedPages > 0) this.predFlushPages[1] += plainFlushes * tracedPages;
       }
     }
     // The targets' constant-priced parts, priced once: interrupt entries and queued calls,
     // the queue and info atomics with their transfers.
     const entryNs = ipis * handlerNs + joins * csdNs;
     tot[I_IPI] += entryNs;
-    tot[I_ANS] += ansSum;
+    tot[MI_ATOMIC_NS] += ansSum;
     const charged = (handlerNs > 0 ? ipis * handlerNs : 0) + (csdNs > 0 ? joins * csdNs : 0) + (atomicNs + lineNs > 0 ? ansSum : 0);
-    tot[I_OVH] += charged; tl[tlAt] += charged;
+    tot[MI_OVERHEAD_NS] += charged; tl[tlAt] += charged;
     tot[I_HANDLER] += handledSum;
-    tot[I_LT] += initiatorTransfers + transfers; per[I_LT * nCpu + cpu] += initiatorTransfers;
-    tot[I_AOPS] += 2 * targets; per[I_AOPS * nCpu + cpu] += targets;
+    tot[MI_LINE_TRANSFERS] += initiatorTransfers + transfers; per[MI_LINE_TRANSFERS * nCpu + cpu] += initiatorTransfers;
+    tot[MI_ATOMIC_OPS] += 2 * targets; per[MI_ATOMIC_OPS * nCpu + cpu] += targets;
     tot[I_RECV] += targets;
-    this.add(MI.csd_queued, cpu, targets);
-    if (purpose === IpiPurpose.ptSync) this.add(MI.pt_sync_ipis, cpu, targets);
-    else if (purpose === IpiPurpose.mmDrop) this.add(MI.mmdrop_ipis, cpu, targets);
-    if (toLazy > 0) this.add(MI.ipis_to_lazy, cpu, toLazy);
-    if (toStale > 0) this.add(MI.ipis_to_stale, cpu, toStale);
-    if (toNonWalkers > 0) this.add(MI.ipis_to_nonwalkers, cpu, toNonWalkers);
-    if (real > 0) this.inc(MI.ipis_sent, cpu, real);
-    if (toIdle > 0) this.add(MI.ipis_to_idle, cpu, toIdle);
+    this.add(MI_CSD_QUEUED, cpu, targets);
+    if (purpose === IpiPurpose.ptSync) this.add(MI_PT_SYNC_IPIS, cpu, targets);
+    else if (purpose === IpiPurpose.mmDrop) this.add(MI_MMDROP_IPIS, cpu, targets);
+    if (toLazy > 0) this.add(MI_IPIS_TO_LAZY, cpu, toLazy);
+    if (toStale > 0) this.add(MI_IPIS_TO_STALE, cpu, toStale);
+    if (toNonWalkers > 0) this.add(MI_IPIS_TO_NONWALKERS, cpu, toNonWalkers);
+    if (real > 0) this.inc(MI_IPIS_SENT, cpu, real);
+    if (toIdle > 0) this.add(MI_IPIS_TO_IDLE, cpu, toIdle);
     const until = lastAck + p.ipiAckNs;
     if (!this.waitArmed[cpu] || until > this.waitUntil[cpu]) this.waitUntil[cpu] = until;
     this.waitArmed[cpu] = 1;
     return targets;
+  }
+
+  /** The flush handler of target `c` when it is in the plain state of `shape`
+   *  (Strategy.remoteFlushShape): what the strategy's onFlushIpi does there, with the same
+   *  primitives in the same order, without a call into the strategy per target. False
+   *  when `c` is not in that state: the strategy's handler must run. */
+  private plainRemoteFlush(c: number, req: FlushReq, shape: number, tracedPages: number): boolean {
+    const mm = req.mm;
+    if (mm === 0 || this._loadedMm[c] !== mm || this._isLazy[c] !== 0) return false;
+    let asid = -1;
+    if (shape === RemoteFlush.tlbGen) {
+      asid = this._loadedAsid[c];
+      // One generation behind, so flushToGen() neither returns early nor catches up on
+      // older requests with a full flush.
+      if (asid >= TLB_NR_DYN_ASIDS || req.gen === 0 || this.mmTlbGen[mm] !== req.gen
+        || this._slotGen[c * TLB_NR_DYN_ASIDS + asid] !== req.gen - 1) return false;
+      this.lineRead(this.mmLineOwner, this.mmLineReader, mm * MM_LINES + LINE_TLB_GEN, c); // readMmGen
+    }
+    if (req.full) {
+      this.flushLocalFull(c);
+      this.traceFlush(1, -1);
+    } else {
+      this.flushPages(c, req.nr, req);
+      this.traceFlush(1, tracedPages);
+    }
+    if (asid >= 0) this.setSlotGen(c, asid, req.gen);
+    return true;
   }
 
   /** Handler time [from, to) on `cpu` that falls inside its own csd_lock_wait() window ran
@@ -1492,11 +1621,11 @@ export class Machine {
     if (ns > this.spinLeft[cpu]) ns = this.spinLeft[cpu];
     this.spinLeft[cpu] -= ns;
     const n = this.nCpu;
-    this.metrics[MI.initiator_wait_ns] -= ns; this.perCpu[MI.initiator_wait_ns * n + cpu] -= ns;
-    this.metrics[I_OVH] -= ns; this.perCpu[I_OVH * n + cpu] -= ns;
-    this.timeline[TL_OVH + this.waitBucket[cpu]] -= ns;
+    this.metrics[MI_INITIATOR_WAIT_NS] -= ns; this.perCpu[MI_INITIATOR_WAIT_NS * n + cpu] -= ns;
+    this.metrics[MI_OVERHEAD_NS] -= ns; this.perCpu[MI_OVERHEAD_NS * n + cpu] -= ns;
+    this.timeline[TIMELINE_OVERHEAD_ROW + this.waitBucket[cpu]] -= ns;
     const tid = this.waitTid[cpu];
-    if (tid >= 0 && tid < this.taskOvh.length) this.taskOvh[tid] -= ns;
+    if (tid >= 0 && tid < this.taskOverheadNs.length) this.taskOverheadNs[tid] -= ns;
   }
 
   /** The initiator waits for the acknowledgements of its cross-calls (csd_lock_wait),
@@ -1507,31 +1636,31 @@ export class Machine {
     const from = this.clockOf(cpu);
     const w = this.waitUntil[cpu] - from;
     if (w > 0) {
-      this.cost(MI.initiator_wait_ns, cpu, w);
+      this.cost(MI_INITIATOR_WAIT_NS, cpu, w);
       if (this.rec !== null) this.rec.wait(cpu, this.now, w);
       this.waitFrom[cpu] = from; this.waitTo[cpu] = from + w; this.spinLeft[cpu] = w;
-      this.waitTid[cpu] = this.curTid[cpu]; this.waitBucket[cpu] = this.tlBucket;
+      this.waitTid[cpu] = this.curTid[cpu]; this.waitBucket[cpu] = this.timelineBucket;
     }
   }
 
   // ---------------------------------------------------------------- irqWhenRun queues
 
   private enqueueCsd(c: number, from: number, purpose: number, req: FlushReq | null, mm: number): void {
-    const n = this.csdQN[c];
-    if (n === this.csdQPurpose[c].length) {
+    const n = this.queueLength[c];
+    if (n === this.queuedPurpose[c].length) {
       const cap = Math.max(8, n * 2);
       const grow = (a: Int32Array) => { const b = new Int32Array(cap); b.set(a); return b; };
-      this.csdQPurpose[c] = grow(this.csdQPurpose[c]);
-      this.csdQMm[c] = grow(this.csdQMm[c]);
-      this.csdQFrom[c] = grow(this.csdQFrom[c]);
-      while (this.csdQReq[c].length < cap) this.csdQReq[c].push(new FlushReq());
+      this.queuedPurpose[c] = grow(this.queuedPurpose[c]);
+      this.queuedMm[c] = grow(this.queuedMm[c]);
+      this.queuedFrom[c] = grow(this.queuedFrom[c]);
+      while (this.queuedReq[c].length < cap) this.queuedReq[c].push(new FlushReq());
     }
-    if (req !== null) this.csdQReq[c][n].copyFrom(req);
-    else this.csdQReq[c][n].mm = -1;
-    this.csdQPurpose[c][n] = purpose;
-    this.csdQMm[c][n] = mm;
-    this.csdQFrom[c][n] = from;
-    this.csdQN[c] = n + 1;
+    if (req !== null) this.queuedReq[c][n].copyFrom(req);
+    else this.queuedReq[c][n].mm = -1;
+    this.queuedPurpose[c][n] = purpose;
+    this.queuedMm[c][n] = mm;
+    this.queuedFrom[c][n] = from;
+    this.queueLength[c] = n + 1;
     bitSet(this.unacked, from * this.words, c);
   }
 
@@ -1539,24 +1668,24 @@ export class Machine {
    *  order queued, then csd_unlock() (the initiator's ack). The simulator calls it where
    *  the recording shows c took a cross-call interrupt (irq_vectors entries). */
   serveIrq(c: number): void {
-    if (this.csdQN[c] === 0) return;
+    if (this.queueLength[c] === 0) return;
     const exec = this.execCpu;
     this.execCpu = c;
     const n = this.nCpu;
     const records = this.flushRecords;
     // A handler may queue more (none does today): the loop reads the count each time.
-    for (let j = 0; j < this.csdQN[c]; j++) {
-      const req = this.csdQReq[c][j], purpose = this.csdQPurpose[c][j];
-      const t0 = this.perCpu[I_OVH * n + c];
-      if (this.rec !== null) this.rec.handlerBegin(c, this.csdQFrom[c][j], this.now);
+    for (let j = 0; j < this.queueLength[c]; j++) {
+      const req = this.queuedReq[c][j], purpose = this.queuedPurpose[c][j];
+      const t0 = this.perCpu[MI_OVERHEAD_NS * n + c];
+      if (this.rec !== null) this.rec.handlerBegin(c, this.queuedFrom[c][j], this.now);
       if (purpose === IpiPurpose.flush && req.mm >= 0) this.strategy.onFlushIpi(c, req);
-      else this.strategy.onIpi(c, purpose, this.csdQMm[c][j]);
-      const handled = this.perCpu[I_OVH * n + c] - t0;
+      else this.strategy.onIpi(c, purpose, this.queuedMm[c][j]);
+      const handled = this.perCpu[MI_OVERHEAD_NS * n + c] - t0;
       if (this.rec !== null) this.rec.handlerEnd(c, handled);
-      this.metrics[MI.ipi_handler_ns] += handled; this.perCpu[MI.ipi_handler_ns * n + c] += handled;
-      bitClear(this.unacked, this.csdQFrom[c][j] * this.words, c);
+      this.metrics[MI_IPI_HANDLER_NS] += handled; this.perCpu[MI_IPI_HANDLER_NS * n + c] += handled;
+      bitClear(this.unacked, this.queuedFrom[c][j] * this.words, c);
     }
-    this.csdQN[c] = 0;
+    this.queueLength[c] = 0;
     if (this.flushRecords > records) this.predFlushIrqs++; // one interrupt took the queue
     this.execCpu = exec;
   }
@@ -1567,7 +1696,7 @@ export class Machine {
    *  `cpu` (never before records of what the kernel did: those must not time the model). */
   serveBefore(cpu: number): void {
     this.lastRun[cpu] = this.now;
-    if (this.csdQN[cpu] !== 0 && !this.irqTimesRecorded) this.serveIrq(cpu);
+    if (this.queueLength[cpu] !== 0 && !this.irqTimesRecorded) this.serveIrq(cpu);
     this.serveUnacked(cpu);
   }
 
@@ -1586,7 +1715,7 @@ export class Machine {
   /** The queues holding a flush of `mm` (it is about to be freed). */
   private serveMm(mm: number): void {
     if (!this.irqWhenRun) return;
-    for (let c = 0; c < this.nCpu; c++) if (this.csdQN[c] !== 0 && this.pendingCsdGen(c, mm) !== Infinity) this.serveIrq(c);
+    for (let c = 0; c < this.nCpu; c++) if (this.queueLength[c] !== 0 && this.pendingCsdGen(c, mm) !== Infinity) this.serveIrq(c);
   }
 
   /** Whether vCPU c is on one of the host's cores now: among the hostCores CPUs whose
@@ -1603,10 +1732,10 @@ export class Machine {
    *  pending there (Infinity: none; 0: a batch flush, which covers every mm). */
   private pendingCsdGen(cpu: number, mm: number): number {
     let g = Infinity;
-    const n = this.csdQN[cpu];
+    const n = this.queueLength[cpu];
     for (let j = 0; j < n; j++) {
-      if (this.csdQPurpose[cpu][j] !== IpiPurpose.flush) continue;
-      const q = this.csdQReq[cpu][j];
+      if (this.queuedPurpose[cpu][j] !== IpiPurpose.flush) continue;
+      const q = this.queuedReq[cpu][j];
       if (q.mm === 0) return 0;
       if (q.mm === mm && q.truthGen < g) g = q.truthGen;
     }
@@ -1614,25 +1743,25 @@ export class Machine {
   }
 
   private estimateFlushNs(req: FlushReq): number {
-    return req.full ? this.p.flushLocalNs : req.nr * this.p.invlpgNs;
+    return req.full ? this.profile.flushLocalNs : req.nr * this.profile.invlpgNs;
   }
 
   /** Keep an early-acknowledged flush for `cpu` to run at `done`. */
   private defer(cpu: number, req: FlushReq, ackAt: number, done: number): void {
-    if (this.pendN[cpu] >= PEND) this.runPending(cpu, 0);
-    const i = cpu * PEND + this.pendN[cpu]++;
-    this.pendReq[i].copyFrom(req);
-    this.pendAck[i] = ackAt;
-    this.pendDone[i] = done;
+    if (this.deferredCount[cpu] >= DEFERRED_SLOTS) this.runPending(cpu, 0);
+    const i = cpu * DEFERRED_SLOTS + this.deferredCount[cpu]++;
+    this.deferredReq[i].copyFrom(req);
+    this.deferredAckAt[i] = ackAt;
+    this.deferredDoneAt[i] = done;
     if (done < this.nextDue) this.nextDue = done;
   }
 
   private runPending(cpu: number, k: number): void {
-    const base = cpu * PEND;
+    const base = cpu * DEFERRED_SLOTS;
     const i = base + k;
-    const req = this.pendReq[i];
+    const req = this.deferredReq[i];
     const saved = this.now;
-    if (this.pendDone[i] > this.now) this.now = this.pendDone[i];
+    if (this.deferredDoneAt[i] > this.now) this.now = this.deferredDoneAt[i];
     const t0 = this.cpuOverhead(cpu);
     const exec = this.execCpu;
     this.execCpu = cpu;
@@ -1640,15 +1769,18 @@ export class Machine {
     this.strategy.onFlushIpi(cpu, req);
     this.execCpu = exec;
     if (this.rec !== null) this.rec.handlerEnd(cpu, this.cpuOverhead(cpu) - t0);
-    this.inc(MI.ipi_handler_ns, cpu, this.cpuOverhead(cpu) - t0);
+    this.inc(MI_IPI_HANDLER_NS, cpu, this.cpuOverhead(cpu) - t0);
     this.now = saved;
-    // remove k, keeping order
-    const n = --this.pendN[cpu];
+    // remove k, keeping order; its request object goes to the freed last slot (moved, not
+    // copied field by field)
+    const n = --this.deferredCount[cpu];
+    const reqs = this.deferredReq;
     for (let j = k; j < n; j++) {
-      this.pendReq[base + j].copyFrom(this.pendReq[base + j + 1]);
-      this.pendAck[base + j] = this.pendAck[base + j + 1];
-      this.pendDone[base + j] = this.pendDone[base + j + 1];
+      reqs[base + j] = reqs[base + j + 1];
+      this.deferredAckAt[base + j] = this.deferredAckAt[base + j + 1];
+      this.deferredDoneAt[base + j] = this.deferredDoneAt[base + j + 1];
     }
+    reqs[base + n] = req;
   }
 
   /** Run every deferred flush due at or before t (called before each event). */
@@ -1659,8 +1791,8 @@ export class Machine {
     for (;;) {
       let bc = -1, bk = -1, best = Infinity;
       for (let c = 0; c < this.nCpu; c++) {
-        for (let k = 0; k < this.pendN[c]; k++) {
-          const d = this.pendDone[c * PEND + k];
+        for (let k = 0; k < this.deferredCount[c]; k++) {
+          const d = this.deferredDoneAt[c * DEFERRED_SLOTS + k];
           if (d < best) { best = d; bc = c; bk = k; }
         }
       }
@@ -1698,7 +1830,7 @@ export class Machine {
         if (!seen) { this.batchMm[this.batchN++] = b; this.truthGen[b]++; }
       }
     }
-    this.add(MI.flush_requests, cpu, 1);
+    this.add(MI_FLUSH_REQUESTS, cpu, 1);
     return r;
   }
 
@@ -1724,7 +1856,7 @@ export class Machine {
       for (let c = 0; c < this.nCpu; c++) {
         if (this._cr3Mm[c] !== mm || this.curTaskMm[c] === mm) continue;
         // Its flush waits in its queue (irqWhenRun): the tables are freed only after its ack.
-        if (this.csdQN[c] !== 0 && this.pendingCsdGen(c, mm) <= req.truthGen) continue;
+        if (this.queueLength[c] !== 0 && this.pendingCsdGen(c, mm) <= req.truthGen) continue;
         const r = this._cr3Row[c];
         if (this.rowFresh[r] < req.truthGen) this.violation(VK.freedTablesWalk, c, mm);
       }
@@ -1742,12 +1874,12 @@ export class Machine {
     if (fresh >= need) return;
     // An early-acknowledged flush that this CPU has not acknowledged yet: the request is
     // not complete from this CPU's point of view.
-    for (let k = 0; k < this.pendN[cpu]; k++) {
-      const i = cpu * PEND + k;
-      const q = this.pendReq[i];
-      if (q.mm === mm && this.pendAck[i] > this.now && q.truthGen - 1 < need) need = q.truthGen - 1;
+    for (let k = 0; k < this.deferredCount[cpu]; k++) {
+      const i = cpu * DEFERRED_SLOTS + k;
+      const q = this.deferredReq[i];
+      if (q.mm === mm && this.deferredAckAt[i] > this.now && q.truthGen - 1 < need) need = q.truthGen - 1;
     }
-    if (this.csdQN[cpu] !== 0) {
+    if (this.queueLength[cpu] !== 0) {
       // Its flush waits in its queue (irqWhenRun): the initiator is still waiting for it.
       const g = this.pendingCsdGen(cpu, mm);
       if (g === 0) return;
@@ -1759,13 +1891,13 @@ export class Machine {
   /** Set the hardware + kernel state of a CPU first seen running `mm` (no cost): CR3 holds
    *  mm in ASID 0, fresh, and the CPU is in mm_cpumask. */
   bootCpu(cpu: number, mm: number): void {
-    this._loadedMm[cpu] = mm;
+    this.setLoadedMm(cpu, mm);
     this._loadedAsid[cpu] = 0;
-    this._slotCtx[cpu * TLB_NR_DYN_ASIDS] = this.mmCtx[mm];
-    this._slotGen[cpu * TLB_NR_DYN_ASIDS] = this.mmGen[mm];
+    this._slotCtx[cpu * TLB_NR_DYN_ASIDS] = this.mmCtxId[mm];
+    this._slotGen[cpu * TLB_NR_DYN_ASIDS] = this.mmTlbGen[mm];
     this._nextAsid[cpu] = 1;
     const r = cpu; // row 0 of cpu
-    this.rowPcid[r] = 0; this.rowMm[r] = mm; this.rowCtx[r] = this.mmCtx[mm]; this.rowFresh[r] = this.truthGen[mm];
+    this.rowPcid[r] = 0; this.rowMm[r] = mm; this.rowCtx[r] = this.mmCtxId[mm]; this.rowFresh[r] = this.truthGen[mm];
     this._cr3Mm[cpu] = mm; this._cr3Row[cpu] = r;
     if (mm !== 0) bitSet(this.mmMask, mm * this.words, cpu);
   }
@@ -1778,16 +1910,16 @@ export class Machine {
    *  transfer. The totals were added as they happened. Call before reading perCpu; a
    *  second call adds nothing. */
   settle(): void {
-    const per = this.perCpu, n = this.nCpu, p = this.p;
+    const per = this.perCpu, n = this.nCpu, p = this.profile;
     for (let c = 0; c < n; c++) {
       const calls = this.recvCalls[c];
       if (calls === 0) continue;
       const joins = this.recvJoins[c], info = this.recvInfo[c];
-      per[MI.ipis_received * n + c] += calls;
-      per[I_AOPS * n + c] += calls;
-      per[I_LT * n + c] += calls + info;
-      per[I_ANS * n + c] += calls * (p.atomicLocalNs + p.lineTransferNs) + info * p.lineTransferNs;
-      per[MI.ipi_ns * n + c] += (calls - joins) * p.ipiHandlerNs + joins * p.csdHandleNs;
+      per[MI_IPIS_RECEIVED * n + c] += calls;
+      per[MI_ATOMIC_OPS * n + c] += calls;
+      per[MI_LINE_TRANSFERS * n + c] += calls + info;
+      per[MI_ATOMIC_NS * n + c] += calls * (p.atomicLocalNs + p.lineTransferNs) + info * p.lineTransferNs;
+      per[MI_IPI_NS * n + c] += (calls - joins) * p.ipiHandlerNs + joins * p.csdHandleNs;
       this.recvCalls[c] = 0; this.recvJoins[c] = 0; this.recvInfo[c] = 0;
     }
   }

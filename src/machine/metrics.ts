@@ -64,10 +64,16 @@ export type MetricName = (typeof METRICS)[number]['name'];
 export const METRIC_COUNT = METRICS.length;
 export const METRIC_NAMES: readonly MetricName[] = METRICS.map((m) => m.name);
 
-/** Metric indexes: MI.cr3_writes etc. */
-export const MI: { readonly [K in MetricName]: number } = Object.freeze(
-  Object.fromEntries(METRICS.map((m, i) => [m.name, i])) as { [K in MetricName]: number },
-);
+/** Metric indexes: MI.cr3_writes etc. Its first key is a symbol of its own (Object.keys
+ *  and JSON leave it out), so that its hidden class is not the one a plain {} takes when
+ *  the metric names are added to it in this order: every record keyed by metric
+ *  (metricRecord() and the results') does that with double values, which deprecated the
+ *  shared class, and each optimised load of MI.x then failed its map check ("wrong map"
+ *  deoptimisations, thousands per 256-CPU replay). */
+const METRIC_INDEXES_TAG = Symbol('metric indexes');
+export const MI = Object.freeze(
+  Object.fromEntries([[METRIC_INDEXES_TAG, true], ...METRICS.map((m, i) => [m.name, i])]),
+) as { readonly [K in MetricName]: number };
 
 export function metricDecl(name: string): MetricDecl | undefined {
   return METRICS.find((m) => m.name === name);

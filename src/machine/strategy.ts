@@ -42,6 +42,15 @@ export interface Strategy {
   onFlushRequest(cpu: number, req: FlushReq): void;
   /** The flush cross-call handler running on target `cpu` (flush_tlb_func). */
   onFlushIpi(cpu: number, req: FlushReq): void;
+  /** Whether the machine may run this request's flush cross-call handler itself on a
+   *  target in the plain state (it runs req.mm, is not lazy, and, for
+   *  RemoteFlush.tlbGen, uses a dynamic ASID exactly one tlb_gen behind the request),
+   *  doing what onFlushIpi does there with the same primitives: a 256-CPU shootdown then
+   *  makes no strategy call per target. Asked once per synchronous flush cross-call. */
+  remoteFlushShape(req: FlushReq): number;
+  /** What tlb:tlb_flush prints for a ranged flush in that plain case (req.nr, or
+   *  req.tracedNr from 6.1 on). */
+  remoteFlushTracedPages(req: FlushReq): number;
   /** A cross-call of another purpose (IpiPurpose.*) this strategy sent, on target `cpu`. */
   onIpi(cpu: number, purpose: number, mm: number): void;
   /** __mmdrop(mm) on `cpu`: mm_count reached zero, just before the mm is freed. */
@@ -55,6 +64,18 @@ export interface Strategy {
    *  than the initiator in its mm_cpumask. Set what that unseen history left. */
   adoptMm?(mm: number): void;
 }
+
+/** Shapes of a plain remote flush (Strategy.remoteFlushShape). */
+export const RemoteFlush = {
+  /** Call onFlushIpi for every target. */
+  handler: 0,
+  /** flush_tlb_func() from 4.14 on: read mm->context.tlb_gen, INVLPG the range (or flush
+   *  the PCID when the request is full), print reason 1, store the new tlb_gen in the
+   *  CPU's ASID slot (KernelStrategy.flushToGen's one-generation case). */
+  tlbGen: 1,
+  /** flush_tlb_func_remote() of 4.13: INVLPG the range or flush, print reason 1. */
+  noGen: 2,
+} as const;
 
 /** A strategy as the registry and the public API know it. */
 export interface StrategyDefinition extends StrategyMeta {

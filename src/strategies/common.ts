@@ -5,10 +5,11 @@
 import { AckMode, IpiPurpose, type Machine } from '../machine/machine.ts';
 import { MI } from '../machine/metrics.ts';
 import type { FlushReq } from '../machine/request.ts';
-import type { LazyRefcount, Strategy, StrategyMeta } from '../machine/strategy.ts';
+import { RemoteFlush, type LazyRefcount, type Strategy, type StrategyMeta } from '../machine/strategy.ts';
 
 export { AckMode, IpiPurpose, INIT_MM, TLB_NR_DYN_ASIDS } from '../machine/machine.ts';
 export { TLB_GENERATION_INVALID } from '../machine/request.ts';
+export { RemoteFlush } from '../machine/strategy.ts';
 
 /** tlb_single_page_flush_ceiling (arch/x86/mm/tlb.c, all versions modelled): 33 pages. */
 export const FLUSH_CEILING = 33;
@@ -96,6 +97,11 @@ export abstract class KernelStrategy implements Strategy {
     }
     m.setSlotGen(cpu, asid, mmGen);
   }
+
+  /** onFlushIpi for every target unless a version says what its handler does in the
+   *  plain case (Strategy.remoteFlushShape). */
+  remoteFlushShape(_req: FlushReq): number { return RemoteFlush.handler; }
+  remoteFlushTracedPages(req: FlushReq): number { return req.nr; }
 
   onIpi(_cpu: number, _purpose: number, _mm: number): void { /* empty handler */ }
   onMmDrop(_cpu: number, _mm: number): void { /* x86 refcounts lazy users: nothing to do */ }

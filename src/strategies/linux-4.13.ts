@@ -6,7 +6,7 @@
 // Scheduler of that era: kthread->kthread switches grab and drop mm_count (pre-5.4).
 // Not modelled: the idle-path leave_mm() of intel_idle (removed by "x86/mm: Stop calling
 // leave_mm() in idle code" in the 4.14 series) — idle CPUs stay lazy here.
-import { INIT_MM, KernelStrategy, applyCeilingPre420 } from './common.ts';
+import { INIT_MM, KernelStrategy, RemoteFlush, applyCeilingPre420 } from './common.ts';
 import type { FlushReq } from '../machine/request.ts';
 import type { Machine } from '../machine/machine.ts';
 import type { StrategyDefinition } from '../machine/strategy.ts';
@@ -68,6 +68,10 @@ export class Linux413 extends KernelStrategy {
       m.traceFlush(reason, req.nr);
     }
   }
+
+  /** On a target that runs the mm and is not lazy, flushFuncCommon() flushes and prints
+   *  reason 1 with req.nr. */
+  override remoteFlushShape(_req: FlushReq): number { return RemoteFlush.noGen; }
 
   /** flush_tlb_func_remote() v4.13. */
   onFlushIpi(cpu: number, req: FlushReq): void {

@@ -8,7 +8,7 @@
 // (tlb_defer_switch_to_init_mm()) the CPU sets is_lazy, stays in the mask and leaves on
 // the first flush IPI. cpumask atomics are done even for init_mm (skipped from 4.19).
 // PTI (4.15+) is not modelled. Scheduler: pre-5.4 mm_count refcounting.
-import { INIT_MM, KernelStrategy, applyCeilingPre420, asidOf, chooseNewAsid, needFlush } from './common.ts';
+import { INIT_MM, KernelStrategy, RemoteFlush, applyCeilingPre420, asidOf, chooseNewAsid, needFlush } from './common.ts';
 import type { FlushReq } from '../machine/request.ts';
 import type { Machine } from '../machine/machine.ts';
 import type { LazyRefcount, StrategyDefinition, StrategyMeta } from '../machine/strategy.ts';
@@ -86,6 +86,11 @@ export class Linux414 extends KernelStrategy {
     }
     this.flushToGen(cpu, asid, req, localGen, mmGen, reason);
   }
+
+  /** On a target that runs the mm, is not lazy and is one generation behind, every
+   *  flush_tlb_func() from here to 6.18 (4.14's, 5.13's, 6.1's, 6.18's) reads tlb_gen and
+   *  runs flushToGen() with reason 1; linux-6.15-invlpgb says otherwise. */
+  override remoteFlushShape(_req: FlushReq): number { return RemoteFlush.tlbGen; }
 
   /** flush_tlb_func_remote() v4.14-v5.12. */
   onFlushIpi(cpu: number, req: FlushReq): void {

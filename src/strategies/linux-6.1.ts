@@ -50,6 +50,9 @@ export class Linux61 extends Linux513 {
     this.flushToGen(cpu, asid, req, localGen, mmGen, reason, req.tracedNr);
   }
 
+  /** 6.1's handler prints (end - start) >> stride_shift (see flushFunc). */
+  override remoteFlushTracedPages(req: FlushReq): number { return req.tracedNr; }
+
   /** should_flush_tlb() of every CPU of `mask`: reads each one's is_lazy line, and the
    *  loaded_mm line of those that are not lazy. */
   protected override shouldFlush(cpu: number, mask: Uint32Array, req: FlushReq): Uint32Array {

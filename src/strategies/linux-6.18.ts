@@ -16,7 +16,7 @@
 //  - the INVLPGB / global-ASID paths (6.15) are present but X86_FEATURE_INVLPGB is off;
 //    linux-6.15-invlpgb turns them on.
 // Scheduler: 5.4+ refcounting (MMU_LAZY_TLB_REFCOUNT=y on x86).
-import { INIT_MM, TLB_NR_DYN_ASIDS, applyCeilingStride, chooseNewAsid } from './common.ts';
+import { INIT_MM, RemoteFlush, TLB_NR_DYN_ASIDS, applyCeilingStride, chooseNewAsid } from './common.ts';
 import { Linux612 } from './linux-6.12.ts';
 import type { FlushReq } from '../machine/request.ts';
 import type { StrategyDefinition, StrategyMeta } from '../machine/strategy.ts';
@@ -82,6 +82,14 @@ export class Linux618 extends Linux612 {
     }
     this.loadMm(cpu, next, code, gen);
   }
+
+  /** With INVLPGB the handler may first move the CPU to the mm's global ASID
+   *  (mmNeedsGlobalAsid): always run it then. */
+  override remoteFlushShape(req: FlushReq): number {
+    return this.invlpgb ? RemoteFlush.handler : super.remoteFlushShape(req);
+  }
+
+  override remoteFlushTracedPages(req: FlushReq): number { return req.tracedNr; }
 
   /** flush_tlb_func() v6.18. */
   protected override flushFunc(cpu: number, req: FlushReq): void {
