@@ -18,5 +18,5 @@ export function readerFor(format: TraceFormat, path: string): TraceReader {
   return reader;
 }
 
-export { sniffInput, sniffFormat } from './sniff.ts';
+export { sniffInput } from './sniff.ts';
 export type { ParsedTrace, ReadOptions, TraceReader } from './reader.ts';

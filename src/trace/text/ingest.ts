@@ -30,11 +30,18 @@ import { exec, exit, fork, migrate } from './payloads/process.ts';
 /** How many skipped lines are kept with their text (all are counted). */
 export const MAX_SKIPPED_KEPT = 1000;
 
-const isCsdQueueCpu = literalTest('csd_queue_cpu');
+const isCsdQueueCpu = literalTest('csd_queue_cpu'), isExitMmap = literalTest('exit_mmap');
 
 /** `sys_` and more at b[i..end): a syscall, which the byte readers take. */
 function isSysPrefix(b: Buffer, i: number, end: number): boolean {
   return end - i > 4 && b[i] === 115 /* s */ && b[i + 1] === 121 /* y */ && b[i + 2] === 115 /* s */ && b[i + 3] === 95 /* _ */;
+}
+
+/** Whether the event named b[ns, ne), one the header reader does not name, is read from
+ *  the bytes (the others from a string of their own line). */
+function readFromBytes(b: Buffer, ns: number, ne: number): boolean {
+  const len = ne - ns;
+  return isSysPrefix(b, ns, ne) || (len === 13 && isCsdQueueCpu(b, ns, ne)) || (len === 9 && isExitMmap(b, ns, ne));
 }
 
 export interface IngestResult {
@@ -145,7 +152,7 @@ export class TextIngest extends LineFramer implements ClockHost {
     // else, a malformed intact-looking line included, takes the general path below.
     if (!this.perf && (b !== null ? b[start] : s!.charCodeAt(start)) !== C_HASH &&
       (b !== null ? parseIntactFtraceHeaderBytes(b, start, end, r) : parseIntactFtraceHeader(s!, start, end, r))) {
-      if (b !== null && r.nameId === EventName.other && !isSysPrefix(b, r.nameStart, r.nameEnd) && !(r.nameEnd - r.nameStart === 13 && isCsdQueueCpu(b, r.nameStart, r.nameEnd))) {
+      if (b !== null && r.nameId === EventName.other && !readFromBytes(b, r.nameStart, r.nameEnd)) {
         // An event without a byte reader (fork, exec, exit...) is read from a string of its
         // own line: decoding the whole chunk for it, as text() does, cost more than parsing
         // the chunk.
@@ -300,6 +307,10 @@ export class TextIngest extends LineFramer implements ClockHost {
       if (len === 13 && isCsdQueueCpu(b, ns, ne)) {
         if (csdQueueBytes(sink, b, r, ps, pe)) return null;
         return csdQueue(sink, this.text(str), r, ps, pe);
+      }
+      if (len === 9 && isExitMmap(b, ns, ne)) {
+        sink.emit(EventKind.exit_mmap, r, r.pid, sink.currentMmBytes(b, r), 0, 0, 0);
+        return null;
       }
     }
     const s = this.text(str);
