@@ -48,8 +48,9 @@ export function syscall(sink: EventSink, s: string, r: LineRecord, ns: number, n
 /** syscall on the bytes of an ASCII chunk, for munmap / madvise / mprotect / mmap whose
  *  payload is a plain list `key: number, key: number, ...` (`=` also; numbers as
  *  readNumber reads them, each ending at a comma or the payload end). The first field
- *  of each name is the one valueAfter finds, since every key then starts a field.
- *  Anything else returns false having done nothing, and syscall reads the line. */
+ *  of each name is the one valueAfter finds, since every key then starts a field; the
+ *  list is read up to the last field the syscall needs. Anything else returns false
+ *  having done nothing, and syscall reads the line. */
 export function syscallBytes(sink: EventSink, b: Buffer, r: LineRecord, ns: number, ne: number, ps: number, pe: number): boolean {
   let n = ns + 4;
   if (ne - n > 6 && b[n] === 101 /* e */ && b[n + 1] === 110 && b[n + 2] === 116 && b[n + 3] === 101 && b[n + 4] === 114 && b[n + 5] === 95) n += 6;
@@ -95,6 +96,12 @@ export function syscallBytes(sink: EventSink, b: Buffer, r: LineRecord, ns: numb
     else if (kl === 6 && isLenIn(b, ks, ke)) { if (lenIn !== lenIn) lenIn = v; }
     else if (kl === 8 && isBehavior(b, ks, ke)) { if (behavior !== behavior) behavior = v; }
     else if (kl === 4 && isProt(b, ks, ke)) { if (prot !== prot) prot = v; }
+    // Once every field the syscall needs is read, the fields after them cannot change what
+    // the string path finds: valueAfter takes the first field of a name, and the fields
+    // read so far hold only keys and numbers, inside which no needed name starts a field.
+    if (kind === EventKind.madvise ? start === start && lenIn === lenIn && behavior === behavior
+      : kind === EventKind.munmap ? addr === addr && len === len
+      : (kind === EventKind.mmap ? addr === addr : start === start) && len === len && prot === prot) break;
   }
   let a: number, l: number, extra: number;
   if (kind === EventKind.munmap) { a = addr; l = len; extra = 0; }
