@@ -29,7 +29,7 @@ import { REORDER_WINDOW_NS } from './reorder.ts';
 /** PID_MAX_LIMIT (tasks.ts; repeated here to keep the CSV reader free of the text tokenizers). */
 const MAX_TID = 4 * 1024 * 1024;
 const MAX_CPUS = 4096;
-/** 4 KiB pages in a 57-bit address space (as ingest.ts). */
+/** 4 KiB pages in a 57-bit address space (as text/payloads/tlb-flush.ts). */
 const MAX_PAGES = 2 ** 45;
 /** mm ids a CSV may use without declaring them in `mm` rows. */
 const UNDECLARED_MMS = 65535;

@@ -42,6 +42,11 @@ export class Duplicates {
 
   // The first recording: its first line, and hashes of its lines by blocks.
   private firstText: string | null = null;
+  /** The first line's header: a line with the same text has the same one, and comparing
+   *  these first spares comparing the text of every line as long as the first. */
+  private firstNs = NaN;
+  private firstCpu = -1;
+  private firstPid = -1;
   private firstLineNo = 0;
   private lastLineNo = 0;
   private recording = true;
@@ -89,8 +94,10 @@ export class Duplicates {
     if (this.inRun) return this.runLine(h, s !== null ? s : chunk!.text, start, end, lineNo);
     if (this.firstText === null) {
       this.firstText = (s !== null ? s : chunk!.text).slice(start, end);
+      this.firstNs = r.ns; this.firstCpu = r.cpu; this.firstPid = r.pid;
       this.firstLineNo = lineNo;
-    } else if (this.firstText.length === len && this.nBlocks + this.lines > 0 && sameText(this.firstText, s, b, start)) {
+    } else if (r.ns === this.firstNs && r.cpu === this.firstCpu && r.pid === this.firstPid && this.firstText.length === len &&
+      this.nBlocks + this.lines > 0 && sameText(this.firstText, s, b, start)) {
       // The first event again.
       if (this.recording) this.freeze();
       if (this.firstLines > 0) {

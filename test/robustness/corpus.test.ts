@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { openTrace, TraceError, EventKind, eventsOf, type TraceEvent, type TraceInfo } from '../../src/trace/index.ts';
 import { replay } from '../../src/replay/replay.ts';
-import { MAX_LINE } from '../../src/trace/ingest.ts';
+import { MAX_LINE } from '../../src/trace/text/lines.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const CORPUS = join(ROOT, 'test/corpus');

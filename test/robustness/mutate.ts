@@ -18,7 +18,7 @@ import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { openTrace, TraceError, EventKind, type TraceFormat } from '../../src/trace/index.ts';
-import { TextIngest } from '../../src/trace/ingest.ts';
+import { TextIngest } from '../../src/trace/text/ingest.ts';
 import { EventStore } from '../../src/trace/store.ts';
 import { replay } from '../../src/replay/replay.ts';
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { TextIngest } from '../../src/trace/ingest.ts';
+import { TextIngest } from '../../src/trace/text/ingest.ts';
 import { EventStore } from '../../src/trace/store.ts';
 import { FTRACE_HEADER } from '../helpers.ts';
 

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventKind, IpiKind, PrevState, FlushOrigin, flushOrigin, FlushFlags } from '../../src/trace/index.ts';
-import { parseCpuMask } from '../../src/trace/ingest.ts';
+import { parseCpuMask } from '../../src/trace/text/payloads/ipi.ts';
 import { readText, FTRACE_HEADER } from '../helpers.ts';
 
 const SW = '       record.sh-18838   [000] d..2.  7253.649616: sched_switch: prev_comm=record.sh prev_pid=18838 prev_prio=120 prev_state=S ==> next_comm=migration/0 next_pid=18 next_prio=0';
