@@ -12,7 +12,7 @@
 // The run check compares each line's timestamp, CPU, pid and length (already parsed)
 // against the first recording, hashed by blocks of BLOCK lines, so it costs a few integer
 // operations per line and 4 bytes per BLOCK lines of the first recording.
-import type { LineRecord } from './headers.ts';
+import type { LineRecord } from './text/headers.ts';
 import type { TextChunk } from './input.ts';
 
 const BLOCK = 16;

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { EventName, newLineRecord, parseFtraceHeader, parseIntactFtraceHeader, parseIntactFtraceHeaderBytes } from '../../src/trace/headers.ts';
+import { EventName, newLineRecord, parseFtraceHeader, parseIntactFtraceHeader, parseIntactFtraceHeaderBytes } from '../../src/trace/text/headers.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 

@@ -1,6 +1,6 @@
 // What every payload reader shares: the byte values the tokenizers compare against, and the
 // string path's `key: value` / `key=value` field lookup.
-import { indexIn, readNumber, skipSpaces } from '../scan.ts';
+import { indexIn, readNumber, skipSpaces } from './scan.ts';
 
 export const C_HASH = 35, C_NL = 10, C_CR = 13, C_EQ = 61, C_COLON = 58, C_SPACE = 32, C_COMMA = 44, C_DASH = 45,
   C_LPAREN = 40, C_RPAREN = 41, C_TAB = 9;

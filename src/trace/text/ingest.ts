@@ -10,8 +10,8 @@
 // The clock (clock.ts) and the CPU census (cpus.ts) judge the lines' times and CPUs.
 import { EventKind, IpiKind, type RecordedMachine, type SkippedLine, type TraceFormat, pushEvent } from '../event.ts';
 import { recordedMachineOf } from '../vm-header.ts';
-import { EventName, parseFtraceHeader, parseIntactFtraceHeader, parseIntactFtraceHeaderBytes, parsePerfHeader, newLineRecord, type LineRecord } from '../headers.ts';
-import { indexInLine, literalTest, readUint, skipSpaces } from '../scan.ts';
+import { EventName, parseFtraceHeader, parseIntactFtraceHeader, parseIntactFtraceHeaderBytes, parsePerfHeader, newLineRecord, type LineRecord } from './headers.ts';
+import { indexInLine, literalTest, readUint, skipSpaces } from './scan.ts';
 import type { EventStore } from '../store.ts';
 import { PID_LIMIT, type TaskTable } from '../tasks.ts';
 import { digitsAsWritten } from '../encoding.ts';

@@ -2,8 +2,8 @@
 // tasks into the task table, names of events no reader models into a bounded tally. One
 // class, so that every payload reader's calls into it stay monomorphic.
 import { pushEvent } from '../event.ts';
-import type { LineRecord } from '../headers.ts';
-import { skipSpaces } from '../scan.ts';
+import type { LineRecord } from './headers.ts';
+import { skipSpaces } from './scan.ts';
 import type { EventStore } from '../store.ts';
 import { TaskTable } from '../tasks.ts';
 import { C_SPACE, C_TAB } from './fields.ts';

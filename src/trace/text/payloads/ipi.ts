@@ -2,8 +2,8 @@
 // (a cross-call queued, counted when its function is the TLB flush), and the cpumask forms
 // the kernel prints.
 import { EventKind, IpiKind } from '../../event.ts';
-import type { LineRecord } from '../../headers.ts';
-import { cursor, indexIn, isDigit, literalTest, readHex, readUint } from '../../scan.ts';
+import type { LineRecord } from '../headers.ts';
+import { cursor, indexIn, isDigit, literalTest, readHex, readUint } from '../scan.ts';
 import { MAX_CPUS } from '../cpus.ts';
 import { C_COLON, C_COMMA, C_DASH, C_EQ, C_LPAREN, C_SPACE, C_TAB, numberField, valueAfter } from '../fields.ts';
 import type { EventSink } from '../sink.ts';

@@ -2,8 +2,8 @@
 // sched_process_exit. Rare next to the switches and flushes, so only their string form
 // exists; the byte path hands these lines over as strings of their own.
 import { EventKind } from '../../event.ts';
-import type { LineRecord } from '../../headers.ts';
-import { lastIndexIn, readUint } from '../../scan.ts';
+import type { LineRecord } from '../headers.ts';
+import { lastIndexIn, readUint } from '../scan.ts';
 import { PID_LIMIT } from '../../tasks.ts';
 import { MAX_CPUS } from '../cpus.ts';
 import { comm, type EventSink } from '../sink.ts';

@@ -2,8 +2,8 @@
 // string form reads every layout the tools print; the byte form takes the raw layout when
 // each anchor is where the string form's search would find it first, else hands over.
 import { EventKind, PrevState } from '../../event.ts';
-import type { LineRecord } from '../../headers.ts';
-import { cursor, indexIn, lastIndexIn, literalTest, readInt, readUint, skipSpaces } from '../../scan.ts';
+import type { LineRecord } from '../headers.ts';
+import { cursor, indexIn, lastIndexIn, literalTest, readInt, readUint, skipSpaces } from '../scan.ts';
 import { PID_LIMIT } from '../../tasks.ts';
 import { C_DASH, C_SPACE } from '../fields.ts';
 import type { EventSink } from '../sink.ts';

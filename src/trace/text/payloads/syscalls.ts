@@ -1,8 +1,8 @@
 // The syscalls that change mappings: munmap, madvise, mprotect, mmap, as ftrace prints
 // them (`sys_NAME(args)`) and trace-cmd / perf (`sys_enter_NAME: args`).
 import { EventKind } from '../../event.ts';
-import type { LineRecord } from '../../headers.ts';
-import { equalsAt, literalTest } from '../../scan.ts';
+import type { LineRecord } from '../headers.ts';
+import { equalsAt, literalTest } from '../scan.ts';
 import { C_COLON, C_COMMA, C_DASH, C_EQ, C_SPACE, C_TAB, numberField } from '../fields.ts';
 import type { EventSink } from '../sink.ts';
 

@@ -3,8 +3,8 @@
 //   tlb_flush: pages=-1 reason=local mm shootdown (3)    (trace-cmd)
 //   tlb_flush: pages:0 reason:0x5                        (6.14-6.18 before the enum export)
 import { EventKind } from '../../event.ts';
-import type { LineRecord } from '../../headers.ts';
-import { readInt, readNumber } from '../../scan.ts';
+import type { LineRecord } from '../headers.ts';
+import { readInt, readNumber } from '../scan.ts';
 import { C_COLON, C_DASH, C_EQ, C_LPAREN, C_RPAREN, C_SPACE, C_TAB, valueAfter } from '../fields.ts';
 import type { EventSink } from '../sink.ts';
 
