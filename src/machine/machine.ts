@@ -548,11 +548,31 @@ export class Machine {
     return this.perCpu[MI_OVERHEAD_NS * this.nCpu + cpu];
   }
 
-  /** Every task's charged overhead, non-zero only (RunResult.taskOverhead). */
-  taskOverheads(): { tid: number; ns: number }[] {
-    const out: { tid: number; ns: number }[] = [];
-    for (let t = 0; t < this.taskOverheadNs.length; t++) if (this.taskOverheadNs[t] !== 0) out.push({ tid: t, ns: this.taskOverheadNs[t] });
-    return out;
+  /** The charged overhead of the `limit` tasks with the most (non-zero only, by tid;
+   *  RunResult.taskOverhead), and how many others had some and their sum. A list of every
+   *  task of a trace with 200,000 of them, per strategy, was most of a replay's memory and
+   *  half its time; a report shows a few hundred. */
+  taskOverheads(limit: number): { kept: { tid: number; ns: number }[]; others: { tasks: number; ns: number } } {
+    const all = this.taskOverheadNs;
+    let charged = 0;
+    for (let t = 0; t < all.length; t++) if (all[t] !== 0) charged++;
+    // Keep |ns| >= the limit-th largest |ns| (ties at the threshold kept by tid order).
+    let threshold = 0;
+    if (charged > limit) {
+      const mags = new Float64Array(charged);
+      for (let t = 0, k = 0; t < all.length; t++) if (all[t] !== 0) mags[k++] = Math.abs(all[t]);
+      mags.sort();
+      threshold = mags[charged - limit];
+    }
+    const kept: { tid: number; ns: number }[] = [];
+    let othersTasks = 0, othersNs = 0;
+    for (let t = 0; t < all.length; t++) {
+      const ns = all[t];
+      if (ns === 0) continue;
+      if (kept.length < limit && Math.abs(ns) >= threshold) kept.push({ tid: t, ns });
+      else { othersTasks++; othersNs += ns; }
+    }
+    return { kept, others: { tasks: othersTasks, ns: othersNs } };
   }
 
   taskOverhead(tid: number): number {

@@ -13,6 +13,10 @@ export interface ViolationRecord {
   what: string;
 }
 
+/** Tasks whose charged overhead a result lists one by one (those with the most); the
+ *  others are summed in RunResult.taskOverheadOthers. */
+export const TASK_OVERHEADS_KEPT = 4096;
+
 export interface RunResult {
   strategy: StrategyMeta;
   profile: string;
@@ -29,9 +33,13 @@ export interface RunResult {
    *  hundreds of CPUs). Optional for results built by hand. */
   ipiMatrix?: { from: number; to: number; count: number }[];
   timeline: { startNs: number; bucketNs: number; metrics: Record<string, number[]> };
-  /** overhead_ns charged to each task (tid 0: idle), non-zero only. Overhead on a CPU
+  /** overhead_ns charged to each task (tid 0: idle), non-zero only, for the TASK_OVERHEADS_KEPT
+   *  tasks with the most (by tid; the rest in taskOverheadOthers). Overhead on a CPU
    *  before its first event names no task and is not here. Optional for results built by hand. */
   taskOverhead?: { tid: number; ns: number }[];
+  /** The tasks with overhead beyond the TASK_OVERHEADS_KEPT with the most, which
+   *  taskOverhead leaves out, and their overhead summed. Absent when none was left out. */
+  taskOverheadOthers?: { tasks: number; ns: number };
   violations: { count: number; first: ViolationRecord[] };
   /** tlb:tlb_flush the modelled kernel would have printed, by reason number. */
   predicted: {

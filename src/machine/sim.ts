@@ -12,7 +12,7 @@ import {
   LATENCY_BUCKETS, METRICS, MI, TIMELINE_BUCKETS, TIMELINE_METRICS, VIOLATION_KINDS, VIOLATION_TEXT,
 } from './metrics.ts';
 import type { CostProfile } from './profiles.ts';
-import type { FlushClassCounts, ObservedRecord, RunResult } from './result.ts';
+import { TASK_OVERHEADS_KEPT, type FlushClassCounts, type ObservedRecord, type RunResult } from './result.ts';
 import { metaOf, type Strategy, type StrategyDefinition, type StrategyMeta } from './strategy.ts';
 
 export interface SimOptions {
@@ -524,6 +524,7 @@ export class Simulator {
     const machine = this.machine;
     machine.settle();
     const metrics = machine.metricRecord();
+    const tasks = machine.taskOverheads(TASK_OVERHEADS_KEPT);
     metrics.iteration_ns = this.iterN >= 2 ? ((this.iterTime1 - this.iterTime0) + (this.iterDelay1 - this.iterDelay0)) / (this.iterN - 1) : 0;
     const perCpu: Record<string, number[]> = {};
     METRICS.forEach((d, i) => {
@@ -556,7 +557,8 @@ export class Simulator {
       latencyHistogram: { lowerNs, counts: Array.from(machine.latency) },
       ipiMatrix: machine.ipiMatrix.cells().map((x) => ({ from: x.from, to: x.to, count: x.value })),
       timeline: { startNs: machine.tlFirst, bucketNs: machine.tlBucketNs, metrics: tl },
-      taskOverhead: machine.taskOverheads(),
+      taskOverhead: tasks.kept,
+      ...(tasks.others.tasks > 0 ? { taskOverheadOthers: tasks.others } : {}),
       violations: { count: machine.violationCount, first },
       predicted: { tlbFlush, ipiSends: machine.predIpiSends, ipiTargets: metrics.ipis_sent, csdQueued: metrics.csd_queued, flushIrqs: machine.predFlushIrqs },
       observed: this.observed !== null ? this.observed.result() : NOT_COUNTED,

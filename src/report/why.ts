@@ -8,6 +8,7 @@
 // from the embedded JSON, writing text with textContent only.
 import * as vega from 'vega';
 import { KEY_METRICS, OVERHEAD_CAUSES, metricDecl } from '../machine/metrics.ts';
+import { TASK_OVERHEADS_KEPT } from '../machine/result.ts';
 import type { AnalysisInput } from '../analysis/types.ts';
 import { bestSafe, currentOf, signedNs, whyGap, type CauseDelta } from '../analysis/why.ts';
 import { compareRuns, fmtDelta, fmtRel, fmtValue, type Comparison } from '../analysis/compare.ts';
@@ -154,8 +155,12 @@ export function taskSection(inp: AnalysisInput, id: string): string {
     return `<tr><td class="l"><span class="name">${esc(`${comm.get(tid) ?? '?'}-${tid}`)}</span></td>${vs.map((v) => `<td${v === lo && vs.some((x) => x !== lo) ? ' class="best"' : ''}>${esc(fmtNs(v))}</td>`).join('')}</tr>`;
   };
   const more = tids.slice(SHOWN, MAX);
+  const unlisted = Math.max(0, ...inp.results.map((r) => r.taskOverheadOthers?.tasks ?? 0));
+  const cut = unlisted > 0
+    ? ` Each strategy lists its ${fmtCount(TASK_OVERHEADS_KEPT)} tasks with the most; up to ${fmtCount(unlisted)} more with less each are summed, not listed (a task missing from one strategy's list counts 0 there).`
+    : '';
   return `<h3 id="${id}">Overhead by task <a class="pl" href="#${id}" aria-label="link to this section">#</a></h3>
-<p class="note">Overhead charged to each task (the one running on the CPU when the cost was paid; &lt;idle&gt;-0 for idle CPUs), ${tids.length > SHOWN ? `the ${SHOWN} with the most under any strategy; ${fmtCount(tids.length)} tasks in all` : 'every task with any'}. Green: lowest for that task.</p>
+<p class="note">Overhead charged to each task (the one running on the CPU when the cost was paid; &lt;idle&gt;-0 for idle CPUs), ${tids.length > SHOWN ? `the ${SHOWN} with the most under any strategy; ${fmtCount(tids.length)} tasks in all` : 'every task with any'}. Green: lowest for that task.${cut}</p>
 <div class="scroll"><table class="data tasks">${head}<tbody>${tids.slice(0, SHOWN).map(row).join('')}</tbody></table></div>
 ${more.length ? `<details><summary>${more.length} more${tids.length > MAX ? ` (of ${fmtCount(tids.length - SHOWN)})` : ''}</summary><div class="scroll"><table class="data tasks">${head}<tbody>${more.map(row).join('')}</tbody></table></div></details>` : ''}`;
 }

@@ -5,6 +5,9 @@
 //   - CPU numbers: one high CPU (4095) makes a 4096-CPU machine; its per-CPU-pair state is
 //     sized by the pairs used, not n² per strategy. Bounded by the array-buffer memory a
 //     machine and a simulator take, measured, not by time.
+//   - Per-task results: each result lists the TASK_OVERHEADS_KEPT tasks with the most
+//     overhead and sums the rest (a list of 200,000 per strategy was most of a replay's
+//     memory), and the report says so.
 //   - Small inputs: a profile file that never ends (/dev/zero) is refused after a bound,
 //     in one line.
 import { test } from 'node:test';
@@ -21,6 +24,9 @@ import { Simulator } from '../../src/machine/sim.ts';
 import { CpuPairs } from '../../src/machine/cpu-pairs.ts';
 import { resolveProfile } from '../../src/machine/profiles.ts';
 import { getStrategy } from '../../src/strategies/index.ts';
+import { TASK_OVERHEADS_KEPT } from '../../src/machine/result.ts';
+import { openInput } from '../../src/inputs.ts';
+import { renderReport } from '../../src/report/index.ts';
 import { tmp } from '../helpers.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -140,4 +146,29 @@ test('--profile-file /dev/zero is refused after a bound, in one line (not read o
   const v = cli(['validate', '--time', '--profile-file', '/dev/zero']);
   assert.notEqual(v.signal, 'SIGTERM', 'validate --time read /dev/zero without end');
   assert.match(v.stderr, /\/dev\/zero: expected a profile of at most 16 MiB, found more/);
+});
+
+test(`more tasks with overhead than ${TASK_OVERHEADS_KEPT}: the ones with the most are listed, the rest summed, and the report says so`, async () => {
+  const path = join(dir, 'tasks-with-overhead.txt');
+  const n = TASK_OVERHEADS_KEPT + 1500;
+  await manyTasks(path, n);
+  const input = await openInput(path);
+  try {
+    const results = await replay(input, { strategies: ['linux-4.13', 'linux-6.18'], workers: 1 });
+    for (const r of results) {
+      const kept = r.taskOverhead ?? [];
+      const others = r.taskOverheadOthers;
+      assert.equal(kept.length, TASK_OVERHEADS_KEPT, r.strategy.name);
+      assert.ok(others !== undefined && others.tasks >= 1500 - 1 && kept.length + others.tasks <= n + 1, JSON.stringify(others));
+      // None left out had more than the least listed: their mean is at most that.
+      const least = Math.min(...kept.map((t) => Math.abs(t.ns)));
+      assert.ok(others.ns / others.tasks <= least * (1 + 1e-12), `${others.ns / others.tasks} > ${least}`);
+      // Listed and summed together are all the overhead charged to tasks.
+      const sum = kept.reduce((a, t) => a + t.ns, 0) + others.ns;
+      assert.ok(sum <= r.metrics.overhead_ns * (1 + 1e-9) && sum >= r.metrics.overhead_ns * 0.5, `${sum} of ${r.metrics.overhead_ns}`);
+      assert.deepEqual(kept.map((t) => t.tid), [...kept.map((t) => t.tid)].sort((a, b) => a - b), 'by tid');
+    }
+    const html = await renderReport({ inputs: [{ info: input.info, results }], profile: 'skylake-laptop' }, { interactive: false });
+    assert.match(html, /Each strategy lists its 4,096 tasks with the most; up to [\d,]+ more with less each are summed, not listed/);
+  } finally { input.close(); }
 });
