@@ -232,6 +232,9 @@ test('fork, exec, exit and migrate, recorded and hostile: the same events, tasks
     migrate(`comm=x pid=${digits} prio=120 orig_cpu=0 dest_cpu=1`), migrate(`comm=x pid=92 prio=120 orig_cpu=${digits} dest_cpu=1`),
     migrate('comm=x prio=120 orig_cpu=0 dest_cpu=1'), migrate('comm=x pid=4242 prio=120 orig_cpu=1 dest_cpu=0'), migrate('comm=x=) pid=93 prio=120 orig_cpu=1 dest_cpu=0'),
     migrate('comm=x pid=94 prio=120 orig_cpu=1 dest_cpu=0x1'), migrate(''),
+    // Names of the same length that are not lifetime events: counted as unused, both ways.
+    'sched_process_free: comm=x pid=99 prio=120', 'sched_process_wait: comm=x pid=100 prio=120', 'sched_process_exex: comm=x pid=101',
+    'sched_process_forx: comm=x pid=102 child_comm=y child_pid=103', 'sched_migrate_tasx: comm=x pid=104 prio=120 orig_cpu=0 dest_cpu=1',
   ];
   samePayloads(at, fork('comm=x pid=4242 child_comm=y child_pid=4244'), [...recorded, ...hostile], 'lifetime events');
 });

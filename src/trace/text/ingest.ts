@@ -31,8 +31,7 @@ import { exec, execBytes, exit, exitBytes, fork, forkBytes, migrate, migrateByte
 export const MAX_SKIPPED_KEPT = 1000;
 
 const isCsdQueueCpu = literalTest('csd_queue_cpu'), isExitMmap = literalTest('exit_mmap'),
-  isMigrateTask = literalTest('sched_migrate_task'), isProcessFork = literalTest('sched_process_fork'),
-  isProcessExec = literalTest('sched_process_exec'), isProcessExit = literalTest('sched_process_exit');
+  isMigrateTask = literalTest('sched_migrate_task'), isSchedProcess = literalTest('sched_process_');
 
 /** The task-lifetime events, which share a name length (18) and so one recognizer. */
 const Lifetime = { none: 0, migrate: 1, fork: 2, exec: 3, exit: 4 } as const;
@@ -40,11 +39,16 @@ const Lifetime = { none: 0, migrate: 1, fork: 2, exec: 3, exit: 4 } as const;
 /** Which task-lifetime event b[ns, ne) names, Lifetime.none for any other name. */
 function lifetimeEvent(b: Buffer, ns: number, ne: number): number {
   if (ne - ns !== 18 || b[ns] !== 115 /* s */ || b[ns + 1] !== 99 /* c */) return Lifetime.none;
-  if (isProcessFork(b, ns, ne)) return Lifetime.fork;
-  if (isProcessExec(b, ns, ne)) return Lifetime.exec;
-  if (isProcessExit(b, ns, ne)) return Lifetime.exit;
-  if (isMigrateTask(b, ns, ne)) return Lifetime.migrate;
-  return Lifetime.none;
+  // Asked twice a line (which reader, then which event): the shared prefix is tested once.
+  if (isSchedProcess(b, ns, ne)) {
+    const c0 = b[ns + 14], c1 = b[ns + 15], c2 = b[ns + 16], c3 = b[ns + 17];
+    if (c0 === 102 /* f */ && c1 === 111 /* o */ && c2 === 114 /* r */ && c3 === 107 /* k */) return Lifetime.fork;
+    if (c0 !== 101 /* e */ || c1 !== 120 /* x */) return Lifetime.none;
+    if (c2 === 101 /* e */ && c3 === 99 /* c */) return Lifetime.exec;
+    if (c2 === 105 /* i */ && c3 === 116 /* t */) return Lifetime.exit;
+    return Lifetime.none;
+  }
+  return isMigrateTask(b, ns, ne) ? Lifetime.migrate : Lifetime.none;
 }
 
 /** `sys_` and more at b[i..end): a syscall, which the byte readers take. */
