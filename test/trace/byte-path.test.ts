@@ -9,6 +9,9 @@ import { gunzipSync } from 'node:zlib';
 import { TextIngest } from '../../src/trace/text/ingest.ts';
 import { EventStore } from '../../src/trace/store.ts';
 import { FTRACE_HEADER } from '../helpers.ts';
+import { EventSink } from '../../src/trace/text/sink.ts';
+import { newLineRecord, parseIntactFtraceHeaderBytes } from '../../src/trace/text/headers.ts';
+import { execBytes, exitBytes, forkBytes, migrateBytes } from '../../src/trace/text/payloads/process.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -154,4 +157,84 @@ test('munmap, madvise, mprotect and mmap in every form and damage: the same even
     'sys_mremap(addr: 0x1000, old_len: 0x1000)', 'sys_munmap(addr: 0x1000, len: 0x2000, len: 0x3000, addr: 0x5000)',
   ];
   samePayloads(at, lines[0], lines, 'syscalls');
+});
+
+/** Every lifetime line of a recorded trace: migrate, fork, exec and exit, as the kernel printed them. */
+function lifetimeLines(file: string): string[] {
+  const text = gunzipSync(readFileSync(join(ROOT, file))).toString('latin1');
+  return text.split('\n').filter((l) => / sched_(process_(fork|exec|exit)|migrate_task): /.test(l));
+}
+
+const LAB_FORKEXEC = ['6.1/2cpu', '6.1/32cpu', '6.12/2cpu', '6.12/64cpu', '7.3/4cpu', '7.3/64cpu'].map((d) => `traces/lab/${d}/forkexec.txt.gz`);
+
+test('recorded fork/exec traces (tgid column, 6.1 to 7.3) read the same from bytes as from the string', () => {
+  for (const f of LAB_FORKEXEC) {
+    const text = gunzipSync(readFileSync(join(ROOT, f))).toString('latin1');
+    assert.ok(same(text, f) > 100, f);
+    assert.deepEqual(read(text, 'some', 333), read(text, false, 333), `${f}, alternating chunks`);
+  }
+});
+
+test('the byte readers read every recorded lifetime line themselves (none handed to the string form)', () => {
+  const lines = [...lifetimeLines('traces/real/forkchurn/trace.txt.gz'), ...LAB_FORKEXEC.flatMap(lifetimeLines)];
+  assert.ok(lines.length > 1000);
+  const readers = { sched_process_fork: forkBytes, sched_process_exec: execBytes, sched_process_exit: exitBytes, sched_migrate_task: migrateBytes };
+  const sink = new EventSink(new EventStore({ batchSize: 256 }));
+  const r = newLineRecord();
+  for (const line of lines) {
+    const b = Buffer.from(line + '\n', 'latin1');
+    assert.ok(parseIntactFtraceHeaderBytes(b, 0, line.length, r), line);
+    const name = b.toString('latin1', r.nameStart, r.nameEnd) as keyof typeof readers;
+    assert.ok(readers[name](sink, b, r, r.payloadStart, r.payloadEnd), line);
+  }
+});
+
+test('fork, exec, exit and migrate, recorded and hostile: the same events, tasks and reports', () => {
+  const at = '     hw-madvthre-4242    [001] d..2.  7253.649616: ';
+  const recorded = ['traces/real/forkchurn/trace.txt.gz', 'traces/lab/6.12/64cpu/forkexec.txt.gz'].flatMap(lifetimeLines)
+    .map((l) => l.slice(l.indexOf(': sched_') + 2));
+  const digits = '9'.repeat(400);
+  const fork = (p: string) => `sched_process_fork: ${p}`, exec = (p: string) => `sched_process_exec: ${p}`;
+  const exit = (p: string) => `sched_process_exit: ${p}`, migrate = (p: string) => `sched_migrate_task: ${p}`;
+  const hostile = [
+    fork('comm=record.sh pid=4242 child_comm=record.sh child_pid=4243'), fork('comm=a b pid=5 child_comm=c d child_pid=6'),
+    fork('comm=a) pid=7 child_comm=(c) child_pid=8'), fork('comm=x=y pid=9 child_comm=a=b child_pid=10'),
+    fork('comm=x pid=11 child_comm=y pid=12 child_comm=z child_pid=13'), fork('comm=comm=x pid=14 child_comm=comm=y child_pid=15'),
+    fork('comm=x pid=16 child_comm=y child_pid=17 child_pid=18'), fork(`comm=x pid=${digits} child_comm=y child_pid=19`),
+    fork(`comm=x pid=20 child_comm=y child_pid=${digits}`), fork('comm=x pid=21 child_comm=y child_pid=4194304'),
+    fork('comm=x pid=22 child_comm=y child_pid=4194303'), fork('comm=x pid=23 child_comm=y child_pid='),
+    fork('comm=x pid=24 child_comm=y child_pid=abc'), fork('comm=x pid=25 child_comm=y child_pid=26x'),
+    fork('comm=x pid= child_comm=y child_pid=27'), fork('comm=x pid=28x child_comm=y child_pid=29'), fork('comm=x child_comm=y child_pid=30'),
+    fork('comm=x pid=31 child_pid=32'), fork('comm=x pid=33 child_comm=y'), fork(''), fork('pid=34 child_comm=y child_pid=35'),
+    fork('x y pid=36 child_comm=y child_pid=37'), fork('comm=x pid=38 child_comm= child_pid=39'), fork('comm=x pid=40 child_comm=y child_pid=\t41'),
+    fork('comm=x pid=4242 child_comm=y child_pid=4242'), fork('comm=kthreadd pid=2 child_comm=kworker/0:1 child_pid=42'),
+    fork('comm=swapper/0 pid=0 child_comm=init child_pid=1'), fork('comm=x pid=43child_comm=y child_pid=44'),
+    'sched_process_fork(comm=x pid=45 child_comm=y child_pid=46)', 'sched_process_fork(comm=x pid=47 child_comm=y child_pid=48  )',
+    exec('filename=./forkchurn.sh pid=4242 old_pid=4242'), exec('filename=/usr/bin/date pid=50 old_pid=50'),
+    exec('filename=/a b pid=51 c pid=52 old_pid=52'), exec('filename=/x old_pid=1 pid=53 old_pid=53'), exec('filename=/x pid=54'),
+    exec('filename=/x old_pid=55'), exec('filename=/x pid=abc old_pid=56'), exec('filename=/x pid=4194304 old_pid=4194304'),
+    exec(`filename=/x pid=${digits} old_pid=1`), exec('filename=/x)( pid=57 old_pid=57'), exec('filename= pid=58 old_pid=58'), exec(''),
+    exec('filename=/x pid=59old_pid=59'), exec('filename=/x pid=95 old_pid=95 pid=96'), exit('comm=x pid=97 prio=120 group_dead=true pid=98'), exec('filename=/x=pid=60 old_pid=60'), exec('filename=/x pid=4242 old_pid=61'),
+    exit('comm=dirname pid=62 prio=120 group_dead=true'), exit('comm=x pid=63 prio=120 group_dead=false'),
+    exit('comm=x pid=64 prio=120 group_dead=1'), exit('comm=x pid=65 prio=120 group_dead=0'), exit('comm=x pid=66 prio=120 group_dead='),
+    exit('comm=x pid=67 prio=120 group_dead=tru'), exit('comm=x pid=68 prio=120 group_dead=maybe'), exit('comm=x pid=69 prio=120 group_dead=trueish'),
+    exit('comm=x pid=70 prio=120'), exit('comm=a b pid=4242 prio=120 group_dead=false'), exit('comm=x group_dead=true pid=71 prio=120 group_dead=false'),
+    exit('comm=x pid=72 prio=120 group_dead=t'), exit('comm=x pid=73 prio=120 group_dead=fals'), exit('comm=x prio=120 group_dead=true'),
+    exit(`comm=x pid=${digits} prio=120 group_dead=true`), exit('comm=x pid=4194304 prio=120 group_dead=true'), exit('comm=x) pid=74 prio=120 group_dead=true'),
+    'sched_process_exit(comm=x pid=75 prio=120 group_dead=tru)', 'sched_process_exit(comm=x pid=76 prio=120 group_dead=)',
+    'sched_process_exit(comm=x pid=77 prio=120 group_dead=true)', exit('comm=x pid=78 prio=120 group_dead=true '), exit(''),
+    migrate('comm=rcu_preempt pid=15 prio=120 orig_cpu=0 dest_cpu=1'), migrate('comm=a b pid=79 prio=120 orig_cpu=0 dest_cpu=1'),
+    migrate('comm=x pid=80 prio=120 orig_cpu=4096 dest_cpu=1'), migrate('comm=x pid=81 prio=120 orig_cpu=0 dest_cpu=4096'),
+    migrate('comm=x pid=82 prio=120 orig_cpu=4095 dest_cpu=4095'), migrate('comm=x pid=83 prio=120 orig_cpu=a dest_cpu=1'),
+    migrate('comm=x pid=84 prio=120 dest_cpu=1 orig_cpu=0'), migrate('comm=x pid=85 prio=120 orig_cpu=0'), migrate('comm=x pid=86 prio=120 dest_cpu=0'),
+    migrate('comm=pid=3 pid=87 prio=120 orig_cpu=0 dest_cpu=1'), migrate('comm= pid=88 prio=120 orig_cpu=0 dest_cpu=1'),
+    migrate('comm=x pid=89 prio=120 orig_cpu=0 dest_cpu=1 pid=90'), migrate('comm=x orig_cpu=1 pid=91 prio=120 orig_cpu=0 dest_cpu=1'),
+    migrate(`comm=x pid=${digits} prio=120 orig_cpu=0 dest_cpu=1`), migrate(`comm=x pid=92 prio=120 orig_cpu=${digits} dest_cpu=1`),
+    migrate('comm=x prio=120 orig_cpu=0 dest_cpu=1'), migrate('comm=x pid=4242 prio=120 orig_cpu=1 dest_cpu=0'), migrate('comm=x=) pid=93 prio=120 orig_cpu=1 dest_cpu=0'),
+    migrate('comm=x pid=94 prio=120 orig_cpu=1 dest_cpu=0x1'), migrate(''),
+    // Names of the same length that are not lifetime events: counted as unused, both ways.
+    'sched_process_free: comm=x pid=99 prio=120', 'sched_process_wait: comm=x pid=100 prio=120', 'sched_process_exex: comm=x pid=101',
+    'sched_process_forx: comm=x pid=102 child_comm=y child_pid=103', 'sched_migrate_tasx: comm=x pid=104 prio=120 orig_cpu=0 dest_cpu=1',
+  ];
+  samePayloads(at, fork('comm=x pid=4242 child_comm=y child_pid=4244'), [...recorded, ...hostile], 'lifetime events');
 });

@@ -25,12 +25,31 @@ import { tlbFlush, tlbFlushBytes } from './payloads/tlb-flush.ts';
 import { schedSwitch, schedSwitchBytes } from './payloads/sched-switch.ts';
 import { csdQueue, csdQueueBytes, ipiSendCpu, ipiSendCpuBytes, ipiSendMask } from './payloads/ipi.ts';
 import { syscall, syscallBytes } from './payloads/syscalls.ts';
-import { exec, exit, fork, migrate } from './payloads/process.ts';
+import { exec, execBytes, exit, exitBytes, fork, forkBytes, migrate, migrateBytes } from './payloads/process.ts';
 
 /** How many skipped lines are kept with their text (all are counted). */
 export const MAX_SKIPPED_KEPT = 1000;
 
-const isCsdQueueCpu = literalTest('csd_queue_cpu'), isExitMmap = literalTest('exit_mmap');
+const isCsdQueueCpu = literalTest('csd_queue_cpu'), isExitMmap = literalTest('exit_mmap'),
+  isMigrateTask = literalTest('sched_migrate_task'), isSchedProcess = literalTest('sched_process_');
+
+/** The task-lifetime events, which share a name length (18) and so one recognizer. */
+const Lifetime = { none: 0, migrate: 1, fork: 2, exec: 3, exit: 4 } as const;
+
+/** Which task-lifetime event b[ns, ne) names, Lifetime.none for any other name. */
+function lifetimeEvent(b: Buffer, ns: number, ne: number): number {
+  if (ne - ns !== 18 || b[ns] !== 115 /* s */ || b[ns + 1] !== 99 /* c */) return Lifetime.none;
+  // Asked twice a line (which reader, then which event): the shared prefix is tested once.
+  if (isSchedProcess(b, ns, ne)) {
+    const c0 = b[ns + 14], c1 = b[ns + 15], c2 = b[ns + 16], c3 = b[ns + 17];
+    if (c0 === 102 /* f */ && c1 === 111 /* o */ && c2 === 114 /* r */ && c3 === 107 /* k */) return Lifetime.fork;
+    if (c0 !== 101 /* e */ || c1 !== 120 /* x */) return Lifetime.none;
+    if (c2 === 101 /* e */ && c3 === 99 /* c */) return Lifetime.exec;
+    if (c2 === 105 /* i */ && c3 === 116 /* t */) return Lifetime.exit;
+    return Lifetime.none;
+  }
+  return isMigrateTask(b, ns, ne) ? Lifetime.migrate : Lifetime.none;
+}
 
 /** `sys_` and more at b[i..end): a syscall, which the byte readers take. */
 function isSysPrefix(b: Buffer, i: number, end: number): boolean {
@@ -41,7 +60,8 @@ function isSysPrefix(b: Buffer, i: number, end: number): boolean {
  *  the bytes (the others from a string of their own line). */
 function readFromBytes(b: Buffer, ns: number, ne: number): boolean {
   const len = ne - ns;
-  return isSysPrefix(b, ns, ne) || (len === 13 && isCsdQueueCpu(b, ns, ne)) || (len === 9 && isExitMmap(b, ns, ne));
+  return isSysPrefix(b, ns, ne) || (len === 13 && isCsdQueueCpu(b, ns, ne)) || (len === 9 && isExitMmap(b, ns, ne)) ||
+    lifetimeEvent(b, ns, ne) !== Lifetime.none;
 }
 
 export interface IngestResult {
@@ -153,7 +173,7 @@ export class TextIngest extends LineFramer implements ClockHost {
     if (!this.perf && (b !== null ? b[start] : s!.charCodeAt(start)) !== C_HASH &&
       (b !== null ? parseIntactFtraceHeaderBytes(b, start, end, r) : parseIntactFtraceHeader(s!, start, end, r))) {
       if (b !== null && r.nameId === EventName.other && !readFromBytes(b, r.nameStart, r.nameEnd)) {
-        // An event without a byte reader (fork, exec, exit...) is read from a string of its
+        // An event without a byte reader (ipi_send_cpumask, unused events...) is read from a string of its
         // own line: decoding the whole chunk for it, as text() does, cost more than parsing
         // the chunk.
         const own = b.toString('latin1', start, end);
@@ -311,6 +331,20 @@ export class TextIngest extends LineFramer implements ClockHost {
       if (len === 9 && isExitMmap(b, ns, ne)) {
         sink.emit(EventKind.exit_mmap, r, r.pid, sink.currentMmBytes(b, r), 0, 0, 0);
         return null;
+      }
+      switch (lifetimeEvent(b, ns, ne)) {
+        case Lifetime.fork:
+          if (forkBytes(sink, b, r, ps, pe)) return null;
+          return fork(sink, this.text(str), r, ps, pe);
+        case Lifetime.exec:
+          if (execBytes(sink, b, r, ps, pe)) return null;
+          return exec(sink, this.text(str), r, ps, pe);
+        case Lifetime.exit:
+          if (exitBytes(sink, b, r, ps, pe)) return null;
+          return exit(sink, this.text(str), r, ps, pe);
+        case Lifetime.migrate:
+          if (migrateBytes(sink, b, r, ps, pe)) return null;
+          return migrate(sink, this.text(str), r, ps, pe);
       }
     }
     const s = this.text(str);
