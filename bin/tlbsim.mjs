@@ -11,6 +11,13 @@ import { cachedHelp } from './help-cache.mjs';
 import { distIsCurrent } from './source-hash.mjs';
 import { START_SCRIPT, loadCompiled } from './run-compiled.mjs';
 
+// `tlbsim replay --help | head`: a reader that closes the pipe early ends the output, as
+// SIGPIPE ends coreutils (exit 128 + 13); Node ignores SIGPIPE and would otherwise die of
+// an unhandled EPIPE with a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e) => { if (e.code === 'EPIPE') process.exit(141); throw e; });
+}
+
 const memo = cachedHelp(process.argv.slice(2));
 if (memo !== null) {
   process.stdout.write(memo);
