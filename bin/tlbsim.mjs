@@ -11,9 +11,10 @@ import { cachedHelp } from './help-cache.mjs';
 import { distIsCurrent } from './source-hash.mjs';
 import { START_SCRIPT, loadCompiled } from './run-compiled.mjs';
 
-// `tlbsim replay --help | head`: a reader that closes the pipe early ends the output, as
-// SIGPIPE ends coreutils (exit 128 + 13); Node ignores SIGPIPE and would otherwise die of
-// an unhandled EPIPE with a stack trace.
+// `tlbsim replay ... | head`, `validate --explain | head`: a reader that closes the pipe
+// early ends the output of every command, here in one place, as SIGPIPE ends coreutils
+// (exit 128 + 13); Node ignores SIGPIPE and would otherwise die of an unhandled EPIPE with a
+// stack trace.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (e) => { if (e.code === 'EPIPE') process.exit(141); throw e; });
 }

@@ -298,8 +298,6 @@ Examples:
   tlbsim replay --uncertainty 32 --uncertainty-seed 7 traces/real/pingpong-512/trace.txt.gz
   tlbsim replay --compare linux-4.14,linux-7.3 traces/real/pingpong-512/trace.txt.gz`)
     .action(async (inputs: string[], opts: ReplayCommandOptions) => {
-      // `tlbsim replay ... | head`: a closed pipe ends the output quietly, like other tools.
-      process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); else throw e; });
       await runReplay(inputs, opts);
     });
 }

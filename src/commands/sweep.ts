@@ -105,7 +105,6 @@ Examples:
   parallel tlbsim sweep scaling.json --shard {}/8 -o out ::: 0 1 2 3 4 5 6 7
   tlbsim aggregate out/scaling`)
     .action(async (spec: string, opts: SweepCommandOptions) => {
-      process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); else throw e; });
       await runSweep(spec, opts);
     });
 }

@@ -39,8 +39,6 @@ export function register(program: Command): void {
       '  tlbsim measure -o here.json && sudo tlbsim validate --time --profile-file here.json',
     ].join('\n'))
     .action(async (path: string | undefined, opts: ValidateOpts) => {
-      // `tlbsim validate ... --explain 100 | head`: a closed pipe ends the output quietly.
-      process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); else throw e; });
       if (opts.time) { await validateTimeCommand(path, opts); return; }
       if (path === undefined) fail('validate needs a trace (or --time to time the lab workloads here)', 2);
       const { isWorkloadSpec, openInput } = await import('../inputs.ts');
