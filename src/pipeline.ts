@@ -46,6 +46,8 @@ export interface AnalyseOptions {
   workers?: number | 'auto';
   /** false: simulate CPUs without PCID (default: as the trace says). */
   pcid?: boolean;
+  /** Memory (bytes) the simulated machines may take at once (ReplayOptions.stateBudget). */
+  stateBudget?: number;
   /** Draws of `replay --uncertainty` (0 or absent: none) and their seed (default 1). */
   draws?: number;
   seed?: number;
@@ -122,12 +124,13 @@ export async function analyseInput(source: OpenedInput, opts: AnalyseOptions & {
   const workers = opts.workers ?? 'auto';
   const baseline = opts.baseline ?? BASELINE_STRATEGY;
   const pcid = opts.pcid === false ? { pcid: false } : {};
+  const budget = { ...(opts.stateBudget === undefined ? {} : { stateBudget: opts.stateBudget }), ...(opts.note ? { note: opts.note } : {}) };
   const bar = source.info.events > 0 ? opts.progress?.('replay', source.spec, source.info.events) ?? null : null;
   let results: RunResult[];
   try {
     const small = source.info.events * strategies.length < SMALL_REPLAY_EVENTS;
     results = await replay(source, {
-      strategies, profile: opts.profile, workers: workers === 'auto' && small ? 1 : workers, ...pcid,
+      strategies, profile: opts.profile, workers: workers === 'auto' && small ? 1 : workers, ...pcid, ...budget,
       onProgress: bar?.update ? (p) => bar.update!(Math.min(p.events, source.info.events)) : undefined,
     });
   } finally {
@@ -141,7 +144,7 @@ export async function analyseInput(source: OpenedInput, opts: AnalyseOptions & {
     const spin = opts.progress?.('uncertainty', source.spec, draws) ?? null;
     try {
       uncertainty = await runUncertainty(source, {
-        strategies: names, profile: opts.profile, baseline, nominal: results, draws, seed: opts.seed ?? 1, workers, ...pcid,
+        strategies: names, profile: opts.profile, baseline, nominal: results, draws, seed: opts.seed ?? 1, workers, ...pcid, ...budget,
       });
     } finally {
       spin?.stop();

@@ -37,6 +37,8 @@ export interface ReplayCommandOptions {
   parquet?: string;
   json?: boolean;
   workers?: string;
+  /** --state-budget MiB */
+  stateBudget?: string;
   baseline?: string;
   report: boolean;
   calibration?: boolean;
@@ -54,7 +56,7 @@ function collect(value: string, previous: string[] | undefined): string[] {
 }
 
 /** Resolve strategies and the profile before any input is read, so a typo fails at once. */
-async function resolveOptions(opts: ReplayCommandOptions): Promise<{ strategies: string[]; profile: CostProfile; workers: number | 'auto'; baseline: string; draws: number; seed: number; compare: { a: string; b: string } | null }> {
+async function resolveOptions(opts: ReplayCommandOptions): Promise<{ strategies: string[]; profile: CostProfile; workers: number | 'auto'; stateBudget: number | undefined; baseline: string; draws: number; seed: number; compare: { a: string; b: string } | null }> {
   const { STRATEGY_NAMES, BASELINE_STRATEGY } = await import('../strategies/index.ts');
   const { ProfileError, parseCostAssignments, profileFromJson, resolveProfile } = await import('../machine/profiles.ts');
   const { readSmallFile } = await import('./small-file.ts');
@@ -74,6 +76,12 @@ async function resolveOptions(opts: ReplayCommandOptions): Promise<{ strategies:
     const n = Number(opts.workers);
     if (!Number.isInteger(n) || n < 1) fail(`--workers expects a positive integer, got "${opts.workers}"`, 2);
     workers = n;
+  }
+  let stateBudget: number | undefined;
+  if (opts.stateBudget !== undefined) {
+    const mib = Number(opts.stateBudget);
+    if (!/^\d+$/.test(opts.stateBudget) || !Number.isSafeInteger(mib) || mib < 1 || mib > 2 ** 30) fail(`--state-budget expects a number of MiB from 1 to 1073741824, got "${opts.stateBudget}"`, 2);
+    stateBudget = mib * 2 ** 20;
   }
   let profile: CostProfile;
   try {
@@ -112,7 +120,7 @@ async function resolveOptions(opts: ReplayCommandOptions): Promise<{ strategies:
     compare = c;
     for (const n of [c.a, c.b]) if (!strategies.includes(n)) strategies.push(n);
   }
-  return { strategies, profile, workers, baseline, draws, seed, compare };
+  return { strategies, profile, workers, stateBudget, baseline, draws, seed, compare };
 }
 
 /** The summary as printed: per input, strategies x key metrics, ratios to the baseline.
@@ -195,7 +203,7 @@ function summaryForInput(inp: AnalysisInput, baseline: string, fit: FitOptions):
 }
 
 export async function runReplay(inputs: string[], opts: ReplayCommandOptions): Promise<void> {
-  const { strategies, profile, workers, baseline, draws, seed, compare } = await resolveOptions(opts);
+  const { strategies, profile, workers, stateBudget, baseline, draws, seed, compare } = await resolveOptions(opts);
   await loadWhy();
   const { analyse, writeAnalysisCsv, writeAnalysisParquet, writeAnalysisReport, OutputError } = await import('../pipeline.ts');
   const { WorkloadError } = await import('../workloads/types.ts');
@@ -210,6 +218,7 @@ export async function runReplay(inputs: string[], opts: ReplayCommandOptions): P
   try {
     data = await analyse(inputs, {
       strategies, profile, workers, baseline, draws, seed,
+      ...(stateBudget === undefined ? {} : { stateBudget }),
       ...(opts.pcid === false ? { pcid: false } : {}),
       // The calibration table is shown in the report and the tables, not in the summary.
       calibration: opts.calibration !== false && (opts.report || opts.csv !== undefined || opts.parquet !== undefined),
@@ -281,6 +290,7 @@ export function register(program: Command): void {
     .option('--no-calibration', 'do not add the calibration table (run when a workload is among the inputs)')
     .option('--json', 'print { runs: [ { input, strategy, metrics } ] } on stdout and nothing else')
     .option('--workers <n>', 'worker threads (default: one per strategy up to the CPU count, in-process for small inputs; 1 = in-process)')
+    .option('--state-budget <MiB>', 'memory the simulated machines may take at once (default 1024): a trace naming so many tasks that every strategy\'s machine together would take more replays the strategies a few at a time, in further passes over the events')
     .option('--baseline <strategy>', 'strategy the ratios are taken against (default linux-4.13)')
     .option('--no-pcid', 'simulate CPUs without PCID, under every strategy (default: as the trace header of `record --vm` says, else with PCID)')
     .option('--uncertainty [draws]', 'also replay with the profile\'s numbers drawn across their ranges (default 16 draws): overhead and ratio intervals, and the assumptions the headline depends on')

@@ -697,6 +697,17 @@ export class Machine {
 
   // ======================================================================= mm bookkeeping
 
+  /** Bytes of state each mm slot holds (the arrays growMm grows), and each tid
+   *  (growTasks): replay() sizes its passes by them (estimateStateBytes, sim.ts). */
+  static bytesPerMmSlot(nCpu: number): number {
+    const words = wordsFor(Math.max(1, nCpu | 0));
+    // state, transition: u8; traceId, users, count, global: i32; ctxId, tlbGen, nextTrim,
+    // truthGen, completedGen: f64; mmMask and loadedBits: a word each per 32 CPUs; the
+    // owner and reader of each of the MM_LINES lines: i32.
+    return 2 * 1 + 4 * 4 + 5 * 8 + 2 * 4 * words + 2 * 4 * MM_LINES;
+  }
+  static readonly BYTES_PER_TID = 2 * 8;
+
   private growMm(need: number): void {
     let cap = Math.max(64, this.mmCap);
     while (cap <= need) cap *= 2;

@@ -38,6 +38,22 @@ export interface SimOptions {
  *  fills in the counts it kept (replay()). */
 const NOT_COUNTED: ObservedRecord = Object.freeze({ tlbFlush: {}, ipiSends: 0, ipiTargets: 0, ipiByKind: {} }) as ObservedRecord;
 
+/** An upper bound on the memory one Simulator of `info` comes to hold: its per-CPU state
+ *  plus, for every task and every mm the trace names, the machine's and the simulator's
+ *  arrays, which grow by doubling (so at most twice what they hold). replay() runs as many
+ *  strategies at once as fit in its budget (ReplayOptions.stateBudget). */
+export function estimateStateBytes(info: TraceInfo): number {
+  const cpus = Math.max(1, info.cpus | 0);
+  const tasks = Math.max(info.taskCount ?? 0, info.tasks.length);
+  const mms = info.mms.length;
+  // Per tid: tidState u8 + tidMm i32. Per mm slot: mmLastUser, mmLastFlush, mmTdStart f64
+  // + preexisting u8; per trace mm id: slotOfId i32. Per CPU: measured 1-6 KiB (256 CPUs:
+  // 5.3 KiB each, rows and cpumask words included), 64 KiB besides.
+  const perTid = Machine.BYTES_PER_TID + 5;
+  const perMm = Machine.bytesPerMmSlot(cpus) + 3 * 8 + 1 + 4;
+  return 2 ** 16 + cpus * 6 * 1024 + 2 * (tasks * perTid + mms * perMm);
+}
+
 export class Simulator {
   readonly machine: Machine;
   readonly strategy: Strategy;

@@ -69,6 +69,9 @@ export interface UncertaintyOptions {
   seed?: number;
   pcid?: boolean;
   workers?: number | 'auto';
+  /** See ReplayOptions.stateBudget and note. */
+  stateBudget?: number;
+  note?: (line: string) => void;
 }
 
 /** Replay `profiles` x `strategies` over `source` in one pass; results[profile][strategy]. */
@@ -80,6 +83,8 @@ async function replayAll(source: EventSource, profiles: CostProfile[], strategie
   const flat = await replay(source, {
     strategies, profiles, workers: small ? 1 : (opts.workers ?? 'auto'),
     ...(opts.pcid === undefined ? {} : { pcid: opts.pcid }),
+    ...(opts.stateBudget === undefined ? {} : { stateBudget: opts.stateBudget }),
+    ...(opts.note === undefined ? {} : { note: opts.note }),
   });
   return profiles.map((_, p) => flat.slice(p * strategies.length, (p + 1) * strategies.length));
 }

@@ -8,11 +8,17 @@
 //   - Per-task results: each result lists the TASK_OVERHEADS_KEPT tasks with the most
 //     overhead and sums the rest (a list of 200,000 per strategy was most of a replay's
 //     memory), and the report says so.
+//   - Live tasks: each strategy's machine holds state per task and per mm; when all of them
+//     together would exceed the state budget, replay() runs the strategies a few at a time,
+//     in passes over the events, with the same results (and says so). The estimate it sizes
+//     the passes by is checked against what a machine holds, measured.
 //   - Small inputs: a profile file that never ends (/dev/zero) is refused after a bound,
 //     in one line.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { runInNewContext } from 'node:vm';
+import { setFlagsFromString } from 'node:v8';
 import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -20,10 +26,11 @@ import { openTrace } from '../../src/trace/index.ts';
 import { MAX_TASKS_LISTED } from '../../src/trace/tasks.ts';
 import { replay } from '../../src/replay/replay.ts';
 import { Machine } from '../../src/machine/machine.ts';
-import { Simulator } from '../../src/machine/sim.ts';
+import { Simulator, estimateStateBytes } from '../../src/machine/sim.ts';
+import { Linux618 } from '../../src/strategies/linux-6.18.ts';
 import { CpuPairs } from '../../src/machine/cpu-pairs.ts';
 import { resolveProfile } from '../../src/machine/profiles.ts';
-import { getStrategy } from '../../src/strategies/index.ts';
+import { STRATEGY_NAMES, defineStrategy, getStrategy } from '../../src/strategies/index.ts';
 import { TASK_OVERHEADS_KEPT } from '../../src/machine/result.ts';
 import { openInput } from '../../src/inputs.ts';
 import { renderReport } from '../../src/report/index.ts';
@@ -171,4 +178,87 @@ test(`more tasks with overhead than ${TASK_OVERHEADS_KEPT}: the ones with the mo
     const html = await renderReport({ inputs: [{ info: input.info, results }], profile: 'skylake-laptop' }, { interactive: false });
     assert.match(html, /Each strategy lists its 4,096 tasks with the most; up to [\d,]+ more with less each are summed, not listed/);
   } finally { input.close(); }
+});
+
+/** Full collections (what --expose-gc gives, without the flag), a few, with pauses for
+ *  the array buffers' backing stores to be freed, so that what a test measures is what is
+ *  held, not garbage not yet collected. */
+async function collect(): Promise<void> {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  for (let i = 0; i < 3; i++) { gc(); await new Promise((r) => setTimeout(r, 20)); }
+}
+
+test('the state a machine comes to hold per live task is within the estimate replay() sizes its passes by', async () => {
+  const path = join(dir, 'live-tasks.txt');
+  await manyTasks(path, 30_000);
+  const input = await openInput(path);
+  try {
+    const estimate = estimateStateBytes(input.info);
+    const keep: Simulator[] = []; // so that one freed does not offset the next one measured
+    for await (const b of input.batches()) assert.ok(b.length > 0); // the reader's own buffers, made once
+    for (const name of ['linux-4.13', 'lazy-shootdown', 'linux-6.15-invlpgb', 'linux-7.3']) {
+      await collect();
+      const before = process.memoryUsage().arrayBuffers;
+      const sim = new Simulator(input.info, getStrategy(name), resolveProfile(undefined));
+      for await (const b of input.batches()) sim.processBatch(b);
+      await collect();
+      const held = process.memoryUsage().arrayBuffers - before;
+      keep.push(sim);
+      assert.ok(sim.result().metrics.context_switches > 0);
+      // An upper bound, and not so loose that the budget means nothing.
+      assert.ok(held <= estimate, `${name}: ${held} bytes held, estimated ${estimate}`);
+      assert.ok(held >= estimate / 4, `${name}: ${held} bytes held, estimated ${estimate}`);
+    }
+  } finally { input.close(); }
+});
+
+test('past the state budget the strategies replay a few at a time, in passes over the events, with the same results', async () => {
+  const path = join(dir, 'passes.txt');
+  await manyTasks(path, 20_000);
+  const input = await openInput(path);
+  const mine = defineStrategy({
+    name: 'my-6.18', title: 'a script\'s copy of linux-6.18', kernel: 'test only', description: 'linux-6.18, defined in a script', safe: true, create: (m) => new Linux618(m),
+  });
+  const strategies = [...STRATEGY_NAMES, mine];
+  try {
+    const strip = (rs: Awaited<ReturnType<typeof replay>>) => JSON.stringify(rs);
+    const notes: string[] = [];
+    const once = await replay(input, { strategies, workers: 2, note: (l) => notes.push(l) });
+    assert.equal(notes.join('\n'), '', 'well within the default budget: one pass');
+    const per = estimateStateBytes(input.info);
+    for (const workers of [1, 2]) {
+      notes.length = 0;
+      const events: number[] = [];
+      const passed = await replay(input, { strategies, workers, stateBudget: per * 3, note: (l) => notes.push(l), onProgress: (p) => events.push(p.events, p.total) });
+      assert.equal(strip(passed), strip(once), `${workers} workers`);
+      const passes = Math.ceil(strategies.length / 3);
+      assert.equal(notes.length, 1, notes.join('\n'));
+      assert.match(notes[0], new RegExp(`^20,001 tasks and 20,000 mms: each strategy's machine may take up to \\d+ MiB, so the ${strategies.length} replays run 3 at a time, in ${passes} passes over the events`));
+      // Progress runs on across the passes to the events of all of them.
+      assert.equal(events.at(-1), input.info.events * passes);
+      assert.equal(events.at(-2), input.info.events * passes);
+    }
+    // Never fewer at a time than workers, however small the budget.
+    notes.length = 0;
+    const tiny = await replay(input, { strategies: ['linux-4.13', 'linux-6.18', 'linux-7.3'], workers: 2, stateBudget: 1, note: (l) => notes.push(l) });
+    assert.match(notes[0] ?? '', /the 3 replays run 2 at a time, in 2 passes/);
+    assert.equal(strip(tiny), strip(once.filter((r) => ['linux-4.13', 'linux-6.18', 'linux-7.3'].includes(r.strategy.name))));
+  } finally { input.close(); }
+});
+
+test('replay --state-budget: the note on stderr, the same summary; a budget that is not a number of MiB is a usage error', async () => {
+  const path = join(dir, 'passes-cli.txt');
+  await manyTasks(path, 20_000);
+  const plain = cli(['replay', '--no-report', '-s', 'linux-4.13,linux-6.18,linux-7.3', '--workers', '1', path]);
+  assert.equal(plain.status, 0, plain.stderr);
+  const budget = cli(['replay', '--no-report', '-s', 'linux-4.13,linux-6.18,linux-7.3', '--workers', '1', '--state-budget', '1', path]);
+  assert.equal(budget.status, 0, budget.stderr);
+  assert.equal(budget.stdout, plain.stdout);
+  assert.match(budget.stderr, /^tlbsim: note: 20,001 tasks and 20,000 mms: each strategy's machine may take up to \d+ MiB, so the 3 replays run 1 at a time, in 3 passes over the events, to stay within 1 MiB/m);
+  for (const bad of ['0', '1.5', '-3', 'lots', '1e3']) {
+    const r = cli(['replay', '--no-report', '--state-budget', bad, path]);
+    assert.equal(r.status, 2, `${bad}: ${r.stderr}`);
+    assert.equal(r.stderr, `tlbsim: --state-budget expects a number of MiB from 1 to 1073741824, got "${bad}"\n`);
+  }
 });
