@@ -39,19 +39,27 @@ export interface SimOptions {
 const NOT_COUNTED: ObservedRecord = Object.freeze({ tlbFlush: {}, ipiSends: 0, ipiTargets: 0, ipiByKind: {} }) as ObservedRecord;
 
 /** An upper bound on the memory one Simulator of `info` comes to hold: its per-CPU state
- *  plus, for every task and every mm the trace names, the machine's and the simulator's
- *  arrays, which grow by doubling (so at most twice what they hold). replay() runs as many
- *  strategies at once as fit in its budget (ReplayOptions.stateBudget). */
+ *  plus, for every task the trace names and every mm slot it can need, the machine's and
+ *  the simulator's arrays, which grow by doubling (so at most twice what they hold).
+ *  replay() runs as many strategies at once as fit in its budget (ReplayOptions.stateBudget). */
 export function estimateStateBytes(info: TraceInfo): number {
   const cpus = Math.max(1, info.cpus | 0);
   const tasks = Math.max(info.taskCount ?? 0, info.tasks.length);
   const mms = info.mms.length;
-  // Per tid: tidState u8 + tidMm i32. Per mm slot: mmLastUser, mmLastFlush, mmTdStart f64
-  // + preexisting u8; per trace mm id: slotOfId i32. Per CPU: measured 1-6 KiB (256 CPUs:
+  // A freed mm's slot goes to a later mm once no CPU state or TLB row names it (allocMm):
+  // the slots are the mms alive at once and the freed ones still named, at most a PCID row
+  // or a pointer each per CPU (measured: 29-40 slots on forkchurn, 6-8 alive at once).
+  const slots = info.peakMms === undefined ? mms : Math.min(mms, 2 * info.peakMms + cpus * 32 + 64);
+  // Per tid: tidState u8 + tidMm i32. Per slot: mmLastUser, mmLastFlush, mmTdStart f64 +
+  // preexisting u8. Per trace mm id: slotOfId i32. Per CPU: measured 1-6 KiB (256 CPUs:
   // 5.3 KiB each, rows and cpumask words included), 64 KiB besides.
   const perTid = Machine.BYTES_PER_TID + 5;
-  const perMm = Machine.bytesPerMmSlot(cpus) + 3 * 8 + 1 + 4;
-  return 2 ** 16 + cpus * 6 * 1024 + 2 * (tasks * perTid + mms * perMm);
+  const perSlot = Machine.bytesPerMmSlot(cpus) + 3 * 8 + 1;
+  // The per-task arrays are indexed by tid, so as long as the highest; but of a few tasks
+  // with high tids (pid_max is 4 M) only the pages they touch are resident: a page of each
+  // of the four arrays per task at most.
+  const tidBytes = info.maxTid === undefined ? tasks * perTid : Math.min((info.maxTid + 1) * perTid, tasks * 4 * 4096);
+  return 2 ** 16 + cpus * 6 * 1024 + 2 * (tidBytes + slots * perSlot + mms * 4);
 }
 
 export class Simulator {

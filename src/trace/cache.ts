@@ -286,6 +286,8 @@ export function checkInfo(info: unknown, events: number): string | null {
     if (!isObj(t) || !isInt(t.tid, 0, MAX_TID) || !isInt(t.tgid, -1, MAX_TID) || !isInt(t.mm, 0, mmLimit) || !isStr(t.comm)
       || !(TASK_ROUTES as readonly unknown[]).includes(t.route)) return 'a task entry is malformed';
   }
+  if (i.peakMms !== undefined && !isInt(i.peakMms, 0, i.mms.length)) return 'the count of address spaces alive at once is malformed';
+  if (i.maxTid !== undefined && !isInt(i.maxTid, 0, MAX_TID)) return 'the highest tid is malformed';
   if (i.taskCount !== undefined && (!isInt(i.taskCount, i.tasks.length, MAX_TID + 1) || !numbersIn(i.taskRoutes))) return 'the task count is malformed';
   for (const f of ['countsByKind', 'flushRequestsByOrigin', 'observedFlushByReason', 'unusedEvents'] as const) {
     if (!numbersIn(i[f])) return `${f} is not a table of numbers`;

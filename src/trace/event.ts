@@ -314,6 +314,12 @@ export interface TraceInfo {
   taskCount?: number;
   taskRoutes?: Record<string, number>;
   mms: MmInfo[];
+  /** The most of `mms` alive at once (live-mms.ts), when known: the replay's per-mm state is
+   *  sized by it (estimateStateBytes). */
+  peakMms?: number;
+  /** The highest tid the events name (state-census.ts), when known: the replay's per-task
+   *  arrays are indexed by tid. */
+  maxTid?: number;
   /** true when flush requests come from tlb_flush records (derived ones were dropped). */
   tracedFlushRequests: boolean;
   flushRequestsByOrigin: Record<string, number>;

@@ -3,6 +3,7 @@
 import {
   EVENT_KIND_NAMES, EventKind, FLUSH_ORIGIN_NAMES, IPI_KIND_NAMES, IpiKind, flushOrigin, type EventBatch, type TraceInfo,
 } from './event.ts';
+import { StateCensus } from './state-census.ts';
 
 /** Fill the counts of `info` from one pass over the canonical events. */
 export function summarise(info: TraceInfo, batches: Iterable<EventBatch>): void {
@@ -27,8 +28,10 @@ export class Summary {
   private targets = 0;
   private lostMarkers = 0;
   private lostEvents = 0;
+  private readonly census = new StateCensus();
 
   add(batch: EventBatch): void {
+    this.census.add(batch);
     const kinds = this.kinds, origins = this.origins, byReason = this.byReason, ipiKinds = this.ipiKinds;
     let first = this.first, last = this.last, total = this.total, sends = this.sends, targets = this.targets;
     let lostMarkers = this.lostMarkers, lostEvents = this.lostEvents;
@@ -68,6 +71,7 @@ export class Summary {
   into(info: TraceInfo): void {
     const { kinds, origins, byReason, reasons, ipiKinds, total } = this;
     info.events = total;
+    this.census.into(info);
     info.firstNs = total > 0 ? this.first : 0;
     info.lastNs = total > 0 ? this.last : 0;
     info.countsByKind = {};

@@ -18,6 +18,7 @@ import {
 } from './types.ts';
 import { wisContextSwitch1 } from './wis-context-switch1.ts';
 import { wisTlbFlush2 } from './wis-tlb-flush2.ts';
+import { StateCensus } from '../trace/state-census.ts';
 
 export { WorkloadError } from './types.ts';
 export type { GeneratedWorkload, ParamSpec, WorkloadDefinition, WorkloadParams } from './types.ts';
@@ -243,11 +244,13 @@ export async function generateWorkload(spec: string | WorkloadSpec, options: Gen
   const counts = new Array<number>(EVENT_KIND_NAMES.length).fill(0);
   const origins = new Map<number, number>();
   let first = Infinity, last = -Infinity, events = 0;
+  const census = new StateCensus();
   const it = workload.batches(options.batchSize);
   let r = it.next();
   for (; !r.done; r = it.next()) {
     const b: EventBatch = r.value;
     if (b.length === 0) continue;
+    census.add(b);
     first = Math.min(first, b.time[0]);
     last = Math.max(last, b.time[b.length - 1]);
     events += b.length;
@@ -290,6 +293,7 @@ export async function generateWorkload(spec: string | WorkloadSpec, options: Gen
   for (const [o, n] of origins) info.flushRequestsByOrigin[FLUSH_ORIGIN_NAMES[o] ?? String(o)] = n;
   info.tasks = tables.tasks;
   info.mms = tables.mms;
+  census.into(info);
   return {
     info,
     async *batches() {

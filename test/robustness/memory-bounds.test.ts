@@ -17,8 +17,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { runInNewContext } from 'node:vm';
-import { setFlagsFromString } from 'node:v8';
 import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -32,6 +30,8 @@ import { CpuPairs } from '../../src/machine/cpu-pairs.ts';
 import { resolveProfile } from '../../src/machine/profiles.ts';
 import { STRATEGY_NAMES, defineStrategy, getStrategy } from '../../src/strategies/index.ts';
 import { TASK_OVERHEADS_KEPT } from '../../src/machine/result.ts';
+import { StateCensus } from '../../src/trace/state-census.ts';
+import { EventKind, createBatch, pushEvent } from '../../src/trace/event.ts';
 import { openInput } from '../../src/inputs.ts';
 import { renderReport } from '../../src/report/index.ts';
 import { tmp } from '../helpers.ts';
@@ -180,14 +180,39 @@ test(`more tasks with overhead than ${TASK_OVERHEADS_KEPT}: the ones with the mo
   } finally { input.close(); }
 });
 
-/** Full collections (what --expose-gc gives, without the flag), a few, with pauses for
- *  the array buffers' backing stores to be freed, so that what a test measures is what is
- *  held, not garbage not yet collected. */
-async function collect(): Promise<void> {
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
-  for (let i = 0; i < 3; i++) { gc(); await new Promise((r) => setTimeout(r, 20)); }
+/** The bytes of the typed arrays reachable from `root`, each buffer once: what a simulator
+ *  holds, counted exactly (process.memoryUsage() would also count buffers freed but not
+ *  yet released). */
+function typedBytes(root: object): number {
+  const seen = new Set<unknown>();
+  let bytes = 0;
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const o = stack.pop();
+    if (o === null || typeof o !== 'object' || seen.has(o)) continue;
+    seen.add(o);
+    if (ArrayBuffer.isView(o)) {
+      if (!seen.has(o.buffer)) { seen.add(o.buffer); bytes += o.buffer.byteLength; }
+      continue;
+    }
+    for (const k of Object.getOwnPropertyNames(o)) stack.push((o as Record<string, unknown>)[k]);
+  }
+  return bytes;
 }
+
+/** What each of `names`' simulators holds after replaying `input`. */
+async function heldBytes(input: Awaited<ReturnType<typeof openInput>>, names: string[]): Promise<number[]> {
+  const held: number[] = [];
+  for (const name of names) {
+    const sim = new Simulator(input.info, getStrategy(name), resolveProfile(undefined));
+    for await (const b of input.batches()) sim.processBatch(b);
+    assert.ok(sim.result().metrics.context_switches > 0);
+    held.push(typedBytes(sim));
+  }
+  return held;
+}
+
+const MEASURED = ['linux-4.13', 'lazy-shootdown', 'linux-6.15-invlpgb', 'linux-7.3'];
 
 test('the state a machine comes to hold per live task is within the estimate replay() sizes its passes by', async () => {
   const path = join(dir, 'live-tasks.txt');
@@ -195,22 +220,56 @@ test('the state a machine comes to hold per live task is within the estimate rep
   const input = await openInput(path);
   try {
     const estimate = estimateStateBytes(input.info);
-    const keep: Simulator[] = []; // so that one freed does not offset the next one measured
-    for await (const b of input.batches()) assert.ok(b.length > 0); // the reader's own buffers, made once
-    for (const name of ['linux-4.13', 'lazy-shootdown', 'linux-6.15-invlpgb', 'linux-7.3']) {
-      await collect();
-      const before = process.memoryUsage().arrayBuffers;
-      const sim = new Simulator(input.info, getStrategy(name), resolveProfile(undefined));
-      for await (const b of input.batches()) sim.processBatch(b);
-      await collect();
-      const held = process.memoryUsage().arrayBuffers - before;
-      keep.push(sim);
-      assert.ok(sim.result().metrics.context_switches > 0);
+    assert.equal(input.info.peakMms, 30_000, 'every task lives to the end, each with its own mm');
+    for (const [k, held] of (await heldBytes(input, MEASURED)).entries()) {
       // An upper bound, and not so loose that the budget means nothing.
-      assert.ok(held <= estimate, `${name}: ${held} bytes held, estimated ${estimate}`);
-      assert.ok(held >= estimate / 4, `${name}: ${held} bytes held, estimated ${estimate}`);
+      assert.ok(held <= estimate, `${MEASURED[k]}: ${held} bytes held, estimated ${estimate}`);
+      assert.ok(held >= estimate / 4, `${MEASURED[k]}: ${held} bytes held, estimated ${estimate}`);
     }
   } finally { input.close(); }
+});
+
+test('a fork-heavy trace is estimated by the mms alive at once, not by every mm it names, and stays within the estimate', async () => {
+  for (const spec of ['traces/real/forkchurn/trace.txt.gz', 'workload:fork-churn:iterations=4000,cpus=4']) {
+    const input = await openInput(spec, { cache: false });
+    try {
+      const { info } = input;
+      assert.ok(info.peakMms !== undefined && info.peakMms > 0 && info.peakMms < 20, `${spec}: ${info.peakMms} alive at once of ${info.mms.length}`);
+      const estimate = estimateStateBytes(info);
+      const everyMm = estimateStateBytes({ ...info, peakMms: undefined });
+      // The workload's 8,001 mms make its estimate mostly per-mm state; the recording's 920
+      // are less than its per-task arrays (tids up to ${info.maxTid}).
+      assert.ok(everyMm > (spec.startsWith('workload:') ? 4 : 1.2) * estimate, `${spec}: ${estimate} bytes estimated, ${everyMm} for every mm`);
+      for (const [k, held] of (await heldBytes(input, MEASURED)).entries()) {
+        assert.ok(held <= estimate, `${spec}, ${MEASURED[k]}: ${held} bytes held, estimated ${estimate}`);
+      }
+    } finally { input.close(); }
+  }
+});
+
+test('the mms alive at once: a teardown ends one, the records of its last task do not bring it back', () => {
+  const b = createBatch(16);
+  // mm 1 runs, forks mm 2, mm 2 execs into mm 3 (exit_mmap of 2 first, as 6.18 prints it),
+  // mm 3 ends and its task's last switch out still names it; then a task switches in with
+  // mm 3 again (a number used again: alive again).
+  pushEvent(b, EventKind.switch, 1, 0, 0, 0, 10, 1, 0);
+  pushEvent(b, EventKind.fork, 2, 0, 10, 1, 11, 2, 0);
+  pushEvent(b, EventKind.exit_mmap, 3, 1, 11, 2, 0, 0, 0);
+  pushEvent(b, EventKind.exec, 4, 1, 11, 3, 2, 0, 0);
+  pushEvent(b, EventKind.exit_mmap, 5, 1, 11, 3, 0, 0, 0);
+  pushEvent(b, EventKind.switch, 6, 1, 11, 3, 0, 0, 2);
+  const live = new StateCensus();
+  live.add(b);
+  assert.equal(live.peak, 2);
+  const again = createBatch(4);
+  pushEvent(again, EventKind.switch, 7, 1, 0, 0, 12, 3, 0);
+  pushEvent(again, EventKind.switch, 8, 0, 10, 1, 13, 4, 0);
+  live.add(again);
+  assert.equal(live.peak, 3, 'mm 1, mm 3 used again, mm 4');
+  const huge = createBatch(1);
+  pushEvent(huge, EventKind.switch, 9, 0, 0, 0, 14, 2 ** 40, 0);
+  live.add(huge);
+  assert.equal(live.peak, undefined, 'an mm number too large to follow: unknown, every mm assumed');
 });
 
 test('past the state budget the strategies replay a few at a time, in passes over the events, with the same results', async () => {
