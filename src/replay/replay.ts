@@ -26,7 +26,8 @@ import { ISOLATE_MIN_EVENTS, createSimulator } from './isolate.ts';
 export type { RunResult } from '../machine/result.ts';
 
 export interface ReplayProgress {
-  /** Events read so far. */
+  /** Events read so far; when the replay takes several passes (stateBudget), those of
+   *  every pass, divided by the passes, so that it still runs once from 0 to total. */
   events: number;
   /** Events in the trace (info.events; 0 when unknown). */
   total: number;
@@ -96,7 +97,7 @@ export async function replay(source: EventSource, options: ReplayOptions = {}): 
   const passes = planPasses(info, defs.length, nWorkers, options);
   const results: RunResult[] = new Array(defs.length);
   const progress = (pass: number, events: number) =>
-    options.onProgress?.({ events: pass * info.events + events, total: info.events * passes.length });
+    options.onProgress?.({ events: Math.floor((pass * info.events + events) / passes.length), total: info.events });
 
   if (nWorkers <= 1) {
     for (const [p, pass] of passes.entries()) {
