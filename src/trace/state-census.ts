@@ -4,11 +4,11 @@
 // freed mm's slot to a later mm (Machine.allocMm).
 //
 // An mm is counted alive from the first event that names it until its exit_mmap. After
-// that, the records of the task that ran it (its last switch out, tlb_flush and IPI records
-// of the teardown, exec's old mm) still name it: those do not make it alive again. A task
-// switched in with it, or a child forked with it, does (a number used again, which the
-// simulator makes anew). Without exit_mmap records nothing ends, and the peak is every mm
-// the trace names.
+// that, the records of the task that ran it (its last switch out and exit, the tlb_flush
+// and IPI records of the teardown, exec's old mm) still name it: those do not make it
+// alive again. A use does (a task switched in with it, a child forked with it or from it,
+// a system call or page access in it): a number used again, which the simulator makes
+// anew. Without exit_mmap records nothing ends, and the peak is every mm the trace names.
 import { EventKind, type EventBatch, type TraceInfo } from './event.ts';
 import { PID_LIMIT } from './tasks.ts';
 
@@ -32,7 +32,10 @@ export class StateCensus {
       if (tid[i] > maxTid) maxTid = tid[i];
       if ((k === EventKind.switch || k === EventKind.fork) && a[i] > maxTid) maxTid = a[i];
       if (k === EventKind.exit_mmap) { this.end(mm[i]); continue; }
-      this.nameOld(mm[i]);
+      // What only a task running the mm does (its system calls, page accesses, a fork from
+      // it) uses it; the other records may be the last of a task whose mm has gone.
+      if (k <= EventKind.mprotect && k !== EventKind.switch && k !== EventKind.exit && k !== EventKind.migrate || k === EventKind.access) this.name(mm[i]);
+      else this.nameOld(mm[i]);
       if (k === EventKind.switch || k === EventKind.fork) this.name(b[i]);
       // exec names the mm it leaves, whose exit_mmap 6.18 prints before sched_process_exec.
       else if (k === EventKind.exec) this.nameOld(a[i]);

@@ -266,6 +266,13 @@ test('the mms alive at once: a teardown ends one, the records of its last task d
   pushEvent(again, EventKind.switch, 8, 0, 10, 1, 13, 4, 0);
   live.add(again);
   assert.equal(live.peak, 3, 'mm 1, mm 3 used again, mm 4');
+  // A system call in an mm whose teardown was seen is a use of it: alive again.
+  const used = createBatch(4);
+  pushEvent(used, EventKind.exit_mmap, 10, 0, 13, 4, 0, 0, 0);
+  pushEvent(used, EventKind.munmap, 11, 0, 13, 4, 0x1000, 4096, 0);
+  pushEvent(used, EventKind.switch, 12, 1, 0, 0, 15, 5, 0);
+  live.add(used);
+  assert.equal(live.peak, 4, 'mm 1, mm 3, mm 4 used again by munmap, mm 5');
   const huge = createBatch(1);
   pushEvent(huge, EventKind.switch, 9, 0, 0, 0, 14, 2 ** 40, 0);
   live.add(huge);
