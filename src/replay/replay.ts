@@ -68,8 +68,9 @@ export interface ReplayOptions {
 /** Batches in flight between the reader and the workers. */
 const SLOTS = 4;
 
-/** Memory the simulated machines of one replay may hold at once, by default. A trace of
- *  a million live tasks takes ~180 MB per strategy: every strategy at once is 2.5 GB. */
+/** Memory the simulated machines of one replay may hold at once, by default (`replay
+ *  --help` and README state it: change them with it). A trace of a million live tasks
+ *  takes ~180 MB per strategy: every strategy at once is 2.5 GB. */
 export const DEFAULT_STATE_BUDGET = 2 ** 30;
 
 export async function replay(source: EventSource, options: ReplayOptions = {}): Promise<RunResult[]> {
