@@ -124,13 +124,13 @@ export async function analyseInput(source: OpenedInput, opts: AnalyseOptions & {
   const workers = opts.workers ?? 'auto';
   const baseline = opts.baseline ?? BASELINE_STRATEGY;
   const pcid = opts.pcid === false ? { pcid: false } : {};
-  const budget = { ...(opts.stateBudget === undefined ? {} : { stateBudget: opts.stateBudget }), ...(opts.note ? { note: opts.note } : {}) };
+  const passes = { ...(opts.stateBudget === undefined ? {} : { stateBudget: opts.stateBudget }), ...(opts.note ? { note: opts.note } : {}) };
   const bar = source.info.events > 0 ? opts.progress?.('replay', source.spec, source.info.events) ?? null : null;
   let results: RunResult[];
   try {
     const small = source.info.events * strategies.length < SMALL_REPLAY_EVENTS;
     results = await replay(source, {
-      strategies, profile: opts.profile, workers: workers === 'auto' && small ? 1 : workers, ...pcid, ...budget,
+      strategies, profile: opts.profile, workers: workers === 'auto' && small ? 1 : workers, ...pcid, ...passes,
       onProgress: bar?.update ? (p) => bar.update!(Math.min(p.events, source.info.events)) : undefined,
     });
   } finally {
@@ -144,7 +144,7 @@ export async function analyseInput(source: OpenedInput, opts: AnalyseOptions & {
     const spin = opts.progress?.('uncertainty', source.spec, draws) ?? null;
     try {
       uncertainty = await runUncertainty(source, {
-        strategies: names, profile: opts.profile, baseline, nominal: results, draws, seed: opts.seed ?? 1, workers, ...pcid, ...budget,
+        strategies: names, profile: opts.profile, baseline, nominal: results, draws, seed: opts.seed ?? 1, workers, ...pcid, ...passes,
       });
     } finally {
       spin?.stop();

@@ -4,7 +4,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { batchFromBuffer, type TraceInfo } from '../trace/event.ts';
 import type { CostProfile } from '../machine/profiles.ts';
-import type { SimOptions } from '../machine/sim.ts';
+import type { SimOptions, Simulator } from '../machine/sim.ts';
 import { getStrategy } from '../strategies/index.ts';
 import { createSimulator } from './isolate.ts';
 
@@ -19,7 +19,7 @@ const port = parentPort!;
 const init = workerData as Init;
 const views = init.slots.map((buf) => batchFromBuffer(buf, 0));
 let runs: { id: number }[] = [];
-let sims: Awaited<ReturnType<typeof createSimulator>>[] = [];
+let sims: Simulator[] = [];
 
 async function handle(msg: Message): Promise<void> {
   if (msg.t === 'runs') {

@@ -314,7 +314,7 @@ export interface TraceInfo {
   taskCount?: number;
   taskRoutes?: Record<string, number>;
   mms: MmInfo[];
-  /** The most of `mms` alive at once (live-mms.ts), when known: the replay's per-mm state is
+  /** The most of `mms` alive at once (state-census.ts), when known: the replay's per-mm state is
    *  sized by it (estimateStateBytes). */
   peakMms?: number;
   /** The highest tid the events name (state-census.ts), when known: the replay's per-task

@@ -15,6 +15,12 @@ import { PID_LIMIT } from './tasks.ts';
 /** mm numbers above this are not tracked: the peak is then unknown (every mm is assumed). */
 const MAX_TRACKED_MM = 1 << 24;
 
+/** Event kinds whose mm column only a task running that mm records (its system calls, page
+ *  accesses, a fork from it, the mm an exec made): a use. The other records may be the last
+ *  of a task whose mm has gone. */
+const USES_MM = new Uint8Array(32);
+for (const k of [EventKind.fork, EventKind.exec, EventKind.mmap, EventKind.munmap, EventKind.madvise, EventKind.mprotect, EventKind.access]) USES_MM[k] = 1;
+
 export class StateCensus {
   /** Per mm number: 0 never named, 1 alive, 2 ended (exit_mmap seen). */
   private state = new Uint8Array(1024);
@@ -32,10 +38,7 @@ export class StateCensus {
       if (tid[i] > maxTid) maxTid = tid[i];
       if ((k === EventKind.switch || k === EventKind.fork) && a[i] > maxTid) maxTid = a[i];
       if (k === EventKind.exit_mmap) { this.end(mm[i]); continue; }
-      // What only a task running the mm does (its system calls, page accesses, a fork from
-      // it) uses it; the other records may be the last of a task whose mm has gone.
-      if (k <= EventKind.mprotect && k !== EventKind.switch && k !== EventKind.exit && k !== EventKind.migrate || k === EventKind.access) this.name(mm[i]);
-      else this.nameOld(mm[i]);
+      if (USES_MM[k] === 1) this.name(mm[i]); else this.nameOld(mm[i]);
       if (k === EventKind.switch || k === EventKind.fork) this.name(b[i]);
       // exec names the mm it leaves, whose exit_mmap 6.18 prints before sched_process_exec.
       else if (k === EventKind.exec) this.nameOld(a[i]);

@@ -71,7 +71,6 @@ export class Summary {
   into(info: TraceInfo): void {
     const { kinds, origins, byReason, reasons, ipiKinds, total } = this;
     info.events = total;
-    this.census.into(info);
     info.firstNs = total > 0 ? this.first : 0;
     info.lastNs = total > 0 ? this.last : 0;
     info.countsByKind = {};
@@ -93,6 +92,7 @@ export class Summary {
     }
     info.observedIpis = { sends: this.sends, targets: this.targets, byKind: {} };
     ipiKinds.forEach((n, k) => { if (n > 0) info.observedIpis.byKind[IPI_KIND_NAMES[k]] = n; });
+    this.census.into(info);
   }
 
   /** What a format that keeps events, not the reader's verdicts (tlbsim CSV), tells by
