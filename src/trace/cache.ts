@@ -41,7 +41,7 @@ import {
   statSync, unlinkSync, writeSync, accessSync,
 } from 'node:fs';
 import { homedir } from 'node:os';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32, deflateRaw, inflateRawSync } from 'node:zlib';
 import {
@@ -77,6 +77,16 @@ export interface CacheKey {
   batchSize: number;
 }
 
+/** The reader's source files under `dir` (src/trace), its subdirectories included (the
+ *  line readers and payload parsers live in text/ and text/payloads/), as sorted relative
+ *  paths with '/' separators. */
+export function readerSources(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true }) as string[])
+    .map((f) => f.split(sep).join('/'))
+    .filter((f) => f.endsWith('.ts'))
+    .sort();
+}
+
 let fingerprint: { version: string; reader: string } | null = null;
 
 /** tlbsim's version and a hash of the trace reader's source files. */
@@ -90,9 +100,7 @@ function readerFingerprint(): { version: string; reader: string } {
   try { version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version; } catch { /* keep unknown */ }
   const h = createHash('sha256');
   try {
-    for (const f of readdirSync(sources).filter((n) => n.endsWith('.ts')).sort()) {
-      h.update(f); h.update(readFileSync(join(sources, f)));
-    }
+    for (const f of readerSources(sources)) { h.update(f); h.update(readFileSync(join(sources, f))); }
   } catch { h.update(String(Math.random())); /* unknown source: never match an old cache */ }
   fingerprint = { version, reader: h.digest('hex').slice(0, 16) };
   return fingerprint;

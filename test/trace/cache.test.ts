@@ -7,6 +7,7 @@ import { appendFileSync, copyFileSync, existsSync, readFileSync, readdirSync, st
 import { join } from 'node:path';
 import { deflateRawSync, gunzipSync, inflateRawSync } from 'node:zlib';
 import { openTrace, cachePathOf, eventsOf, type TraceEvent, type OpenTraceOptions } from '../../src/trace/index.ts';
+import { readerSources } from '../../src/trace/cache.ts';
 import { tmp } from '../helpers.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -110,6 +111,15 @@ test('options that change parsing do not share a cache', async () => {
   assert.equal(small.cache, 'written');
   assert.equal((await read(path, { batchSize: 1000 })).cache, 'hit');
   assert.equal((await read(path)).cache, 'written');
+});
+
+test('the key covers every source file of the reader, the line and payload parsers included', () => {
+  // A fix to a payload parser (text/payloads/) must not be served the old parser's events:
+  // the fingerprint once hashed src/trace/*.ts alone, and a cache of 6.12 syscall lengths
+  // read as decimal outlived the fix that reads them as hex.
+  const files = readerSources(join(import.meta.dirname, '..', '..', 'src', 'trace'));
+  for (const f of ['canonical.ts', 'text/ingest.ts', 'text/lines.ts', 'text/payloads/syscalls.ts', 'readers/text.ts']) assert.ok(files.includes(f), f);
+  assert.ok(files.every((f) => f.endsWith('.ts') && !f.includes('\\')));
 });
 
 test('TLBSIM_CACHE=0 turns the cache off when the caller does not choose', async () => {
