@@ -60,6 +60,10 @@ const HEADER_LEGEND = [
 ];
 
 const hex = (v: number): string => (v === 0 ? '0' : `0x${Math.trunc(v).toString(16)}`);
+/** A small syscall argument (prot, behavior) as print_syscall_enter prints it since 2025:
+ *  below 10 in decimal, then 0x-hex (the reader takes a bare token as hex, as kernels up to
+ *  6.12 printed every argument). */
+const arg = (v: number): string => (v >= 0 && v < 10 ? String(v) : hex(v));
 
 /** Renders events to lines, tracking what it needs (comms, what each CPU runs). */
 class Renderer {
@@ -143,16 +147,16 @@ class Renderer {
         line('d..3.', `sched_migrate_task: comm=${this.commOf(tid, cpu)} pid=${tid} prio=${PRIO} orig_cpu=${a} dest_cpu=${b}`);
         return [1, 0];
       case EventKind.mmap:
-        line('.....', `sys_mmap(addr: ${hex(a)}, len: ${hex(b)}, prot: ${c}, flags: 0x22, fd: 0xffffffff, off: 0)`);
+        line('.....', `sys_mmap(addr: ${hex(a)}, len: ${hex(b)}, prot: ${arg(c)}, flags: 0x22, fd: 0xffffffff, off: 0)`);
         return [1, 0];
       case EventKind.munmap:
         line('.....', `sys_munmap(addr: ${hex(a)}, len: ${hex(b)})`);
         return [1, 0];
       case EventKind.madvise:
-        line('.....', `sys_madvise(start: ${hex(a)}, len_in: ${hex(b)}, behavior: ${c})`);
+        line('.....', `sys_madvise(start: ${hex(a)}, len_in: ${hex(b)}, behavior: ${arg(c)})`);
         return [1, 0];
       case EventKind.mprotect:
-        line('.....', `sys_mprotect(start: ${hex(a)}, len: ${hex(b)}, prot: ${c})`);
+        line('.....', `sys_mprotect(start: ${hex(a)}, len: ${hex(b)}, prot: ${arg(c)})`);
         return [1, 0];
       case EventKind.exit_mmap:
         line('.....', `exit_mmap: mt_mod ${(0x10000000 + mm * 0x1000).toString(16).padStart(16, '0')}, DESTROY`);

@@ -1,6 +1,6 @@
 // What every payload reader shares: the byte values the tokenizers compare against, and the
 // string path's `key: value` / `key=value` field lookup.
-import { indexIn, readNumber, skipSpaces } from './scan.ts';
+import { indexIn, readNumber, readSyscallArg, skipSpaces } from './scan.ts';
 
 export const C_HASH = 35, C_NL = 10, C_CR = 13, C_EQ = 61, C_COLON = 58, C_SPACE = 32, C_COMMA = 44, C_DASH = 45,
   C_LPAREN = 40, C_RPAREN = 41, C_TAB = 9;
@@ -27,4 +27,12 @@ export function numberField(s: string, key: string, from: number, end: number): 
   const v = valueAfter(s, key, from, end);
   if (v < 0) return NaN;
   return readNumber(s, v, end);
+}
+
+/** The syscall argument after `key` (readSyscallArg: a bare token is hex), NaN when the
+ *  field is missing or is not one. */
+export function syscallArgField(s: string, key: string, from: number, end: number): number {
+  const v = valueAfter(s, key, from, end);
+  if (v < 0) return NaN;
+  return readSyscallArg(s, v, end);
 }

@@ -59,8 +59,9 @@ export function readHex(s: string, i: number, end: number): number {
   return n === 0 ? NaN : v;
 }
 
-/** A number as the kernel prints syscall arguments and symbolic fields: `0x1f` is hex,
- *  `-1`/`42` decimal, and a bare token with hex letters (older kernels) is hex. */
+/** A number as the kernel prints symbolic fields (tlb_flush's reason): `0x1f` is hex,
+ *  `-1`/`42` decimal, and a bare token with hex letters is hex. Syscall arguments have
+ *  their own reader (readSyscallArg). */
 export function readNumber(s: string, i: number, end: number): number {
   if (i + 1 < end && s.charCodeAt(i) === C_0 && (s.charCodeAt(i + 1) === C_x || s.charCodeAt(i + 1) === C_X)) {
     return readHex(s, i + 2, end);
@@ -70,6 +71,21 @@ export function readNumber(s: string, i: number, end: number): number {
   const after = cursor.pos;
   if (after < end && hexDigit(s.charCodeAt(after)) >= 10) return readHex(s, i, end);
   return dec;
+}
+
+/** A syscall argument as a syscall-enter line prints it, where a bare token is hex.
+ *  print_syscall_enter (kernel/trace/trace_syscalls.c) printed every argument as `%lx`,
+ *  hex without a prefix, through 6.12 at least (`len: 4000` is 16 KiB; the 6.1 and 6.12
+ *  lab recordings); a 2025 change prints values below 10 as `%lu` and the rest as `0x%lx`
+ *  (this machine's 6.18 and the 7.3 lab recordings), and trace-cmd and perf print
+ *  `0x%08lx` from the event's format. A bare token is hex in every one of them (below 10
+ *  the two bases agree). `-N` (no kernel prints a sign) is read as decimal. */
+export function readSyscallArg(s: string, i: number, end: number): number {
+  if (i + 1 < end && s.charCodeAt(i) === C_0 && (s.charCodeAt(i + 1) === C_x || s.charCodeAt(i + 1) === C_X)) {
+    return readHex(s, i + 2, end);
+  }
+  if (i < end && s.charCodeAt(i) === C_MINUS) return readInt(s, i, end);
+  return readHex(s, i, end);
 }
 
 /** A trace timestamp in seconds (`7253.649616`, 6 or 9 decimals, or none) → nanoseconds,

@@ -3,7 +3,7 @@
 import { EventKind } from '../../event.ts';
 import type { LineRecord } from '../headers.ts';
 import { equalsAt, literalTest } from '../scan.ts';
-import { C_COLON, C_COMMA, C_DASH, C_EQ, C_SPACE, C_TAB, numberField } from '../fields.ts';
+import { C_COLON, C_COMMA, C_DASH, C_EQ, C_SPACE, C_TAB, syscallArgField } from '../fields.ts';
 import type { EventSink } from '../sink.ts';
 
 const isMunmap = literalTest('munmap'), isMadvise = literalTest('madvise'), isMprotect = literalTest('mprotect'), isMmap = literalTest('mmap'),
@@ -24,6 +24,7 @@ function hexValue(c: number): number {
 }
 
 // sys_munmap(addr: 0x7fed01f99000, len: 0x97e7)               ftrace
+// sys_munmap(addr: 7fed01f99000, len: 97e7)                   ftrace, kernels up to 6.12 (all hex)
 // sys_enter_munmap: addr: 0x7fed01f99000, len: 0x000097e7       trace-cmd / perf
 export function syscall(sink: EventSink, s: string, r: LineRecord, ns: number, ne: number, ps: number, pe: number): string | null {
   let n = ns + 4;
@@ -36,10 +37,10 @@ export function syscall(sink: EventSink, s: string, r: LineRecord, ns: number, n
   else if (equalsAt(s, n, ne, 'mmap')) { kind = EventKind.mmap; extraKey = 'prot'; }
   if (kind < 0) { sink.currentMm(s, r); sink.countUnused(s, ns, ne); return null; }
   const mm = sink.currentMm(s, r);
-  const addr = numberField(s, addrKey, ps, pe);
-  let len = numberField(s, lenKey, ps, pe);
-  if (Number.isNaN(len) && lenKey === 'len_in') len = numberField(s, 'len', ps, pe);
-  const extra = extraKey === '' ? 0 : numberField(s, extraKey, ps, pe);
+  const addr = syscallArgField(s, addrKey, ps, pe);
+  let len = syscallArgField(s, lenKey, ps, pe);
+  if (Number.isNaN(len) && lenKey === 'len_in') len = syscallArgField(s, 'len', ps, pe);
+  const extra = extraKey === '' ? 0 : syscallArgField(s, extraKey, ps, pe);
   if (Number.isNaN(addr) || Number.isNaN(len) || Number.isNaN(extra)) return `${s.slice(ns, ne)} arguments are incomplete`;
   sink.emit(kind, r, r.pid, mm, addr, len, extra);
   return null;
@@ -47,7 +48,7 @@ export function syscall(sink: EventSink, s: string, r: LineRecord, ns: number, n
 
 /** syscall on the bytes of an ASCII chunk, for munmap / madvise / mprotect / mmap whose
  *  payload is a plain list `key: number, key: number, ...` (`=` also; numbers as
- *  readNumber reads them, each ending at a comma or the payload end). The first field
+ *  readSyscallArg reads them, each ending at a comma or the payload end). The first field
  *  of each name is the one valueAfter finds, since every key then starts a field; the
  *  list is read up to the last field the syscall needs. Anything else returns false
  *  having done nothing, and syscall reads the line. */
@@ -73,18 +74,16 @@ export function syscallBytes(sink: EventSink, b: Buffer, r: LineRecord, ns: numb
     if (ke === ks || i >= pe || (c !== C_COLON && c !== C_EQ)) return false;
     i++;
     while (i < pe && (b[i] === C_SPACE || b[i] === C_TAB)) i++;
-    // readNumber: 0x hex, -decimal, decimal, or a decimal run followed by a hex letter read as hex.
+    // readSyscallArg: hex with or without 0x, -decimal.
     let v = 0, digits = 0;
     c = b[i];
-    if (c === 48 && i + 1 < pe && (b[i + 1] === 120 || b[i + 1] === 88)) {
-      i += 2;
-      for (let d = hexValue(b[i]); i < pe && d >= 0; d = hexValue(b[++i])) { v = v * 16 + d; digits++; }
-    } else {
-      const negative = c === C_DASH;
-      if (negative) i++;
+    if (c === C_DASH) {
+      i++;
       for (c = b[i]; i < pe && c >= 48 && c <= 57; c = b[++i]) { v = v * 10 + (c - 48); digits++; }
-      if (i < pe && hexValue(c) >= 10) return false;
-      if (negative) v = -v;
+      v = -v;
+    } else {
+      if (c === 48 && i + 1 < pe && (b[i + 1] === 120 || b[i + 1] === 88)) i += 2;
+      for (let d = hexValue(b[i]); i < pe && d >= 0; d = hexValue(b[++i])) { v = v * 16 + d; digits++; }
     }
     if (digits === 0) return false;
     while (i < pe && b[i] === C_SPACE) i++;
