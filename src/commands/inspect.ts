@@ -29,6 +29,16 @@ function routesOf(info: TraceInfo): Record<string, number> {
   return routes;
 }
 
+/** Rows as columns: the first cell of each row left-aligned, the others right-aligned,
+ *  each column as wide as its widest cell and two spaces between columns, so that no count
+ *  (a 200 MB trace has millions) runs into its neighbour. The first `headers` rows are
+ *  headings; the rows under them are indented two spaces more. */
+function aligned(rows: string[][], indent: string, headers = 0): string[] {
+  const first = rows.map((r, i) => (headers > 0 && i >= headers ? '  ' : '') + r[0]);
+  const widths = rows[0] === undefined ? [] : rows[0].map((_, k) => Math.max(...rows.map((r, i) => (k === 0 ? first[i] : r[k] ?? '').length)));
+  return rows.map((r, i) => indent + first[i].padEnd(widths[0]) + r.slice(1).map((c, k) => '  ' + c.padStart(widths[k + 1])).join(''));
+}
+
 export function inspectText(info: TraceInfo, verbose: boolean): string {
   const L: string[] = [];
   const routes = routesOf(info);
@@ -39,18 +49,16 @@ export function inspectText(info: TraceInfo, verbose: boolean): string {
   L.push(`  tasks         ${info.taskCount ?? info.tasks.length}   address spaces ${info.mms.length}`);
   L.push(`  tasks → mm    ${Object.entries(routes).map(([r, n]) => `${r} ${n}`).join(', ')}`);
   L.push(`  events        ${info.events}`);
-  for (const k of EVENT_KIND_NAMES) {
-    const n = info.countsByKind[k] ?? 0;
-    if (n > 0) L.push(`    ${k.padEnd(16)}${String(n).padStart(10)}`);
-  }
+  const kinds = EVENT_KIND_NAMES.filter((k) => (info.countsByKind[k] ?? 0) > 0).map((k) => [k, String(info.countsByKind[k])]);
+  L.push(...aligned(kinds, '    '));
   L.push(`  flush requests by origin (${info.tracedFlushRequests ? 'from tlb:tlb_flush initiator records' : 'derived from syscalls and exits'})`);
-  for (const [o, n] of Object.entries(info.flushRequestsByOrigin)) L.push(`    ${o.padEnd(16)}${String(n).padStart(10)}`);
+  L.push(...aligned(Object.entries(info.flushRequestsByOrigin).map(([o, n]) => [o, String(n)]), '    '));
   if (Object.keys(info.observedFlushByReason).length > 0) {
-    L.push('  observed tlb_flush by reason              total      full    ranged   no-flush  pages');
-    for (const [r, n] of Object.entries(info.observedFlushByReason)) {
+    const rows = Object.entries(info.observedFlushByReason).map(([r, n]) => {
       const p = info.observedFlushPages[r];
-      L.push(`    ${r} ${(TLB_FLUSH_REASON_NAMES[Number(r)] ?? 'unknown reason').padEnd(24)}${String(n).padStart(10)}${String(p.full).padStart(10)}${String(p.ranged).padStart(10)}${String(p.none).padStart(11)}${String(p.pages).padStart(7)}`);
-    }
+      return [`${r} ${TLB_FLUSH_REASON_NAMES[Number(r)] ?? 'unknown reason'}`, ...[n, p.full, p.ranged, p.none, p.pages].map(String)];
+    });
+    L.push(...aligned([['observed tlb_flush by reason', 'total', 'full', 'ranged', 'no-flush', 'pages'], ...rows], '  ', 1));
   }
   const ipi = info.observedIpis;
   if (ipi.targets > 0) L.push(`  observed IPIs   ${ipi.sends} sends to ${ipi.targets} targets (${Object.entries(ipi.byKind).map(([k, n]) => `${k} ${n}`).join(', ')})`);

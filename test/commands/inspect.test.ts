@@ -68,3 +68,23 @@ test('inspect writes the parsed-trace cache, reads it back identically, and --no
   assert.equal(first.stdout, plain.stdout);
   assert.equal(second.stdout, plain.stdout);
 });
+
+test('the tlb_flush table keeps every count in its own column, however large', async () => {
+  // A real recording replicated to 200 MB printed "2738" no-flush records and 1019498 pages
+  // as "27381019498" under fixed-width columns.
+  const { inspectText } = await import('../../src/commands/inspect.ts');
+  const { emptyTraceInfo } = await import('../../src/trace/event.ts');
+  const info = emptyTraceInfo('big.txt', 'ftrace', 2);
+  info.observedFlushByReason = { 0: 188700, 3: 668664 };
+  info.observedFlushPages = { 0: { full: 77922, ranged: 0, none: 110778, pages: 0 }, 3: { full: 54094, ranged: 611832, none: 2738, pages: 1019498 } };
+  info.countsByKind = { switch: 12345678901, observed_flush: 857364 };
+  info.flushRequestsByOrigin = { tracedLocal: 664002, tracedRemote: 5550 };
+  const lines = inspectText(info, false).split('\n');
+  const head = lines.findIndex((l) => l.includes('observed tlb_flush by reason'));
+  assert.deepEqual(lines[head].trim().split(/\s{2,}/), ['observed tlb_flush by reason', 'total', 'full', 'ranged', 'no-flush', 'pages']);
+  assert.deepEqual(lines[head + 2].trim().split(/\s{2,}/), ['3 local MM shootdown', '668664', '54094', '611832', '2738', '1019498']);
+  // Right-aligned under their headings.
+  assert.equal(lines[head + 2].length, lines[head].length);
+  assert.ok(lines.some((l) => /^ {4}switch\s{2,}12345678901$/.test(l)), lines.join('\n'));
+  assert.ok(lines.some((l) => /^ {4}tracedRemote\s{2,}5550$/.test(l)));
+});
