@@ -639,6 +639,8 @@ export class Machine {
   setExecCpu(cpu: number): void { this.execCpu = cpu; }
   /** The scheduler switched `cpu` to task `tid` (current). */
   setCurrent(cpu: number, tid: number): void {
+    // Every current task has its overhead slot: the cross-call loops index it unchecked.
+    if (tid >= this.taskOverheadNs.length) this.growTasks(tid);
     this._curTid[cpu] = tid;
     if (this.rec !== null) this.rec.run(cpu, this.now, tid);
   }
@@ -1375,9 +1377,10 @@ export class Machine {
     const irqWhenRun = this.irqWhenRun, queueLength = this.queueLength, tap = this.tap, ipiMatrix = this.ipiMatrix;
     const walkMm = this._walkMm;
     const tid = curTid[cpu];
-    if (tid >= this.taskOverheadNs.length) this.growTasks(tid);
+    // Current tasks have their slots (setCurrent), and nothing below makes a task current.
+    const taskOverheadNs = this.taskOverheadNs;
     let ovh = per[MI_OVERHEAD_NS * nCpu + cpu], ansCpu = per[MI_ATOMIC_NS * nCpu + cpu], ansTot = tot[MI_ATOMIC_NS], ovhTot = tot[MI_OVERHEAD_NS], ovhTl = tl[tlAt];
-    let ovhTask = tid >= 0 ? this.taskOverheadNs[tid] : 0;
+    let ovhTask = tid >= 0 ? taskOverheadNs[tid] : 0;
     for (let w = 0; w < W; w++) {
       let bits = mask[w];
       if (w === sw) bits &= ~sb;
@@ -1414,7 +1417,7 @@ export class Machine {
     }
     if (targets === 0) return 0;
     per[MI_OVERHEAD_NS * nCpu + cpu] = ovh; per[MI_ATOMIC_NS * nCpu + cpu] = ansCpu; tot[MI_ATOMIC_NS] = ansTot; tot[MI_OVERHEAD_NS] = ovhTot; tl[tlAt] = ovhTl;
-    if (tid >= 0) this.taskOverheadNs[tid] = ovhTask;
+    if (tid >= 0) taskOverheadNs[tid] = ovhTask;
     if (real > 0) {
       this.predIpiSends++;
       this.cost(I_IPI, cpu, p.ipiSendNs + (real - 1) * p.ipiSendPerTargetNs);
@@ -1473,8 +1476,6 @@ export class Machine {
           if (!deferred && !this.irqWhenRun) rec.handlerBegin(c, cpu, this.now + (start - sentAt));
         }
         const ttid = curTid[c];
-        if (ttid >= this.taskOverheadNs.length) this.growTasks(ttid);
-        const taskOverheadNs = this.taskOverheadNs;
         // The interrupt entry (or the queued call's dispatch), then llist_del_all on the
         // queue head, which the initiator's llist_add holds (and the info's line). Their
         // prices are the same for every target on one socket: each target's count of them
