@@ -40,6 +40,8 @@ const KTHREAD_PREFIXES = [
   'khubd', 'uas', 'scsi_eh', 'scsi_tmf', 'ipmi', 'gfx', 'amdgpu', 'i915', 'nvidia', 'erofs',
   'f2fs', 'ksoftirq', 'rcuog/', 'rcuop/', 'rcuos/', 'kvfree_rcu', 'kcsan', 'mld', 'tls-strp',
   'events_', 'ttm_swap', 'crypto', 'firmware', 'bioset', 'kthrotl', 'vmstat', 'lru-add-drain',
+  // DAMON's monitor (mm/damon/core.c: "kdamond.%d"), running in the 7.3 lab recordings.
+  'kdamond.',
 ];
 
 export function isKernelThreadName(comm: string): boolean {

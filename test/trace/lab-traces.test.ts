@@ -66,3 +66,15 @@ for (const r of recordings) {
     assert.ok(switches > 0 && flushes > 0, `${switches} switches, ${flushes} tlb_flush`);
   });
 }
+
+test('DAMON\'s kdamond threads are kernel threads, not processes with an mm (7.3 recordings)', async () => {
+  // With record-tgid a kernel thread's tgid is its own pid, which alone would give it an mm
+  // of its own: switching to it then looked like an mm switch (a CR3 write and a flush
+  // where the kernel kept the previous mm loaded, lazily).
+  const t = await openTrace(join(ROOT, 'traces/lab/7.3/64cpu/sleepwake.txt.gz'));
+  try {
+    const kd = t.info.tasks.filter((x) => x.comm.startsWith('kdamond.'));
+    assert.ok(kd.length > 0, 'the recording has a kdamond thread');
+    for (const x of kd) assert.deepEqual([x.mm, x.route], [0, 'kernel-thread-name'], x.comm);
+  } finally { t.close(); }
+});
