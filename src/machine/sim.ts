@@ -50,11 +50,11 @@ export function estimateStateBytes(info: TraceInfo): number {
   // the slots are the mms alive at once and the freed ones still named, at most a PCID row
   // or a pointer each per CPU (measured: 29-40 slots on forkchurn, 6-8 alive at once).
   const slots = info.peakMms === undefined ? mms : Math.min(mms, 2 * info.peakMms + cpus * 32 + 64);
-  // Per tid: tidState u8 + tidMm i32. Per slot: mmLastUser, mmLastFlush, mmTdStart f64 +
+  // Per tid: tidState u8 + tidMm i32. Per slot: mmLastUser, mmLastFlush, mmLastFullFlush, mmTdStart f64 +
   // preexisting u8. Per trace mm id: slotOfId i32. Per CPU: measured 1-6 KiB (256 CPUs:
   // 5.3 KiB each, rows and cpumask words included), 64 KiB besides.
   const perTid = Machine.BYTES_PER_TID + 5;
-  const perSlot = Machine.bytesPerMmSlot(cpus) + 3 * 8 + 1;
+  const perSlot = Machine.bytesPerMmSlot(cpus) + 4 * 8 + 1;
   // The per-task arrays are indexed by tid, so as long as the highest; but of a few tasks
   // with high tids (pid_max is 4 M) only the pages they touch are resident: a page of each
   // of the four arrays per task at most.
@@ -83,6 +83,8 @@ export class Simulator {
    *  prints exit_mmap of the old mm before sched_process_exec): torn down at the task's
    *  exec / exit / switch. -1: none. */
   private readonly pendingTeardown: Int32Array;
+  /** The trace's id of each pendingTeardown mm (what flush() takes). */
+  private readonly pendingTeardownId: Int32Array;
   private index = 0;
   // tasks: state 0 unknown, 1 alive (counted in mm_users), 2 dead
   private tidState = new Uint8Array(1024);
@@ -102,6 +104,8 @@ export class Simulator {
   // per mm slot: last user-code event, last flush request, start of teardown (group-dead exit)
   private mmLastUser = new Float64Array(64).fill(-1);
   private mmLastFlush = new Float64Array(64).fill(-1);
+  /** Per slot: the event index of its latest full flush request (pages -1). */
+  private mmLastFullFlush = new Float64Array(64).fill(-1);
   private mmTdStart = new Float64Array(64).fill(-1);
   /** Counts of what the recorded kernel did, when this simulator keeps them itself. */
   private readonly observed: ObservedCounts | null;
@@ -140,6 +144,7 @@ export class Simulator {
     this.hasExitMmap = (info.countsByKind?.exit_mmap ?? 0) > 0;
     this.booted = new Uint8Array(this.machine.nCpu);
     this.pendingTeardown = new Int32Array(this.machine.nCpu).fill(-1);
+    this.pendingTeardownId = new Int32Array(this.machine.nCpu);
     this.observed = opts.countObserved === false ? null : new ObservedCounts(info);
     this.cpuFreeT = new Float64Array(this.machine.nCpu);
     this.cpuFreeDelay = new Float64Array(this.machine.nCpu);
@@ -182,6 +187,7 @@ export class Simulator {
     while (cap <= mm) cap *= 2;
     const g = (a: Float64Array) => { const b = new Float64Array(cap).fill(-1); b.set(a); return b; };
     this.mmLastUser = g(this.mmLastUser); this.mmLastFlush = g(this.mmLastFlush); this.mmTdStart = g(this.mmTdStart);
+    this.mmLastFullFlush = g(this.mmLastFullFlush);
     const pre = new Uint8Array(cap); pre.set(this.preexisting); this.preexisting = pre;
   }
 
@@ -208,7 +214,7 @@ export class Simulator {
     const slot = this.machine.allocMm(id);
     this.slotOfId[id] = slot;
     if (slot >= this.mmLastUser.length) this.growMmLocal(slot);
-    this.mmLastUser[slot] = -1; this.mmLastFlush[slot] = -1; this.mmTdStart[slot] = -1;
+    this.mmLastUser[slot] = -1; this.mmLastFlush[slot] = -1; this.mmLastFullFlush[slot] = -1; this.mmTdStart[slot] = -1;
     // Not made by a fork or exec the trace shows: it existed before the recording.
     this.preexisting[slot] = fresh || !this.traced ? 0 : 1;
     return slot;
@@ -337,6 +343,7 @@ export class Simulator {
     const slot = mm > 0 ? this.mmEnsure(mm) : mm;
     if (slot > 0) {
       this.mmLastFlush[slot] = this.index;
+      if (pages === -1) this.mmLastFullFlush[slot] = this.index;
       if (this.preexisting[slot]) {
         // What CPUs the mm ran on before the recording is unknown; its first recorded
         // request says whether the kernel found another CPU in its mm_cpumask then.
@@ -488,6 +495,17 @@ export class Simulator {
     this.ensureCurrent(cpu, tid, mm);
     const own = machine.curTid[cpu] === tid ? machine.curTaskMm[cpu] : this.slotOf(this.taskMm(tid, mm));
     if (machine.curTid[cpu] === tid) this.exitMm(cpu);
+    if (this.pendingTeardown[cpu] >= 0 && this.pendingTeardown[cpu] === own && this.traced) {
+      // Its exit_mmap was printed before sched_process_exit (6.1 and 6.12 print the exit
+      // after exit_mm()): the teardown ran here, on a CPU that exit_mm() left lazy. Its
+      // flush prints no request when only this CPU was in mm_cpumask (flush_tlb_func's
+      // lazy branch prints reason 0 only), as onExitMmap supplies for the 6.18 order; a
+      // full flush recorded since the task's last user event was that teardown's.
+      if (this.mmLastFullFlush[own] <= this.mmLastUser[own]) {
+        machine.inc(MI.synthesized_requests, cpu);
+        this.flush(cpu, this.pendingTeardownId[cpu], -1, -1, FlushFlags.FREED_TABLES);
+      }
+    }
     if (this.pendingTeardown[cpu] >= 0) this.finishPendingTeardown(cpu);
     if (tid > 0 && tid < this.tidState.length && this.tidState[tid] === 1) {
       this.tidState[tid] = 2;
@@ -512,6 +530,7 @@ export class Simulator {
     if (machine.curTid[cpu] === tid && machine.curTaskMm[cpu] === slot && this.mmTdStart[slot] < 0) {
       if (this.pendingTeardown[cpu] >= 0 && this.pendingTeardown[cpu] !== slot) this.finishPendingTeardown(cpu);
       this.pendingTeardown[cpu] = slot;
+      this.pendingTeardownId[cpu] = mm;
       return;
     }
     if (this.traced) {
