@@ -495,7 +495,7 @@ export class Simulator {
     this.ensureCurrent(cpu, tid, mm);
     const own = machine.curTid[cpu] === tid ? machine.curTaskMm[cpu] : this.slotOf(this.taskMm(tid, mm));
     if (machine.curTid[cpu] === tid) this.exitMm(cpu);
-    if (this.pendingTeardown[cpu] >= 0 && this.pendingTeardown[cpu] === own && this.traced) {
+    if (own > 0 && this.pendingTeardown[cpu] === own && this.traced) {
       // Its exit_mmap was printed before sched_process_exit (6.1 and 6.12 print the exit
       // after exit_mm()): the teardown ran here, on a CPU that exit_mm() left lazy. Its
       // flush prints no request when only this CPU was in mm_cpumask (flush_tlb_func's
