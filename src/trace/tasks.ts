@@ -40,8 +40,10 @@ const KTHREAD_PREFIXES = [
   'khubd', 'uas', 'scsi_eh', 'scsi_tmf', 'ipmi', 'gfx', 'amdgpu', 'i915', 'nvidia', 'erofs',
   'f2fs', 'ksoftirq', 'rcuog/', 'rcuop/', 'rcuos/', 'kvfree_rcu', 'kcsan', 'mld', 'tls-strp',
   'events_', 'ttm_swap', 'crypto', 'firmware', 'bioset', 'kthrotl', 'vmstat', 'lru-add-drain',
-  // DAMON's monitor (mm/damon/core.c: "kdamond.%d"), running in the 7.3 lab recordings.
-  'kdamond.',
+  // DAMON's monitor (mm/damon/core.c: "kdamond.%d"), running in the 7.3 lab recordings;
+  // RCU's per-CPU and boost threads (kernel/rcu/tree.c "rcuc/%u", "rcub/%d"); ext4's
+  // inode-table initialiser (fs/ext4/super.c "ext4lazyinit").
+  'kdamond.', 'rcuc/', 'rcub/', 'ext4lazyinit',
 ];
 
 export function isKernelThreadName(comm: string): boolean {
