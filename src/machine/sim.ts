@@ -83,8 +83,6 @@ export class Simulator {
    *  prints exit_mmap of the old mm before sched_process_exec): torn down at the task's
    *  exec / exit / switch. -1: none. */
   private readonly pendingTeardown: Int32Array;
-  /** The trace's id of each pendingTeardown mm (what flush() takes). */
-  private readonly pendingTeardownId: Int32Array;
   private index = 0;
   // tasks: state 0 unknown, 1 alive (counted in mm_users), 2 dead
   private tidState = new Uint8Array(1024);
@@ -144,7 +142,6 @@ export class Simulator {
     this.hasExitMmap = (info.countsByKind?.exit_mmap ?? 0) > 0;
     this.booted = new Uint8Array(this.machine.nCpu);
     this.pendingTeardown = new Int32Array(this.machine.nCpu).fill(-1);
-    this.pendingTeardownId = new Int32Array(this.machine.nCpu);
     this.observed = opts.countObserved === false ? null : new ObservedCounts(info);
     this.cpuFreeT = new Float64Array(this.machine.nCpu);
     this.cpuFreeDelay = new Float64Array(this.machine.nCpu);
@@ -503,7 +500,7 @@ export class Simulator {
       // full flush recorded since the task's last user event was that teardown's.
       if (this.mmLastFullFlush[own] <= this.mmLastUser[own]) {
         machine.inc(MI.synthesized_requests, cpu);
-        this.flush(cpu, this.pendingTeardownId[cpu], -1, -1, FlushFlags.FREED_TABLES);
+        this.flush(cpu, machine.mmTraceId[own], -1, -1, FlushFlags.FREED_TABLES);
       }
     }
     if (this.pendingTeardown[cpu] >= 0) this.finishPendingTeardown(cpu);
@@ -530,7 +527,6 @@ export class Simulator {
     if (machine.curTid[cpu] === tid && machine.curTaskMm[cpu] === slot && this.mmTdStart[slot] < 0) {
       if (this.pendingTeardown[cpu] >= 0 && this.pendingTeardown[cpu] !== slot) this.finishPendingTeardown(cpu);
       this.pendingTeardown[cpu] = slot;
-      this.pendingTeardownId[cpu] = mm;
       return;
     }
     if (this.traced) {

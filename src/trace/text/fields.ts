@@ -22,17 +22,15 @@ export function valueAfter(s: string, key: string, from: number, end: number): n
   }
 }
 
-/** The number after `key` (readNumber's forms), NaN when the field is missing or is not one. */
-export function numberField(s: string, key: string, from: number, end: number): number {
+/** The number after `key` (readNumber's forms, or `read`'s), NaN when the field is missing
+ *  or is not one. */
+export function numberField(s: string, key: string, from: number, end: number, read = readNumber): number {
   const v = valueAfter(s, key, from, end);
   if (v < 0) return NaN;
-  return readNumber(s, v, end);
+  return read(s, v, end);
 }
 
-/** The syscall argument after `key` (readSyscallArg: a bare token is hex), NaN when the
- *  field is missing or is not one. */
+/** The syscall argument after `key` (readSyscallArg: a bare token is hex). */
 export function syscallArgField(s: string, key: string, from: number, end: number): number {
-  const v = valueAfter(s, key, from, end);
-  if (v < 0) return NaN;
-  return readSyscallArg(s, v, end);
+  return numberField(s, key, from, end, readSyscallArg);
 }
