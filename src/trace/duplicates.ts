@@ -24,6 +24,12 @@ export type Verdict = (typeof Verdict)[keyof typeof Verdict];
 
 interface Pending { text: string; lineNo: number }
 
+/** An event line as the checks compare it (parallel ingest carries these across ranges). */
+export interface LineIdentity { ns: number; cpu: number; pid: number; text: string }
+
+/** What a range worker's check found, for the main thread to add to its own. */
+export interface RangeDuplicates { copies: number; firstCopyLine: number; firstAgain: boolean; badCopies: boolean }
+
 export class Duplicates {
   // The previous event line, by reference to the chunk (bytes) or string it is in.
   private prevNs = NaN;
@@ -70,6 +76,12 @@ export class Duplicates {
   /** Line ranges of confirmed repeats. */
   private readonly repeats: string[] = [];
 
+  // A range worker's check (readers/ranges.ts): the first recording's first line is given,
+  // not hashed; seeing it again, or copies of a reported line, is left to one reader.
+  private seeded = false;
+  private firstAgain = false;
+  private badCopies = false;
+
   /** Whether the event line [start, end) of `s` (or of the chunk bytes `b`), whose header
    *  is in `r`, is read (keep), left out as a copy (drop), or ends a run that turned out
    *  not to be a repeat (handBack: read takePending() as usual, this line included). */
@@ -99,6 +111,7 @@ export class Duplicates {
     } else if (r.ns === this.firstNs && r.cpu === this.firstCpu && r.pid === this.firstPid && this.firstText.length === len &&
       this.nBlocks + this.lines > 0 && sameText(this.firstText, s, b, start)) {
       // The first event again.
+      if (this.seeded) this.firstAgain = true;
       if (this.recording) this.freeze();
       if (this.firstLines > 0) {
         this.inRun = true;
@@ -126,9 +139,61 @@ export class Duplicates {
     if (lineNo === this.prevLineNo) this.prevNs = NaN;
     const a = this.copyLines.get(lineNo);
     if (a === undefined) return [];
+    this.badCopies = true;
     this.copyLines.delete(lineNo);
     this.copies -= a.length;
     return a;
+  }
+
+  /** The chunk the previous line is in may be reused: keep a copy of the line. */
+  detach(): void {
+    if (this.prevBytes === null) return;
+    this.prevText = this.prevBytes.toString('latin1', this.prevStart, this.prevEnd);
+    this.prevBytes = null; this.prevStart = 0; this.prevEnd = this.prevText.length;
+  }
+
+  /** The line the next is compared with (the last event line checked), or null. */
+  prevLine(): LineIdentity | null {
+    if (Number.isNaN(this.prevNs)) return null;
+    const text = this.prevBytes !== null ? this.prevBytes.toString('latin1', this.prevStart, this.prevEnd) : this.prevText!.slice(this.prevStart, this.prevEnd);
+    return { ns: this.prevNs, cpu: this.prevCpu, pid: this.prevPid, text };
+  }
+
+  /** The trace's first event line, once read. */
+  firstLine(): LineIdentity | null {
+    return this.firstText === null ? null : { ns: this.firstNs, cpu: this.firstCpu, pid: this.firstPid, text: this.firstText };
+  }
+
+  /** Nothing pending or found that ties what comes next to what came before, beyond the
+   *  previous line: no repeat being checked or found, the first recording still open. */
+  get plain(): boolean {
+    return !this.inRun && this.repeats.length === 0 && this.notes.length === 0 && this.firstText !== null && this.firstText !== '\n';
+  }
+
+  /** A range worker, after its look-behind lines: count afresh, and look for `first` (the
+   *  trace's first event line, read by the main thread) instead of recording. */
+  beginRange(first: LineIdentity): void {
+    this.copyLines.clear();
+    this.copies = 0; this.firstCopyLine = 0;
+    this.firstText = first.text; this.firstNs = first.ns; this.firstCpu = first.cpu; this.firstPid = first.pid;
+    this.recording = false; this.nBlocks = 1; this.lines = 0; this.firstLines = 0;
+    this.seeded = true; this.firstAgain = false; this.badCopies = false;
+  }
+
+  rangeResult(): RangeDuplicates {
+    return { copies: this.copies, firstCopyLine: this.firstCopyLine, firstAgain: this.firstAgain, badCopies: this.badCopies };
+  }
+
+  /** Add a later range's findings (its lines numbered from `offset` + 1), whose last
+   *  checked line was `last`. */
+  absorb(r: RangeDuplicates, offset: number, last: LineIdentity | null): void {
+    if (r.copies > 0) {
+      if (this.copies === 0) this.firstCopyLine = r.firstCopyLine + offset;
+      this.copies += r.copies;
+    }
+    if (last === null) { this.prevNs = NaN; return; }
+    this.prevNs = last.ns; this.prevCpu = last.cpu; this.prevPid = last.pid; this.prevLineNo = -1;
+    this.prevBytes = null; this.prevText = last.text; this.prevStart = 0; this.prevEnd = last.text.length;
   }
 
   /** Lines held while checking a run that turned out not to be a repeat. */

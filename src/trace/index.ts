@@ -7,6 +7,7 @@ import { DEFAULT_BATCH_SIZE, type EventBatch, type EventSource, type SkippedLine
 import { openTraceFile } from './input.ts';
 import { readerFor, sniffInput, type ParsedTrace } from './readers/index.ts';
 import { Summary } from './summary.ts';
+import type { IngestReport } from './readers/ranges.ts';
 import { CacheWriter, cacheKey, cachePathOf, readCache, type CacheKey, type CachedTrace } from './cache.ts';
 
 export { TraceError } from './input.ts';
@@ -27,6 +28,11 @@ export interface OpenTraceOptions {
   /** Called after each chunk is parsed: bytes of the file read so far and its size
    *  (compressed for gzip; both 0 for a trace.dat, read through trace-cmd). */
   onProgress?: (bytesRead: number, totalBytes: number) => void;
+  /** Threads that read a plain text trace (readers/ranges.ts): a number, or 'auto' (one
+   *  per core for files of 32 MB or more). Default: TLBSIM_INGEST_THREADS, else 'auto'. */
+  ingestThreads?: number | 'auto';
+  /** Smallest byte range a thread reads (tests cut small files into many ranges). */
+  minRangeBytes?: number;
 }
 
 export interface OpenedTrace extends EventSource {
@@ -35,6 +41,8 @@ export interface OpenedTrace extends EventSource {
   /** 'hit': read from `<trace>.tlbcache`; 'written': parsed and cached; 'off': parsed, not
    *  cached (disabled, or the cache could not be written). */
   readonly cache: 'hit' | 'written' | 'off';
+  /** How the text was read (one reader or ranges in parallel), when it was parsed. */
+  readonly ingest?: IngestReport;
 }
 
 
@@ -94,14 +102,14 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
     return cached;
   };
   return {
-    info, cache: 'written',
+    info, cache: 'written', ...(parsed.ingest ? { ingest: parsed.ingest } : {}),
     async *batches() { const c = source(); if (c !== null) yield* c.batches(); else yield* parsed.batches(); },
     close() { if (cached) cached.close(); parsed.close(); },
   };
 }
 
 function parsedSource(parsed: ParsedTrace): OpenedTrace {
-  return { info: parsed.info, cache: 'off', async *batches(): AsyncGenerator<EventBatch> { yield* parsed.batches(); }, close() { parsed.close(); } };
+  return { info: parsed.info, cache: 'off', ...(parsed.ingest ? { ingest: parsed.ingest } : {}), async *batches(): AsyncGenerator<EventBatch> { yield* parsed.batches(); }, close() { parsed.close(); } };
 }
 
 export type { SkippedLine };

@@ -131,27 +131,73 @@ export function traceCmdAvailable(): boolean {
 
 const CHUNK_BYTES = 1 << 20;
 
-async function* decode(stream: AsyncIterable<Buffer | string>): AsyncIterable<TextChunk> {
-  // StringDecoder keeps a multi-byte UTF-8 sequence split across chunks intact;
-  // invalid bytes become U+FFFD instead of failing the read. Traces are nearly always
-  // ASCII: such a chunk, when the decoder holds no partial sequence, is copied as latin1
-  // (the same string, three times faster than UTF-8 decoding).
-  const decoder = new StringDecoder('utf8');
-  const pending = () => {
-    const need = (decoder as unknown as { lastNeed?: number }).lastNeed;
+/** Bytes to text chunks, one by one. StringDecoder keeps a multi-byte UTF-8 sequence split
+ *  across chunks intact; invalid bytes become U+FFFD instead of failing the read. Traces
+ *  are nearly always ASCII: such a chunk, when the decoder holds no partial sequence, is
+ *  kept as its bytes (its text, decoded as latin1 only if asked, is the same string). */
+export class ChunkDecoder {
+  private readonly decoder = new StringDecoder('utf8');
+
+  private pending(): boolean {
+    const need = (this.decoder as unknown as { lastNeed?: number }).lastNeed;
     return typeof need !== 'number' || need > 0;
-  };
+  }
+
+  /** The chunk of `buf` (which must not be reused), or null when it gives no text yet. */
+  push(buf: Buffer): TextChunk | null {
+    if (!this.pending() && isAscii(buf)) return buf.length > 0 ? new AsciiChunk(buf) : null;
+    const s = this.decoder.write(buf);
+    return s.length > 0 ? { text: s, bytes: null } : null;
+  }
+
+  end(): TextChunk | null {
+    const tail = this.decoder.end();
+    return tail.length > 0 ? { text: tail, bytes: null } : null;
+  }
+}
+
+async function* decode(stream: AsyncIterable<Buffer | string>): AsyncIterable<TextChunk> {
+  const decoder = new ChunkDecoder();
   for await (const chunk of stream) {
-    const buf = chunk as Buffer;
-    if (!pending() && isAscii(buf)) {
-      if (buf.length > 0) yield new AsciiChunk(buf);
-      continue;
-    }
-    const s = decoder.write(buf);
-    if (s.length > 0) yield { text: s, bytes: null };
+    const c = decoder.push(chunk as Buffer);
+    if (c !== null) yield c;
   }
   const tail = decoder.end();
-  if (tail.length > 0) yield { text: tail, bytes: null };
+  if (tail !== null) yield tail;
+}
+
+/** Bytes [start, end) of a plain text file as text chunks, read synchronously (a range of
+ *  parallel ingest, readers/ranges.ts). `fromLineStart`: skip to the first line that
+ *  begins in the range (its bytes before the first newline are the tail of a line).
+ *  Every chunk is read into the same buffer, which the reader must be done with before it
+ *  asks for the next (TextIngest is: LineFramer.chunkDone): fresh memory for every MiB
+ *  read cost page faults that two reading threads of one process contended for. */
+export function* fileRangeChunks(path: string, start: number, end: number, fromLineStart = false): Generator<TextChunk> {
+  let fd: number;
+  try { fd = openSync(path, 'r'); } catch (e) { throw new TraceError(`${path}: ${describeFsError(e)}`, path); }
+  try {
+    const decoder = new ChunkDecoder();
+    let skipping = fromLineStart;
+    const reused = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, Math.max(0, end - start)));
+    for (let at = start; at < end;) {
+      const buf = reused.length <= end - at ? reused : reused.subarray(0, end - at);
+      let n: number;
+      try { n = readSync(fd, buf, 0, buf.length, at); } catch (e) { throw new TraceError(`${path}: ${describeFsError(e)}`, path); }
+      if (n === 0) break; // the file shrank
+      at += n;
+      let piece = n < buf.length ? buf.subarray(0, n) : buf;
+      if (skipping) {
+        const nl = piece.indexOf(10);
+        if (nl < 0) continue;
+        piece = piece.subarray(nl + 1);
+        skipping = false;
+      }
+      const c = decoder.push(piece);
+      if (c !== null) yield c;
+    }
+    const tail = decoder.end();
+    if (tail !== null) yield tail;
+  } finally { closeSync(fd); }
 }
 
 async function* textOnly(chunks: AsyncIterable<TextChunk>): AsyncIterable<string> {

@@ -13,6 +13,7 @@
 // (union-find) and `finish()` maps provisional ids to final ones. Events are stored with
 // provisional ids and remapped when read, so nothing is parsed twice.
 import { NO_MM, type MmInfo, type TaskInfo, type TaskRoute, TASK_ROUTES } from './event.ts';
+import { TaskOp, type TaskLogData } from './text/task-log.ts';
 
 /** PID_MAX_LIMIT on 64-bit kernels: larger pids cannot be real. */
 export const PID_LIMIT = 4 * 1024 * 1024;
@@ -52,9 +53,20 @@ export function isKernelThreadName(comm: string): boolean {
   return false;
 }
 
+/** What the payload readers ask of a task table: the TaskTable itself, or, in a range
+ *  worker of parallel ingest, a TaskLog that records the questions for the main thread's
+ *  table to answer in order (text/task-log.ts). */
+export interface TaskResolver {
+  isNew(tid: number): boolean;
+  mmOfTask(tid: number, tgid: number, comm?: string): number;
+  fork(parentTid: number, childTid: number, childComm: string): number;
+  exec(tid: number, comm: string | undefined): number;
+  exit(tid: number, groupDead: number): void;
+}
+
 const F_SEEN = 1, F_TGID_LINKED = 2, F_EXITED = 4, F_DECIDED = 8, F_FORKED = 16, F_KERNEL = 32;
 
-export class TaskTable {
+export class TaskTable implements TaskResolver {
   /** tid → provisional mm id of the task now (NO_MM for kernel threads). */
   private mm = new Int32Array(1024);
   private parent = new Int32Array(1024).fill(-1);
@@ -165,8 +177,25 @@ export class TaskTable {
     this.flags[tid] |= F_DECIDED;
   }
 
-  setComm(tid: number, comm: string): void {
-    this.comm.set(tid, comm);
+  /** Replay the log of a range worker (parallel ingest, text/task-log.ts) after all that
+   *  was read before its range: the calls one reader would have made there, in its order.
+   *  Returns the provisional mm of each of the log's tickets (index 0: NO_MM). */
+  replay(log: TaskLogData): Int32Array {
+    const { ops, count, comms } = log;
+    const mmOf = new Int32Array(count + 1);
+    let next = 1;
+    for (let o = 0; o < count * 4; o += 4) {
+      const tid = ops[o + 1], arg = ops[o + 2], c = ops[o + 3];
+      const comm = c < 0 ? undefined : comms[c];
+      switch (ops[o]) {
+        case TaskOp.sight: mmOf[next++] = this.mmOfTask(tid, arg, comm); break;
+        case TaskOp.link: this.mmOfTask(tid, arg); break;
+        case TaskOp.fork: mmOf[next++] = this.fork(tid, arg, comm!); break;
+        case TaskOp.exec: mmOf[next++] = this.exec(tid, comm); break;
+        case TaskOp.exit: this.exit(tid, arg); break;
+      }
+    }
+    return mmOf;
   }
 
   /** sched_process_fork. Returns the child's provisional mm. */

@@ -5,8 +5,9 @@ import type { EventBatch, TraceFormat, TraceInfo } from '../event.ts';
 import type { TextChunk, TraceFile } from '../input.ts';
 import { EventStore } from '../store.ts';
 import { reorderStore } from '../reorder.ts';
+import type { IngestReport, RangeOptions } from './ranges.ts';
 
-export interface ReadOptions {
+export interface ReadOptions extends RangeOptions {
   /** Events kept in memory before spilling to a temporary file. */
   memoryEvents?: number;
   batchSize?: number;
@@ -23,6 +24,8 @@ export interface ParsedTrace {
   /** The format keeps events, not the reader's verdicts (tlbsim CSV): whether the trace
    *  recorded flushes, and its lost events, are taken from the events as they are counted. */
   verdictsFromEvents: boolean;
+  /** How a text trace was read (one reader or ranges in parallel). */
+  ingest?: IngestReport;
 }
 
 export interface TraceReader {

@@ -45,11 +45,26 @@ export async function sniffInput(path: string, input: TraceFile, forced: TraceFo
     throw new TraceError(`${path}: not a trace tlbsim knows: the first line is "${firstLine}"; expected ftrace text ("# tracer: ..." or "TASK-PID [CPU] ..."), trace-cmd report, perf script output, or "# tlbsim-trace v1" CSV (or force one with --format)`, path, 1);
   }
   const firstChunk = first.value;
-  const chunks = async function* () {
-    yield firstChunk;
-    for (;;) { const r = await iter.next(); if (r.done) return; yield r.value; }
+  let given = false;
+  // An iterator of its own, so that a reader that reads the file by other means can end
+  // the stream begun here (closeChunks): a generator that never started cannot.
+  const chunks: AsyncIterableIterator<TextChunk> = {
+    [Symbol.asyncIterator]() { return this; },
+    next: async () => {
+      if (!given) { given = true; return { value: firstChunk, done: false }; }
+      return iter.next();
+    },
+    return: async () => {
+      await iter.return?.();
+      return { value: undefined, done: true };
+    },
   };
-  return { format, chunks: chunks() };
+  return { format, chunks };
+}
+
+/** End the stream of `chunks` (from sniffInput) unread. */
+export async function closeChunks(chunks: AsyncIterable<TextChunk>): Promise<void> {
+  await chunks[Symbol.asyncIterator]().return?.();
 }
 
 function looksBinary(head: string): boolean {

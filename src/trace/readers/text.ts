@@ -3,13 +3,15 @@
 // and share everything after it, so one ingest (text/ingest.ts) reads all three, told the
 // format; the raw events are then made canonical (canonical.ts) as they are streamed.
 import { EventKind, emptyTraceInfo, type TraceFormat } from '../event.ts';
-import { TraceError, type TextChunk, type TraceFile } from '../input.ts';
+import { TraceError, fileRangeChunks, type TextChunk, type TraceFile } from '../input.ts';
 import { MAX_TASKS_LISTED } from '../tasks.ts';
 import { EventStore, SpillError } from '../store.ts';
 import { canonicalize, reclaimsPteTables } from '../canonical.ts';
 import { Prescanner, prescan } from '../exec-window.ts';
 import { TextIngest } from '../text/ingest.ts';
 import { inTimeOrder, type ParsedTrace, type ReadOptions, type TraceReader } from './reader.ts';
+import { ingestThreads, planRanges, readInRanges, type IngestReport } from './ranges.ts';
+import { closeChunks } from './sniff.ts';
 
 function textReader(format: TraceFormat): TraceReader {
   return { format, read: (path, input, chunks, options) => readText(format, path, input, chunks, options) };
@@ -20,16 +22,35 @@ export const traceCmdReader = textReader('trace-cmd');
 export const perfReader = textReader('perf');
 
 async function readText(format: TraceFormat, path: string, input: TraceFile, chunks: AsyncIterable<TextChunk>, options: ReadOptions): Promise<ParsedTrace> {
-  let store = new EventStore({ memoryEvents: options.memoryEvents, batchSize: options.batchSize });
-  const ingest = new TextIngest(path, format, store);
-  // The exec-window prescan reads each batch as the store fills it, while it is in cache.
-  const prescanner = new Prescanner();
-  store.onBatch = (b) => prescanner.add(b);
+  const fresh = () => {
+    const store = new EventStore({ memoryEvents: options.memoryEvents, batchSize: options.batchSize });
+    const ingest = new TextIngest(path, format, store);
+    // The exec-window prescan reads each batch as the store fills it, while it is in cache.
+    const prescanner = new Prescanner();
+    store.onBatch = (b) => prescanner.add(b);
+    return { store, ingest, prescanner };
+  };
+  let { store, ingest, prescanner } = fresh();
+  const report: IngestReport = { ranges: 1, joined: 0, fallback: null };
+  const threads = ingestThreads(input, options);
+  // Parallel ingest (ranges.ts) reads the file by byte ranges itself; the one reader takes
+  // the stream sniffInput began, which has undone a byte-order mark, UTF-16 or CR-only
+  // line ends (its notes say so), none of which a range can see.
+  const bounds = threads > 1 && input.notes.length === 0 ? planRanges(path, input.bytes, threads) : null;
   try {
-    const onProgress = options.onProgress;
-    for await (const chunk of chunks) {
-      ingest.pushChunk(chunk);
-      if (onProgress) onProgress(input.bytesRead(), input.container === 'trace.dat' ? 0 : input.bytes);
+    if (bounds !== null && bounds.length > 2) {
+      await closeChunks(chunks);
+      if (await readInRanges(path, format, bounds, ingest, store, options, report) === 'restart') {
+        store.close();
+        ({ store, ingest, prescanner } = fresh());
+        for (const chunk of fileRangeChunks(path, 0, input.bytes)) ingest.pushChunk(chunk);
+      }
+    } else {
+      const onProgress = options.onProgress;
+      for await (const chunk of chunks) {
+        ingest.pushChunk(chunk);
+        if (onProgress) onProgress(input.bytesRead(), input.container === 'trace.dat' ? 0 : input.bytes);
+      }
     }
   } catch (e) {
     // The input failed part-way (trace-cmd report, a read error): keep what was read, say
@@ -92,5 +113,6 @@ async function readText(format: TraceFormat, path: string, input: TraceFile, chu
     batches: () => canonicalize(sealed.batches(), { remap, traced, hasExitMmap, cpus, batchSize, ptReclaim, ...(pre ?? {}) }),
     close: () => sealed.close(),
     verdictsFromEvents: false,
+    ingest: report,
   };
 }

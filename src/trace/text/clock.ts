@@ -27,6 +27,9 @@ export interface ClockHost {
 
 const sec = (t: number) => (t / 1e9).toFixed(6);
 
+/** What a range worker's clock found (parallel ingest), for the main thread's to add. */
+export interface RangeClock { maxNs: number; late: number; maxLagNs: number; gapNs: number; gapLine: number }
+
 export class TraceClock {
   /** Latest timestamp read. Events up to REORDER_WINDOW_NS behind it are stored as they
    *  come and counted in `late`; openTrace puts them in order when there are any. */
@@ -56,6 +59,30 @@ export class TraceClock {
   lateRun: Held[] = [];
 
   constructor(private readonly host: ClockHost) {}
+
+  /** Nothing waits on a later line and no shift applies: a line read next is judged by
+   *  maxNs alone, so a range worker whose look-behind reached the same maxNs judges the
+   *  lines of its range as one reader would. */
+  get quiet(): boolean {
+    return this.held.length === 0 && this.lateRun.length === 0 && !this.newSegment && this.timeShift === 0 && !this.confirming;
+  }
+
+  /** A range worker, after its look-behind lines: keep maxNs, count afresh. */
+  beginRange(): void {
+    this.late = 0; this.maxLagNs = 0; this.gapNs = 0; this.gapLine = 0;
+  }
+
+  rangeResult(): RangeClock {
+    return { maxNs: this.maxNs, late: this.late, maxLagNs: this.maxLagNs, gapNs: this.gapNs, gapLine: this.gapLine };
+  }
+
+  /** Add a later range's findings (its lines numbered from `offset` + 1). */
+  absorb(r: RangeClock, offset: number): void {
+    if (r.gapNs > this.gapNs) { this.gapNs = r.gapNs; this.gapLine = r.gapLine + offset; }
+    this.late += r.late;
+    if (r.maxLagNs > this.maxLagNs) this.maxLagNs = r.maxLagNs;
+    if (r.maxNs > this.maxNs) this.maxNs = r.maxNs;
+  }
 
   /** Whether a line at `ns` must wait for the next to vouch for it. */
   mustHold(ns: number): boolean {

@@ -14,6 +14,9 @@ const MIN_LINES_OF_CPU = 16;
 /** ...and at least this fraction of the lines of the busiest CPU (1/64). */
 const BUSY_SHARE = 64;
 
+/** What a range worker's census counted (parallel ingest). */
+export interface RangeCensus { linesOnCpu: Int32Array; maxCpu: number; fewLines: [number, SkippedLine[]][] }
+
 export class CpuCensus {
   /** The header's count (the largest, over concatenated traces) once cpusFromHeader. */
   cpus = 0;
@@ -40,6 +43,21 @@ export class CpuCensus {
     let kept = this.fewLines.get(cpu);
     if (kept === undefined) { kept = []; this.fewLines.set(cpu, kept); }
     kept.push(line);
+  }
+
+  rangeResult(): RangeCensus {
+    return { linesOnCpu: this.linesOnCpu.slice(0, this.maxCpu + 1), maxCpu: this.maxCpu, fewLines: [...this.fewLines] };
+  }
+
+  /** Add a later range's counts (its lines numbered from `offset` + 1): of the lines it
+   *  kept, those that are still among the first few of their CPU. */
+  absorb(r: RangeCensus, offset: number): void {
+    for (const [cpu, lines] of r.fewLines) {
+      const room = MIN_LINES_OF_CPU - 1 - this.linesOnCpu[cpu];
+      for (let i = 0; i < room && i < lines.length; i++) this.keep(cpu, { ...lines[i], line: lines[i].line + offset });
+    }
+    for (let c = 0; c < r.linesOnCpu.length; c++) this.linesOnCpu[c] += r.linesOnCpu[c];
+    if (r.maxCpu > this.maxCpu) this.maxCpu = r.maxCpu;
   }
 
   /** Whether any event line named `cpu` yet. */

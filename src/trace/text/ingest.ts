@@ -13,14 +13,15 @@ import { recordedMachineOf } from '../vm-header.ts';
 import { EventName, parseFtraceHeader, parseIntactFtraceHeader, parseIntactFtraceHeaderBytes, parsePerfHeader, newLineRecord, type LineRecord } from './headers.ts';
 import { indexInLine, literalTest, readUint, skipSpaces } from './scan.ts';
 import type { EventStore } from '../store.ts';
-import { PID_LIMIT, type TaskTable } from '../tasks.ts';
+import { PID_LIMIT, TaskTable, type TaskResolver } from '../tasks.ts';
+import type { TaskLog, TaskLogData } from './task-log.ts';
 import { digitsAsWritten } from '../encoding.ts';
-import { Duplicates, Verdict } from '../duplicates.ts';
+import { Duplicates, Verdict, type LineIdentity, type RangeDuplicates } from '../duplicates.ts';
 import { C_COLON, C_CR, C_HASH, C_LPAREN, C_RPAREN } from './fields.ts';
 import { LineFramer, MAX_LINE } from './lines.ts';
-import { TraceClock, type ClockHost } from './clock.ts';
-import { CpuCensus, MAX_CPUS } from './cpus.ts';
-import { EventSink } from './sink.ts';
+import { TraceClock, type ClockHost, type RangeClock } from './clock.ts';
+import { CpuCensus, MAX_CPUS, type RangeCensus } from './cpus.ts';
+import { EventSink, MAX_UNUSED_NAMES } from './sink.ts';
 import { tlbFlush, tlbFlushBytes } from './payloads/tlb-flush.ts';
 import { schedSwitch, schedSwitchBytes } from './payloads/sched-switch.ts';
 import { csdQueue, csdQueueBytes, ipiSendCpu, ipiSendCpuBytes, ipiSendMask } from './payloads/ipi.ts';
@@ -81,6 +82,32 @@ export interface IngestResult {
   machine?: RecordedMachine;
 }
 
+/** What a range worker read (parallel ingest, readers/ranges.ts): the counts and findings
+ *  of its lines, numbered from 1, for the main thread's ingest to add to its own
+ *  (`absorb`), and what it needs to tell whether the range joins on where it stopped. */
+export interface RangeResult {
+  lines: number;
+  ignoredLines: number;
+  skippedLines: number;
+  skipped: SkippedLine[];
+  lostEvents: number;
+  lostMarkers: number;
+  rawCounts: Int32Array;
+  unused: [string, number][];
+  maxTarget: number;
+  census: RangeCensus;
+  clock: RangeClock;
+  dups: RangeDuplicates;
+  /** The clock's maxNs and the last checked line after the look-behind lines: one reader
+   *  reaching the range's start must be at the same place. */
+  startMaxNs: number;
+  startPrev: LineIdentity | null;
+  lastPrev: LineIdentity | null;
+  tasks: TaskLogData;
+  /** Why the range cannot be joined (it is then read by one reader), or null. */
+  unjoinable: string | null;
+}
+
 /** Events the payload parsers read (the others are counted as unused). */
 const KNOWN_EVENTS = ['tlb_flush', 'sched_switch', 'sched_migrate_task', 'sched_process_fork', 'sched_process_exec',
   'sched_process_exit', 'ipi_send_cpu', 'ipi_send_cpumask', 'csd_queue_cpu', 'exit_mmap',
@@ -90,12 +117,17 @@ const KNOWN_EVENTS = ['tlb_flush', 'sched_switch', 'sched_migrate_task', 'sched_
 /** Parses one text trace into `store`. */
 export class TextIngest extends LineFramer implements ClockHost {
   private readonly sink: EventSink;
-  readonly tasks: TaskTable;
   readonly rawCounts: Int32Array;
   private readonly rec: LineRecord = newLineRecord();
   private readonly perf: boolean;
   private readonly clock = new TraceClock(this);
-  private readonly census = new CpuCensus();
+  private census = new CpuCensus();
+  /** A range worker's ingest: headers that start another trace or declare CPUs mid-file
+   *  are left to one reader (the range is not joined). */
+  private rangeMode = false;
+  private unjoinable: string | null = null;
+  private startMaxNs = -Infinity;
+  private startPrev: LineIdentity | null = null;
   ignoredLines = 0;
   skippedLines = 0;
   skipped: SkippedLine[] = [];
@@ -109,12 +141,113 @@ export class TextIngest extends LineFramer implements ClockHost {
   private dupReplay = false;
   private dupChecked = 0;
 
-  constructor(readonly file: string, readonly format: TraceFormat, readonly store: EventStore) {
+  /** `tasks`: a TaskLog in a range worker; by default the trace's TaskTable. */
+  constructor(readonly file: string, readonly format: TraceFormat, readonly store: EventStore, private readonly resolver: TaskResolver = new TaskTable()) {
     super();
     this.perf = format === 'perf';
-    this.sink = new EventSink(store);
-    this.tasks = this.sink.tasks;
+    this.sink = new EventSink(store, resolver);
     this.rawCounts = this.sink.rawCounts;
+  }
+
+  /** The trace's task table (not in a range worker, which logs questions instead). */
+  get tasks(): TaskTable {
+    if (!(this.resolver instanceof TaskTable)) throw new Error('a range worker answers tasks with a TaskLog');
+    return this.resolver;
+  }
+
+  // ---- parallel ingest (readers/ranges.ts): a worker reads the lines just before its
+  // range (look-behind) to reach the state one reader would be in there, then its range;
+  // the main thread, having read the ranges before, checks the state matches and adds the
+  // range's findings to its own.
+
+  /** The look-behind lines are read: from here on, the range. `first` is the trace's first
+   *  event line (read by the main thread), or null if the range before held none. */
+  beginRange(first: LineIdentity | null): void {
+    const clock = this.clock;
+    if (first === null) this.unjoinable = 'no event line came before the range';
+    else if (clock.maxNs === -Infinity) this.unjoinable = 'the lines just before the range hold no event';
+    else if (!clock.quiet || this.warnings.length > 0) this.unjoinable = 'the lines just before the range leave the clock waiting or shifted';
+    this.startMaxNs = clock.maxNs;
+    this.startPrev = this.dups.prevLine();
+    this.lineNo = 0;
+    this.ignoredLines = 0; this.skippedLines = 0; this.skipped = []; this.lostEvents = 0; this.lostMarkers = 0;
+    this.warnings = []; this.machine = undefined;
+    this.census = new CpuCensus();
+    this.sink.resetCounts();
+    (this.resolver as TaskLog).clear();
+    this.store.discard();
+    clock.beginRange();
+    if (first !== null) this.dups.beginRange(first);
+    this.dupChecked = 0;
+    this.rangeMode = true;
+  }
+
+  /** The range is read; `atEnd`: it ends the file (its last line may lack a newline). */
+  endRange(atEnd: boolean): void {
+    if (atEnd) {
+      this.endLines();
+      this.readBack(this.dups.interrupt());
+      this.clock.settle();
+    } else if (!this.clock.quiet) this.unjoinable ??= 'the range ends on a line whose time waits for the next';
+  }
+
+  rangeResult(): RangeResult {
+    const dups = this.dups.rangeResult();
+    let unjoinable = this.unjoinable;
+    if (dups.firstAgain) unjoinable ??= "the trace's first event line appears again (a repeated recording)";
+    if (dups.badCopies) unjoinable ??= 'copies of a line reported as bad';
+    if (this.sink.unusedEvents.size >= MAX_UNUSED_NAMES) unjoinable ??= 'too many names of unused events';
+    if (this.warnings.length > 0) unjoinable ??= this.warnings[0];
+    return {
+      lines: this.lineNo, ignoredLines: this.ignoredLines, skippedLines: this.skippedLines, skipped: this.skipped,
+      lostEvents: this.lostEvents, lostMarkers: this.lostMarkers, rawCounts: this.rawCounts,
+      unused: [...this.sink.unusedEvents], maxTarget: this.sink.maxTarget,
+      census: this.census.rangeResult(), clock: this.clock.rangeResult(), dups,
+      startMaxNs: this.startMaxNs, startPrev: this.startPrev, lastPrev: this.dups.prevLine(),
+      tasks: (this.resolver as TaskLog).data(), unjoinable,
+    };
+  }
+
+  /** The first event line read, to seed range workers (null until there is one). */
+  firstEventLine(): LineIdentity | null {
+    return this.dups.firstLine();
+  }
+
+  /** Why the range `r`, read by a worker from where this ingest stopped, cannot be joined
+   *  to it; null when it can. */
+  joinProblem(r: RangeResult): string | null {
+    if (r.unjoinable !== null) return r.unjoinable;
+    if (!this.clock.quiet || this.unterminated) return 'the lines before the range leave the clock waiting or shifted';
+    if (!this.dups.plain) return 'the lines before the range repeat the recording';
+    if (this.clock.maxNs !== r.startMaxNs) return 'the look-behind lines reach another time than the lines before the range';
+    const a = this.dups.prevLine(), b = r.startPrev;
+    if (a === null || b === null || a.ns !== b.ns || a.cpu !== b.cpu || a.pid !== b.pid || a.text !== b.text) return 'the look-behind lines end on another line than the lines before the range';
+    if (this.sink.unusedEvents.size + r.unused.length >= MAX_UNUSED_NAMES) return 'too many names of unused events';
+    return null;
+  }
+
+  /** Join range `r` (joinProblem null): add its counts and findings as if its lines had
+   *  been read here, and replay its task questions. Returns the provisional mm of each of
+   *  its tickets, for its events (text/task-log.ts). */
+  absorb(r: RangeResult): Int32Array {
+    const offset = this.lineNo;
+    this.lineNo += r.lines;
+    this.ignoredLines += r.ignoredLines;
+    this.skippedLines += r.skippedLines;
+    for (const k of r.skipped) {
+      if (this.skipped.length >= MAX_SKIPPED_KEPT) break;
+      this.skipped.push({ ...k, line: k.line + offset });
+    }
+    this.lostEvents += r.lostEvents;
+    this.lostMarkers += r.lostMarkers;
+    for (let k = 0; k < r.rawCounts.length; k++) this.rawCounts[k] += r.rawCounts[k];
+    const unused = this.sink.unusedEvents;
+    for (const [name, n] of r.unused) unused.set(name, (unused.get(name) ?? 0) + n);
+    if (r.maxTarget > this.sink.maxTarget) this.sink.maxTarget = r.maxTarget;
+    this.census.absorb(r.census, offset);
+    this.clock.absorb(r.clock, offset);
+    this.dups.absorb(r.dups, offset, r.lastPrev);
+    return this.tasks.replay(r.tasks);
   }
 
   /** Call once at the end of input. */
@@ -135,6 +268,10 @@ export class TextIngest extends LineFramer implements ClockHost {
     if (!KNOWN_EVENTS.includes(name) && KNOWN_EVENTS.some((k) => k.startsWith(name))) return cut;
     if (s.charCodeAt(r.nameEnd) === C_LPAREN && s.trimEnd().charCodeAt(s.trimEnd().length - 1) !== C_RPAREN) return cut;
     return null;
+  }
+
+  protected override chunkDone(): void {
+    this.dups.detach();
   }
 
   protected skip(reason: string, s: string, start: number, end = Math.min(s.length, start + 200)): void {
@@ -196,6 +333,7 @@ export class TextIngest extends LineFramer implements ClockHost {
     if (c0 === C_HASH) { this.headerLine(s, first, end); return; }
     if (c0 === 67 /* C */ && s.startsWith('CPU', first)) { if (this.lostLine(s, first, end)) return; }
     if (!this.perf && first === start && (s.startsWith('cpus=', start) || s.startsWith('version', start))) {
+      if (this.rangeMode) this.unjoinable ??= `line ${this.lineNo} of the range is a trace-cmd header`;
       if (s.startsWith('cpus=', start)) {
         this.clock.header(true);
         this.census.declare(readUint(s, start + 5, end));
@@ -263,9 +401,11 @@ export class TextIngest extends LineFramer implements ClockHost {
   private headerLine(s: string, first: number, end: number): void {
     this.readBack(this.dups.interrupt());
     this.ignoredLines++;
-    this.clock.header(s.startsWith('# tracer:', first));
+    const startsTrace = s.startsWith('# tracer:', first);
+    this.clock.header(startsTrace);
     // "# entries-in-buffer/entries-written: 4157/4157   #P:2"
     const p = indexInLine(s, '#P:', first + 1, end);
+    if (this.rangeMode && (startsTrace || p >= 0 || s.startsWith('# tlbsim-vm:', first))) this.unjoinable ??= `line ${this.lineNo} of the range is a header that starts a trace or declares its CPUs`;
     if (p >= 0) this.census.declare(readUint(s, p + 3, end));
     // "# tlbsim-vm: kernel=6.12.57+deb12-cloud-amd64 cpus=32 pcid=0 ..." (record --vm)
     if (s.startsWith('# tlbsim-vm:', first)) {

@@ -28,6 +28,9 @@ export abstract class LineFramer {
   /** One line, [start, end) of the string s, or of the bytes b of the current chunk (s
    *  null: the string readers take text(s)). */
   protected abstract line(s: string | null, start: number, end: number, b?: Buffer | null): void;
+  /** The bytes of the chunk just read may be reused from now on: whatever still refers to
+   *  them must copy what it needs. */
+  protected chunkDone(): void {}
   /** Report the line being read as skipped. */
   protected abstract skip(reason: string, s: string, start: number, end?: number): void;
 
@@ -74,6 +77,7 @@ export abstract class LineFramer {
       start = nl + 1;
     }
     this.chunk = null;
+    this.chunkDone();
     if (start < b.length) {
       this.carry = b.toString('latin1', start);
       this.dropRunawayLine();

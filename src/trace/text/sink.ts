@@ -5,20 +5,26 @@ import { pushEvent } from '../event.ts';
 import type { LineRecord } from './headers.ts';
 import { skipSpaces } from './scan.ts';
 import type { EventStore } from '../store.ts';
-import { TaskTable } from '../tasks.ts';
+import type { TaskResolver } from '../tasks.ts';
 import { C_SPACE, C_TAB } from './fields.ts';
 
 /** Distinct names of unused events counted one by one (the rest are counted together). */
-const MAX_UNUSED_NAMES = 1000;
+export const MAX_UNUSED_NAMES = 1000;
 
 export class EventSink {
-  readonly tasks = new TaskTable();
   readonly rawCounts = new Int32Array(32);
   readonly unusedEvents = new Map<string, number>();
   /** Highest CPU an IPI was sent to (the CPU census counts it only if it is not damage). */
   maxTarget = -1;
 
-  constructor(readonly store: EventStore) {}
+  constructor(readonly store: EventStore, readonly tasks: TaskResolver) {}
+
+  /** Forget what was counted (a range worker's look-behind lines, readers/ranges.ts). */
+  resetCounts(): void {
+    this.rawCounts.fill(0);
+    this.unusedEvents.clear();
+    this.maxTarget = -1;
+  }
 
   emit(kind: number, r: LineRecord, tid: number, mm: number, a: number, b: number, c: number): void {
     pushEvent(this.store.reserve(), kind, r.ns, r.cpu, tid, mm, a, b, c);
