@@ -10,6 +10,7 @@ import { TextIngest } from '../../src/trace/text/ingest.ts';
 import { EventStore } from '../../src/trace/store.ts';
 import { FTRACE_HEADER } from '../helpers.ts';
 import { EventSink } from '../../src/trace/text/sink.ts';
+import { TaskTable } from '../../src/trace/tasks.ts';
 import { newLineRecord, parseIntactFtraceHeaderBytes } from '../../src/trace/text/headers.ts';
 import { execBytes, exitBytes, forkBytes, migrateBytes } from '../../src/trace/text/payloads/process.ts';
 
@@ -179,7 +180,7 @@ test('the byte readers read every recorded lifetime line themselves (none handed
   const lines = [...lifetimeLines('traces/real/forkchurn/trace.txt.gz'), ...LAB_FORKEXEC.flatMap(lifetimeLines)];
   assert.ok(lines.length > 1000);
   const readers = { sched_process_fork: forkBytes, sched_process_exec: execBytes, sched_process_exit: exitBytes, sched_migrate_task: migrateBytes };
-  const sink = new EventSink(new EventStore({ batchSize: 256 }));
+  const sink = new EventSink(new EventStore({ batchSize: 256 }), new TaskTable());
   const r = newLineRecord();
   for (const line of lines) {
     const b = Buffer.from(line + '\n', 'latin1');
