@@ -17,7 +17,9 @@
 //             reading it) on real recordings
 //             replicated to --cli-mb with shifted timestamps (bench/real-shaped.ts: madvthreads,
 //             fork/exec churn, a 64-vCPU lab storm) and on generated text of that size, each
-//             as a ratio to a bare split of the same file (bench/bare-split.mjs) in the same round
+//             as a ratio to a bare split of the same file (bench/bare-split.mjs) in the same round;
+//             inspect both as it runs by default (parallel ingest, a thread per core) and
+//             with one reader (TLBSIM_INGEST_THREADS=1)
 //   trace-cmd `trace-cmd report` of traces/real/trace-cmd-madvthreads/trace.dat, events/s
 //             (when trace-cmd is installed), against tlbsim's ingest events/s
 // Options: --mb N (ftrace text size, default 1024; 100 gives a run of about a minute),
@@ -27,7 +29,7 @@
 //          --stages a,b,... --repeat N (split/ingest/replay, best of N, default 2), --json,
 //          --out FILE (also write the JSON there), --keep (keep the generated text).
 import { existsSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { generateFtraceText } from './ftrace-gen.ts';
@@ -183,12 +185,14 @@ if (STAGES.includes('cli')) {
   report.cli = [];
   for (const [name, file] of inputs) {
     const cacheFile = `${file}.tlbcache`;
-    const b = { split: Infinity, inspect: Infinity, replay: Infinity, replayFirst: Infinity, replayCached: Infinity };
+    const b = { split: Infinity, inspect: Infinity, inspect1: Infinity, replay: Infinity, replayFirst: Infinity, replayCached: Infinity };
     for (let i = 0; i < REPEAT; i++) {
       log(`cli: ${name} ${i + 1}/${REPEAT}`);
       // One round: reference and CLI back to back, so they see the same machine.
       b.split = Math.min(b.split, wallOf([join(import.meta.dirname, 'bare-split.mjs'), file]));
       b.inspect = Math.min(b.inspect, wallOf([bin, 'inspect', file], { TLBSIM_CACHE: '0' }));
+      // Parallel ingest (one thread per core) against one reader.
+      b.inspect1 = Math.min(b.inspect1, wallOf([bin, 'inspect', file], { TLBSIM_CACHE: '0', TLBSIM_INGEST_THREADS: '1' }));
       b.replay = Math.min(b.replay, wallOf([bin, 'replay', file, '--no-report'], { TLBSIM_CACHE: '0' }));
       // A user's first replay of a trace also writes its cache; the next one reads it.
       if (existsSync(cacheFile)) unlinkSync(cacheFile);
@@ -268,8 +272,8 @@ if (report.e2eCached) rows.push(['e2e cached (wall)', `${f(report.e2eCached.mb)}
 if (report.traceCmd) rows.push(['trace-cmd report', `trace.dat, ${f(report.traceCmd.events)} ev`, f(report.traceCmd.seconds, 3), `${f(report.traceCmd.eventsPerS / 1e6, 2)} M ev/s`, report.ingestVsTraceCmd ? `ingest ${report.ingestVsTraceCmd.toFixed(2)}x` : '', rss(report.traceCmd)]);
 for (const r of (report.cli ?? []) as Row[]) {
   const x = (v: number) => `${v.toFixed(2)} s`;
-  rows.push([`cli (wall): ${r.name}`, `${f(r.mb)} MB`, '', `split ${x(r.split)}, inspect ${x(r.inspect)}, replay ${x(r.replay)}, first ${x(r.replayFirst)}, cached ${x(r.replayCached)}`,
-    `inspect ${(r.split / r.inspect).toFixed(2)}x split; replay ${(r.replay / r.split).toFixed(1)}x, first ${(r.replayFirst / r.split).toFixed(1)}x, cached ${(r.replayCached / r.split).toFixed(1)}x split; cache ${(r.cacheMB / r.mb).toFixed(2)}x text`, '']);
+  rows.push([`cli (wall): ${r.name}`, `${f(r.mb)} MB`, '', `split ${x(r.split)}, inspect ${x(r.inspect)} (one reader ${x(r.inspect1)}), replay ${x(r.replay)}, first ${x(r.replayFirst)}, cached ${x(r.replayCached)}`,
+    `inspect ${(r.split / r.inspect).toFixed(2)}x split (one reader ${(r.split / r.inspect1).toFixed(2)}x: ${(r.inspect1 / r.inspect).toFixed(2)}x faster in ${availableParallelism()} threads); replay ${(r.replay / r.split).toFixed(1)}x, first ${(r.replayFirst / r.split).toFixed(1)}x, cached ${(r.replayCached / r.split).toFixed(1)}x split; cache ${(r.cacheMB / r.mb).toFixed(2)}x text`, '']);
 }
 for (const r of (report.startup ?? []) as { name: string; rounds: number; seconds: number; vsNode: number; bestSeconds: number; bestVsNode: number }[]) {
   rows.push([`start-up (wall): ${r.name}`, '', '', `${f(r.seconds * 1000)} ms median of ${r.rounds}, best ${f(r.bestSeconds * 1000)} ms`, `${r.vsNode.toFixed(2)}x node -e 0 (best ${r.bestVsNode.toFixed(2)}x)`, '']);
