@@ -29,9 +29,11 @@ export interface OpenTraceOptions {
    *  (compressed for gzip; both 0 for a trace.dat, read through trace-cmd). */
   onProgress?: (bytesRead: number, totalBytes: number) => void;
   /** Threads that read a plain text trace (readers/ranges.ts): a number, or 'auto' (one
-   *  per core for files of 32 MB or more). Default: TLBSIM_INGEST_THREADS, else 'auto'. */
+   *  per core for files of 128 MB or more, 512 MB under tsx). Default:
+   *  TLBSIM_INGEST_THREADS, else 'auto'. */
   ingestThreads?: number | 'auto';
-  /** Smallest byte range a thread reads (tests cut small files into many ranges). */
+  /** Smallest byte range a thread reads (default 64 MB; tests cut small files into many
+   *  ranges). */
   minRangeBytes?: number;
 }
 

@@ -85,12 +85,18 @@ export class EventStore {
    *  for those in its spill file, which is read where it lies rather than copied (at 1 GB,
    *  copying cost more than the worker saved). onBatch sees every batch, redeemed, now. */
   adopt(h: StoreHandOver, redeem: (batch: EventBatch) => void): void {
-    if (this.current.length > 0) {
-      this.onBatch?.(this.current);
-      if (this.file !== null) { this.writeBatch(this.current); this.current.length = 0; }
-      else { this.inMemory.push(this.current); this.current = createBatch(1); }
+    if (!this.adopted) {
+      if (this.current.length > 0) {
+        this.onBatch?.(this.current);
+        if (this.file !== null) this.writeBatch(this.current);
+        else this.inMemory.push(this.current);
+      }
+      this.adopted = true;
+      // A full batch with no room: appending now fails (rotate) instead of landing after
+      // the adopted events.
+      this.current = createBatch(1);
+      this.current.length = this.batchSize;
     }
-    this.adopted = true;
     for (const m of h.memory) {
       const b = batchFromBuffer(m.buffer, m.length);
       redeem(b);
@@ -202,6 +208,7 @@ export class EventStore {
 
   /** Stop appending: the events are complete. */
   seal(): void {
+    if (this.adopted) { this.onBatch = null; return; }
     if (this.onBatch !== null && this.current.length > 0) this.onBatch(this.current);
     this.onBatch = null;
     if (this.current.length > 0 && this.file !== null) {
@@ -218,7 +225,7 @@ export class EventStore {
   *batches(): Generator<EventBatch> {
     if (this.file === null) {
       yield* this.inMemory;
-      if (this.current.length > 0) yield this.current;
+      if (this.current.length > 0 && !this.adopted) yield this.current;
     } else {
       const buf = createBatch(this.batchSize);
       const bytes = new Uint8Array(batchBuffer(buf) as ArrayBuffer);

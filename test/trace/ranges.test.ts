@@ -125,6 +125,6 @@ test('damaged lines, copies of lines, a last line without its newline and UTF-8 
 test('one thread unless asked or the file is large: small, gzipped and piped traces are read by one reader', async () => {
   const small = plain('traces/real/pingpong-0/trace.txt.gz');
   assert.equal((await read(small, { ingestThreads: 'auto' })).ingest?.ranges, 1);
-  assert.equal((await read(small, { ingestThreads: 4 })).ingest?.ranges, 1, 'ranges of at least 16 MB');
+  assert.equal((await read(small, { ingestThreads: 4 })).ingest?.ranges, 1, 'ranges of at least 64 MB');
   assert.equal((await read(join(ROOT, 'traces/real/pingpong-0/trace.txt.gz'), { ingestThreads: 4, minRangeBytes: 1 })).ingest?.ranges, 1, 'gzip');
 });

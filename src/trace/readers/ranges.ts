@@ -27,19 +27,22 @@ import type { LineIdentity } from '../duplicates.ts';
 /** Bytes before a range that its worker reads to reach the state one reader would be in
  *  there: a few thousand lines, far more than the disorder of any trace we have seen. */
 export const LOOK_BEHIND_BYTES = 256 * 1024;
-/** Smaller files are read by one thread: starting a worker costs about what a second core
- *  saves on ~8 MB, and small traces are the common case. */
-export const MIN_PARALLEL_BYTES = 32 << 20;
+/** Smaller files are read by one thread. Each thread pays the JIT's warm-up of the parser
+ *  (the first 10 MB take ~150 ms more than the next), slower still while both cores are
+ *  busy, and two threads of this 2-vCPU machine parse 1.3-1.5x slower each than one alone:
+ *  measured (bench/RESULTS.md), the second thread pays off from about 100 MB. Under tsx
+ *  (src/, not dist/), a worker also spends ~0.3 s loading the TypeScript. */
+export const MIN_PARALLEL_BYTES = import.meta.url.endsWith('.js') ? 128 << 20 : 512 << 20;
 /** ...and each range holds at least this much. */
-const MIN_RANGE_BYTES = 16 << 20;
+const MIN_RANGE_BYTES = 64 << 20;
 const MAX_THREADS = 16;
 
 export interface RangeOptions {
   /** Threads reading the file (the main one included): a number, or 'auto' (one per core
-   *  for a plain file of MIN_PARALLEL_BYTES or more). Default: TLBSIM_INGEST_THREADS, else
-   *  'auto'. 1 reads with one thread. */
+   *  for a plain file of MIN_PARALLEL_BYTES or more, ranges of 64 MB or more). Default:
+   *  TLBSIM_INGEST_THREADS, else 'auto'. 1 reads with one thread. */
   ingestThreads?: number | 'auto';
-  /** Smallest range (tests cut small files into many ranges). */
+  /** Smallest range (default 64 MB; tests cut small files into many ranges). */
   minRangeBytes?: number;
 }
 

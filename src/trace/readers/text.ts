@@ -43,7 +43,12 @@ async function readText(format: TraceFormat, path: string, input: TraceFile, chu
       if (await readInRanges(path, format, bounds, ingest, store, options, report) === 'restart') {
         store.close();
         ({ store, ingest, prescanner } = fresh());
-        for (const chunk of fileRangeChunks(path, 0, input.bytes)) ingest.pushChunk(chunk);
+        let read = 0;
+        for (const chunk of fileRangeChunks(path, 0, input.bytes)) {
+          ingest.pushChunk(chunk);
+          read += chunk.bytes !== null ? chunk.bytes.length : Buffer.byteLength(chunk.text);
+          options.onProgress?.(read, input.bytes);
+        }
       }
     } else {
       const onProgress = options.onProgress;
