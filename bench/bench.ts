@@ -25,7 +25,8 @@
 // Options: --mb N (ftrace text size, default 1024; 100 gives a run of about a minute),
 //          --replay-events N (events of the 2-CPU and 256-CPU processes replay workloads,
 //          default mb*5000; the 256-CPU threads one gets 1/40 of them),
-//          --cli-mb N (size of the cli stage's inputs, default 200),
+//          --cli-mb N (size of the cli stage's inputs, default 200), --cli-inspect (the cli
+//          stage times inspect only),
 //          --stages a,b,... --repeat N (split/ingest/replay, best of N, default 2), --json,
 //          --out FILE (also write the JSON there), --keep (keep the generated text).
 import { existsSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
@@ -42,6 +43,8 @@ const REPLAY_EVENTS = Number(argOf('--replay-events', String(MB * 5000)));
 const REPEAT = Math.max(1, Number(argOf('--repeat', '2')));
 const STAGES = argOf('--stages', 'split,ingest,cached,replay,e2e,cli,trace-cmd,help').split(',');
 const CLI_MB = Number(argOf('--cli-mb', '200'));
+// --cli-inspect: time only the bare split and inspect in the cli stage (large --cli-mb runs).
+const CLI_INSPECT_ONLY = process.argv.includes('--cli-inspect');
 const json = args.includes('--json');
 const LAB_TRACES = ['traces/lab/6.12/32cpu/madvstorm.txt.gz', 'traces/lab/6.12/64cpu/madvstorm.txt.gz', 'traces/lab/7.3/32cpu/forkexec.txt.gz'];
 const log = (s: string) => process.stderr.write(s + '\n');
@@ -193,6 +196,7 @@ if (STAGES.includes('cli')) {
       b.inspect = Math.min(b.inspect, wallOf([bin, 'inspect', file], { TLBSIM_CACHE: '0' }));
       // Parallel ingest (one thread per core) against one reader.
       b.inspect1 = Math.min(b.inspect1, wallOf([bin, 'inspect', file], { TLBSIM_CACHE: '0', TLBSIM_INGEST_THREADS: '1' }));
+      if (CLI_INSPECT_ONLY) continue;
       b.replay = Math.min(b.replay, wallOf([bin, 'replay', file, '--no-report'], { TLBSIM_CACHE: '0' }));
       // A user's first replay of a trace also writes its cache; the next one reads it.
       if (existsSync(cacheFile)) unlinkSync(cacheFile);
@@ -272,8 +276,11 @@ if (report.e2eCached) rows.push(['e2e cached (wall)', `${f(report.e2eCached.mb)}
 if (report.traceCmd) rows.push(['trace-cmd report', `trace.dat, ${f(report.traceCmd.events)} ev`, f(report.traceCmd.seconds, 3), `${f(report.traceCmd.eventsPerS / 1e6, 2)} M ev/s`, report.ingestVsTraceCmd ? `ingest ${report.ingestVsTraceCmd.toFixed(2)}x` : '', rss(report.traceCmd)]);
 for (const r of (report.cli ?? []) as Row[]) {
   const x = (v: number) => `${v.toFixed(2)} s`;
-  rows.push([`cli (wall): ${r.name}`, `${f(r.mb)} MB`, '', `split ${x(r.split)}, inspect ${x(r.inspect)} (one reader ${x(r.inspect1)}), replay ${x(r.replay)}, first ${x(r.replayFirst)}, cached ${x(r.replayCached)}`,
-    `inspect ${(r.split / r.inspect).toFixed(2)}x split (one reader ${(r.split / r.inspect1).toFixed(2)}x: ${(r.inspect1 / r.inspect).toFixed(2)}x faster in ${availableParallelism()} threads); replay ${(r.replay / r.split).toFixed(1)}x, first ${(r.replayFirst / r.split).toFixed(1)}x, cached ${(r.replayCached / r.split).toFixed(1)}x split; cache ${(r.cacheMB / r.mb).toFixed(2)}x text`, '']);
+  const replayed = Number.isFinite(r.replay);
+  rows.push([`cli (wall): ${r.name}`, `${f(r.mb)} MB`, '',
+    `split ${x(r.split)}, inspect ${x(r.inspect)} (one reader ${x(r.inspect1)})` + (replayed ? `, replay ${x(r.replay)}, first ${x(r.replayFirst)}, cached ${x(r.replayCached)}` : ''),
+    `inspect ${(r.split / r.inspect).toFixed(2)}x split (one reader ${(r.split / r.inspect1).toFixed(2)}x: ${(r.inspect1 / r.inspect).toFixed(2)}x faster in ${availableParallelism()} threads)` +
+    (replayed ? `; replay ${(r.replay / r.split).toFixed(1)}x, first ${(r.replayFirst / r.split).toFixed(1)}x, cached ${(r.replayCached / r.split).toFixed(1)}x split; cache ${(r.cacheMB / r.mb).toFixed(2)}x text` : ''), '']);
 }
 for (const r of (report.startup ?? []) as { name: string; rounds: number; seconds: number; vsNode: number; bestSeconds: number; bestVsNode: number }[]) {
   rows.push([`start-up (wall): ${r.name}`, '', '', `${f(r.seconds * 1000)} ms median of ${r.rounds}, best ${f(r.bestSeconds * 1000)} ms`, `${r.vsNode.toFixed(2)}x node -e 0 (best ${r.bestVsNode.toFixed(2)}x)`, '']);
