@@ -278,8 +278,12 @@ function sameText(t: string, s: string | null, b: Buffer | null, start: number):
 }
 
 function lineHash(ns: number, cpu: number, pid: number, len: number): number {
-  let h = mix(0x811c9dc5, ns % 0x100000000);
-  h = mix(h, Math.floor(ns / 0x100000000));
+  // The low 32 bits without `%` (on a double, a call to fmod: a third of this check's
+  // time) and moved into int32 range, where `| 0` is one instruction, not V8's slow
+  // truncation of a larger double.
+  const hi = Math.trunc(ns / 0x100000000);
+  let h = mix(0x811c9dc5, ns - hi * 0x100000000 - 0x80000000);
+  h = mix(h, hi);
   h = mix(h, cpu);
   h = mix(h, pid);
   return mix(h, len);
