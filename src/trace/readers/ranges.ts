@@ -19,7 +19,7 @@ import { availableParallelism } from 'node:os';
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { TraceFormat } from '../event.ts';
 import { fileRangeChunks, type TraceFile } from '../input.ts';
-import { discardHandOver, type EventStore, type StoreHandOver } from '../store.ts';
+import { DEFAULT_MEMORY_EVENTS, discardHandOver, type EventStore, type StoreHandOver } from '../store.ts';
 import type { RangeResult, TextIngest } from '../text/ingest.ts';
 import { redeemTickets } from '../text/task-log.ts';
 import type { LineIdentity } from '../duplicates.ts';
@@ -113,7 +113,9 @@ export async function readInRanges(path: string, format: TraceFormat, bounds: nu
     const w = new Worker(entry, {
       workerData: {
         path, format, lookStart: Math.max(0, bounds[k] - LOOK_BEHIND_BYTES), start: bounds[k], end: bounds[k + 1], atEnd: k === n - 1,
-        memoryEvents: options.memoryEvents, batchSize: options.batchSize,
+        // The workers share one reader's memory budget: what they hold when the main
+        // thread adopts their events stays within twice what one reader would.
+        memoryEvents: Math.floor((options.memoryEvents ?? DEFAULT_MEMORY_EVENTS) / (n - 1)), batchSize: options.batchSize,
       },
     });
     workers.push(w);
