@@ -52,7 +52,7 @@ export interface OpenedTrace extends EventSource {
  *  gzipped or a trace.dat). Throws TraceError when the file cannot be used at all;
  *  malformed lines are counted in `info.skipped` and the rest is read. */
 export async function openTrace(path: string, options: OpenTraceOptions = {}): Promise<OpenedTrace> {
-  const input = openTraceFile(path);
+  const input = openTraceFile(path, { threads: options.ingestThreads });
   // Only a regular file has a size, mtime and inode that say whether it changed (a FIFO
   // or /dev/stdin has none, and its cache would land in /dev).
   const useCache = (options.cache ?? process.env.TLBSIM_CACHE !== '0') && input.regular;

@@ -74,3 +74,32 @@ test('gzip members one after another are one text, as gzip -d reads them', async
   assert.deepEqual(r.events, truth.events);
   assert.deepEqual(r.notes, []);
 });
+
+test('inflated on a thread of its own (ingestThreads > 1), every kind of damage reads the same as on the parsing thread', async () => {
+  const corrupt = Buffer.from(FORKCHURN);
+  corrupt[Math.floor(corrupt.length / 2)] ^= 0x55;
+  const crc = Buffer.from(FORKCHURN);
+  crc[crc.length - 6] ^= 0xff;
+  const cases: [string, Buffer][] = [
+    ['pristine', FORKCHURN], ['garbage after', Buffer.concat([FORKCHURN, Buffer.from('garbage\n')])],
+    ['zero padding', Buffer.concat([FORKCHURN, Buffer.alloc(512)])], ['flipped CRC', crc], ['cut', FORKCHURN.subarray(0, 100_000)],
+    ['cut in the trailer', FORKCHURN.subarray(0, FORKCHURN.length - 3)], ['corrupt middle', corrupt],
+    ['two members', Buffer.concat([gzipSync(gunzipSync(FORKCHURN).subarray(0, 50_000)), FORKCHURN])],
+    ['not gzip at all after the magic', Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0]), Buffer.alloc(64, 0x41)])],
+  ];
+  for (const [what, bytes] of cases) {
+    const path = join(tmp, `gzthread${n++}.txt.gz`);
+    writeFileSync(path, bytes);
+    const once = async (ingestThreads: number) => {
+      try {
+        const t = await openTrace(path, { cache: false, ingestThreads });
+        const events: TraceEvent[] = [];
+        for await (const b of t.batches()) for (const e of eventsOf([b])) events.push(e);
+        t.close();
+        return { info: t.info, events };
+      } catch (e) { return { error: (e as Error).message }; }
+    };
+    const one = await once(1), two = await once(2);
+    assert.deepEqual(two, one, what);
+  }
+});
