@@ -85,14 +85,7 @@ export interface IngestResult {
 /** What a range worker read (parallel ingest, readers/ranges.ts): the counts and findings
  *  of its lines, numbered from 1, for the main thread's ingest to add to its own
  *  (`absorb`), and what it needs to tell whether the range joins on where it stopped. */
-export interface RangeResult {
-  lines: number;
-  ignoredLines: number;
-  skippedLines: number;
-  skipped: SkippedLine[];
-  lostEvents: number;
-  lostMarkers: number;
-  rawCounts: Int32Array;
+export interface RangeResult extends Pick<IngestResult, 'lines' | 'ignoredLines' | 'skippedLines' | 'skipped' | 'lostEvents' | 'lostMarkers' | 'rawCounts'> {
   unused: [string, number][];
   maxTarget: number;
   census: RangeCensus;
