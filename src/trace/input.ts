@@ -254,9 +254,20 @@ export function openTraceFile(path: string, options: OpenFileOptions = {}): Trac
   };
 }
 
-function inflateThread(threads: number | 'auto' | undefined, compressedBytes: number): boolean {
+/** The threads asked for: the option, else TLBSIM_INGEST_THREADS, else 'auto' (a value
+ *  that is not a number reads as one thread). */
+export function threadsAsked(threads: number | 'auto' | undefined): number | 'auto' {
   const env = process.env.TLBSIM_INGEST_THREADS;
-  const asked = threads ?? (env !== undefined && env !== '' && env !== 'auto' ? Number(env) : 'auto');
+  return threads ?? (env !== undefined && env !== '' && env !== 'auto' ? Number(env) : 'auto');
+}
+
+/** Bytes of text a chunk holds (for progress). */
+export function chunkBytes(c: TextChunk): number {
+  return c.bytes !== null ? c.bytes.length : Buffer.byteLength(c.text);
+}
+
+function inflateThread(threads: number | 'auto' | undefined, compressedBytes: number): boolean {
+  const asked = threadsAsked(threads);
   return asked === 'auto' ? compressedBytes >= INFLATE_THREAD_MIN_BYTES : asked > 1;
 }
 

@@ -3,7 +3,7 @@
 // it read: the counts and findings (RangeResult) and the events (in memory, transferred,
 // or in its spill file, whose removal the main thread takes over).
 import { parentPort, workerData } from 'node:worker_threads';
-import { fileRangeChunks } from '../input.ts';
+import { chunkBytes, fileRangeChunks } from '../input.ts';
 import { EventStore } from '../store.ts';
 import { TextIngest } from '../text/ingest.ts';
 import { TaskLog } from '../text/task-log.ts';
@@ -28,7 +28,7 @@ async function run(job: RangeJob): Promise<void> {
     let pieces = 0, bytes = 0;
     for (const c of fileRangeChunks(job.path, job.start, job.end)) {
       ingest.pushChunk(c);
-      bytes += c.bytes !== null ? c.bytes.length : Buffer.byteLength(c.text);
+      bytes += chunkBytes(c);
       if (++pieces % PROGRESS_EVERY === 0) port.postMessage({ t: 'progress', bytes });
     }
     ingest.endRange(job.atEnd);

@@ -18,7 +18,7 @@ import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { TraceFormat } from '../event.ts';
-import { fileRangeChunks, type TraceFile } from '../input.ts';
+import { chunkBytes, fileRangeChunks, threadsAsked, type TraceFile } from '../input.ts';
 import { DEFAULT_MEMORY_EVENTS, discardHandOver, type EventStore, type StoreHandOver } from '../store.ts';
 import type { RangeResult, TextIngest } from '../text/ingest.ts';
 import { redeemTickets } from '../text/task-log.ts';
@@ -58,8 +58,7 @@ export interface IngestReport {
 
 /** Threads to read `input` with. */
 export function ingestThreads(input: TraceFile, options: RangeOptions): number {
-  const env = process.env.TLBSIM_INGEST_THREADS;
-  const asked = options.ingestThreads ?? (env !== undefined && env !== '' && env !== 'auto' ? Number(env) : 'auto');
+  const asked = threadsAsked(options.ingestThreads);
   if (input.container !== 'text' || !input.regular) return 1;
   const minRange = options.minRangeBytes ?? MIN_RANGE_BYTES;
   const bySize = Math.max(1, Math.floor(input.bytes / minRange));
@@ -143,7 +142,7 @@ export async function readInRanges(path: string, format: TraceFormat, bounds: nu
   try {
     for (const chunk of fileRangeChunks(path, 0, bounds[1])) {
       ingest.pushChunk(chunk);
-      read += chunk.bytes !== null ? chunk.bytes.length : Buffer.byteLength(chunk.text);
+      read += chunkBytes(chunk);
       if (!told && (first = ingest.firstEventLine()) !== null) { go(); told = true; }
       // Let progress messages in (and a progress bar draw) now and then.
       if (onProgress && ++pieces % 8 === 0) {
@@ -167,7 +166,7 @@ export async function readInRanges(path: string, format: TraceFormat, bounds: nu
       // Nothing joined yet: this ingest is where one reader would be. Read on.
       for (const chunk of fileRangeChunks(path, bounds[1], size)) {
         ingest.pushChunk(chunk);
-        if (onProgress) { read += chunk.bytes !== null ? chunk.bytes.length : Buffer.byteLength(chunk.text); onProgress(read, size); }
+        if (onProgress) { read += chunkBytes(chunk); onProgress(read, size); }
       }
       return 'done';
     }

@@ -3,7 +3,7 @@
 // and share everything after it, so one ingest (text/ingest.ts) reads all three, told the
 // format; the raw events are then made canonical (canonical.ts) as they are streamed.
 import { EventKind, emptyTraceInfo, type TraceFormat } from '../event.ts';
-import { TraceError, fileRangeChunks, type TextChunk, type TraceFile } from '../input.ts';
+import { TraceError, chunkBytes, fileRangeChunks, type TextChunk, type TraceFile } from '../input.ts';
 import { MAX_TASKS_LISTED } from '../tasks.ts';
 import { EventStore, SpillError } from '../store.ts';
 import { canonicalize, reclaimsPteTables } from '../canonical.ts';
@@ -46,7 +46,7 @@ async function readText(format: TraceFormat, path: string, input: TraceFile, chu
         let read = 0;
         for (const chunk of fileRangeChunks(path, 0, input.bytes)) {
           ingest.pushChunk(chunk);
-          read += chunk.bytes !== null ? chunk.bytes.length : Buffer.byteLength(chunk.text);
+          read += chunkBytes(chunk);
           options.onProgress?.(read, input.bytes);
         }
       }
